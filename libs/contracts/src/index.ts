@@ -1,0 +1,3 @@
+export * from './events/envelope';
+export * from './errors/error-codes';
+export * from './events/tracking';

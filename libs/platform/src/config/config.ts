@@ -1,0 +1,115 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one typed configuration object. Parsed once at boot from the environment (and, for
+ * `cairn server`, from flags merged into the same record); nothing reads `process.env` afterwards.
+ * An absent variable means the embedded default, so a newcomer needs no services at all.
+ */
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).transform((v) => v ?? fallback);
+
+const environmentSchema = z.object({
+  CAIRN_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  CAIRN_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(5000)),
+  CAIRN_HOME: optionalString,
+  CAIRN_DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  CAIRN_KAFKA_BROKERS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be a comma-separated list of host:port')
+      .optional(),
+  ),
+  CAIRN_ARTIFACT_ROOT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(file:\/\/\/|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$))/, 'must be file:///absolute/path or s3://bucket[/prefix]')
+      .optional(),
+  ),
+  CAIRN_S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  CAIRN_S3_ACCESS_KEY: optionalString,
+  CAIRN_S3_SECRET_KEY: optionalString,
+  CAIRN_S3_REGION: z.preprocess(emptyToUndefined, z.string().default('us-east-1')),
+  CAIRN_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  CAIRN_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('cairn')),
+  CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
+  CAIRN_MIGRATE_ON_START: booleanFlag(true),
+});
+
+export type ArtifactRoot = { kind: 'file'; directory: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export interface CairnConfig {
+  host: string;
+  port: number;
+  home: string;
+  serviceName: string;
+  logLevel: z.infer<typeof environmentSchema>['CAIRN_LOG_LEVEL'];
+  /** undefined → start the embedded Postgres under `home`. */
+  databaseUrl: string | undefined;
+  /** undefined → the in-process bus. */
+  kafkaBrokers: string[] | undefined;
+  artifactRoot: ArtifactRoot;
+  s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
+  relayIntervalMs: number;
+  migrateOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a CairnConfig, or throws a ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): CairnConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const home = path.resolve(e.CAIRN_HOME ?? path.join(os.homedir(), '.cairn'));
+  const artifactRoot = parseArtifactRoot(e.CAIRN_ARTIFACT_ROOT ?? `file://${path.join(home, 'artifacts')}`);
+  if (artifactRoot.kind === 's3') {
+    if (!e.CAIRN_S3_ENDPOINT) problems.push('CAIRN_S3_ENDPOINT: required when CAIRN_ARTIFACT_ROOT is s3://');
+    if (!e.CAIRN_S3_ACCESS_KEY) problems.push('CAIRN_S3_ACCESS_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
+    if (!e.CAIRN_S3_SECRET_KEY) problems.push('CAIRN_S3_SECRET_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    host: e.CAIRN_HOST,
+    port: e.CAIRN_PORT,
+    home,
+    serviceName: e.CAIRN_SERVICE_NAME,
+    logLevel: e.CAIRN_LOG_LEVEL,
+    databaseUrl: e.CAIRN_DATABASE_URL,
+    kafkaBrokers: e.CAIRN_KAFKA_BROKERS?.split(','),
+    artifactRoot,
+    s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
+    relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
+    migrateOnStart: e.CAIRN_MIGRATE_ON_START,
+  };
+}
+
+function parseArtifactRoot(uri: string): ArtifactRoot {
+  if (uri.startsWith('file://')) return { kind: 'file', directory: path.resolve(decodeURIComponent(uri.slice('file://'.length))) };
+  const rest = uri.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/\/+$/, '');
+  return { kind: 's3', bucket, prefix };
+}

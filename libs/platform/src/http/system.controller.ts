@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { Controller, Get, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusModule, HealthIndicatorService } from '@nestjs/terminus';
+import { findUp } from '../database/migrator';
+import { MetricsRegistry } from '../observability/metrics';
+
+/** Something `/health/ready` must be able to reach: the database, the bus, the blob store. */
+export interface ReadinessProbe {
+  name: string;
+  check(): Promise<void>;
+}
+
+export const READINESS_PROBES = Symbol('ReadinessProbes');
+export const CAIRN_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(findUp('package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+// MLflow's reported version: clients compare it for feature gates, so report the line we mirror.
+const MLFLOW_COMPATIBLE_VERSION = '3.18.0';
+const PROBE_TIMEOUT_MS = 3000;
+
+@Controller()
+export class SystemController {
+  constructor(
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
+    @Inject(MetricsRegistry) private readonly metrics: MetricsRegistry,
+  ) {}
+
+  /** Liveness: the process answers. MLflow's server answers `OK` as text. */
+  @Get('health')
+  @Header('content-type', 'text/plain; charset=utf-8')
+  liveness(): string {
+    return 'OK';
+  }
+
+  @Get('health/ready')
+  @HealthCheck()
+  readiness() {
+    return this.health.check(this.probes.map((probe) => () => this.runProbe(probe)));
+  }
+
+  @Get('version')
+  @Header('content-type', 'text/plain; charset=utf-8')
+  version(): string {
+    return MLFLOW_COMPATIBLE_VERSION;
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  prometheus(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  /** Read by recent 3.x clients (3 s timeout, no retries) to discover optional capabilities. */
+  @Get('api/3.0/mlflow/server-info')
+  serverInfo() {
+    return {
+      store_type: 'SqlStore',
+      workspaces_enabled: false,
+      trace_archival_enabled: false,
+      multipart_uploads_enabled: false,
+      multipart_downloads_enabled: false,
+      cairn_version: CAIRN_VERSION,
+    };
+  }
+
+  private async runProbe(probe: ReadinessProbe): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(probe.name);
+    try {
+      await Promise.race([
+        probe.check(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS).unref()),
+      ]);
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+}
+
+/** `/health`, `/health/ready`, `/version`, `/metrics` and server-info, shared by every service. */
+@Module({})
+export class SystemModule {
+  static forRoot(probes: ReadinessProbe[]): DynamicModule {
+    return {
+      module: SystemModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [SystemController],
+      providers: [{ provide: READINESS_PROBES, useValue: probes }],
+    };
+  }
+}

@@ -1,0 +1,128 @@
+import type { DynamicModule, ForwardReference, Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import {
+  acquireHomeLock,
+  ConfigError,
+  createHttpApp,
+  Database,
+  defaultMigrationsDirectory,
+  JsonLogger,
+  listen,
+  loadConfig,
+  MetricsRegistry,
+  migrate,
+  PlatformModule,
+  readMigrations,
+  startEmbeddedDatabase,
+  SystemModule,
+  type CairnConfig,
+  type ReadinessProbe,
+} from '@cairn/platform';
+
+type NestImport = Type<unknown> | DynamicModule | Promise<DynamicModule> | ForwardReference;
+
+export interface ServiceDefinition {
+  /** Shown in logs and metrics; `server` for the all-in-one process. */
+  name: string;
+  /** The context modules this process serves, given the shared runtime. */
+  modules(runtime: Runtime): NestImport[];
+  /** Extra readiness probes (bus, blob store) on top of the database. */
+  probes?(runtime: Runtime): ReadinessProbe[];
+  /** Background work started after the HTTP server listens (relays, consumers); returns its stopper. */
+  background?(runtime: Runtime): Promise<() => Promise<void>>;
+}
+
+export interface Runtime {
+  config: CairnConfig;
+  database: Database;
+  metrics: MetricsRegistry;
+  logger: JsonLogger;
+}
+
+export interface RunningService {
+  url: string;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition every app shares: validated config → database (embedded or external) →
+ * migrations → Nest app on Fastify → background work. Apps differ only in which context modules
+ * and background jobs they pass; nothing here knows what a context does.
+ */
+export async function startService(definition: ServiceDefinition, env: Record<string, string | undefined> = process.env): Promise<RunningService> {
+  const config = loadConfig({ CAIRN_SERVICE_NAME: definition.name, ...env });
+  const logger = new JsonLogger(config);
+  const log = (line: string) => logger.log(line, 'runtime');
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error(`shutdown step failed: ${(error as Error).message}`, undefined, 'runtime');
+      }
+    }
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      // Embedded mode keeps its data under CAIRN_HOME: one server per home, checked before touching it.
+      const lock = acquireHomeLock(config.home);
+      cleanups.push(() => lock.release());
+      const embedded = await startEmbeddedDatabase(config.home, log);
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    if (config.migrateOnStart) {
+      const applied = await migrate(databaseUrl, readMigrations(defaultMigrationsDirectory()));
+      if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
+    }
+    const database = new Database(databaseUrl);
+    cleanups.push(() => database.close());
+    const metrics = new MetricsRegistry(config.serviceName);
+    const runtime: Runtime = { config, database, metrics, logger };
+
+    const probes: ReadinessProbe[] = [{ name: 'database', check: () => database.ping() }, ...(definition.probes?.(runtime) ?? [])];
+
+    @Module({ imports: [PlatformModule.forRoot({ config, database, metrics }), SystemModule.forRoot(probes), ...definition.modules(runtime)] })
+    class ServiceModule {}
+
+    const app = await createHttpApp(ServiceModule, { logger, metrics });
+    cleanups.push(() => app.close());
+    const url = await listen(app, config);
+    if (definition.background) cleanups.push(await definition.background(runtime));
+    return { url, runtime, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** For `main.ts`: start, print the URL, stop cleanly on SIGINT/SIGTERM, exit non-zero on bad config. */
+export async function runService(definition: ServiceDefinition): Promise<void> {
+  let service: RunningService;
+  try {
+    service = await startService(definition);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`Cairn ${definition.name} failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Cairn ${definition.name} listening at ${service.url}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.runtime.logger.log(`${signal} received, shutting down`, 'runtime');
+    service
+      .stop()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

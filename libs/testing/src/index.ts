@@ -1,0 +1,6 @@
+export * from './environment';
+export * from './test-database';
+export * from './server-process';
+export * from './python';
+export * from './wait-for';
+export * from './decider-specification';

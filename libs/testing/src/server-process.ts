@@ -1,0 +1,114 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findUp } from '@cairn/platform';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export type CairnApp = 'server' | 'tracking-service' | 'artifact-service' | 'registry-service' | 'webhook-dispatcher';
+
+export interface StartedServer {
+  url: string;
+  /** The database the server uses (fresh unless one was passed in). */
+  databaseUrl: string;
+  home: string;
+  process: ChildProcess;
+  /** Everything the process printed, for assertions and for failure messages. */
+  output(): string;
+  /** SIGTERM and wait for exit; drops the database if this call created it. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would; keeps the database. */
+  kill(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  app?: CairnApp;
+  env?: Record<string, string>;
+  /** Share a database between processes (distributed-mode tests); fresh by default. */
+  database?: TestDatabase | { url: string };
+  /** Embedded mode: no CAIRN_DATABASE_URL, so the server starts its own Postgres under `home`. */
+  embedded?: boolean;
+  /** Reuse a CAIRN_HOME (restart tests); a fresh temporary one by default, removed on stop. */
+  home?: string;
+  timeoutMs?: number;
+}
+
+let built = false;
+const repoRoot = path.dirname(findUp('package.json'));
+
+/** Compiles apps/ and libs/ to dist/ once per test process (skipped when nothing changed). */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, [path.join(repoRoot, 'tools', 'build.mjs'), '--if-stale'], { cwd: repoRoot, stdio: 'inherit' });
+  built = true;
+}
+
+/**
+ * Starts a real Cairn app as its own OS process on a free port, against the test Postgres (a fresh
+ * database unless one is given), and resolves once it prints the URL it listens on.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
+  ensureBuilt();
+  const app = options.app ?? 'server';
+  const ownDatabase = options.database === undefined && !options.embedded ? await createTestDatabase({ migrated: false }) : undefined;
+  const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)!.url;
+  const ownHome = options.home === undefined;
+  const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-home-'));
+  const child = spawn(process.execPath, ['--enable-source-maps', path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: home,
+      CAIRN_HOME: home,
+      CAIRN_PORT: '0',
+      CAIRN_HOST: '127.0.0.1',
+      ...(databaseUrl ? { CAIRN_DATABASE_URL: databaseUrl } : {}),
+      CAIRN_ARTIFACT_ROOT: `file://${path.join(home, 'artifacts')}`,
+      CAIRN_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${app} did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const onData = () => {
+      const match = /listening at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${app} exited with code ${code} before listening:\n${output}`));
+    });
+  });
+
+  const cleanup = async () => {
+    if (ownHome) rmSync(home, { recursive: true, force: true });
+    if (ownDatabase) await ownDatabase.drop();
+  };
+  return {
+    url,
+    databaseUrl,
+    home,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      await cleanup();
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
