@@ -9,3 +9,6 @@ export * from './observability/logger';
 export * from './observability/metrics';
 export * from './platform.module';
 export * from './http/system.controller';
+export * from './infra/prisma/prisma-client';
+export * from './infra/prisma/prisma-schema';
+export * from './database/scratch-database';

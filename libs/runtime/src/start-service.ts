@@ -1,5 +1,8 @@
-import type { DynamicModule, ForwardReference, Type } from '@nestjs/common';
+import type { DynamicModule, ForwardReference, INestApplicationContext, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
+import type { ContextName } from '@cairn/contracts';
+import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { createEventBus, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
   acquireHomeLock,
   ConfigError,
@@ -26,6 +29,10 @@ export interface ServiceDefinition {
   name: string;
   /** The context modules this process serves, given the shared runtime. */
   modules(runtime: Runtime): NestImport[];
+  /** Contexts whose commands this process handles: it relays their outboxes to the bus. */
+  relays?: ContextName[];
+  /** Event consumers this process runs; resolved from the started Nest app (repositories etc.). */
+  subscriptions?(app: INestApplicationContext): Subscription[];
   /** Extra readiness probes (bus, blob store) on top of the database. */
   probes?(runtime: Runtime): ReadinessProbe[];
   /** Background work started after the HTTP server listens (relays, consumers); returns its stopper. */
@@ -37,6 +44,8 @@ export interface Runtime {
   database: Database;
   metrics: MetricsRegistry;
   logger: JsonLogger;
+  bus: EventBus;
+  eventStore: EventStore;
 }
 
 export interface RunningService {
@@ -81,15 +90,32 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     const database = new Database(databaseUrl);
     cleanups.push(() => database.close());
     const metrics = new MetricsRegistry(config.serviceName);
-    const runtime: Runtime = { config, database, metrics, logger };
+    const bus = createEventBus(config, database, logger);
+    await bus.start();
+    cleanups.push(() => bus.stop());
+    const eventStore = new EventStore();
+    const runtime: Runtime = { config, database, metrics, logger, bus, eventStore };
 
-    const probes: ReadinessProbe[] = [{ name: 'database', check: () => database.ping() }, ...(definition.probes?.(runtime) ?? [])];
+    const probes: ReadinessProbe[] = [
+      { name: 'database', check: () => database.ping() },
+      { name: 'event_bus', check: () => bus.ping() }, // TODO(lead): EventBus.ping lands with the eventing helper's work
+      ...(definition.probes?.(runtime) ?? []),
+    ];
+    const eventing: EventingModuleDeps = { bus, eventStore };
 
-    @Module({ imports: [PlatformModule.forRoot({ config, database, metrics }), SystemModule.forRoot(probes), ...definition.modules(runtime)] })
+    @Module({
+      imports: [PlatformModule.forRoot({ config, database, metrics }), EventingModule.forRoot(eventing), SystemModule.forRoot(probes), ...definition.modules(runtime)],
+    })
     class ServiceModule {}
 
     const app = await createHttpApp(ServiceModule, { logger, metrics });
     cleanups.push(() => app.close());
+    // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
+    for (const subscription of definition.subscriptions?.(app) ?? []) {
+      const handle = await bus.subscribe(subscription);
+      cleanups.push(() => handle.stop());
+    }
+    cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
     if (definition.background) cleanups.push(await definition.background(runtime));
     return { url, runtime, stop };

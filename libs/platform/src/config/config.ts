@@ -39,6 +39,13 @@ const environmentSchema = z.object({
       .regex(/^(file:\/\/\/|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$))/, 'must be file:///absolute/path or s3://bucket[/prefix]')
       .optional(),
   ),
+  CAIRN_KAFKA_TOPIC_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'may contain only letters, digits, dot, underscore and dash')
+      .default(''),
+  ),
   CAIRN_S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CAIRN_S3_ACCESS_KEY: optionalString,
   CAIRN_S3_SECRET_KEY: optionalString,
@@ -61,6 +68,8 @@ export interface CairnConfig {
   databaseUrl: string | undefined;
   /** undefined → the in-process bus. */
   kafkaBrokers: string[] | undefined;
+  /** Prepended to every topic name: several installations (or test runs) can share one cluster. */
+  kafkaTopicPrefix: string;
   artifactRoot: ArtifactRoot;
   s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
   relayIntervalMs: number;
@@ -98,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CAIRN_LOG_LEVEL,
     databaseUrl: e.CAIRN_DATABASE_URL,
     kafkaBrokers: e.CAIRN_KAFKA_BROKERS?.split(','),
+    kafkaTopicPrefix: e.CAIRN_KAFKA_TOPIC_PREFIX,
     artifactRoot,
     s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,

@@ -17,7 +17,7 @@ export async function createHttpApp(rootModule: Type<unknown>, options: { logger
   const adapter = new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT_BYTES, routerOptions: { maxParamLength: 2000 }, return503OnClosing: false });
   const fastify = adapter.getInstance();
   // Nest's own body parser is disabled (bodyParser: false below) so this one decides what JSON is.
-  fastify.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, parseJsonBody);
+  fastify.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, parseJsonBody);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Controller, Get, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Module, Res, ServiceUnavailableException, type DynamicModule } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusModule, HealthIndicatorService } from '@nestjs/terminus';
 import { findUp } from '../database/migrator';
 import { MetricsRegistry } from '../observability/metrics';
@@ -39,10 +40,17 @@ export class SystemController {
     return 'OK';
   }
 
+  /** Readiness: every dependency answers. 503 with terminus's per-dependency report otherwise. */
   @Get('health/ready')
   @HealthCheck()
-  readiness() {
-    return this.health.check(this.probes.map((probe) => () => this.runProbe(probe)));
+  async readiness(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.health.check(this.probes.map((probe) => () => this.runProbe(probe)));
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return error.getResponse();
+    }
   }
 
   @Get('version')

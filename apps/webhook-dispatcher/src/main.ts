@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@cairn/runtime';
+
+// Health, metrics and the event backbone only, for now: its context lands with its own issue.
+void runService({ name: 'webhook-dispatcher', modules: () => [] });

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+
+describe('configuration', () => {
+  it('means embedded defaults when nothing is set', () => {
+    const config = loadConfig({ HOME: '/home/ana' });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 5000, databaseUrl: undefined, kafkaBrokers: undefined, logLevel: 'info' });
+    expect(config.artifactRoot).toEqual({ kind: 'file', directory: path.join(config.home, 'artifacts') });
+  });
+
+  it('reads external services when set', () => {
+    const config = loadConfig({
+      CAIRN_PORT: '8080',
+      CAIRN_DATABASE_URL: 'postgres://u:p@db:5432/cairn',
+      CAIRN_KAFKA_BROKERS: 'k1:9092,k2:9092',
+      CAIRN_ARTIFACT_ROOT: 's3://models/prod/',
+      CAIRN_S3_ENDPOINT: 'http://minio:9000',
+      CAIRN_S3_ACCESS_KEY: 'a',
+      CAIRN_S3_SECRET_KEY: 's',
+    });
+    expect(config).toMatchObject({ port: 8080, databaseUrl: 'postgres://u:p@db:5432/cairn', kafkaBrokers: ['k1:9092', 'k2:9092'] });
+    expect(config.artifactRoot).toEqual({ kind: 's3', bucket: 'models', prefix: 'prod' });
+  });
+
+  it('treats an empty variable as absent', () => {
+    expect(loadConfig({ CAIRN_PORT: '', CAIRN_DATABASE_URL: ' ' })).toMatchObject({ port: 5000, databaseUrl: undefined });
+  });
+
+  it('fails at boot with every bad variable listed, not only the first', () => {
+    const attempt = () =>
+      loadConfig({ CAIRN_PORT: 'eighty', CAIRN_DATABASE_URL: 'mysql://x', CAIRN_KAFKA_BROKERS: 'no-port', CAIRN_LOG_LEVEL: 'loud', CAIRN_ARTIFACT_ROOT: 'file://relative' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['CAIRN_PORT', 'CAIRN_DATABASE_URL', 'CAIRN_KAFKA_BROKERS', 'CAIRN_LOG_LEVEL', 'CAIRN_ARTIFACT_ROOT']) expect(problems).toContain(name);
+    }
+  });
+
+  it('requires S3 credentials with an s3:// artifact root', () => {
+    expect(() => loadConfig({ CAIRN_ARTIFACT_ROOT: 's3://bucket' })).toThrow(/CAIRN_S3_ENDPOINT[\s\S]*CAIRN_S3_ACCESS_KEY[\s\S]*CAIRN_S3_SECRET_KEY/);
+  });
+});

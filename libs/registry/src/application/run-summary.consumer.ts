@@ -1,0 +1,31 @@
+import type { PoolClient } from 'pg';
+import { parseTrackingEvent, topicOf, type EventEnvelope } from '@cairn/contracts';
+import { NonRetriableError, type Subscription } from '@cairn/eventing';
+import { evolveRunSummary, runIdOf } from '../domain/run-summary';
+import type { RunSummaryRepository } from '../infra/run-summary.repository';
+
+export const RUN_SUMMARY_CONSUMER = 'registry.run-summaries';
+
+/**
+ * Keeps `registry.run_summaries` up to date from the tracking topic. Applied in the bus's
+ * transaction together with the inbox mark, so a redelivered event changes nothing.
+ */
+export function runSummarySubscription(repository: RunSummaryRepository): Omit<Subscription, 'onOutcome'> {
+  return {
+    consumer: RUN_SUMMARY_CONSUMER,
+    context: 'registry',
+    topics: [topicOf('tracking')],
+    handler: async (envelope: EventEnvelope, tx: PoolClient) => {
+      let event;
+      try {
+        event = parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data);
+      } catch (error) {
+        throw new NonRetriableError(`unreadable tracking event: ${(error as Error).message}`, { cause: error });
+      }
+      const runId = runIdOf(event);
+      if (runId === undefined) return;
+      const summary = await repository.loadForUpdate(tx, runId);
+      await repository.save(tx, evolveRunSummary(summary, event));
+    },
+  };
+}

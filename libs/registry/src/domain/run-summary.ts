@@ -1,0 +1,108 @@
+import { TRACKING_EVENT_TYPES, type TrackingEvent, type WireDouble } from '@cairn/contracts';
+
+/**
+ * The registry's own view of a tracking run, built from tracking events (never by calling tracking):
+ * what lineage and champion/challenger comparisons need — experiment, params, final metrics, the
+ * code commit and the data version.
+ */
+export interface RunSummary {
+  runId: string;
+  experimentId: string;
+  name: string;
+  status: string;
+  lifecycleStage: 'active' | 'deleted';
+  startTime: number;
+  endTime: number | null;
+  artifactUri: string;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Latest value per key by MLflow's rule: greatest (step, timestamp, value). */
+  metrics: Record<string, { value: WireDouble; step: number; timestamp: number }>;
+  datasets: Array<{ name: string; digest: string; source: string; context: string | null }>;
+}
+
+export const emptyRunSummary = (runId: string): RunSummary => ({
+  runId,
+  experimentId: '',
+  name: '',
+  status: 'RUNNING',
+  lifecycleStage: 'active',
+  startTime: 0,
+  endTime: null,
+  artifactUri: '',
+  params: {},
+  tags: {},
+  metrics: {},
+  datasets: [],
+});
+
+const numeric = (v: WireDouble): number => (typeof v === 'number' ? v : v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : -Infinity);
+
+// MLflow's "latest" metric: greatest step, then timestamp, then value (NaN above every number, as Postgres orders it).
+function isLater(a: { step: number; timestamp: number; value: WireDouble }, b: { step: number; timestamp: number; value: WireDouble }): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  const x = numeric(a.value);
+  const y = numeric(b.value);
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && !Number.isNaN(y);
+  return x > y;
+}
+
+/** Pure projection: the summary after one tracking event. Events for other aggregates are ignored. */
+export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): RunSummary {
+  switch (event.type) {
+    case TRACKING_EVENT_TYPES.runCreated: {
+      const d = event.data;
+      return {
+        ...summary,
+        experimentId: d.experimentId,
+        name: d.name,
+        status: d.status,
+        startTime: d.startTime,
+        artifactUri: d.artifactUri,
+        tags: { ...summary.tags, ...Object.fromEntries(d.tags.map((t) => [t.key, t.value])) },
+      };
+    }
+    case TRACKING_EVENT_TYPES.runUpdated: {
+      const d = event.data;
+      return { ...summary, status: d.status ?? summary.status, endTime: d.endTime ?? summary.endTime, name: d.name ?? summary.name };
+    }
+    case TRACKING_EVENT_TYPES.runDeleted:
+      return { ...summary, lifecycleStage: 'deleted' };
+    case TRACKING_EVENT_TYPES.runRestored:
+      return { ...summary, lifecycleStage: 'active' };
+    case TRACKING_EVENT_TYPES.paramsLogged:
+      return { ...summary, params: { ...summary.params, ...Object.fromEntries(event.data.params.map((p) => [p.key, p.value])) } };
+    case TRACKING_EVENT_TYPES.tagsSet: {
+      const tags = { ...summary.tags, ...Object.fromEntries(event.data.tags.map((t) => [t.key, t.value])) };
+      return { ...summary, tags, name: tags['mlflow.runName'] ?? summary.name };
+    }
+    case TRACKING_EVENT_TYPES.tagDeleted: {
+      const { [event.data.key]: _removed, ...tags } = summary.tags;
+      return { ...summary, tags };
+    }
+    case TRACKING_EVENT_TYPES.metricsLogged: {
+      const metrics = { ...summary.metrics };
+      for (const point of event.data.metrics) {
+        const current = metrics[point.key];
+        if (current === undefined || isLater(point, current)) metrics[point.key] = { value: point.value, step: point.step, timestamp: point.timestamp };
+      }
+      return { ...summary, metrics };
+    }
+    case TRACKING_EVENT_TYPES.inputsLogged: {
+      const known = new Set(summary.datasets.map((d) => `${d.name}\u0000${d.digest}`));
+      const added = event.data.datasets
+        .filter((d) => !known.has(`${d.name}\u0000${d.digest}`))
+        .map((d) => ({ name: d.name, digest: d.digest, source: d.source, context: d.tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null }));
+      return { ...summary, datasets: [...summary.datasets, ...added] };
+    }
+    default:
+      return summary;
+  }
+}
+
+/** Which run an event is about, when it is about one (experiment and logged-model events are not). */
+export function runIdOf(event: TrackingEvent): string | undefined {
+  const data = event.data as { runId?: unknown };
+  return typeof data.runId === 'string' ? data.runId : undefined;
+}

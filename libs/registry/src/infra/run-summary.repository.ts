@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { Database } from '@cairn/platform';
+import { emptyRunSummary, type RunSummary } from '../domain/run-summary';
+
+const SELECT_SUMMARY = `
+SELECT run_id, experiment_id, name, status, lifecycle_stage, start_time, end_time, artifact_uri, params, tags, metrics, datasets
+FROM registry.run_summaries WHERE run_id = $1`;
+
+const UPSERT_SUMMARY = `
+INSERT INTO registry.run_summaries
+  (run_id, experiment_id, name, status, lifecycle_stage, start_time, end_time, artifact_uri, params, tags, metrics, datasets, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+ON CONFLICT (run_id) DO UPDATE SET
+  experiment_id = EXCLUDED.experiment_id, name = EXCLUDED.name, status = EXCLUDED.status,
+  lifecycle_stage = EXCLUDED.lifecycle_stage, start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
+  artifact_uri = EXCLUDED.artifact_uri, params = EXCLUDED.params, tags = EXCLUDED.tags,
+  metrics = EXCLUDED.metrics, datasets = EXCLUDED.datasets, updated_at = now()`;
+
+interface RunSummaryRow {
+  run_id: string;
+  experiment_id: string;
+  name: string;
+  status: string;
+  lifecycle_stage: 'active' | 'deleted';
+  start_time: string;
+  end_time: string | null;
+  artifact_uri: string;
+  params: RunSummary['params'];
+  tags: RunSummary['tags'];
+  metrics: RunSummary['metrics'];
+  datasets: RunSummary['datasets'];
+}
+
+function toSummary(row: RunSummaryRow): RunSummary {
+  return {
+    runId: row.run_id,
+    experimentId: row.experiment_id,
+    name: row.name,
+    status: row.status,
+    lifecycleStage: row.lifecycle_stage,
+    startTime: Number(row.start_time),
+    endTime: row.end_time === null ? null : Number(row.end_time),
+    artifactUri: row.artifact_uri,
+    params: row.params,
+    tags: row.tags,
+    metrics: row.metrics,
+    datasets: row.datasets,
+  };
+}
+
+@Injectable()
+export class RunSummaryRepository {
+  constructor(@Inject(Database) private readonly database: Database) {}
+
+  async find(runId: string): Promise<RunSummary | undefined> {
+    const { rows } = await this.database.query<RunSummaryRow>(SELECT_SUMMARY, [runId]);
+    return rows[0] && toSummary(rows[0]);
+  }
+
+  /** Inside the consumer's transaction; the row lock serializes two deliveries for one run. */
+  async loadForUpdate(tx: PoolClient, runId: string): Promise<RunSummary> {
+    const { rows } = await tx.query<RunSummaryRow>(`${SELECT_SUMMARY} FOR UPDATE`, [runId]);
+    return rows[0] ? toSummary(rows[0]) : emptyRunSummary(runId);
+  }
+
+  async save(tx: PoolClient, s: RunSummary): Promise<void> {
+    await tx.query(UPSERT_SUMMARY, [
+      s.runId,
+      s.experimentId,
+      s.name,
+      s.status,
+      s.lifecycleStage,
+      s.startTime,
+      s.endTime,
+      s.artifactUri,
+      JSON.stringify(s.params),
+      JSON.stringify(s.tags),
+      JSON.stringify(s.metrics),
+      JSON.stringify(s.datasets),
+    ]);
+  }
+}
