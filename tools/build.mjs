@@ -43,6 +43,7 @@ export function generatePrismaClient() {
 
 async function main() {
   generatePrismaClient();
+  if (process.argv.includes('--prisma-only')) return;
   const files = sourceDirs.flatMap((d) => (existsSync(path.join(root, d)) ? [...walk(path.join(root, d))] : []));
   if (ifStale && existsSync(stampFile) && statSync(stampFile).mtimeMs >= newestMtime([...files, path.join(root, 'tsconfig.base.json')])) return;
   const options = swcOptions({ withPaths: true });
