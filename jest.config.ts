@@ -10,6 +10,9 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
+// The generated Prisma client (TypeScript) imports its siblings with ESM-style `.js` suffixes.
+moduleNameMapper['^(\\.{1,2}/.*)\\.js$'] = '$1';
+
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',

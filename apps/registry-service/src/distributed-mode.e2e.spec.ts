@@ -65,8 +65,10 @@ describe('tracking-service → Kafka → registry-service', () => {
       async () => {
         const response = await fetch(`${registry.url}/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`);
         if (response.status !== 200) return undefined;
-        const body = (await response.json()) as { run_summary: { metrics: Record<string, { value: number }> } };
-        return body.run_summary.metrics['val_auc'] ? body.run_summary : undefined;
+        const body = (await response.json()) as { run_summary: { metrics: Record<string, unknown>; params: Record<string, unknown>; tags: Record<string, unknown> } };
+        // Params, tags and metrics of one log-batch are separate events: wait for all three.
+        const { metrics, params, tags } = body.run_summary;
+        return metrics['val_auc'] && params['learning_rate'] && tags['git_commit'] ? body.run_summary : undefined;
       },
       { timeoutMs: 30_000, message: 'registry-service to apply the tracking events' },
     );

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { parseTrackingEvent, topicOf, type EventEnvelope } from '@cairn/contracts';
+import { parseTrackingEvent, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import { evolveRunSummary, runIdOf } from '../domain/run-summary';
 import type { RunSummaryRepository } from '../infra/run-summary.repository';
@@ -7,7 +7,7 @@ import type { RunSummaryRepository } from '../infra/run-summary.repository';
 export const RUN_SUMMARY_CONSUMER = 'registry.run-summaries';
 
 /**
- * Keeps `registry.run_summaries` up to date from the tracking topic. Applied in the bus's
+ * Keeps `registry.run_summaries` (and `registry.logged_models`) up to date from the tracking topic. Applied in the bus's
  * transaction together with the inbox mark, so a redelivered event changes nothing.
  */
 export function runSummarySubscription(repository: RunSummaryRepository): Omit<Subscription, 'onOutcome'> {
@@ -21,6 +21,17 @@ export function runSummarySubscription(repository: RunSummaryRepository): Omit<S
         event = parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data);
       } catch (error) {
         throw new NonRetriableError(`unreadable tracking event: ${(error as Error).message}`, { cause: error });
+      }
+      if (event.type === TRACKING_EVENT_TYPES.loggedModelCreated) {
+        const d = event.data;
+        await repository.saveLoggedModel(tx, {
+          modelId: d.modelId,
+          experimentId: d.experimentId,
+          sourceRunId: d.sourceRunId ?? null,
+          artifactLocation: d.artifactLocation,
+          creationTime: d.creationTime,
+        });
+        return;
       }
       const runId = runIdOf(event);
       if (runId === undefined) return;

@@ -96,6 +96,22 @@ export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): Run
         .map((d) => ({ name: d.name, digest: d.digest, source: d.source, context: d.tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null }));
       return { ...summary, datasets: [...summary.datasets, ...added] };
     }
+    case TRACKING_EVENT_TYPES.experimentCreated:
+    case TRACKING_EVENT_TYPES.experimentRenamed:
+    case TRACKING_EVENT_TYPES.experimentDeleted:
+    case TRACKING_EVENT_TYPES.experimentRestored:
+    case TRACKING_EVENT_TYPES.experimentTagSet:
+    case TRACKING_EVENT_TYPES.experimentTagDeleted:
+    case TRACKING_EVENT_TYPES.outputsLogged:
+    case TRACKING_EVENT_TYPES.modelLogged:
+    case TRACKING_EVENT_TYPES.loggedModelCreated:
+    case TRACKING_EVENT_TYPES.loggedModelFinalized:
+    case TRACKING_EVENT_TYPES.loggedModelDeleted:
+    case TRACKING_EVENT_TYPES.loggedModelTagsSet:
+    case TRACKING_EVENT_TYPES.loggedModelTagDeleted:
+    case TRACKING_EVENT_TYPES.loggedModelParamsLogged:
+      // Not about a run's summary (logged models are projected separately, by the consumer).
+      return summary;
     default:
       return summary;
   }

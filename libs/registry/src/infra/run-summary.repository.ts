@@ -17,6 +17,24 @@ ON CONFLICT (run_id) DO UPDATE SET
   artifact_uri = EXCLUDED.artifact_uri, params = EXCLUDED.params, tags = EXCLUDED.tags,
   metrics = EXCLUDED.metrics, datasets = EXCLUDED.datasets, updated_at = now()`;
 
+const UPSERT_LOGGED_MODEL = `
+INSERT INTO registry.logged_models (model_id, experiment_id, source_run_id, artifact_location, creation_time)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (model_id) DO UPDATE SET experiment_id = EXCLUDED.experiment_id, source_run_id = EXCLUDED.source_run_id,
+  artifact_location = EXCLUDED.artifact_location`;
+
+// A version registered (3.x, from a logged model) before tracking's event arrived learns its run now.
+const ENRICH_VERSIONS_WITH_RUN = `UPDATE registry.model_versions SET run_id = $2 WHERE logged_model_id = $1 AND run_id IS NULL`;
+
+/** A 3.x logged model as the registry needs it: which run produced a `models:/m-…` source, where its files are. */
+export interface LoggedModelSummary {
+  modelId: string;
+  experimentId: string;
+  sourceRunId: string | null;
+  artifactLocation: string;
+  creationTime: number;
+}
+
 interface RunSummaryRow {
   run_id: string;
   experiment_id: string;
@@ -79,5 +97,11 @@ export class RunSummaryRepository {
       JSON.stringify(s.metrics),
       JSON.stringify(s.datasets),
     ]);
+  }
+
+  /** From tracking's `logged_model.created`, in the consumer's transaction. */
+  async saveLoggedModel(tx: PoolClient, m: LoggedModelSummary): Promise<void> {
+    await tx.query(UPSERT_LOGGED_MODEL, [m.modelId, m.experimentId, m.sourceRunId, m.artifactLocation, m.creationTime]);
+    if (m.sourceRunId !== null) await tx.query(ENRICH_VERSIONS_WITH_RUN, [m.modelId, m.sourceRunId]);
   }
 }

@@ -1,0 +1,236 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, Req } from '@nestjs/common';
+import { invalidParameter, REGISTRY_EVENT_TYPES as E } from '@cairn/contracts';
+import { CONFIG, type CairnConfig } from '@cairn/platform';
+import type { FastifyRequest } from 'fastify';
+import { RegistryCommands } from '../application/registry-commands';
+import { RegistryQueries } from '../application/registry-queries';
+import { canonicalStage, loggedModelIdOfSource, runReferenceOfSource, validateAlias, validateModelName, validateSource, validateTag, validateVersion, type AllowedArtifactRoot } from '../domain/validation';
+import { fromQuery, parseRequest, schemas as s } from './dto';
+import { metadataOf } from './request-metadata';
+import { modelVersionJson, registeredModelJson } from './wire';
+
+const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
+
+/**
+ * MLflow's model registry REST API (mlflow-api.md §5) under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
+ * Every success is 200 with a JSON object; DELETE and PATCH carry JSON bodies.
+ */
+@Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
+export class RegistryController {
+  private readonly artifactRoots: AllowedArtifactRoot[];
+
+  constructor(
+    @Inject(RegistryCommands) private readonly commands: RegistryCommands,
+    @Inject(RegistryQueries) private readonly queries: RegistryQueries,
+    @Inject(CONFIG) config: CairnConfig,
+  ) {
+    const root = config.artifactRoot;
+    this.artifactRoots = [{ uri: root.kind === 'file' ? `file://${root.directory}` : `s3://${root.bucket}${root.prefix ? `/${root.prefix}` : ''}` }];
+  }
+
+  // ---- registered models ------------------------------------------------------------------------
+
+  @Post('registered-models/create')
+  @HttpCode(200)
+  async createRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.createRegisteredModel, body);
+    validateModelName(dto.name);
+    dto.tags.forEach((t) => validateTag(t.key, t.value));
+    const tags = dto.tags.map((t) => ({ key: t.key, value: t.value ?? '' }));
+    await this.commands.createRegisteredModel(dto.name, dto.description ?? null, tags, metadataOf(req));
+    return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
+  }
+
+  @Get('registered-models/get')
+  async getRegisteredModel(@Query() query: unknown) {
+    const dto = parseRequest(s.name, fromQuery(query));
+    return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
+  }
+
+  @Post('registered-models/rename')
+  @HttpCode(200)
+  async renameRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.renameRegisteredModel, body);
+    validateModelName(dto.new_name);
+    await this.commands.execute(dto.name, { type: 'renameRegisteredModel', newName: dto.new_name }, metadataOf(req));
+    return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.new_name)) };
+  }
+
+  @Patch('registered-models/update')
+  async updateRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.updateRegisteredModel, body);
+    await this.commands.execute(dto.name, { type: 'updateRegisteredModel', description: dto.description ?? null }, metadataOf(req));
+    return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
+  }
+
+  @Delete('registered-models/delete')
+  async deleteRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.name, body);
+    await this.commands.execute(dto.name, { type: 'deleteRegisteredModel' }, metadataOf(req));
+    return {};
+  }
+
+  @Get('registered-models/search')
+  async searchRegisteredModels(@Query() query: unknown) {
+    const dto = parseRequest(s.searchRegisteredModels, fromQuery(query, ['order_by']));
+    const page = await this.queries.searchRegisteredModels({ filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results });
+    return {
+      registered_models: page.items.map(registeredModelJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  }
+
+  // The client POSTs first and only falls back to GET on ENDPOINT_NOT_FOUND; both are served.
+  @Post('registered-models/get-latest-versions')
+  @HttpCode(200)
+  getLatestVersionsPost(@Body() body: unknown) {
+    return this.getLatestVersions(parseRequest(s.getLatestVersions, body));
+  }
+
+  @Get('registered-models/get-latest-versions')
+  getLatestVersionsGet(@Query() query: unknown) {
+    return this.getLatestVersions(parseRequest(s.getLatestVersions, fromQuery(query, ['stages'])));
+  }
+
+  private async getLatestVersions(dto: { name: string; stages: string[] }) {
+    const versions = await this.queries.latestVersions(dto.name, dto.stages.map(canonicalStage));
+    return versions.length > 0 ? { model_versions: versions.map(modelVersionJson) } : {};
+  }
+
+  @Post('registered-models/set-tag')
+  @HttpCode(200)
+  async setRegisteredModelTag(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.setRegisteredModelTag, body);
+    validateTag(dto.key, dto.value);
+    await this.commands.execute(dto.name, { type: 'setRegisteredModelTag', key: dto.key, value: dto.value ?? '' }, metadataOf(req));
+    return {};
+  }
+
+  @Delete('registered-models/delete-tag')
+  async deleteRegisteredModelTag(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.deleteRegisteredModelTag, body);
+    await this.commands.execute(dto.name, { type: 'deleteRegisteredModelTag', key: dto.key }, metadataOf(req));
+    return {};
+  }
+
+  // ---- aliases ----------------------------------------------------------------------------------
+
+  @Post('registered-models/alias')
+  @HttpCode(200)
+  async setAlias(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.setAlias, body);
+    const alias = validateAlias(dto.alias);
+    await this.commands.execute(dto.name, { type: 'setAlias', alias, version: validateVersion(dto.version) }, metadataOf(req));
+    return {};
+  }
+
+  @Delete('registered-models/alias')
+  async deleteAlias(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.alias, body);
+    await this.commands.execute(dto.name, { type: 'deleteAlias', alias: validateAlias(dto.alias) }, metadataOf(req));
+    return {};
+  }
+
+  @Get('registered-models/alias')
+  async getModelVersionByAlias(@Query() query: unknown) {
+    const dto = parseRequest(s.alias, fromQuery(query));
+    return { model_version: modelVersionJson(await this.queries.versionByAlias(dto.name, dto.alias)) };
+  }
+
+  // ---- model versions ---------------------------------------------------------------------------
+
+  @Post('model-versions/create')
+  @HttpCode(200)
+  async createModelVersion(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.createModelVersion, body);
+    validateModelName(dto.name);
+    const source = validateSource(dto.source, this.artifactRoots);
+    if (dto.run_id !== undefined && !RUN_ID.test(dto.run_id)) throw invalidParameter(`Invalid run ID: '${dto.run_id}'`);
+    dto.tags.forEach((t) => validateTag(t.key, t.value));
+    // References to runs and logged models are accepted as given: tracking's events fill in the rest.
+    const result = await this.commands.execute(
+      dto.name,
+      {
+        type: 'createModelVersion',
+        source,
+        runId: dto.run_id ?? runReferenceOfSource(source)?.runId ?? null,
+        runLink: dto.run_link ?? null,
+        loggedModelId: dto.model_id ?? loggedModelIdOfSource(source),
+        description: dto.description ?? null,
+        userId: null,
+        tags: dto.tags.map((t) => ({ key: t.key, value: t.value ?? '' })),
+      },
+      metadataOf(req),
+    );
+    const created = result.events.find((e) => e.type === E.modelVersionCreated);
+    if (!created || created.type !== E.modelVersionCreated) throw new Error('createModelVersion decided no version');
+    return { model_version: modelVersionJson(await this.queries.modelVersion(result.state.name, created.data.version)) };
+  }
+
+  @Get('model-versions/get')
+  async getModelVersion(@Query() query: unknown) {
+    const dto = parseRequest(s.version, fromQuery(query));
+    return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, validateVersion(dto.version))) };
+  }
+
+  @Patch('model-versions/update')
+  async updateModelVersion(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.updateModelVersion, body);
+    const version = validateVersion(dto.version);
+    await this.commands.execute(dto.name, { type: 'updateModelVersion', version, description: dto.description ?? null }, metadataOf(req));
+    return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, version)) };
+  }
+
+  @Delete('model-versions/delete')
+  async deleteModelVersion(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.version, body);
+    await this.commands.execute(dto.name, { type: 'deleteModelVersion', version: validateVersion(dto.version) }, metadataOf(req));
+    return {};
+  }
+
+  @Get('model-versions/search')
+  async searchModelVersions(@Query() query: unknown) {
+    const dto = parseRequest(s.searchModelVersions, fromQuery(query, ['order_by']));
+    const page = await this.queries.searchModelVersions({ filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results });
+    return {
+      model_versions: page.items.map(modelVersionJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  }
+
+  @Post('model-versions/transition-stage')
+  @HttpCode(200)
+  async transitionStage(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.transitionStage, body);
+    const version = validateVersion(dto.version);
+    await this.commands.execute(
+      dto.name,
+      { type: 'transitionStage', version, stage: canonicalStage(dto.stage), archiveExistingVersions: dto.archive_existing_versions ?? false },
+      metadataOf(req),
+    );
+    return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, version)) };
+  }
+
+  @Get('model-versions/get-download-uri')
+  async getDownloadUri(@Query() query: unknown) {
+    const dto = parseRequest(s.version, fromQuery(query));
+    const version = await this.queries.modelVersion(dto.name, validateVersion(dto.version));
+    return { artifact_uri: await this.queries.downloadUriOf(version) };
+  }
+
+  @Post('model-versions/set-tag')
+  @HttpCode(200)
+  async setModelVersionTag(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.setModelVersionTag, body);
+    validateTag(dto.key, dto.value);
+    await this.commands.execute(dto.name, { type: 'setModelVersionTag', version: validateVersion(dto.version), key: dto.key, value: dto.value }, metadataOf(req));
+    return {};
+  }
+
+  @Delete('model-versions/delete-tag')
+  async deleteModelVersionTag(@Body() body: unknown, @Req() req: FastifyRequest) {
+    const dto = parseRequest(s.deleteModelVersionTag, body);
+    await this.commands.execute(dto.name, { type: 'deleteModelVersionTag', version: validateVersion(dto.version), key: dto.key }, metadataOf(req));
+    return {};
+  }
+}

@@ -1,0 +1,36 @@
+import type { ModelVersionView, RegisteredModelView } from '../infra/registry-store';
+
+/**
+ * MLflow's JSON shapes (model_registry.proto): snake_case, versions as strings, timestamps as
+ * numbers, unset optional fields omitted (never null).
+ */
+export function modelVersionJson(v: ModelVersionView): Record<string, unknown> {
+  return {
+    name: v.name,
+    version: v.version,
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+    ...(v.userId !== null ? { user_id: v.userId } : {}),
+    current_stage: v.currentStage,
+    ...(v.description !== null ? { description: v.description } : {}),
+    source: v.source,
+    ...(v.runId !== null ? { run_id: v.runId } : {}),
+    status: v.status,
+    tags: v.tags,
+    ...(v.runLink !== null ? { run_link: v.runLink } : {}),
+    aliases: v.aliases,
+    ...(v.loggedModelId !== null ? { model_id: v.loggedModelId } : {}),
+  };
+}
+
+export function registeredModelJson(m: RegisteredModelView): Record<string, unknown> {
+  return {
+    name: m.name,
+    creation_timestamp: m.creationTimestamp,
+    last_updated_timestamp: m.lastUpdatedTimestamp,
+    ...(m.description !== null ? { description: m.description } : {}),
+    latest_versions: m.latestVersions.map(modelVersionJson),
+    tags: m.tags,
+    aliases: m.aliases,
+  };
+}

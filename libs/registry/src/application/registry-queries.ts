@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { invalidParameter, notFound, parseRegistryEvent, type ModelStage } from '@cairn/contracts';
+import { EventStore } from '@cairn/eventing';
+import { Database } from '@cairn/platform';
+import { changeOf, snapshotAt, type Change, type Snapshot } from '../domain/history';
+import { modelNotFound, versionNotFound } from '../domain/registered-model';
+import type { RunSummary } from '../domain/run-summary';
+import { loggedModelIdOfSource, runReferenceOfSource } from '../domain/validation';
+import { RegistryStore, type ModelVersionView, type Page, type RegisteredModelView, type SearchInput } from '../infra/registry-store';
+import { RunSummaryRepository } from '../infra/run-summary.repository';
+
+export interface HistoryEntry extends Change {
+  eventId: string;
+  type: string;
+  actor: string;
+  timestamp: number;
+  aggregateVersion: number;
+  name: string;
+}
+
+export interface Lineage {
+  version: ModelVersionView;
+  runId: string | null;
+  artifactUri: string;
+  run: RunSummary | undefined;
+}
+
+/** The read side: MLflow's registry reads from the read model, Cairn's history from the event store. */
+@Injectable()
+export class RegistryQueries {
+  constructor(
+    @Inject(Database) private readonly database: Database,
+    @Inject(EventStore) private readonly eventStore: EventStore,
+    @Inject(RegistryStore) private readonly store: RegistryStore,
+    @Inject(RunSummaryRepository) private readonly runs: RunSummaryRepository,
+  ) {}
+
+  async registeredModel(name: string): Promise<RegisteredModelView> {
+    const model = await this.store.registeredModel(name);
+    if (!model) throw modelNotFound(name);
+    return model;
+  }
+
+  async modelVersion(name: string, version: string): Promise<ModelVersionView> {
+    const found = await this.store.modelVersion(name, version);
+    if (found) return found;
+    if (!(await this.store.registeredModel(name))) throw modelNotFound(name);
+    throw versionNotFound(name, version);
+  }
+
+  findVersionByAlias(name: string, alias: string): Promise<ModelVersionView | undefined> {
+    return this.store.versionByAlias(name, alias);
+  }
+
+  /** An unknown alias is 400 INVALID_PARAMETER_VALUE, not 404: the mlflow client and its callers branch on it. */
+  async versionByAlias(name: string, alias: string): Promise<ModelVersionView> {
+    const found = await this.store.versionByAlias(name, alias);
+    if (found) return found;
+    await this.registeredModel(name);
+    throw invalidParameter(`Registered model alias ${alias} not found.`);
+  }
+
+  /** Highest version per requested stage (all four if none); empty stages are absent. */
+  async latestVersions(name: string, stages: readonly ModelStage[]): Promise<ModelVersionView[]> {
+    const model = await this.registeredModel(name);
+    const latest = await this.store.latestVersions(model.modelId);
+    return stages.length === 0 ? latest : latest.filter((v) => stages.includes(v.currentStage));
+  }
+
+  searchRegisteredModels(input: SearchInput): Promise<Page<RegisteredModelView>> {
+    return this.store.searchRegisteredModels(input);
+  }
+
+  searchModelVersions(input: SearchInput): Promise<Page<ModelVersionView>> {
+    return this.store.searchModelVersions(input);
+  }
+
+  /** Where the version's files are: a logged model's or run's artifact location when known, else the source itself. */
+  async downloadUriOf(version: ModelVersionView): Promise<string> {
+    const loggedModelId = version.loggedModelId ?? loggedModelIdOfSource(version.source);
+    if (loggedModelId && version.source.startsWith('models:/')) {
+      const logged = await this.store.loggedModel(loggedModelId);
+      if (logged) return logged.artifactLocation;
+    }
+    const runRef = runReferenceOfSource(version.source);
+    if (runRef) {
+      const run = await this.runs.find(runRef.runId);
+      if (run?.artifactUri) return runRef.path ? `${run.artifactUri.replace(/\/+$/, '')}/${runRef.path}` : run.artifactUri;
+    }
+    return version.source;
+  }
+
+  /** Referential safety: what a purge of this run would orphan. */
+  versionsReferencingRun(runId: string): Promise<ModelVersionView[]> {
+    return this.store.versionsReferencingRun(runId);
+  }
+
+  async lineage(name: string, version: string): Promise<Lineage> {
+    const mv = await this.modelVersion(name, version);
+    let runId = mv.runId ?? runReferenceOfSource(mv.source)?.runId ?? null;
+    if (runId === null && mv.loggedModelId) runId = (await this.store.loggedModel(mv.loggedModelId))?.sourceRunId ?? null;
+    const run = runId ? await this.runs.find(runId) : undefined;
+    return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run };
+  }
+
+  async history(name: string): Promise<HistoryEntry[]> {
+    const events = await this.stream(name);
+    return events.map(({ envelope, event, occurredAt }) => ({
+      eventId: envelope.eventId,
+      type: envelope.type,
+      actor: envelope.actor,
+      timestamp: occurredAt,
+      aggregateVersion: envelope.aggregateVersion,
+      name: event.data.name,
+      ...changeOf(event),
+    }));
+  }
+
+  async asOf(name: string, asOf: number): Promise<Snapshot> {
+    const events = await this.stream(name);
+    return snapshotAt(events, asOf);
+  }
+
+  private async stream(name: string) {
+    const modelId = await this.store.modelIdOfName(name);
+    if (modelId === undefined) throw notFound(`Registered Model with name=${name} not found`);
+    const envelopes = await this.eventStore.readStream(this.database, 'registry', modelId);
+    return envelopes.map((envelope) => ({
+      envelope,
+      event: parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data),
+      occurredAt: Date.parse(envelope.occurredAt),
+    }));
+  }
+}

@@ -1,0 +1,121 @@
+import { parseRegistryEvent, type EventMetadata } from '@cairn/contracts';
+import { ConcurrencyError, EventStore } from '@cairn/eventing';
+import { Database } from '@cairn/platform';
+import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
+import { RegistryCommands } from './application/registry-commands';
+import { RegistryQueries } from './application/registry-queries';
+import { decide, evolve, initialRegisteredModelState } from './domain/registered-model';
+import { AliasNotifications, type AliasChange } from './infra/alias-notifications';
+import { projectRegistryEvent } from './infra/registry-projection';
+import { RegistryStore } from './infra/registry-store';
+import { RunSummaryRepository } from './infra/run-summary.repository';
+
+const meta: EventMetadata = { actor: 'ana', correlationId: null, causationId: null };
+const RUN = 'b'.repeat(32);
+
+describe('the registry on real Postgres', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let eventStore: EventStore;
+  let store: RegistryStore;
+  let commands: RegistryCommands;
+  let queries: RegistryQueries;
+  let runs: RunSummaryRepository;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase({ migrated: true });
+    db = new Database(testDb.url, { max: 30 });
+    eventStore = new EventStore();
+    store = new RegistryStore(db);
+    runs = new RunSummaryRepository(db);
+    commands = new RegistryCommands(db, eventStore, store);
+    queries = new RegistryQueries(db, eventStore, store, runs);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  const newVersion = (name: string, runId: string | null = RUN, loggedModelId: string | null = null) =>
+    commands.execute(
+      name,
+      { type: 'createModelVersion', source: loggedModelId ? `models:/${loggedModelId}` : `runs:/${RUN}/model`, runId, runLink: null, loggedModelId, description: null, userId: null, tags: [] },
+      meta,
+    );
+
+  it('a writer that decided on a stale state is refused by the event store, and nothing of it is kept', async () => {
+    const { modelId } = await commands.createRegisteredModel('stale', null, [], meta);
+    await newVersion('stale');
+    const stream = await eventStore.readStream(db, 'registry', modelId);
+    const state = stream.map((e) => parseRegistryEvent(e.type, e.aggregateId, e.data)).reduce(evolve, initialRegisteredModelState());
+    const command = { type: 'createModelVersion' as const, source: 'runs:/x/m', runId: null, runLink: null, loggedModelId: null, description: null, userId: null, tags: [], now: Date.now() };
+    // Another writer gets in between this decision and its append (bypassing the row lock on purpose).
+    await newVersion('stale');
+    const attempt = db.transaction(async (tx) => {
+      const events = decide(command, state);
+      await eventStore.append(tx, 'registry', events, meta, stream.length);
+      for (const event of events) await projectRegistryEvent(tx, event);
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConcurrencyError);
+    const versions = await queries.searchModelVersions({ filter: "name = 'stale'" });
+    expect(versions.items.map((v) => v.version).sort()).toEqual(['1', '2']);
+  });
+
+  it('rebuilding the read model from the event log gives back the same rows', async () => {
+    await commands.createRegisteredModel('rebuild', 'd', [{ key: 'team', value: 'ml' }], meta);
+    for (let i = 0; i < 3; i++) await newVersion('rebuild');
+    await commands.execute('rebuild', { type: 'transitionStage', version: '2', stage: 'Production', archiveExistingVersions: true }, meta);
+    await commands.execute('rebuild', { type: 'setAlias', alias: 'champion', version: '2' }, meta);
+    await commands.execute('rebuild', { type: 'setModelVersionTag', version: '3', key: 'k', value: 'v' }, meta);
+    await commands.execute('rebuild', { type: 'deleteModelVersion', version: '1' }, meta);
+    await commands.execute('rebuild', { type: 'renameRegisteredModel', newName: 'rebuilt' }, meta);
+    const before = await queries.registeredModel('rebuilt');
+    const versionsBefore = await queries.searchModelVersions({ filter: "name = 'rebuilt'" });
+
+    await db.transaction(async (tx) => {
+      await tx.query('DELETE FROM registry.registered_models');
+      let after = 0;
+      for (;;) {
+        const batch = await eventStore.readAll(tx, 'registry', after, 500);
+        if (batch.length === 0) break;
+        for (const { position, envelope } of batch) {
+          await projectRegistryEvent(tx, parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data));
+          after = position;
+        }
+      }
+    });
+    expect(await queries.registeredModel('rebuilt')).toEqual(before);
+    expect(await queries.searchModelVersions({ filter: "name = 'rebuilt'" })).toEqual(versionsBefore);
+  });
+
+  it('a 3.x version names a logged model; its run is filled in when tracking tells the registry', async () => {
+    await commands.createRegisteredModel('logged', null, [], meta);
+    const loggedModelId = `m-${'c'.repeat(32)}`;
+    await newVersion('logged', null, loggedModelId);
+    expect((await queries.modelVersion('logged', '1')).runId).toBeNull();
+    await db.transaction((tx) =>
+      runs.saveLoggedModel(tx, { modelId: loggedModelId, experimentId: '3', sourceRunId: RUN, artifactLocation: `mlflow-artifacts:/3/models/${loggedModelId}/artifacts`, creationTime: 1 }),
+    );
+    const version = await queries.modelVersion('logged', '1');
+    expect(version.runId).toBe(RUN);
+    expect(await queries.downloadUriOf(version)).toBe(`mlflow-artifacts:/3/models/${loggedModelId}/artifacts`);
+  });
+
+  it('tells every listening process of an alias change on commit, and nothing for a refused command', async () => {
+    const listener = new AliasNotifications(new Database(testDb.url, { max: 2 }));
+    await listener.onModuleInit();
+    const seen: AliasChange[] = [];
+    listener.onChange((change) => seen.push(change));
+    try {
+      await commands.createRegisteredModel('notified', null, [], meta);
+      await newVersion('notified');
+      await expect(commands.execute('notified', { type: 'setAlias', alias: 'champion', version: '9' }, meta)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+      await commands.execute('notified', { type: 'setAlias', alias: 'champion', version: '1' }, meta);
+      await waitFor(() => (seen.some((c) => c.name === 'notified') ? true : undefined), { message: 'the alias notification' });
+      expect(seen.filter((c) => c.name === 'notified')).toHaveLength(1);
+    } finally {
+      await listener.onModuleDestroy();
+    }
+  });
+});
