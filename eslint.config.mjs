@@ -41,6 +41,14 @@ export default tseslint.config(
     },
   },
   {
+    // kafkajs is unmaintained since 2023: it stays behind the EventBus port, replaceable in one folder.
+    files: ['**/*.ts'],
+    ignores: ['libs/eventing/src/kafka/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use the EventBus port from @cairn/eventing; kafkajs stays in libs/eventing/src/kafka.' }] }],
+    },
+  },
+  {
     files: ['**/*.cjs', '**/*.mjs', '**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,3 +1,5 @@
 export * from './events/envelope';
 export * from './errors/error-codes';
 export * from './events/tracking';
+export * from './events/registry';
+export * from './events/artifacts';

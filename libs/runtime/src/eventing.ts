@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
-import { EventStore, InProcessEventBus, KafkaEventBus, OutboxRelay, type EventBus, type Logger } from '@cairn/eventing';
+import { CONTEXTS, topicOf } from '@cairn/contracts';
+import { EventStore, InProcessEventBus, KafkaEventBus, OutboxRelay, withTopicPrefix, type EventBus, type Logger } from '@cairn/eventing';
 import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
 
 /** Injection token for the process's EventBus (contexts inject `EventStore` by class). */
@@ -33,7 +34,17 @@ const eventingLogger = (logger: JsonLogger): Logger => logger.pino.child({ conte
 /** Kafka when CAIRN_KAFKA_BROKERS is set (distributed mode), otherwise the in-process bus. */
 export function createEventBus(config: CairnConfig, database: Database, logger: JsonLogger): EventBus {
   const log = eventingLogger(logger);
-  if (config.kafkaBrokers) return new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: `cairn-${config.serviceName}`, database, logger: log });
+  if (config.kafkaBrokers) {
+    const prefix = config.kafkaTopicPrefix;
+    const kafka = new KafkaEventBus({
+      brokers: config.kafkaBrokers,
+      clientId: `cairn-${config.serviceName}`,
+      database,
+      logger: log,
+      topics: CONTEXTS.map((context) => prefix + topicOf(context)),
+    });
+    return withTopicPrefix(kafka, prefix);
+  }
   return new InProcessEventBus({ database, logger: log });
 }
 

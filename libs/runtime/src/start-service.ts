@@ -98,7 +98,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
 
     const probes: ReadinessProbe[] = [
       { name: 'database', check: () => database.ping() },
-      { name: 'event_bus', check: () => bus.ping() }, // TODO(lead): EventBus.ping lands with the eventing helper's work
+      { name: 'event_bus', check: () => bus.ping() },
       ...(definition.probes?.(runtime) ?? []),
     ];
     const eventing: EventingModuleDeps = { bus, eventStore };

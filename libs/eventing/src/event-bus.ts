@@ -1,0 +1,67 @@
+import type { ContextName, EventEnvelope } from '@cairn/contracts';
+import type { RetryPolicy } from './retry';
+import type { TransactionClient } from './sql';
+
+/** The publishing half of the bus: all the outbox relay needs. */
+export interface EventPublisher {
+  /**
+   * Publishes `envelopes` to `topic`, resolving once they are durable (Kafka: acknowledged by all
+   * in-sync replicas; in-process: applied or dead-lettered by every subscriber). Events with the
+   * same aggregate id are delivered in the order given. On rejection some may have been delivered:
+   * publish the same batch again (consumers deduplicate).
+   */
+  publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void>;
+}
+
+export interface DeliveryInfo {
+  consumer: string;
+  topic: string;
+  /** 1 on the first try, 2 on the first retry, … */
+  attempt: number;
+}
+
+/**
+ * Applies one event inside the transaction that also records it in the inbox (and, on Kafka, the
+ * consumer offset): the handler's writes, the "seen" mark and the progress commit together.
+ * Throw to refuse; a `NonRetriableError` (or an error with `retriable: false`) dead-letters at once.
+ */
+export type EventHandler = (event: EventEnvelope, tx: TransactionClient, delivery: DeliveryInfo) => Promise<void>;
+
+export type DeliveryOutcome = 'applied' | 'duplicate' | 'dead_lettered';
+
+export interface Subscription {
+  /** Durable name of the consumer: the inbox key and, on Kafka, the consumer group id. */
+  consumer: string;
+  /** The consuming context: its schema holds this consumer's inbox, offsets and dead letters. */
+  context: ContextName;
+  topics: readonly string[];
+  handler: EventHandler;
+  /** Retries of retriable handler errors before the event is dead-lettered. */
+  retry?: Partial<RetryPolicy>;
+  /** Called after each delivery is settled (committed); for metrics and tests. Must not throw. */
+  onOutcome?: (outcome: DeliveryOutcome, event: EventEnvelope | null) => void;
+}
+
+export interface SubscriptionHandle {
+  readonly consumer: string;
+  /**
+   * Stops consuming after the delivery in flight; resolves when nothing of this subscription runs.
+   * The consumer stays known: subscribing again with the same name resumes where it stopped.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * The event bus port. Services see only this; the composition root picks Kafka (distributed) or
+ * the in-process adapter (embedded). Delivery is at least once, in order per aggregate id, and
+ * every subscriber is idempotent through its inbox, so projections see each event effectively once.
+ */
+export interface EventBus extends EventPublisher {
+  start(): Promise<void>;
+  /** Stops every subscription and releases connections; no timers or sockets are left behind. */
+  stop(): Promise<void>;
+  /** Readiness: resolves if the transport answers (Kafka: cluster metadata), rejects otherwise. */
+  ping(): Promise<void>;
+  /** Resolves once the consumer is ready to receive (on Kafka: has joined its group). */
+  subscribe(subscription: Subscription): Promise<SubscriptionHandle>;
+}

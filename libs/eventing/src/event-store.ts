@@ -1,0 +1,224 @@
+import { eventEnvelopeSchema, type ContextName, type EventEnvelope, type EventMetadata, type NewEvent } from '@cairn/contracts';
+import { systemClock, type Clock } from './clock';
+import { ConcurrencyError } from './errors';
+import { isUniqueViolation, perContext, type Sql, type TransactionClient } from './sql';
+import { uuidv7 } from './uuidv7';
+
+/**
+ * What the caller saw when it decided: one number when every event belongs to one aggregate
+ * (0 = the aggregate must not exist yet), or a version per aggregate id.
+ */
+export type ExpectedVersion = number | Readonly<Record<string, number>>;
+
+/** An event read back from the store with its position in the context's log. */
+export interface StoredEvent {
+  /** `events.global_position`: increasing in insertion order, with gaps (rolled-back inserts). */
+  position: number;
+  envelope: EventEnvelope;
+}
+
+export interface EventStoreOptions {
+  clock?: Clock;
+  newEventId?: () => string;
+}
+
+/** The columns every read of `events` selects, and their mapping to the envelope. */
+export const EVENT_COLUMNS =
+  'global_position, event_id, type, aggregate_id, aggregate_version, occurred_at, actor, correlation_id, causation_id, data';
+
+export interface EventRow {
+  global_position: string;
+  event_id: string;
+  type: string;
+  aggregate_id: string;
+  aggregate_version: number;
+  occurred_at: Date;
+  actor: string;
+  correlation_id: string | null;
+  causation_id: string | null;
+  data: unknown;
+}
+
+export function envelopeOfRow(row: EventRow, context: ContextName): EventEnvelope {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    context,
+    aggregateId: row.aggregate_id,
+    aggregateVersion: row.aggregate_version,
+    occurredAt: row.occurred_at.toISOString(),
+    actor: row.actor,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    data: row.data,
+  };
+}
+
+/*
+ * One statement appends a whole batch and queues it for publishing:
+ *   input    – the events, unnested from parallel arrays, numbered by their position in the call;
+ *   current  – the latest stored version of each aggregate touched (the unique index serves it);
+ *   numbered – next versions per aggregate, in call order;
+ *   inserted – nothing at all if a caller-supplied expected version is stale (the caller gets zero
+ *              rows back and raises ConcurrencyError), otherwise every event, in call order so that
+ *              global_position follows the order the decider produced;
+ *   the outbox rows reference the inserted events (the relay joins back to read the payload).
+ * A concurrent writer that committed after our snapshot makes the INSERT hit the unique
+ * (aggregate_id, aggregate_version) index instead: also a ConcurrencyError.
+ */
+const APPEND = perContext(
+  (s) => `
+WITH input AS (
+  SELECT t.event_id, t.type, t.aggregate_id, t.data, t.ord
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS t (event_id, type, aggregate_id, data, ord)
+),
+expected AS (
+  SELECT x.aggregate_id, x.expected_version FROM unnest($5::text[], $6::int[]) AS x (aggregate_id, expected_version)
+),
+current AS (
+  SELECT e.aggregate_id, max(e.aggregate_version) AS version
+  FROM ${s}.events e
+  WHERE e.aggregate_id IN (SELECT aggregate_id FROM input)
+  GROUP BY e.aggregate_id
+),
+numbered AS (
+  SELECT i.*, coalesce(c.version, 0) AS current_version, x.expected_version,
+         coalesce(c.version, 0) + row_number() OVER (PARTITION BY i.aggregate_id ORDER BY i.ord) AS aggregate_version
+  FROM input i
+  LEFT JOIN current c USING (aggregate_id)
+  LEFT JOIN expected x USING (aggregate_id)
+),
+inserted AS (
+  INSERT INTO ${s}.events (event_id, type, aggregate_id, aggregate_version, occurred_at, actor, correlation_id, causation_id, data)
+  SELECT event_id, type, aggregate_id, aggregate_version, $7::timestamptz, $8, $9, $10, data
+  FROM numbered
+  WHERE NOT EXISTS (SELECT 1 FROM numbered WHERE expected_version IS NOT NULL AND expected_version <> current_version)
+  ORDER BY ord
+  RETURNING global_position, event_id, aggregate_version
+),
+queued AS (
+  INSERT INTO ${s}.outbox (global_position) SELECT global_position FROM inserted
+)
+SELECT global_position, event_id, aggregate_version FROM inserted ORDER BY global_position`,
+);
+
+const READ_STREAM = perContext(
+  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND aggregate_version > $2 ORDER BY aggregate_version`,
+);
+
+const READ_ALL = perContext(
+  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
+);
+
+const typeSchema = eventEnvelopeSchema.shape.type;
+const aggregateIdSchema = eventEnvelopeSchema.shape.aggregateId;
+
+/**
+ * The append-only event store of every context. Command handlers call `append` inside the
+ * transaction that also updates their inline read model, so events, read model and outbox commit
+ * or roll back together.
+ */
+export class EventStore {
+  private readonly clock: Clock;
+  private readonly newEventId: () => string;
+
+  constructor(options: EventStoreOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.newEventId = options.newEventId ?? uuidv7;
+  }
+
+  /**
+   * Appends `events` (in order) to `context`'s log and queues them in its outbox; returns their
+   * envelopes. With `expectedVersion`, the append fails with ConcurrencyError unless each aggregate
+   * is still at that version; without it, versions continue from the stored ones (a concurrent
+   * append to the same aggregate still fails rather than interleave). On ConcurrencyError the
+   * transaction is aborted: roll it back, reload, decide again.
+   */
+  async append<E extends NewEvent>(
+    tx: TransactionClient,
+    context: ContextName,
+    events: readonly E[],
+    metadata: EventMetadata,
+    expectedVersion?: ExpectedVersion,
+  ): Promise<Array<EventEnvelope<E['data']>>> {
+    if (events.length === 0) return [];
+    for (const event of events) {
+      if (!typeSchema.safeParse(event.type).success) throw new Error(`invalid event type ${JSON.stringify(event.type)}: must look like context.entity.action.vN`);
+      if (!aggregateIdSchema.safeParse(event.aggregateId).success) throw new Error(`event ${event.type} has an empty aggregate id`);
+    }
+    const aggregateIds = [...new Set(events.map((event) => event.aggregateId))];
+    const expected = expectedVersions(expectedVersion, aggregateIds);
+    const ids = events.map(() => this.newEventId());
+    const occurredAt = this.clock.now().toISOString();
+
+    let rows: Array<{ global_position: string; event_id: string; aggregate_version: number }>;
+    try {
+      ({ rows } = await tx.query(APPEND(context), [
+        ids,
+        events.map((event) => event.type),
+        events.map((event) => event.aggregateId),
+        events.map((event) => JSON.stringify(event.data ?? null)),
+        [...expected.keys()],
+        [...expected.values()],
+        occurredAt,
+        metadata.actor,
+        metadata.correlationId,
+        metadata.causationId,
+      ]));
+    } catch (error) {
+      if (isUniqueViolation(error, 'events_aggregate_version_unique')) throw new ConcurrencyError(context, aggregateIds, expectedVersion, { cause: error });
+      throw error;
+    }
+    if (rows.length === 0) throw new ConcurrencyError(context, aggregateIds, expectedVersion);
+
+    const versionOf = new Map(rows.map((row) => [row.event_id, row.aggregate_version]));
+    return events.map((event, i) => {
+      const aggregateVersion = versionOf.get(ids[i]);
+      if (aggregateVersion === undefined) throw new Error(`event ${ids[i]} was not stored`);
+      return {
+        eventId: ids[i],
+        type: event.type,
+        context,
+        aggregateId: event.aggregateId,
+        aggregateVersion,
+        occurredAt,
+        actor: metadata.actor,
+        correlationId: metadata.correlationId,
+        causationId: metadata.causationId,
+        data: event.data,
+      };
+    });
+  }
+
+  /** The events of one aggregate in version order, optionally only those after `afterVersion`. */
+  async readStream(sql: Sql, context: ContextName, aggregateId: string, afterVersion = 0): Promise<EventEnvelope[]> {
+    const { rows } = await sql.query<EventRow>(READ_STREAM(context), [aggregateId, afterVersion]);
+    return rows.map((row) => envelopeOfRow(row, context));
+  }
+
+  /**
+   * Up to `limit` events of the context after `afterPosition` (0 = from the start), in position
+   * order: for rebuilding read models. Positions are drawn before commit, so while writers are
+   * active a concurrent transaction can still commit a lower position than one already read; a
+   * rebuild that must not miss events reads from a quiesced log or re-checks with the inbox.
+   */
+  async readAll(sql: Sql, context: ContextName, afterPosition: number, limit: number): Promise<StoredEvent[]> {
+    const { rows } = await sql.query<EventRow>(READ_ALL(context), [afterPosition, limit]);
+    return rows.map((row) => ({ position: Number(row.global_position), envelope: envelopeOfRow(row, context) }));
+  }
+}
+
+function expectedVersions(expectedVersion: ExpectedVersion | undefined, aggregateIds: readonly string[]): Map<string, number> {
+  const expected = new Map<string, number>();
+  if (expectedVersion === undefined) return expected;
+  if (typeof expectedVersion === 'number') {
+    if (aggregateIds.length !== 1) throw new Error('a single expected version needs events of a single aggregate; pass a version per aggregate id');
+    expected.set(aggregateIds[0], expectedVersion);
+  } else {
+    for (const [aggregateId, version] of Object.entries(expectedVersion)) if (aggregateIds.includes(aggregateId)) expected.set(aggregateId, version);
+  }
+  for (const version of expected.values()) {
+    if (!Number.isInteger(version) || version < 0) throw new Error(`expected version must be a non-negative integer, got ${version}`);
+  }
+  return expected;
+}

@@ -1,0 +1,89 @@
+/** What is particular to the embedded bus, beyond the shared contract suite. */
+import { SubscriberUnavailableError } from '../errors';
+import { InProcessEventBus } from './in-process-event-bus';
+import {
+  append,
+  appliedCount,
+  counted,
+  counterProjection,
+  createEventingTestDatabase,
+  deferred,
+  OutcomeCounter,
+  unique,
+  type EventingTestDatabase,
+} from '../testing/eventing-test-support';
+
+describe('InProcessEventBus', () => {
+  let env: EventingTestDatabase;
+  let bus: InProcessEventBus;
+
+  beforeAll(async () => {
+    env = await createEventingTestDatabase();
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+  beforeEach(async () => {
+    await env.reset();
+    bus = new InProcessEventBus({ database: env.db });
+  });
+  afterEach(async () => {
+    await bus.stop();
+  });
+
+  it('refuses to publish before start, so a relay cannot outrun the subscriptions', async () => {
+    await expect(bus.publish('t', await append(env.db, [counted('a')]))).rejects.toThrow('not started');
+    await expect(bus.ping()).rejects.toThrow('not started');
+  });
+
+  it('refuses a second running subscription under the same consumer name', async () => {
+    await bus.subscribe({ consumer: 'c', context: 'registry', topics: ['t'], handler: async () => undefined });
+    await expect(bus.subscribe({ consumer: 'c', context: 'registry', topics: ['t'], handler: async () => undefined })).rejects.toThrow('already running');
+  });
+
+  it('fails a publish while a registered consumer is stopped, after delivering to the running ones', async () => {
+    await bus.start();
+    const running = unique('running');
+    const stopped = unique('stopped');
+    await bus.subscribe({ consumer: running, context: 'registry', topics: ['t'], handler: counterProjection(running) });
+    const handle = await bus.subscribe({ consumer: stopped, context: 'registry', topics: ['t'], handler: counterProjection(stopped) });
+    await handle.stop();
+
+    const events = await append(env.db, [counted('a'), counted('b')]);
+    await expect(bus.publish('t', events)).rejects.toBeInstanceOf(SubscriberUnavailableError);
+    expect(await appliedCount(env.db, running)).toBe(2);
+    expect(await appliedCount(env.db, stopped)).toBe(0);
+
+    await bus.subscribe({ consumer: stopped, context: 'registry', topics: ['t'], handler: counterProjection(stopped) });
+    await bus.publish('t', events);
+    expect(await appliedCount(env.db, running)).toBe(2);
+    expect(await appliedCount(env.db, stopped)).toBe(2);
+  });
+
+  it('applies different aggregates concurrently: a slow one does not hold up the others', async () => {
+    await bus.start();
+    const consumer = unique('lanes');
+    const outcomes = new OutcomeCounter();
+    const release = deferred();
+    const projection = counterProjection(consumer);
+    await bus.subscribe({
+      consumer,
+      context: 'registry',
+      topics: ['t'],
+      onOutcome: outcomes.onOutcome,
+      handler: async (event, tx, delivery) => {
+        if (event.aggregateId === 'slow') await release.promise;
+        await projection(event, tx, delivery);
+      },
+    });
+    // Aggregate ids that hash onto different lanes than 'slow' (4 lanes by default).
+    const events = await append(env.db, [counted('slow'), ...['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => counted(id))]);
+    const publishing = bus.publish('t', events);
+
+    await outcomes.reach('applied', 4, 10_000);
+    expect(await appliedCount(env.db, consumer)).toBeLessThan(9);
+    release.resolve();
+    await publishing;
+    expect(await appliedCount(env.db, consumer)).toBe(9);
+  });
+});

@@ -1,0 +1,15 @@
+export { systemClock, ManualClock, type Clock } from './clock';
+export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } from './consumer-offsets';
+export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
+export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
+export type { DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
+export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
+export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
+export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
+export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';
+export { errorFields, silentLogger, type Logger } from './logger';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { DEFAULT_RETRY_POLICY, backoffDelay, retryPolicy, type RetryPolicy } from './retry';
+export { outboxChannel, type EventingDatabase, type Sql, type TransactionClient } from './sql';
+export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
+export { withTopicPrefix } from './topic-prefix';

@@ -1,0 +1,302 @@
+import type { ContextName, EventEnvelope } from '@cairn/contracts';
+import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
+import { readConsumerPosition } from '../consumer-offsets';
+import { encodeEnvelope } from '../envelope-codec';
+import { DeliveryAbortedError } from '../errors';
+import type { EventBus, Subscription, SubscriptionHandle } from '../event-bus';
+import { IdempotentConsumer } from '../inbox';
+import { errorFields, silentLogger, type Logger } from '../logger';
+import { withTimeout } from '../retry';
+import { SerialQueue } from '../serial-queue';
+import type { EventingDatabase } from '../sql';
+import { kafkaLogCreator } from './kafka-logger';
+
+export interface KafkaEventBusOptions {
+  brokers: readonly string[];
+  clientId: string;
+  database: EventingDatabase;
+  logger?: Logger;
+  /** Topics to create at start if missing (e.g. `CONTEXTS.map(topicOf)`); others are created on first use. */
+  topics?: readonly string[];
+  /** Partitions of a topic this bus creates because it is missing. */
+  partitions?: number;
+  /** Replication factor of created topics; the broker's default when absent. */
+  replicationFactor?: number;
+  /** Payload bytes per produce request; a bigger batch is sent as several requests, in order. */
+  maxRequestBytes?: number;
+  /** How long `subscribe` waits for the consumer to join its group. */
+  joinTimeoutMs?: number;
+  /** How long `ping` waits for cluster metadata. */
+  pingTimeoutMs?: number;
+  consumer?: {
+    sessionTimeout?: number;
+    heartbeatInterval?: number;
+    maxWaitTimeInMs?: number;
+    /** Partitions applied concurrently per consumer (order holds within a partition). */
+    partitionsConsumedConcurrently?: number;
+  };
+}
+
+/**
+ * The distributed-mode bus over Kafka (kafkajs, which nothing else imports: it is unmaintained
+ * since 2023 and must stay replaceable).
+ *
+ * Producing: an idempotent producer (acks = all, one request in flight, as idempotence requires),
+ * key = aggregate id, so all events of an aggregate land on one partition in order and a retried
+ * request can neither duplicate nor reorder them.
+ *
+ * Consuming: one consumer group per subscription (group id = consumer name). Each message is
+ * applied through the shared IdempotentConsumer, whose transaction also stores the next offset in
+ * the consuming context's `consumer_offsets`. Kafka's own committed offsets are kept up to date as
+ * a hint only: on (re)assignment the consumer seeks to the offset stored in Postgres, which always
+ * matches the projection, whatever Kafka remembers.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly database: EventingDatabase;
+  private readonly logger: Logger;
+  private readonly partitions: number;
+  private readonly replicationFactor: number | undefined;
+  private readonly maxRequestBytes: number;
+  private readonly joinTimeoutMs: number;
+  private readonly pingTimeoutMs: number;
+  private readonly consumerOptions: NonNullable<KafkaEventBusOptions['consumer']>;
+  private readonly initialTopics: readonly string[];
+  private readonly publishes = new SerialQueue();
+  private readonly topics = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+
+  constructor(options: KafkaEventBusOptions) {
+    this.database = options.database;
+    this.logger = options.logger ?? silentLogger;
+    this.partitions = options.partitions ?? 3;
+    this.replicationFactor = options.replicationFactor;
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+    this.joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
+    this.consumerOptions = options.consumer ?? {};
+    this.initialTopics = options.topics ?? [];
+    this.kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logCreator: kafkaLogCreator(this.logger) });
+  }
+
+  async start(): Promise<void> {
+    if (this.producer !== undefined) return;
+    const admin = this.kafka.admin();
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java client's murmur2 partitioning, so any other producer keys aggregates alike.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await admin.connect();
+    try {
+      await producer.connect();
+    } catch (error) {
+      await admin.disconnect();
+      throw error;
+    }
+    this.admin = admin;
+    this.producer = producer;
+    try {
+      await Promise.all(this.initialTopics.map((topic) => this.ensureTopic(topic)));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.subscriptions.clear();
+    await this.publishes.idle();
+    const { producer, admin } = this;
+    this.producer = undefined;
+    this.admin = undefined;
+    this.topics.clear();
+    await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
+  }
+
+  async ping(): Promise<void> {
+    const admin = this.admin;
+    if (admin === undefined) throw new Error('Kafka event bus is not started');
+    await withTimeout(admin.describeCluster(), this.pingTimeoutMs, `Kafka did not answer within ${this.pingTimeoutMs} ms`);
+  }
+
+  publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
+    // Batches to one topic go out strictly one after another: with one request in flight per
+    // connection that keeps the partition order equal to the call order.
+    return this.publishes.run(topic, async () => {
+      const producer = this.producer;
+      if (producer === undefined) throw new Error('Kafka event bus is not started');
+      if (envelopes.length === 0) return;
+      await this.ensureTopic(topic);
+      for (const messages of this.requests(envelopes)) await producer.send({ topic, acks: -1, messages });
+    });
+  }
+
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    if (this.producer === undefined) throw new Error('Kafka event bus is not started');
+    if (subscription.topics.length === 0) throw new Error(`consumer ${subscription.consumer} subscribes to no topic`);
+    await Promise.all(subscription.topics.map((topic) => this.ensureTopic(topic)));
+    const consumer = this.kafka.consumer({
+      groupId: subscription.consumer,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.consumerOptions.sessionTimeout,
+      heartbeatInterval: this.consumerOptions.heartbeatInterval,
+      maxWaitTimeInMs: this.consumerOptions.maxWaitTimeInMs,
+    });
+    const running = new KafkaSubscription(consumer, new IdempotentConsumer(this.database, subscription, this.logger), this.database, subscription.context, this.logger);
+    await running.start(subscription.topics, this.joinTimeoutMs, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
+    this.subscriptions.add(running);
+    return {
+      consumer: subscription.consumer,
+      stop: async () => {
+        this.subscriptions.delete(running);
+        await running.stop();
+      },
+    };
+  }
+
+  /** Creates the topic with this bus's partition count if it does not exist yet (once per topic). */
+  private ensureTopic(topic: string): Promise<void> {
+    let created = this.topics.get(topic);
+    if (created === undefined) {
+      const admin = this.admin;
+      if (admin === undefined) return Promise.reject(new Error('Kafka event bus is not started'));
+      created = admin
+        .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor }] })
+        .then(() => undefined);
+      this.topics.set(topic, created);
+      created.catch(() => this.topics.delete(topic));
+    }
+    return created;
+  }
+
+  /** Splits a batch into produce requests of at most `maxRequestBytes` (at least one message each). */
+  private *requests(envelopes: readonly EventEnvelope[]): Generator<Message[]> {
+    let request: Message[] = [];
+    let bytes = 0;
+    for (const envelope of envelopes) {
+      const value = encodeEnvelope(envelope);
+      const size = Buffer.byteLength(value) + Buffer.byteLength(envelope.aggregateId) + 128;
+      if (request.length > 0 && bytes + size > this.maxRequestBytes) {
+        yield request;
+        request = [];
+        bytes = 0;
+      }
+      request.push({
+        key: envelope.aggregateId,
+        value,
+        headers: { 'cairn-event-type': envelope.type, 'cairn-event-id': envelope.eventId, 'content-type': 'application/json' },
+      });
+      bytes += size;
+    }
+    if (request.length > 0) yield request;
+  }
+}
+
+interface PartitionPosition {
+  /** The offset Postgres says comes next (0 when this consumer never committed there). */
+  nextOffset: bigint;
+  /** Whether this assignment already reconciled Kafka's position with it. */
+  reconciled: boolean;
+}
+
+class KafkaSubscription {
+  /** Replaced on every group (re)join: a partition may come back after another member moved it on. */
+  private positions = new Map<string, PartitionPosition>();
+  private readonly abort = new AbortController();
+  private readonly listeners: Array<() => void> = [];
+  private stopping = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly inbox: IdempotentConsumer,
+    private readonly database: EventingDatabase,
+    private readonly context: ContextName,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(topics: readonly string[], joinTimeoutMs: number, partitionsConsumedConcurrently: number): Promise<void> {
+    const joined = new Promise<void>((resolve, reject) => {
+      this.listeners.push(
+        this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+          this.positions = new Map();
+          resolve();
+        }),
+        this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+          this.logger.error({ consumer: this.inbox.consumer, restart: payload.restart, ...errorFields(payload.error) }, 'Kafka consumer crashed');
+          if (!payload.restart) reject(payload.error);
+        }),
+      );
+    });
+    joined.catch(() => undefined);
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+      await withTimeout(joined, joinTimeoutMs, `consumer ${this.inbox.consumer} did not join its group within ${joinTimeoutMs} ms`);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort(new DeliveryAbortedError(this.inbox.consumer));
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      for (const remove of this.listeners) remove();
+    }
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const positions = this.positions;
+    const key = `${topic}:${partition}`;
+    let position = positions.get(key);
+    if (position === undefined) {
+      const stored = await readConsumerPosition(this.database, this.context, this.inbox.consumer, topic, partition);
+      position = { nextOffset: stored ?? 0n, reconciled: false };
+      positions.set(key, position);
+    }
+    for (const message of batch.messages) {
+      if (this.stopping || !isRunning() || isStale()) return;
+      const offset = BigInt(message.offset);
+      if (!position.reconciled && offset !== position.nextOffset) {
+        // Kafka's committed offset disagrees with the one committed alongside the projection:
+        // Postgres wins. If that offset no longer exists (retention), Kafka resets to the earliest
+        // one and we continue from there; the inbox still keeps every apply idempotent.
+        position.reconciled = true;
+        this.logger.info({ consumer: this.inbox.consumer, topic, partition, kafkaOffset: message.offset, storedOffset: position.nextOffset.toString() }, 'seeking to the offset stored in Postgres');
+        this.consumer.seek({ topic, partition, offset: position.nextOffset.toString() });
+        return;
+      }
+      position.reconciled = true;
+      try {
+        await this.inbox.deliver(
+          { topic, value: message.value, commitPosition: { topic, partition, nextOffset: offset + 1n } },
+          { signal: this.abort.signal, beforeRetry: heartbeat },
+        );
+      } catch (error) {
+        // Stopped while waiting to retry: leave the message (and the rest) for whoever owns the partition next.
+        if (error instanceof DeliveryAbortedError) return;
+        throw error;
+      }
+      position.nextOffset = offset + 1n;
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  }
+}

@@ -1,0 +1,189 @@
+import { topicOf, type ContextName, type EventEnvelope } from '@cairn/contracts';
+import type { PoolClient } from 'pg';
+import type { EventPublisher } from './event-bus';
+import { envelopeOfRow, type EventRow } from './event-store';
+import { fnv1a32 } from './hash';
+import { errorFields, silentLogger, type Logger } from './logger';
+import { backoffDelay, retryPolicy, Wakeup, type RetryPolicy } from './retry';
+import { outboxChannel, perContext, type EventingDatabase } from './sql';
+
+export interface OutboxRelayOptions {
+  database: EventingDatabase;
+  /** Whose outbox this relay drains. */
+  context: ContextName;
+  publisher: EventPublisher;
+  /** Defaults to `topicOf(context)`. */
+  topic?: string;
+  /** Fallback poll period when no NOTIFY arrives (CAIRN_RELAY_INTERVAL_MS). */
+  pollIntervalMs?: number;
+  /** How often a standby replica tries to take over leadership. */
+  standbyIntervalMs?: number;
+  /** Outbox rows read and published per round. */
+  batchSize?: number;
+  /** Backoff after a failed publish (only delays are used). */
+  errorBackoff?: Partial<RetryPolicy>;
+  logger?: Logger;
+  /** Fault injection for tests: runs after a batch is published and before it is marked sent. */
+  hooks?: { beforeMarkSent?: (envelopes: readonly EventEnvelope[]) => Promise<void> | void };
+}
+
+/*
+ * Reading unsent rows in position order, rather than "everything after the last position sent",
+ * means a transaction that commits a lower position late is still picked up (in a later batch).
+ * Per aggregate, order holds anyway: version n+1 is only decided after version n committed, so it
+ * always has the higher position, and no batch can contain n+1 while n is still unsent.
+ */
+const READ_UNSENT = perContext(
+  (s) => `SELECT e.global_position, e.event_id, e.type, e.aggregate_id, e.aggregate_version, e.occurred_at, e.actor, e.correlation_id, e.causation_id, e.data
+FROM ${s}.outbox o JOIN ${s}.events e ON e.global_position = o.global_position
+WHERE o.sent_at IS NULL
+ORDER BY o.global_position
+LIMIT $1`,
+);
+
+const MARK_SENT = perContext((s) => `UPDATE ${s}.outbox SET sent_at = now() WHERE global_position = ANY($1::bigint[]) AND sent_at IS NULL`);
+
+// Advisory lock keys: a fixed namespace plus one key per context, stable across releases and hosts.
+const RELAY_LOCK_NAMESPACE = 0x0ca1_0e17;
+
+/**
+ * Publishes a context's outbox to the bus: unsent rows in position order, in batches, then marks
+ * them sent. At least once: a relay that dies between publishing and marking publishes the batch
+ * again after restart (or on another replica), and consumers' inboxes discard the duplicates.
+ *
+ * Leadership: every replica runs a relay, but only the holder of the context's session-level
+ * advisory lock publishes; the others retry the lock every `standbyIntervalMs`. The lock lives on
+ * the leader's dedicated connection, so a crashed leader (closed connection) releases it without
+ * any lease to expire. The same connection LISTENs on the context's channel: a commit that queued
+ * events wakes the relay at once, and polling covers lost notifications.
+ */
+export class OutboxRelay {
+  readonly context: ContextName;
+  readonly topic: string;
+  private readonly database: EventingDatabase;
+  private readonly publisher: EventPublisher;
+  private readonly pollIntervalMs: number;
+  private readonly standbyIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly backoff: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly hooks: NonNullable<OutboxRelayOptions['hooks']>;
+  private readonly wakeup = new Wakeup();
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private leader = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.database = options.database;
+    this.context = options.context;
+    this.publisher = options.publisher;
+    this.topic = options.topic ?? topicOf(options.context);
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.standbyIntervalMs = options.standbyIntervalMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 256;
+    this.backoff = retryPolicy({ initialDelayMs: 100, maxDelayMs: 5_000, ...options.errorBackoff, maxAttempts: 1 });
+    this.logger = options.logger ?? silentLogger;
+    this.hooks = options.hooks ?? {};
+  }
+
+  /** True while this relay holds the context's leadership lock. */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Starts the relay loop in the background; it becomes leader as soon as the lock is free. */
+  async start(): Promise<void> {
+    if (this.running !== undefined) return;
+    this.stopping = false;
+    this.running = this.loop();
+  }
+
+  /** Finishes the batch in flight, releases the lock and the connection. */
+  async stop(): Promise<void> {
+    if (this.running === undefined) return;
+    this.stopping = true;
+    this.wakeup.wake();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.session();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.logger.error({ context: this.context, ...errorFields(error) }, 'outbox relay failed');
+      }
+      if (!this.stopping) await this.wakeup.wait(failures > 0 ? backoffDelay(failures, this.backoff) : this.standbyIntervalMs);
+    }
+  }
+
+  /** One database session: try the lock; if it is ours, lead until stopped or disconnected. */
+  private async session(): Promise<void> {
+    const client = await this.database.pool.connect();
+    let lost: unknown;
+    // A dropped connection is reported as an 'error' event; without a listener it would crash the process.
+    client.on('error', (error) => {
+      lost = error;
+      this.wakeup.wake();
+    });
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [RELAY_LOCK_NAMESPACE, lockKeyOf(this.context)]);
+      if (!rows[0].locked) return;
+      this.leader = true;
+      this.logger.info({ context: this.context, topic: this.topic }, 'outbox relay is leader');
+      await this.lead(client, () => lost);
+    } finally {
+      this.leader = false;
+      // Destroying the session releases the advisory lock and the LISTEN with it.
+      client.release(true);
+    }
+  }
+
+  /** Publishes while leader; returns on stop, throws when the connection breaks. */
+  private async lead(client: PoolClient, connectionLost: () => unknown): Promise<void> {
+    const onNotification = () => this.wakeup.wake();
+    client.on('notification', onNotification);
+    await client.query(`LISTEN ${outboxChannel(this.context)}`);
+    let failures = 0;
+    try {
+      while (!this.stopping) {
+        if (connectionLost() !== undefined) throw new Error('outbox relay connection lost', { cause: connectionLost() });
+        let published: number;
+        try {
+          published = await this.relayBatch(client);
+          failures = 0;
+        } catch (error) {
+          if (connectionLost() !== undefined) throw error;
+          failures++;
+          this.logger.warn({ context: this.context, topic: this.topic, failures, ...errorFields(error) }, 'outbox publish failed; will retry the batch');
+          await this.wakeup.wait(backoffDelay(failures, this.backoff));
+          continue;
+        }
+        // A full batch means there is probably more: go on without waiting.
+        if (published < this.batchSize) await this.wakeup.wait(this.pollIntervalMs);
+      }
+    } finally {
+      client.off('notification', onNotification);
+    }
+  }
+
+  private async relayBatch(client: PoolClient): Promise<number> {
+    const { rows } = await client.query<EventRow>(READ_UNSENT(this.context), [this.batchSize]);
+    if (rows.length === 0) return 0;
+    const envelopes = rows.map((row) => envelopeOfRow(row, this.context));
+    await this.publisher.publish(this.topic, envelopes);
+    await this.hooks.beforeMarkSent?.(envelopes);
+    await client.query(MARK_SENT(this.context), [rows.map((row) => row.global_position)]);
+    this.logger.debug({ context: this.context, topic: this.topic, count: rows.length }, 'outbox batch published');
+    return rows.length;
+  }
+}
+
+/** A signed 32-bit advisory-lock key per context (Postgres takes int4). */
+function lockKeyOf(context: ContextName): number {
+  return fnv1a32(`outbox-relay:${context}`) | 0;
+}
