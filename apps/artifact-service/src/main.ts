@@ -1,5 +1,12 @@
 import 'reflect-metadata';
+import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
 import { runService } from '@cairn/runtime';
 
-// Health, metrics and the event backbone only, for now: its context lands with its own issue.
-void runService({ name: 'artifact-service', modules: () => [] });
+// The artifacts context alone: the mlflow-artifacts proxy over S3/MinIO or disk, retention, collection.
+void runService({
+  name: 'artifact-service',
+  modules: () => [ArtifactsModule],
+  relays: ['artifacts'],
+  subscriptions: (app) => artifactsSubscriptions(app),
+  probes: (runtime) => artifactsReadinessProbes(runtime),
+});

@@ -1,12 +1,14 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
 import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
-import { TrackingModule } from '@cairn/tracking';
 import type { ServiceDefinition } from '@cairn/runtime';
+import { TrackingModule } from '@cairn/tracking';
 
 /** The all-in-one process: every context, the in-process bus (or Kafka if configured). */
 export const serverDefinition: ServiceDefinition = {
   name: 'server',
-  modules: () => [TrackingModule, RegistryModule],
-  relays: ['tracking', 'registry'],
-  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository))],
+  modules: () => [TrackingModule, RegistryModule, ArtifactsModule],
+  relays: ['tracking', 'registry', 'artifacts'],
+  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app)],
+  probes: (runtime) => artifactsReadinessProbes(runtime),
 };

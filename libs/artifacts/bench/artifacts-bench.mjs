@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Upload/download throughput through Cairn's artifact proxy against the same operations straight to
+// MinIO (issue 4's benchmark): 4 KiB objects × 16 clients, 10 MB objects, one 1 GB object.
+//
+//   CAIRN_URL=http://127.0.0.1:5000 (a server with CAIRN_ARTIFACT_ROOT=s3://…)
+//   BENCH_S3_ENDPOINT=http://127.0.0.1:59000 BENCH_S3_ACCESS_KEY=… BENCH_S3_SECRET_KEY=…
+//   [MLFLOW_URL=http://127.0.0.1:5001 (mlflow server --serve-artifacts)]  node libs/artifacts/bench/artifacts-bench.mjs
+//
+// Prints one line per (target, workload, direction) with MB/s; numbers go to BENCHMARKS.md.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { Client } = require('minio');
+
+const MiB = 1024 * 1024;
+const env = (name, fallback) => process.env[name] ?? fallback;
+const RUN = randomUUID().replace(/-/g, '');
+
+function generated(size) {
+  const chunk = randomBytes(MiB);
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= size) return void this.push(null);
+      const n = Math.min(MiB, size - sent);
+      sent += n;
+      this.push(n === MiB ? chunk : chunk.subarray(0, n));
+    },
+  });
+}
+
+function httpPut(base, path, size) {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    generated(size).pipe(req);
+  });
+}
+
+function httpGet(base, path) {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    request({ host: url.hostname, port: url.port, method: 'GET', path }, (res) => {
+      let n = 0;
+      res.on('data', (c) => (n += c.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function proxyTarget(name, base) {
+  const path = (key) => `/api/2.0/mlflow-artifacts/artifacts/1/${RUN}/artifacts/${name}/${key}`;
+  return { name, put: (key, size) => httpPut(base, path(key), size), get: (key) => httpGet(base, path(key)) };
+}
+
+async function minioTarget() {
+  const url = new URL(env('BENCH_S3_ENDPOINT', 'http://127.0.0.1:59000'));
+  const client = new Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: url.protocol === 'https:',
+    accessKey: env('BENCH_S3_ACCESS_KEY', 'cairn'),
+    secretKey: env('BENCH_S3_SECRET_KEY', 'cairn-secret'),
+    pathStyle: true,
+    partSize: 8 * MiB,
+  });
+  const bucket = 'cairn-bench-direct';
+  if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket);
+  return {
+    name: 'minio-direct',
+    put: (key, size) => client.putObject(bucket, key, generated(size), size),
+    get: async (key) => {
+      let n = 0;
+      for await (const c of await client.getObject(bucket, key)) n += c.length;
+      return n;
+    },
+  };
+}
+
+async function timed(label, bytes, work) {
+  const t0 = process.hrtime.bigint();
+  await work();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`${label.padEnd(48)} ${(bytes / MiB / seconds).toFixed(1).padStart(8)} MB/s  (${seconds.toFixed(2)} s)`);
+}
+
+async function workloads(target) {
+  const clients = 16;
+  const perClient = Number(env('BENCH_SMALL_PER_CLIENT', '50'));
+  const small = 4 * 1024;
+  const keys = Array.from({ length: clients }, (_, c) => Array.from({ length: perClient }, (_, i) => `small/${c}-${i}`));
+  await timed(`${target.name} 4KiB x${clients} clients upload`, clients * perClient * small, () =>
+    Promise.all(keys.map(async (ks) => { for (const k of ks) await target.put(k, small); })),
+  );
+  await timed(`${target.name} 4KiB x${clients} clients download`, clients * perClient * small, () =>
+    Promise.all(keys.map(async (ks) => { for (const k of ks) await target.get(k); })),
+  );
+  const mediumCount = 8;
+  await timed(`${target.name} 10MB x${mediumCount} upload`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.put(`medium/${i}`, 10 * MiB); });
+  await timed(`${target.name} 10MB x${mediumCount} download`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.get(`medium/${i}`); });
+  const large = Number(env('BENCH_LARGE_MB', '1024')) * MiB;
+  await timed(`${target.name} ${large / MiB}MB upload`, large, () => target.put('large/1', large));
+  await timed(`${target.name} ${large / MiB}MB download`, large, () => target.get('large/1'));
+}
+
+const targets = [await minioTarget(), proxyTarget('cairn', env('CAIRN_URL', 'http://127.0.0.1:5000'))];
+if (process.env.MLFLOW_URL) targets.push(proxyTarget('mlflow-serve-artifacts', process.env.MLFLOW_URL));
+for (const target of targets) await workloads(target);

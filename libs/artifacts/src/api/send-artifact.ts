@@ -1,0 +1,40 @@
+import type { FastifyReply } from 'fastify';
+import type { ArtifactDownload } from '../application/artifact-queries';
+import { guessMimeType } from '../domain/mime-type';
+
+/**
+ * Streams a download as MLflow's `_send_artifact` does — always as an attachment with `nosniff`, so
+ * an uploaded HTML or SVG never renders as a page of this origin — plus Content-Length, an ETag
+ * (the content digest) and single byte ranges.
+ */
+export function sendArtifact(reply: FastifyReply, download: ArtifactDownload): FastifyReply {
+  const { file, range } = download;
+  const name = file.path.slice(file.path.lastIndexOf('/') + 1);
+  void reply
+    .header('content-type', guessMimeType(name))
+    .header('content-disposition', contentDisposition(name))
+    .header('x-content-type-options', 'nosniff')
+    .header('accept-ranges', 'bytes')
+    .header('etag', `"${file.digest}"`)
+    .header('cache-control', 'no-cache');
+  if (range.kind === 'unsatisfiable') {
+    return reply.status(416).header('content-range', `bytes */${file.size}`).header('content-type', 'application/json').send({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: `Requested range not satisfiable for an artifact of ${file.size} bytes`,
+    });
+  }
+  if (range.kind === 'partial') {
+    return reply
+      .status(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
+      .header('content-length', String(range.end - range.start + 1))
+      .send(download.body);
+  }
+  return reply.status(200).header('content-length', String(file.size)).send(download.body);
+}
+
+/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}

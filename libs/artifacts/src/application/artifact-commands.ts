@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
+import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
+import { EventStore, uuidv7 } from '@cairn/eventing';
+import { Database } from '@cairn/platform';
+import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
+import { decideUploadAllowance } from '../domain/quota';
+import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
+import { ArtifactRepository } from '../infra/artifact-repository';
+import { deletedEvents } from './artifact-events';
+import { BlobCollector, OBJECTS_PREFIX } from './blob-collector';
+import { ARTIFACT_BLOB_STORE } from './ports';
+import { RetentionEnforcer } from './retention-enforcer';
+
+/** Blob keys are server-made, never derived from user paths: user input cannot name a storage location. */
+const newStorageKey = () => `${OBJECTS_PREFIX}${new Date().toISOString().slice(0, 7)}/${uuidv7()}`;
+
+export interface UploadResult {
+  location: ArtifactLocation;
+  size: number;
+  digest: string;
+  deduplicated: boolean;
+}
+
+/**
+ * The write side of the artifact proxy. An upload streams into a fresh blob while its sha256 is
+ * computed; then, in one transaction serialised per owner: the content gets a reference (or the
+ * existing content gets one more, and the fresh blob is queued for deletion), the path index points
+ * at it, and `artifacts.artifact.stored.v1` is appended with the outbox. Retention runs after.
+ */
+@Injectable()
+export class ArtifactCommands {
+  private readonly logger = new Logger('artifacts');
+
+  constructor(
+    @Inject(Database) private readonly database: Database,
+    @Inject(EventStore) private readonly events: EventStore,
+    @Inject(ArtifactRepository) private readonly repository: ArtifactRepository,
+    @Inject(ARTIFACT_BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(BlobCollector) private readonly collector: BlobCollector,
+    @Inject(RetentionEnforcer) private readonly retention: RetentionEnforcer,
+  ) {}
+
+  async upload(userPath: string, body: Readable, announcedSize: number | undefined, metadata: EventMetadata): Promise<UploadResult> {
+    const location = locateUserPath(userPath);
+    let maxBytes: number | undefined;
+    if (location.experimentId !== null) {
+      const quota = await this.repository.quotaOf(location.experimentId);
+      if (quota !== undefined) {
+        const used = await this.repository.usageOfExperiment(location.experimentId);
+        const replaced = (await this.repository.findFile(location.path))?.size ?? 0;
+        maxBytes = decideUploadAllowance(quota, used.logicalBytes, announcedSize, replaced);
+      }
+    }
+    const stagingKey = newStorageKey();
+    const stored = await this.blobs.put(stagingKey, body, { expectedSize: announcedSize, maxBytes });
+    let outcome: { deduplicated: boolean };
+    try {
+      outcome = await this.database.transaction(async (tx) => {
+        await this.repository.lockOwner(tx, location.ownerId);
+        const object = await this.repository.addReference(tx, stored.sha256, stagingKey, stored.size);
+        // Identical content is kept once: this upload's blob becomes garbage, in this transaction.
+        if (!object.created) await this.repository.enqueueGarbage(tx, [stagingKey]);
+        const previous = await this.repository.upsertFile(tx, {
+          path: location.path,
+          ownerKind: location.ownerKind,
+          ownerId: location.ownerId,
+          experimentId: location.experimentId,
+          relativePath: location.relativePath,
+          digest: stored.sha256,
+          size: stored.size,
+        });
+        if (previous) await this.repository.releaseReferences(tx, [previous.digest]);
+        const event: ArtifactsEvent = {
+          type: ARTIFACTS_EVENT_TYPES.artifactStored,
+          aggregateId: location.ownerId,
+          data: {
+            ownerKind: location.ownerKind,
+            ownerId: location.ownerId,
+            experimentId: location.experimentId,
+            path: location.path,
+            relativePath: location.relativePath,
+            size: stored.size,
+            digest: stored.sha256,
+            deduplicated: !object.created,
+            replacedDigest: previous?.digest ?? null,
+          },
+        };
+        await this.events.append(tx, 'artifacts', [event], metadata);
+        return { deduplicated: !object.created };
+      });
+    } catch (error) {
+      // Nothing references the fresh blob: remove it now (a crash here leaves an orphan for the scanner).
+      await this.blobs.delete(stagingKey).catch(() => undefined);
+      throw error;
+    }
+    this.collector.sweepSoon();
+    if (location.ownerKind === 'run' && location.experimentId !== null) {
+      // Retention is a consequence of the upload, not part of it: a failure is logged, never the client's.
+      await this.applyRetention(location.experimentId, location.ownerId, location.relativePath, metadata).catch((error: unknown) =>
+        this.logger.warn(`retention for run ${location.ownerId} failed: ${(error as Error).message}`),
+      );
+    }
+    return { location, size: stored.size, digest: stored.sha256, deduplicated: outcome.deduplicated };
+  }
+
+  /** Deletes a file or a whole directory, as MLflow's `delete_artifacts`. Missing paths are not an error. */
+  async delete(userPath: string, metadata: EventMetadata): Promise<number> {
+    const location = locateArtifact(normaliseArtifactPath(userPath));
+    const removed = await this.database.transaction(async (tx) => {
+      await this.repository.lockOwner(tx, location.ownerId);
+      const files = await this.repository.deleteFilesUnder(tx, location.path);
+      await this.repository.releaseReferences(
+        tx,
+        files.map((f) => f.digest),
+      );
+      await this.events.append(tx, 'artifacts', deletedEvents(files, 'request'), metadata);
+      return files.length;
+    });
+    this.collector.sweepSoon();
+    return removed;
+  }
+
+  /**
+   * Applies the experiment's policies whose prefix covers `relativePath` to the run: decide from the
+   * run's checkpoints under the prefix and the policy metric at their steps, then delete the rest.
+   */
+  async applyRetention(experimentId: string, runId: string, relativePath: string, metadata: EventMetadata): Promise<string[]> {
+    const policies = (await this.repository.policiesOf(experimentId)).filter((p) => relativePath.startsWith(p.prefix));
+    const deleted: string[] = [];
+    for (const policy of policies) deleted.push(...(await this.database.transaction((tx) => this.retention.apply(tx, policy, runId, metadata))));
+    if (deleted.length > 0) this.collector.sweepSoon();
+    return deleted;
+  }
+
+  async setRetentionPolicy(input: PolicyInput, metadata: EventMetadata): Promise<RetentionPolicy> {
+    const valid = validatePolicy(input);
+    return this.database.transaction(async (tx) => {
+      const policyId = await this.repository.upsertPolicy(tx, { ...valid, policyId: randomUUID() });
+      const policy = { ...valid, policyId };
+      await this.events.append(tx, 'artifacts', [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: `experiment:${valid.experimentId}`, data: policy }], metadata);
+      return policy;
+    });
+  }
+
+  async deleteRetentionPolicy(policyId: string, metadata: EventMetadata): Promise<void> {
+    await this.database.transaction(async (tx) => {
+      const policy = await this.repository.policy(policyId, tx);
+      if (!policy) throw notFound(`Retention policy '${policyId}' does not exist.`);
+      await this.repository.deletePolicy(tx, policyId);
+      await this.events.append(
+        tx,
+        'artifacts',
+        [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted, aggregateId: `experiment:${policy.experimentId}`, data: { policyId, experimentId: policy.experimentId } }],
+        metadata,
+      );
+    });
+  }
+
+  async setQuota(experimentId: string, maxBytes: number | null, metadata: EventMetadata): Promise<void> {
+    if (!/^\d+$/.test(experimentId)) throw invalidParameter(`Invalid experiment_id '${experimentId}'.`);
+    await this.database.transaction(async (tx) => {
+      await this.repository.setQuota(tx, experimentId, maxBytes);
+      await this.events.append(tx, 'artifacts', [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: `experiment:${experimentId}`, data: { experimentId, maxBytes } }], metadata);
+    });
+  }
+}

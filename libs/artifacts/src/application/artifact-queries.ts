@@ -1,0 +1,110 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { invalidParameter, notFound } from '@cairn/contracts';
+import { joinArtifactPath, normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
+import { locateUserPath, resolveSource } from '../domain/artifact-location';
+import { decideRange, type RangeDecision } from '../domain/byte-range';
+import type { RetentionPolicy } from '../domain/retention';
+import { ArtifactRepository, type ReadableFile, type Usage } from '../infra/artifact-repository';
+import { ARTIFACT_BLOB_STORE } from './ports';
+
+export interface ArtifactDownload {
+  file: ReadableFile;
+  range: RangeDecision;
+  /** Absent when the range is unsatisfiable. */
+  body?: Readable;
+}
+
+const RUN_ID = /^[0-9a-f]{32}$/;
+
+/** The read side: listing from the path index, downloads streamed from the blob store. */
+@Injectable()
+export class ArtifactQueries {
+  constructor(
+    @Inject(ArtifactRepository) private readonly repository: ArtifactRepository,
+    @Inject(ARTIFACT_BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  /** MLflow's proxied listing: basenames of the immediate children; a missing directory lists as nothing. */
+  async list(userPath: string | undefined): Promise<Array<{ path: string; is_dir: boolean; file_size?: number }>> {
+    const directory = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
+    const children = await this.repository.listChildren(directory);
+    return children.map((c) => (c.isDir ? { path: c.name, is_dir: true } : { path: c.name, is_dir: false, file_size: c.fileSize ?? 0 }));
+  }
+
+  async download(userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+    const location = locateUserPath(userPath);
+    const file = await this.repository.findFile(location.path);
+    if (!file) throw notFound(`Artifact '${location.path}' does not exist.`);
+    return this.open(file, rangeHeader);
+  }
+
+  /** The UI's `/get-artifact?run_uuid=&path=`: a file of a run, found by the run id in the index. */
+  async downloadRunArtifact(runId: string, userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    const relative = normaliseArtifactPath(userPath);
+    const file = await this.repository.findOwnerFile(runId, relative);
+    if (!file) throw notFound(`Artifact '${relative}' of run '${runId}' does not exist.`);
+    return this.open(file, rangeHeader);
+  }
+
+  /** The UI's `/model-versions/get-artifact?name=&version=&path=`, through the version's source. */
+  async downloadModelVersionArtifact(name: string, version: string, userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+    const relative = normaliseArtifactPath(userPath);
+    const source = await this.repository.modelVersionSource(name, version);
+    if (source === undefined) throw notFound(`Model version '${name}' version '${version}' is not known to the artifact service (yet).`);
+    const where = resolveSource(source);
+    const file =
+      where.kind === 'path'
+        ? await this.repository.findFile(joinArtifactPath(where.root, relative))
+        : await this.repository.findOwnerFile(where.ownerId, joinArtifactPath(where.prefix, relative));
+    if (!file) throw notFound(`Artifact '${relative}' of model '${name}' version '${version}' does not exist.`);
+    return this.open(file, rangeHeader);
+  }
+
+  /**
+   * A run's artifacts as tracking's `artifacts/list` answers (run-relative paths, `root_uri`), for
+   * the tracking API and the UI: they cannot read this context's tables. Known from the index only,
+   * so a run without artifacts lists as nothing.
+   */
+  async listRun(runId: string, userPath: string | undefined): Promise<{ rootUri?: string; files: Array<{ path: string; is_dir: boolean; file_size?: number }> }> {
+    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    const relative = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
+    const [experimentId] = await this.repository.experimentsOfOwner(this.repository.pool, runId);
+    if (experimentId === undefined) return { files: [] };
+    const root = `${experimentId}/${runId}/artifacts`;
+    const children = await this.repository.listChildren(joinArtifactPath(root, relative));
+    return {
+      rootUri: `mlflow-artifacts:/${root}`,
+      files: children.map((c) => {
+        const path = joinArtifactPath(relative, c.name);
+        return c.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: c.fileSize ?? 0 };
+      }),
+    };
+  }
+
+  usageOfRun(runId: string): Promise<Usage> {
+    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    return this.repository.usageOfRun(runId);
+  }
+
+  usageOfExperiment(experimentId: string): Promise<Usage> {
+    if (!/^\d+$/.test(experimentId)) throw invalidParameter(`Invalid experiment id '${experimentId.slice(0, 64)}'.`);
+    return this.repository.usageOfExperiment(experimentId);
+  }
+
+  quotaOf(experimentId: string): Promise<number | undefined> {
+    return this.repository.quotaOf(experimentId);
+  }
+
+  policiesOf(experimentId: string): Promise<RetentionPolicy[]> {
+    return this.repository.policiesOf(experimentId);
+  }
+
+  private async open(file: ReadableFile, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+    const range = decideRange(rangeHeader, file.size);
+    if (range.kind === 'unsatisfiable') return { file, range };
+    const body = await this.blobs.get(file.storageKey, range.kind === 'partial' ? { start: range.start, end: range.end } : undefined);
+    return { file, range, body };
+  }
+}

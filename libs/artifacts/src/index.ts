@@ -1,0 +1,16 @@
+import { blobStoreProbe, createBlobStore } from '@cairn/blobstore';
+import type { CairnConfig, ReadinessProbe } from '@cairn/platform';
+
+export { ArtifactsModule } from './artifacts.module';
+export { artifactsSubscriptions, trackingSubscription, registrySubscription, RUN_PURGED_EVENT_TYPE, TRACKING_CONSUMER, REGISTRY_CONSUMER } from './application/consumers';
+export { ArtifactRepository } from './infra/artifact-repository';
+export { BlobCollector } from './application/blob-collector';
+export { RunCollection } from './application/run-collection';
+export { RetentionEnforcer } from './application/retention-enforcer';
+export { ARTIFACT_BLOB_STORE } from './application/ports';
+export { MULTIPART_UNSUPPORTED } from './api/artifacts-proxy.controller';
+
+/** Readiness of the artifact store, for a composition root's `probes(runtime)`. */
+export function artifactsReadinessProbes(runtime: { config: CairnConfig }): ReadinessProbe[] {
+  return [blobStoreProbe(createBlobStore(runtime.config))];
+}

@@ -1,0 +1,286 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ArtifactOwnerKind } from '@cairn/contracts';
+import { Database, type Sql } from '@cairn/platform';
+import type { RetentionPolicy } from '../domain/retention';
+import * as q from './sql';
+
+export interface IndexedFile {
+  path: string;
+  ownerKind: ArtifactOwnerKind;
+  ownerId: string;
+  experimentId: string | null;
+  relativePath: string;
+  digest: string;
+  size: number;
+}
+
+export interface ReadableFile extends IndexedFile {
+  storageKey: string;
+}
+
+export interface Usage {
+  files: number;
+  logicalBytes: number;
+  storedBytes: number;
+}
+
+interface FileRow {
+  path: string;
+  owner_kind: ArtifactOwnerKind;
+  owner_id: string;
+  experiment_id: string | null;
+  relative_path: string;
+  digest: string;
+  size: number;
+  storage_key?: string;
+}
+
+const toFile = (r: FileRow): IndexedFile => ({
+  path: r.path,
+  ownerKind: r.owner_kind,
+  ownerId: r.owner_id,
+  experimentId: r.experiment_id,
+  relativePath: r.relative_path,
+  digest: r.digest,
+  size: Number(r.size),
+});
+
+interface PolicyRow {
+  policy_id: string;
+  experiment_id: string;
+  prefix: string;
+  keep_last: number | null;
+  keep_best: number | null;
+  metric_key: string | null;
+  metric_goal: 'max' | 'min' | null;
+}
+
+const toPolicy = (r: PolicyRow): RetentionPolicy => ({
+  policyId: r.policy_id,
+  experimentId: r.experiment_id,
+  prefix: r.prefix,
+  keepLast: r.keep_last,
+  keepBest: r.keep_best,
+  metricKey: r.metric_key,
+  metricGoal: r.metric_goal,
+});
+
+/**
+ * The artifacts context's read models in Postgres: the content-addressed objects with their
+ * reference counts, the path index, policies, quotas and projections of other contexts. Methods
+ * taking `tx` run inside the caller's transaction; the others read from the pool.
+ */
+@Injectable()
+export class ArtifactRepository {
+  constructor(@Inject(Database) private readonly database: Database) {}
+
+  /** For reads outside a transaction. */
+  get pool(): Sql {
+    return this.database;
+  }
+
+  async lockOwner(tx: Sql, ownerId: string): Promise<void> {
+    await tx.query(q.LOCK_OWNER, [ownerId]);
+  }
+
+  /** Adds a reference to `digest`; if the content is new, `storageKey` becomes its blob. */
+  async addReference(tx: Sql, digest: string, storageKey: string, size: number): Promise<{ storageKey: string; created: boolean }> {
+    const { rows } = await tx.query<{ storage_key: string; created: boolean }>(q.ADD_REFERENCE, [digest, storageKey, size]);
+    const row = one(rows);
+    return { storageKey: row.storage_key, created: row.created };
+  }
+
+  /**
+   * Drops one reference per listed digest; contents left with none lose their row and their blob is
+   * queued for deletion in the same transaction. Returns the queued storage keys.
+   */
+  async releaseReferences(tx: Sql, digests: readonly string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    const { rows } = await tx.query<{ digest: string; ref_count: number }>(q.RELEASE_REFERENCES, [digests]);
+    const unreferenced = rows.filter((r) => r.ref_count === 0).map((r) => r.digest);
+    if (unreferenced.length === 0) return [];
+    const gone = await tx.query<{ storage_key: string }>(q.DELETE_UNREFERENCED, [unreferenced]);
+    const keys = gone.rows.map((r) => r.storage_key);
+    await this.enqueueGarbage(tx, keys);
+    return keys;
+  }
+
+  async enqueueGarbage(tx: Sql, storageKeys: readonly string[]): Promise<void> {
+    if (storageKeys.length > 0) await tx.query(q.ENQUEUE_GARBAGE, [storageKeys]);
+  }
+
+  async knownStorageKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const { rows } = await this.database.query<{ storage_key: string }>(q.KNOWN_STORAGE_KEYS, [keys]);
+    return new Set(rows.map((r) => r.storage_key));
+  }
+
+  async claimGarbage(tx: Sql, limit: number): Promise<string[]> {
+    const { rows } = await tx.query<{ storage_key: string }>(q.CLAIM_GARBAGE, [limit]);
+    return rows.map((r) => r.storage_key);
+  }
+
+  async removeGarbage(tx: Sql, storageKeys: readonly string[]): Promise<void> {
+    if (storageKeys.length > 0) await tx.query(q.REMOVE_GARBAGE, [storageKeys]);
+  }
+
+  /** Points `file.path` at its new content; returns what it pointed at before, if anything. */
+  async upsertFile(tx: Sql, file: IndexedFile): Promise<{ digest: string; size: number } | undefined> {
+    const previous = await tx.query<{ digest: string; size: number }>(q.SELECT_FILE_FOR_UPDATE, [file.path]);
+    await tx.query(q.UPSERT_FILE, [file.path, file.ownerKind, file.ownerId, file.experimentId, file.relativePath, file.digest, file.size]);
+    return previous.rows[0] && { digest: previous.rows[0].digest, size: Number(previous.rows[0].size) };
+  }
+
+  async findFile(path: string): Promise<ReadableFile | undefined> {
+    const { rows } = await this.database.query<FileRow>(q.SELECT_FILE, [path]);
+    return rows[0] && { ...toFile(rows[0]), storageKey: rows[0].storage_key ?? '' };
+  }
+
+  async findOwnerFile(ownerId: string, relativePath: string): Promise<ReadableFile | undefined> {
+    const { rows } = await this.database.query<FileRow>(q.SELECT_OWNER_FILE, [ownerId, relativePath]);
+    return rows[0] && { ...toFile(rows[0]), storageKey: rows[0].storage_key ?? '' };
+  }
+
+  async listChildren(directory: string): Promise<Array<{ name: string; isDir: boolean; fileSize: number | null }>> {
+    const prefix = directory === '' ? '' : `${directory}/`;
+    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [q.likePrefix(prefix), prefix.length]);
+    return rows.filter((r) => r.name !== '').map((r) => ({ name: r.name, isDir: r.is_dir, fileSize: r.file_size === null ? null : Number(r.file_size) }));
+  }
+
+  async deleteFilesUnder(tx: Sql, path: string): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.DELETE_FILES_UNDER, [path, q.likePrefix(`${path}/`)]);
+    return rows.map(toFile);
+  }
+
+  async deleteFilesOfOwner(tx: Sql, ownerId: string): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.DELETE_FILES_OF_OWNER, [ownerId]);
+    return rows.map(toFile);
+  }
+
+  /** Deletes the owner's files at or below each of `relativePaths`. */
+  async deleteOwnerFilesUnder(tx: Sql, ownerId: string, relativePaths: readonly string[]): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.DELETE_OWNER_FILES_UNDER, [ownerId, relativePaths, relativePaths.map((p) => q.likePrefix(`${p}/`))]);
+    return rows.map(toFile);
+  }
+
+  async experimentsOfOwner(sql: Sql, ownerId: string): Promise<string[]> {
+    const { rows } = await sql.query<{ experiment_id: string }>(q.SELECT_OWNER_EXPERIMENTS, [ownerId]);
+    return rows.map((r) => r.experiment_id);
+  }
+
+  async ownerFilesUnder(sql: Sql, ownerId: string, prefix: string): Promise<Array<{ relativePath: string; seq: number }>> {
+    const { rows } = await sql.query<{ relative_path: string; seq: number }>(q.SELECT_OWNER_FILES_UNDER, [ownerId, q.likePrefix(prefix)]);
+    return rows.map((r) => ({ relativePath: r.relative_path, seq: Number(r.seq) }));
+  }
+
+  async usageOfRun(runId: string, sql: Sql = this.database): Promise<Usage> {
+    return usage(await sql.query(q.USAGE_OF_RUN, [runId]));
+  }
+
+  async usageOfExperiment(experimentId: string, sql: Sql = this.database): Promise<Usage> {
+    return usage(await sql.query(q.USAGE_OF_EXPERIMENT, [experimentId]));
+  }
+
+  async quotaOf(experimentId: string, sql: Sql = this.database): Promise<number | undefined> {
+    const { rows } = await sql.query<{ max_bytes: number }>(q.SELECT_QUOTA, [experimentId]);
+    return rows[0] ? Number(rows[0].max_bytes) : undefined;
+  }
+
+  async setQuota(tx: Sql, experimentId: string, maxBytes: number | null): Promise<void> {
+    if (maxBytes === null) await tx.query(q.DELETE_QUOTA, [experimentId]);
+    else await tx.query(q.UPSERT_QUOTA, [experimentId, maxBytes]);
+  }
+
+  async policiesOf(experimentId: string, sql: Sql = this.database): Promise<RetentionPolicy[]> {
+    const { rows } = await sql.query<PolicyRow>(q.SELECT_POLICIES, [experimentId]);
+    return rows.map(toPolicy);
+  }
+
+  async policy(policyId: string, sql: Sql = this.database): Promise<RetentionPolicy | undefined> {
+    const { rows } = await sql.query<PolicyRow>(q.SELECT_POLICY, [policyId]);
+    return rows[0] && toPolicy(rows[0]);
+  }
+
+  /** Creates or replaces the policy of (experiment, prefix); returns the id it keeps. */
+  async upsertPolicy(tx: Sql, policy: RetentionPolicy): Promise<string> {
+    const { rows } = await tx.query<{ policy_id: string }>(q.UPSERT_POLICY, [
+      policy.policyId,
+      policy.experimentId,
+      policy.prefix,
+      policy.keepLast,
+      policy.keepBest,
+      policy.metricKey,
+      policy.metricGoal,
+    ]);
+    return one(rows).policy_id;
+  }
+
+  async deletePolicy(tx: Sql, policyId: string): Promise<void> {
+    await tx.query(q.DELETE_POLICY, [policyId]);
+  }
+
+  async policyMetricKeys(sql: Sql): Promise<Set<string>> {
+    const { rows } = await sql.query<{ metric_key: string }>(q.SELECT_POLICY_METRIC_KEYS);
+    return new Set(rows.map((r) => r.metric_key));
+  }
+
+  async saveRunMetrics(tx: Sql, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
+    if (points.length === 0) return;
+    await tx.query(q.UPSERT_RUN_METRICS, [runId, points.map((p) => p.key), points.map((p) => p.step), points.map((p) => p.value), points.map((p) => p.timestamp)]);
+  }
+
+  async runMetricsAt(sql: Sql, runId: string, key: string, steps: readonly number[]): Promise<Map<number, number>> {
+    if (steps.length === 0) return new Map();
+    const { rows } = await sql.query<{ step: number; value: number }>(q.SELECT_RUN_METRICS_AT, [runId, key, steps]);
+    return new Map(rows.map((r) => [Number(r.step), Number(r.value)]));
+  }
+
+  async saveModelVersionRef(tx: Sql, ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null }): Promise<void> {
+    await tx.query(q.UPSERT_MODEL_VERSION_REF, [ref.modelId, ref.version, ref.name, ref.source, ref.runId, ref.loggedModelId]);
+  }
+
+  async deleteModelVersionRef(tx: Sql, modelId: string, version: string): Promise<Array<{ runId: string | null; source: string }>> {
+    const { rows } = await tx.query<{ run_id: string | null; source: string }>(q.DELETE_MODEL_VERSION_REF, [modelId, version]);
+    return rows.map((r) => ({ runId: r.run_id, source: r.source }));
+  }
+
+  async deleteModelRefs(tx: Sql, modelId: string): Promise<Array<{ runId: string | null; source: string }>> {
+    const { rows } = await tx.query<{ run_id: string | null; source: string }>(q.DELETE_MODEL_REFS, [modelId]);
+    return rows.map((r) => ({ runId: r.run_id, source: r.source }));
+  }
+
+  async renameModelRefs(tx: Sql, modelId: string, newName: string): Promise<void> {
+    await tx.query(q.RENAME_MODEL_REFS, [modelId, newName]);
+  }
+
+  async modelVersionSource(name: string, version: string): Promise<string | undefined> {
+    const { rows } = await this.database.query<{ source: string }>(q.SELECT_MODEL_VERSION_REF, [name, version]);
+    return rows[0]?.source;
+  }
+
+  async referencesToRun(sql: Sql, runId: string): Promise<Array<{ modelId: string; name: string; version: string }>> {
+    const { rows } = await sql.query<{ model_id: string; name: string; version: string }>(q.SELECT_REFERENCES_TO_RUN, [runId]);
+    return rows.map((r) => ({ modelId: r.model_id, name: r.name, version: r.version }));
+  }
+
+  async purgeStateForUpdate(tx: Sql, runId: string): Promise<'deferred' | 'collected' | null> {
+    const { rows } = await tx.query<{ state: 'deferred' | 'collected' }>(q.SELECT_PURGED_RUN, [runId]);
+    return rows[0]?.state ?? null;
+  }
+
+  async setPurgeState(tx: Sql, runId: string, state: 'deferred' | 'collected'): Promise<void> {
+    await tx.query(q.UPSERT_PURGED_RUN, [runId, state]);
+  }
+}
+
+/** The single row a statement always returns (INSERT … RETURNING, aggregates). */
+function one<T>(rows: T[]): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error('expected one row');
+  return row;
+}
+
+function usage(result: { rows: Array<Record<string, unknown>> }): Usage {
+  const row = one(result.rows);
+  return { files: Number(row['files']), logicalBytes: Number(row['logical_bytes']), storedBytes: Number(row['stored_bytes']) };
+}

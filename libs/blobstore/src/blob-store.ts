@@ -1,0 +1,87 @@
+import type { Readable } from 'node:stream';
+import { CairnError } from '@cairn/contracts';
+
+/** What a completed write measured while the bytes went through: nothing is read twice. */
+export interface StoredBlob {
+  key: string;
+  size: number;
+  /** Lowercase hex sha256 of the content. */
+  sha256: string;
+}
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  /** When the blob was last written (listing only). */
+  modifiedAt?: Date;
+}
+
+/** Inclusive byte range, as HTTP `Range: bytes=start-end` after resolution against the size. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobListPage {
+  items: BlobInfo[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  next?: string;
+}
+
+export interface PutOptions {
+  /** The size the sender announced (Content-Length); lets S3 pick part sizes, is checked against what arrived. */
+  expectedSize?: number;
+  /** Refuse (BlobTooLargeError) as soon as more bytes than this arrive: quotas are enforced while streaming. */
+  maxBytes?: number;
+}
+
+/**
+ * The port every context stores bytes through. Keys are relative, `/`-separated paths that the
+ * adapters check again (resolveArtifactPath) before touching storage. Every method streams: no
+ * adapter holds a whole object in memory.
+ */
+export interface BlobStore {
+  /** Writes `content` at `key` (replacing it atomically), hashing and counting as it streams. */
+  put(key: string, content: Readable, options?: PutOptions): Promise<StoredBlob>;
+  /** The content of `key`, or of `range` of it; BlobNotFoundError if absent. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  head(key: string): Promise<BlobInfo | undefined>;
+  /** Keys under `prefix` (a key prefix, typically ending in `/`), in key order, a page at a time. */
+  list(prefix: string, options?: { after?: string; limit?: number }): Promise<BlobListPage>;
+  /** Removes `key`; absent keys are not an error (deletion is retried by collectors). */
+  delete(key: string): Promise<void>;
+  /** Readiness: the store answers and the root/bucket exists. */
+  ping(): Promise<void>;
+  /** A short description for logs and probes (`file:///…`, `s3://bucket/prefix`). */
+  readonly description: string;
+}
+
+export class BlobNotFoundError extends CairnError {
+  constructor(key: string) {
+    super('RESOURCE_DOES_NOT_EXIST', `No such artifact: ${key}`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/**
+ * More bytes than allowed. Reported as 413 with MLflow's RESOURCE_EXHAUSTED code: the code's usual
+ * status, 429, would make the mlflow client retry the upload for a minute and then hide the message.
+ */
+export class BlobTooLargeError extends CairnError {
+  constructor(message: string) {
+    super('RESOURCE_EXHAUSTED', message);
+    this.name = 'BlobTooLargeError';
+  }
+
+  override get httpStatus(): number {
+    return 413;
+  }
+}
+
+/** The body ended before the announced size: the client went away or lied. Never stored. */
+export class IncompleteUploadError extends CairnError {
+  constructor(expected: number, received: number) {
+    super('INVALID_PARAMETER_VALUE', `Upload incomplete: expected ${expected} bytes, received ${received}`);
+    this.name = 'IncompleteUploadError';
+  }
+}

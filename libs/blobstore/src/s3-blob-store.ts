@@ -1,0 +1,221 @@
+import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'minio';
+import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
+import { ContentMeter } from './content-meter';
+import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
+
+export interface S3BlobStoreOptions {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  bucket: string;
+  /** Key prefix inside the bucket (no leading/trailing slash), '' for none. */
+  prefix: string;
+  /** Multipart part size; parts are buffered, so this (× 1 + in-flight parts) bounds memory per upload. */
+  partSize?: number;
+  /** Parts uploaded concurrently per object. */
+  partConcurrency?: number;
+}
+
+// 8 MiB parts × 10,000 parts = 80 GB per object; S3's minimum part size is 5 MiB.
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_PART_CONCURRENCY = 3;
+const DEFAULT_PAGE = 1000;
+
+/**
+ * Blobs as objects in S3 / MinIO through the `minio` client. Uploads are streamed: bytes are cut
+ * into parts as they arrive and each part is sent as soon as it is full, so memory per upload is
+ * bounded by (concurrency + 1) parts whatever the object size. Small objects (one part or less) go
+ * in a single PUT. A failed upload is aborted, so no parts are left behind (and the bucket should
+ * still carry an AbortIncompleteMultipartUpload lifecycle rule for crashes).
+ *
+ * (minio's own `putObject` is not used for streams: with an unknown size it picks 550 MB parts, and
+ * an error on the source stream leaves its promise pending forever.)
+ */
+export class S3BlobStore implements BlobStore {
+  readonly description: string;
+  private readonly client: Client;
+  private readonly partSize: number;
+  private readonly partConcurrency: number;
+
+  constructor(private readonly options: S3BlobStoreOptions) {
+    const url = new URL(options.endpoint);
+    this.client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: url.protocol === 'https:',
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      region: options.region,
+      pathStyle: true,
+    });
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.partConcurrency = options.partConcurrency ?? DEFAULT_PART_CONCURRENCY;
+    this.description = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ''}`;
+  }
+
+  /** Creates the bucket if it does not exist (embedded/test convenience; production buckets pre-exist). */
+  async ensureBucket(): Promise<void> {
+    if (!(await this.client.bucketExists(this.options.bucket))) {
+      try {
+        await this.client.makeBucket(this.options.bucket, this.options.region);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw error;
+      }
+    }
+  }
+
+  async put(key: string, content: Readable, options: PutOptions = {}): Promise<StoredBlob> {
+    const checked = normaliseArtifactPath(key);
+    const objectName = this.objectName(checked);
+    const meter = new ContentMeter(options);
+    // The meter is fed by pipeline so that an error on the source (client gone) reaches it.
+    const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const feeding = pipeline(content, meter, metered);
+    feeding.catch(() => undefined); // observed below through the iterator and awaited at the end
+    try {
+      await this.upload(objectName, metered);
+    } catch (error) {
+      // Stop reading the source too: nothing more of it will be stored.
+      metered.destroy();
+      content.destroy();
+      throw error;
+    }
+    await feeding;
+    return { key: checked, size: meter.size, sha256: meter.sha256 };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const objectName = this.objectName(normaliseArtifactPath(key));
+    try {
+      if (range) return await this.client.getPartialObject(this.options.bucket, objectName, range.start, range.end - range.start + 1);
+      return await this.client.getObject(this.options.bucket, objectName);
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobNotFoundError(key);
+      throw error;
+    }
+  }
+
+  async head(key: string): Promise<BlobInfo | undefined> {
+    const checked = normaliseArtifactPath(key);
+    try {
+      const stat = await this.client.statObject(this.options.bucket, this.objectName(checked));
+      return { key: checked, size: stat.size };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string, options: { after?: string; limit?: number } = {}): Promise<BlobListPage> {
+    const limit = options.limit ?? DEFAULT_PAGE;
+    const checkedPrefix = prefix === '' ? '' : normaliseArtifactPath(prefix) + (prefix.endsWith('/') ? '/' : '');
+    const base = this.options.prefix ? `${this.options.prefix}/` : '';
+    const stream = this.client.listObjectsV2(this.options.bucket, base + checkedPrefix, true, options.after === undefined ? undefined : base + options.after);
+    const items: BlobInfo[] = [];
+    let more = false;
+    try {
+      for await (const item of stream as AsyncIterable<{ name?: string; size?: number; lastModified?: Date }>) {
+        if (item.name === undefined) continue;
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        items.push({ key: item.name.slice(base.length), size: item.size ?? 0, ...(item.lastModified ? { modifiedAt: item.lastModified } : {}) });
+      }
+    } finally {
+      stream.destroy();
+    }
+    const last = items[items.length - 1];
+    return more && last ? { items, next: last.key } : { items };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.removeObject(this.options.bucket, this.objectName(normaliseArtifactPath(key)));
+  }
+
+  async ping(): Promise<void> {
+    if (!(await this.client.bucketExists(this.options.bucket))) throw new Error(`bucket ${this.options.bucket} does not exist`);
+  }
+
+  private objectName(checkedKey: string): string {
+    return joinArtifactPath(this.options.prefix, checkedKey);
+  }
+
+  private async upload(objectName: string, source: AsyncIterable<Buffer>): Promise<void> {
+    const bucket = this.options.bucket;
+    let uploadId: string | undefined;
+    const parts: Array<{ part: number; etag: string }> = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    // Part buffers are pooled and reused once their part is sent: memory stays at
+    // (concurrency + 1) × partSize however long the stream, with no garbage for the GC to lag behind.
+    const pool: Buffer[] = [];
+    const take = () => pool.pop() ?? Buffer.allocUnsafeSlow(this.partSize);
+
+    const sendPart = async (body: Buffer, part: number) => {
+      uploadId ??= await this.client.initiateNewMultipartUpload(bucket, objectName, {});
+      const result = await this.client.uploadPart({ bucketName: bucket, objectName, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': body.length } }, body);
+      parts.push({ part, etag: result.etag });
+    };
+    const startPart = async (buffer: Buffer, length: number, part: number) => {
+      const task = sendPart(buffer.subarray(0, length), part)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => {
+          pool.push(buffer);
+          inFlight.delete(task);
+        });
+      inFlight.add(task);
+      // The first part creates the upload: later parts wait for it so they share its id.
+      if (part === 1) await task;
+      while (inFlight.size >= this.partConcurrency) await Promise.race(inFlight);
+      if (failure !== undefined) throw failure;
+    };
+
+    let partNumber = 0;
+    let current = take();
+    let filled = 0;
+    try {
+      for await (const chunk of source) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const n = Math.min(this.partSize - filled, chunk.length - offset);
+          chunk.copy(current, filled, offset, offset + n);
+          filled += n;
+          offset += n;
+          if (filled === this.partSize) {
+            await startPart(current, filled, ++partNumber);
+            current = take();
+            filled = 0;
+          }
+        }
+      }
+      if (partNumber === 0) {
+        // Fits in one part: a single PUT, no multipart bookkeeping.
+        await this.client.putObject(bucket, objectName, current.subarray(0, filled), filled);
+        return;
+      }
+      if (filled > 0) await startPart(current, filled, ++partNumber);
+      await Promise.all(inFlight);
+      if (failure !== undefined) throw failure;
+      if (uploadId === undefined) throw new Error('multipart upload was not created');
+      parts.sort((a, b) => a.part - b.part);
+      await this.client.completeMultipartUpload(bucket, objectName, uploadId, parts);
+    } catch (error) {
+      await Promise.allSettled(inFlight);
+      if (uploadId !== undefined) await this.client.abortMultipartUpload(bucket, objectName, uploadId).catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject';
+}
