@@ -24,7 +24,7 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:context', 'type:platform', 'type:contracts', 'type:sdk'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:context', 'type:platform', 'type:contracts', 'type:sdk', 'type:testing'] },
             { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
             { sourceTag: 'type:context', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing', 'type:runtime'] },
             { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },

@@ -1,6 +1,5 @@
 import type { Config } from 'jest';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { swcOptions, tsconfig } = require('./tools/swc-options.cjs');
 
 const moduleNameMapper = Object.fromEntries(

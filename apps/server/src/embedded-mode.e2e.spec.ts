@@ -7,6 +7,10 @@ import { startServer, type StartedServer } from '@cairn/testing';
 describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
   const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-embedded-'));
   let server: StartedServer | undefined;
+  const running = (): StartedServer => {
+    if (server === undefined) throw new Error('the server is not running');
+    return server;
+  };
 
   afterAll(async () => {
     await server?.stop();
@@ -15,7 +19,7 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
 
   const postmasterPid = () => {
     const pidFile = path.join(home, 'postgres', 'postmaster.pid');
-    return existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0]!, 10) : undefined;
+    return existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10) : undefined;
   };
   const alive = (pid: number) => {
     try {
@@ -38,7 +42,7 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
 
   it('keeps data across a restart', async () => {
     const name = `kept-across-restart-${Date.now()}`;
-    const created = await fetch(`${server!.url}/api/2.0/mlflow/experiments/create`, {
+    const created = await fetch(`${running().url}/api/2.0/mlflow/experiments/create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name }),
@@ -46,7 +50,7 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
     expect(created.status).toBe(200);
     const { experiment_id } = (await created.json()) as { experiment_id: string };
 
-    await server!.stop();
+    await running().stop();
     server = await startServer({ embedded: true, home, timeoutMs: 90_000 });
     const fetched = await fetch(`${server.url}/api/2.0/mlflow/experiments/get?experiment_id=${experiment_id}`);
     expect(fetched.status).toBe(200);
@@ -55,15 +59,15 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
 
   it('refuses a second server on the same CAIRN_HOME with a clear error and leaves the first running', async () => {
     await expect(startServer({ embedded: true, home, timeoutMs: 60_000 })).rejects.toThrow(/already using CAIRN_HOME/);
-    expect((await fetch(`${server!.url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${running().url}/health/ready`)).status).toBe(200);
   }, 90_000);
 
   it('stops the embedded Postgres on SIGTERM', async () => {
-    const pid = postmasterPid();
-    expect(pid).toBeDefined();
-    await server!.stop();
+    const pid = postmasterPid() ?? Number.NaN;
+    expect(Number.isInteger(pid)).toBe(true);
+    await running().stop();
     server = undefined;
-    expect(alive(pid!)).toBe(false);
+    expect(alive(pid)).toBe(false);
     expect(existsSync(path.join(home, 'server.lock'))).toBe(false);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { findUp } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -12,7 +13,7 @@ export interface StartedServer {
   /** The database the server uses (fresh unless one was passed in). */
   databaseUrl: string;
   home: string;
-  process: ChildProcess;
+  process: ChildProcessByStdio<null, Readable, Readable>;
   /** Everything the process printed, for assertions and for failure messages. */
   output(): string;
   /** SIGTERM and wait for exit; drops the database if this call created it. */
@@ -51,7 +52,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   ensureBuilt();
   const app = options.app ?? 'server';
   const ownDatabase = options.database === undefined && !options.embedded ? await createTestDatabase({ migrated: false }) : undefined;
-  const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)!.url;
+  const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)?.url;
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-home-'));
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
@@ -69,22 +70,26 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const { stdout, stderr } = child;
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${app} did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${app} did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 60_000);
     const onData = () => {
-      const match = /listening at (http:\/\/\S+)/.exec(output);
-      if (match) {
+      const listening = /listening at (http:\/\/\S+)/.exec(output)?.[1];
+      if (listening !== undefined) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(match[1]!);
+        stdout.off('data', onData);
+        resolve(listening);
       }
     };
-    child.stdout!.on('data', onData);
+    stdout.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${app} exited with code ${code} before listening:\n${output}`));
@@ -97,7 +102,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   };
   return {
     url,
-    databaseUrl,
+    databaseUrl: databaseUrl ?? '',
     home,
     process: child,
     output: () => output,

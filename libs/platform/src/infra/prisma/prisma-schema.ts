@@ -33,10 +33,8 @@ export function readPrismaModels(schemaPath: string): PrismaModel[] {
     for (const raw of body.split('\n')) {
       const line = raw.trim();
       if (line === '') continue;
-      const map = /^@@map\("([^"]+)"\)/.exec(line);
-      if (map) table = map[1]!;
-      const schemaAttr = /^@@schema\("([^"]+)"\)/.exec(line);
-      if (schemaAttr) schema = schemaAttr[1]!;
+      table = /^@@map\("([^"]+)"\)/.exec(line)?.[1] ?? table;
+      schema = /^@@schema\("([^"]+)"\)/.exec(line)?.[1] ?? schema;
       if (line.startsWith('@@')) continue;
       const field = /^(\w+)\s+(\w+)(\[\])?(\?)?(.*)$/.exec(line);
       if (!field) continue;
