@@ -23,10 +23,12 @@ const SCALARS = new Set(['String', 'Int', 'BigInt', 'Float', 'Decimal', 'Boolean
  * to compare the schema with the migrated database without Prisma's engines.
  */
 export function readPrismaModels(schemaPath: string): PrismaModel[] {
-  const source = readFileSync(schemaPath, 'utf8').replace(/\/\/.*$/gm, '');
+  const source = readFileSync(schemaPath, 'utf8').replace(/^\s*\/\/.*$/gm, '');
   const models: PrismaModel[] = [];
-  for (const match of source.matchAll(/model\s+(\w+)\s*\{([^}]*)\}/g)) {
-    const [, name, body] = match as unknown as [string, string, string];
+  // A block ends at the first line that is only `}`; braces inside strings (`@default("{}")`) do not count.
+  for (const match of source.matchAll(/^model\s+(\w+)\s*\{\s*$([\s\S]*?)^\}\s*$/gm)) {
+    const name = match[1] ?? '';
+    const body = match[2] ?? '';
     let table = name;
     let schema = 'public';
     const fields: PrismaField[] = [];

@@ -1,0 +1,110 @@
+import { invalidParameter } from '@cairn/contracts';
+
+/**
+ * Filter and order for `logged-models/search` (MLflow 3): clauses joined by AND over attributes
+ * (`name`, `model_id`, `model_type`, `status`, `source_run_id`, `creation_timestamp`,
+ * `last_updated_timestamp`), `metrics.<key>` (any point of the model), `params.<key>`, `tags.<key>`.
+ * Compiled to SQL over `tracking.logged_models lm`; user text only ever travels as bind parameters.
+ */
+
+type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE';
+
+const STRING_ATTRIBUTES: Record<string, string> = { name: 'name', model_id: 'model_id', model_type: 'model_type', status: 'status', source_run_id: 'source_run_id' };
+const NUMERIC_ATTRIBUTES: Record<string, string> = {
+  creation_timestamp: 'creation_timestamp_ms',
+  creation_time: 'creation_timestamp_ms',
+  last_updated_timestamp: 'last_updated_timestamp_ms',
+};
+const STRING_OPS: readonly Op[] = ['=', '!=', 'LIKE', 'ILIKE'];
+const NUMERIC_OPS: readonly Op[] = ['=', '!=', '<', '<=', '>', '>='];
+const SQL_OP: Record<Op, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=', LIKE: 'LIKE', ILIKE: 'ILIKE' };
+
+// [entity.]key  op  'string' | "string" | number ; keys may be backticked.
+const CLAUSE =
+  /^\s*(?:(attributes?|metrics?|params?|tags?)\.)?(?:`([^`]+)`|([A-Za-z_][\w./-]*))\s*(<=|>=|!=|=|<|>|LIKE|ILIKE)\s*(?:'([^']*)'|"([^"]*)"|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?))\s*$/i;
+
+export interface CompiledLoggedModelSearch {
+  where: string[];
+  params: unknown[];
+  orderBy: string;
+}
+
+function splitAnd(filter: string): string[] {
+  // AND outside quotes only.
+  const parts: string[] = [];
+  let current = '';
+  let quote: string | null = null;
+  for (let i = 0; i < filter.length; i++) {
+    const ch = filter[i] ?? '';
+    if (quote) {
+      if (ch === quote) quote = null;
+      current += ch;
+      continue;
+    }
+    if (ch === "'" || ch === '"' || ch === '`') {
+      quote = ch;
+      current += ch;
+      continue;
+    }
+    if (/^\s+AND\s+/i.test(filter.slice(i)) && /\s/.test(ch)) {
+      const match = /^\s+AND\s+/i.exec(filter.slice(i));
+      parts.push(current);
+      current = '';
+      i += (match?.[0].length ?? 1) - 1;
+      continue;
+    }
+    current += ch;
+  }
+  parts.push(current);
+  return parts;
+}
+
+/** Compiles the request; `firstParam` is the first `$n` free for this search. */
+export function compileLoggedModelSearch(
+  filter: string | undefined,
+  orderBy: { field_name: string; ascending: boolean }[],
+  firstParam: number,
+): CompiledLoggedModelSearch {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const bind = (value: unknown) => {
+    params.push(value);
+    return `$${firstParam + params.length - 1}`;
+  };
+  if (filter && filter.trim() !== '') {
+    for (const part of splitAnd(filter)) {
+      const m = CLAUSE.exec(part);
+      if (!m) throw invalidParameter(`Invalid filter clause for logged models: ${JSON.stringify(part.trim())}`);
+      const entity = (m[1] ?? 'attribute').toLowerCase().replace(/s$/, '');
+      const key = m[2] ?? m[3] ?? '';
+      const op = (m[4] ?? '').toUpperCase() as Op;
+      const text = m[5] ?? m[6];
+      const number = m[7] !== undefined ? Number(m[7]) : undefined;
+      if (entity === 'metric') {
+        if (number === undefined || !NUMERIC_OPS.includes(op)) throw invalidParameter(`Metric clauses need a numeric comparison: ${JSON.stringify(part.trim())}`);
+        where.push(
+          `EXISTS (SELECT 1 FROM tracking.logged_model_metrics x WHERE x.model_id = lm.model_id AND x.key = ${bind(key)} AND NOT x.is_nan AND x.value ${SQL_OP[op]} ${bind(number)}::float8)`,
+        );
+      } else if (entity === 'param' || entity === 'tag') {
+        if (text === undefined || !STRING_OPS.includes(op)) throw invalidParameter(`${entity} clauses compare with a quoted string: ${JSON.stringify(part.trim())}`);
+        const table = entity === 'param' ? 'tracking.logged_model_params' : 'tracking.logged_model_tags';
+        where.push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ${bind(key)} AND x.value ${SQL_OP[op]} ${bind(text)})`);
+      } else if (STRING_ATTRIBUTES[key] !== undefined) {
+        if (text === undefined || !STRING_OPS.includes(op)) throw invalidParameter(`Attribute '${key}' compares with a quoted string.`);
+        where.push(`lm.${STRING_ATTRIBUTES[key]} ${SQL_OP[op]} ${bind(text)}`);
+      } else if (NUMERIC_ATTRIBUTES[key] !== undefined) {
+        if (number === undefined || !NUMERIC_OPS.includes(op)) throw invalidParameter(`Attribute '${key}' compares with a number.`);
+        where.push(`lm.${NUMERIC_ATTRIBUTES[key]} ${SQL_OP[op]} ${bind(number)}::float8`);
+      } else {
+        throw invalidParameter(`Invalid attribute key '${key}' for logged models.`);
+      }
+    }
+  }
+  const terms = orderBy.map((o) => {
+    const column = STRING_ATTRIBUTES[o.field_name] ?? NUMERIC_ATTRIBUTES[o.field_name];
+    if (column === undefined) throw invalidParameter(`Invalid order_by field_name '${o.field_name}' for logged models.`);
+    return `lm.${column} ${o.ascending ? 'ASC' : 'DESC'} NULLS LAST`;
+  });
+  // Newest first by default; model_id makes the order total for offset pages.
+  return { where, params, orderBy: [...terms, 'lm.creation_timestamp_ms DESC', 'lm.model_id'].join(', ') };
+}

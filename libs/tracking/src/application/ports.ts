@@ -1,0 +1,20 @@
+import type { EventMetadata, TrackingEvent } from '@cairn/contracts';
+import type { TransactionClient } from '@cairn/platform';
+
+/**
+ * Where decided events go: appended to `tracking.events` and `tracking.outbox` inside the command's
+ * transaction. `expectedVersion` is the aggregate's version before these events (optimistic check).
+ */
+export interface TrackingEventLog {
+  append(tx: TransactionClient, aggregateId: string, expectedVersion: number, events: TrackingEvent[], metadata: EventMetadata): Promise<void>;
+}
+
+export const TRACKING_EVENT_LOG = Symbol('TrackingEventLog');
+
+/** Milliseconds since the epoch; a port so tests can pin time. */
+export interface Clock {
+  now(): number;
+}
+
+export const TRACKING_CLOCK = Symbol('TrackingClock');
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { invalidParameter, notFound } from '@cairn/contracts';
+import { Database } from '@cairn/platform';
+import { compileSearch, experimentsSearch, runsSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
+import { LIMITS } from '../domain/limits';
+import { compileLoggedModelSearch } from './logged-model-search';
+import { TrackingStore } from '../infra/tracking-store';
+import type { ExperimentView, LoggedModelView, MetricView, Page, RunView } from './views';
+
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+const STAGES: Record<ViewType, string[]> = { ACTIVE_ONLY: ['active'], DELETED_ONLY: ['deleted'], ALL: ['active', 'deleted'] };
+
+/** History pages: `<step>.<timestamp>.<id>` of the last point returned, base64url. */
+function encodeHistoryToken(c: { step: number; timestamp: number; id: number }): string {
+  return Buffer.from(JSON.stringify([c.step, c.timestamp, c.id])).toString('base64url');
+}
+
+function decodeHistoryToken(token: string): { step: number; timestamp: number; id: number } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 3 && value.every((v) => Number.isSafeInteger(v))) {
+      return { step: value[0] as number, timestamp: value[1] as number, id: value[2] as number };
+    }
+  } catch {
+    // fall through
+  }
+  throw invalidParameter(`Invalid page token: ${JSON.stringify(token.slice(0, 100))}`);
+}
+
+function searchError(error: unknown): never {
+  if (error instanceof SearchSyntaxError) throw invalidParameter(error.message);
+  throw error;
+}
+
+/** Read side: gets, searches and metric history straight from the read model. */
+@Injectable()
+export class TrackingQueries {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(TrackingStore) private readonly store: TrackingStore,
+  ) {}
+
+  async experiment(experimentId: string): Promise<ExperimentView> {
+    const experiment = await this.store.experiment(experimentId);
+    if (!experiment) throw notFound(`No Experiment with id=${experimentId} exists`);
+    return experiment;
+  }
+
+  async experimentByName(name: string): Promise<ExperimentView> {
+    const experiment = await this.store.experimentByName(name);
+    if (!experiment) throw notFound(`Could not find experiment with name '${name}'`);
+    return experiment;
+  }
+
+  async run(runId: string): Promise<RunView> {
+    const run = await this.store.run(runId);
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    return run;
+  }
+
+  private async search<Row extends Record<string, unknown>>(
+    entity: SearchEntity,
+    idColumn: string,
+    scopeSql: string,
+    scopeParams: unknown[],
+    request: { filter?: string | undefined; orderBy?: string[] | undefined; pageToken?: string | undefined; maxResults?: number | undefined },
+  ): Promise<{ ids: string[]; nextPageToken: string | undefined }> {
+    let compiled;
+    try {
+      compiled = compileSearch(entity, {
+        filter: request.filter,
+        orderBy: request.orderBy,
+        pageToken: request.pageToken,
+        maxResults: request.maxResults,
+        firstParamIndex: scopeParams.length + 1,
+        scope: scopeParams,
+      });
+    } catch (error) {
+      searchError(error);
+    }
+    const a = compiled.alias;
+    const text = `SELECT ${a}.${idColumn}::text AS search_id, ${compiled.sortKeySelect}
+      FROM ${entity.table} ${a} ${compiled.joins}
+      WHERE ${scopeSql} AND ${compiled.where}
+      ORDER BY ${compiled.orderBy}
+      LIMIT ${compiled.limit} OFFSET ${compiled.offset}`;
+    const { rows } = await this.db.query<Row & { search_id: string }>(text, [...scopeParams, ...compiled.params]);
+    const page = compiled.page(rows);
+    return { ids: page.rows.map((r) => r.search_id), nextPageToken: page.nextPageToken };
+  }
+
+  async searchRuns(request: {
+    experimentIds: string[];
+    filter?: string | undefined;
+    viewType: ViewType;
+    maxResults?: number | undefined;
+    orderBy?: string[] | undefined;
+    pageToken?: string | undefined;
+  }): Promise<Page<RunView>> {
+    const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
+    if (ids.length === 0) return { items: [] };
+    const page = await this.search(runsSearch, 'run_uuid', 'r.experiment_id = ANY($1::bigint[]) AND r.lifecycle_stage = ANY($2::text[])', [ids, STAGES[request.viewType]], request);
+    const runs = await this.store.runsByIds(page.ids);
+    return page.nextPageToken ? { items: runs, nextPageToken: page.nextPageToken } : { items: runs };
+  }
+
+  async searchExperiments(request: {
+    filter?: string | undefined;
+    viewType: ViewType;
+    maxResults?: number | undefined;
+    orderBy?: string[] | undefined;
+    pageToken?: string | undefined;
+  }): Promise<Page<ExperimentView>> {
+    const page = await this.search(experimentsSearch, 'experiment_id', 'e.lifecycle_stage = ANY($1::text[])', [STAGES[request.viewType]], request);
+    const experiments = await this.store.experimentsByIds(page.ids);
+    return page.nextPageToken ? { items: experiments, nextPageToken: page.nextPageToken } : { items: experiments };
+  }
+
+  /**
+   * One page of a metric's history (empty for an unknown run, as in MLflow). Without `max_results` MLflow returns the whole series; we still
+   * read it from Postgres in bounded chunks (see `metricHistoryChunks`).
+   */
+  async metricHistoryPage(runId: string, key: string, maxResults: number, pageToken: string | undefined): Promise<Page<MetricView>> {
+    const after = pageToken ? decodeHistoryToken(pageToken) : null;
+    const rows = await this.store.metricHistoryPage(runId, key, after, maxResults + 1);
+    const kept = rows.slice(0, maxResults);
+    const items = kept.map(({ cursor: _cursor, ...metric }) => metric);
+    const last = kept[kept.length - 1];
+    return rows.length > maxResults && last ? { items, nextPageToken: encodeHistoryToken(last.cursor) } : { items };
+  }
+
+  /**
+   * The whole series as chunks of wire JSON (comma-joined metric objects rendered by Postgres), for
+   * streaming a response without holding the series in memory.
+   */
+  async *metricHistoryJsonChunks(runId: string, key: string, chunkSize = 20_000): AsyncGenerator<string> {
+    let after: { step: number; timestamp: number; id: number } | null = null;
+    for (;;) {
+      const page = await this.store.metricHistoryJsonPage(runId, key, after, chunkSize);
+      if (page.count === 0 || !page.last) return;
+      yield page.json;
+      if (page.count < chunkSize) return;
+      after = page.last;
+    }
+  }
+
+  /**
+   * MLflow `get_metric_history_bulk_interval`: choose up to `max_results` steps evenly spread over
+   * each run's steps (always keeping the first and last), return every run's points at them.
+   */
+  async metricHistoryBulkInterval(request: { runIds: string[]; key: string; startStep?: number; endStep?: number; maxResults: number }): Promise<MetricView[]> {
+    const start = request.startStep === undefined ? '-9223372036854775808' : String(request.startStep);
+    const end = request.endStep === undefined ? '9223372036854775807' : String(request.endStep);
+    const steps = await this.store.sampledMetricSteps(request.runIds, request.key, start, end, request.maxResults);
+    // Several runs contribute their own samples; keep the union to max_results.
+    const chosen = sampleSteps(steps, request.maxResults);
+    if (chosen.length === 0) return [];
+    return this.store.metricPointsAtSteps(request.runIds, request.key, chosen);
+  }
+
+  async datasetSummaries(experimentIds: string[]) {
+    if (experimentIds.length > 20) throw invalidParameter('experiment_ids must contain at most 20 experiment ids.');
+    return this.store.datasetSummaries(experimentIds);
+  }
+
+  async loggedModel(modelId: string, allowDeleted = false): Promise<LoggedModelView> {
+    const model = (await this.store.loggedModelsByIds([modelId]))[0];
+    if (!model || (model.lifecycleStage === 'deleted' && !allowDeleted)) throw notFound(`Logged model with ID '${modelId}' not found.`);
+    return model;
+  }
+
+  /**
+   * Logged-model search: experiments, an optional `name`/`status`/`source_run_id`/`model_type`
+   * equality filter (AND-joined), newest first, offset tokens.
+   */
+  async searchLoggedModels(request: {
+    experimentIds: string[];
+    filter?: string | undefined;
+    orderBy?: { field_name: string; ascending: boolean }[];
+    maxResults?: number | undefined;
+    pageToken?: string | undefined;
+  }): Promise<Page<LoggedModelView>> {
+    const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
+    const maxResults = request.maxResults && request.maxResults > 0 ? Math.min(request.maxResults, LIMITS.searchRunsMaxResults) : LIMITS.searchLoggedModelsDefault;
+    let offset = 0;
+    if (request.pageToken) {
+      try {
+        const value = JSON.parse(Buffer.from(request.pageToken, 'base64').toString('utf8')) as { offset?: unknown };
+        if (!Number.isSafeInteger(value.offset) || (value.offset as number) < 0) throw new Error('bad');
+        offset = value.offset as number;
+      } catch {
+        throw invalidParameter('Invalid page token');
+      }
+    }
+    const search = compileLoggedModelSearch(request.filter, request.orderBy ?? [], 2);
+    const conditions = ['lm.experiment_id = ANY($1::bigint[])', "lm.lifecycle_stage = 'active'", ...search.where];
+    const { rows } = await this.db.query<{ model_id: string }>(
+      `SELECT lm.model_id FROM tracking.logged_models lm WHERE ${conditions.join(' AND ')}
+       ORDER BY ${search.orderBy} LIMIT ${maxResults + 1} OFFSET ${offset}`,
+      [ids, ...search.params],
+    );
+    const models = await this.store.loggedModelsByIds(rows.slice(0, maxResults).map((r) => r.model_id));
+    return rows.length > maxResults
+      ? { items: models, nextPageToken: Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64') }
+      : { items: models };
+  }
+}
+
+/** Evenly spaced steps over the sorted distinct steps, first and last always included. */
+export function sampleSteps(steps: number[], maxResults: number): number[] {
+  if (steps.length <= maxResults) return steps;
+  if (maxResults <= 1) return steps.slice(0, maxResults);
+  const chosen = new Set<number>();
+  const stride = (steps.length - 1) / (maxResults - 1);
+  for (let i = 0; i < maxResults; i++) {
+    const step = steps[Math.round(i * stride)];
+    if (step !== undefined) chosen.add(step);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}

@@ -1,0 +1,74 @@
+import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
+import type { LifecycleStage } from '../domain/run';
+
+/** Read-side shapes handed from infra to the API; the API turns them into MLflow's wire JSON. */
+export interface ExperimentView {
+  experimentId: string;
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: LifecycleStage;
+  creationTime: number | null;
+  lastUpdateTime: number | null;
+  tags: KeyValue[];
+}
+
+export interface MetricView {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  runId?: string;
+  modelId?: string;
+  datasetName?: string;
+  datasetDigest?: string;
+}
+
+export interface DatasetInputView {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  tags: KeyValue[];
+}
+
+export interface RunView {
+  runId: string;
+  experimentId: string;
+  name: string;
+  userId: string;
+  status: RunStatus;
+  startTime: number | null;
+  endTime: number | null;
+  lifecycleStage: LifecycleStage;
+  artifactUri: string;
+  metrics: MetricView[];
+  params: KeyValue[];
+  tags: KeyValue[];
+  datasetInputs: DatasetInputView[];
+  modelInputs: string[];
+  modelOutputs: { modelId: string; step: number }[];
+}
+
+export interface LoggedModelView {
+  modelId: string;
+  experimentId: string;
+  name: string;
+  artifactUri: string;
+  creationTimestampMs: number;
+  lastUpdatedTimestampMs: number;
+  status: LoggedModelStatus;
+  lifecycleStage: LifecycleStage;
+  modelType: string | null;
+  sourceRunId: string | null;
+  statusMessage: string | null;
+  tags: KeyValue[];
+  params: KeyValue[];
+  metrics: MetricView[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}

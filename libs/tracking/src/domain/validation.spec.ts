@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { isNewerMetric, toStored, toWireDouble, fromWireDouble } from './metrics';
+import { isPathLike, validateArtifactLocation, validateEntityKey, validateLogBatch } from './validation';
+
+/** Python's posixpath.normpath, the reference for MLflow's path_not_unique. */
+function normpath(path: string): string {
+  if (path === '') return '.';
+  const initial = path.startsWith('/') ? (path.startsWith('//') && !path.startsWith('///') ? 2 : 1) : 0;
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..' || (initial === 0 && out.length === 0) || (out.length > 0 && out[out.length - 1] === '..')) out.push(part);
+    else if (out.length > 0) out.pop();
+  }
+  const joined = '/'.repeat(initial) + out.join('/');
+  return joined || '.';
+}
+const mlflowPathNotUnique = (key: string) => {
+  const norm = normpath(key);
+  return norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/');
+};
+
+describe('key validation (MLflow validation.py)', () => {
+  it.each(['loss', 'val/auc', 'a b', 'a-b_c.d', 'epoch:1', 'über'])('accepts %j', (key) => {
+    expect(() => validateEntityKey(key)).not.toThrow();
+  });
+
+  it.each(['../x', 'a/../b', '/abs', 'a//b', 'trailing/', './a', '.', '..', 'semi;colon', 'nul\u0000', 'q"uote', 'x'.repeat(251)])('refuses %j with INVALID_PARAMETER_VALUE', (key) => {
+    expect(() => validateEntityKey(key)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+  });
+
+  it('isPathLike agrees with posixpath.normpath for keys over the allowed alphabet', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', '.', '/', '-'), minLength: 1, maxLength: 8 }), (key) => {
+        expect(isPathLike(key)).toBe(mlflowPathNotUnique(key));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('artifact locations', () => {
+  it('accepts locations under mlflow-artifacts:/', () => {
+    expect(validateArtifactLocation('mlflow-artifacts:/team/churn')).toBe('mlflow-artifacts:/team/churn');
+  });
+
+  it.each(['file:///etc', 'http://169.254.169.254/latest', 's3://bucket', 'mlflow-artifacts:/../etc', 'mlflow-artifacts:/a/%2e%2e/b', 'runs:/abc', 'mlflow-artifacts:/a?x=1'])(
+    'refuses %j',
+    (location) => {
+      expect(() => validateArtifactLocation(location)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    },
+  );
+});
+
+describe('log-batch limits', () => {
+  const metric = (i: number) => ({ key: 'm', timestamp: 1, step: i });
+  it('accepts 1000 metrics, refuses 1001, 101 params, 101 tags, and 1001 entities in total', () => {
+    expect(() => validateLogBatch({ metrics: Array.from({ length: 1000 }, (_, i) => metric(i)), params: [], tags: [] })).not.toThrow();
+    expect(() => validateLogBatch({ metrics: Array.from({ length: 1001 }, (_, i) => metric(i)), params: [], tags: [] })).toThrow(/at most 1000 metrics/);
+    const kv = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    expect(() => validateLogBatch({ metrics: [], params: kv(101), tags: [] })).toThrow(/at most 100 params/);
+    expect(() => validateLogBatch({ metrics: [], params: [], tags: kv(101) })).toThrow(/at most 100 tags/);
+    expect(() => validateLogBatch({ metrics: Array.from({ length: 900 }, (_, i) => metric(i)), params: kv(100), tags: kv(1) })).toThrow(/in total/);
+  });
+
+  it('refuses duplicate param keys, long values, negative timestamps', () => {
+    expect(() => validateLogBatch({ metrics: [], params: [{ key: 'a', value: '1' }, { key: 'a', value: '1' }], tags: [] })).toThrow(/Duplicate parameter keys/);
+    expect(() => validateLogBatch({ metrics: [], params: [{ key: 'a', value: 'v'.repeat(6001) }], tags: [] })).toThrow(/6000/);
+    expect(() => validateLogBatch({ metrics: [], params: [], tags: [{ key: 'a', value: 'v'.repeat(8001) }] })).toThrow(/8000/);
+    expect(() => validateLogBatch({ metrics: [{ key: 'm', timestamp: -1 }], params: [], tags: [] })).toThrow(/nonnegative/);
+  });
+});
+
+describe('metric values', () => {
+  it('latest is the greatest (step, timestamp, value)', () => {
+    expect(isNewerMetric({ step: 2, timestamp: 0, value: 0 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
+    expect(isNewerMetric({ step: 1, timestamp: 10, value: 0 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
+    expect(isNewerMetric({ step: 1, timestamp: 9, value: 10 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
+    expect(isNewerMetric({ step: 0, timestamp: 99, value: 99 }, { step: 1, timestamp: 9, value: 9 })).toBe(false);
+  });
+
+  it('NaN and infinities survive the wire and the store', () => {
+    fc.assert(
+      fc.property(fc.double(), (value) => {
+        const wire = toWireDouble(value);
+        const back = fromWireDouble(JSON.parse(JSON.stringify(wire)) as typeof wire);
+        expect(Object.is(back, value) || (value === 0 && back === 0)).toBe(true);
+        const stored = toStored(value);
+        expect(stored.isNan).toBe(Number.isNaN(value));
+        expect(Number.isNaN(stored.value)).toBe(false);
+      }),
+    );
+  });
+});

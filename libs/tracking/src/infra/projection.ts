@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
+import type { Sql } from '@cairn/platform';
+import { fromWireDouble, toStored } from '../domain/metrics';
+import { RUN_NAME_TAG } from '../domain/run';
+import * as q from './sql';
+
+/**
+ * The inline projection: applies tracking events to the read model in the command's transaction,
+ * so a client reads its own writes at once. The same function can rebuild the read model by
+ * replaying `tracking.events`.
+ */
+export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
+  switch (event.type) {
+    case T.experimentCreated: {
+      const d = event.data;
+      await sql.query(q.INSERT_EXPERIMENT, [d.experimentId, d.name, d.artifactLocation, d.creationTime]);
+      if (d.tags.length > 0) await sql.query(q.UPSERT_EXPERIMENT_TAGS, [d.experimentId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
+      return;
+    }
+    case T.experimentRenamed:
+      await sql.query(q.RENAME_EXPERIMENT, [event.data.experimentId, event.data.name, event.data.updatedTime]);
+      return;
+    case T.experimentDeleted:
+      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'deleted', event.data.deletedTime]);
+      await sql.query(q.SET_RUNS_STAGE, [event.data.runIds, 'deleted', event.data.deletedTime]);
+      return;
+    case T.experimentRestored:
+      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'active', event.data.restoredTime]);
+      await sql.query(q.SET_RUNS_STAGE, [event.data.runIds, 'active', null]);
+      return;
+    case T.experimentTagSet:
+      await sql.query(q.UPSERT_EXPERIMENT_TAGS, [event.data.experimentId, [event.data.key], [event.data.value]]);
+      return;
+    case T.experimentTagDeleted:
+      await sql.query(q.DELETE_EXPERIMENT_TAG, [event.data.experimentId, event.data.key]);
+      return;
+    case T.runCreated: {
+      const d = event.data;
+      await sql.query(q.INSERT_RUN, [d.runId, d.experimentId, d.name, d.userId, d.status, d.startTime, d.artifactUri]);
+      if (d.tags.length > 0) await sql.query(q.UPSERT_RUN_TAGS, [d.runId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
+      return;
+    }
+    case T.runUpdated: {
+      const d = event.data;
+      await sql.query(q.UPDATE_RUN, [d.runId, d.status ?? null, d.endTime ?? null, d.name ?? null]);
+      // run_name and the mlflow.runName tag are one fact shown twice.
+      if (d.name !== undefined) await sql.query(q.UPSERT_RUN_TAGS, [d.runId, [RUN_NAME_TAG], [d.name]]);
+      return;
+    }
+    case T.runDeleted:
+      await sql.query(q.SET_RUN_STAGE, [event.data.runId, 'deleted', event.data.deletedTime]);
+      return;
+    case T.runRestored:
+      await sql.query(q.SET_RUN_STAGE, [event.data.runId, 'active', null]);
+      return;
+    case T.metricsLogged:
+      await projectMetrics(sql, event.data.runId, event.data.metrics);
+      return;
+    case T.paramsLogged:
+      await sql.query(q.INSERT_PARAMS, [event.data.runId, event.data.params.map((p) => p.key), event.data.params.map((p) => p.value)]);
+      return;
+    case T.tagsSet: {
+      const { runId, tags } = event.data;
+      await sql.query(q.UPSERT_RUN_TAGS, [runId, tags.map((t) => t.key), tags.map((t) => t.value)]);
+      const name = tags.find((t) => t.key === RUN_NAME_TAG);
+      if (name) await sql.query(q.RENAME_RUN, [runId, name.value]);
+      return;
+    }
+    case T.tagDeleted:
+      await sql.query(q.DELETE_RUN_TAG, [event.data.runId, event.data.key]);
+      return;
+    case T.inputsLogged: {
+      const { runId, experimentId, datasets, modelIds } = event.data;
+      for (const ds of datasets) {
+        const { rows } = await sql.query<{ dataset_uuid: string }>(q.UPSERT_DATASET, [
+          randomUUID().replace(/-/g, ''),
+          experimentId,
+          ds.name,
+          ds.digest,
+          ds.sourceType,
+          ds.source,
+          ds.schema ?? null,
+          ds.profile ?? null,
+        ]);
+        const datasetId = rows[0]?.dataset_uuid;
+        if (!datasetId) throw new Error(`dataset upsert returned no row for run ${runId}`);
+        const inserted = await sql.query<{ input_uuid: string }>(q.INSERT_INPUT, [randomUUID().replace(/-/g, ''), 'DATASET', datasetId, runId]);
+        const inputId = inserted.rows[0]?.input_uuid;
+        if (inputId && ds.tags.length > 0) await sql.query(q.INSERT_INPUT_TAGS, [inputId, ds.tags.map((t) => t.key), ds.tags.map((t) => t.value)]);
+      }
+      for (const modelId of modelIds) await sql.query(q.INSERT_INPUT, [randomUUID().replace(/-/g, ''), 'MODEL', modelId, runId]);
+      return;
+    }
+    case T.outputsLogged:
+      await sql.query(q.INSERT_RUN_OUTPUTS, [event.data.runId, event.data.models.map((m) => m.modelId), event.data.models.map((m) => m.step)]);
+      return;
+    case T.modelLogged:
+      await sql.query(q.APPEND_LOG_MODEL_HISTORY, [event.data.runId, JSON.stringify(event.data.model)]);
+      return;
+    case T.loggedModelCreated: {
+      const d = event.data;
+      await sql.query(q.INSERT_LOGGED_MODEL, [d.modelId, d.experimentId, d.name, d.artifactLocation, d.creationTime, d.status, d.modelType ?? null, d.sourceRunId ?? null]);
+      if (d.tags.length > 0) await sql.query(q.UPSERT_LOGGED_MODEL_TAGS, [d.modelId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
+      if (d.params.length > 0) await sql.query(q.UPSERT_LOGGED_MODEL_PARAMS, [d.modelId, d.params.map((p) => p.key), d.params.map((p) => p.value)]);
+      return;
+    }
+    case T.loggedModelFinalized:
+      await sql.query(q.SET_LOGGED_MODEL_STATUS, [event.data.modelId, event.data.status, event.data.updatedTime]);
+      return;
+    case T.loggedModelDeleted:
+      await sql.query(q.SET_LOGGED_MODEL_STAGE, [event.data.modelId, 'deleted', event.data.deletedTime]);
+      return;
+    case T.loggedModelTagsSet: {
+      const d = event.data;
+      await sql.query(q.UPSERT_LOGGED_MODEL_TAGS, [d.modelId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
+      await sql.query(q.TOUCH_LOGGED_MODEL, [d.modelId, d.updatedTime]);
+      return;
+    }
+    case T.loggedModelTagDeleted:
+      await sql.query(q.DELETE_LOGGED_MODEL_TAG, [event.data.modelId, event.data.key]);
+      await sql.query(q.TOUCH_LOGGED_MODEL, [event.data.modelId, event.data.updatedTime]);
+      return;
+    case T.loggedModelParamsLogged: {
+      const d = event.data;
+      await sql.query(q.UPSERT_LOGGED_MODEL_PARAMS, [d.modelId, d.params.map((p) => p.key), d.params.map((p) => p.value)]);
+      await sql.query(q.TOUCH_LOGGED_MODEL, [d.modelId, d.updatedTime]);
+      return;
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+/** One set-based statement for up to 1000 points: history, latest per key, logged-model copies. */
+async function projectMetrics(sql: Sql, runId: string, metrics: MetricPoint[]): Promise<void> {
+  const rows = metrics.map((m) => {
+    const stored = toStored(fromWireDouble(m.value));
+    return {
+      key: m.key,
+      // JSON has no ±Infinity; Postgres reads these strings into float8 exactly.
+      value: Number.isFinite(stored.value) ? stored.value : String(stored.value),
+      timestamp: m.timestamp,
+      step: m.step,
+      is_nan: stored.isNan,
+      model_id: m.modelId ?? null,
+      dataset_name: m.datasetName ?? null,
+      dataset_digest: m.datasetDigest ?? null,
+    };
+  });
+  await sql.query(q.APPLY_METRIC_POINTS, [runId, JSON.stringify(rows)]);
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled event ${JSON.stringify(value)}`);
+}

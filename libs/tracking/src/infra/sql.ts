@@ -1,0 +1,336 @@
+/**
+ * The tracking read model's SQL, as named constants readable as SQL. Projections write with these
+ * inside the command's transaction; queries read with them. Metric points are written set-based
+ * (`unnest` of parallel arrays), never one statement per point.
+ */
+
+// ---- write side: locking the aggregate row ------------------------------------------------------
+
+/** Locks a run for the length of the command: writers of one run are serialized, so no deadlock. */
+export const LOCK_RUN = `
+  SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, version
+  FROM tracking.runs WHERE run_uuid = $1 FOR UPDATE`;
+
+export const SELECT_PARAMS_BY_KEYS = `SELECT key, value FROM tracking.params WHERE run_uuid = $1 AND key = ANY($2::text[])`;
+export const SELECT_TAGS_BY_KEYS = `SELECT key, value FROM tracking.tags WHERE run_uuid = $1 AND key = ANY($2::text[])`;
+
+export const LOCK_EXPERIMENT = `
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, version
+  FROM tracking.experiments WHERE experiment_id = $1 FOR UPDATE`;
+
+export const LOCK_EXPERIMENT_SHARE = `
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, version
+  FROM tracking.experiments WHERE experiment_id = $1 FOR SHARE`;
+
+export const SELECT_EXPERIMENT_TAG_KEYS = `SELECT key FROM tracking.experiment_tags WHERE experiment_id = $1`;
+
+export const SELECT_EXPERIMENT_BY_NAME_FOR_NAME_CHECK = `
+  SELECT experiment_id::text AS experiment_id, lifecycle_stage FROM tracking.experiments WHERE name = $1`;
+
+export const NEXT_EXPERIMENT_ID = `SELECT nextval('tracking.experiment_id_seq')::text AS id`;
+
+export const SELECT_RUN_IDS_OF_EXPERIMENT = `SELECT run_uuid FROM tracking.runs WHERE experiment_id = $1 ORDER BY run_uuid`;
+
+export const LOCK_LOGGED_MODEL = `
+  SELECT model_id, experiment_id::text AS experiment_id, status, lifecycle_stage, version
+  FROM tracking.logged_models WHERE model_id = $1 FOR UPDATE`;
+
+export const SELECT_LOGGED_MODEL_TAG_KEYS = `SELECT key FROM tracking.logged_model_tags WHERE model_id = $1`;
+
+export const SET_RUN_VERSION = `UPDATE tracking.runs SET version = $2 WHERE run_uuid = $1`;
+export const SET_EXPERIMENT_VERSION = `UPDATE tracking.experiments SET version = $2 WHERE experiment_id = $1`;
+export const SET_LOGGED_MODEL_VERSION = `UPDATE tracking.logged_models SET version = $2 WHERE model_id = $1`;
+
+// ---- projections: experiments -------------------------------------------------------------------
+
+export const INSERT_EXPERIMENT = `
+  INSERT INTO tracking.experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+  VALUES ($1, $2, $3, 'active', $4, $4)`;
+
+export const UPSERT_EXPERIMENT_TAGS = `
+  INSERT INTO tracking.experiment_tags (experiment_id, key, value)
+  SELECT $1, t.key, t.value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+  ORDER BY t.key
+  ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value`;
+
+export const DELETE_EXPERIMENT_TAG = `DELETE FROM tracking.experiment_tags WHERE experiment_id = $1 AND key = $2`;
+
+export const RENAME_EXPERIMENT = `UPDATE tracking.experiments SET name = $2, last_update_time = $3 WHERE experiment_id = $1`;
+
+export const SET_EXPERIMENT_STAGE = `UPDATE tracking.experiments SET lifecycle_stage = $2, last_update_time = $3 WHERE experiment_id = $1`;
+
+export const TOUCH_EXPERIMENT = `UPDATE tracking.experiments SET last_update_time = $2 WHERE experiment_id = $1`;
+
+// ---- projections: runs --------------------------------------------------------------------------
+
+export const INSERT_RUN = `
+  INSERT INTO tracking.runs (run_uuid, experiment_id, name, user_id, status, start_time, lifecycle_stage, artifact_uri)
+  VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)`;
+
+export const UPDATE_RUN = `
+  UPDATE tracking.runs
+  SET status = coalesce($2, status), end_time = coalesce($3, end_time), name = coalesce($4, name)
+  WHERE run_uuid = $1`;
+
+export const SET_RUN_STAGE = `UPDATE tracking.runs SET lifecycle_stage = $2, deleted_time = $3 WHERE run_uuid = $1`;
+
+export const SET_RUNS_STAGE = `UPDATE tracking.runs SET lifecycle_stage = $2, deleted_time = $3 WHERE run_uuid = ANY($1::text[])`;
+
+export const RENAME_RUN = `UPDATE tracking.runs SET name = $2 WHERE run_uuid = $1`;
+
+/** Tags upserted in key order, so two requests touching the same keys lock them in the same order. */
+export const UPSERT_RUN_TAGS = `
+  INSERT INTO tracking.tags (run_uuid, key, value)
+  SELECT $1, t.key, t.value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+  ORDER BY t.key
+  ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`;
+
+export const DELETE_RUN_TAG = `DELETE FROM tracking.tags WHERE run_uuid = $1 AND key = $2`;
+
+/** Params are write-once; the decider already refused a different value, so a conflict is the same value. */
+export const INSERT_PARAMS = `
+  INSERT INTO tracking.params (run_uuid, key, value)
+  SELECT $1, p.key, p.value FROM unnest($2::text[], $3::text[]) AS p(key, value)
+  ORDER BY p.key
+  ON CONFLICT (run_uuid, key) DO NOTHING`;
+
+/** Appends to the `mlflow.log-model.history` tag (a JSON list), as MLflow's `record_logged_model`. */
+export const APPEND_LOG_MODEL_HISTORY = `
+  INSERT INTO tracking.tags (run_uuid, key, value)
+  VALUES ($1, 'mlflow.log-model.history', jsonb_build_array($2::jsonb)::text)
+  ON CONFLICT (run_uuid, key) DO UPDATE
+  SET value = (CASE WHEN jsonb_typeof(tags.value::jsonb) = 'array' THEN tags.value::jsonb ELSE '[]'::jsonb END || jsonb_build_array($2::jsonb))::text`;
+
+// ---- projections: metrics (the hot path) --------------------------------------------------------
+
+/**
+ * Applies one request's points (up to 1000) in one statement. The points travel as ONE json
+ * parameter (`[{key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest}]`,
+ * ±Infinity as strings): far cheaper for `pg` than nine parallel arrays.
+ *
+ * - history: appended; a point identical to a stored one (same key, step, timestamp, value) is
+ *   skipped, as MLflow's SQL store does — the 3.x client re-logs step-0 points with a model_id
+ *   during log_model and the history must not double;
+ * - latest: per key the point with the greatest (step, timestamp, value), first within the
+ *   request, then against the stored one. Rows are upserted in key order, so concurrent writers of
+ *   one run lock latest_metrics rows in the same order and cannot deadlock;
+ * - points logged with a model_id also belong to that logged model (3.x).
+ */
+export const APPLY_METRIC_POINTS = `
+  WITH m AS (
+    SELECT * FROM json_to_recordset($2::json)
+      AS m(key text, value float8, timestamp int8, step int8, is_nan boolean, model_id text, dataset_name text, dataset_digest text)
+  ),
+  history AS (
+    INSERT INTO tracking.metrics (run_uuid, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest)
+    SELECT DISTINCT ON (m.key, m.step, m.timestamp, m.value, m.is_nan)
+           $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest
+    FROM m
+    WHERE NOT EXISTS (
+      SELECT 1 FROM tracking.metrics x
+      WHERE x.run_uuid = $1 AND x.key = m.key AND x.step = m.step AND x.timestamp = m.timestamp
+        AND x.value = m.value AND x.is_nan = m.is_nan)
+    ORDER BY m.key, m.step, m.timestamp, m.value, m.is_nan
+  ),
+  latest AS (
+    INSERT INTO tracking.latest_metrics AS cur (run_uuid, key, value, timestamp, step, is_nan)
+    SELECT $1, b.key, b.value, b.timestamp, b.step, b.is_nan
+    FROM (
+      SELECT DISTINCT ON (m.key) m.key, m.value, m.timestamp, m.step, m.is_nan
+      FROM m
+      ORDER BY m.key, m.step DESC, m.timestamp DESC, m.value DESC
+    ) AS b
+    ORDER BY b.key
+    ON CONFLICT (run_uuid, key) DO UPDATE
+    SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+    WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)
+  ),
+  model_metrics AS (
+    INSERT INTO tracking.logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
+    SELECT m.model_id, $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.dataset_name, m.dataset_digest
+    FROM m
+    WHERE m.model_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+  )
+  SELECT 1`;
+
+// ---- projections: inputs and outputs ------------------------------------------------------------
+
+export const UPSERT_DATASET = `
+  INSERT INTO tracking.datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT (experiment_id, name, digest) DO UPDATE SET name = excluded.name
+  RETURNING dataset_uuid`;
+
+export const INSERT_INPUT = `
+  INSERT INTO tracking.inputs (input_uuid, source_type, source_id, destination_type, destination_id)
+  VALUES ($1, $2, $3, 'RUN', $4)
+  ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING
+  RETURNING input_uuid`;
+
+export const INSERT_INPUT_TAGS = `
+  INSERT INTO tracking.input_tags (input_uuid, name, value)
+  SELECT $1, t.name, t.value FROM unnest($2::text[], $3::text[]) AS t(name, value)
+  ON CONFLICT (input_uuid, name) DO UPDATE SET value = excluded.value`;
+
+export const INSERT_RUN_OUTPUTS = `
+  INSERT INTO tracking.run_outputs (run_uuid, model_id, step)
+  SELECT $1, o.model_id, o.step FROM unnest($2::text[], $3::int8[]) AS o(model_id, step)
+  ON CONFLICT DO NOTHING`;
+
+// ---- projections: logged models -----------------------------------------------------------------
+
+export const INSERT_LOGGED_MODEL = `
+  INSERT INTO tracking.logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, model_type, source_run_id)
+  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`;
+
+export const UPSERT_LOGGED_MODEL_TAGS = `
+  INSERT INTO tracking.logged_model_tags (model_id, key, value)
+  SELECT $1, t.key, t.value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+  ORDER BY t.key
+  ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value`;
+
+export const UPSERT_LOGGED_MODEL_PARAMS = `
+  INSERT INTO tracking.logged_model_params (model_id, key, value)
+  SELECT $1, p.key, p.value FROM unnest($2::text[], $3::text[]) AS p(key, value)
+  ORDER BY p.key
+  ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value`;
+
+export const DELETE_LOGGED_MODEL_TAG = `DELETE FROM tracking.logged_model_tags WHERE model_id = $1 AND key = $2`;
+
+export const SET_LOGGED_MODEL_STATUS = `UPDATE tracking.logged_models SET status = $2, last_updated_timestamp_ms = $3 WHERE model_id = $1`;
+
+export const SET_LOGGED_MODEL_STAGE = `UPDATE tracking.logged_models SET lifecycle_stage = $2, last_updated_timestamp_ms = $3 WHERE model_id = $1`;
+
+export const TOUCH_LOGGED_MODEL = `UPDATE tracking.logged_models SET last_updated_timestamp_ms = $2 WHERE model_id = $1`;
+
+// ---- queries ------------------------------------------------------------------------------------
+
+export const SELECT_EXPERIMENT = `
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+  FROM tracking.experiments WHERE experiment_id = $1`;
+
+export const SELECT_EXPERIMENT_BY_NAME = `
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+  FROM tracking.experiments WHERE name = $1`;
+
+export const SELECT_EXPERIMENTS_BY_IDS = `
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+  FROM tracking.experiments WHERE experiment_id = ANY($1::bigint[])`;
+
+export const SELECT_EXPERIMENT_TAGS = `
+  SELECT experiment_id::text AS experiment_id, key, value FROM tracking.experiment_tags
+  WHERE experiment_id = ANY($1::bigint[]) ORDER BY key`;
+
+export const SELECT_RUNS_BY_IDS = `
+  SELECT run_uuid, experiment_id::text AS experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri
+  FROM tracking.runs WHERE run_uuid = ANY($1::text[])`;
+
+export const SELECT_LATEST_METRICS = `
+  SELECT run_uuid, key, value, timestamp, step, is_nan FROM tracking.latest_metrics WHERE run_uuid = ANY($1::text[]) ORDER BY key`;
+export const SELECT_PARAMS = `SELECT run_uuid, key, value FROM tracking.params WHERE run_uuid = ANY($1::text[]) ORDER BY key`;
+export const SELECT_TAGS = `SELECT run_uuid, key, value FROM tracking.tags WHERE run_uuid = ANY($1::text[]) ORDER BY key`;
+
+export const SELECT_DATASET_INPUTS = `
+  SELECT i.destination_id AS run_uuid, i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+  FROM tracking.inputs i JOIN tracking.datasets d ON d.dataset_uuid = i.source_id
+  WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' AND i.destination_id = ANY($1::text[])
+  ORDER BY d.name, d.digest`;
+
+export const SELECT_INPUT_TAGS = `SELECT input_uuid, name, value FROM tracking.input_tags WHERE input_uuid = ANY($1::text[]) ORDER BY name`;
+
+export const SELECT_MODEL_INPUTS = `
+  SELECT destination_id AS run_uuid, source_id AS model_id FROM tracking.inputs
+  WHERE source_type = 'MODEL' AND destination_type = 'RUN' AND destination_id = ANY($1::text[]) ORDER BY source_id`;
+
+export const SELECT_RUN_OUTPUTS = `SELECT run_uuid, model_id, step FROM tracking.run_outputs WHERE run_uuid = ANY($1::text[]) ORDER BY model_id, step`;
+
+/** Datasets used by runs of the experiments, with their input context (UI: experiments/search-datasets). */
+export const SEARCH_DATASETS = `
+  SELECT DISTINCT d.experiment_id::text AS experiment_id, d.name, d.digest, ctx.value AS context
+  FROM tracking.datasets d
+  JOIN tracking.inputs i ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid
+  LEFT JOIN tracking.input_tags ctx ON ctx.input_uuid = i.input_uuid AND ctx.name = 'mlflow.data.context'
+  WHERE d.experiment_id = ANY($1::bigint[])
+  ORDER BY 1, 2, 3, 4
+  LIMIT 1000`;
+
+/**
+ * One page of a metric's history in keyset order (step, timestamp, id): the next page starts after
+ * the last row returned, so pages stay correct while points are appended and nothing is held in memory.
+ */
+export const SELECT_METRIC_HISTORY_PAGE = `
+  SELECT id, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest
+  FROM tracking.metrics
+  WHERE run_uuid = $1 AND key = $2 AND (step, timestamp, id) > ($3::int8, $4::int8, $5::int8)
+  ORDER BY step, timestamp, id
+  LIMIT $6`;
+
+/**
+ * The same page rendered as MLflow wire JSON by Postgres itself (`{"key":…,"value":…}` joined by
+ * commas; NaN as "NaN", ±Infinity as strings, absent fields omitted), with the cursor of its last
+ * row: the full-history stream never turns rows into JS objects.
+ */
+export const SELECT_METRIC_HISTORY_JSON_PAGE = `
+  WITH page AS (
+    SELECT id, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest
+    FROM tracking.metrics
+    WHERE run_uuid = $1 AND key = $2 AND (step, timestamp, id) > ($3::int8, $4::int8, $5::int8)
+    ORDER BY step, timestamp, id
+    LIMIT $6
+  )
+  -- Plain concatenation: 2-3x faster than json_build_object + json_strip_nulls on large pages.
+  SELECT string_agg(
+           '{"key":' || to_json(key)::text
+           || ',"value":' || CASE WHEN is_nan THEN '"NaN"' ELSE to_json(value)::text END
+           || ',"timestamp":' || timestamp
+           || ',"step":' || step
+           || coalesce(',"dataset_name":' || to_json(dataset_name)::text, '')
+           || coalesce(',"dataset_digest":' || to_json(dataset_digest)::text, '')
+           || coalesce(',"model_id":' || to_json(model_id)::text, '')
+           || '}',
+           ',' ORDER BY step, timestamp, id) AS json,
+         count(*)::int AS n,
+         (SELECT array[step, timestamp, id]::text[] FROM page ORDER BY step DESC, timestamp DESC, id DESC LIMIT 1) AS last
+  FROM page`;
+
+/**
+ * Steps to show in a downsampled chart (MLflow `get_metric_history_bulk_interval`): per run, the
+ * first step at or after each of `$5` evenly spaced points between its first and last step (so
+ * both ends are always in). Index probes only: never reads the whole series.
+ */
+export const SELECT_SAMPLED_METRIC_STEPS = `
+  WITH bounds AS (
+    SELECT r.run_uuid,
+           (SELECT min(m.step) FROM tracking.metrics m WHERE m.run_uuid = r.run_uuid AND m.key = $2 AND m.step BETWEEN $3::int8 AND $4::int8) AS lo,
+           (SELECT max(m.step) FROM tracking.metrics m WHERE m.run_uuid = r.run_uuid AND m.key = $2 AND m.step BETWEEN $3::int8 AND $4::int8) AS hi
+    FROM unnest($1::text[]) AS r(run_uuid)
+  )
+  SELECT DISTINCT s.step
+  FROM bounds b
+  CROSS JOIN LATERAL generate_series(0, $5::int - 1) AS g(i)
+  CROSS JOIN LATERAL (
+    SELECT m.step FROM tracking.metrics m
+    WHERE m.run_uuid = b.run_uuid AND m.key = $2
+      AND m.step >= b.lo + ((b.hi - b.lo) * g.i) / greatest($5::int - 1, 1) AND m.step <= b.hi
+    ORDER BY m.step
+    LIMIT 1
+  ) AS s
+  WHERE b.lo IS NOT NULL
+  ORDER BY s.step`;
+
+export const SELECT_METRIC_POINTS_AT_STEPS = `
+  SELECT run_uuid, key, value, timestamp, step, is_nan FROM tracking.metrics
+  WHERE run_uuid = ANY($1::text[]) AND key = $2 AND step = ANY($3::int8[])
+  ORDER BY run_uuid, step, timestamp`;
+
+export const SELECT_LOGGED_MODELS_BY_IDS = `
+  SELECT model_id, experiment_id::text AS experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms,
+         status, lifecycle_stage, model_type, source_run_id, status_message
+  FROM tracking.logged_models WHERE model_id = ANY($1::text[])`;
+
+export const SELECT_LOGGED_MODEL_TAGS = `SELECT model_id, key, value FROM tracking.logged_model_tags WHERE model_id = ANY($1::text[]) ORDER BY key`;
+export const SELECT_LOGGED_MODEL_PARAMS = `SELECT model_id, key, value FROM tracking.logged_model_params WHERE model_id = ANY($1::text[]) ORDER BY key`;
+export const SELECT_LOGGED_MODEL_METRICS = `
+  SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest
+  FROM tracking.logged_model_metrics WHERE model_id = ANY($1::text[]) ORDER BY key, step, timestamp`;

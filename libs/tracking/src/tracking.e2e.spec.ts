@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { runMlflowClient, startServer, testEndpoints, waitFor, type StartedServer } from '@cairn/testing';
+
+const scenario = path.join(__dirname, '..', 'e2e', 'tracking_scenario.py');
+const fuzz = path.join(__dirname, '..', 'e2e', 'fuzz_no_5xx.py');
+
+describe('tracking API against a started tracking-service', () => {
+  let server: StartedServer;
+  let api: string;
+
+  beforeAll(async () => {
+    server = await startServer({ app: 'tracking-service' });
+    api = `${server.url}/api/2.0/mlflow`;
+  }, 120_000);
+
+  afterAll(() => server?.stop());
+
+  const post = (route: string, body: unknown) =>
+    fetch(`${api}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it.each([3, 2] as const)('the real mlflow %i.x client: tracking scenario', async (major) => {
+    const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: server.url });
+    if (result.code !== 0) throw new Error(`scenario failed (mlflow ${major}.x):\n${result.stdout}\n${result.stderr}`);
+    expect(result.stdout).toContain('TRACKING SCENARIO OK');
+  }, 300_000);
+
+  it('4000 random wrong requests to every endpoint: never a 5xx, always a JSON object', async () => {
+    const result = await runMlflowClient(3, fuzz, [], { MLFLOW_TRACKING_URI: server.url });
+    if (result.code !== 0) throw new Error(`fuzz found 5xx answers:\n${result.stdout}\n${result.stderr}`);
+    expect(result.stdout).toContain('FUZZ OK');
+  }, 300_000);
+
+  it('wire shapes: int64 as numbers, end_time omitted while running, empty lists omitted, NaN as a string', async () => {
+    const created = (await (await post('runs/create', { experiment_id: '0', start_time: 1700000000000 })).json()) as { run: { info: Record<string, unknown>; data: Record<string, unknown> } };
+    const info = created.run.info;
+    expect(info).toMatchObject({ experiment_id: '0', status: 'RUNNING', start_time: 1700000000000, lifecycle_stage: 'active' });
+    expect(info.run_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(info.run_uuid).toBe(info.run_id);
+    expect(info).not.toHaveProperty('end_time');
+    expect(created.run.data).not.toHaveProperty('metrics');
+    expect(created.run.data).not.toHaveProperty('params');
+    expect((await post('runs/log-metric', { run_id: info.run_id, key: 'm', value: 'NaN', timestamp: '5' })).status).toBe(200);
+    const got = (await (await fetch(`${api}/runs/get?run_id=${String(info.run_id)}`)).json()) as { run: { data: { metrics: unknown[] } } };
+    expect(got.run.data.metrics).toEqual([{ key: 'm', value: 'NaN', timestamp: 5, step: 0 }]);
+  });
+
+  it('client mistakes are 4xx with {error_code, message}, on both prefixes', async () => {
+    const cases: [Promise<Response>, number, string][] = [
+      [post('runs/log-batch', '{"run_id": '), 400, 'BAD_REQUEST'],
+      [post('runs/log-batch', { metrics: [] }), 400, 'INVALID_PARAMETER_VALUE'],
+      [fetch(`${api}/runs/get?run_id=${'0'.repeat(32)}`), 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [fetch(`${server.url}/ajax-api/2.0/mlflow/experiments/get-by-name?experiment_name=nope`), 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [post('experiments/create', { name: 'x', artifact_location: 'file:///etc' }), 400, 'INVALID_PARAMETER_VALUE'],
+      [post('runs/search', { experiment_ids: ['0'], filter: 'metrics.a >' }), 400, 'INVALID_PARAMETER_VALUE'],
+      [fetch(`${api}/metrics/get-history-bulk-interval?metric_key=m`), 400, 'INVALID_PARAMETER_VALUE'],
+    ];
+    for (const [response, status, code] of cases) {
+      const r = await response;
+      expect({ status: r.status, code: ((await r.json()) as { error_code: string }).error_code }).toEqual({ status, code });
+    }
+  });
+});
+
+/**
+ * The scenario's expectations are MLflow's, not only Cairn's: the same script (minus the checks where
+ * Cairn is deliberately stricter) passes against the real `mlflow server` of the pinned 3.x package.
+ */
+describe('the tracking scenario against the reference mlflow server', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-reference-'));
+  let url = '';
+  let child: ReturnType<typeof spawn> | undefined;
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const address = probe.address() as { port: number };
+        probe.close(() => resolve(address.port));
+      });
+    });
+    url = `http://127.0.0.1:${port}`;
+    child = spawn(testEndpoints.mlflowPython(3), ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], {
+      cwd: home,
+      env: { PATH: process.env['PATH'] ?? '', HOME: home },
+      stdio: 'ignore',
+    });
+    await waitFor(async () => (await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) || undefined, { timeoutMs: 120_000, intervalMs: 500, message: 'mlflow server /health' });
+  }, 150_000);
+
+  afterAll(() => {
+    child?.kill('SIGTERM');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it.each([3, 2] as const)('mlflow %i.x client', async (major) => {
+    const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: url, SCENARIO_AGAINST_MLFLOW: '1' });
+    if (result.code !== 0) throw new Error(`scenario failed against mlflow server (client ${major}.x):\n${result.stdout}\n${result.stderr}`);
+    expect(result.stdout).toContain('TRACKING SCENARIO OK');
+  }, 300_000);
+});

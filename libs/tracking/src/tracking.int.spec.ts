@@ -1,0 +1,279 @@
+import { parseTrackingEvent, type EventMetadata } from '@cairn/contracts';
+import { EventStore } from '@cairn/eventing';
+import { Database } from '@cairn/platform';
+import { createTestDatabase, type TestDatabase } from '@cairn/testing';
+import { systemClock } from './application/ports';
+import { TrackingCommands } from './application/tracking-commands';
+import { TrackingQueries } from './application/tracking-queries';
+import { EventStoreTrackingLog } from './infra/event-log';
+import { project } from './infra/projection';
+import { TrackingStore } from './infra/tracking-store';
+
+const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
+
+describe('tracking on real Postgres', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let commands: TrackingCommands;
+  let queries: TrackingQueries;
+  let experimentId: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase({ migrated: true });
+    db = new Database(testDb.url, { max: 30 });
+    const store = new TrackingStore(db);
+    commands = new TrackingCommands(db, store, new EventStoreTrackingLog(new EventStore()), systemClock);
+    queries = new TrackingQueries(db, store);
+    experimentId = await commands.createExperiment({ name: 'int', tags: [] }, meta);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  const newRun = (startTime = Date.now()) => commands.createRun({ experimentId, userId: 'u', startTime, tags: [] }, meta);
+  const point = (key: string, value: number | 'NaN' | 'Infinity' | '-Infinity', step: number, timestamp = 1000) => ({ key, value, timestamp, step });
+
+  it('the Default experiment 0 exists from the start', async () => {
+    expect(await queries.experiment('0')).toMatchObject({ name: 'Default', lifecycleStage: 'active', artifactLocation: 'mlflow-artifacts:/0' });
+    const { rows } = await db.query<{ type: string; aggregate_version: number }>(`SELECT type, aggregate_version FROM tracking.events WHERE aggregate_id = '0'`);
+    expect(rows).toEqual([{ type: 'tracking.experiment.created.v1', aggregate_version: 1 }]);
+    // The next change of experiment 0 continues its stream.
+    await commands.setExperimentTag('0', 'team', 'ml', meta);
+    expect((await db.query(`SELECT max(aggregate_version) AS v FROM tracking.events WHERE aggregate_id = '0'`)).rows[0]).toEqual({ v: 2 });
+  });
+
+  it('one log-batch request is one MetricsLogged event carrying every point, published through the outbox', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: Array.from({ length: 500 }, (_, i) => point('loss', i, i)), params: [], tags: [] }, meta);
+    const { rows } = await db.query<{ type: string; n: string; in_outbox: boolean }>(
+      `SELECT e.type, jsonb_array_length(e.data->'metrics')::text AS n, EXISTS (SELECT 1 FROM tracking.outbox o WHERE o.global_position = e.global_position) AS in_outbox
+       FROM tracking.events e WHERE e.aggregate_id = $1 AND e.type = 'tracking.metrics.logged.v1'`,
+      [runId],
+    );
+    expect(rows).toEqual([{ type: 'tracking.metrics.logged.v1', n: '500', in_outbox: true }]);
+    expect((await queries.metricHistoryPage(runId, 'loss', 1000, undefined)).items).toHaveLength(500);
+  });
+
+  it('a batch refused for one element writes nothing at all', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
+    const before = await db.query(`SELECT count(*)::int AS n FROM tracking.events WHERE aggregate_id = $1`, [runId]);
+    await expect(
+      commands.logBatch(runId, { metrics: [point('m', 1, 0)], params: [{ key: 'ok', value: '1' }, { key: 'lr', value: '0.2' }], tags: [{ key: 't', value: 'v' }] }, meta),
+    ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    const run = await queries.run(runId);
+    expect(run.metrics).toEqual([]);
+    expect(run.params).toEqual([{ key: 'lr', value: '0.1' }]);
+    expect(run.tags.find((t) => t.key === 't')).toBeUndefined();
+    expect((await queries.metricHistoryPage(runId, 'm', 10, undefined)).items).toEqual([]);
+    expect(await db.query(`SELECT count(*)::int AS n FROM tracking.events WHERE aggregate_id = $1`, [runId])).toMatchObject({ rows: before.rows });
+  });
+
+  it('params are write-once; the same value again is accepted', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
+    await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
+    await expect(commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.3' }], tags: [] }, meta)).rejects.toThrow(/Changing param values is not allowed/);
+    expect((await queries.run(runId)).params).toEqual([{ key: 'lr', value: '0.1' }]);
+  });
+
+  it('values at the length limits (random text, 6000-char param, 8000-char tag) are stored and found by search', async () => {
+    const runId = await newRun();
+    // Random, so that Postgres cannot compress it under the btree entry limit.
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.';
+    const random = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+    const param = random(6000);
+    const tag = random(8000);
+    await commands.logBatch(runId, { metrics: [], params: [{ key: 'long', value: param }], tags: [{ key: 'long', value: tag }] }, meta);
+    const run = await queries.run(runId);
+    expect(run.params).toEqual([{ key: 'long', value: param }]);
+    expect(run.tags.find((t) => t.key === 'long')?.value).toBe(tag);
+    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: `params.long = '${param}'`, viewType: 'ACTIVE_ONLY' });
+    expect(found.items.map((r) => r.runId)).toEqual([runId]);
+  });
+
+  it('8 concurrent batches on one run: no deadlock, every point kept, latest is the greatest (step, timestamp, value)', async () => {
+    const runId = await newRun();
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    await Promise.all(
+      Array.from({ length: 8 }, (_, writer) =>
+        commands.logBatch(
+          runId,
+          {
+            // Each writer touches every key, in a different order, so row locks would cross without the key ordering.
+            metrics: keys.flatMap((key, i) => [point(keys[(i + writer) % keys.length] ?? key, writer, writer, 1000 + writer), point(key, -writer, 0, 5000)]),
+            params: [],
+            tags: [],
+          },
+          meta,
+        ),
+      ),
+    );
+    const run = await queries.run(runId);
+    expect(run.metrics).toHaveLength(20);
+    for (const m of run.metrics) expect(m).toMatchObject({ step: 7, value: 7, timestamp: 1007 });
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tracking.metrics WHERE run_uuid = $1`, [runId]);
+    expect(rows[0]?.n).toBe(8 * 20 * 2);
+  });
+
+  it('a later point with a smaller step does not become the latest; ties on step and time go to the larger value', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: [point('m', 5, 5, 100)], params: [], tags: [] }, meta);
+    await commands.logBatch(runId, { metrics: [point('m', 9, 3, 999)], params: [], tags: [] }, meta);
+    expect((await queries.run(runId)).metrics[0]).toMatchObject({ value: 5, step: 5 });
+    await commands.logBatch(runId, { metrics: [point('m', 6, 5, 100), point('m', 4, 5, 100)], params: [], tags: [] }, meta);
+    expect((await queries.run(runId)).metrics[0]).toMatchObject({ value: 6, step: 5 });
+  });
+
+  it('NaN and ±Infinity round-trip through history and latest values; NaN never matches a > filter', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: [point('nan', 'NaN', 0), point('pinf', 'Infinity', 0), point('ninf', '-Infinity', 0)], params: [], tags: [] }, meta);
+    const run = await queries.run(runId);
+    const byKey = Object.fromEntries(run.metrics.map((m) => [m.key, m.value]));
+    expect(byKey).toEqual({ nan: Number.NaN, pinf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY });
+    expect((await queries.metricHistoryPage(runId, 'nan', 10, undefined)).items[0]?.value).toBeNaN();
+    const streamed: string[] = [];
+    for (const key of ['nan', 'pinf', 'ninf']) for await (const chunk of queries.metricHistoryJsonChunks(runId, key)) streamed.push(chunk);
+    expect(streamed.map((c) => (JSON.parse(c) as { value: unknown }).value)).toEqual(['NaN', 'Infinity', '-Infinity']);
+    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.nan > -1', viewType: 'ACTIVE_ONLY' });
+    expect(found.items.map((r) => r.runId)).not.toContain(runId);
+    const inf = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.pinf > 1e308', viewType: 'ACTIVE_ONLY' });
+    expect(inf.items.map((r) => r.runId)).toEqual([runId]);
+  });
+
+  describe('search', () => {
+    let searchExperiment: string;
+    const ids: string[] = [];
+
+    beforeAll(async () => {
+      searchExperiment = await commands.createExperiment({ name: 'search', tags: [] }, meta);
+      for (let i = 0; i < 12; i++) {
+        const runId = await commands.createRun({ experimentId: searchExperiment, userId: 'u', startTime: 1000 + i, tags: [{ key: 'team', value: i % 2 ? 'a' : 'b' }] }, meta);
+        await commands.logBatch(runId, { metrics: [point('auc', i / 12, 0)], params: [{ key: 'lr', value: String(i % 3) }], tags: [] }, meta);
+        ids.push(runId);
+      }
+      await commands.deleteRun(ids[11] ?? '', meta);
+    });
+
+    const search = (request: Partial<Parameters<TrackingQueries['searchRuns']>[0]>) =>
+      queries.searchRuns({ experimentIds: [searchExperiment], viewType: 'ACTIVE_ONLY', ...request });
+
+    it('filters on metrics, params, tags and attributes, and hides deleted runs', async () => {
+      expect((await search({ filter: 'metrics.auc >= 0.5' })).items.map((r) => r.runId).sort()).toEqual(ids.slice(6, 11).sort());
+      expect((await search({ filter: "params.lr = '0' and tags.team = 'b'" })).items.map((r) => r.runId).sort()).toEqual([ids[0], ids[6]].sort());
+      expect((await search({ filter: `attributes.run_id IN ('${ids[1]}', '${ids[11]}')` })).items.map((r) => r.runId)).toEqual([ids[1]]);
+      expect((await search({ viewType: 'DELETED_ONLY' })).items.map((r) => r.runId)).toEqual([ids[11]]);
+    });
+
+    it('orders by metric and by start_time DESC by default', async () => {
+      expect((await search({})).items.map((r) => r.runId)).toEqual(ids.slice(0, 11).reverse());
+      expect((await search({ orderBy: ['metrics.auc ASC'] })).items.map((r) => r.runId)).toEqual(ids.slice(0, 11));
+    });
+
+    it('a syntax error is INVALID_PARAMETER_VALUE, never SQL', async () => {
+      await expect(search({ filter: "params.lr = '0' OR 1=1" })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+      await expect(search({ filter: "tags.x = 'a'; DROP TABLE tracking.runs" })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+      await expect(search({ maxResults: 50_001 })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    });
+
+    it('page tokens stay exact while runs are being added', async () => {
+      const seen: string[] = [];
+      let token: string | undefined;
+      let added = 0;
+      do {
+        const page = await search({ maxResults: 4, pageToken: token });
+        seen.push(...page.items.map((r) => r.runId));
+        token = page.nextPageToken;
+        // A newer run sorts first (start_time DESC): it must neither shift nor repeat later pages.
+        if (added++ < 2) await commands.createRun({ experimentId: searchExperiment, userId: 'u', startTime: 999_999 + added, tags: [] }, meta);
+      } while (token);
+      expect(seen).toEqual(ids.slice(0, 11).reverse());
+    });
+  });
+
+  it('experiment delete hides its runs; restore brings them back; its name stays taken', async () => {
+    const id = await commands.createExperiment({ name: 'doomed', tags: [] }, meta);
+    const runId = await commands.createRun({ experimentId: id, userId: 'u', tags: [] }, meta);
+    await commands.deleteExperiment(id, meta);
+    expect((await queries.run(runId)).lifecycleStage).toBe('deleted');
+    await expect(commands.createExperiment({ name: 'doomed', tags: [] }, meta)).rejects.toMatchObject({ code: 'RESOURCE_ALREADY_EXISTS' });
+    await expect(commands.createRun({ experimentId: id, userId: 'u', tags: [] }, meta)).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await commands.restoreExperiment(id, meta);
+    expect((await queries.run(runId)).lifecycleStage).toBe('active');
+  });
+
+  it('concurrent creates of one experiment name: one wins, the other gets RESOURCE_ALREADY_EXISTS', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => commands.createExperiment({ name: 'race', tags: [] }, meta)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'RESOURCE_ALREADY_EXISTS' });
+  });
+
+  it('downsampled history keeps first and last step and at most max_results steps, for several runs', async () => {
+    const runA = await newRun();
+    const runB = await newRun();
+    await commands.logBatch(runA, { metrics: Array.from({ length: 1000 }, (_, i) => point('d', i, i)), params: [], tags: [] }, meta);
+    await commands.logBatch(runB, { metrics: Array.from({ length: 10 }, (_, i) => point('d', i, i * 100)), params: [], tags: [] }, meta);
+    const points = await queries.metricHistoryBulkInterval({ runIds: [runA, runB], key: 'd', maxResults: 50 });
+    const steps = [...new Set(points.map((p) => p.step))];
+    expect(steps.length).toBeLessThanOrEqual(50);
+    expect(steps).toContain(0);
+    expect(steps).toContain(999);
+    expect(points.filter((p) => p.runId === runB).map((p) => p.step)).toEqual(expect.arrayContaining([0, 900]));
+    const window = await queries.metricHistoryBulkInterval({ runIds: [runA], key: 'd', maxResults: 2500, startStep: 10, endStep: 19 });
+    expect(window.map((p) => p.step)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  });
+
+  it('history pages follow (step, timestamp) and survive points appended between pages', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: Array.from({ length: 10 }, (_, i) => point('h', i, i)), params: [], tags: [] }, meta);
+    const first = await queries.metricHistoryPage(runId, 'h', 4, undefined);
+    await commands.logBatch(runId, { metrics: [point('h', 100, 100)], params: [], tags: [] }, meta);
+    const steps = first.items.map((m) => m.step);
+    let token = first.nextPageToken;
+    while (token) {
+      const page = await queries.metricHistoryPage(runId, 'h', 4, token);
+      steps.push(...page.items.map((m) => m.step));
+      token = page.nextPageToken;
+    }
+    expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100]);
+    // The full-history stream: chunks of wire JSON rendered by Postgres, in the same order.
+    const chunks: { step: number }[][] = [];
+    for await (const chunk of queries.metricHistoryJsonChunks(runId, 'h', 3)) chunks.push(JSON.parse(`[${chunk}]`) as { step: number }[]);
+    expect(chunks.map((c) => c.length)).toEqual([3, 3, 3, 2]);
+    expect(chunks.flat().map((m) => m.step)).toEqual(steps);
+    expect(chunks[0]?.[0]).toEqual({ key: 'h', value: 0, timestamp: 1000, step: 0 });
+  });
+
+  // Last: uses everything the tests above wrote.
+  it('the read model is a function of the events: replaying tracking.events rebuilds it exactly', async () => {
+    const snapshotQueries = [
+      `SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM tracking.experiments ORDER BY 1`,
+      `SELECT * FROM tracking.experiment_tags ORDER BY 1, 2`,
+      `SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri, deleted_time FROM tracking.runs ORDER BY 1`,
+      `SELECT run_uuid, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest FROM tracking.metrics ORDER BY 1, 2, 5, 4, 3`,
+      `SELECT * FROM tracking.latest_metrics ORDER BY 1, 2`,
+      `SELECT * FROM tracking.params ORDER BY 1, 2`,
+      `SELECT * FROM tracking.tags ORDER BY 1, 2`,
+      `SELECT d.experiment_id, d.name, d.digest, d.source_type, d.source, i.destination_id FROM tracking.datasets d JOIN tracking.inputs i ON i.source_id = d.dataset_uuid ORDER BY 1, 2, 3, 6`,
+      `SELECT * FROM tracking.run_outputs ORDER BY 1, 2, 3`,
+    ];
+    const client = await db.pool.connect();
+    try {
+      const snapshot = async () => Promise.all(snapshotQueries.map(async (text) => (await client.query(text)).rows));
+      const before = await snapshot();
+      expect(before[3]?.length).toBeGreaterThan(1000);
+      await client.query('BEGIN');
+      await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metrics, tracking.latest_metrics, tracking.params,
+        tracking.tags, tracking.datasets, tracking.inputs, tracking.input_tags, tracking.run_outputs, tracking.logged_models, tracking.logged_model_tags,
+        tracking.logged_model_params, tracking.logged_model_metrics`);
+      const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(`SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`);
+      for (const row of rows) await project(client, parseTrackingEvent(row.type, row.aggregate_id, row.data));
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }, 60_000);
+});
