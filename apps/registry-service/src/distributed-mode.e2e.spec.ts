@@ -27,7 +27,7 @@ describe('tracking-service → Kafka → registry-service', () => {
   afterAll(async () => {
     await Promise.allSettled([tracking?.stop(), registry?.stop()]);
     await database?.drop();
-  });
+  }, 60_000);
 
   const post = async (path: string, body: unknown) => {
     const response = await fetch(`${tracking.url}/api/2.0/mlflow/${path}`, {

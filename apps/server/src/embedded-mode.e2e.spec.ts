@@ -15,7 +15,7 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
   afterAll(async () => {
     await server?.stop();
     rmSync(home, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const postmasterPid = () => {
     const pidFile = path.join(home, 'postgres', 'postmaster.pid');

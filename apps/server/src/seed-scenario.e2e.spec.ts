@@ -16,7 +16,7 @@ describe('the seed scenario with the real mlflow client', () => {
   beforeAll(async () => {
     server = await startServer({ app: 'server' });
   }, 120_000);
-  afterAll(() => server?.stop());
+  afterAll(() => server?.stop(), 60_000);
 
   it('runs the shared scenario verbatim', () => {
     if (existsSync(sharedSeedScenario)) expect(readFileSync(seedScenario, 'utf8')).toBe(readFileSync(sharedSeedScenario, 'utf8'));
