@@ -150,6 +150,9 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
       ],
     });
     expect((await rawRequest(service.url, 'GET', `/api/2.0/cairn/artifacts/list?run_id=${RUN}&path=..%2f..`)).status).toBe(400);
+    // MLflow's own path answers the same.
+    expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=model`)).json()).toEqual(listed.json());
+    expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=..%2f..`)).status).toBe(400);
   });
 
   it('reports usage per run and per experiment (logical vs stored bytes)', async () => {

@@ -2,7 +2,7 @@ import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { createBlobStore, S3BlobStore, type BlobStore } from '@cairn/blobstore';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import { ArtifactsProxyController } from './api/artifacts-proxy.controller';
-import { CairnArtifactsController } from './api/cairn-artifacts.controller';
+import { CairnArtifactsController, MlflowArtifactListController } from './api/cairn-artifacts.controller';
 import { RawUploadBody } from './api/raw-upload';
 import { UiArtifactsController } from './api/ui-artifacts.controller';
 import { ArtifactCommands } from './application/artifact-commands';
@@ -20,7 +20,7 @@ import { ArtifactRepository } from './infra/artifact-repository';
  * `artifactsSubscriptions(app)`.
  */
 @Module({
-  controllers: [ArtifactsProxyController, UiArtifactsController, CairnArtifactsController],
+  controllers: [ArtifactsProxyController, UiArtifactsController, CairnArtifactsController, MlflowArtifactListController],
   providers: [
     { provide: ARTIFACT_BLOB_STORE, useFactory: (config: CairnConfig) => createBlobStore(config), inject: [CONFIG] },
     ArtifactRepository,

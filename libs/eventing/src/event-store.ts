@@ -69,8 +69,9 @@ export function envelopeOfRow(row: EventRow, context: ContextName): EventEnvelop
 const APPEND = perContext(
   (s) => `
 WITH input AS (
-  SELECT t.event_id, t.type, t.aggregate_id, t.data, t.ord
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS t (event_id, type, aggregate_id, data, ord)
+  SELECT t.event_id, t.type, t.aggregate_id, d.data, t.ord
+  FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS t (event_id, type, aggregate_id, ord)
+  JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY AS d (data, ord) USING (ord)
 ),
 expected AS (
   SELECT x.aggregate_id, x.expected_version FROM unnest($5::text[], $6::int[]) AS x (aggregate_id, expected_version)
@@ -157,7 +158,9 @@ export class EventStore {
         ids,
         events.map((event) => event.type),
         events.map((event) => event.aggregateId),
-        events.map((event) => JSON.stringify(event.data ?? null)),
+        // One JSON document, not a jsonb[] literal: pg escapes array elements character by character,
+        // which dominated the cost of a 1000-point MetricsLogged event.
+        JSON.stringify(events.map((event) => event.data ?? null)),
         [...expected.keys()],
         [...expected.values()],
         occurredAt,

@@ -12,3 +12,4 @@ export * from './http/system.controller';
 export * from './infra/prisma/prisma-client';
 export * from './infra/prisma/prisma-schema';
 export * from './database/scratch-database';
+export * from './http/request-metadata';

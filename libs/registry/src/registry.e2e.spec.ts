@@ -98,7 +98,7 @@ describe('registry API against a started server', () => {
     const history = (await (await fetch(`${cairn}/registered-models/history?name=${name}`)).json()) as { changes: Array<Record<string, unknown>> };
     const promotions = history.changes.filter((c) => c['type'] === 'registry.model_version.stage_transitioned.v1');
     expect(promotions[1]).toMatchObject({
-      actor: 'unknown',
+      actor: 'anonymous',
       version: '2',
       before: { stage: 'None', archived: [{ version: '1', stage: 'Production' }] },
       after: { stage: 'Production', archived: [{ version: '1', stage: 'Archived' }] },

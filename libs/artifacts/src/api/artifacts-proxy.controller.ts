@@ -6,7 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { listQuery, parseRequest } from './dto';
-import { metadataOf, rawPathAfter } from './request-metadata';
+import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { rawPathAfter } from './request-metadata';
 import { sendArtifact } from './send-artifact';
 
 /** MLflow's exact words: the 3.x/2.x client falls back to a single PUT on this 501 (test_http_artifact_repo.py). */

@@ -5,7 +5,7 @@ import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import type { RetentionPolicy } from '../domain/retention';
 import { deleteRetentionPolicy, experimentQuery, parseRequest, runListQuery, setQuota, setRetentionPolicy, usageQuery } from './dto';
-import { metadataOf } from './request-metadata';
+import { eventMetadataOf as metadataOf } from '@cairn/platform';
 
 const policyJson = (p: RetentionPolicy) => ({
   policy_id: p.policyId,
@@ -15,6 +15,26 @@ const policyJson = (p: RetentionPolicy) => ({
   ...(p.keepBest !== null ? { keep_best: p.keepBest } : {}),
   ...(p.metricKey !== null ? { metric_key: p.metricKey, metric_goal: p.metricGoal } : {}),
 });
+
+/**
+ * MLflow's tracking-side `artifacts/list` (the UI and clients with non-proxied URIs call it). It lives
+ * here, with the artifact index, rather than in tracking: same answer as Cairn's `/list` below.
+ */
+@Controller(['api/2.0/mlflow/artifacts', 'ajax-api/2.0/mlflow/artifacts'])
+export class MlflowArtifactListController {
+  constructor(@Inject(ArtifactQueries) private readonly queries: ArtifactQueries) {}
+
+  @Get('list')
+  async list(@Query() query: unknown) {
+    return listRunArtifacts(this.queries, query);
+  }
+}
+
+async function listRunArtifacts(queries: ArtifactQueries, query: unknown) {
+  const q = parseRequest(runListQuery, query);
+  const listing = await queries.listRun(q.run_id, q.path);
+  return { ...(listing.rootUri !== undefined ? { root_uri: listing.rootUri } : {}), ...(listing.files.length > 0 ? { files: listing.files } : {}) };
+}
 
 /** Cairn's own artifact API: storage usage, retention policies and quotas (CLI and UI use it too). */
 @Controller('api/2.0/cairn/artifacts')
@@ -27,9 +47,7 @@ export class CairnArtifactsController {
   /** Tracking's `artifacts/list` shape for a run: `{root_uri, files: [{path (run-relative), is_dir, file_size?}]}`. */
   @Get('list')
   async listRun(@Query() query: unknown) {
-    const q = parseRequest(runListQuery, query);
-    const listing = await this.queries.listRun(q.run_id, q.path);
-    return { ...(listing.rootUri !== undefined ? { root_uri: listing.rootUri } : {}), ...(listing.files.length > 0 ? { files: listing.files } : {}) };
+    return listRunArtifacts(this.queries, query);
   }
 
   /** `logical_bytes`: what was uploaded; `stored_bytes`: distinct contents actually kept for that scope. */

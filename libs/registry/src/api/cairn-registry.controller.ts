@@ -5,7 +5,7 @@ import { PromotionService } from '../application/promotion';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, validateAlias, validateVersion } from '../domain/validation';
 import { fromQuery, parseInstant, parseRequest, schemas as s } from './dto';
-import { metadataOf } from './request-metadata';
+import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson } from './wire';
 
 const ENVIRONMENT_FILES = ['MLmodel', 'conda.yaml', 'python_env.yaml', 'requirements.txt'];

@@ -6,7 +6,7 @@ import { RegistryCommands } from '../application/registry-commands';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, loggedModelIdOfSource, runReferenceOfSource, validateAlias, validateModelName, validateSource, validateTag, validateVersion, type AllowedArtifactRoot } from '../domain/validation';
 import { fromQuery, parseRequest, schemas as s } from './dto';
-import { metadataOf } from './request-metadata';
+import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson, registeredModelJson } from './wire';
 
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;

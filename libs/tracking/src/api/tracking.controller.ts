@@ -8,7 +8,7 @@ import { LIMITS } from '../domain/limits';
 import { toWireDouble } from '../domain/metrics';
 import { validateArtifactLocation, validateEntityKey, validateExperimentTag, validateLength, validateLogBatch, validateParamValue, validateTagValue } from '../domain/validation';
 import { fromQuery, parseRequest, withRunId } from './dto';
-import { metadataOf } from './request-metadata';
+import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
 
