@@ -22,7 +22,7 @@ describe('EventStore.append (without a database)', () => {
   let n = 0;
   const store = new EventStore({ clock: new ManualClock('2024-07-01T12:00:00Z'), newEventId: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}` });
 
-  it('sends a whole batch as one statement of parallel arrays and returns envelopes in call order', async () => {
+  it('sends a whole batch as one statement (parallel arrays, payloads as one JSON document) and returns envelopes in call order', async () => {
     const { tx, calls } = recordingTx((params) => (params[0] as string[]).map((id, i) => ({ global_position: String(10 + i), event_id: id, aggregate_version: i + 1 })));
     const envelopes = await store.append(
       tx,
@@ -34,9 +34,10 @@ describe('EventStore.append (without a database)', () => {
       metadata,
     );
     expect(calls).toHaveLength(1);
-    expect(calls[0].text).toContain('unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])');
+    expect(calls[0].text).toContain('unnest($1::uuid[], $2::text[], $3::text[])');
+    expect(calls[0].text).toContain('jsonb_array_elements($4::jsonb)');
     expect(calls[0].text).toContain('"tracking".outbox');
-    expect(calls[0].params.slice(1, 4)).toEqual([['tracking.run.created.v1', 'tracking.params.logged.v1'], ['r1', 'r1'], ['{"name":"a"}', '{"params":[]}']]);
+    expect(calls[0].params.slice(1, 4)).toEqual([['tracking.run.created.v1', 'tracking.params.logged.v1'], ['r1', 'r1'], '[{"name":"a"},{"params":[]}]']);
     expect(envelopes.map((e) => [e.type, e.aggregateVersion, e.occurredAt, e.context, e.actor])).toEqual([
       ['tracking.run.created.v1', 1, '2024-07-01T12:00:00.000Z', 'tracking', 'alice'],
       ['tracking.params.logged.v1', 2, '2024-07-01T12:00:00.000Z', 'tracking', 'alice'],
