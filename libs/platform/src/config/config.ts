@@ -54,6 +54,25 @@ const environmentSchema = z.object({
   CAIRN_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('cairn')),
   CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
   CAIRN_MIGRATE_ON_START: booleanFlag(true),
+  // Webhooks (issue 6): retry schedule, SSRF policy, per-attempt bounds.
+  CAIRN_WEBHOOK_RETRY_BASE_MS: positiveInt(30_000),
+  CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt(3_600_000),
+  CAIRN_WEBHOOK_RETRY_WINDOW_S: positiveInt(72 * 3600),
+  CAIRN_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  CAIRN_WEBHOOK_ALLOW_HTTP: booleanFlag(false),
+  CAIRN_WEBHOOK_ALLOWED_HOSTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[^\s,]+(,[^\s,]+)*$/, 'must be a comma-separated list of host names, IPs or CIDRs')
+      .optional(),
+  ),
+  CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(100),
+  // Run lifecycle (issue 7): orphaned RUNNING runs, soft-delete retention and garbage collection.
+  CAIRN_ORPHAN_TIMEOUT_S: positiveInt(24 * 3600),
+  CAIRN_REAPER_INTERVAL_S: positiveInt(60),
+  CAIRN_RETENTION_DAYS: positiveInt(30),
+  CAIRN_GC_INTERVAL_S: positiveInt(3600),
 });
 
 export type ArtifactRoot = { kind: 'file'; directory: string } | { kind: 's3'; bucket: string; prefix: string };
@@ -74,6 +93,30 @@ export interface CairnConfig {
   s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
   relayIntervalMs: number;
   migrateOnStart: boolean;
+  webhooks: {
+    /** First retry delay; later ones double (with full jitter) up to `retryMaxDelayMs`. */
+    retryBaseMs: number;
+    retryMaxDelayMs: number;
+    /** A delivery still failing this long after its event is given up (about 72 hours). */
+    retryWindowS: number;
+    /** Whole-attempt bound: connect, send, read the (truncated) response. */
+    timeoutMs: number;
+    /** false → only https:// endpoints are accepted. */
+    allowHttp: boolean;
+    /** Host names, IPs or CIDRs exempt from the private/loopback/metadata address check. */
+    allowedHosts: string[];
+    /** Consecutive failed deliveries after which an endpoint is disabled, with the reason. */
+    disableAfterFailures: number;
+  };
+  lifecycle: {
+    /** A RUNNING run with no heartbeat or write for this long is closed as KILLED. */
+    orphanTimeoutS: number;
+    reaperIntervalS: number;
+    /** Deleted runs and experiments stay restorable this long, then GC purges them. */
+    retentionDays: number;
+    /** How often the embedded server runs GC itself (a CronJob runs `cairn gc` otherwise). */
+    gcIntervalS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +155,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
     migrateOnStart: e.CAIRN_MIGRATE_ON_START,
+    webhooks: {
+      retryBaseMs: e.CAIRN_WEBHOOK_RETRY_BASE_MS,
+      retryMaxDelayMs: e.CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS,
+      retryWindowS: e.CAIRN_WEBHOOK_RETRY_WINDOW_S,
+      timeoutMs: e.CAIRN_WEBHOOK_TIMEOUT_MS,
+      allowHttp: e.CAIRN_WEBHOOK_ALLOW_HTTP,
+      allowedHosts: e.CAIRN_WEBHOOK_ALLOWED_HOSTS?.split(',') ?? [],
+      disableAfterFailures: e.CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES,
+    },
+    lifecycle: {
+      orphanTimeoutS: e.CAIRN_ORPHAN_TIMEOUT_S,
+      reaperIntervalS: e.CAIRN_REAPER_INTERVAL_S,
+      retentionDays: e.CAIRN_RETENTION_DAYS,
+      gcIntervalS: e.CAIRN_GC_INTERVAL_S,
+    },
   };
 }
 
