@@ -3,12 +3,13 @@ import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } fro
 import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
 import type { ServiceDefinition } from '@cairn/runtime';
 import { TrackingModule } from '@cairn/tracking';
+import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 
 /** The all-in-one process: every context, the in-process bus (or Kafka if configured). */
 export const serverDefinition: ServiceDefinition = {
   name: 'server',
-  modules: () => [TrackingModule, RegistryModule, ArtifactsModule],
+  modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule],
   relays: ['tracking', 'registry', 'artifacts'],
-  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app)],
+  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app), ...webhooksSubscriptions(app)],
   probes: (runtime) => artifactsReadinessProbes(runtime),
 };

@@ -1,5 +1,11 @@
 import 'reflect-metadata';
 import { runService } from '@cairn/runtime';
+import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 
-// Health, metrics and the event backbone only, for now: its context lands with its own issue.
-void runService({ name: 'webhook-dispatcher', modules: () => [] });
+// The webhooks context alone: MLflow's webhook API, the registry-event consumer that records
+// deliveries, and the dispatcher that sends them. Replicas share the delivery log safely.
+void runService({
+  name: 'webhook-dispatcher',
+  modules: () => [WebhooksModule],
+  subscriptions: (app) => webhooksSubscriptions(app),
+});

@@ -9,7 +9,7 @@ export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/i
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';
 export { errorFields, silentLogger, type Logger } from './logger';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
-export { DEFAULT_RETRY_POLICY, backoffDelay, retryPolicy, type RetryPolicy } from './retry';
+export { DEFAULT_RETRY_POLICY, Wakeup, backoffDelay, retryPolicy, type RetryPolicy } from './retry';
 export { outboxChannel, type EventingDatabase, type Sql, type TransactionClient } from './sql';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

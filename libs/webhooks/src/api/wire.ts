@@ -1,0 +1,77 @@
+import type { AttemptRecord, DeliveryRecord } from '../infra/delivery-log.repository';
+import type { WebhookEndpoint } from '../infra/webhook-endpoints.repository';
+import { eventToWire } from '../domain/webhook-events';
+import type { TestResult } from '../application/webhook-commands';
+
+// MLflow's Python client rejects (raises on) an event it does not know, so the MLflow routes show
+// only MLflow's events; Cairn's routes show the full subscription (stage transitions included).
+const MLFLOW_EVENTS = new Set(['registered_model.created', 'model_version.created', 'model_version_tag.set', 'model_version_tag.deleted', 'model_version_alias.created', 'model_version_alias.deleted']);
+
+/** MLflow's `Webhook` (webhooks.proto@8ecbf19). The secret is never returned. */
+export function mlflowWebhookJson(w: WebhookEndpoint) {
+  return {
+    webhook_id: w.webhookId,
+    name: w.name,
+    ...(w.description === null ? {} : { description: w.description }),
+    url: w.url,
+    events: w.events.filter((e) => MLFLOW_EVENTS.has(e)).map(eventToWire),
+    status: w.status,
+    creation_timestamp: w.creationTimestamp,
+    last_updated_timestamp: w.lastUpdatedTimestamp,
+  };
+}
+
+/** Cairn's view: every subscribed event, whether a secret is set, and the endpoint's health. */
+export function cairnWebhookJson(w: WebhookEndpoint) {
+  return {
+    ...mlflowWebhookJson(w),
+    events: w.events.map(eventToWire),
+    event_names: w.events,
+    has_secret: w.secret !== null && w.secret !== '',
+    ...(w.disabledReason === null ? {} : { disabled_reason: w.disabledReason }),
+    consecutive_failures: w.consecutiveFailures,
+    ...(w.lastSuccessAt === null ? {} : { last_success_timestamp: w.lastSuccessAt.getTime() }),
+  };
+}
+
+export function testResultJson(r: TestResult) {
+  return {
+    success: r.success,
+    ...(r.responseStatus === undefined ? {} : { response_status: r.responseStatus }),
+    ...(r.responseBody === undefined ? {} : { response_body: r.responseBody }),
+    ...(r.errorMessage === undefined ? {} : { error_message: r.errorMessage }),
+  };
+}
+
+const ms = (d: Date | null) => (d === null ? undefined : d.getTime());
+
+export function deliveryJson(d: DeliveryRecord) {
+  return {
+    delivery_id: d.deliveryId,
+    webhook_id: d.webhookId,
+    event_id: d.eventId,
+    entity: d.entity,
+    action: d.action,
+    status: d.status,
+    attempts: d.attempts,
+    created_timestamp: d.createdAt.getTime(),
+    next_attempt_timestamp: ms(d.status === 'PENDING' ? d.nextAttemptAt : null),
+    completed_timestamp: ms(d.completedAt),
+    last_status_code: d.lastStatusCode ?? undefined,
+    last_error: d.lastError ?? undefined,
+    redelivery_of: d.redeliveryOf ?? undefined,
+    payload: JSON.parse(d.body) as unknown,
+  };
+}
+
+export function attemptJson(a: AttemptRecord) {
+  return {
+    attempt: a.attempt,
+    started_timestamp: a.startedAt.getTime(),
+    duration_ms: a.durationMs,
+    outcome: a.outcome,
+    status_code: a.statusCode ?? undefined,
+    error: a.error ?? undefined,
+    response_body: a.responseBody ?? undefined,
+  };
+}

@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createPrismaClient, Database, type PrismaClient } from '@cairn/platform';
+import type { WebhookEventName } from '../domain/webhook-events';
+
+/** An endpoint as the application sees it; the secret stays a field only infra and signing read. */
+export interface WebhookEndpoint {
+  webhookId: string;
+  name: string;
+  description: string | null;
+  url: string;
+  events: WebhookEventName[];
+  secret: string | null;
+  status: 'ACTIVE' | 'DISABLED';
+  disabledReason: string | null;
+  consecutiveFailures: number;
+  lastSuccessAt: Date | null;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+}
+
+export type EndpointChanges = Partial<Pick<WebhookEndpoint, 'name' | 'description' | 'url' | 'events' | 'secret' | 'status' | 'disabledReason'>>;
+
+type Row = Awaited<ReturnType<PrismaClient['webhookEndpoint']['findUniqueOrThrow']>>;
+
+const toEndpoint = (row: Row): WebhookEndpoint => ({
+  webhookId: row.webhookId,
+  name: row.name,
+  description: row.description,
+  url: row.url,
+  events: row.events as WebhookEventName[],
+  secret: row.secret,
+  status: row.status as WebhookEndpoint['status'],
+  disabledReason: row.disabledReason,
+  consecutiveFailures: row.consecutiveFailures,
+  lastSuccessAt: row.lastSuccessAt,
+  creationTimestamp: Number(row.creationTimestamp),
+  lastUpdatedTimestamp: Number(row.lastUpdatedTimestamp),
+});
+
+/**
+ * Webhook endpoints: ordinary CRUD on a small table, so it goes through Prisma (STYLE.md: Prisma for
+ * ordinary read models, `pg` for hot paths — the delivery log is in delivery-log.repository.ts).
+ */
+@Injectable()
+export class WebhookEndpointsRepository {
+  private readonly prisma: PrismaClient;
+
+  constructor(@Inject(Database) database: Database) {
+    this.prisma = createPrismaClient(database);
+  }
+
+  async create(endpoint: Omit<WebhookEndpoint, 'disabledReason' | 'consecutiveFailures' | 'lastSuccessAt'>): Promise<WebhookEndpoint> {
+    const row = await this.prisma.webhookEndpoint.create({
+      data: { ...endpoint, creationTimestamp: BigInt(endpoint.creationTimestamp), lastUpdatedTimestamp: BigInt(endpoint.lastUpdatedTimestamp) },
+    });
+    return toEndpoint(row);
+  }
+
+  async get(webhookId: string): Promise<WebhookEndpoint | undefined> {
+    const row = await this.prisma.webhookEndpoint.findUnique({ where: { webhookId } });
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  /** Oldest first (ids are uuid v7, so id order is creation order); `after` is the last id seen. */
+  async list(limit: number, after: string | undefined): Promise<WebhookEndpoint[]> {
+    const rows = await this.prisma.webhookEndpoint.findMany({
+      where: after === undefined ? {} : { webhookId: { gt: after } },
+      orderBy: { webhookId: 'asc' },
+      take: limit,
+    });
+    return rows.map(toEndpoint);
+  }
+
+  async update(webhookId: string, changes: EndpointChanges, now: number): Promise<WebhookEndpoint | undefined> {
+    const result = await this.prisma.webhookEndpoint.updateMany({ where: { webhookId }, data: { ...changes, lastUpdatedTimestamp: BigInt(now) } });
+    return result.count === 0 ? undefined : this.get(webhookId);
+  }
+
+  /** Deletes the endpoint and, by cascade, its delivery log. */
+  async delete(webhookId: string): Promise<boolean> {
+    const result = await this.prisma.webhookEndpoint.deleteMany({ where: { webhookId } });
+    return result.count > 0;
+  }
+}
