@@ -1,70 +1,159 @@
 #!/usr/bin/env node
-// Alias resolution under polling load, as serving pods would poll it:
-//   node libs/registry/bench/alias-resolution.bench.mjs <server url> [clients=256] [seconds=10]
-// Creates a model with two versions and an alias, then runs <clients> keep-alive pollers sending
-// If-None-Match (so most answers are 304), reports throughput and latency percentiles, and
-// measures staleness: how long after an alias move a long-polling watcher sees it.
+// Alias resolution under polling load, Cairn and the real `mlflow server` side by side on one
+// Postgres, in one run (the registry issue's benchmark):
+//   BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node libs/registry/bench/alias-resolution.bench.mjs
+//   [BENCH_ALIAS_CLIENTS=256] [BENCH_ALIAS_SECONDS=10] [BENCH_ALIAS_INTERVAL_MS=25]
+// Load comes from tools/loadgen (Go, so it takes little CPU from the servers). Each server gets a
+// closed-loop run (every client sends again as soon as answered: maximum throughput) and an
+// open-loop run (every client polls every INTERVAL ms, as serving pods do: latency at an offered
+// rate of clients/interval). MLflow's way to resolve an alias is GET registered-models/alias;
+// Cairn serves that too, and its own resolve route with ETag/If-None-Match and long-poll watch.
+// Staleness: how long after an alias move a long-polling watcher, and a plain 25 ms poller, see it.
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, dropDatabase, loadgen, num, requireBenchEnv, rssMiB, startCairn, startMlflow } from '../../../tools/bench/harness.mjs';
 
-const [base = 'http://127.0.0.1:5000', clientsArg = '256', secondsArg = '10'] = process.argv.slice(2);
-const clients = Number(clientsArg);
-const seconds = Number(secondsArg);
-const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-const name = `bench-${Date.now()}`;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { PG, MLFLOW } = requireBenchEnv();
+const CLIENTS = num('BENCH_ALIAS_CLIENTS', 256);
+const SECONDS = num('BENCH_ALIAS_SECONDS', 10);
+const INTERVAL_MS = num('BENCH_ALIAS_INTERVAL_MS', 25);
+const run = loadgen();
 
-function request(method, path, body, headers = {}) {
+async function call(base, method, route, body) {
+  const response = await fetch(`${base}/api/2.0/mlflow/${route}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`${route} -> ${response.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/**
+ * One model with two versions and `champion` → 1 on each server. Sources differ only because each
+ * validates its own way (MLflow wants a run_id with runs:/, Cairn an allowed scheme).
+ */
+async function seed(base, name, sourceOf) {
+  await call(base, 'POST', 'registered-models/create', { name });
+  for (const hex of ['a', 'b']) await call(base, 'POST', 'model-versions/create', { name, source: sourceOf(hex.repeat(32)) });
+  await call(base, 'POST', 'registered-models/alias', { name, alias: 'champion', version: '1' });
+}
+
+const load = (url, headers = [], interval = 0) =>
+  run(['-url', url, '-clients', String(CLIENTS), '-duration', `${SECONDS}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])]);
+
+/** A GET on a fresh connection (no pooled socket the server may have closed meanwhile). */
+function get(url, headers = {}) {
   return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(`${base}${path}`, { method, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+    const request = http.get(url, { agent: false, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers }));
     });
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
+    request.on('error', reject);
   });
 }
 
-const api = (route, body) => request('POST', `/api/2.0/mlflow/${route}`, body);
-await api('registered-models/create', { name });
-await api('model-versions/create', { name, source: 'runs:/' + 'a'.repeat(32) + '/model' });
-await api('model-versions/create', { name, source: 'runs:/' + 'b'.repeat(32) + '/model' });
-await api('registered-models/alias', { name, alias: 'champion', version: '1' });
-const resolvePath = `/api/2.0/cairn/registered-models/alias/resolve?name=${name}&alias=champion`;
-const first = await request('GET', resolvePath);
-const etag = first.headers.etag;
+async function staleness(cairn, name, resolvePath) {
+  const etag = (await get(`${cairn}${resolvePath}`)).headers.etag;
+  // A long-polling watcher, and a plain poller every INTERVAL_MS.
+  const watch = get(`${cairn}${resolvePath}&wait=30s`, { 'if-none-match': etag });
+  let pollerSaw;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const r = await get(`${cairn}${resolvePath}`, { 'if-none-match': etag });
+      if (r.status === 200) {
+        pollerSaw = Date.now();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const moved = Date.now();
+  await call(cairn, 'POST', 'registered-models/alias', { name, alias: 'champion', version: '2' });
+  const seen = await watch;
+  const watchMs = Date.now() - moved;
+  await Promise.race([poller, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  polling = false;
+  return { watchStatus: seen.status, watchMs, pollMs: pollerSaw === undefined ? undefined : pollerSaw - moved };
+}
 
-const latencies = [];
-let errors = 0;
-const deadline = Date.now() + seconds * 1000;
-async function poller() {
-  while (Date.now() < deadline) {
-    const t = process.hrtime.bigint();
-    const res = await request('GET', resolvePath, undefined, { 'if-none-match': etag });
-    latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (res.status !== 304 && res.status !== 200) errors++;
+async function main() {
+  const cairnDb = await createDatabase(PG, 'bench_alias_cairn');
+  const mlflowDb = await createDatabase(PG, 'bench_alias_mlflow');
+  try {
+    const cairn = await startCairn(cairnDb.url, 'registry-service');
+    const mlflow = await startMlflow(MLFLOW, mlflowDb.url);
+    const name = `alias-bench-${Date.now()}`;
+    await seed(cairn.url, name, (id) => `runs:/${id}/model`);
+    await seed(mlflow.url, name, (id) => `s3://bench/${id}/model`);
+    const mlflowRoute = `/api/2.0/mlflow/registered-models/alias?name=${name}&alias=champion`;
+    const resolvePath = `/api/2.0/cairn/registered-models/alias/resolve?name=${name}&alias=champion`;
+    const etag = (await get(`${cairn.url}${resolvePath}`)).headers.etag;
+    const loadBefore = os.loadavg()[0];
+
+    const results = {
+      mlflowClosed: load(`${mlflow.url}${mlflowRoute}`),
+      mlflowOpen: load(`${mlflow.url}${mlflowRoute}`, [], INTERVAL_MS),
+      cairnMlflowRouteClosed: load(`${cairn.url}${mlflowRoute}`),
+      cairnResolveClosed: load(`${cairn.url}${resolvePath}`),
+      cairnResolve304Closed: load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`]),
+      cairnResolve304Open: load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS),
+    };
+    const memory = { cairn: rssMiB(cairn.child.pid), mlflow: rssMiB(mlflow.child.pid) };
+    console.error(JSON.stringify({ results, memory }));
+    const stale = await staleness(cairn.url, name, resolvePath);
+    const version = execFileSync(MLFLOW, ['--version']).toString().trim();
+
+    const row = (label, r) => `| ${label} | ${Math.round(r.rps)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |`;
+    const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
+    const r = results;
+    const doc = `# Alias resolution benchmark
+
+Generated by \`libs/registry/bench/alias-resolution.bench.mjs\` on ${new Date().toISOString()}.
+Cairn \`registry-service\` and ${version} (\`mlflow server\`, its default workers) on the same Postgres,
+in one run. ${CLIENTS} clients from \`tools/loadgen\` (Go), ${SECONDS} s per row. Closed loop: each
+client asks again as soon as it is answered. Open loop: each client polls every ${INTERVAL_MS} ms
+(offered ${Math.round((CLIENTS * 1000) / INTERVAL_MS)} req/s), latency counted from the scheduled time.
+Machine: ${os.cpus().length} CPUs (shared by servers, Postgres and load generator), 1-min load ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after.
+
+| Workload | req/s | p50 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|
+${row('MLflow `GET registered-models/alias`, closed loop', r.mlflowClosed)}
+${row(`MLflow \`GET registered-models/alias\`, polling every ${INTERVAL_MS} ms`, r.mlflowOpen)}
+${row('Cairn `GET registered-models/alias` (MLflow route), closed loop', r.cairnMlflowRouteClosed)}
+${row('Cairn `GET …/alias/resolve` (200), closed loop', r.cairnResolveClosed)}
+${row('Cairn `GET …/alias/resolve` with If-None-Match (304), closed loop', r.cairnResolve304Closed)}
+${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms`, r.cairnResolve304Open)}
+
+Ratios (Cairn / MLflow): same MLflow route, closed loop ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
+resolve with ETag vs MLflow's route ${ratio(r.cairnResolve304Closed.rps, r.mlflowClosed.rps)} throughput;
+polling p99 ${r.mlflowOpen.p99_ms.toFixed(1)} ms (MLflow) vs ${r.cairnResolve304Open.p99_ms.toFixed(1)} ms (Cairn).
+
+Staleness after an alias move: long-poll watcher returned ${stale.watchStatus} after ${stale.watchMs} ms; a
+${INTERVAL_MS} ms poller saw the new version after ${stale.pollMs ?? 'more than 5000'} ms (goal ≤ 1 s).
+
+Resident memory after the runs: Cairn ${memory.cairn} MiB, MLflow ${memory.mlflow} MiB (all workers).
+
+Goal (issue 5): ≥ 10k req/s and p99 ≤ 5 ms with 256 polling clients, ≥ 10× MLflow, staleness ≤ 1 s.
+
+Reproduce: \`BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node libs/registry/bench/alias-resolution.bench.mjs\`
+(the venv needs \`mlflow\` and \`psycopg2-binary\`; \`go\` builds the load generator).
+`;
+    writeFileSync(path.join(here, 'BENCHMARKS.md'), doc);
+    console.log(doc);
+    console.log(JSON.stringify({ results, memory, stale }, null, 2));
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  } finally {
+    await dropDatabase(PG, cairnDb.name).catch(() => undefined);
+    await dropDatabase(PG, mlflowDb.name).catch(() => undefined);
+    process.exit();
   }
 }
-const started = Date.now();
-await Promise.all(Array.from({ length: clients }, poller));
-const elapsed = (Date.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
 
-// Staleness: a watcher long-polls with the current ETag; the alias moves; time until it returns.
-const watch = request('GET', `${resolvePath}&wait=30s`, undefined, { 'if-none-match': etag });
-await new Promise((r) => setTimeout(r, 200));
-const moved = Date.now();
-await api('registered-models/alias', { name, alias: 'champion', version: '2' });
-const seen = await watch;
-const staleness = Date.now() - moved;
-
-console.log(
-  JSON.stringify(
-    { clients, seconds: elapsed, requests: latencies.length, rps: Math.round(latencies.length / elapsed), p50_ms: pct(50), p99_ms: pct(99), errors, watch_status: seen.status, staleness_ms: staleness },
-    null,
-    2,
-  ),
-);
-agent.destroy();
+await main();

@@ -10,20 +10,17 @@
 //   BENCH_INGEST_POINTS=200000 [1000000]  BENCH_INGEST_RUNS=100  BENCH_CLIENTS=8
 //   BENCH_LOG_METRIC_REQUESTS=3200        BENCH_LOG_METRIC_CLIENTS=32
 //   BENCH_SEARCH_RUNS=5000 [100000]       BENCH_HISTORY_POINTS=200000 [1000000]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createDatabase as createDb, dropDatabase as dropDb, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..', '..');
-const env = (name, fallback) => process.env[name] ?? fallback;
-const num = (name, fallback) => Number(env(name, String(fallback)));
-const PG = env('BENCH_PG', process.env.CAIRN_TEST_DATABASE_URL);
-const MLFLOW = env('BENCH_MLFLOW', '');
+const { PG, MLFLOW } = requireBenchEnv();
 const SIZES = {
   ingestPoints: num('BENCH_INGEST_POINTS', 200_000),
   ingestRuns: num('BENCH_INGEST_RUNS', 100),
@@ -33,67 +30,9 @@ const SIZES = {
   searchRuns: num('BENCH_SEARCH_RUNS', 5000),
   historyPoints: num('BENCH_HISTORY_POINTS', 200_000),
 };
-if (!PG || !MLFLOW) {
-  console.error('set BENCH_PG (admin Postgres URL) and BENCH_MLFLOW (mlflow executable of a venv with psycopg2)');
-  process.exit(2);
-}
-
-const children = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')));
-
-async function createDatabase(prefix) {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
-
-async function dropDatabase(name) {
-  const admin = new pg.Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-}
-
-function startProcess(command, args, extraEnv, ready) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.on('error', () => undefined);
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 120_000);
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const url = ready(output);
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${command} exited ${code}:\n${output}`)));
-  });
-}
-
-async function startCairn(databaseUrl) {
-  execFileSync(process.execPath, [path.join(root, 'tools', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
-  return startProcess(process.execPath, [path.join(root, 'dist', 'apps', 'tracking-service', 'src', 'main.js')], {
-    CAIRN_DATABASE_URL: databaseUrl, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_LOG_LEVEL: 'warn', CAIRN_HOME: `/tmp/cairn-bench-${process.pid}`,
-  }, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
-}
-
-async function startMlflow(databaseUrl) {
-  const port = 15000 + Math.floor(Math.random() * 1000);
-  const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
-  const started = await startProcess(MLFLOW, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
-    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined);
-  return started;
-}
+const createDatabase = (prefix) => createDb(PG, prefix);
+const dropDatabase = (name) => dropDb(PG, name);
+const startMlflow = (databaseUrl) => startMlflowServer(MLFLOW, databaseUrl);
 
 async function call(base, route, body, method = 'POST') {
   const response = await fetch(`${base}/api/2.0/mlflow/${route}`, method === 'GET'
@@ -161,7 +100,55 @@ async function logMetric(base, experimentId) {
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: SIZES.logMetricRequests / seconds };
 }
 
-async function search(base, experimentId) {
+// MLflow's REST API creates runs at ~100-200/s here, so 100k runs would take half an hour: above
+// this size MLflow's database is seeded with the same rows through its own schema (runs, params,
+// tags, metrics, latest_metrics). The search being measured is the same request either way.
+const MLFLOW_SQL_SEED_ABOVE = 10_000;
+
+async function seedMlflowBySql(databaseUrl, experimentId, count) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
+       SELECT md5('bench' || i), 'r' || i, 'LOCAL', '', '', 'bench', 'FINISHED', 1, 2, '', 'active', 'mlflow-artifacts:/' || $1 || '/' || md5('bench' || i) || '/artifacts', $1::int
+       FROM generate_series(0, $2 - 1) AS i`,
+      [experimentId, count],
+    );
+    await client.query(
+      `INSERT INTO params (key, value, run_uuid)
+       SELECT 'lr', (ARRAY['0.01','0.05','0.1','0.2'])[i % 4 + 1], md5('bench' || i) FROM generate_series(0, $1 - 1) AS i
+       UNION ALL
+       SELECT 'p' || j, ((i * 7 + j) % 13)::text, md5('bench' || i) FROM generate_series(0, $1 - 1) AS i, generate_series(0, 18) AS j`,
+      [count],
+    );
+    await client.query(
+      `INSERT INTO tags (key, value, run_uuid)
+       SELECT 't' || j, 'v' || ((i + j) % 5), md5('bench' || i) FROM generate_series(0, $1 - 1) AS i, generate_series(0, 9) AS j`,
+      [count],
+    );
+    for (const table of ['metrics', 'latest_metrics']) {
+      await client.query(
+        `INSERT INTO ${table} (key, value, timestamp, step, is_nan, run_uuid)
+         SELECT 'val_auc', (i % 1000) / 1000.0, 1, 0, false, md5('bench' || i) FROM generate_series(0, $1 - 1) AS i
+         UNION ALL
+         SELECT 'm' || j, random(), 1, 0, false, md5('bench' || i) FROM generate_series(0, $1 - 1) AS i, generate_series(0, 8) AS j`,
+        [count],
+      );
+    }
+    await client.query('COMMIT');
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+async function search(base, experimentId, mlflowDatabaseUrl) {
+  if (mlflowDatabaseUrl !== undefined && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
+    await seedMlflowBySql(mlflowDatabaseUrl, experimentId, SIZES.searchRuns);
+    return timeSearch(base, experimentId);
+  }
   const runs = await createRuns(base, experimentId, SIZES.searchRuns, 16);
   let next = 0;
   await pool(16, async () => {
@@ -176,6 +163,10 @@ async function search(base, experimentId) {
       });
     }
   });
+  return timeSearch(base, experimentId);
+}
+
+async function timeSearch(base, experimentId) {
   const request = { experiment_ids: [experimentId], filter: "metrics.val_auc > 0.85 and params.lr = '0.05'", order_by: ['metrics.val_auc DESC'], max_results: 100 };
   await call(base, 'runs/search', request);
   const latencies = [];
@@ -210,14 +201,14 @@ async function history(base, experimentId) {
   return { fullSeconds: full / 1000, points, bulkP50: percentile(latencies, 50) };
 }
 
-async function measure(label, base) {
+async function measure(label, base, databaseUrl) {
   const experiment = async (name) => JSON.parse(await call(base, 'experiments/create', { name: `${name}-${randomBytes(3).toString('hex')}` })).experiment_id;
   console.error(`[${label}] ingest`);
   const ingestResult = await ingest(base, await experiment('ingest'));
   console.error(`[${label}] log-metric`);
   const logMetricResult = await logMetric(base, await experiment('log-metric'));
   console.error(`[${label}] search`);
-  const searchResult = await search(base, await experiment('search'));
+  const searchResult = await search(base, await experiment('search'), databaseUrl);
   console.error(`[${label}] history`);
   const historyResult = await history(base, await experiment('history'));
   return { ingest: ingestResult, logMetric: logMetricResult, search: searchResult, history: historyResult };
@@ -232,7 +223,7 @@ async function main() {
     const version = execFileSync(MLFLOW, ['--version']).toString().trim();
     const loadBefore = os.loadavg()[0];
     const c = await measure('cairn', cairn.url);
-    const m = await measure('mlflow', mlflow.url);
+    const m = await measure('mlflow', mlflow.url, mlflowDb.url);
     const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const ratio = (a, b) => `${f(a / b, 1)}×`;
     const rows = [
@@ -262,10 +253,9 @@ Reproduce: \`BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node l
     console.log(doc);
     console.log(JSON.stringify({ cairn: c, mlflow: m }, null, 2));
   } finally {
-    children.forEach((child) => child.kill('SIGTERM'));
-    await new Promise((r) => setTimeout(r, 1000));
     await dropDatabase(cairnDb.name).catch(() => undefined);
     await dropDatabase(mlflowDb.name).catch(() => undefined);
+    process.exit(); // the harness stops both servers on exit
   }
 }
 

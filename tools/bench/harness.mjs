@@ -1,0 +1,102 @@
+// Shared by the benchmarks: scratch databases on one Postgres, and Cairn and the real
+// `mlflow server` started side by side as child processes (stopped when the benchmark exits).
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const env = (name, fallback) => process.env[name] ?? fallback;
+export const num = (name, fallback) => Number(env(name, String(fallback)));
+
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')));
+
+export function requireBenchEnv() {
+  const PG = env('BENCH_PG', process.env.CAIRN_TEST_DATABASE_URL);
+  const MLFLOW = env('BENCH_MLFLOW', '');
+  if (!PG || !MLFLOW) {
+    console.error('set BENCH_PG (admin Postgres URL) and BENCH_MLFLOW (mlflow executable of a venv with psycopg2)');
+    process.exit(2);
+  }
+  return { PG, MLFLOW };
+}
+
+export async function createDatabase(adminUrl, prefix) {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+export async function dropDatabase(adminUrl, name) {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+export function startProcess(command, args, extraEnv, ready) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.on('error', () => undefined);
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 120_000);
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const url = ready(output);
+      if (url) {
+        clearTimeout(timer);
+        resolve({ url, child });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${command} exited ${code}:\n${output}`)));
+  });
+}
+
+/** A Cairn app from dist/ (built first if stale) against `databaseUrl`, on a free port. */
+export async function startCairn(databaseUrl, app = 'tracking-service', extraEnv = {}) {
+  execFileSync(process.execPath, [path.join(root, 'tools', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+  return startProcess(process.execPath, [path.join(root, 'dist', 'apps', app, 'src', 'main.js')], {
+    CAIRN_DATABASE_URL: databaseUrl, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_LOG_LEVEL: 'warn', CAIRN_HOME: `/tmp/cairn-bench-${process.pid}`, ...extraEnv,
+  }, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
+}
+
+/** The real `mlflow server` (its default workers) against `databaseUrl`. */
+export async function startMlflow(mlflow, databaseUrl) {
+  const port = 15000 + Math.floor(Math.random() * 1000);
+  const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
+  const started = await startProcess(mlflow, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
+    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined);
+  // Its log line can come before every worker accepts: wait until /health answers.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const ok = await fetch(`${started.url}/health`).then((r) => r.ok, () => false);
+    if (ok) return started;
+  }
+  throw new Error('mlflow server did not answer /health');
+}
+
+/** Resident memory of a process and its children (MLflow runs workers), in MiB; Linux only. */
+export function rssMiB(pid) {
+  try {
+    const out = execFileSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' });
+    return Math.round(out.split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line.trim()), 0) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Go load generator (tools/loadgen), built once into .cache/ with the standard library only. */
+export function loadgen() {
+  const binary = path.join(root, '.cache', 'loadgen');
+  execFileSync('go', ['build', '-o', binary, '.'], { cwd: path.join(root, 'tools', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+  return (args) => JSON.parse(execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 }));
+}

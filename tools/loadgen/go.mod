@@ -1,0 +1,3 @@
+module cairn/loadgen
+
+go 1.21
