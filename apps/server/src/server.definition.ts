@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
 import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
 import type { ServiceDefinition } from '@cairn/runtime';
-import { TrackingModule } from '@cairn/tracking';
+import { startTrackingLifecycleJobs, TrackingModule, trackingSubscriptions } from '@cairn/tracking';
 import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 
 /** The all-in-one process: every context, the in-process bus (or Kafka if configured). */
@@ -10,6 +10,8 @@ export const serverDefinition: ServiceDefinition = {
   name: 'server',
   modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule],
   relays: ['tracking', 'registry', 'artifacts'],
-  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app), ...webhooksSubscriptions(app)],
+  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app), ...trackingSubscriptions(app), ...webhooksSubscriptions(app)],
   probes: (runtime) => artifactsReadinessProbes(runtime),
+  // Orphan reaper and retention GC (one replica each, advisory lock).
+  background: (runtime) => startTrackingLifecycleJobs(runtime),
 };

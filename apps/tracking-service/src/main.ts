@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { runService } from '@cairn/runtime';
-import { TrackingModule } from '@cairn/tracking';
+import { startTrackingLifecycleJobs, TrackingModule, trackingSubscriptions } from '@cairn/tracking';
 
-// The tracking context alone: MLflow's tracking API; its events leave through the outbox relay.
-void runService({ name: 'tracking-service', modules: () => [TrackingModule], relays: ['tracking'] });
+// The tracking context alone: MLflow's tracking API; its events leave through the outbox relay. It
+// learns model-version references from the registry topic, and reaps orphans and runs GC on timers.
+void runService({
+  name: 'tracking-service',
+  modules: () => [TrackingModule],
+  relays: ['tracking'],
+  subscriptions: (app) => trackingSubscriptions(app),
+  background: (runtime) => startTrackingLifecycleJobs(runtime),
+});

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { REGISTRY_EVENT_TYPES, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
 import { startService, type RunningService } from '@cairn/runtime';
 import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
-import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions, BlobCollector, MULTIPART_UNSUPPORTED, RUN_PURGED_EVENT_TYPE } from './index';
+import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions, BlobCollector, MULTIPART_UNSUPPORTED } from './index';
 import { Readable } from 'node:stream';
 import { FilesystemBlobStore } from '@cairn/blobstore';
 import { HOSTILE_ARTIFACT_PATHS, rawRequest } from './testing/http';
@@ -313,11 +313,11 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const free = 'cccccccccccccccccccccccccccccccc';
     await rawRequest(service.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/7/${free}/artifacts/only-here.txt`, { body: `unique ${randomUUID()}` });
 
-    await service.runtime.bus.publish(topicOf('tracking'), [envelope('tracking', RUN_PURGED_EVENT_TYPE, free, { runId: free })]);
+    await service.runtime.bus.publish(topicOf('tracking'), [envelope('tracking', TRACKING_EVENT_TYPES.runPurged, free, { runId: free, experimentId: '7', deletedTime: 1 })]);
     expect(await count('SELECT count(*) AS n FROM artifacts.files WHERE owner_id = $1', [free])).toBe(0);
     expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?run_id=' + free)).json()).toMatchObject({ files: 0 });
 
-    const purgeKept = envelope('tracking', RUN_PURGED_EVENT_TYPE, kept, { runId: kept });
+    const purgeKept = envelope('tracking', TRACKING_EVENT_TYPES.runPurged, kept, { runId: kept, experimentId: '7', deletedTime: 1 });
     await service.runtime.bus.publish(topicOf('tracking'), [purgeKept]);
     expect(await count('SELECT count(*) AS n FROM artifacts.files WHERE owner_id = $1', [kept])).toBeGreaterThan(0);
     expect(await count(`SELECT count(*) AS n FROM artifacts.purged_runs WHERE run_id = $1 AND state = 'deferred'`, [kept])).toBe(1);

@@ -2,7 +2,7 @@ import { blobStoreProbe, createBlobStore } from '@cairn/blobstore';
 import type { CairnConfig, ReadinessProbe } from '@cairn/platform';
 
 export { ArtifactsModule } from './artifacts.module';
-export { artifactsSubscriptions, trackingSubscription, registrySubscription, RUN_PURGED_EVENT_TYPE, TRACKING_CONSUMER, REGISTRY_CONSUMER } from './application/consumers';
+export { artifactsSubscriptions, trackingSubscription, registrySubscription, TRACKING_CONSUMER, REGISTRY_CONSUMER } from './application/consumers';
 export { ArtifactRepository } from './infra/artifact-repository';
 export { BlobCollector } from './application/blob-collector';
 export { RunCollection } from './application/run-collection';

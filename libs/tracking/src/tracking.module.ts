@@ -1,24 +1,33 @@
 import { Module } from '@nestjs/common';
+import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
-import { TRACKING_CLOCK, TRACKING_EVENT_LOG, systemClock } from './application/ports';
+import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_EVENT_LOG, TRACKING_LIFECYCLE_SETTINGS, systemClock } from './application/ports';
+import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
 import { EventStoreTrackingLog } from './infra/event-log';
+import { RunReferenceRepository } from './infra/run-reference.repository';
 import { TrackingStore } from './infra/tracking-store';
 
 /**
- * The tracking bounded context: MLflow's tracking REST API over an event-sourced read model.
- * Needs `Database` (PlatformModule) and `EventStore` (the runtime's EventingModule) from its host.
+ * The tracking bounded context: MLflow's tracking REST API over an event-sourced read model, plus
+ * Cairn's run lifecycle (heartbeats, orphan reaper, retention GC). Needs `CONFIG` and `Database`
+ * (PlatformModule) and `EventStore` (the runtime's EventingModule) from its host; its consumer comes
+ * from `trackingSubscriptions(app)`, its timers from `startTrackingLifecycleJobs(runtime)`.
  */
 @Module({
-  controllers: [TrackingController],
+  controllers: [TrackingController, RunLifecycleController],
   providers: [
     TrackingStore,
     TrackingCommands,
     TrackingQueries,
+    RunLifecycle,
+    RunReferenceRepository,
     { provide: TRACKING_EVENT_LOG, useClass: EventStoreTrackingLog },
     { provide: TRACKING_CLOCK, useValue: systemClock },
+    { provide: TRACKING_LIFECYCLE_SETTINGS, useFactory: (config: CairnConfig) => lifecycleSettingsOf(config), inject: [CONFIG] },
   ],
-  exports: [TrackingQueries],
+  exports: [TrackingQueries, RunReferenceRepository],
 })
 export class TrackingModule {}

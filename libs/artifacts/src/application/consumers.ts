@@ -1,5 +1,4 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { z } from 'zod';
 import { parseRegistryEvent, parseTrackingEvent, REGISTRY_EVENT_TYPES, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope, type EventMetadata } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import type { TransactionClient } from '@cairn/platform';
@@ -10,13 +9,6 @@ import { RunCollection } from './run-collection';
 
 export const TRACKING_CONSUMER = 'artifacts.tracking';
 export const REGISTRY_CONSUMER = 'artifacts.registry-references';
-
-/**
- * Tracking does not emit a purge event yet (MLflow purges in `mlflow gc`). This is the contract the
- * artifacts context consumes; tracking must publish it, in contracts, when it purges a run.
- */
-export const RUN_PURGED_EVENT_TYPE = 'tracking.run.purged.v1';
-const runPurgedSchema = z.object({ runId: z.string().regex(/^[0-9a-f]{32}$/) });
 
 const SPECIAL: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
@@ -39,9 +31,10 @@ export function trackingSubscription(repository: ArtifactRepository, collection:
     // Blobs freed by a collection are deleted once its transaction has committed.
     onOutcome: (outcome) => outcome === 'applied' && collector.sweepSoon(),
     handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
-      if (envelope.type === RUN_PURGED_EVENT_TYPE) {
-        const { runId } = parse(() => runPurgedSchema.parse(envelope.data), 'run purge');
-        await collection.onRunPurged(tx, runId, metadataOf(envelope));
+      // Tracking's garbage collection purged a deleted run: its files are collected (unless referenced).
+      if (envelope.type === TRACKING_EVENT_TYPES.runPurged) {
+        const event = parse(() => parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data), 'run purge');
+        if (event.type === TRACKING_EVENT_TYPES.runPurged) await collection.onRunPurged(tx, event.data.runId, metadataOf(envelope));
         return;
       }
       if (envelope.type !== TRACKING_EVENT_TYPES.metricsLogged) return;

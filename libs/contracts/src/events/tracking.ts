@@ -12,10 +12,12 @@ export const TRACKING_EVENT_TYPES = {
   experimentRestored: 'tracking.experiment.restored.v1',
   experimentTagSet: 'tracking.experiment.tag_set.v1',
   experimentTagDeleted: 'tracking.experiment.tag_deleted.v1',
+  experimentPurged: 'tracking.experiment.purged.v1',
   runCreated: 'tracking.run.created.v1',
   runUpdated: 'tracking.run.updated.v1',
   runDeleted: 'tracking.run.deleted.v1',
   runRestored: 'tracking.run.restored.v1',
+  runPurged: 'tracking.run.purged.v1',
   metricsLogged: 'tracking.metrics.logged.v1',
   paramsLogged: 'tracking.params.logged.v1',
   tagsSet: 'tracking.tags.set.v1',
@@ -81,6 +83,8 @@ export const trackingEventSchemas = {
   [TRACKING_EVENT_TYPES.experimentRestored]: z.object({ experimentId: z.string(), restoredTime: z.number().int(), runIds: z.array(z.string()) }),
   [TRACKING_EVENT_TYPES.experimentTagSet]: z.object({ experimentId: z.string(), key: z.string(), value: z.string() }),
   [TRACKING_EVENT_TYPES.experimentTagDeleted]: z.object({ experimentId: z.string(), key: z.string() }),
+  /** Garbage collection removed the deleted experiment for good (after all of its runs were purged). */
+  [TRACKING_EVENT_TYPES.experimentPurged]: z.object({ experimentId: z.string(), deletedTime: z.number().int() }),
   [TRACKING_EVENT_TYPES.runCreated]: z.object({
     runId: z.string(),
     experimentId: z.string(),
@@ -99,6 +103,11 @@ export const trackingEventSchemas = {
   }),
   [TRACKING_EVENT_TYPES.runDeleted]: z.object({ runId: z.string(), deletedTime: z.number().int() }),
   [TRACKING_EVENT_TYPES.runRestored]: z.object({ runId: z.string() }),
+  /**
+   * Garbage collection removed the deleted run for good, once its retention had passed and no model
+   * version referenced it. The artifacts context collects the run's files on this event.
+   */
+  [TRACKING_EVENT_TYPES.runPurged]: z.object({ runId: z.string().regex(/^[0-9a-f]{32}$/), experimentId: z.string(), deletedTime: z.number().int() }),
   /** One event per request, carrying every point of it (up to 1000). */
   [TRACKING_EVENT_TYPES.metricsLogged]: z.object({ runId: z.string(), metrics: z.array(metricPointSchema) }),
   [TRACKING_EVENT_TYPES.paramsLogged]: z.object({ runId: z.string(), params: z.array(keyValue) }),

@@ -33,6 +33,11 @@ export function runSummarySubscription(repository: RunSummaryRepository): Omit<S
         });
         return;
       }
+      // Garbage collection purged the run (never one a live version references): so does the registry.
+      if (event.type === TRACKING_EVENT_TYPES.runPurged) {
+        await repository.delete(tx, event.data.runId);
+        return;
+      }
       const runId = runIdOf(event);
       if (runId === undefined) return;
       const summary = await repository.loadForUpdate(tx, runId);

@@ -110,7 +110,10 @@ export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): Run
     case TRACKING_EVENT_TYPES.loggedModelTagsSet:
     case TRACKING_EVENT_TYPES.loggedModelTagDeleted:
     case TRACKING_EVENT_TYPES.loggedModelParamsLogged:
-      // Not about a run's summary (logged models are projected separately, by the consumer).
+    case TRACKING_EVENT_TYPES.experimentPurged:
+    case TRACKING_EVENT_TYPES.runPurged:
+      // Not about a run's summary (logged models are projected separately, and a purged run's
+      // summary is deleted, by the consumer).
       return summary;
     default:
       return summary;

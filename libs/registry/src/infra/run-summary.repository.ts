@@ -17,6 +17,8 @@ ON CONFLICT (run_id) DO UPDATE SET
   artifact_uri = EXCLUDED.artifact_uri, params = EXCLUDED.params, tags = EXCLUDED.tags,
   metrics = EXCLUDED.metrics, datasets = EXCLUDED.datasets, updated_at = now()`;
 
+const DELETE_SUMMARY = `DELETE FROM registry.run_summaries WHERE run_id = $1`;
+
 const UPSERT_LOGGED_MODEL = `
 INSERT INTO registry.logged_models (model_id, experiment_id, source_run_id, artifact_location, creation_time)
 VALUES ($1, $2, $3, $4, $5)
@@ -97,6 +99,11 @@ export class RunSummaryRepository {
       JSON.stringify(s.metrics),
       JSON.stringify(s.datasets),
     ]);
+  }
+
+  /** Tracking purged the run (GC): its params, metrics and tags go here too. */
+  async delete(tx: PoolClient, runId: string): Promise<void> {
+    await tx.query(DELETE_SUMMARY, [runId]);
   }
 
   /** From tracking's `logged_model.created`, in the consumer's transaction. */

@@ -74,6 +74,9 @@ export const id = z.preprocess(
 export const keyValue = z.object({ key: required(str), value: str.optional().default('') });
 export const keyValues = z.array(keyValue).optional().default([]);
 
+/** A JSON body as an object ({} for anything else: the schema then names what is missing). */
+export const objectBody = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {});
+
 /** `run_id`, or the deprecated `run_uuid` when only that one is sent. */
 export function withRunId<T extends Record<string, unknown>>(input: T): T & { run_id?: unknown } {
   if ((input.run_id === undefined || input.run_id === '') && input.run_uuid !== undefined) return { ...input, run_id: input.run_uuid };

@@ -110,3 +110,15 @@ export const searchLoggedModels = z.object({
   max_results: int64.optional(),
   page_token: str.optional(),
 });
+
+// ---- Cairn's run-lifecycle endpoints (issue 7) --------------------------------------------------
+
+export const reapOrphans = z.object({ dry_run: bool.optional().default(false) });
+
+/** `older_than_days` overrides the configured retention (0 = every deleted run, for ops and tests). */
+export const gc = z.object({
+  dry_run: bool.optional().default(false),
+  older_than_days: z
+    .preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number().finite().min(0, 'Must be a number of days, 0 or more.'))
+    .optional(),
+});

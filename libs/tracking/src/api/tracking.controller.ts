@@ -7,13 +7,12 @@ import { TrackingQueries } from '../application/tracking-queries';
 import { LIMITS } from '../domain/limits';
 import { toWireDouble } from '../domain/metrics';
 import { validateArtifactLocation, validateEntityKey, validateExperimentTag, validateLength, validateLogBatch, validateParamValue, validateTagValue } from '../domain/validation';
-import { fromQuery, parseRequest, withRunId } from './dto';
+import { fromQuery, objectBody as body, parseRequest, withRunId } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
 
 type Body_ = Record<string, unknown> | undefined;
-const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {});
 
 const GET_HISTORY_MAX_RESULTS = 25_000;
 

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { alreadyExists, notFound, type EventMetadata, type KeyValue, type LoggedModelStatus, type MetricPoint, type RunStatus, type TrackingEvent } from '@cairn/contracts';
 import { Database, type TransactionClient } from '@cairn/platform';
 import { decideCreateExperiment, decideExperiment, type ExperimentCommand } from '../domain/experiment';
+import { experimentGcVerdict, runGcVerdict, whyRunStays, type ExperimentGcVerdict, type RunGcVerdict } from '../domain/lifecycle';
 import { decideCreateLoggedModel, decideLoggedModel, type LoggedModelCommand } from '../domain/logged-model';
 import { decideCreateRun, decideRun, type RunCommand } from '../domain/run';
 import { generateRunName } from '../domain/run-names';
@@ -36,7 +37,7 @@ export class TrackingCommands {
     if (events.length === 0) return;
     await this.log.append(tx, id, version, events, metadata);
     for (const event of events) await project(tx, event);
-    await this.store.setVersion(tx, aggregate, id, version + events.length);
+    await this.store.setVersion(tx, aggregate, id, version + events.length, this.clock.now());
   }
 
   // ---- experiments -----------------------------------------------------------------------------
@@ -127,6 +128,54 @@ export class TrackingCommands {
       if (!loaded) throw notFound(`Run with id=${runId} not found`);
       const events = decideRun(loaded.state, cmd);
       await this.commit(tx, 'run', runId, loaded.version, events, metadata);
+      // A write that changed nothing (a param re-logged by a retry) is still a sign of life.
+      if (events.length === 0) await this.store.setVersion(tx, 'run', runId, loaded.version, this.clock.now());
+    });
+  }
+
+  /**
+   * The orphan reaper's command: closes the run as KILLED (with a `cairn.reaped_reason` tag) only if,
+   * under its row lock, it is still RUNNING and silent for `orphanTimeoutMs`. A write or heartbeat
+   * that committed first moved `last_activity_ms` on, so the run is left alone. True if it was reaped.
+   */
+  async reapRun(runId: string, orphanTimeoutMs: number, metadata: EventMetadata): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const loaded = await this.store.lockRun(tx, runId);
+      if (!loaded) return false;
+      const events = decideRun(loaded.state, { kind: 'reap', now: this.clock.now(), orphanTimeoutMs, lastActivityMs: loaded.lastActivityMs });
+      await this.commit(tx, 'run', runId, loaded.version, events, metadata);
+      return events.length > 0;
+    });
+  }
+
+  /**
+   * Garbage collection of one run, decided under its row lock (a concurrent restore or a model
+   * version registered meanwhile wins). Null when the run is already gone.
+   */
+  async purgeRun(runId: string, cutoff: number, metadata: EventMetadata): Promise<RunGcVerdict | null> {
+    return this.db.transaction(async (tx) => {
+      const loaded = await this.store.lockRun(tx, runId);
+      if (!loaded) return null;
+      const references = (await this.store.referencesTo([runId], tx)).get(runId) ?? [];
+      const events = decideRun(loaded.state, { kind: 'purge', cutoff, references });
+      await this.commit(tx, 'run', runId, loaded.version, events, metadata);
+      return runGcVerdict(loaded.state, references, cutoff);
+    });
+  }
+
+  /** Garbage collection of one experiment: only once no run of it is left. Null when it is already gone. */
+  async purgeExperiment(experimentId: string, cutoff: number, metadata: EventMetadata): Promise<ExperimentGcVerdict | null> {
+    return this.db.transaction(async (tx) => {
+      // FOR UPDATE keeps restores out; run creation in a deleted experiment is refused anyway.
+      const loaded = await this.store.lockExperiment(tx, experimentId);
+      if (!loaded) return null;
+      const left = await this.store.runsLeftInExperiment(experimentId, 11, tx);
+      const references = await this.store.referencesTo(left.map((r) => r.runId), tx);
+      // Any run still here blocks the purge, even one due: a later pass purges it first.
+      const remainingRuns = left.map((r) => ({ runId: r.runId, why: whyRunStays(r, references.get(r.runId) ?? [], cutoff) ?? 'it is due but not purged yet' }));
+      const events = decideExperiment(loaded.state, experimentId, { kind: 'purge', cutoff, deletedTime: loaded.deletedTime, remainingRuns });
+      await this.commit(tx, 'experiment', experimentId, loaded.version, events, metadata);
+      return experimentGcVerdict({ lifecycleStage: loaded.state.lifecycleStage, deletedTime: loaded.deletedTime }, remainingRuns, cutoff);
     });
   }
 

@@ -1,4 +1,5 @@
 import { alreadyExists, invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type TrackingEvent } from '@cairn/contracts';
+import { experimentGcVerdict } from './lifecycle';
 import { lastValuePerKey, type LifecycleStage } from './run';
 import { validateExperimentName, validateExperimentTag } from './validation';
 
@@ -51,7 +52,9 @@ export type ExperimentCommand =
   | { kind: 'delete'; runIds: string[]; now: number }
   | { kind: 'restore'; runIds: string[]; now: number }
   | { kind: 'setTag'; key: string; value: string }
-  | { kind: 'deleteTag'; key: string };
+  | { kind: 'deleteTag'; key: string }
+  /** Garbage collection; `deletedTime` and `remainingRuns` are read under the experiment's row lock. */
+  | { kind: 'purge'; cutoff: number; deletedTime: number | null; remainingRuns: { runId: string; why: string }[] };
 
 export function decideExperiment(state: ExperimentState | null, requestedId: string, cmd: ExperimentCommand): TrackingEvent[] {
   if (!state) throw notFound(`No Experiment with id=${requestedId} exists`);
@@ -84,6 +87,12 @@ export function decideExperiment(state: ExperimentState | null, requestedId: str
       }
       if (!state.tagKeys.has(cmd.key)) throw notFound(`No tag with name: ${cmd.key} in experiment with id ${experimentId}`);
       return [{ type: T.experimentTagDeleted, aggregateId: experimentId, data: { experimentId, key: cmd.key } }];
+    case 'purge': {
+      if (experimentId === DEFAULT_EXPERIMENT_ID) return [];
+      const verdict = experimentGcVerdict({ lifecycleStage: state.lifecycleStage, deletedTime: cmd.deletedTime }, cmd.remainingRuns, cmd.cutoff);
+      if (verdict.kind !== 'purge' || cmd.deletedTime === null) return [];
+      return [{ type: T.experimentPurged, aggregateId: experimentId, data: { experimentId, deletedTime: cmd.deletedTime } }];
+    }
     default:
       return assertNever(cmd);
   }

@@ -1,4 +1,5 @@
 import { CairnError, invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type MetricPoint, type RunStatus, type TrackingEvent } from '@cairn/contracts';
+import { orphanVerdict, REAPED_REASON_TAG, runGcVerdict, type ModelVersionReference } from './lifecycle';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
 export const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
@@ -29,7 +30,11 @@ export type RunCommand =
   | { kind: 'deleteTag'; key: string }
   | { kind: 'logInputs'; datasets: Extract<TrackingEvent, { type: typeof T.inputsLogged }>['data']['datasets']; modelIds: string[] }
   | { kind: 'logOutputs'; models: { modelId: string; step: number }[] }
-  | { kind: 'logModel'; model: Record<string, unknown> };
+  | { kind: 'logModel'; model: Record<string, unknown> }
+  /** The orphan reaper; `lastActivityMs` is read under the run's row lock, so a concurrent write wins. */
+  | { kind: 'reap'; now: number; orphanTimeoutMs: number; lastActivityMs: number | null }
+  /** Garbage collection; `references` are the live model versions pointing at the run, read under its lock. */
+  | { kind: 'purge'; cutoff: number; references: ModelVersionReference[] };
 
 export interface CreateRunCommand {
   runId: string;
@@ -127,6 +132,20 @@ export function decideRun(state: RunState, cmd: RunCommand): TrackingEvent[] {
     case 'logModel':
       assertActive(state);
       return [{ type: T.modelLogged, aggregateId: runId, data: { runId, model: cmd.model } }];
+    case 'reap': {
+      // Not orphaned (any more) is no error: the reaper's candidate list was read without locks.
+      const verdict = orphanVerdict({ ...state, lastActivityMs: cmd.lastActivityMs }, cmd);
+      if (!verdict.orphaned) return [];
+      return [
+        { type: T.runUpdated, aggregateId: runId, data: { runId, status: 'KILLED', endTime: verdict.endTime } },
+        { type: T.tagsSet, aggregateId: runId, data: { runId, tags: [{ key: REAPED_REASON_TAG, value: verdict.reason }] } },
+      ];
+    }
+    case 'purge': {
+      const verdict = runGcVerdict(state, cmd.references, cmd.cutoff);
+      if (verdict.kind !== 'purge' || state.deletedTime === null) return [];
+      return [{ type: T.runPurged, aggregateId: runId, data: { runId, experimentId: state.experimentId, deletedTime: state.deletedTime } }];
+    }
     default:
       return assertNever(cmd);
   }
@@ -183,6 +202,8 @@ export function evolveRun(state: RunState | null, event: TrackingEvent): RunStat
       return { ...state, lifecycleStage: 'deleted', deletedTime: event.data.deletedTime };
     case T.runRestored:
       return { ...state, lifecycleStage: 'active', deletedTime: null };
+    case T.runPurged:
+      return null;
     case T.paramsLogged: {
       const params = new Map(state.params);
       for (const p of event.data.params) if (!params.has(p.key)) params.set(p.key, p.value);
@@ -207,6 +228,7 @@ export function evolveRun(state: RunState | null, event: TrackingEvent): RunStat
     case T.experimentRenamed:
     case T.experimentTagSet:
     case T.experimentTagDeleted:
+    case T.experimentPurged:
     case T.metricsLogged:
     case T.inputsLogged:
     case T.outputsLogged:

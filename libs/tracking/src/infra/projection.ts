@@ -22,11 +22,11 @@ export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
       await sql.query(q.RENAME_EXPERIMENT, [event.data.experimentId, event.data.name, event.data.updatedTime]);
       return;
     case T.experimentDeleted:
-      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'deleted', event.data.deletedTime]);
+      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'deleted', event.data.deletedTime, event.data.deletedTime]);
       await sql.query(q.SET_RUNS_STAGE, [event.data.runIds, 'deleted', event.data.deletedTime]);
       return;
     case T.experimentRestored:
-      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'active', event.data.restoredTime]);
+      await sql.query(q.SET_EXPERIMENT_STAGE, [event.data.experimentId, 'active', event.data.restoredTime, null]);
       await sql.query(q.SET_RUNS_STAGE, [event.data.runIds, 'active', null]);
       return;
     case T.experimentTagSet:
@@ -34,6 +34,10 @@ export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
       return;
     case T.experimentTagDeleted:
       await sql.query(q.DELETE_EXPERIMENT_TAG, [event.data.experimentId, event.data.key]);
+      return;
+    case T.experimentPurged:
+      await sql.query(q.PURGE_EXPERIMENT_CONTENTS, [event.data.experimentId]);
+      await sql.query(q.DELETE_EXPERIMENT, [event.data.experimentId]);
       return;
     case T.runCreated: {
       const d = event.data;
@@ -53,6 +57,10 @@ export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
       return;
     case T.runRestored:
       await sql.query(q.SET_RUN_STAGE, [event.data.runId, 'active', null]);
+      return;
+    case T.runPurged:
+      await sql.query(q.PURGE_RUN_INPUT_TAGS, [event.data.runId]);
+      await sql.query(q.PURGE_RUN, [event.data.runId]);
       return;
     case T.metricsLogged:
       await projectMetrics(sql, event.data.runId, event.data.metrics);

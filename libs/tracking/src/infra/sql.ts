@@ -8,18 +8,18 @@
 
 /** Locks a run for the length of the command: writers of one run are serialized, so no deadlock. */
 export const LOCK_RUN = `
-  SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, version
+  SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, last_activity_ms, version
   FROM tracking.runs WHERE run_uuid = $1 FOR UPDATE`;
 
 export const SELECT_PARAMS_BY_KEYS = `SELECT key, value FROM tracking.params WHERE run_uuid = $1 AND key = ANY($2::text[])`;
 export const SELECT_TAGS_BY_KEYS = `SELECT key, value FROM tracking.tags WHERE run_uuid = $1 AND key = ANY($2::text[])`;
 
 export const LOCK_EXPERIMENT = `
-  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, version
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, deleted_time, version
   FROM tracking.experiments WHERE experiment_id = $1 FOR UPDATE`;
 
 export const LOCK_EXPERIMENT_SHARE = `
-  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, version
+  SELECT experiment_id::text AS experiment_id, name, artifact_location, lifecycle_stage, deleted_time, version
   FROM tracking.experiments WHERE experiment_id = $1 FOR SHARE`;
 
 export const SELECT_EXPERIMENT_TAG_KEYS = `SELECT key FROM tracking.experiment_tags WHERE experiment_id = $1`;
@@ -37,7 +37,8 @@ export const LOCK_LOGGED_MODEL = `
 
 export const SELECT_LOGGED_MODEL_TAG_KEYS = `SELECT key FROM tracking.logged_model_tags WHERE model_id = $1`;
 
-export const SET_RUN_VERSION = `UPDATE tracking.runs SET version = $2 WHERE run_uuid = $1`;
+/** Every command on a run is a sign of life for the orphan reaper: `$3` is the server's time. */
+export const SET_RUN_VERSION = `UPDATE tracking.runs SET version = $2, last_activity_ms = $3 WHERE run_uuid = $1`;
 export const SET_EXPERIMENT_VERSION = `UPDATE tracking.experiments SET version = $2 WHERE experiment_id = $1`;
 export const SET_LOGGED_MODEL_VERSION = `UPDATE tracking.logged_models SET version = $2 WHERE model_id = $1`;
 
@@ -57,9 +58,24 @@ export const DELETE_EXPERIMENT_TAG = `DELETE FROM tracking.experiment_tags WHERE
 
 export const RENAME_EXPERIMENT = `UPDATE tracking.experiments SET name = $2, last_update_time = $3 WHERE experiment_id = $1`;
 
-export const SET_EXPERIMENT_STAGE = `UPDATE tracking.experiments SET lifecycle_stage = $2, last_update_time = $3 WHERE experiment_id = $1`;
+export const SET_EXPERIMENT_STAGE = `UPDATE tracking.experiments SET lifecycle_stage = $2, last_update_time = $3, deleted_time = $4 WHERE experiment_id = $1`;
 
 export const TOUCH_EXPERIMENT = `UPDATE tracking.experiments SET last_update_time = $2 WHERE experiment_id = $1`;
+
+/**
+ * Garbage collection of an experiment whose runs are already purged: its logged models (with their
+ * tags, params, metric copies), datasets and tags, then the row itself (experiment_tags references it).
+ */
+export const PURGE_EXPERIMENT_CONTENTS = `
+  WITH models AS (SELECT model_id FROM tracking.logged_models WHERE experiment_id = $1),
+  model_tags AS (DELETE FROM tracking.logged_model_tags WHERE model_id IN (SELECT model_id FROM models)),
+  model_params AS (DELETE FROM tracking.logged_model_params WHERE model_id IN (SELECT model_id FROM models)),
+  model_metrics AS (DELETE FROM tracking.logged_model_metrics WHERE model_id IN (SELECT model_id FROM models)),
+  logged_models AS (DELETE FROM tracking.logged_models WHERE experiment_id = $1),
+  datasets AS (DELETE FROM tracking.datasets WHERE experiment_id = $1)
+  DELETE FROM tracking.experiment_tags WHERE experiment_id = $1`;
+
+export const DELETE_EXPERIMENT = `DELETE FROM tracking.experiments WHERE experiment_id = $1`;
 
 // ---- projections: runs --------------------------------------------------------------------------
 
@@ -77,6 +93,21 @@ export const SET_RUN_STAGE = `UPDATE tracking.runs SET lifecycle_stage = $2, del
 export const SET_RUNS_STAGE = `UPDATE tracking.runs SET lifecycle_stage = $2, deleted_time = $3 WHERE run_uuid = ANY($1::text[])`;
 
 export const RENAME_RUN = `UPDATE tracking.runs SET name = $2 WHERE run_uuid = $1`;
+
+/** Garbage collection of a run: its dataset/model inputs first (input_tags references inputs)… */
+export const PURGE_RUN_INPUT_TAGS = `
+  DELETE FROM tracking.input_tags
+  WHERE input_uuid IN (SELECT input_uuid FROM tracking.inputs WHERE destination_type = 'RUN' AND destination_id = $1)`;
+
+/** …then everything else of the run, and the run. Logged models it produced stay (they belong to the experiment). */
+export const PURGE_RUN = `
+  WITH inputs AS (DELETE FROM tracking.inputs WHERE destination_type = 'RUN' AND destination_id = $1),
+  metrics AS (DELETE FROM tracking.metrics WHERE run_uuid = $1),
+  latest AS (DELETE FROM tracking.latest_metrics WHERE run_uuid = $1),
+  params AS (DELETE FROM tracking.params WHERE run_uuid = $1),
+  tags AS (DELETE FROM tracking.tags WHERE run_uuid = $1),
+  outputs AS (DELETE FROM tracking.run_outputs WHERE run_uuid = $1)
+  DELETE FROM tracking.runs WHERE run_uuid = $1`;
 
 /** Tags upserted in key order, so two requests touching the same keys lock them in the same order. */
 export const UPSERT_RUN_TAGS = `
@@ -334,3 +365,59 @@ export const SELECT_LOGGED_MODEL_PARAMS = `SELECT model_id, key, value FROM trac
 export const SELECT_LOGGED_MODEL_METRICS = `
   SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest
   FROM tracking.logged_model_metrics WHERE model_id = ANY($1::text[]) ORDER BY key, step, timestamp`;
+
+// ---- run lifecycle: heartbeats, the orphan reaper, garbage collection (issue 7) ------------------
+
+/**
+ * A heartbeat: a column update, not an event (they come every ~30 s per run). Monotonic, so a late
+ * heartbeat cannot move last activity back.
+ */
+export const RECORD_HEARTBEAT = `
+  UPDATE tracking.runs SET last_activity_ms = greatest(coalesce(last_activity_ms, 0), $2)
+  WHERE run_uuid = $1
+  RETURNING status`;
+
+/** RUNNING runs silent since `$1` (read without locks; the reap command re-checks under the row lock). */
+export const SELECT_ORPHAN_CANDIDATES = `
+  SELECT run_uuid FROM tracking.runs
+  WHERE status = 'RUNNING' AND lifecycle_stage = 'active' AND coalesce(last_activity_ms, start_time, 0) <= $1
+  ORDER BY coalesce(last_activity_ms, start_time, 0), run_uuid
+  LIMIT $2`;
+
+/** Deleted runs whose retention ended at `$1`, oldest deletion first. */
+export const SELECT_GC_RUN_CANDIDATES = `
+  SELECT run_uuid FROM tracking.runs
+  WHERE lifecycle_stage = 'deleted' AND deleted_time <= $1
+  ORDER BY deleted_time, run_uuid
+  LIMIT $2`;
+
+export const SELECT_GC_EXPERIMENT_CANDIDATES = `
+  SELECT experiment_id::text AS experiment_id FROM tracking.experiments
+  WHERE lifecycle_stage = 'deleted' AND deleted_time <= $1 AND experiment_id <> 0
+  ORDER BY deleted_time, experiment_id
+  LIMIT $2`;
+
+/** Runs still in an experiment, with what GC needs to say why each one is not purged. */
+export const SELECT_RUNS_LEFT_IN_EXPERIMENT = `
+  SELECT run_uuid, lifecycle_stage, deleted_time FROM tracking.runs WHERE experiment_id = $1 ORDER BY run_uuid LIMIT $2`;
+
+export const SELECT_RUN_REFERENCES = `
+  SELECT run_id, name, version FROM tracking.run_references WHERE run_id = ANY($1::text[]) ORDER BY run_id, name, version`;
+
+/**
+ * The registry consumer takes the runs it records references to FOR SHARE, so it serializes with a
+ * purge of the same run (FOR UPDATE): either the purge sees the reference, or the run is gone first.
+ */
+export const LOCK_RUNS_SHARE = `SELECT run_uuid FROM tracking.runs WHERE run_uuid = ANY($1::text[]) ORDER BY run_uuid FOR SHARE`;
+
+export const INSERT_RUN_REFERENCES = `
+  INSERT INTO tracking.run_references (registered_model_id, version, run_id, name)
+  SELECT $1, $2, r.run_id, $3 FROM unnest($4::text[]) AS r(run_id)
+  ORDER BY r.run_id
+  ON CONFLICT (registered_model_id, version, run_id) DO UPDATE SET name = excluded.name`;
+
+export const DELETE_VERSION_REFERENCES = `DELETE FROM tracking.run_references WHERE registered_model_id = $1 AND version = $2`;
+export const DELETE_MODEL_REFERENCES = `DELETE FROM tracking.run_references WHERE registered_model_id = $1`;
+export const RENAME_MODEL_REFERENCES = `UPDATE tracking.run_references SET name = $2 WHERE registered_model_id = $1`;
+
+export const SELECT_LOGGED_MODEL_SOURCE_RUN = `SELECT source_run_id FROM tracking.logged_models WHERE model_id = $1`;

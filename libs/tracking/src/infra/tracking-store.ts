@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
 import { Database, type Sql } from '@cairn/platform';
 import type { ExperimentState } from '../domain/experiment';
+import type { ModelVersionReference } from '../domain/lifecycle';
 import type { LoggedModelState } from '../domain/logged-model';
 import { fromStored } from '../domain/metrics';
 import type { LifecycleStage, RunState } from '../domain/run';
@@ -57,7 +58,8 @@ export class TrackingStore {
 
   // ---- write side ------------------------------------------------------------------------------
 
-  async lockRun(tx: Sql, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; version: number } | null> {
+  /** `lastActivityMs`: last heartbeat or write (server time), for the orphan reaper; not part of the event-sourced state. */
+  async lockRun(tx: Sql, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; version: number; lastActivityMs: number | null } | null> {
     const { rows } = await tx.query<{
       run_uuid: string;
       experiment_id: string;
@@ -67,6 +69,7 @@ export class TrackingStore {
       start_time: string | null;
       end_time: string | null;
       deleted_time: string | null;
+      last_activity_ms: string | null;
       version: string;
     }>(q.LOCK_RUN, [runId]);
     const row = rows[0];
@@ -75,6 +78,7 @@ export class TrackingStore {
     const tags = tagKeys.length > 0 ? (await tx.query<KeyValue>(q.SELECT_TAGS_BY_KEYS, [runId, tagKeys])).rows : [];
     return {
       version: Number(row.version),
+      lastActivityMs: num(row.last_activity_ms),
       state: {
         runId: row.run_uuid,
         experimentId: row.experiment_id,
@@ -91,15 +95,20 @@ export class TrackingStore {
   }
 
   /** `share` lets runs be created in parallel while keeping a concurrent delete of the experiment out. */
-  async lockExperiment(tx: Sql, experimentId: string, mode: 'update' | 'share' = 'update'): Promise<{ state: ExperimentState; artifactLocation: string; version: number } | null> {
+  async lockExperiment(
+    tx: Sql,
+    experimentId: string,
+    mode: 'update' | 'share' = 'update',
+  ): Promise<{ state: ExperimentState; artifactLocation: string; deletedTime: number | null; version: number } | null> {
     if (!/^\d{1,18}$/.test(experimentId)) return null;
-    const { rows } = await tx.query<ExperimentRow & { version: string }>(mode === 'update' ? q.LOCK_EXPERIMENT : q.LOCK_EXPERIMENT_SHARE, [experimentId]);
+    const { rows } = await tx.query<ExperimentRow & { deleted_time: string | null; version: string }>(mode === 'update' ? q.LOCK_EXPERIMENT : q.LOCK_EXPERIMENT_SHARE, [experimentId]);
     const row = rows[0];
     if (!row) return null;
     const tagKeys = (await tx.query<{ key: string }>(q.SELECT_EXPERIMENT_TAG_KEYS, [experimentId])).rows.map((r) => r.key);
     return {
       version: Number(row.version),
       artifactLocation: row.artifact_location,
+      deletedTime: num(row.deleted_time),
       state: { experimentId: row.experiment_id, name: row.name, lifecycleStage: row.lifecycle_stage, tagKeys: new Set(tagKeys) },
     };
   }
@@ -133,9 +142,43 @@ export class TrackingStore {
     };
   }
 
-  async setVersion(tx: Sql, aggregate: 'run' | 'experiment' | 'loggedModel', id: string, version: number): Promise<void> {
-    const text = aggregate === 'run' ? q.SET_RUN_VERSION : aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION;
-    await tx.query(text, [id, version]);
+  /** `now` also marks a run's last activity (the orphan reaper's clock). */
+  async setVersion(tx: Sql, aggregate: 'run' | 'experiment' | 'loggedModel', id: string, version: number, now: number): Promise<void> {
+    if (aggregate === 'run') await tx.query(q.SET_RUN_VERSION, [id, version, now]);
+    else await tx.query(aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION, [id, version]);
+  }
+
+  // ---- run lifecycle: heartbeats, reaper and GC candidates -------------------------------------
+
+  /** The run's status after recording a heartbeat at `now`, or null for an unknown run. */
+  async recordHeartbeat(runId: string, now: number): Promise<RunStatus | null> {
+    const { rows } = await this.db.query<{ status: RunStatus }>(q.RECORD_HEARTBEAT, [runId, now]);
+    return rows[0]?.status ?? null;
+  }
+
+  async orphanCandidates(silentSince: number, limit: number): Promise<string[]> {
+    return (await this.db.query<{ run_uuid: string }>(q.SELECT_ORPHAN_CANDIDATES, [silentSince, limit])).rows.map((r) => r.run_uuid);
+  }
+
+  async gcRunCandidates(cutoff: number, limit: number): Promise<string[]> {
+    return (await this.db.query<{ run_uuid: string }>(q.SELECT_GC_RUN_CANDIDATES, [cutoff, limit])).rows.map((r) => r.run_uuid);
+  }
+
+  async gcExperimentCandidates(cutoff: number, limit: number): Promise<string[]> {
+    return (await this.db.query<{ experiment_id: string }>(q.SELECT_GC_EXPERIMENT_CANDIDATES, [cutoff, limit])).rows.map((r) => r.experiment_id);
+  }
+
+  /** Live model versions pointing at each of `runIds` (learnt from registry events). */
+  async referencesTo(runIds: string[], sql: Sql = this.db): Promise<Map<string, ModelVersionReference[]>> {
+    const { rows } = await sql.query<{ run_id: string; name: string; version: string }>(q.SELECT_RUN_REFERENCES, [runIds]);
+    const byRun = new Map<string, ModelVersionReference[]>();
+    for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), { name: r.name, version: r.version }]);
+    return byRun;
+  }
+
+  async runsLeftInExperiment(experimentId: string, limit: number, sql: Sql = this.db): Promise<{ runId: string; lifecycleStage: LifecycleStage; deletedTime: number | null }[]> {
+    const { rows } = await sql.query<{ run_uuid: string; lifecycle_stage: LifecycleStage; deleted_time: string | null }>(q.SELECT_RUNS_LEFT_IN_EXPERIMENT, [experimentId, limit]);
+    return rows.map((r) => ({ runId: r.run_uuid, lifecycleStage: r.lifecycle_stage, deletedTime: num(r.deleted_time) }));
   }
 
   // ---- read side -------------------------------------------------------------------------------
