@@ -1,14 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { findUp } from '@cairn/platform';
-
-const USAGE = `usage: cairn <command>
-
-commands:
-  server     start the all-in-one server (same as npm start); configured by CAIRN_* variables
-  version    print the version
-`;
+import { runCli } from './cli';
 
 /** `cairn server` runs the server app as a child, passing signals through, so its exit code is ours. */
 function runServer(): Promise<number> {
@@ -19,25 +11,9 @@ function runServer(): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  switch (command) {
-    case 'server':
-      return runServer();
-    case 'version':
-      process.stdout.write(`${(JSON.parse(readFileSync(findUp('package.json', __dirname), 'utf8')) as { version: string }).version}\n`);
-      return 0;
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
-      return 0;
-    case undefined:
-      process.stderr.write(USAGE);
-      return 2;
-    default:
-      process.stderr.write(`cairn: unknown command '${command}'\n${USAGE}`);
-      return 2;
-  }
+  if (argv[0] === 'server') return runServer();
+  return runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
 }
 
-void main(process.argv.slice(2)).then((code) => process.exit(code));
+// Exit once stdout has drained, so a large --json answer piped to another program is never cut short.
+void main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

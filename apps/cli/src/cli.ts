@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { CairnApiError, CairnClient, CairnConnectionError, resolveTrackingUri } from '@cairn/sdk';
+import { findUp } from '@cairn/platform';
+import { type FlagSpecs, parseArgs, UsageError } from './args';
+import { bind, type Command, COMMANDS, GC, usageOf } from './commands';
+
+/**
+ * Exit codes, for scripts:
+ *   0  success
+ *   1  the server refused the request or could not be reached (an API error, e.g. a 404), or a
+ *      local file operation failed
+ *   2  usage error: unknown command or option, missing or malformed argument
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const GLOBAL_FLAGS: FlagSpecs = {
+  'tracking-uri': { type: 'string', placeholder: 'URL' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+};
+
+export const USAGE = `usage: cairn <command> [options]
+
+commands:
+  server                                     start the all-in-one server (configured by CAIRN_* variables)
+  version                                    print the version
+  experiments list|create|delete|restore     manage experiments
+  runs search|get|delete|restore             find and inspect runs
+  metrics history <run_id> <key>             every point of a metric
+  artifacts ls|get|put                       list, download, upload run artifacts
+  models list|versions|transition|alias|promote|history|lineage
+                                             the model registry
+  webhooks create|list|test|deliveries|redeliver
+                                             registry webhooks and their delivery log
+  gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
+
+options (every API command):
+  --tracking-uri URL   server to talk to (default: CAIRN_TRACKING_URI, MLFLOW_TRACKING_URI, http://127.0.0.1:5000)
+  --json               print the API's JSON instead of tables
+  -h, --help           usage of a command, e.g. cairn runs search --help
+
+exit codes: 0 ok, 1 API or server error (e.g. not found), 2 usage error
+`;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+function groupUsage(group: string, commands: Record<string, Command>): string {
+  return `usage: cairn ${group} <${Object.keys(commands).join('|')}> ...\n\n${Object.entries(commands)
+    .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+    .join('\n')}\n`;
+}
+
+/** Resolves the command named by `argv` (without `server`/`version`), or throws a usage error. */
+export function resolveCommand(argv: readonly string[]): { path: string; command: Command; rest: string[] } {
+  const [group, sub, ...rest] = argv;
+  if (group === 'gc') return { path: 'gc', command: GC, rest: argv.slice(1) };
+  const commands = group !== undefined ? COMMANDS[group] : undefined;
+  if (commands === undefined) throw new UsageError(`unknown command '${group ?? ''}'`, USAGE);
+  if (sub === undefined || sub.startsWith('-'))
+    throw new UsageError(sub === undefined ? `${group}: missing subcommand` : `${group}: missing subcommand before '${sub}'`, groupUsage(group, commands));
+  const command = commands[sub];
+  if (command === undefined) throw new UsageError(`${group}: unknown subcommand '${sub}'`, groupUsage(group, commands));
+  return { path: `${group} ${sub}`, command, rest };
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(findUp('package.json', __dirname), 'utf8')) as { version: string }).version;
+}
+
+/** Runs one CLI invocation and returns its exit code; never calls process.exit. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first] = argv;
+  if (first === undefined) {
+    io.stderr.write(USAGE);
+    return EXIT.usage;
+  }
+  if (first === 'help' || first === '--help' || first === '-h') {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (first === 'version' || first === '--version') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const group = COMMANDS[first];
+  if (group !== undefined && (argv[1] === '--help' || argv[1] === '-h')) {
+    io.stdout.write(groupUsage(first, group));
+    return EXIT.ok;
+  }
+  let json = argv.includes('--json');
+  try {
+    const { path, command, rest } = resolveCommand(argv);
+    const parsed = (() => {
+      try {
+        return parseArgs(rest, { ...command.flags, ...GLOBAL_FLAGS });
+      } catch (error) {
+        if (error instanceof UsageError) throw new UsageError(error.message, usageOf(path, command));
+        throw error;
+      }
+    })();
+    json = parsed.flags['json'] === true;
+    if (parsed.flags['help'] === true) {
+      io.stdout.write(usageOf(path, command));
+      return EXIT.ok;
+    }
+    const args = (() => {
+      try {
+        return bind(command, parsed);
+      } catch (error) {
+        if (error instanceof UsageError) throw new UsageError(error.message, usageOf(path, command));
+        throw error;
+      }
+    })();
+    const trackingUri = parsed.flags['tracking-uri'];
+    let client: CairnClient;
+    try {
+      client = new CairnClient({ trackingUri: resolveTrackingUri(typeof trackingUri === 'string' ? trackingUri : undefined, io.env ?? process.env) });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    await command.run({ client, json, stdout: io.stdout, stderr: io.stderr }, args, parsed.flags);
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, json, io);
+  }
+}
+
+function report(error: unknown, json: boolean, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`cairn: ${error.message}\n${error.usage ? `\n${error.usage}` : ''}`);
+    return EXIT.usage;
+  }
+  if (error instanceof CairnApiError) {
+    io.stderr.write(
+      json
+        ? `${JSON.stringify({ error_code: error.errorCode, message: error.message, http_status: error.httpStatus })}\n`
+        : `cairn: ${error.errorCode} (HTTP ${error.httpStatus}): ${error.message}\n`,
+    );
+    return EXIT.failed;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof CairnConnectionError ? 'CONNECTION_FAILED' : 'FAILED';
+  io.stderr.write(json ? `${JSON.stringify({ error_code: code, message })}\n` : `cairn: ${message}\n`);
+  return EXIT.failed;
+}
