@@ -39,6 +39,7 @@ export function createEventBus(config: CairnConfig, database: Database, logger: 
     const kafka = new KafkaEventBus({
       brokers: config.kafkaBrokers,
       clientId: `cairn-${config.serviceName}`,
+      groupIdPrefix: prefix,
       database,
       logger: log,
       topics: CONTEXTS.map((context) => prefix + topicOf(context)),

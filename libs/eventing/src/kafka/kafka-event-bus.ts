@@ -6,7 +6,7 @@ import { DeliveryAbortedError } from '../errors';
 import type { EventBus, Subscription, SubscriptionHandle } from '../event-bus';
 import { IdempotentConsumer } from '../inbox';
 import { errorFields, silentLogger, type Logger } from '../logger';
-import { withTimeout } from '../retry';
+import { sleep, withTimeout } from '../retry';
 import { SerialQueue } from '../serial-queue';
 import type { EventingDatabase } from '../sql';
 import { kafkaLogCreator } from './kafka-logger';
@@ -28,6 +28,8 @@ export interface KafkaEventBusOptions {
   joinTimeoutMs?: number;
   /** How long `ping` waits for cluster metadata. */
   pingTimeoutMs?: number;
+  /** Prepended to every consumer group id (the runtime passes CAIRN_KAFKA_TOPIC_PREFIX). */
+  groupIdPrefix?: string;
   consumer?: {
     sessionTimeout?: number;
     heartbeatInterval?: number;
@@ -61,6 +63,7 @@ export class KafkaEventBus implements EventBus {
   private readonly joinTimeoutMs: number;
   private readonly pingTimeoutMs: number;
   private readonly consumerOptions: NonNullable<KafkaEventBusOptions['consumer']>;
+  private readonly groupIdPrefix: string;
   private readonly initialTopics: readonly string[];
   private readonly publishes = new SerialQueue();
   private readonly topics = new Map<string, Promise<void>>();
@@ -77,6 +80,7 @@ export class KafkaEventBus implements EventBus {
     this.joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     this.consumerOptions = options.consumer ?? {};
+    this.groupIdPrefix = options.groupIdPrefix ?? '';
     this.initialTopics = options.topics ?? [];
     this.kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logCreator: kafkaLogCreator(this.logger) });
   }
@@ -142,7 +146,9 @@ export class KafkaEventBus implements EventBus {
     if (subscription.topics.length === 0) throw new Error(`consumer ${subscription.consumer} subscribes to no topic`);
     await Promise.all(subscription.topics.map((topic) => this.ensureTopic(topic)));
     const consumer = this.kafka.consumer({
-      groupId: subscription.consumer,
+      // The group is namespaced like the topics, so installations (or test runs) sharing a cluster
+      // never join each other's groups; the consumer name (inbox and offsets key) stays as it is.
+      groupId: this.groupIdPrefix + subscription.consumer,
       allowAutoTopicCreation: false,
       sessionTimeout: this.consumerOptions.sessionTimeout,
       heartbeatInterval: this.consumerOptions.heartbeatInterval,
@@ -168,7 +174,9 @@ export class KafkaEventBus implements EventBus {
       if (admin === undefined) return Promise.reject(new Error('Kafka event bus is not started'));
       created = admin
         .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor }] })
-        .then(() => undefined);
+        // `false` means another process created it first, maybe a moment ago: its partitions may not
+        // have leaders yet, and producing or joining then fails ("does not host this topic-partition").
+        .then((createdHere) => (createdHere ? undefined : waitForLeaders(admin, topic)));
       this.topics.set(topic, created);
       created.catch(() => this.topics.delete(topic));
     }
@@ -298,5 +306,21 @@ class KafkaSubscription {
       resolveOffset(message.offset);
       await heartbeat();
     }
+  }
+}
+
+/** Resolves once every partition of `topic` has a leader (a topic just created elsewhere may not). */
+async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has partitions without a leader after ${timeoutMs} ms`);
+    await sleep(100);
   }
 }
