@@ -106,7 +106,11 @@ export const searchDatasets = z.object({ experiment_ids: z.array(id).optional().
 export const searchLoggedModels = z.object({
   experiment_ids: z.array(id).optional().default([]),
   filter: str.optional(),
-  order_by: z.array(z.object({ field_name: required(str), ascending: bool.optional().default(true) })).optional().default([]),
+  order_by: z
+    .array(z.object({ field_name: required(str), ascending: bool.optional().default(true), dataset_name: str.optional(), dataset_digest: str.optional() }))
+    .optional()
+    .default([]),
+  datasets: z.array(z.object({ dataset_name: str.optional().default(''), dataset_digest: str.optional() })).optional().default([]),
   max_results: int64.optional(),
   page_token: str.optional(),
 });

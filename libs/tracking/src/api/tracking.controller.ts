@@ -424,6 +424,7 @@ export class TrackingController {
       experimentIds: dto.experiment_ids,
       filter: dto.filter,
       orderBy: dto.order_by,
+      datasets: dto.datasets,
       maxResults: dto.max_results,
       pageToken: dto.page_token,
     });

@@ -25,3 +25,29 @@ describe('logged-model search filter', () => {
     expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'x; drop', ascending: true }], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
   });
 });
+
+describe('logged-model search on datasets', () => {
+  it('restricts metric filters to the datasets, comparing each model latest value', () => {
+    const compiled = compileLoggedModelSearch('metrics.acc > 0.5', [], 2, [{ dataset_name: 'val' }, { dataset_name: 'test', dataset_digest: 'abc' }]);
+    expect(compiled.params).toEqual(['val', 'test', 'abc', 'acc', 0.5]);
+    expect(compiled.where[0]).toMatch(/ORDER BY x\.step DESC, x\.timestamp DESC, x\.value DESC LIMIT 1\) > \$6::float8$/);
+    expect(compiled.where[0]).toContain('(x.dataset_name = $2 OR (x.dataset_name = $3 AND x.dataset_digest = $4))');
+  });
+
+  it('keeps only models with a metric on the datasets when no metric is filtered', () => {
+    const compiled = compileLoggedModelSearch("name = 'm'", [], 2, [{ dataset_name: 'val' }]);
+    expect(compiled.where).toHaveLength(2);
+    expect(compiled.where[1]).toContain('EXISTS (SELECT 1 FROM tracking.logged_model_metrics x');
+  });
+
+  it('orders by a metric (optionally on one dataset), models without it last', () => {
+    const compiled = compileLoggedModelSearch(undefined, [{ field_name: 'metrics.acc', ascending: false, dataset_name: 'val' }], 2);
+    expect(compiled.params).toEqual(['val', 'acc']);
+    expect(compiled.orderBy).toMatch(/LIMIT 1\) DESC NULLS LAST, lm\.creation_timestamp_ms DESC, lm\.model_id$/);
+  });
+
+  it('refuses a dataset without a name and ordering by params', () => {
+    expect(() => compileLoggedModelSearch(undefined, [], 2, [{ dataset_name: '' }])).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'params.a', ascending: true }], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+  });
+});

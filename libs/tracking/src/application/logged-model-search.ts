@@ -3,8 +3,12 @@ import { invalidParameter } from '@cairn/contracts';
 /**
  * Filter and order for `logged-models/search` (MLflow 3): clauses joined by AND over attributes
  * (`name`, `model_id`, `model_type`, `status`, `source_run_id`, `creation_timestamp`,
- * `last_updated_timestamp`), `metrics.<key>` (any point of the model), `params.<key>`, `tags.<key>`.
- * Compiled to SQL over `tracking.logged_models lm`; user text only ever travels as bind parameters.
+ * `last_updated_timestamp`), `metrics.<key>`, `params.<key>`, `tags.<key>`; `order_by` over
+ * attributes and `metrics.<key>` (optionally on one dataset); `datasets` restricting metrics.
+ * A metric means the model's latest value of it (highest step, then timestamp, then value) among
+ * the points on the requested datasets, for filters and ordering alike, as MLflow's SQL store
+ * (`_get_latest_logged_model_metrics_subquery`). Compiled to SQL over `tracking.logged_models lm`;
+ * user text only ever travels as bind parameters.
  */
 
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE';
@@ -59,11 +63,24 @@ function splitAnd(filter: string): string[] {
   return parts;
 }
 
+export interface DatasetFilter {
+  dataset_name: string;
+  dataset_digest?: string | undefined;
+}
+
+export interface LoggedModelOrder {
+  field_name: string;
+  ascending: boolean;
+  dataset_name?: string | undefined;
+  dataset_digest?: string | undefined;
+}
+
 /** Compiles the request; `firstParam` is the first `$n` free for this search. */
 export function compileLoggedModelSearch(
   filter: string | undefined,
-  orderBy: { field_name: string; ascending: boolean }[],
+  orderBy: LoggedModelOrder[],
   firstParam: number,
+  datasets: DatasetFilter[] = [],
 ): CompiledLoggedModelSearch {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -71,6 +88,17 @@ export function compileLoggedModelSearch(
     params.push(value);
     return `$${firstParam + params.length - 1}`;
   };
+  if (datasets.some((d) => !d.dataset_name)) throw invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
+  const onDatasets = (list: DatasetFilter[]) =>
+    list.length === 0
+      ? []
+      : [`(${list.map((d) => (d.dataset_digest === undefined ? `x.dataset_name = ${bind(d.dataset_name)}` : `(x.dataset_name = ${bind(d.dataset_name)} AND x.dataset_digest = ${bind(d.dataset_digest)})`)).join(' OR ')})`];
+  /** The model's latest value of `key` on the given datasets; NULL if none (or NaN). */
+  const latestMetric = (key: string, restrictions: string[]) =>
+    `(SELECT CASE WHEN x.is_nan THEN NULL ELSE x.value END FROM tracking.logged_model_metrics x
+      WHERE ${['x.model_id = lm.model_id', `x.key = ${bind(key)}`, ...restrictions].join(' AND ')}
+      ORDER BY x.step DESC, x.timestamp DESC, x.value DESC LIMIT 1)`;
+  let metricFilters = 0;
   if (filter && filter.trim() !== '') {
     for (const part of splitAnd(filter)) {
       const m = CLAUSE.exec(part);
@@ -82,9 +110,8 @@ export function compileLoggedModelSearch(
       const number = m[7] !== undefined ? Number(m[7]) : undefined;
       if (entity === 'metric') {
         if (number === undefined || !NUMERIC_OPS.includes(op)) throw invalidParameter(`Metric clauses need a numeric comparison: ${JSON.stringify(part.trim())}`);
-        where.push(
-          `EXISTS (SELECT 1 FROM tracking.logged_model_metrics x WHERE x.model_id = lm.model_id AND x.key = ${bind(key)} AND NOT x.is_nan AND x.value ${SQL_OP[op]} ${bind(number)}::float8)`,
-        );
+        metricFilters++;
+        where.push(`${latestMetric(key, onDatasets(datasets))} ${SQL_OP[op]} ${bind(number)}::float8`);
       } else if (entity === 'param' || entity === 'tag') {
         if (text === undefined || !STRING_OPS.includes(op)) throw invalidParameter(`${entity} clauses compare with a quoted string: ${JSON.stringify(part.trim())}`);
         const table = entity === 'param' ? 'tracking.logged_model_params' : 'tracking.logged_model_tags';
@@ -100,7 +127,18 @@ export function compileLoggedModelSearch(
       }
     }
   }
+  // Datasets without a metric filter: the models that have any metric on those datasets.
+  if (datasets.length > 0 && metricFilters === 0) {
+    where.push(`EXISTS (SELECT 1 FROM tracking.logged_model_metrics x WHERE x.model_id = lm.model_id AND ${onDatasets(datasets).join('')})`);
+  }
   const terms = orderBy.map((o) => {
+    if (o.field_name.startsWith('metrics.')) {
+      const restrictions = onDatasets(datasets);
+      if (o.dataset_name) restrictions.push(`x.dataset_name = ${bind(o.dataset_name)}`);
+      if (o.dataset_digest) restrictions.push(`x.dataset_digest = ${bind(o.dataset_digest)}`);
+      return `${latestMetric(o.field_name.slice('metrics.'.length), restrictions)} ${o.ascending ? 'ASC' : 'DESC'} NULLS LAST`;
+    }
+    if (o.field_name.includes('.')) throw invalidParameter(`Invalid order by field name: ${o.field_name}. Only metrics are supported.`);
     const column = STRING_ATTRIBUTES[o.field_name] ?? NUMERIC_ATTRIBUTES[o.field_name];
     if (column === undefined) throw invalidParameter(`Invalid order_by field_name '${o.field_name}' for logged models.`);
     return `lm.${column} ${o.ascending ? 'ASC' : 'DESC'} NULLS LAST`;

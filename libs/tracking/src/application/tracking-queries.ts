@@ -3,7 +3,7 @@ import { invalidParameter, notFound } from '@cairn/contracts';
 import { Database } from '@cairn/platform';
 import { compileSearch, experimentsSearch, runsSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
 import { LIMITS } from '../domain/limits';
-import { compileLoggedModelSearch } from './logged-model-search';
+import { compileLoggedModelSearch, type DatasetFilter, type LoggedModelOrder } from './logged-model-search';
 import { TrackingStore } from '../infra/tracking-store';
 import type { ExperimentView, LoggedModelView, MetricView, Page, RunView } from './views';
 
@@ -177,7 +177,8 @@ export class TrackingQueries {
   async searchLoggedModels(request: {
     experimentIds: string[];
     filter?: string | undefined;
-    orderBy?: { field_name: string; ascending: boolean }[];
+    orderBy?: LoggedModelOrder[];
+    datasets?: DatasetFilter[];
     maxResults?: number | undefined;
     pageToken?: string | undefined;
   }): Promise<Page<LoggedModelView>> {
@@ -193,7 +194,7 @@ export class TrackingQueries {
         throw invalidParameter('Invalid page token');
       }
     }
-    const search = compileLoggedModelSearch(request.filter, request.orderBy ?? [], 2);
+    const search = compileLoggedModelSearch(request.filter, request.orderBy ?? [], 2, request.datasets ?? []);
     const conditions = ['lm.experiment_id = ANY($1::bigint[])', "lm.lifecycle_stage = 'active'", ...search.where];
     const { rows } = await this.db.query<{ model_id: string }>(
       `SELECT lm.model_id FROM tracking.logged_models lm WHERE ${conditions.join(' AND ')}
