@@ -131,4 +131,19 @@ describe('artifact proxy on the all-in-one server (S3 root on MinIO)', () => {
   it('streams a 512 MiB upload (multipart to MinIO) and download with bounded server memory (< 64 MiB growth)', async () => {
     expect(await uploadWatchingMemory(server, 512 * MiB)).toBeLessThan(64);
   }, 300_000);
+
+  it('answers a byte range from MinIO with 206, Content-Range, ETag and type, and a missing artifact in MLflow shape', async () => {
+    const artifact = `${server.url}/api/2.0/mlflow-artifacts/artifacts/1/${RUN}/artifacts/ranged/notes.txt`;
+    const body = 'abcdefghijklmnopqrstuvwxyz';
+    expect((await fetch(artifact, { method: 'PUT', body })).status).toBe(200);
+    const ranged = await fetch(artifact, { headers: { range: 'bytes=2-5' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-range')).toBe('bytes 2-5/26');
+    expect(ranged.headers.get('etag')).toBe(`"${createHash('sha256').update(body).digest('hex')}"`);
+    expect(ranged.headers.get('content-type')).toBe('text/plain');
+    expect(await ranged.text()).toBe('cdef');
+    const missing = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/1/${RUN}/artifacts/ranged/absent.txt`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: expect.any(String) });
+  });
 });

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import { Client } from 'minio';
 import { testEndpoints } from '@cairn/testing';
-import { blobStoreContract } from './blob-store.contract';
+import { isDirectlyWritable } from './blob-store';
+import { blobStoreContract, generatedStream, readAll } from './blob-store.contract';
 import { S3BlobStore } from './s3-blob-store';
 
 const bucket = `cairn-test-${randomBytes(4).toString('hex')}`;
@@ -38,6 +39,67 @@ describe('S3BlobStore specifics', () => {
     for await (const upload of client.listIncompleteUploads(bucket, 'mpu/', true)) incomplete.push(upload);
     expect(incomplete).toEqual([]);
   }, 60_000);
+
+  describe('writeTo, the recycling download path', () => {
+    const size = 5 * 1024 * 1024 + 17;
+    const s = store('direct');
+    let whole: Buffer;
+
+    beforeAll(async () => {
+      await s.ensureBucket();
+      await s.put('x/big.bin', generatedStream(size, 3).stream);
+      whole = await readAll(generatedStream(size, 3).stream);
+    }, 60_000);
+
+    /** A destination that is slower than the source, so the buffer pool runs dry and refills. */
+    const slowSink = () => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          setImmediate(callback);
+        },
+      });
+      return { sink, bytes: () => bytes, sha256: () => hash.digest('hex') };
+    };
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+    it('writes the whole object and a range of it, byte for byte, while reusing its buffers', async () => {
+      const full = await s.get('x/big.bin');
+      expect(isDirectlyWritable(full)).toBe(true);
+      const all = slowSink();
+      if (isDirectlyWritable(full)) await full.writeTo(all.sink);
+      expect(all.bytes()).toBe(size);
+      expect(all.sha256()).toBe(sha(whole));
+
+      const range = { start: 1024 * 1024 - 3, end: 4 * 1024 * 1024 + 2 };
+      const part = await s.get('x/big.bin', range);
+      const some = slowSink();
+      if (isDirectlyWritable(part)) await part.writeTo(some.sink);
+      expect(some.sha256()).toBe(sha(whole.subarray(range.start, range.end + 1)));
+    }, 60_000);
+
+    it('stops reading and rejects when the destination goes away midway (client disconnected)', async () => {
+      const body = await s.get('x/big.bin');
+      let bytes = 0;
+      const leaving = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          bytes += chunk.length;
+          if (bytes > 1024 * 1024) this.destroy();
+          callback();
+        },
+      });
+      if (!isDirectlyWritable(body)) throw new Error('expected a DirectlyWritable body');
+      await expect(body.writeTo(leaving)).rejects.toThrow();
+      expect(body.destroyed).toBe(true);
+    }, 60_000);
+
+    it('a missing key is BlobNotFoundError before any byte, as with the minio client', async () => {
+      await expect(s.get('x/missing.bin')).rejects.toMatchObject({ name: 'BlobNotFoundError' });
+    });
+  });
 
   it('ping fails for a bucket that does not exist', async () => {
     const s3 = testEndpoints.s3();

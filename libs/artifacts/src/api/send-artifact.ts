@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { isDirectlyWritable } from '@cairn/blobstore';
 import type { FastifyReply } from 'fastify';
 import type { ArtifactDownload } from '../application/artifact-queries';
 import { guessMimeType } from '../domain/mime-type';
@@ -24,13 +26,31 @@ export function sendArtifact(reply: FastifyReply, download: ArtifactDownload): F
     });
   }
   if (range.kind === 'partial') {
-    return reply
+    void reply
       .status(206)
       .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-      .header('content-length', String(range.end - range.start + 1))
-      .send(download.body);
+      .header('content-length', String(range.end - range.start + 1));
+    return sendBody(reply, download.body);
   }
-  return reply.status(200).header('content-length', String(file.size)).send(download.body);
+  return sendBody(reply.status(200).header('content-length', String(file.size)), download.body);
+}
+
+/**
+ * A body that can write itself into the socket (S3 over plain HTTP) bypasses Fastify's pipe so
+ * its buffers are recycled (see DirectlyWritable). The head goes out as Fastify would have sent it;
+ * Fastify's onResponse hooks still run when the response finishes. A failure midway can only cut
+ * the response short, as Fastify does for a failing stream.
+ */
+function sendBody(reply: FastifyReply, body: Readable | undefined): FastifyReply {
+  if (body === undefined || reply.request.method !== 'GET' || !isDirectlyWritable(body)) return reply.send(body);
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+  reply.raw.writeHead(reply.statusCode);
+  body.writeTo(reply.raw).catch((error: unknown) => {
+    reply.log.warn({ err: error }, 'artifact download ended early');
+    reply.raw.destroy();
+  });
+  return reply;
 }
 
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form. */
