@@ -22,6 +22,7 @@ const { PG, MLFLOW } = requireBenchEnv();
 const CLIENTS = num('BENCH_ALIAS_CLIENTS', 256);
 const SECONDS = num('BENCH_ALIAS_SECONDS', 10);
 const INTERVAL_MS = num('BENCH_ALIAS_INTERVAL_MS', 25);
+const FEW_CLIENTS = 8;
 const run = loadgen();
 
 async function call(base, method, route, body) {
@@ -42,8 +43,8 @@ async function seed(base, name, sourceOf) {
 }
 
 /** One measured run, after a discarded 2 s warm-up of the same load (JIT, connection pools). */
-const load = (url, headers = [], interval = 0) => {
-  const args = (seconds) => ['-url', url, '-clients', String(CLIENTS), '-duration', `${seconds}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])];
+const load = (url, headers = [], interval = 0, clients = CLIENTS) => {
+  const args = (seconds) => ['-url', url, '-clients', String(clients), '-duration', `${seconds}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])];
   run(args(2));
   return run(args(SECONDS));
 };
@@ -100,6 +101,9 @@ async function main() {
     const loadBefore = os.loadavg()[0];
 
     const results = {
+      // MLflow's best case too: few clients, so its workers are not swamped by 256 connections.
+      mlflowFew: load(`${mlflow.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
+      cairnMlflowRouteFew: load(`${cairn.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
       mlflowClosed: load(`${mlflow.url}${mlflowRoute}`),
       mlflowOpen: load(`${mlflow.url}${mlflowRoute}`, [], INTERVAL_MS),
       cairnMlflowRouteClosed: load(`${cairn.url}${mlflowRoute}`),
@@ -126,6 +130,8 @@ Machine: ${os.cpus().length} CPUs (shared by servers, Postgres and load generato
 
 | Workload | req/s | p50 ms | p99 ms | errors |
 |---|---:|---:|---:|---:|
+${row(`MLflow \`GET registered-models/alias\`, ${FEW_CLIENTS} clients, closed loop`, r.mlflowFew)}
+${row(`Cairn \`GET registered-models/alias\` (MLflow route), ${FEW_CLIENTS} clients, closed loop`, r.cairnMlflowRouteFew)}
 ${row('MLflow `GET registered-models/alias`, closed loop', r.mlflowClosed)}
 ${row(`MLflow \`GET registered-models/alias\`, polling every ${INTERVAL_MS} ms`, r.mlflowOpen)}
 ${row('Cairn `GET registered-models/alias` (MLflow route), closed loop', r.cairnMlflowRouteClosed)}
@@ -133,8 +139,8 @@ ${row('Cairn `GET …/alias/resolve` (200), closed loop', r.cairnResolveClosed)}
 ${row('Cairn `GET …/alias/resolve` with If-None-Match (304), closed loop', r.cairnResolve304Closed)}
 ${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms`, r.cairnResolve304Open)}
 
-Ratios (Cairn / MLflow): same MLflow route, closed loop ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
-resolve with ETag vs MLflow's route ${ratio(r.cairnResolve304Closed.rps, r.mlflowClosed.rps)} throughput;
+Ratios (Cairn / MLflow): same MLflow route, ${FEW_CLIENTS} clients ${ratio(r.cairnMlflowRouteFew.rps, r.mlflowFew.rps)}, ${CLIENTS} clients ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
+resolve with ETag (${CLIENTS} clients) vs MLflow's best (${FEW_CLIENTS} clients) ${ratio(r.cairnResolve304Closed.rps, r.mlflowFew.rps)} throughput;
 polling p99 ${r.mlflowOpen.p99_ms.toFixed(1)} ms (MLflow) vs ${r.cairnResolve304Open.p99_ms.toFixed(1)} ms (Cairn).
 
 Staleness after an alias move: long-poll watcher returned ${stale.watchStatus} after ${stale.watchMs} ms; a
