@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Wakeup } from '@cairn/eventing';
 import { CONFIG, Database, MetricsRegistry, type CairnConfig } from '@cairn/platform';
+import type { PoolClient } from 'pg';
 import { Histogram, type Counter } from 'prom-client';
 import { AddressPolicy } from '../domain/address-policy';
 import { decideAfterAttempt, shouldDisableEndpoint, type RetrySchedule } from '../domain/delivery-policy';
@@ -32,7 +33,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly latency: Histogram;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private listener: { release(destroy?: boolean): void } | undefined;
+  private listener: PoolClient | undefined;
 
   constructor(
     @Inject(DeliveryLogRepository) private readonly log: DeliveryLogRepository,
@@ -69,14 +70,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.wakeup.wake();
   }
 
-  /** Another process's consumer recorded deliveries: Postgres tells us on commit. */
+  /**
+   * Another process's consumer recorded deliveries: Postgres tells us on commit. Losing the LISTEN
+   * connection only costs latency (the idle poll still finds the work); the loop listens again.
+   */
   private async listen(): Promise<void> {
     try {
       const client = await this.database.pool.connect();
       client.on('notification', () => this.wakeup.wake());
       client.on('error', () => {
-        // Losing the LISTEN only costs latency: the poll below still finds the work.
-        this.listener = undefined;
+        if (this.listener === client) this.listener = undefined;
+        client.release(true);
       });
       await client.query(`LISTEN ${DISPATCHER_CHANNEL}`);
       this.listener = client;
@@ -95,6 +99,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       }
       if (this.stopping) break;
       if (claimed > 0) continue;
+      if (this.listener === undefined) await this.listen();
       await this.wakeup.wait(await this.idleWait());
     }
   }
