@@ -23,6 +23,9 @@ const shared = {
 
 // Three tiers by file suffix (STYLE.md): pure unit, integration against real services, end to end.
 const config: Config = {
+  // testTimeout is a global option: jest ignores it inside `projects`, so the int and e2e bounds
+  // below were never applied (tests without their own timeout got 5 s). The largest applies to all.
+  testTimeout: 120_000,
   projects: [
     {
       ...shared,

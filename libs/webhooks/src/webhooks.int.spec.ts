@@ -12,6 +12,9 @@ import { sendWebhook } from './infra/http-sender';
 import { WebhookEndpointsRepository } from './infra/webhook-endpoints.repository';
 import { TestReceiver } from './testing/receiver';
 
+// jest applies one testTimeout to every project; these tests wait on real I/O, so say how long here.
+jest.setTimeout(60_000);
+
 const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-the-tests!!').toString('base64')}`;
 
 describe('webhook deliveries on real Postgres, to a real receiver', () => {

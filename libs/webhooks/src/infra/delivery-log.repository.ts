@@ -106,6 +106,8 @@ export class DeliveryLogRepository {
   async settle(input: SettleInput, disableReason: (consecutiveFailures: number) => string | undefined, now: number): Promise<boolean> {
     return this.database.transaction(async (tx) => {
       const { claimed, attempt, next } = input;
+      const endpoint = await tx.query(q.LOCK_ENDPOINT, [claimed.webhookId]);
+      if (endpoint.rowCount !== 1) return false; // the webhook was deleted meanwhile, its log with it
       const updated = await tx.query(q.SETTLE_DELIVERY, [
         claimed.deliveryId,
         claimed.attempt,

@@ -55,6 +55,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (delivery_id, attempt) DO NOTHING`;
 
 /**
+ * Taken first when settling: endpoint before delivery, the order a DELETE of the endpoint takes
+ * (its row, then the cascade to deliveries), so deleting a webhook mid-delivery waits instead of
+ * deadlocking.
+ */
+export const LOCK_ENDPOINT = `SELECT 1 FROM webhooks.endpoints WHERE webhook_id = $1 FOR NO KEY UPDATE`;
+
+/**
  * Settles the attempt this dispatcher claimed. The (status, attempts) guard makes a dispatcher
  * that lost its lease (paused past it while another took over) change nothing.
  */
