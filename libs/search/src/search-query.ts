@@ -3,6 +3,7 @@ import {
   afterRowPredicate,
   compileFilter,
   compileOrder,
+  keysPresentInEveryMatch,
   orderByList,
   SORT_COLUMN_PREFIX,
   sortKeySelect,
@@ -76,8 +77,8 @@ export function compileSearch(entity: SearchEntity, request: SearchRequest): Com
   const sortKeys = resolveOrderBy(entity, request.orderBy);
 
   const params = new SqlParams(request.firstParamIndex ?? 1);
-  const filterSql = compileFilter(entity, clauses, params);
-  const order = compileOrder(entity, sortKeys, params);
+  const order = compileOrder(entity, sortKeys, params, keysPresentInEveryMatch(clauses));
+  const filterSql = compileFilter(entity, clauses, params, order.innerJoined);
   const fingerprint = queryFingerprint({ entity: entity.name, clauses, sortKeys, scope: request.scope ?? null });
 
   let where = filterSql;

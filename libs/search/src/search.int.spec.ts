@@ -138,6 +138,22 @@ it('sorts metrics with numbers first, then NaN, then missing, in both directions
   }
 });
 
+it('sorts the same when the filter proves the sort key present (joined once, no rank) as when it does not', async () => {
+  const cases: Array<[string, string[]]> = [
+    ['metrics.acc > 0.3', ['metrics.acc DESC']],
+    ['metrics.acc <= 0.5 AND metrics.acc >= 0.1', ['metrics.acc', 'start_time DESC']],
+    ["params.lr LIKE '0.1%'", ['params.lr DESC', 'attributes.end_time']],
+    ["tags.team != 'ML'", ['tags.team', 'run_name DESC']],
+    ['metrics.acc != 0.5', ['metrics.acc DESC']],
+  ];
+  for (const [filter, orderBy] of cases) {
+    const matching = new Set((await search(runsSearch, { filter, maxResults: 50000 })).ids);
+    expect(matching.size).toBeGreaterThan(0);
+    const unfiltered = (await search(runsSearch, { orderBy, maxResults: 50000 })).ids;
+    expect((await search(runsSearch, { filter, orderBy, maxResults: 50000 })).ids).toEqual(unfiltered.filter((id) => matching.has(id)));
+  }
+});
+
 it('orders experiments by creation_time DESC (NULL first, as Postgres does), then experiment_id', async () => {
   expect((await search(experimentsSearch, {})).ids).toEqual(['2', '1', '3']);
   expect((await search(experimentsSearch, { orderBy: ['last_update_time'] })).ids).toEqual(['1', '2', '3']);
