@@ -143,6 +143,18 @@ describe('tracking on real Postgres', () => {
     expect(inf.items.map((r) => r.runId)).toEqual([runId]);
   });
 
+  it('the full-history stream renders every value with the digits a double needs to read back exactly', async () => {
+    const runId = await newRun();
+    const values = [0.1, 1e-300, 1.7976931348623157e308, -2.5, 123456789.12345679, 5e-324, 0, 1 / 3, 2 ** 53 + 2];
+    const key = 'loss/train set-1.x';
+    await commands.logBatch(runId, { metrics: values.map((v, i) => point(key, v, i)), params: [], tags: [] }, meta);
+    const streamed: { key: string; value: number; step: number }[] = [];
+    for await (const chunk of queries.metricHistoryJsonChunks(runId, key, 4)) streamed.push(...(JSON.parse(`[${chunk}]`) as typeof streamed));
+    expect(streamed.map((m) => m.value)).toEqual(values);
+    expect(streamed.every((m) => m.key === key)).toBe(true);
+    expect(streamed).toEqual((await queries.metricHistoryPage(runId, key, 100, undefined)).items.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })));
+  });
+
   describe('search', () => {
     let searchExperiment: string;
     const ids: string[] = [];

@@ -329,7 +329,15 @@ export class TrackingStore {
   ): Promise<{ json: string; count: number; last: { step: number; timestamp: number; id: number } | null }> {
     const step = after ? String(after.step) : '-9223372036854775808';
     const ts = after ? String(after.timestamp) : '-9223372036854775808';
-    const { rows } = await this.db.query<{ json: string | null; n: number; last: string[] | null }>(q.SELECT_METRIC_HISTORY_JSON_PAGE, [runId, key, step, ts, String(after?.id ?? 0), limit]);
+    const { rows } = await this.db.query<{ json: string | null; n: number; last: string[] | null }>(q.SELECT_METRIC_HISTORY_JSON_PAGE, [
+      runId,
+      key,
+      step,
+      ts,
+      String(after?.id ?? 0),
+      limit,
+      `{"key":${JSON.stringify(key)},"value":`,
+    ]);
     const row = rows[0];
     if (!row?.json || !row.last) return { json: '', count: 0, last: null };
     return { json: row.json, count: row.n, last: { step: Number(row.last[0]), timestamp: Number(row.last[1]), id: Number(row.last[2]) } };
