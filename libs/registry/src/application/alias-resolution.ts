@@ -24,6 +24,8 @@ export interface AliasResolution {
 interface CacheEntry {
   value: AliasResolution;
   expiresAt: number;
+  /** Set while one refresh of an expired entry is running (at most one per key). */
+  refreshing?: boolean;
 }
 
 // With change notifications flowing, entries live long and are dropped on change; without them
@@ -42,6 +44,10 @@ const MAX_ENTRIES = 10_000;
 @Injectable()
 export class AliasResolver {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Loads in flight for keys not cached yet: concurrent misses share one database read. */
+  private readonly loading = new Map<string, Promise<AliasResolution>>();
+  /** Bumped by every change notification: a read started before one must not be cached after it. */
+  private generation = 0;
 
   constructor(
     @Inject(RegistryQueries) private readonly queries: RegistryQueries,
@@ -50,14 +56,48 @@ export class AliasResolver {
     this.notifications.onChange((change) => this.invalidate(change));
   }
 
+  /**
+   * The cached resolution while it is fresh. Past its lifetime, with change notifications flowing
+   * (so nothing changed unannounced), the cached value is still answered while one background read
+   * refreshes it: hundreds of pollers hitting an expired entry at once would otherwise each wait on
+   * (and each issue) the same query — a latency spike every TTL. Without notifications an expired
+   * entry is re-read before answering, by one shared read per key.
+   */
   async resolve(name: string, alias: string): Promise<AliasResolution> {
     const key = `${name}\u0000${alias}`;
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.value;
-    const value = await this.load(name, alias);
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    this.cache.set(key, { value, expiresAt: Date.now() + (this.notifications.healthy ? TTL_NOTIFIED_MS : TTL_UNNOTIFIED_MS) });
-    return value;
+    if (cached) {
+      if (cached.expiresAt > Date.now()) return cached.value;
+      if (this.notifications.healthy) {
+        if (!cached.refreshing) {
+          cached.refreshing = true;
+          this.fetch(key, name, alias).catch(() => {
+            cached.refreshing = false; // the next request tries again; until then the last answer stands
+          });
+        }
+        return cached.value;
+      }
+    }
+    return this.fetch(key, name, alias);
+  }
+
+  /** Reads and caches one resolution; concurrent calls for one key share the read. */
+  private fetch(key: string, name: string, alias: string): Promise<AliasResolution> {
+    const inFlight = this.loading.get(key);
+    if (inFlight) return inFlight;
+    // A notification arriving while the read runs must win over what the read returns.
+    const generation = this.generation;
+    const read = this.load(name, alias)
+      .then((value) => {
+        if (generation === this.generation) {
+          if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+          this.cache.set(key, { value, expiresAt: Date.now() + (this.notifications.healthy ? TTL_NOTIFIED_MS : TTL_UNNOTIFIED_MS) });
+        }
+        return value;
+      })
+      .finally(() => this.loading.delete(key));
+    this.loading.set(key, read);
+    return read;
   }
 
   /** Resolves once the alias no longer has `etag`, or after `waitMs` with the unchanged resolution. */
@@ -102,6 +142,8 @@ export class AliasResolver {
   }
 
   private invalidate(change: AliasChange): void {
+    this.generation += 1;
+    this.loading.clear();
     if (change.name === '*') {
       this.cache.clear();
       return;
