@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -112,6 +112,32 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const bad = await get('digits.txt', { range: 'bytes=50-' });
     expect(bad.status).toBe(416);
     expect(bad.headers['content-range']).toBe('bytes */10');
+  });
+
+  it('answers HEAD from the index (length, ETag, range) without opening the blob', async () => {
+    const content = `head-only ${randomUUID()}`;
+    await put('head/weights.bin', content);
+    // Take the blob away behind the store's back: only a HEAD that never opens it still succeeds.
+    const blob = filesUnder(blobRoot).map((f) => path.join(blobRoot, f)).find((f) => readFileSync(f, 'utf8') === content);
+    expect(blob).toBeDefined();
+    rmSync(blob as string);
+    try {
+      const head = await rawRequest(service.url, 'HEAD', `${ROOT}/head/weights.bin`);
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe(String(content.length));
+      expect(head.headers['etag']).toBe(`"${sha(content)}"`);
+      expect(head.body.length).toBe(0);
+      const partial = await rawRequest(service.url, 'HEAD', `${ROOT}/head/weights.bin`, { headers: { range: 'bytes=0-3' } });
+      expect(partial.status).toBe(206);
+      expect(partial.headers['content-length']).toBe('4');
+      const byRun = await rawRequest(service.url, 'HEAD', `/get-artifact?run_uuid=${RUN}&path=head/weights.bin`);
+      expect(byRun.status).toBe(200);
+      expect(byRun.headers['content-length']).toBe(String(content.length));
+      // The GET does read it, and finds it gone.
+      expect((await get('head/weights.bin')).status).toBeGreaterThanOrEqual(400);
+    } finally {
+      writeFileSync(blob as string, content);
+    }
   });
 
   it('streams an upload larger than the JSON body limit, keeping its exact bytes', async () => {

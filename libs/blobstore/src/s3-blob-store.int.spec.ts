@@ -6,6 +6,7 @@ import { isDirectlyWritable } from './blob-store';
 import { blobStoreContract, generatedStream, readAll } from './blob-store.contract';
 import { S3BlobStore } from './s3-blob-store';
 
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const bucket = `cairn-test-${randomBytes(4).toString('hex')}`;
 
 function store(prefix: string, extra: { partSize?: number } = {}) {
@@ -40,6 +41,26 @@ describe('S3BlobStore specifics', () => {
     expect(incomplete).toEqual([]);
   }, 60_000);
 
+  it('a small upload takes no part buffer; sizes around one part round-trip byte for byte', async () => {
+    const partSize = 5 * 1024 * 1024;
+    const s = store('sizes', { partSize });
+    await s.ensureBucket();
+    const allocate = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      await s.put('x/tiny.json', Readable.from([Buffer.from('{"a": 1}')]));
+      expect(allocate.mock.calls.filter(([size]) => size >= partSize)).toEqual([]);
+    } finally {
+      allocate.mockRestore();
+    }
+    expect((await readAll(await s.get('x/tiny.json'))).toString()).toBe('{"a": 1}');
+
+    for (const size of [partSize - 1, partSize, partSize + 5]) {
+      const stored = await s.put(`x/${size}.bin`, generatedStream(size, size).stream);
+      expect(stored.size).toBe(size);
+      expect(sha(await readAll(await s.get(`x/${size}.bin`)))).toBe(sha(await readAll(generatedStream(size, size).stream)));
+    }
+  }, 60_000);
+
   describe('writeTo, the recycling download path', () => {
     const size = 5 * 1024 * 1024 + 17;
     const s = store('direct');
@@ -64,7 +85,6 @@ describe('S3BlobStore specifics', () => {
       });
       return { sink, bytes: () => bytes, sha256: () => hash.digest('hex') };
     };
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
     it('writes the whole object and a range of it, byte for byte, while reusing its buffers', async () => {
       const full = await s.get('x/big.bin');

@@ -196,10 +196,24 @@ export class S3BlobStore implements BlobStore {
     };
 
     let partNumber = 0;
-    let current = take();
+    // Until a whole part has arrived, chunks are only kept (a Readable's chunks are ours to keep), not
+    // copied: an object smaller than a part, most artifacts, goes out in one PUT of exactly its size
+    // and never takes a part buffer.
+    const firstChunks: Buffer[] = [];
+    let firstBytes = 0;
+    let current: Buffer | undefined;
     let filled = 0;
     try {
       for await (const chunk of source) {
+        if (current === undefined) {
+          if (firstBytes + chunk.length < this.partSize) {
+            firstChunks.push(chunk);
+            firstBytes += chunk.length;
+            continue;
+          }
+          current = take();
+          for (const kept of firstChunks.splice(0)) filled += kept.copy(current, filled);
+        }
         let offset = 0;
         while (offset < chunk.length) {
           const n = Math.min(this.partSize - filled, chunk.length - offset);
@@ -213,9 +227,9 @@ export class S3BlobStore implements BlobStore {
           }
         }
       }
-      if (partNumber === 0) {
+      if (current === undefined) {
         // Fits in one part: a single PUT, no multipart bookkeeping.
-        await this.client.putObject(bucket, objectName, current.subarray(0, filled), filled);
+        await this.client.putObject(bucket, objectName, Buffer.concat(firstChunks, firstBytes), firstBytes);
         return;
       }
       if (filled > 0) await startPart(current, filled, ++partNumber);

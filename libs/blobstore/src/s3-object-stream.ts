@@ -16,6 +16,12 @@ const sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 const MAX_HEAD_BYTES = 64 * 1024;
 // S3 error documents are small; only the <Code> is kept.
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * How long a GET may wait for S3 without a byte (connecting, for the head, mid-body) before it is
+ * given up: a stalled connection would otherwise hold the download, and the client's socket, forever.
+ * S3 and MinIO send the first byte well within a second; a wait the consumer imposes does not count.
+ */
+export const S3_READ_TIMEOUT_MS = 30_000;
 
 /** A non-2xx answer to a GET, with S3's error code (`NoSuchKey`, `AccessDenied`, …) when it sent one. */
 export class S3GetError extends Error {
@@ -25,6 +31,14 @@ export class S3GetError extends Error {
   ) {
     super(`S3 GET answered ${status}${code ? ` ${code}` : ''}`);
     this.name = 'S3GetError';
+  }
+}
+
+/** S3 sent nothing for too long: the connection is given up, and the download fails with this. */
+export class S3ReadTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`S3 GET: no data from S3 for ${timeoutMs} ms; connection given up`);
+    this.name = 'S3ReadTimeoutError';
   }
 }
 
@@ -58,13 +72,14 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
   private constructor(
     private readonly socket: Socket,
     readonly contentLength: number,
+    private readonly readTimeoutMs: number,
   ) {
     super({ highWaterMark: 1024 * 1024 });
     this.remaining = contentLength;
   }
 
   /** Sends the GET and resolves once the head is in: a stream for 2xx, S3GetError otherwise. */
-  static open(url: URL, range?: { start: number; end: number }): Promise<S3ObjectStream> {
+  static open(url: URL, range?: { start: number; end: number }, { readTimeoutMs = S3_READ_TIMEOUT_MS }: { readTimeoutMs?: number } = {}): Promise<S3ObjectStream> {
     return new Promise((resolve, reject) => {
       let head = '';
       let stream: S3ObjectStream | undefined;
@@ -99,13 +114,14 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
               failure = { status: parsed.status, body: '', remaining: parsed.contentLength };
               return readError(rest);
             }
-            stream = new S3ObjectStream(socket, parsed.contentLength);
+            stream = new S3ObjectStream(socket, parsed.contentLength, readTimeoutMs);
             resolve(stream);
             const early = rest.subarray(0, parsed.contentLength);
             if (early.length > 0) stream.early.push(Buffer.from(early));
             stream.remaining -= early.length;
             if (stream.remaining <= 0) stream.finish();
             // Nothing more is read until a consumer chooses Readable or writeTo.
+            socket.setTimeout(0);
             return false;
           },
         },
@@ -118,6 +134,9 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
         return true;
       };
       socket.setNoDelay(true);
+      // Armed only while this module wants bytes: paused for a slow consumer is not stalled.
+      socket.setTimeout(readTimeoutMs);
+      socket.on('timeout', () => fail(new S3ReadTimeoutError(readTimeoutMs)));
       socket.on('error', fail);
       socket.on('close', () => {
         if (failure) return fail(errorOf(failure));
@@ -202,7 +221,7 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
       this.finish();
       return false;
     }
-    if (!more) this.paused = true;
+    if (!more) this.pauseSocket();
     return more;
   }
 
@@ -212,9 +231,15 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
     else this.failed ??= error;
   }
 
+  private pauseSocket(): void {
+    this.paused = true;
+    this.socket.setTimeout(0);
+  }
+
   private resumeSocket(): void {
     if (!this.paused || this.socket.destroyed) return;
     this.paused = false;
+    this.socket.setTimeout(this.readTimeoutMs);
     this.socket.resume();
   }
 }

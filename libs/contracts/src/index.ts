@@ -3,3 +3,4 @@ export * from './errors/error-codes';
 export * from './events/tracking';
 export * from './events/registry';
 export * from './events/artifacts';
+export * from './wire/registry';

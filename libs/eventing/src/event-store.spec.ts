@@ -7,9 +7,11 @@ import { EventStore } from './event-store';
 function recordingTx(rows: (params: readonly unknown[]) => unknown[]) {
   const calls: Array<{ text: string; params: readonly unknown[] }> = [];
   const tx = {
-    query: async (text: string, params: readonly unknown[] = []) => {
-      calls.push({ text, params });
-      const result = rows(params);
+    // append sends a named statement ({ name, text, values }); other calls pass (text, params).
+    query: async (query: string | { text: string; values: readonly unknown[] }, params: readonly unknown[] = []) => {
+      const [text, values] = typeof query === 'string' ? [query, params] : [query.text, query.values];
+      calls.push({ text, params: values });
+      const result = rows(values);
       return { rows: result, rowCount: result.length };
     },
   } as unknown as TransactionClient;

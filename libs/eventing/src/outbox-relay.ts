@@ -4,7 +4,8 @@ import type { EventPublisher } from './event-bus';
 import { envelopeOfRow, type EventRow } from './event-store';
 import { fnv1a32 } from './hash';
 import { errorFields, silentLogger, type Logger } from './logger';
-import { backoffDelay, retryPolicy, Wakeup, type RetryPolicy } from './retry';
+import { backoffDelay, retryPolicy, type RetryPolicy } from './retry';
+import { SingleReplicaLoop, type LeaderSession } from './single-replica-loop';
 import { outboxChannel, perContext, type EventingDatabase } from './sql';
 
 export interface OutboxRelayOptions {
@@ -51,124 +52,81 @@ const RELAY_LOCK_NAMESPACE = 0x0ca1_0e17;
  * them sent. At least once: a relay that dies between publishing and marking publishes the batch
  * again after restart (or on another replica), and consumers' inboxes discard the duplicates.
  *
- * Leadership: every replica runs a relay, but only the holder of the context's session-level
- * advisory lock publishes; the others retry the lock every `standbyIntervalMs`. The lock lives on
- * the leader's dedicated connection, so a crashed leader (closed connection) releases it without
- * any lease to expire. The same connection LISTENs on the context's channel: a commit that queued
- * events wakes the relay at once, and polling covers lost notifications.
+ * Leadership: every replica runs a relay, but only the holder of the context's advisory lock
+ * publishes (a `SingleReplicaLoop`; the others retry the lock every `standbyIntervalMs`). The lock's
+ * connection also LISTENs on the context's channel: a commit that queued events wakes the relay at
+ * once, and polling covers lost notifications.
  */
 export class OutboxRelay {
   readonly context: ContextName;
   readonly topic: string;
-  private readonly database: EventingDatabase;
   private readonly publisher: EventPublisher;
   private readonly pollIntervalMs: number;
-  private readonly standbyIntervalMs: number;
   private readonly batchSize: number;
   private readonly backoff: RetryPolicy;
   private readonly logger: Logger;
   private readonly hooks: NonNullable<OutboxRelayOptions['hooks']>;
-  private readonly wakeup = new Wakeup();
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private leader = false;
+  private readonly leadership: SingleReplicaLoop;
+  /** Failed publishes in a row during the current leadership. */
+  private failures = 0;
 
   constructor(options: OutboxRelayOptions) {
-    this.database = options.database;
     this.context = options.context;
     this.publisher = options.publisher;
     this.topic = options.topic ?? topicOf(options.context);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
-    this.standbyIntervalMs = options.standbyIntervalMs ?? 1_000;
     this.batchSize = options.batchSize ?? 256;
     this.backoff = retryPolicy({ initialDelayMs: 100, maxDelayMs: 5_000, ...options.errorBackoff, maxAttempts: 1 });
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? {};
+    this.leadership = new SingleReplicaLoop({
+      database: options.database,
+      name: 'outbox relay',
+      lock: { namespace: RELAY_LOCK_NAMESPACE, key: lockKeyOf(this.context) },
+      standbyIntervalMs: options.standbyIntervalMs ?? 1_000,
+      retryDelayMs: (failures) => backoffDelay(failures, this.backoff),
+      onElected: (session) => this.elected(session),
+      round: (session) => this.round(session),
+      onError: (error) => this.logger.error({ context: this.context, ...errorFields(error) }, 'outbox relay failed'),
+    });
   }
 
   /** True while this relay holds the context's leadership lock. */
   get isLeader(): boolean {
-    return this.leader;
+    return this.leadership.isLeader;
   }
 
   /** Starts the relay loop in the background; it becomes leader as soon as the lock is free. */
   async start(): Promise<void> {
-    if (this.running !== undefined) return;
-    this.stopping = false;
-    this.running = this.loop();
+    this.leadership.start();
   }
 
   /** Finishes the batch in flight, releases the lock and the connection. */
   async stop(): Promise<void> {
-    if (this.running === undefined) return;
-    this.stopping = true;
-    this.wakeup.wake();
-    await this.running;
-    this.running = undefined;
+    await this.leadership.stop();
   }
 
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        await this.session();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        this.logger.error({ context: this.context, ...errorFields(error) }, 'outbox relay failed');
-      }
-      if (!this.stopping) await this.wakeup.wait(failures > 0 ? backoffDelay(failures, this.backoff) : this.standbyIntervalMs);
-    }
-  }
-
-  /** One database session: try the lock; if it is ours, lead until stopped or disconnected. */
-  private async session(): Promise<void> {
-    const client = await this.database.pool.connect();
-    let lost: unknown;
-    // A dropped connection is reported as an 'error' event; without a listener it would crash the process.
-    client.on('error', (error) => {
-      lost = error;
-      this.wakeup.wake();
-    });
-    try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [RELAY_LOCK_NAMESPACE, lockKeyOf(this.context)]);
-      if (!rows[0].locked) return;
-      this.leader = true;
-      this.logger.info({ context: this.context, topic: this.topic }, 'outbox relay is leader');
-      await this.lead(client, () => lost);
-    } finally {
-      this.leader = false;
-      // Destroying the session releases the advisory lock and the LISTEN with it.
-      client.release(true);
-    }
-  }
-
-  /** Publishes while leader; returns on stop, throws when the connection breaks. */
-  private async lead(client: PoolClient, connectionLost: () => unknown): Promise<void> {
-    const onNotification = () => this.wakeup.wake();
-    client.on('notification', onNotification);
+  private async elected({ client }: LeaderSession): Promise<void> {
+    this.failures = 0;
+    this.logger.info({ context: this.context, topic: this.topic }, 'outbox relay is leader');
+    client.on('notification', () => this.leadership.wake());
     await client.query(`LISTEN ${outboxChannel(this.context)}`);
-    let failures = 0;
+  }
+
+  /** Publishes one batch; resolves to the pause before the next, throws when the connection broke. */
+  private async round(session: LeaderSession): Promise<number> {
+    let published: number;
     try {
-      while (!this.stopping) {
-        if (connectionLost() !== undefined) throw new Error('outbox relay connection lost', { cause: connectionLost() });
-        let published: number;
-        try {
-          published = await this.relayBatch(client);
-          failures = 0;
-        } catch (error) {
-          if (connectionLost() !== undefined) throw error;
-          failures++;
-          this.logger.warn({ context: this.context, topic: this.topic, failures, ...errorFields(error) }, 'outbox publish failed; will retry the batch');
-          await this.wakeup.wait(backoffDelay(failures, this.backoff));
-          continue;
-        }
-        // A full batch means there is probably more: go on without waiting.
-        if (published < this.batchSize) await this.wakeup.wait(this.pollIntervalMs);
-      }
-    } finally {
-      client.off('notification', onNotification);
+      published = await this.relayBatch(session.client);
+      this.failures = 0;
+    } catch (error) {
+      if (session.connectionLost !== undefined) throw error;
+      this.failures++;
+      this.logger.warn({ context: this.context, topic: this.topic, failures: this.failures, ...errorFields(error) }, 'outbox publish failed; will retry the batch');
+      return backoffDelay(this.failures, this.backoff);
     }
+    // A full batch means there is probably more: go on without waiting.
+    return published < this.batchSize ? this.pollIntervalMs : 0;
   }
 
   private async relayBatch(client: PoolClient): Promise<number> {

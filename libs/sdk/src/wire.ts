@@ -135,17 +135,8 @@ export interface ModelVersionLineage {
   data?: { dvc_data_hash?: string; datasets?: Record<string, unknown>[] };
 }
 
-/** `GET /api/2.0/cairn/registered-models/alias/resolve`. */
-export interface AliasResolution {
-  name: string;
-  alias: string;
-  version: string;
-  run_id?: string;
-  model_id?: string;
-  source: string;
-  artifact_uri: string;
-  current_stage: ModelStage;
-}
+/** `GET /api/2.0/cairn/registered-models/alias/resolve`: the registry's wire type. */
+export type { AliasResolution } from '@cairn/contracts';
 
 /** `GET /api/2.0/cairn/registered-models/as-of`. */
 export interface ModelAsOf {

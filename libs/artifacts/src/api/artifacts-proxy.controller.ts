@@ -8,7 +8,7 @@ import { ArtifactQueries } from '../application/artifact-queries';
 import { listQuery, parseRequest } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { rawPathAfter } from './request-metadata';
-import { sendArtifact } from './send-artifact';
+import { downloadRequestOf, sendArtifact } from './send-artifact';
 
 /** MLflow's exact words: the 3.x/2.x client falls back to a single PUT on this 501 (test_http_artifact_repo.py). */
 export const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
@@ -48,8 +48,7 @@ export class ArtifactsProxyController {
 
   @Get('artifacts/*')
   async download(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const range = request.headers.range;
-    return sendArtifact(reply, await this.queries.download(rawPathAfter(request.url, ARTIFACTS), range));
+    return sendArtifact(reply, await this.queries.download(rawPathAfter(request.url, ARTIFACTS), downloadRequestOf(request)));
   }
 
   @Delete('artifacts/*')

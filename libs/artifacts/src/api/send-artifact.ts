@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { isDirectlyWritable } from '@cairn/blobstore';
-import type { FastifyReply } from 'fastify';
-import type { ArtifactDownload } from '../application/artifact-queries';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ArtifactDownload, DownloadRequest } from '../application/artifact-queries';
 import { guessMimeType } from '../domain/mime-type';
 
 /**
@@ -35,22 +35,37 @@ export function sendArtifact(reply: FastifyReply, download: ArtifactDownload): F
   return sendBody(reply.status(200).header('content-length', String(file.size)), download.body);
 }
 
+/** The download a GET or HEAD asks for: a HEAD is answered from the index, without opening the blob. */
+export function downloadRequestOf(request: FastifyRequest): DownloadRequest {
+  return { range: request.headers.range, withBody: request.method !== 'HEAD' };
+}
+
 /**
  * A body that can write itself into the socket (S3 over plain HTTP) bypasses Fastify's pipe so
- * its buffers are recycled (see DirectlyWritable). The head goes out as Fastify would have sent it;
- * Fastify's onResponse hooks still run when the response finishes. A failure midway can only cut
- * the response short, as Fastify does for a failing stream.
+ * its buffers are recycled (see DirectlyWritable). A HEAD, which has no body, is answered the same
+ * way: Fastify would send it with `Content-Length: 0` instead of the artifact's. The head goes out
+ * as Fastify would have sent it; Fastify's onResponse hooks still run when the response finishes.
+ * A failure midway can only cut the response short, as Fastify does for a failing stream.
  */
 function sendBody(reply: FastifyReply, body: Readable | undefined): FastifyReply {
-  if (body === undefined || reply.request.method !== 'GET' || !isDirectlyWritable(body)) return reply.send(body);
-  reply.hijack();
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
-  reply.raw.writeHead(reply.statusCode);
-  body.writeTo(reply.raw).catch((error: unknown) => {
+  if (reply.request.method === 'HEAD') {
+    body?.destroy();
+    writeHead(reply).end();
+    return reply;
+  }
+  if (body === undefined || !isDirectlyWritable(body)) return reply.send(body);
+  body.writeTo(writeHead(reply)).catch((error: unknown) => {
     reply.log.warn({ err: error }, 'artifact download ended early');
     reply.raw.destroy();
   });
   return reply;
+}
+
+/** Takes the response over from Fastify and sends its status and headers as Fastify would have. */
+function writeHead(reply: FastifyReply): FastifyReply['raw'] {
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+  return reply.raw.writeHead(reply.statusCode);
 }
 
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form. */

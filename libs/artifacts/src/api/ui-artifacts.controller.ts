@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { modelVersionArtifactQuery, parseRequest, runArtifactQuery } from './dto';
-import { sendArtifact } from './send-artifact';
+import { downloadRequestOf, sendArtifact } from './send-artifact';
 
 /** The web UI's download routes (MLflow serves them at the root, not under /api). */
 @Controller()
@@ -12,12 +12,12 @@ export class UiArtifactsController {
   @Get('get-artifact')
   async runArtifact(@Query() query: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const q = parseRequest(runArtifactQuery, query);
-    return sendArtifact(reply, await this.queries.downloadRunArtifact(q.run_id ?? q.run_uuid ?? '', q.path, request.headers.range));
+    return sendArtifact(reply, await this.queries.downloadRunArtifact(q.run_id ?? q.run_uuid ?? '', q.path, downloadRequestOf(request)));
   }
 
   @Get('model-versions/get-artifact')
   async modelVersionArtifact(@Query() query: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const q = parseRequest(modelVersionArtifactQuery, query);
-    return sendArtifact(reply, await this.queries.downloadModelVersionArtifact(q.name, q.version, q.path, request.headers.range));
+    return sendArtifact(reply, await this.queries.downloadModelVersionArtifact(q.name, q.version, q.path, downloadRequestOf(request)));
   }
 }

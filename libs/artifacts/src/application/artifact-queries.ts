@@ -11,8 +11,14 @@ import { ARTIFACT_BLOB_STORE } from './ports';
 export interface ArtifactDownload {
   file: ReadableFile;
   range: RangeDecision;
-  /** Absent when the range is unsatisfiable. */
+  /** Absent when the range is unsatisfiable, or the bytes were not wanted. */
   body?: Readable;
+}
+
+/** What an HTTP download asks for: a `Range` header, and whether the bytes at all (a HEAD does not). */
+export interface DownloadRequest {
+  range: string | undefined;
+  withBody: boolean;
 }
 
 const RUN_ID = /^[0-9a-f]{32}$/;
@@ -32,24 +38,24 @@ export class ArtifactQueries {
     return children.map((c) => (c.isDir ? { path: c.name, is_dir: true } : { path: c.name, is_dir: false, file_size: c.fileSize ?? 0 }));
   }
 
-  async download(userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+  async download(userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
     const location = locateUserPath(userPath);
     const file = await this.repository.findFile(location.path);
     if (!file) throw notFound(`Artifact '${location.path}' does not exist.`);
-    return this.open(file, rangeHeader);
+    return this.open(file, request);
   }
 
   /** The UI's `/get-artifact?run_uuid=&path=`: a file of a run, found by the run id in the index. */
-  async downloadRunArtifact(runId: string, userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+  async downloadRunArtifact(runId: string, userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
     if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
     const relative = normaliseArtifactPath(userPath);
     const file = await this.repository.findOwnerFile(runId, relative);
     if (!file) throw notFound(`Artifact '${relative}' of run '${runId}' does not exist.`);
-    return this.open(file, rangeHeader);
+    return this.open(file, request);
   }
 
   /** The UI's `/model-versions/get-artifact?name=&version=&path=`, through the version's source. */
-  async downloadModelVersionArtifact(name: string, version: string, userPath: string, rangeHeader: string | undefined): Promise<ArtifactDownload> {
+  async downloadModelVersionArtifact(name: string, version: string, userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
     const relative = normaliseArtifactPath(userPath);
     const source = await this.repository.modelVersionSource(name, version);
     if (source === undefined) throw notFound(`Model version '${name}' version '${version}' is not known to the artifact service (yet).`);
@@ -59,7 +65,7 @@ export class ArtifactQueries {
         ? await this.repository.findFile(joinArtifactPath(where.root, relative))
         : await this.repository.findOwnerFile(where.ownerId, joinArtifactPath(where.prefix, relative));
     if (!file) throw notFound(`Artifact '${relative}' of model '${name}' version '${version}' does not exist.`);
-    return this.open(file, rangeHeader);
+    return this.open(file, request);
   }
 
   /**
@@ -101,9 +107,10 @@ export class ArtifactQueries {
     return this.repository.policiesOf(experimentId);
   }
 
-  private async open(file: ReadableFile, rangeHeader: string | undefined): Promise<ArtifactDownload> {
-    const range = decideRange(rangeHeader, file.size);
-    if (range.kind === 'unsatisfiable') return { file, range };
+  /** Size and digest come from the index: the blob is opened only when its bytes are sent. */
+  private async open(file: ReadableFile, request: DownloadRequest): Promise<ArtifactDownload> {
+    const range = decideRange(request.range, file.size);
+    if (range.kind === 'unsatisfiable' || !request.withBody) return { file, range };
     const body = await this.blobs.get(file.storageKey, range.kind === 'partial' ? { start: range.start, end: range.end } : undefined);
     return { file, range, body };
   }

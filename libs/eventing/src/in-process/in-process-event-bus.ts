@@ -85,10 +85,12 @@ export class InProcessEventBus implements EventBus {
   }
 
   private async dispatch(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
-    if (envelopes.length === 0) return;
+    const subscribers = [...this.consumers.entries()].filter(([, entry]) => entry.topics.has(topic));
+    // Nobody to deliver to (the tracking service alone has no consumer of its own topic): skip
+    // serializing what no one would parse — a log-batch event carries 1000 points.
+    if (envelopes.length === 0 || subscribers.length === 0) return;
     // Every subscriber gets its own serialized copy, parsed and validated on its side like a Kafka message.
     const messages = envelopes.map((envelope) => ({ key: envelope.aggregateId, value: encodeEnvelope(envelope) }));
-    const subscribers = [...this.consumers.entries()].filter(([, entry]) => entry.topics.has(topic));
     const results = await Promise.allSettled(
       subscribers.map(([consumer, entry]) =>
         entry.running === undefined ? Promise.reject(new SubscriberUnavailableError(topic, consumer)) : entry.running.deliver(topic, messages),

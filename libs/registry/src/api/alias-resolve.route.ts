@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { invalidParameter, notFound } from '@cairn/contracts';
 import { toMlflowError } from '@cairn/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AliasResolver, type AliasResolution } from '../application/alias-resolution';
+import { AliasResolver, type ResolvedAlias } from '../application/alias-resolution';
 import { parseWait } from './dto';
 
 export const ALIAS_RESOLVE_PATH = '/api/2.0/cairn/registered-models/alias/resolve';
@@ -38,7 +38,7 @@ export class AliasResolveRoute implements OnModuleInit {
       const wait = query['wait'] === undefined ? undefined : single(query['wait'], 'wait');
       const header = request.headers['if-none-match'];
       const known = typeof header === 'string' ? header : undefined;
-      const resolution: AliasResolution =
+      const resolution: ResolvedAlias =
         wait !== undefined && known !== undefined ? await this.aliases.watch(name, alias, known, parseWait(wait, MAX_WAIT_MS)) : await this.aliases.resolve(name, alias);
       void reply.header('etag', resolution.etag).header('cache-control', 'no-cache');
       if (known === resolution.etag) {

@@ -1,28 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AliasResolution } from '@cairn/contracts';
 import { AliasNotifications, type AliasChange } from '../infra/alias-notifications';
 import { RegistryQueries } from './registry-queries';
 
-export interface AliasResolution {
+/** An alias's answer as the resolve route sends it, with its validator. */
+export interface ResolvedAlias {
   etag: string;
   /** Undefined when the model has no such alias (yet). */
-  body:
-    | {
-        name: string;
-        alias: string;
-        version: string;
-        run_id?: string;
-        model_id?: string;
-        source: string;
-        artifact_uri: string;
-        current_stage: string;
-      }
-    | undefined;
+  body: AliasResolution | undefined;
   /** `body` serialised once, when it was loaded: the hot path sends it as is. */
   json: string | undefined;
 }
 
 interface CacheEntry {
-  value: AliasResolution;
+  value: ResolvedAlias;
   expiresAt: number;
   /** Set while one refresh of an expired entry is running (at most one per key). */
   refreshing?: boolean;
@@ -45,7 +36,7 @@ const MAX_ENTRIES = 10_000;
 export class AliasResolver {
   private readonly cache = new Map<string, CacheEntry>();
   /** Loads in flight for keys not cached yet: concurrent misses share one database read. */
-  private readonly loading = new Map<string, Promise<AliasResolution>>();
+  private readonly loading = new Map<string, Promise<ResolvedAlias>>();
   /** Bumped by every change notification: a read started before one must not be cached after it. */
   private generation = 0;
 
@@ -63,7 +54,7 @@ export class AliasResolver {
    * (and each issue) the same query — a latency spike every TTL. Without notifications an expired
    * entry is re-read before answering, by one shared read per key.
    */
-  async resolve(name: string, alias: string): Promise<AliasResolution> {
+  async resolve(name: string, alias: string): Promise<ResolvedAlias> {
     const key = `${name}\u0000${alias}`;
     const cached = this.cache.get(key);
     if (cached) {
@@ -82,7 +73,7 @@ export class AliasResolver {
   }
 
   /** Reads and caches one resolution; concurrent calls for one key share the read. */
-  private fetch(key: string, name: string, alias: string): Promise<AliasResolution> {
+  private fetch(key: string, name: string, alias: string): Promise<ResolvedAlias> {
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     // A notification arriving while the read runs must win over what the read returns.
@@ -101,7 +92,7 @@ export class AliasResolver {
   }
 
   /** Resolves once the alias no longer has `etag`, or after `waitMs` with the unchanged resolution. */
-  async watch(name: string, alias: string, etag: string, waitMs: number): Promise<AliasResolution> {
+  async watch(name: string, alias: string, etag: string, waitMs: number): Promise<ResolvedAlias> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       // Subscribe before reading, so a move committed between the read and the wait is not missed.
@@ -151,11 +142,11 @@ export class AliasResolver {
     for (const key of this.cache.keys()) if (key.startsWith(`${change.name}\u0000`)) this.cache.delete(key);
   }
 
-  private async load(name: string, alias: string): Promise<AliasResolution> {
+  private async load(name: string, alias: string): Promise<ResolvedAlias> {
     const version = await this.queries.findVersionByAlias(name, alias);
     if (!version) return { etag: ABSENT_ETAG, body: undefined, json: undefined };
     const artifactUri = await this.queries.downloadUriOf(version);
-    const body = {
+    const body: AliasResolution = {
         name: version.name,
         alias,
         version: version.version,
