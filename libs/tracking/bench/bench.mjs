@@ -10,6 +10,12 @@
 //   BENCH_INGEST_POINTS=200000 [1000000]  BENCH_INGEST_RUNS=100  BENCH_CLIENTS=8
 //   BENCH_LOG_METRIC_REQUESTS=3200        BENCH_LOG_METRIC_CLIENTS=32
 //   BENCH_SEARCH_RUNS=5000 [100000]       BENCH_HISTORY_POINTS=200000 [1000000]
+//
+// For quick before/after comparisons while tuning (either switch skips writing BENCHMARKS.md and
+// prints the JSON only; MLflow is then not started unless BENCH_ONLY=mlflow, though BENCH_MLFLOW
+// must still be set):
+//   BENCH_ONLY=cairn|mlflow                 measure one server only
+//   BENCH_WORKLOADS=ingest,log-metric       a subset of ingest, log-metric, search, history
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -17,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createDatabase as createDb, dropDatabase as dropDb, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
+import { createDatabase as createDb, dropDatabase as dropDb, env, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -30,6 +36,9 @@ const SIZES = {
   searchRuns: num('BENCH_SEARCH_RUNS', 5000),
   historyPoints: num('BENCH_HISTORY_POINTS', 200_000),
 };
+const ONLY = env('BENCH_ONLY', '');
+const WORKLOADS = new Set(env('BENCH_WORKLOADS', 'ingest,log-metric,search,history').split(',').map((w) => w.trim()));
+const PARTIAL = ONLY !== '' || WORKLOADS.size < 4;
 const createDatabase = (prefix) => createDb(PG, prefix);
 const dropDatabase = (name) => dropDb(PG, name);
 const startMlflow = (databaseUrl) => startMlflowServer(MLFLOW, databaseUrl);
@@ -203,18 +212,38 @@ async function history(base, experimentId) {
 
 async function measure(label, base, databaseUrl) {
   const experiment = async (name) => JSON.parse(await call(base, 'experiments/create', { name: `${name}-${randomBytes(3).toString('hex')}` })).experiment_id;
-  console.error(`[${label}] ingest`);
-  const ingestResult = await ingest(base, await experiment('ingest'));
-  console.error(`[${label}] log-metric`);
-  const logMetricResult = await logMetric(base, await experiment('log-metric'));
-  console.error(`[${label}] search`);
-  const searchResult = await search(base, await experiment('search'), databaseUrl);
-  console.error(`[${label}] history`);
-  const historyResult = await history(base, await experiment('history'));
-  return { ingest: ingestResult, logMetric: logMetricResult, search: searchResult, history: historyResult };
+  const result = {};
+  const step = async (name, key, run) => {
+    if (!WORKLOADS.has(name)) return;
+    console.error(`[${label}] ${name}`);
+    result[key] = await run(await experiment(name));
+  };
+  await step('ingest', 'ingest', (id) => ingest(base, id));
+  await step('log-metric', 'logMetric', (id) => logMetric(base, id));
+  await step('search', 'search', (id) => search(base, id, databaseUrl));
+  await step('history', 'history', (id) => history(base, id));
+  return result;
+}
+
+/** BENCH_ONLY / BENCH_WORKLOADS: one server and/or some workloads, JSON out, BENCHMARKS.md untouched. */
+async function measurePartial() {
+  const label = ONLY === 'mlflow' ? 'mlflow' : 'cairn';
+  const db = await createDatabase(`bench_${label}`);
+  try {
+    const server = label === 'cairn' ? await startCairn(db.url) : await startMlflow(db.url);
+    const loadBefore = os.loadavg();
+    const result = await measure(label, server.url, label === 'mlflow' ? db.url : undefined);
+    console.log(JSON.stringify({ [label]: result, sizes: SIZES, loadBefore, loadAfter: os.loadavg() }, null, 2));
+  } finally {
+    await dropDatabase(db.name).catch(() => undefined);
+  }
 }
 
 async function main() {
+  if (PARTIAL) {
+    await measurePartial();
+    process.exit(); // the harness stops the server on exit
+  }
   const cairnDb = await createDatabase('bench_cairn');
   const mlflowDb = await createDatabase('bench_mlflow');
   try {

@@ -18,7 +18,12 @@ export class Database implements Sql {
   readonly pool: Pool;
 
   constructor(readonly url: string, options: Omit<PoolConfig, 'connectionString'> = {}) {
-    this.pool = new Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000, ...options });
+    // Named statements (the write path's: run lock, event append, metric projection) are prepared
+    // once per connection; without forcing generic plans Postgres re-plans them on every call while
+    // a custom plan looks cheaper — for a one-point write, planning the append cost as much as running
+    // it. Unnamed statements are always planned per call, so nothing else changes. (A connection
+    // string's own `options` takes precedence.)
+    this.pool = new Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan', ...options });
     // An idle client losing its server connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }

@@ -267,7 +267,7 @@ export class TrackingController {
     if (size > LIMITS.batchRequestSize) {
       throw invalidParameter(`Batched logging API requests must be at most ${LIMITS.batchRequestSize} bytes, got a request of size ${size}.`);
     }
-    const dto = parseRequest(s.logBatch, withRunId(body(b)));
+    const dto = s.parseLogBatch(withRunId(body(b)));
     const batch = { metrics: dto.metrics.map(metricPoint), params: dto.params, tags: dto.tags };
     validateLogBatch(batch);
     await this.commands.logBatch(dto.run_id, batch, metadataOf(req));

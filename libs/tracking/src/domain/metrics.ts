@@ -49,3 +49,44 @@ export function isNewerMetric(candidate: MetricPosition, current: MetricPosition
   if (candidate.timestamp !== current.timestamp) return candidate.timestamp > current.timestamp;
   return candidate.value > current.value;
 }
+
+/** A point as the read model stores it: value already mapped by `toStored`. */
+export interface StoredPoint extends MetricPosition {
+  key: string;
+  isNan: boolean;
+  modelId: string | null;
+  datasetName: string | null;
+  datasetDigest: string | null;
+}
+
+/**
+ * What one request's points do to the metric tables, decided here rather than in SQL (Postgres
+ * sorting and de-duplicating 1000 tuples cost more than the insert they feed):
+ * - `history`: the distinct points (key, step, timestamp, value, isNan — the first one wins, as
+ *   MLflow keeps one row per identical point), in (key, step, timestamp, value) order, so ids are
+ *   assigned as before;
+ * - `latest`: per key the point that `isNewerMetric` ranks highest, in key order (the upsert takes
+ *   row locks in this order).
+ */
+export function planMetricWrites(points: readonly StoredPoint[]): { history: StoredPoint[]; latest: StoredPoint[] } {
+  // A stable sort puts identical points next to each other, the first logged first (0 and -0
+  // compare equal, as in float8); the last point of each key is then its greatest (step, timestamp, value).
+  const sorted = [...points].sort(comparePoints);
+  const history: StoredPoint[] = [];
+  const latest: StoredPoint[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i];
+    const previous = history[history.length - 1];
+    if (previous === undefined || comparePoints(previous, p) !== 0) history.push(p);
+    if (i === sorted.length - 1 || sorted[i + 1].key !== p.key) latest.push(p);
+  }
+  return { history, latest };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function comparePoints(a: StoredPoint, b: StoredPoint): number {
+  return compareKeys(a.key, b.key) || a.step - b.step || a.timestamp - b.timestamp || a.value - b.value || Number(a.isNan) - Number(b.isNan);
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
-import type { Sql } from '@cairn/platform';
-import { fromWireDouble, toStored } from '../domain/metrics';
+import type { TransactionClient } from '@cairn/platform';
+import { fromWireDouble, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
 import * as q from './sql';
 
@@ -10,7 +10,7 @@ import * as q from './sql';
  * so a client reads its own writes at once. The same function can rebuild the read model by
  * replaying `tracking.events`.
  */
-export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
+export async function project(sql: TransactionClient, event: TrackingEvent): Promise<void> {
   switch (event.type) {
     case T.experimentCreated: {
       const d = event.data;
@@ -140,23 +140,59 @@ export async function project(sql: Sql, event: TrackingEvent): Promise<void> {
   }
 }
 
-/** One set-based statement for up to 1000 points: history, latest per key, logged-model copies. */
-async function projectMetrics(sql: Sql, runId: string, metrics: MetricPoint[]): Promise<void> {
-  const rows = metrics.map((m) => {
+/**
+ * One set-based statement for up to 1000 points (history and latest per key), plus one for the
+ * logged-model copies when a point names a model. Named, so each pooled connection parses and
+ * plans it once: planning the CTE cost as much as running it for a single point.
+ */
+async function projectMetrics(sql: TransactionClient, runId: string, metrics: MetricPoint[]): Promise<void> {
+  const points = metrics.map((m): StoredPoint => {
     const stored = toStored(fromWireDouble(m.value));
     return {
       key: m.key,
-      // JSON has no ±Infinity; Postgres reads these strings into float8 exactly.
-      value: Number.isFinite(stored.value) ? stored.value : String(stored.value),
+      value: stored.value,
+      isNan: stored.isNan,
       timestamp: m.timestamp,
       step: m.step,
-      is_nan: stored.isNan,
-      model_id: m.modelId ?? null,
-      dataset_name: m.datasetName ?? null,
-      dataset_digest: m.datasetDigest ?? null,
+      modelId: m.modelId ?? null,
+      datasetName: m.datasetName ?? null,
+      datasetDigest: m.datasetDigest ?? null,
     };
   });
-  await sql.query(q.APPLY_METRIC_POINTS, [runId, JSON.stringify(rows)]);
+  const { history, latest } = planMetricWrites(points);
+  await sql.query({ name: 'tracking.apply_metric_points', text: q.APPLY_METRIC_POINTS, values: [runId, ...pointArrays(history), ...pointArrays(latest).slice(0, 5)] });
+  const modelPoints = points.filter((p) => p.modelId !== null);
+  if (modelPoints.length > 0) await sql.query(q.APPLY_LOGGED_MODEL_METRIC_POINTS, [runId, ...pointArrays(modelPoints)]);
+}
+
+/**
+ * Postgres array literals, built here rather than by `pg` (which quotes and escapes every element):
+ * keys, values, timestamps, steps, is_nan, then model_id, dataset_name, dataset_digest — each of
+ * those three NULL when no point sets it. Numbers print as their shortest round-trip form, which
+ * float8in/int8in read back exactly (±Infinity included); NaN never gets here (stored as 0).
+ */
+function pointArrays(points: readonly StoredPoint[]): [string, string, string, string, string, string | null, string | null, string | null] {
+  const quoted = new Map<string, string>();
+  const text = (value: string | null) => {
+    if (value === null) return 'NULL';
+    let literal = quoted.get(value);
+    if (literal === undefined) {
+      literal = `"${value.replace(/[\\"]/g, '\\$&')}"`;
+      quoted.set(value, literal);
+    }
+    return literal;
+  };
+  const optional = (pick: (p: StoredPoint) => string | null) => (points.some((p) => pick(p) !== null) ? `{${points.map((p) => text(pick(p))).join(',')}}` : null);
+  return [
+    `{${points.map((p) => text(p.key)).join(',')}}`,
+    `{${points.map((p) => p.value).join(',')}}`,
+    `{${points.map((p) => p.timestamp).join(',')}}`,
+    `{${points.map((p) => p.step).join(',')}}`,
+    `{${points.map((p) => (p.isNan ? 't' : 'f')).join(',')}}`,
+    optional((p) => p.modelId),
+    optional((p) => p.datasetName),
+    optional((p) => p.datasetDigest),
+  ];
 }
 
 function assertNever(value: never): never {

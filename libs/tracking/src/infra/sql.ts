@@ -135,55 +135,59 @@ export const APPEND_LOG_MODEL_HISTORY = `
 // ---- projections: metrics (the hot path) --------------------------------------------------------
 
 /**
- * Applies one request's points (up to 1000) in one statement. The points travel as ONE json
- * parameter (`[{key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest}]`,
- * ±Infinity as strings): far cheaper for `pg` than nine parallel arrays.
+ * Applies one request's points (up to 1000) in one statement, as planned by `planMetricWrites`:
+ * $2..$9 are the distinct points as parallel arrays (array literals built by the projection, far
+ * cheaper for `pg` and Postgres than a JSON document; a NULL array for a column no point sets
+ * pads with NULLs), $10..$14 the newest point per key, in key order.
  *
  * - history: appended; a point identical to a stored one (same key, step, timestamp, value) is
  *   skipped, as MLflow's SQL store does — the 3.x client re-logs step-0 points with a model_id
- *   during log_model and the history must not double;
- * - latest: per key the point with the greatest (step, timestamp, value), first within the
- *   request, then against the stored one. Rows are upserted in key order, so concurrent writers of
- *   one run lock latest_metrics rows in the same order and cannot deadlock;
- * - points logged with a model_id also belong to that logged model (3.x).
+ *   during log_model and the history must not double. latest_metrics holds the greatest
+ *   (step, timestamp, value) ever stored per key (it is written only here, with the history, under
+ *   the run's row lock), so a point beyond it cannot be a duplicate: only points at or below it
+ *   are probed in the index — ingest that moves forward probes nothing. OFFSET 0 keeps the probe a
+ *   per-row index lookup: Postgres may otherwise turn it into a hash of the run's whole history;
+ * - latest: upserted in key order, so concurrent writers of one run lock latest_metrics rows in
+ *   the same order and cannot deadlock, and only where the new point is newer.
+ * Every CTE reads the snapshot from before the statement, so `prior` is the latest before this batch.
  */
 export const APPLY_METRIC_POINTS = `
   WITH m AS (
-    SELECT * FROM json_to_recordset($2::json)
-      AS m(key text, value float8, timestamp int8, step int8, is_nan boolean, model_id text, dataset_name text, dataset_digest text)
+    SELECT * FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
+      AS m(key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest, ord)
+  ),
+  prior AS (
+    SELECT l.key, l.step, l.timestamp, l.value FROM tracking.latest_metrics l
+    WHERE l.run_uuid = $1 AND l.key = ANY($10::text[])
   ),
   history AS (
     INSERT INTO tracking.metrics (run_uuid, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest)
-    SELECT DISTINCT ON (m.key, m.step, m.timestamp, m.value, m.is_nan)
-           $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest
-    FROM m
-    WHERE NOT EXISTS (
-      SELECT 1 FROM tracking.metrics x
-      WHERE x.run_uuid = $1 AND x.key = m.key AND x.step = m.step AND x.timestamp = m.timestamp
-        AND x.value = m.value AND x.is_nan = m.is_nan)
-    ORDER BY m.key, m.step, m.timestamp, m.value, m.is_nan
-  ),
-  latest AS (
-    INSERT INTO tracking.latest_metrics AS cur (run_uuid, key, value, timestamp, step, is_nan)
-    SELECT $1, b.key, b.value, b.timestamp, b.step, b.is_nan
-    FROM (
-      SELECT DISTINCT ON (m.key) m.key, m.value, m.timestamp, m.step, m.is_nan
-      FROM m
-      ORDER BY m.key, m.step DESC, m.timestamp DESC, m.value DESC
-    ) AS b
-    ORDER BY b.key
-    ON CONFLICT (run_uuid, key) DO UPDATE
-    SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
-    WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)
-  ),
-  model_metrics AS (
-    INSERT INTO tracking.logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
-    SELECT m.model_id, $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.dataset_name, m.dataset_digest
-    FROM m
-    WHERE m.model_id IS NOT NULL
-    ON CONFLICT DO NOTHING
+    SELECT $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest
+    FROM m LEFT JOIN prior p ON p.key = m.key
+    WHERE p.key IS NULL
+       OR (m.step, m.timestamp, m.value) > (p.step, p.timestamp, p.value)
+       OR NOT EXISTS (
+            SELECT 1 FROM tracking.metrics x
+            WHERE x.run_uuid = $1 AND x.key = m.key AND x.step = m.step AND x.timestamp = m.timestamp
+              AND x.value = m.value AND x.is_nan = m.is_nan
+            OFFSET 0)
+    ORDER BY m.ord
   )
-  SELECT 1`;
+  INSERT INTO tracking.latest_metrics AS cur (run_uuid, key, value, timestamp, step, is_nan)
+  SELECT $1, b.key, b.value, b.timestamp, b.step, b.is_nan
+  FROM unnest($10::text[], $11::float8[], $12::int8[], $13::int8[], $14::bool[]) WITH ORDINALITY AS b(key, value, timestamp, step, is_nan, ord)
+  ORDER BY b.ord
+  ON CONFLICT (run_uuid, key) DO UPDATE
+  SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+  WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)`;
+
+/** Points logged with a model_id also belong to that logged model (3.x); same array literals. */
+export const APPLY_LOGGED_MODEL_METRIC_POINTS = `
+  INSERT INTO tracking.logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
+  SELECT m.model_id, $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.dataset_name, m.dataset_digest
+  FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+    AS m(key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest)
+  ON CONFLICT DO NOTHING`;
 
 // ---- projections: inputs and outputs ------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
-import { Database, type Sql } from '@cairn/platform';
+import { Database, type Sql, type TransactionClient } from '@cairn/platform';
 import type { ExperimentState } from '../domain/experiment';
 import type { ModelVersionReference } from '../domain/lifecycle';
 import type { LoggedModelState } from '../domain/logged-model';
@@ -58,8 +58,12 @@ export class TrackingStore {
 
   // ---- write side ------------------------------------------------------------------------------
 
-  /** `lastActivityMs`: last heartbeat or write (server time), for the orphan reaper; not part of the event-sourced state. */
-  async lockRun(tx: Sql, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; version: number; lastActivityMs: number | null } | null> {
+  /**
+   * `lastActivityMs`: last heartbeat or write (server time), for the orphan reaper; not part of the
+   * event-sourced state. Named, like `setVersion`'s run update: every run write pays for these two,
+   * and a prepared statement skips parsing and planning after a connection's first use.
+   */
+  async lockRun(tx: TransactionClient, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; version: number; lastActivityMs: number | null } | null> {
     const { rows } = await tx.query<{
       run_uuid: string;
       experiment_id: string;
@@ -71,7 +75,7 @@ export class TrackingStore {
       deleted_time: string | null;
       last_activity_ms: string | null;
       version: string;
-    }>(q.LOCK_RUN, [runId]);
+    }>({ name: 'tracking.lock_run', text: q.LOCK_RUN, values: [runId] });
     const row = rows[0];
     if (!row) return null;
     const params = paramKeys.length > 0 ? (await tx.query<KeyValue>(q.SELECT_PARAMS_BY_KEYS, [runId, paramKeys])).rows : [];
@@ -143,8 +147,8 @@ export class TrackingStore {
   }
 
   /** `now` also marks a run's last activity (the orphan reaper's clock). */
-  async setVersion(tx: Sql, aggregate: 'run' | 'experiment' | 'loggedModel', id: string, version: number, now: number): Promise<void> {
-    if (aggregate === 'run') await tx.query(q.SET_RUN_VERSION, [id, version, now]);
+  async setVersion(tx: TransactionClient, aggregate: 'run' | 'experiment' | 'loggedModel', id: string, version: number, now: number): Promise<void> {
+    if (aggregate === 'run') await tx.query({ name: 'tracking.set_run_version', text: q.SET_RUN_VERSION, values: [id, version, now] });
     else await tx.query(aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION, [id, version]);
   }
 
