@@ -1,6 +1,6 @@
 // Shared by the benchmarks: scratch databases on one Postgres, and Cairn and the real
 // `mlflow server` started side by side as child processes (stopped when the benchmark exits).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +48,10 @@ export function startProcess(command, args, extraEnv, ready) {
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 120_000);
+    // Drained for the child's whole life (MLflow logs every request: a full pipe would block it);
+    // only the tail is kept, for the error message.
     const onData = (chunk) => {
-      output += chunk.toString();
+      output = (output + chunk.toString()).slice(-65_536);
       const url = ready(output);
       if (url) {
         clearTimeout(timer);
@@ -98,5 +100,12 @@ export function rssMiB(pid) {
 export function loadgen() {
   const binary = path.join(root, '.cache', 'loadgen');
   execFileSync('go', ['build', '-o', binary, '.'], { cwd: path.join(root, 'tools', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
-  return (args) => JSON.parse(execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 }));
+  // Asynchronous: while it runs, this process must keep draining the servers' output pipes.
+  return (args) =>
+    new Promise((resolve, reject) =>
+      execFile(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`loadgen failed: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout));
+      }),
+    );
 }

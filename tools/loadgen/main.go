@@ -3,6 +3,11 @@
 // little CPU as possible from the server it measures.
 //
 //	loadgen -url URL [-header 'If-None-Match: "x"'] -clients 256 -duration 10s [-interval 25ms]
+//	loadgen -url URL -body '{"run_id":"{client}","step":{seq},"value":{rand},"timestamp":{now}}' -client-values id1,id2 ...
+//
+// With -body each request is a POST of that JSON template, filled per request: {client} is this
+// client's entry of -client-values (client i takes entry i modulo their number), {seq} counts the
+// client's requests from 0, {now} is Unix time in ms and {rand} a number in [0, 1).
 //
 // Without -interval each client sends its next request as soon as the previous answers (closed
 // loop: the server's maximum throughput). With -interval each client polls on a fixed schedule, as
@@ -16,9 +21,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +41,12 @@ func main() {
 	clients := flag.Int("clients", 256, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to run")
 	interval := flag.Duration("interval", 0, "per-client polling interval (0: closed loop)")
+	body := flag.String("body", "", "JSON body template: POST instead of GET")
+	clientValues := flag.String("client-values", "", "comma-separated values for {client} in -body")
 	var headers headerList
 	flag.Var(&headers, "header", "request header 'Name: value' (repeatable)")
 	flag.Parse()
+	values := strings.Split(*clientValues, ",")
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "usage: loadgen -url URL [-header H] [-clients N] [-duration D] [-interval I]")
 		os.Exit(2)
@@ -58,6 +68,8 @@ func main() {
 			local := make([]float64, 0, 4096)
 			localStatus := map[int]int{}
 			localErrors := 0
+			seq := 0
+			random := rand.New(rand.NewSource(int64(c) + 1))
 			// Spread the pollers' phases over one interval so they do not fire in lockstep.
 			next := start
 			if *interval > 0 {
@@ -77,7 +89,20 @@ func main() {
 				if *interval == 0 {
 					scheduled = sent
 				}
-				req, _ := http.NewRequest("GET", *url, nil)
+				var req *http.Request
+				if *body == "" {
+					req, _ = http.NewRequest("GET", *url, nil)
+				} else {
+					filled := strings.NewReplacer(
+						"{client}", values[c%len(values)],
+						"{seq}", strconv.Itoa(seq),
+						"{now}", strconv.FormatInt(time.Now().UnixMilli(), 10),
+						"{rand}", strconv.FormatFloat(random.Float64(), 'g', -1, 64),
+					).Replace(*body)
+					seq++
+					req, _ = http.NewRequest("POST", *url, strings.NewReader(filled))
+					req.Header.Set("Content-Type", "application/json")
+				}
 				for _, h := range headers {
 					if k, v, ok := strings.Cut(h, ":"); ok {
 						req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
@@ -85,6 +110,9 @@ func main() {
 				}
 				resp, err := client.Do(req)
 				if err != nil {
+					if localErrors == 0 {
+						fmt.Fprintln(os.Stderr, "loadgen:", err)
+					}
 					localErrors++
 				} else {
 					io.Copy(io.Discard, resp.Body)

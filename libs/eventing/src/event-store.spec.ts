@@ -37,7 +37,7 @@ describe('EventStore.append (without a database)', () => {
     );
     expect(calls).toHaveLength(1);
     expect(calls[0].text).toContain('unnest($1::uuid[], $2::text[], $3::text[])');
-    expect(calls[0].text).toContain('jsonb_array_elements($4::jsonb)');
+    expect(calls[0].text).toContain('json_array_elements($4::json)');
     expect(calls[0].text).toContain('"tracking".outbox');
     expect(calls[0].params.slice(1, 4)).toEqual([['tracking.run.created.v1', 'tracking.params.logged.v1'], ['r1', 'r1'], '[{"name":"a"},{"params":[]}]']);
     expect(envelopes.map((e) => [e.type, e.aggregateVersion, e.occurredAt, e.context, e.actor])).toEqual([

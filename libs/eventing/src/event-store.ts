@@ -73,7 +73,7 @@ const APPEND = perContext(
 WITH input AS (
   SELECT t.event_id, t.type, t.aggregate_id, d.data, t.ord
   FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS t (event_id, type, aggregate_id, ord)
-  JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY AS d (data, ord) USING (ord)
+  JOIN json_array_elements($4::json) WITH ORDINALITY AS d (data, ord) USING (ord)
 ),
 expected AS (
   SELECT x.aggregate_id, x.expected_version FROM unnest($5::text[], $6::int[]) AS x (aggregate_id, expected_version)

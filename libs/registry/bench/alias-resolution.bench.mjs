@@ -43,9 +43,9 @@ async function seed(base, name, sourceOf) {
 }
 
 /** One measured run, after a discarded 2 s warm-up of the same load (JIT, connection pools). */
-const load = (url, headers = [], interval = 0, clients = CLIENTS) => {
+const load = async (url, headers = [], interval = 0, clients = CLIENTS) => {
   const args = (seconds) => ['-url', url, '-clients', String(clients), '-duration', `${seconds}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])];
-  run(args(2));
+  await run(args(2));
   return run(args(SECONDS));
 };
 
@@ -100,16 +100,17 @@ async function main() {
     const etag = (await get(`${cairn.url}${resolvePath}`)).headers.etag;
     const loadBefore = os.loadavg()[0];
 
+    // One load at a time (the object's properties are awaited in order).
     const results = {
       // MLflow's best case too: few clients, so its workers are not swamped by 256 connections.
-      mlflowFew: load(`${mlflow.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
-      cairnMlflowRouteFew: load(`${cairn.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
-      mlflowClosed: load(`${mlflow.url}${mlflowRoute}`),
-      mlflowOpen: load(`${mlflow.url}${mlflowRoute}`, [], INTERVAL_MS),
-      cairnMlflowRouteClosed: load(`${cairn.url}${mlflowRoute}`),
-      cairnResolveClosed: load(`${cairn.url}${resolvePath}`),
-      cairnResolve304Closed: load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`]),
-      cairnResolve304Open: load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS),
+      mlflowFew: await load(`${mlflow.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
+      cairnMlflowRouteFew: await load(`${cairn.url}${mlflowRoute}`, [], 0, FEW_CLIENTS),
+      mlflowClosed: await load(`${mlflow.url}${mlflowRoute}`),
+      mlflowOpen: await load(`${mlflow.url}${mlflowRoute}`, [], INTERVAL_MS),
+      cairnMlflowRouteClosed: await load(`${cairn.url}${mlflowRoute}`),
+      cairnResolveClosed: await load(`${cairn.url}${resolvePath}`),
+      cairnResolve304Closed: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`]),
+      cairnResolve304Open: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS),
     };
     const memory = { cairn: rssMiB(cairn.child.pid), mlflow: rssMiB(mlflow.child.pid) };
     console.error(JSON.stringify({ results, memory }));

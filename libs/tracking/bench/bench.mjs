@@ -8,7 +8,7 @@
 //
 // Sizes (defaults are scaled down so one run takes minutes; the issue's sizes in brackets):
 //   BENCH_INGEST_POINTS=200000 [1000000]  BENCH_INGEST_RUNS=100  BENCH_CLIENTS=8
-//   BENCH_LOG_METRIC_REQUESTS=3200        BENCH_LOG_METRIC_CLIENTS=32
+//   BENCH_LOG_METRIC_SECONDS=15           BENCH_LOG_METRIC_CLIENTS=32 (load from tools/loadgen, Go)
 //   BENCH_SEARCH_RUNS=5000 [100000]       BENCH_HISTORY_POINTS=200000 [1000000]
 //
 // For quick before/after comparisons while tuning (either switch skips writing BENCHMARKS.md and
@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createDatabase as createDb, dropDatabase as dropDb, env, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
+import { createDatabase as createDb, dropDatabase as dropDb, env, loadgen, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -31,7 +31,7 @@ const SIZES = {
   ingestPoints: num('BENCH_INGEST_POINTS', 200_000),
   ingestRuns: num('BENCH_INGEST_RUNS', 100),
   clients: num('BENCH_CLIENTS', 8),
-  logMetricRequests: num('BENCH_LOG_METRIC_REQUESTS', 3200),
+  logMetricSeconds: num('BENCH_LOG_METRIC_SECONDS', 15),
   logMetricClients: num('BENCH_LOG_METRIC_CLIENTS', 32),
   searchRuns: num('BENCH_SEARCH_RUNS', 5000),
   historyPoints: num('BENCH_HISTORY_POINTS', 200_000),
@@ -42,6 +42,7 @@ const PARTIAL = ONLY !== '' || WORKLOADS.size < 4;
 const createDatabase = (prefix) => createDb(PG, prefix);
 const dropDatabase = (name) => dropDb(PG, name);
 const startMlflow = (databaseUrl) => startMlflowServer(MLFLOW, databaseUrl);
+const loadgenRun = loadgen();
 
 async function call(base, route, body, method = 'POST') {
   const response = await fetch(`${base}/api/2.0/mlflow/${route}`, method === 'GET'
@@ -92,21 +93,19 @@ async function ingest(base, experimentId) {
   return { pointsPerSecond: (batches * 1000) / seconds, seconds };
 }
 
+/**
+ * Single log-metric calls, each client on its own run, for BENCH_LOG_METRIC_SECONDS from the Go load
+ * generator (tools/loadgen): a Node client spent ~1.3 ms of CPU per request here, a third of what the
+ * 2 cores had, which capped the faster server more than the slower one.
+ */
 async function logMetric(base, experimentId) {
   const runs = await createRuns(base, experimentId, SIZES.logMetricClients);
-  const latencies = [];
-  let next = 0;
-  const start = performance.now();
-  await pool(SIZES.logMetricClients, async (client) => {
-    while (next < SIZES.logMetricRequests) {
-      const i = next++;
-      const t0 = performance.now();
-      await call(base, 'runs/log-metric', { run_id: runs[client], key: 'loss', value: Math.random(), timestamp: Date.now(), step: i });
-      latencies.push(performance.now() - t0);
-    }
-  });
-  const seconds = (performance.now() - start) / 1000;
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: SIZES.logMetricRequests / seconds };
+  const body = '{"run_id":"{client}","key":"loss","value":{rand},"timestamp":{now},"step":{seq}}';
+  const args = ['-url', `${base}/api/2.0/mlflow/runs/log-metric`, '-body', body, '-client-values', runs.join(','), '-clients', String(SIZES.logMetricClients)];
+  await loadgenRun([...args, '-duration', '5s']); // warm-up: connections, MLflow's workers, prepared statements, JIT
+  const result = await loadgenRun([...args, '-duration', `${SIZES.logMetricSeconds}s`]);
+  if (result.errors > 0) throw new Error(`log-metric: ${result.errors} failed requests ${JSON.stringify(result.statuses)}`);
+  return { p50: result.p50_ms, p99: result.p99_ms, rps: result.rps, requests: result.requests };
 }
 
 // MLflow's REST API creates runs at ~100-200/s here, so 100k runs would take half an hour: above
@@ -153,9 +152,9 @@ async function seedMlflowBySql(databaseUrl, experimentId, count) {
   }
 }
 
-async function search(base, experimentId, mlflowDatabaseUrl) {
-  if (mlflowDatabaseUrl !== undefined && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
-    await seedMlflowBySql(mlflowDatabaseUrl, experimentId, SIZES.searchRuns);
+async function search(base, experimentId, databaseUrl, isMlflow) {
+  if (isMlflow && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
+    await seedMlflowBySql(databaseUrl, experimentId, SIZES.searchRuns);
     return timeSearch(base, experimentId);
   }
   const runs = await createRuns(base, experimentId, SIZES.searchRuns, 16);
@@ -172,7 +171,20 @@ async function search(base, experimentId, mlflowDatabaseUrl) {
       });
     }
   });
+  // Both databases are analyzed before timing (MLflow's after its SQL seed), so neither planner
+  // works from statistics autovacuum has not caught up with yet.
+  await analyze(databaseUrl);
   return timeSearch(base, experimentId);
+}
+
+async function analyze(databaseUrl) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
 }
 
 async function timeSearch(base, experimentId) {
@@ -211,6 +223,7 @@ async function history(base, experimentId) {
 }
 
 async function measure(label, base, databaseUrl) {
+  const isMlflow = label === 'mlflow';
   const experiment = async (name) => JSON.parse(await call(base, 'experiments/create', { name: `${name}-${randomBytes(3).toString('hex')}` })).experiment_id;
   const result = {};
   const step = async (name, key, run) => {
@@ -220,7 +233,7 @@ async function measure(label, base, databaseUrl) {
   };
   await step('ingest', 'ingest', (id) => ingest(base, id));
   await step('log-metric', 'logMetric', (id) => logMetric(base, id));
-  await step('search', 'search', (id) => search(base, id, databaseUrl));
+  await step('search', 'search', (id) => search(base, id, databaseUrl, isMlflow));
   await step('history', 'history', (id) => history(base, id));
   return result;
 }
@@ -232,7 +245,7 @@ async function measurePartial() {
   try {
     const server = label === 'cairn' ? await startCairn(db.url) : await startMlflow(db.url);
     const loadBefore = os.loadavg();
-    const result = await measure(label, server.url, label === 'mlflow' ? db.url : undefined);
+    const result = await measure(label, server.url, db.url);
     console.log(JSON.stringify({ [label]: result, sizes: SIZES, loadBefore, loadAfter: os.loadavg() }, null, 2));
   } finally {
     await dropDatabase(db.name).catch(() => undefined);
@@ -251,7 +264,7 @@ async function main() {
     const mlflow = await startMlflow(mlflowDb.url);
     const version = execFileSync(MLFLOW, ['--version']).toString().trim();
     const loadBefore = os.loadavg()[0];
-    const c = await measure('cairn', cairn.url);
+    const c = await measure('cairn', cairn.url, cairnDb.url);
     const m = await measure('mlflow', mlflow.url, mlflowDb.url);
     const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const ratio = (a, b) => `${f(a / b, 1)}×`;

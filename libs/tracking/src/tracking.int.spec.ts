@@ -48,7 +48,7 @@ describe('tracking on real Postgres', () => {
     const runId = await newRun();
     await commands.logBatch(runId, { metrics: Array.from({ length: 500 }, (_, i) => point('loss', i, i)), params: [], tags: [] }, meta);
     const { rows } = await db.query<{ type: string; n: string; in_outbox: boolean }>(
-      `SELECT e.type, jsonb_array_length(e.data->'metrics')::text AS n, EXISTS (SELECT 1 FROM tracking.outbox o WHERE o.global_position = e.global_position) AS in_outbox
+      `SELECT e.type, json_array_length(e.data->'metrics')::text AS n, EXISTS (SELECT 1 FROM tracking.outbox o WHERE o.global_position = e.global_position) AS in_outbox
        FROM tracking.events e WHERE e.aggregate_id = $1 AND e.type = 'tracking.metrics.logged.v1'`,
       [runId],
     );

@@ -38,10 +38,12 @@ export function trackingSubscription(repository: ArtifactRepository, collection:
         return;
       }
       if (envelope.type !== TRACKING_EVENT_TYPES.metricsLogged) return;
+      // Only keys some policy ranks by: this is not a second copy of tracking's metric store. Most
+      // installations rank by none, and then a 1000-point event is not even validated.
+      const keys = await repository.policyMetricKeys(tx);
+      if (keys.size === 0) return;
       const event = parse(() => parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data), 'tracking');
       if (event.type !== TRACKING_EVENT_TYPES.metricsLogged) return;
-      // Only keys some policy ranks by: this is not a second copy of tracking's metric store.
-      const keys = await repository.policyMetricKeys(tx);
       const points = event.data.metrics
         .filter((m) => keys.has(m.key))
         .map((m) => ({ key: m.key, step: m.step, timestamp: m.timestamp, value: typeof m.value === 'number' ? m.value : (SPECIAL[m.value] ?? Number.NaN) }));

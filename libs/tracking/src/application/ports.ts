@@ -6,7 +6,8 @@ import type { TransactionClient } from '@cairn/platform';
  * transaction. `expectedVersion` is the aggregate's version before these events (optimistic check).
  */
 export interface TrackingEventLog {
-  append(tx: TransactionClient, aggregateId: string, expectedVersion: number, events: TrackingEvent[], metadata: EventMetadata): Promise<void>;
+  /** `expectedVersion` undefined: numbered after the stored events (the caller serializes writers itself). */
+  append(tx: TransactionClient, aggregateId: string, expectedVersion: number | undefined, events: TrackingEvent[], metadata: EventMetadata): Promise<void>;
 }
 
 export const TRACKING_EVENT_LOG = Symbol('TrackingEventLog');

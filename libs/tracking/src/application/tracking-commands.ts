@@ -26,18 +26,25 @@ export class TrackingCommands {
     @Inject(TRACKING_CLOCK) private readonly clock: Clock,
   ) {}
 
+  /**
+   * Appends `events`, applies them to the read model and, for experiments and logged models, records
+   * the aggregate's new version. A run's writers pass no `version` (undefined): each of them holds
+   * the run's row lock from deciding to commit, so they are already serialized, and the append
+   * numbers the events after the stored ones (a version read with the lock could even be stale: the
+   * locking statement's snapshot predates the commit it waited for). Run creation passes 0.
+   */
   private async commit(
     tx: TransactionClient,
     aggregate: 'run' | 'experiment' | 'loggedModel',
     id: string,
-    version: number,
+    version: number | undefined,
     events: TrackingEvent[],
     metadata: EventMetadata,
   ): Promise<void> {
     if (events.length === 0) return;
     await this.log.append(tx, id, version, events, metadata);
     for (const event of events) await project(tx, event);
-    await this.store.setVersion(tx, aggregate, id, version + events.length, this.clock.now());
+    if (aggregate !== 'run') await this.store.setVersion(tx, aggregate, id, (version ?? 0) + events.length);
   }
 
   // ---- experiments -----------------------------------------------------------------------------
@@ -117,6 +124,7 @@ export class TrackingCommands {
         generatedName: generateRunName(),
       });
       await this.commit(tx, 'run', runId, 0, events, metadata);
+      await this.store.recordRunActivity(tx, runId, this.clock.now(), null);
     });
     return runId;
   }
@@ -127,9 +135,9 @@ export class TrackingCommands {
       const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags);
       if (!loaded) throw notFound(`Run with id=${runId} not found`);
       const events = decideRun(loaded.state, cmd);
-      await this.commit(tx, 'run', runId, loaded.version, events, metadata);
-      // A write that changed nothing (a param re-logged by a retry) is still a sign of life.
-      if (events.length === 0) await this.store.setVersion(tx, 'run', runId, loaded.version, this.clock.now());
+      await this.commit(tx, 'run', runId, undefined, events, metadata);
+      // Every write is a sign of life, even one that changed nothing (a param re-logged by a retry).
+      await this.store.recordRunActivity(tx, runId, this.clock.now(), loaded.lastActivityMs);
     });
   }
 
@@ -143,7 +151,7 @@ export class TrackingCommands {
       const loaded = await this.store.lockRun(tx, runId);
       if (!loaded) return false;
       const events = decideRun(loaded.state, { kind: 'reap', now: this.clock.now(), orphanTimeoutMs, lastActivityMs: loaded.lastActivityMs });
-      await this.commit(tx, 'run', runId, loaded.version, events, metadata);
+      await this.commit(tx, 'run', runId, undefined, events, metadata);
       return events.length > 0;
     });
   }
@@ -158,7 +166,7 @@ export class TrackingCommands {
       if (!loaded) return null;
       const references = (await this.store.referencesTo([runId], tx)).get(runId) ?? [];
       const events = decideRun(loaded.state, { kind: 'purge', cutoff, references });
-      await this.commit(tx, 'run', runId, loaded.version, events, metadata);
+      await this.commit(tx, 'run', runId, undefined, events, metadata);
       return runGcVerdict(loaded.state, references, cutoff);
     });
   }

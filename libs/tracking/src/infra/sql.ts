@@ -7,8 +7,9 @@
 // ---- write side: locking the aggregate row ------------------------------------------------------
 
 /** Locks a run for the length of the command: writers of one run are serialized, so no deadlock. */
+/** The run, row-locked: every writer of a run holds this lock from deciding to commit. */
 export const LOCK_RUN = `
-  SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, last_activity_ms, version
+  SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, last_activity_ms
   FROM tracking.runs WHERE run_uuid = $1 FOR UPDATE`;
 
 export const SELECT_PARAMS_BY_KEYS = `SELECT key, value FROM tracking.params WHERE run_uuid = $1 AND key = ANY($2::text[])`;
@@ -37,8 +38,11 @@ export const LOCK_LOGGED_MODEL = `
 
 export const SELECT_LOGGED_MODEL_TAG_KEYS = `SELECT key FROM tracking.logged_model_tags WHERE model_id = $1`;
 
-/** Every command on a run is a sign of life for the orphan reaper: `$3` is the server's time. */
-export const SET_RUN_VERSION = `UPDATE tracking.runs SET version = $2, last_activity_ms = $3 WHERE run_uuid = $1`;
+/**
+ * A command on a run is a sign of life for the orphan reaper (`$2`: the server's time). Only written
+ * when the recorded activity is a second old or more (see TrackingStore.recordRunActivity).
+ */
+export const RECORD_RUN_ACTIVITY = `UPDATE tracking.runs SET last_activity_ms = greatest(coalesce(last_activity_ms, 0), $2) WHERE run_uuid = $1`;
 export const SET_EXPERIMENT_VERSION = `UPDATE tracking.experiments SET version = $2 WHERE experiment_id = $1`;
 export const SET_LOGGED_MODEL_VERSION = `UPDATE tracking.logged_models SET version = $2 WHERE model_id = $1`;
 

@@ -9,6 +9,9 @@ import type { LifecycleStage, RunState } from '../domain/run';
 import type { DatasetInputView, ExperimentView, LoggedModelView, MetricView, RunView } from '../application/views';
 import * as q from './sql';
 
+/** How stale a run's recorded activity may be before a write to the run refreshes it. */
+export const RUN_ACTIVITY_RESOLUTION_MS = 1_000;
+
 // pg returns int8 as strings; every timestamp/step/version goes through this.
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
@@ -60,10 +63,10 @@ export class TrackingStore {
 
   /**
    * `lastActivityMs`: last heartbeat or write (server time), for the orphan reaper; not part of the
-   * event-sourced state. Named, like `setVersion`'s run update: every run write pays for these two,
-   * and a prepared statement skips parsing and planning after a connection's first use.
+   * event-sourced state. Named: every run write pays for this read, and a prepared statement skips
+   * parsing and planning after a connection's first use.
    */
-  async lockRun(tx: TransactionClient, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; version: number; lastActivityMs: number | null } | null> {
+  async lockRun(tx: TransactionClient, runId: string, paramKeys: string[] = [], tagKeys: string[] = []): Promise<{ state: RunState; lastActivityMs: number | null } | null> {
     const { rows } = await tx.query<{
       run_uuid: string;
       experiment_id: string;
@@ -74,14 +77,12 @@ export class TrackingStore {
       end_time: string | null;
       deleted_time: string | null;
       last_activity_ms: string | null;
-      version: string;
     }>({ name: 'tracking.lock_run', text: q.LOCK_RUN, values: [runId] });
     const row = rows[0];
     if (!row) return null;
     const params = paramKeys.length > 0 ? (await tx.query<KeyValue>(q.SELECT_PARAMS_BY_KEYS, [runId, paramKeys])).rows : [];
     const tags = tagKeys.length > 0 ? (await tx.query<KeyValue>(q.SELECT_TAGS_BY_KEYS, [runId, tagKeys])).rows : [];
     return {
-      version: Number(row.version),
       lastActivityMs: num(row.last_activity_ms),
       state: {
         runId: row.run_uuid,
@@ -146,10 +147,19 @@ export class TrackingStore {
     };
   }
 
-  /** `now` also marks a run's last activity (the orphan reaper's clock). */
-  async setVersion(tx: TransactionClient, aggregate: 'run' | 'experiment' | 'loggedModel', id: string, version: number, now: number): Promise<void> {
-    if (aggregate === 'run') await tx.query({ name: 'tracking.set_run_version', text: q.SET_RUN_VERSION, values: [id, version, now] });
-    else await tx.query(aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION, [id, version]);
+  async setVersion(tx: TransactionClient, aggregate: 'experiment' | 'loggedModel', id: string, version: number): Promise<void> {
+    await tx.query(aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION, [id, version]);
+  }
+
+  /**
+   * Marks the run active at `now`, to the second: `recorded` is the activity read under the row
+   * lock, and while it is less than a second old nothing is written. A run logging many times a
+   * second then costs one UPDATE of its row per second rather than one per request (and the
+   * reaper's index on the column one entry per second); orphan timeouts are minutes to hours.
+   */
+  async recordRunActivity(tx: TransactionClient, runId: string, now: number, recorded: number | null): Promise<void> {
+    if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
+    await tx.query({ name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
   }
 
   // ---- run lifecycle: heartbeats, reaper and GC candidates -------------------------------------
