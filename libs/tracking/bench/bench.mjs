@@ -177,6 +177,20 @@ async function search(base, experimentId, databaseUrl, isMlflow) {
   return timeSearch(base, experimentId);
 }
 
+/** The settings that decide what a commit costs, as the shared Postgres reports them. */
+async function postgresSettings() {
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  try {
+    const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers'];
+    const values = [];
+    for (const name of names) values.push(`${name}=${(await client.query(`SHOW ${name}`)).rows[0][name]}`);
+    return values.join(', ');
+  } finally {
+    await client.end();
+  }
+}
+
 async function analyze(databaseUrl) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -263,6 +277,7 @@ async function main() {
     const cairn = await startCairn(cairnDb.url);
     const mlflow = await startMlflow(mlflowDb.url);
     const version = execFileSync(MLFLOW, ['--version']).toString().trim();
+    const settings = await postgresSettings();
     const loadBefore = os.loadavg()[0];
     const c = await measure('cairn', cairn.url, cairnDb.url);
     const m = await measure('mlflow', mlflow.url, mlflowDb.url);
@@ -283,7 +298,11 @@ Generated ${new Date().toISOString()} by \`node libs/tracking/bench/bench.mjs\` 
 and Cairn's \`tracking-service\`, both on the same Postgres (${new URL(PG).host}), same workload, one run.
 
 Machine: ${os.cpus().length} CPUs, 1-min load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after the run
-(the servers, Postgres and this load generator share those CPUs; with other work on the machine the numbers swing by 2-3x).
+(the servers, Postgres and the load generators share those CPUs; with other work on the machine the numbers swing by 2-3x).
+Postgres settings in effect for both servers: ${settings}${settings.includes('fsync=off') ? ' (the test cluster of tools/infra: not durable; both servers gain from it, and Cairn, which commits more often per request, probably more)' : ''}.
+Load: ingest, search and history from this script (Node); log-metric from tools/loadgen (Go, 32 clients, ${SIZES.logMetricSeconds} s after a 5 s warm-up).
+Cairn's events are relayed from the outbox to its in-process bus, where the tracking-service alone has no subscriber (with
+\`npm start\`'s single process the registry's and artifacts' consumers would also apply each event).
 
 Sizes: ${JSON.stringify(SIZES)} (the issue's full sizes: BENCH_INGEST_POINTS=1000000 BENCH_SEARCH_RUNS=100000 BENCH_HISTORY_POINTS=1000000).
 

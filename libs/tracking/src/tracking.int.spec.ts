@@ -71,6 +71,16 @@ describe('tracking on real Postgres', () => {
     expect(await db.query(`SELECT count(*)::int AS n FROM tracking.events WHERE aggregate_id = $1`, [runId])).toMatchObject({ rows: before.rows });
   });
 
+  it('writes to a run open their transaction with the run lock inlined only for hex run ids: any other id is an unknown run', async () => {
+    const runId = await newRun();
+    await commands.logBatch(runId, { metrics: [point('acc', 0.5, 1)], params: [], tags: [] }, meta);
+    expect((await queries.run(runId)).metrics).toEqual([expect.objectContaining({ key: 'acc', value: 0.5, step: 1 })]);
+    for (const hostile of [`${runId}' OR '1'='1`, `'; DELETE FROM tracking.runs; --`, runId.toUpperCase()]) {
+      await expect(commands.logBatch(hostile, { metrics: [point('acc', 1, 2)], params: [], tags: [] }, meta)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    }
+    expect((await queries.run(runId)).metrics).toEqual([expect.objectContaining({ key: 'acc', value: 0.5, step: 1 })]);
+  });
+
   it('params are write-once; the same value again is accepted', async () => {
     const runId = await newRun();
     await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);

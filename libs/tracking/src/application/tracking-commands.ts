@@ -131,14 +131,15 @@ export class TrackingCommands {
 
   /** Runs `cmd` against the row-locked run; the lock serializes writers of one run. */
   async onRun(runId: string, cmd: RunCommand, metadata: EventMetadata, keys: { params?: string[]; tags?: string[] } = {}): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags);
+    const opening = this.store.lockRunOpening(runId);
+    await this.db.transaction(async (tx, opened) => {
+      const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags, opening === undefined ? undefined : opened);
       if (!loaded) throw notFound(`Run with id=${runId} not found`);
       const events = decideRun(loaded.state, cmd);
       await this.commit(tx, 'run', runId, undefined, events, metadata);
       // Every write is a sign of life, even one that changed nothing (a param re-logged by a retry).
       await this.store.recordRunActivity(tx, runId, this.clock.now(), loaded.lastActivityMs);
-    });
+    }, { opening });
   }
 
   /**

@@ -6,8 +6,10 @@
 
 // ---- write side: locking the aggregate row ------------------------------------------------------
 
-/** Locks a run for the length of the command: writers of one run are serialized, so no deadlock. */
-/** The run, row-locked: every writer of a run holds this lock from deciding to commit. */
+/**
+ * Locks a run for the length of the command: writers of one run are serialized, so no deadlock, and
+ * the event store can number a run's events after the stored ones without an expected version.
+ */
 export const LOCK_RUN = `
   SELECT run_uuid, experiment_id::text AS experiment_id, name, status, lifecycle_stage, start_time, end_time, deleted_time, last_activity_ms
   FROM tracking.runs WHERE run_uuid = $1 FOR UPDATE`;
