@@ -162,8 +162,8 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
       `SELECT data FROM artifacts.events WHERE type = 'artifacts.artifact.stored.v1' AND data->>'path' = $1`,
       [`7/${OTHER_RUN}/artifacts/b.txt`],
     );
+    expect(rows).toHaveLength(1);
     expect(rows[0]?.data).toMatchObject({ digest: sha(content), size: content.length, deduplicated: true });
-    expect(await count(`SELECT count(*) AS n FROM artifacts.outbox o JOIN artifacts.events e USING (global_position) WHERE e.data->>'path' = $1`, [`7/${OTHER_RUN}/artifacts/b.txt`])).toBe(1);
   });
 
   it('lists a run the way the tracking artifacts/list does (run-relative paths, root_uri)', async () => {

@@ -142,7 +142,7 @@ describe.each([inProcessFixture, kafkaFixture])('EventBus contract: $name', (fix
     const appended = await appendInterleaved(env.db, ['exp-1', 'exp-2', 'exp-3'], 10);
     const crashed = deferred<readonly EventEnvelope[]>();
     const doomed = startRelay({
-      beforeMarkSent: (envelopes) => {
+      beforeDeletePublished: (envelopes) => {
         crashed.resolve(envelopes);
         throw new Error('simulated crash after publish, before mark-sent');
       },

@@ -44,7 +44,7 @@ describe('OutboxRelay', () => {
 
   const drained = () => waitFor(async () => ((await unsentCount(env.db, 'artifacts')) === 0 ? true : undefined), { message: 'outbox drained' });
 
-  it('publishes the outbox in position order, in batches, to the context topic, and marks it sent', async () => {
+  it('publishes the outbox in position order, in batches, to the context topic, then deletes the published rows', async () => {
     const publisher = new RecordingPublisher();
     const appended = await append(env.db, Array.from({ length: 25 }, (_, i) => counted(`blob-${i % 4}`)), 'artifacts');
     relay(publisher, { batchSize: 10 });
@@ -53,6 +53,9 @@ describe('OutboxRelay', () => {
     expect(publisher.events).toEqual(appended);
     expect(publisher.batches.map((b) => b.envelopes.length)).toEqual([10, 10, 5]);
     expect(new Set(publisher.batches.map((b) => b.topic))).toEqual(new Set(['cairn.artifacts.events.v1']));
+    // The outbox keeps only the backlog (so it never grows with history); the events stay.
+    const { rows } = await env.db.query<{ outbox: string; events: string }>('SELECT (SELECT count(*) FROM artifacts.outbox) AS outbox, (SELECT count(*) FROM artifacts.events) AS events');
+    expect(rows[0]).toEqual({ outbox: '0', events: '25' });
   });
 
   it('is woken by the commit (LISTEN/NOTIFY), not by polling', async () => {

@@ -24,39 +24,40 @@ export interface OutboxRelayOptions {
   /**
    * How long a notification waits before the relay reads, so that the events of commits arriving
    * meanwhile go out in the same round (default 5 ms; 0 reads at once). Under a stream of small
-   * writes (one log-metric per request) this turns a read and a mark-sent per commit into a pair per
+   * writes (one log-metric per request) this turns a read and a delete per commit into a pair per
    * a few dozen commits; it never delays an event by more than this.
    */
   coalesceMs?: number;
   /** Backoff after a failed publish (only delays are used). */
   errorBackoff?: Partial<RetryPolicy>;
   logger?: Logger;
-  /** Fault injection for tests: runs after a batch is published and before it is marked sent. */
-  hooks?: { beforeMarkSent?: (envelopes: readonly EventEnvelope[]) => Promise<void> | void };
+  /** Fault injection for tests: runs after a batch is published and before its rows are deleted. */
+  hooks?: { beforeDeletePublished?: (envelopes: readonly EventEnvelope[]) => Promise<void> | void };
 }
 
 /*
- * Reading unsent rows in position order, rather than "everything after the last position sent",
- * means a transaction that commits a lower position late is still picked up (in a later batch).
+ * The outbox holds only what is still to be published: a row is deleted once its event is out
+ * (the event stays in `events`). Reading the rows in position order, rather than "everything after
+ * the last position sent", means a transaction that commits a lower position late is still picked
+ * up (in a later batch).
  * Per aggregate, order holds anyway: version n+1 is only decided after version n committed, so it
  * always has the higher position, and no batch can contain n+1 while n is still unsent.
  */
-const READ_UNSENT = perContext(
+const READ_BACKLOG = perContext(
   (s) => `SELECT e.global_position, e.event_id, e.type, e.aggregate_id, e.aggregate_version, e.occurred_at, e.actor, e.correlation_id, e.causation_id, e.data
 FROM ${s}.outbox o JOIN ${s}.events e ON e.global_position = o.global_position
-WHERE o.sent_at IS NULL
 ORDER BY o.global_position
 LIMIT $1`,
 );
 
-const MARK_SENT = perContext((s) => `UPDATE ${s}.outbox SET sent_at = now() WHERE global_position = ANY($1::bigint[]) AND sent_at IS NULL`);
+const DELETE_PUBLISHED = perContext((s) => `DELETE FROM ${s}.outbox WHERE global_position = ANY($1::bigint[])`);
 
 // Advisory lock keys: a fixed namespace plus one key per context, stable across releases and hosts.
 const RELAY_LOCK_NAMESPACE = 0x0ca1_0e17;
 
 /**
- * Publishes a context's outbox to the bus: unsent rows in position order, in batches, then marks
- * them sent. At least once: a relay that dies between publishing and marking publishes the batch
+ * Publishes a context's outbox to the bus: its rows in position order, in batches, each batch then
+ * deleted. At least once: a relay that dies between publishing and deleting publishes the batch
  * again after restart (or on another replica), and consumers' inboxes discard the duplicates.
  *
  * Leadership: every replica runs a relay, but only the holder of the context's advisory lock
@@ -152,12 +153,12 @@ export class OutboxRelay {
   }
 
   private async relayBatch(client: PoolClient): Promise<number> {
-    const { rows } = await client.query<EventRow>(READ_UNSENT(this.context), [this.batchSize]);
+    const { rows } = await client.query<EventRow>(READ_BACKLOG(this.context), [this.batchSize]);
     if (rows.length === 0) return 0;
     const envelopes = rows.map((row) => envelopeOfRow(row, this.context));
     await this.publisher.publish(this.topic, envelopes);
-    await this.hooks.beforeMarkSent?.(envelopes);
-    await client.query(MARK_SENT(this.context), [rows.map((row) => row.global_position)]);
+    await this.hooks.beforeDeletePublished?.(envelopes);
+    await client.query(DELETE_PUBLISHED(this.context), [rows.map((row) => row.global_position)]);
     this.logger.debug({ context: this.context, topic: this.topic, count: rows.length }, 'outbox batch published');
     return rows.length;
   }

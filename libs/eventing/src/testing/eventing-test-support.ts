@@ -195,7 +195,7 @@ export function versionsByAggregate(rows: readonly AppliedRow[]): Record<string,
 }
 
 export async function unsentCount(sql: Sql, context: ContextName = 'tracking'): Promise<number> {
-  const { rows } = await sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${context}.outbox WHERE sent_at IS NULL`);
+  const { rows } = await sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${context}.outbox`);
   return Number(rows[0].n);
 }
 
