@@ -1,11 +1,11 @@
-import type { ErrorCode, RunStatus } from '@cairn/contracts';
+import type { ErrorCode, ModelStage, RunStatus } from '@cairn/contracts';
 
 /**
  * MLflow's JSON shapes as the server sends them (mlflow-api.md §3): snake_case, int64 as numbers,
  * model versions as strings, unset fields omitted. The client returns them as they are, so what a
  * script reads is what the REST reference documents.
  */
-export type { ErrorCode, RunStatus };
+export type { ErrorCode, ModelStage, RunStatus };
 
 export interface KeyValue {
   key: string;
@@ -60,8 +60,6 @@ export interface FileInfo {
   is_dir: boolean;
   file_size?: number;
 }
-
-export type ModelStage = 'None' | 'Staging' | 'Production' | 'Archived';
 
 export interface ModelVersion {
   name: string;

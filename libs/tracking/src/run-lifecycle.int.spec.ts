@@ -10,7 +10,6 @@ import { TrackingQueries } from './application/tracking-queries';
 import { DAY_MS } from './domain/lifecycle';
 import { EventStoreTrackingLog } from './infra/event-log';
 import { RunReferenceRepository } from './infra/run-reference.repository';
-import { SingleReplicaSchedule } from './infra/single-replica-schedule';
 import { TrackingStore } from './infra/tracking-store';
 
 const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
@@ -252,24 +251,5 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
       await commands.restoreExperiment(experimentId, meta);
       expect((await queries.run(runId)).lifecycleStage).toBe('active');
     });
-  });
-
-  it('a scheduled job runs on one replica only; another takes over when the leader stops', async () => {
-    const calls = { a: 0, b: 0 };
-    const schedule = (name: 'a' | 'b') =>
-      new SingleReplicaSchedule({ database: db, name, lockKey: 4242, intervalMs: 20, onError: () => undefined, task: async () => void calls[name]++ });
-    const a = schedule('a');
-    const b = schedule('b');
-    a.start();
-    b.start();
-    try {
-      await waitFor(() => (calls.a + calls.b >= 6 ? true : undefined), { message: 'six passes' });
-      const [leader, standby] = calls.a > 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
-      expect(calls[standby]).toBe(0);
-      await (leader === 'a' ? a : b).stop();
-      await waitFor(() => (calls[standby] > 0 ? true : undefined), { message: 'the standby taking over' });
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
-    }
   });
 });

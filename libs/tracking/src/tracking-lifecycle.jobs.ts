@@ -1,13 +1,14 @@
 import type { EventMetadata } from '@cairn/contracts';
-import type { EventStore } from '@cairn/eventing';
+import { SingleReplicaLoop, type EventStore } from '@cairn/eventing';
 import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
 import { lifecycleSettingsOf, systemClock } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { EventStoreTrackingLog } from './infra/event-log';
-import { SingleReplicaSchedule } from './infra/single-replica-schedule';
 import { TrackingStore } from './infra/tracking-store';
 
+// Advisory lock namespace of tracking's periodic jobs (the outbox relays use another); one key per job.
+const LIFECYCLE_LOCK_NAMESPACE = 0x0ca1_11fe;
 const REAPER_LOCK_KEY = 1;
 const GC_LOCK_KEY = 2;
 
@@ -24,14 +25,23 @@ export async function startTrackingLifecycleJobs(runtime: { config: CairnConfig;
   const store = new TrackingStore(database);
   const commands = new TrackingCommands(database, store, new EventStoreTrackingLog(runtime.eventStore), systemClock);
   const lifecycle = new RunLifecycle(commands, store, systemClock, lifecycleSettingsOf(config));
+  const onError = (name: string) => (error: unknown) => logger.error(`${name} failed: ${(error as Error).message}`, (error as Error).stack, 'tracking');
+  // Each job leads on one replica; a failed pass is logged and the leader keeps the lock (the next
+  // pass retries), unlike the relay, where a failed round drops the session. The pass itself uses
+  // pooled transactions and is safe to run twice (an HTTP-triggered pass may overlap a timed one).
   const every = (name: string, lockKey: number, intervalS: number, task: () => Promise<void>) =>
-    new SingleReplicaSchedule({
+    new SingleReplicaLoop({
       database,
       name,
-      lockKey,
-      intervalMs: intervalS * 1000,
-      task,
-      onError: (error) => logger.error(`${name} failed: ${(error as Error).message}`, (error as Error).stack, 'tracking'),
+      lock: { namespace: LIFECYCLE_LOCK_NAMESPACE, key: lockKey },
+      standbyIntervalMs: intervalS * 1000,
+      // The rounds never touch the lock's connection: check it still holds before each.
+      confirmBeforeRound: true,
+      round: async () => {
+        await task().catch(onError(name));
+        return intervalS * 1000;
+      },
+      onError: onError(name),
     });
 
   const reaper = every('orphan reaper', REAPER_LOCK_KEY, config.lifecycle.reaperIntervalS, async () => {
