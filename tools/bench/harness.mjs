@@ -96,14 +96,41 @@ export function rssMiB(pid) {
   }
 }
 
-/** The Go load generator (tools/loadgen), built once into .cache/ with the standard library only. */
+/** The pids of a process's children (ps exits 1 when there are none). */
+function childPids(pid) {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Pins a process, its threads and its child processes (MLflow's workers) to `cpus` (a taskset list
+ * such as "1" or "0,1"), so a server under test and the load generator stop taking each other's
+ * core. Linux only; returns false where taskset is missing.
+ */
+export function pinProcessTree(pid, cpus) {
+  try {
+    const children = childPids(pid);
+    for (const target of [String(pid), ...children]) execFileSync('taskset', ['-a', '-p', '-c', cpus, target], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Go load generator (tools/loadgen), built once into .cache/ with the standard library only.
+ * The returned runner takes the loadgen arguments and, optionally, `{ cpus }` to run it under taskset.
+ */
 export function loadgen() {
   const binary = path.join(root, '.cache', 'loadgen');
   execFileSync('go', ['build', '-o', binary, '.'], { cwd: path.join(root, 'tools', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
   // Asynchronous: while it runs, this process must keep draining the servers' output pipes.
-  return (args) =>
+  return (args, { cpus } = {}) =>
     new Promise((resolve, reject) =>
-      execFile(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      execFile(cpus ? 'taskset' : binary, cpus ? ['-c', cpus, binary, ...args] : args, { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
         if (error) reject(new Error(`loadgen failed: ${error.message}\n${stderr}`));
         else resolve(JSON.parse(stdout));
       }),

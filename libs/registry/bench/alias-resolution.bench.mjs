@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, dropDatabase, loadgen, num, requireBenchEnv, rssMiB, startCairn, startMlflow } from '../../../tools/bench/harness.mjs';
+import { createDatabase, dropDatabase, loadgen, num, pinProcessTree, requireBenchEnv, rssMiB, startCairn, startMlflow } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -43,11 +43,24 @@ async function seed(base, name, sourceOf) {
 }
 
 /** One measured run, after a discarded 2 s warm-up of the same load (JIT, connection pools). */
-const load = async (url, headers = [], interval = 0, clients = CLIENTS) => {
+const load = async (url, headers = [], interval = 0, clients = CLIENTS, options = {}) => {
   const args = (seconds) => ['-url', url, '-clients', String(clients), '-duration', `${seconds}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])];
-  await run(args(2));
-  return run(args(SECONDS));
+  await run(args(2), options);
+  return run(args(SECONDS), options);
 };
+
+/**
+ * `work` with `server` pinned to CPU 1 and the load generator to CPU 0 (the server gets a core of
+ * its own; Postgres stays free to use both), then unpinned. Undefined where taskset is missing.
+ */
+async function pinned(server, work) {
+  if (os.cpus().length < 2 || !pinProcessTree(server.child.pid, '1')) return undefined;
+  try {
+    return await work({ cpus: '0' });
+  } finally {
+    pinProcessTree(server.child.pid, `0-${os.cpus().length - 1}`);
+  }
+}
 
 /** A GET on a fresh connection (no pooled socket the server may have closed meanwhile). */
 function get(url, headers = {}) {
@@ -111,13 +124,15 @@ async function main() {
       cairnResolveClosed: await load(`${cairn.url}${resolvePath}`),
       cairnResolve304Closed: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`]),
       cairnResolve304Open: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS),
+      mlflowFewPinned: await pinned(mlflow, (o) => load(`${mlflow.url}${mlflowRoute}`, [], 0, FEW_CLIENTS, o)),
+      cairnResolve304OpenPinned: await pinned(cairn, (o) => load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS, CLIENTS, o)),
     };
     const memory = { cairn: rssMiB(cairn.child.pid), mlflow: rssMiB(mlflow.child.pid) };
     console.error(JSON.stringify({ results, memory }));
     const stale = await staleness(cairn.url, name, resolvePath);
     const version = execFileSync(MLFLOW, ['--version']).toString().trim();
 
-    const row = (label, r) => `| ${label} | ${Math.round(r.rps)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |`;
+    const row = (label, r) => (r ? `| ${label} | ${Math.round(r.rps)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |` : `| ${label} | not run (no taskset) | | | |`);
     const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
     const r = results;
     const doc = `# Alias resolution benchmark
@@ -139,6 +154,13 @@ ${row('Cairn `GET registered-models/alias` (MLflow route), closed loop', r.cairn
 ${row('Cairn `GET …/alias/resolve` (200), closed loop', r.cairnResolveClosed)}
 ${row('Cairn `GET …/alias/resolve` with If-None-Match (304), closed loop', r.cairnResolve304Closed)}
 ${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms`, r.cairnResolve304Open)}
+${row(`MLflow \`GET registered-models/alias\`, ${FEW_CLIENTS} clients, closed loop — server pinned to CPU 1, load to CPU 0`, r.mlflowFewPinned)}
+${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms — server pinned to CPU 1, load to CPU 0`, r.cairnResolve304OpenPinned)}
+
+The last two rows are an experiment on where the tail comes from: each server gets a core of its own
+(\`taskset\`; MLflow's workers all on CPU 1, the Node server's GC and I/O threads with its event loop
+on CPU 1, Postgres unpinned) and the load generator the other. If the tail were the load generator
+preempting the server, it would shrink there.
 
 Ratios (Cairn / MLflow): same MLflow route, ${FEW_CLIENTS} clients ${ratio(r.cairnMlflowRouteFew.rps, r.mlflowFew.rps)}, ${CLIENTS} clients ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
 resolve with ETag (${CLIENTS} clients) vs MLflow's best (${FEW_CLIENTS} clients) ${ratio(r.cairnResolve304Closed.rps, r.mlflowFew.rps)} throughput;
