@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, dropDatabase, loadgen, num, pinProcessTree, requireBenchEnv, rssMiB, startCairn, startMlflow } from '../../../tools/bench/harness.mjs';
+import { createDatabase, dropDatabase, loadgen, num, pinProcessTree, requireBenchEnv, rssMiB, startCairn, startMlflow, startProcess } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -61,6 +61,14 @@ async function pinned(server, work) {
     pinProcessTree(server.child.pid, `0-${os.cpus().length - 1}`);
   }
 }
+
+/**
+ * The measurement's floor: a Node HTTP server that answers every request 304 at once, doing nothing
+ * else. Under the same polling load, its tail is what the machine and the load generator add to any
+ * server's (the goal's 5 ms p99 cannot be seen below it).
+ */
+const NULL_SERVER = `require('node:http').createServer((q, s) => { s.writeHead(304, { etag: '"x"' }); s.end(); })
+  .listen(0, '127.0.0.1', function () { console.log('listening at http://127.0.0.1:' + this.address().port); });`;
 
 /** A GET on a fresh connection (no pooled socket the server may have closed meanwhile). */
 function get(url, headers = {}) {
@@ -127,6 +135,9 @@ async function main() {
       mlflowFewPinned: await pinned(mlflow, (o) => load(`${mlflow.url}${mlflowRoute}`, [], 0, FEW_CLIENTS, o)),
       cairnResolve304OpenPinned: await pinned(cairn, (o) => load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS, CLIENTS, o)),
     };
+    const nullServer = await startProcess(process.execPath, ['-e', NULL_SERVER], {}, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
+    results.nullServer304Open = await load(`${nullServer.url}/`, [], INTERVAL_MS);
+    nullServer.child.kill();
     const memory = { cairn: rssMiB(cairn.child.pid), mlflow: rssMiB(mlflow.child.pid) };
     console.error(JSON.stringify({ results, memory }));
     const stale = await staleness(cairn.url, name, resolvePath);
@@ -154,6 +165,7 @@ ${row('Cairn `GET registered-models/alias` (MLflow route), closed loop', r.cairn
 ${row('Cairn `GET …/alias/resolve` (200), closed loop', r.cairnResolveClosed)}
 ${row('Cairn `GET …/alias/resolve` with If-None-Match (304), closed loop', r.cairnResolve304Closed)}
 ${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms`, r.cairnResolve304Open)}
+${row(`Floor: a Node server answering 304 and nothing else, polling every ${INTERVAL_MS} ms`, r.nullServer304Open)}
 ${row(`MLflow \`GET registered-models/alias\`, ${FEW_CLIENTS} clients, closed loop — server pinned to CPU 1, load to CPU 0`, r.mlflowFewPinned)}
 ${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms — server pinned to CPU 1, load to CPU 0`, r.cairnResolve304OpenPinned)}
 
