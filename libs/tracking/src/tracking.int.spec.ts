@@ -37,7 +37,9 @@ describe('tracking on real Postgres', () => {
 
   it('the Default experiment 0 exists from the start', async () => {
     expect(await queries.experiment('0')).toMatchObject({ name: 'Default', lifecycleStage: 'active', artifactLocation: 'mlflow-artifacts:/0' });
-    const { rows } = await db.query<{ type: string; aggregate_version: number }>(`SELECT type, aggregate_version FROM tracking.events WHERE aggregate_id = '0'`);
+    const { rows } = await db.query<{ type: string; aggregate_version: number }>(
+      `SELECT type, aggregate_version FROM tracking.events WHERE aggregate_id = '0'`,
+    );
     expect(rows).toEqual([{ type: 'tracking.experiment.created.v1', aggregate_version: 1 }]);
     // The next change of experiment 0 continues its stream.
     await commands.setExperimentTag('0', 'team', 'ml', meta);
@@ -61,7 +63,18 @@ describe('tracking on real Postgres', () => {
     await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
     const before = await db.query(`SELECT count(*)::int AS n FROM tracking.events WHERE aggregate_id = $1`, [runId]);
     await expect(
-      commands.logBatch(runId, { metrics: [point('m', 1, 0)], params: [{ key: 'ok', value: '1' }, { key: 'lr', value: '0.2' }], tags: [{ key: 't', value: 'v' }] }, meta),
+      commands.logBatch(
+        runId,
+        {
+          metrics: [point('m', 1, 0)],
+          params: [
+            { key: 'ok', value: '1' },
+            { key: 'lr', value: '0.2' },
+          ],
+          tags: [{ key: 't', value: 'v' }],
+        },
+        meta,
+      ),
     ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     const run = await queries.run(runId);
     expect(run.metrics).toEqual([]);
@@ -76,7 +89,9 @@ describe('tracking on real Postgres', () => {
     await commands.logBatch(runId, { metrics: [point('acc', 0.5, 1)], params: [], tags: [] }, meta);
     expect((await queries.run(runId)).metrics).toEqual([expect.objectContaining({ key: 'acc', value: 0.5, step: 1 })]);
     for (const hostile of [`${runId}' OR '1'='1`, `'; DELETE FROM tracking.runs; --`, runId.toUpperCase()]) {
-      await expect(commands.logBatch(hostile, { metrics: [point('acc', 1, 2)], params: [], tags: [] }, meta)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+      await expect(commands.logBatch(hostile, { metrics: [point('acc', 1, 2)], params: [], tags: [] }, meta)).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      });
     }
     expect((await queries.run(runId)).metrics).toEqual([expect.objectContaining({ key: 'acc', value: 0.5, step: 1 })]);
   });
@@ -85,7 +100,9 @@ describe('tracking on real Postgres', () => {
     const runId = await newRun();
     await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
     await commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }, meta);
-    await expect(commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.3' }], tags: [] }, meta)).rejects.toThrow(/Changing param values is not allowed/);
+    await expect(commands.logBatch(runId, { metrics: [], params: [{ key: 'lr', value: '0.3' }], tags: [] }, meta)).rejects.toThrow(
+      /Changing param values is not allowed/,
+    );
     expect((await queries.run(runId)).params).toEqual([{ key: 'lr', value: '0.1' }]);
   });
 
@@ -139,7 +156,11 @@ describe('tracking on real Postgres', () => {
 
   it('NaN and ±Infinity round-trip through history and latest values; NaN never matches a > filter', async () => {
     const runId = await newRun();
-    await commands.logBatch(runId, { metrics: [point('nan', 'NaN', 0), point('pinf', 'Infinity', 0), point('ninf', '-Infinity', 0)], params: [], tags: [] }, meta);
+    await commands.logBatch(
+      runId,
+      { metrics: [point('nan', 'NaN', 0), point('pinf', 'Infinity', 0), point('ninf', '-Infinity', 0)], params: [], tags: [] },
+      meta,
+    );
     const run = await queries.run(runId);
     const byKey = Object.fromEntries(run.metrics.map((m) => [m.key, m.value]));
     expect(byKey).toEqual({ nan: Number.NaN, pinf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY });
@@ -162,7 +183,21 @@ describe('tracking on real Postgres', () => {
     for await (const chunk of queries.metricHistoryJsonChunks(runId, key, 4)) streamed.push(...(JSON.parse(`[${chunk}]`) as typeof streamed));
     expect(streamed.map((m) => m.value)).toEqual(values);
     expect(streamed.every((m) => m.key === key)).toBe(true);
-    expect(streamed).toEqual((await queries.metricHistoryPage(runId, key, 100, undefined)).items.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })));
+    expect(streamed).toEqual(
+      (await queries.metricHistoryPage(runId, key, 100, undefined)).items.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })),
+    );
+  });
+
+  it('the full-history stream keeps the dataset fields of the points that have them, page by page', async () => {
+    const runId = await newRun();
+    const plain = [0, 1, 2, 3].map((i) => point('acc', i / 10, i));
+    const withDataset = [4, 5].map((i) => ({ ...point('acc', i / 10, i), datasetName: 'eval "set"', datasetDigest: 'd1' }));
+    await commands.logBatch(runId, { metrics: [...plain, ...withDataset, point('acc', 0.6, 6)], params: [], tags: [] }, meta);
+    const pages: Array<Array<Record<string, unknown>>> = [];
+    for await (const chunk of queries.metricHistoryJsonChunks(runId, 'acc', 3)) pages.push(JSON.parse(`[${chunk}]`) as Array<Record<string, unknown>>);
+    expect(pages.map((p) => p.map((m) => m['step']))).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(pages.flat().map((m) => m['dataset_name'] ?? null)).toEqual([null, null, null, null, 'eval "set"', 'eval "set"', null]);
+    expect(pages[1]?.[1]).toEqual({ key: 'acc', value: 0.4, timestamp: 1000, step: 4, dataset_name: 'eval "set"', dataset_digest: 'd1' });
   });
 
   describe('search', () => {
@@ -172,7 +207,10 @@ describe('tracking on real Postgres', () => {
     beforeAll(async () => {
       searchExperiment = await commands.createExperiment({ name: 'search', tags: [] }, meta);
       for (let i = 0; i < 12; i++) {
-        const runId = await commands.createRun({ experimentId: searchExperiment, userId: 'u', startTime: 1000 + i, tags: [{ key: 'team', value: i % 2 ? 'a' : 'b' }] }, meta);
+        const runId = await commands.createRun(
+          { experimentId: searchExperiment, userId: 'u', startTime: 1000 + i, tags: [{ key: 'team', value: i % 2 ? 'a' : 'b' }] },
+          meta,
+        );
         await commands.logBatch(runId, { metrics: [point('auc', i / 12, 0)], params: [{ key: 'lr', value: String(i % 3) }], tags: [] }, meta);
         ids.push(runId);
       }
@@ -290,7 +328,9 @@ describe('tracking on real Postgres', () => {
       await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metrics, tracking.latest_metrics, tracking.params,
         tracking.tags, tracking.datasets, tracking.inputs, tracking.input_tags, tracking.run_outputs, tracking.logged_models, tracking.logged_model_tags,
         tracking.logged_model_params, tracking.logged_model_metrics`);
-      const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(`SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`);
+      const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(
+        `SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`,
+      );
       for (const row of rows) await project(client, parseTrackingEvent(row.type, row.aggregate_id, row.data));
       expect(await snapshot()).toEqual(before);
     } finally {
