@@ -7,6 +7,11 @@
 //   [MLFLOW_URL=http://127.0.0.1:5001 (mlflow server --serve-artifacts)]  node libs/artifacts/bench/artifacts-bench.mjs
 //
 // Prints one line per (target, workload, direction) with MB/s; numbers go to BENCHMARKS.md.
+// 10 MB and 1 GB downloads are read by curl when it is installed (BENCH_DOWNLOADER=node to use Node's
+// HTTP client): Node's client costs about a core per GB/s, so on two shared cores it, not the
+// server, set the pace of the 1 GB rows. After the table, three interleaved 1 GB downloads per
+// target (direct, Cairn, direct, …) give the ratio with the machine's drift spread over both.
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
@@ -57,9 +62,34 @@ function httpGet(base, path) {
   });
 }
 
+const CURL = env('BENCH_DOWNLOADER', 'curl') === 'curl' && hasCurl() ? 'curl' : undefined;
+
+function hasCurl() {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** GET with curl into /dev/null; resolves to the bytes read. */
+function curlGet(base, path) {
+  return new Promise((resolve, reject) =>
+    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', `${base}${path}`], (error, stdout) => {
+      const [status, size] = stdout.trim().split(' ');
+      if (error || status !== '200') reject(new Error(`GET ${path}: ${status ?? ''} ${error?.message ?? ''}`));
+      else resolve(Number(size));
+    }),
+  );
+}
+
+/** Large bodies through curl when available, small ones through Node (no process per 4 KiB). */
+const get = (base, path, large) => (large && CURL ? curlGet(base, path) : httpGet(base, path));
+
 function proxyTarget(name, base) {
   const path = (key) => `/api/2.0/mlflow-artifacts/artifacts/1/${RUN}/artifacts/${name}/${key}`;
-  return { name, put: (key, size) => httpPut(base, path(key), size), get: (key) => httpGet(base, path(key)) };
+  return { name, put: (key, size) => httpPut(base, path(key), size), get: (key, large = false) => get(base, path(key), large) };
 }
 
 async function minioTarget() {
@@ -85,9 +115,9 @@ async function minioTarget() {
       const url = await presigned('PUT', key);
       await httpPut(url.origin, url.pathname + url.search, size);
     },
-    get: async (key) => {
+    get: async (key, large = false) => {
       const url = await presigned('GET', key);
-      return httpGet(url.origin, url.pathname + url.search);
+      return get(url.origin, url.pathname + url.search, large);
     },
   };
 }
@@ -96,7 +126,9 @@ async function timed(label, bytes, work) {
   const t0 = process.hrtime.bigint();
   await work();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`${label.padEnd(48)} ${(bytes / MiB / seconds).toFixed(1).padStart(8)} MB/s  (${seconds.toFixed(2)} s)`);
+  const rate = bytes / MiB / seconds;
+  console.log(`${label.padEnd(48)} ${rate.toFixed(1).padStart(8)} MB/s  (${seconds.toFixed(2)} s)`);
+  return rate;
 }
 
 async function workloads(target) {
@@ -112,12 +144,24 @@ async function workloads(target) {
   );
   const mediumCount = 8;
   await timed(`${target.name} 10MB x${mediumCount} upload`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.put(`medium/${i}`, 10 * MiB); });
-  await timed(`${target.name} 10MB x${mediumCount} download`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.get(`medium/${i}`); });
+  await timed(`${target.name} 10MB x${mediumCount} download`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.get(`medium/${i}`, true); });
   const large = Number(env('BENCH_LARGE_MB', '1024')) * MiB;
   await timed(`${target.name} ${large / MiB}MB upload`, large, () => target.put('large/1', large));
-  await timed(`${target.name} ${large / MiB}MB download`, large, () => target.get('large/1'));
+  await timed(`${target.name} ${large / MiB}MB download`, large, () => target.get('large/1', true));
 }
 
 const targets = [await minioTarget(), proxyTarget('cairn', env('CAIRN_URL', 'http://127.0.0.1:5000'))];
 if (process.env.MLFLOW_URL) targets.push(proxyTarget('mlflow-serve-artifacts', process.env.MLFLOW_URL));
 for (const target of targets) await workloads(target);
+
+// Interleaved: the 1 GB object (uploaded above) downloaded three times per target, in turns.
+const largeBytes = Number(env('BENCH_LARGE_MB', '1024')) * MiB;
+const rates = Object.fromEntries(targets.map((t) => [t.name, []]));
+console.log(`interleaved ${largeBytes / MiB}MB downloads (${CURL ? 'curl' : 'node http'})`);
+for (let round = 1; round <= 3; round++) {
+  for (const target of targets) rates[target.name].push(await timed(`  round ${round} ${target.name}`, largeBytes, () => target.get('large/1', true)));
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const target of targets.slice(1)) {
+  console.log(`median ${target.name} / minio-direct: ${((100 * median(rates[target.name])) / median(rates['minio-direct'])).toFixed(0)}% (${median(rates[target.name]).toFixed(0)} vs ${median(rates['minio-direct']).toFixed(0)} MB/s)`);
+}

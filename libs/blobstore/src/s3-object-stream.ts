@@ -3,10 +3,10 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectlyWritable } from './blob-store';
 
-// libuv reads at most this much at a time; 64 KiB is what Node's own sockets read.
-const READ_BUFFER_BYTES = 64 * 1024;
-// Buffers in flight towards the destination in writeTo: at most 1 MiB per download.
-const WRITE_POOL_SIZE = 16;
+// libuv reads at most this much at a time (Node's own sockets read 64 KiB).
+const READ_BUFFER_BYTES = 256 * 1024;
+// Buffers in flight towards the destination in writeTo: at most 2 MiB per download.
+const WRITE_POOL_SIZE = 8;
 /**
  * Every socket of this module reads into this one buffer: reads and their callbacks run one at a
  * time on the event loop, and each callback copies out what it keeps before returning.
