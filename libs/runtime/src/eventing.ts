@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { CONTEXTS, topicOf } from '@cairn/contracts';
 import { EventStore, InProcessEventBus, KafkaEventBus, OutboxRelay, withTopicPrefix, type EventBus, type Logger } from '@cairn/eventing';
-import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
+import type { CairnConfig, Database, JsonLogger, MetricsRegistry } from '@cairn/platform';
 
 /** Injection token for the process's EventBus (contexts inject `EventStore` by class). */
 export const EVENT_BUS = Symbol('EventBus');
@@ -50,13 +50,55 @@ export function createEventBus(config: CairnConfig, database: Database, logger: 
 }
 
 /** One relay per context this process writes; only one replica's relay per context is active. */
-export async function startRelays(contexts: ContextName[], runtime: { config: CairnConfig; database: Database; bus: EventBus; logger: JsonLogger }) {
+export async function startRelays(
+  contexts: ContextName[],
+  runtime: { config: CairnConfig; database: Database; bus: EventBus; logger: JsonLogger; metrics?: MetricsRegistry },
+) {
   const relays = contexts.map(
     (context) =>
-      new OutboxRelay({ database: runtime.database, context, publisher: runtime.bus, pollIntervalMs: runtime.config.relayIntervalMs, logger: eventingLogger(runtime.logger) }),
+      new OutboxRelay({
+        database: runtime.database,
+        context,
+        publisher: runtime.bus,
+        pollIntervalMs: runtime.config.relayIntervalMs,
+        logger: eventingLogger(runtime.logger),
+      }),
   );
+  if (runtime.metrics && contexts.length > 0) registerOutboxGauges(runtime.metrics, runtime.database, contexts);
   await Promise.all(relays.map((relay) => relay.start()));
   return async () => {
     await Promise.all(relays.map((relay) => relay.stop()));
   };
+}
+
+/**
+ * The relays' lag, read when /metrics is scraped: events committed but not yet published, and how
+ * long the oldest has waited. Outbox rows are deleted once published, so both are one small read;
+ * every replica reports the same figures (they read the same tables), whichever leads.
+ */
+function registerOutboxGauges(metrics: MetricsRegistry, database: Database, contexts: ContextName[]): void {
+  let reading: Promise<Map<ContextName, { events: number; ageSeconds: number }>> | undefined;
+  // One read per scrape for both gauges (prom-client collects them one after the other).
+  const read = () =>
+    (reading ??= Promise.all(
+      contexts.map(async (context) => {
+        const { rows } = await database.query<{ n: number; age: number }>(
+          `SELECT count(*)::int AS n, coalesce(extract(epoch FROM now() - min(enqueued_at)), 0)::float8 AS age FROM ${context}.outbox`,
+        );
+        return [context, { events: rows[0]?.n ?? 0, ageSeconds: rows[0]?.age ?? 0 }] as const;
+      }),
+    )
+      .then((entries) => new Map(entries))
+      .finally(() => setTimeout(() => (reading = undefined), 100).unref()));
+  metrics.gauge('cairn_outbox_backlog_events', 'Events committed but not yet published by the outbox relay', ['context'], async function () {
+    for (const [context, lag] of await read()) this.set({ context }, lag.events);
+  });
+  metrics.gauge(
+    'cairn_outbox_oldest_event_age_seconds',
+    'How long the oldest unpublished event has waited in the outbox (0 when empty)',
+    ['context'],
+    async function () {
+      for (const [context, lag] of await read()) this.set({ context }, lag.ageSeconds);
+    },
+  );
 }

@@ -22,11 +22,15 @@ describe('tracking API against a started tracking-service', () => {
   const post = (route: string, body: unknown) =>
     fetch(`${api}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-  it.each([3, 2] as const)('the real mlflow %i.x client: tracking scenario', async (major) => {
-    const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: server.url });
-    if (result.code !== 0) throw new Error(`scenario failed (mlflow ${major}.x):\n${result.stdout}\n${result.stderr}`);
-    expect(result.stdout).toContain('TRACKING SCENARIO OK');
-  }, 300_000);
+  it.each([3, 2] as const)(
+    'the real mlflow %i.x client: tracking scenario',
+    async (major) => {
+      const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: server.url });
+      if (result.code !== 0) throw new Error(`scenario failed (mlflow ${major}.x):\n${result.stdout}\n${result.stderr}`);
+      expect(result.stdout).toContain('TRACKING SCENARIO OK');
+    },
+    300_000,
+  );
 
   it('4000 random wrong requests to every endpoint: never a 5xx, always a JSON object', async () => {
     const result = await runMlflowClient(3, fuzz, [], { MLFLOW_TRACKING_URI: server.url });
@@ -34,8 +38,24 @@ describe('tracking API against a started tracking-service', () => {
     expect(result.stdout).toContain('FUZZ OK');
   }, 300_000);
 
+  it('/metrics reports the outbox relay lag, and it drains to zero once writes are published', async () => {
+    const created = (await (await post('runs/create', { experiment_id: '0' })).json()) as { run: { info: { run_id: string } } };
+    expect((await post('runs/log-metric', { run_id: created.run.info.run_id, key: 'm', value: 1, timestamp: 1, step: 0 })).status).toBe(200);
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*context="tracking"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const drained = await waitFor(
+      async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        return gauge(text, 'cairn_outbox_backlog_events') === 0 ? text : undefined;
+      },
+      { message: 'the tracking outbox drained' },
+    );
+    expect(gauge(drained, 'cairn_outbox_oldest_event_age_seconds')).toBe(0);
+  });
+
   it('wire shapes: int64 as numbers, end_time omitted while running, empty lists omitted, NaN as a string', async () => {
-    const created = (await (await post('runs/create', { experiment_id: '0', start_time: 1700000000000 })).json()) as { run: { info: Record<string, unknown>; data: Record<string, unknown> } };
+    const created = (await (await post('runs/create', { experiment_id: '0', start_time: 1700000000000 })).json()) as {
+      run: { info: Record<string, unknown>; data: Record<string, unknown> };
+    };
     const info = created.run.info;
     expect(info).toMatchObject({ experiment_id: '0', status: 'RUNNING', start_time: 1700000000000, lifecycle_stage: 'active' });
     expect(info.run_id).toMatch(/^[0-9a-f]{32}$/);
@@ -82,12 +102,22 @@ describe('the tracking scenario against the reference mlflow server', () => {
       });
     });
     url = `http://127.0.0.1:${port}`;
-    child = spawn(testEndpoints.mlflowPython(3), ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], {
-      cwd: home,
-      env: { PATH: process.env['PATH'] ?? '', HOME: home },
-      stdio: 'ignore',
-    });
-    await waitFor(async () => (await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)) || undefined, { timeoutMs: 120_000, intervalMs: 500, message: 'mlflow server /health' });
+    child = spawn(
+      testEndpoints.mlflowPython(3),
+      ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+      {
+        cwd: home,
+        env: { PATH: process.env['PATH'] ?? '', HOME: home },
+        stdio: 'ignore',
+      },
+    );
+    await waitFor(
+      async () =>
+        (await fetch(`${url}/health`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      { timeoutMs: 120_000, intervalMs: 500, message: 'mlflow server /health' },
+    );
   }, 150_000);
 
   afterAll(() => {
@@ -95,9 +125,13 @@ describe('the tracking scenario against the reference mlflow server', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it.each([3, 2] as const)('mlflow %i.x client', async (major) => {
-    const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: url, SCENARIO_AGAINST_MLFLOW: '1' });
-    if (result.code !== 0) throw new Error(`scenario failed against mlflow server (client ${major}.x):\n${result.stdout}\n${result.stderr}`);
-    expect(result.stdout).toContain('TRACKING SCENARIO OK');
-  }, 300_000);
+  it.each([3, 2] as const)(
+    'mlflow %i.x client',
+    async (major) => {
+      const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: url, SCENARIO_AGAINST_MLFLOW: '1' });
+      if (result.code !== 0) throw new Error(`scenario failed against mlflow server (client ${major}.x):\n${result.stdout}\n${result.stderr}`);
+      expect(result.stdout).toContain('TRACKING SCENARIO OK');
+    },
+    300_000,
+  );
 });

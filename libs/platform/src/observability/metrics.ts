@@ -17,8 +17,9 @@ export class MetricsRegistry {
     });
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []) {
-    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  /** `collect`, when given, runs at each scrape to set the gauge's values (`this` is the gauge). */
+  gauge(name: string, help: string, labelNames: string[] = [], collect?: (this: Gauge<string>) => Promise<void> | void) {
+    return new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
   }
 
   counter(name: string, help: string, labelNames: string[] = []) {
