@@ -23,8 +23,7 @@ export interface EventStoreOptions {
 }
 
 /** The columns every read of `events` selects, and their mapping to the envelope. */
-export const EVENT_COLUMNS =
-  'global_position, event_id, type, aggregate_id, aggregate_version, occurred_at, actor, correlation_id, causation_id, data';
+export const EVENT_COLUMNS = 'global_position, event_id, type, aggregate_id, aggregate_version, occurred_at, actor, correlation_id, causation_id, data';
 
 export interface EventRow {
   global_position: string;
@@ -104,16 +103,20 @@ queued AS (
 SELECT global_position, event_id, aggregate_version FROM inserted ORDER BY global_position`,
 );
 
-const READ_STREAM = perContext(
-  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND aggregate_version > $2 ORDER BY aggregate_version`,
-);
+const READ_STREAM = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND aggregate_version > $2 ORDER BY aggregate_version`);
 
-const READ_ALL = perContext(
-  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
-);
+const READ_ALL = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2`);
 
 const typeSchema = eventEnvelopeSchema.shape.type;
 const aggregateIdSchema = eventEnvelopeSchema.shape.aggregateId;
+
+/** Queues a statement to run at commit (structurally platform's `deferUntilCommit` bound to a transaction). */
+export type DeferStatement = (statement: { name?: string; text: string; values: readonly unknown[]; mapError?: (error: unknown) => unknown }) => void;
+
+/** A unique-index violation on (aggregate, version) means another writer appended first. */
+function concurrencyErrorOf(error: unknown, context: ContextName, aggregateIds: string[], expectedVersion: ExpectedVersion | undefined): unknown {
+  return isUniqueViolation(error, 'events_aggregate_version_unique') ? new ConcurrencyError(context, aggregateIds, expectedVersion, { cause: error }) : error;
+}
 
 /**
  * The append-only event store of every context. Command handlers call `append` inside the
@@ -144,36 +147,13 @@ export class EventStore {
     expectedVersion?: ExpectedVersion,
   ): Promise<Array<EventEnvelope<E['data']>>> {
     if (events.length === 0) return [];
-    for (const event of events) {
-      if (!typeSchema.safeParse(event.type).success) throw new Error(`invalid event type ${JSON.stringify(event.type)}: must look like context.entity.action.vN`);
-      if (!aggregateIdSchema.safeParse(event.aggregateId).success) throw new Error(`event ${event.type} has an empty aggregate id`);
-    }
-    const aggregateIds = [...new Set(events.map((event) => event.aggregateId))];
-    const expected = expectedVersions(expectedVersion, aggregateIds);
-    const ids = events.map(() => this.newEventId());
-    const occurredAt = this.clock.now().toISOString();
+    const { statement, ids, occurredAt, aggregateIds } = this.appendStatement(context, events, metadata, expectedVersion);
 
     let rows: Array<{ global_position: string; event_id: string; aggregate_version: number }>;
     try {
-      // Named: every command of every context runs this statement, so each pooled connection parses
-      // and plans it once instead of per call (for a one-point write that was half its cost).
-      ({ rows } = await tx.query({ name: `eventing.append.${context}`, text: APPEND(context), values: [
-        ids,
-        events.map((event) => event.type),
-        events.map((event) => event.aggregateId),
-        // One JSON document, not a jsonb[] literal: pg escapes array elements character by character,
-        // which dominated the cost of a 1000-point MetricsLogged event.
-        JSON.stringify(events.map((event) => event.data ?? null)),
-        [...expected.keys()],
-        [...expected.values()],
-        occurredAt,
-        metadata.actor,
-        metadata.correlationId,
-        metadata.causationId,
-      ] }));
+      ({ rows } = await tx.query(statement));
     } catch (error) {
-      if (isUniqueViolation(error, 'events_aggregate_version_unique')) throw new ConcurrencyError(context, aggregateIds, expectedVersion, { cause: error });
-      throw error;
+      throw concurrencyErrorOf(error, context, aggregateIds, expectedVersion);
     }
     if (rows.length === 0) throw new ConcurrencyError(context, aggregateIds, expectedVersion);
 
@@ -194,6 +174,51 @@ export class EventStore {
         data: event.data,
       };
     });
+  }
+
+  /**
+   * `append` handed to `defer` to run at commit, in the same round trip as the COMMIT (platform's
+   * `deferUntilCommit`), for a command that needs nothing back from it. Without an expected version
+   * only: versions continue from the stored ones, and a concurrent append to the same aggregate
+   * still fails the transaction (as a ConcurrencyError, thrown by the commit). Invalid events throw here.
+   */
+  appendAtCommit(defer: DeferStatement, context: ContextName, events: readonly NewEvent[], metadata: EventMetadata): void {
+    if (events.length === 0) return;
+    const { statement, aggregateIds } = this.appendStatement(context, events, metadata, undefined);
+    defer({ ...statement, mapError: (error) => concurrencyErrorOf(error, context, aggregateIds, undefined) });
+  }
+
+  private appendStatement(context: ContextName, events: readonly NewEvent[], metadata: EventMetadata, expectedVersion: ExpectedVersion | undefined) {
+    for (const event of events) {
+      if (!typeSchema.safeParse(event.type).success)
+        throw new Error(`invalid event type ${JSON.stringify(event.type)}: must look like context.entity.action.vN`);
+      if (!aggregateIdSchema.safeParse(event.aggregateId).success) throw new Error(`event ${event.type} has an empty aggregate id`);
+    }
+    const aggregateIds = [...new Set(events.map((event) => event.aggregateId))];
+    const expected = expectedVersions(expectedVersion, aggregateIds);
+    const ids = events.map(() => this.newEventId());
+    const occurredAt = this.clock.now().toISOString();
+    // Named: every command of every context runs this statement, so each pooled connection parses
+    // and plans it once instead of per call (for a one-point write that was half its cost).
+    const statement = {
+      name: `eventing.append.${context}`,
+      text: APPEND(context),
+      values: [
+        ids,
+        events.map((event) => event.type),
+        events.map((event) => event.aggregateId),
+        // One JSON document, not a jsonb[] literal: pg escapes array elements character by character,
+        // which dominated the cost of a 1000-point MetricsLogged event.
+        JSON.stringify(events.map((event) => event.data ?? null)),
+        [...expected.keys()],
+        [...expected.values()],
+        occurredAt,
+        metadata.actor,
+        metadata.correlationId,
+        metadata.causationId,
+      ],
+    };
+    return { statement, ids, occurredAt, aggregateIds };
   }
 
   /** The events of one aggregate in version order, optionally only those after `afterVersion`. */

@@ -3,7 +3,7 @@ export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } f
 export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
 export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
 export type { DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
-export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
+export { EventStore, type DeferStatement, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
 export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';

@@ -1,5 +1,6 @@
 export * from './config/config';
 export * from './database/database';
+export type { DeferredStatement } from './database/commit-pipeline';
 export * from './database/migrator';
 export * from './embedded/home-lock';
 export * from './embedded/embedded-database';

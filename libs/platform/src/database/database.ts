@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { canPipeline, commitPipelined, type DeferredStatement } from './commit-pipeline';
 
 /** A connection (pooled or inside a transaction) that repositories run SQL on. */
 export interface Sql {
@@ -10,6 +11,37 @@ export type TransactionClient = PoolClient;
 // Serialization failures and deadlocks are safe to retry: the transaction was rolled back whole.
 const RETRIABLE_SQLSTATES = new Set(['40001', '40P01']);
 
+/** Statements queued by `deferUntilCommit`, per open transaction of `Database.transaction`. */
+const deferredOf = new WeakMap<PoolClient, DeferredStatement[]>();
+
+/**
+ * Queues `statement` to run when `tx` commits, in the same write as the COMMIT (one round trip for
+ * all of them). Queued statements run after everything `work` awaited, in the order queued; the
+ * first to fail rolls the whole transaction back and its error (through `mapError`) is what
+ * `Database.transaction` throws. Only for statements whose result the command does not use.
+ */
+export function deferUntilCommit(tx: TransactionClient, statement: DeferredStatement): void {
+  const queue = deferredOf.get(tx);
+  if (!queue) throw new Error('deferUntilCommit needs a transaction opened by Database.transaction');
+  queue.push(statement);
+}
+
+/** Runs the queued statements one by one, then COMMIT: their first use on a connection prepares them. */
+async function commitOneByOne(client: PoolClient, statements: readonly DeferredStatement[]): Promise<void> {
+  for (const statement of statements) {
+    try {
+      await client.query(
+        statement.name === undefined
+          ? { text: statement.text, values: [...statement.values] }
+          : { name: statement.name, text: statement.text, values: [...statement.values] },
+      );
+    } catch (error) {
+      throw statement.mapError ? statement.mapError(error) : error;
+    }
+  }
+  await client.query('COMMIT');
+}
+
 /**
  * The project's access to Postgres through `pg`. Prisma serves ordinary read models from `infra/`;
  * hot paths and the event store use this directly with set-based SQL.
@@ -17,7 +49,10 @@ const RETRIABLE_SQLSTATES = new Set(['40001', '40P01']);
 export class Database implements Sql {
   readonly pool: Pool;
 
-  constructor(readonly url: string, options: Omit<PoolConfig, 'connectionString'> = {}) {
+  constructor(
+    readonly url: string,
+    options: Omit<PoolConfig, 'connectionString'> = {},
+  ) {
     // Named statements (the write path's: run lock, event append, metric projection) are prepared
     // once per connection; without forcing generic plans Postgres re-plans them on every call while
     // a custom plan looks cheaper — for a one-point write, planning the append cost as much as running
@@ -41,7 +76,10 @@ export class Database implements Sql {
    * goes as text without parameters: only ever pass SQL whose values the caller has validated to be
    * inert (a run id checked to be hex, say), never text from a request.
    */
-  async transaction<T>(work: (tx: TransactionClient, opened: QueryResultRow[]) => Promise<T>, { retries = 3, opening }: { retries?: number; opening?: string } = {}): Promise<T> {
+  async transaction<T>(
+    work: (tx: TransactionClient, opened: QueryResultRow[]) => Promise<T>,
+    { retries = 3, opening }: { retries?: number; opening?: string } = {},
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       try {
@@ -52,8 +90,12 @@ export class Database implements Sql {
           const results = (await client.query(`BEGIN; ${opening}`)) as unknown as Array<{ rows: QueryResultRow[] }>;
           opened = results[1]?.rows ?? [];
         }
+        const deferred: DeferredStatement[] = [];
+        deferredOf.set(client, deferred);
         const result = await work(client, opened);
-        await client.query('COMMIT');
+        if (deferred.length === 0) await client.query('COMMIT');
+        else if (canPipeline(client, deferred)) await commitPipelined(client, deferred);
+        else await commitOneByOne(client, deferred);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -61,6 +103,7 @@ export class Database implements Sql {
         if (attempt < retries && code !== undefined && RETRIABLE_SQLSTATES.has(code)) continue;
         throw error;
       } finally {
+        deferredOf.delete(client);
         client.release();
       }
     }

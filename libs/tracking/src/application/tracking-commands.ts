@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alreadyExists, notFound, type EventMetadata, type KeyValue, type LoggedModelStatus, type MetricPoint, type RunStatus, type TrackingEvent } from '@cairn/contracts';
-import { Database, type TransactionClient } from '@cairn/platform';
+import {
+  alreadyExists,
+  notFound,
+  type EventMetadata,
+  type KeyValue,
+  type LoggedModelStatus,
+  type MetricPoint,
+  type RunStatus,
+  type TrackingEvent,
+} from '@cairn/contracts';
+import { Database, deferUntilCommit, type TransactionClient } from '@cairn/platform';
 import { decideCreateExperiment, decideExperiment, type ExperimentCommand } from '../domain/experiment';
 import { experimentGcVerdict, runGcVerdict, whyRunStays, type ExperimentGcVerdict, type RunGcVerdict } from '../domain/lifecycle';
 import { decideCreateLoggedModel, decideLoggedModel, type LoggedModelCommand } from '../domain/logged-model';
@@ -42,6 +51,13 @@ export class TrackingCommands {
     metadata: EventMetadata,
   ): Promise<void> {
     if (events.length === 0) return;
+    if (aggregate === 'run' && version === undefined) {
+      // A run's writer: the append and the metric projection go with the COMMIT, one round trip for
+      // all three (nothing after them reads what they write). Other projections run here as before.
+      this.log.appendAtCommit(tx, events, metadata);
+      for (const event of events) await project(tx, event, (statement) => deferUntilCommit(tx, statement));
+      return;
+    }
     await this.log.append(tx, id, version, events, metadata);
     for (const event of events) await project(tx, event);
     if (aggregate !== 'run') await this.store.setVersion(tx, aggregate, id, (version ?? 0) + events.length);
@@ -85,15 +101,27 @@ export class TrackingCommands {
   }
 
   renameExperiment(experimentId: string, newName: string, metadata: EventMetadata) {
-    return this.onExperiment(experimentId, async (tx) => ({ kind: 'rename', newName, nameHolder: await this.store.nameHolder(tx, newName), now: this.clock.now() }), metadata);
+    return this.onExperiment(
+      experimentId,
+      async (tx) => ({ kind: 'rename', newName, nameHolder: await this.store.nameHolder(tx, newName), now: this.clock.now() }),
+      metadata,
+    );
   }
 
   deleteExperiment(experimentId: string, metadata: EventMetadata) {
-    return this.onExperiment(experimentId, async (tx) => ({ kind: 'delete', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }), metadata);
+    return this.onExperiment(
+      experimentId,
+      async (tx) => ({ kind: 'delete', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }),
+      metadata,
+    );
   }
 
   restoreExperiment(experimentId: string, metadata: EventMetadata) {
-    return this.onExperiment(experimentId, async (tx) => ({ kind: 'restore', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }), metadata);
+    return this.onExperiment(
+      experimentId,
+      async (tx) => ({ kind: 'restore', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }),
+      metadata,
+    );
   }
 
   setExperimentTag(experimentId: string, key: string, value: string, metadata: EventMetadata) {
@@ -132,14 +160,17 @@ export class TrackingCommands {
   /** Runs `cmd` against the row-locked run; the lock serializes writers of one run. */
   async onRun(runId: string, cmd: RunCommand, metadata: EventMetadata, keys: { params?: string[]; tags?: string[] } = {}): Promise<void> {
     const opening = this.store.lockRunOpening(runId);
-    await this.db.transaction(async (tx, opened) => {
-      const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags, opening === undefined ? undefined : opened);
-      if (!loaded) throw notFound(`Run with id=${runId} not found`);
-      const events = decideRun(loaded.state, cmd);
-      await this.commit(tx, 'run', runId, undefined, events, metadata);
-      // Every write is a sign of life, even one that changed nothing (a param re-logged by a retry).
-      await this.store.recordRunActivity(tx, runId, this.clock.now(), loaded.lastActivityMs);
-    }, { opening });
+    await this.db.transaction(
+      async (tx, opened) => {
+        const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags, opening === undefined ? undefined : opened);
+        if (!loaded) throw notFound(`Run with id=${runId} not found`);
+        const events = decideRun(loaded.state, cmd);
+        await this.commit(tx, 'run', runId, undefined, events, metadata);
+        // Every write is a sign of life, even one that changed nothing (a param re-logged by a retry).
+        this.store.recordRunActivityAtCommit(tx, runId, this.clock.now(), loaded.lastActivityMs);
+      },
+      { opening },
+    );
   }
 
   /**
@@ -179,7 +210,10 @@ export class TrackingCommands {
       const loaded = await this.store.lockExperiment(tx, experimentId);
       if (!loaded) return null;
       const left = await this.store.runsLeftInExperiment(experimentId, 11, tx);
-      const references = await this.store.referencesTo(left.map((r) => r.runId), tx);
+      const references = await this.store.referencesTo(
+        left.map((r) => r.runId),
+        tx,
+      );
       // Any run still here blocks the purge, even one due: a later pass purges it first.
       const remainingRuns = left.map((r) => ({ runId: r.runId, why: whyRunStays(r, references.get(r.runId) ?? [], cutoff) ?? 'it is due but not purged yet' }));
       const events = decideExperiment(loaded.state, experimentId, { kind: 'purge', cutoff, deletedTime: loaded.deletedTime, remainingRuns });
@@ -273,4 +307,3 @@ export class TrackingCommands {
     return this.onLoggedModel(modelId, { kind: 'logParams', params, now: this.clock.now() }, metadata);
   }
 }
-

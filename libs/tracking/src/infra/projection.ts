@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
-import type { TransactionClient } from '@cairn/platform';
+import type { DeferredStatement, TransactionClient } from '@cairn/platform';
 import { fromWireDouble, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
 import * as q from './sql';
@@ -9,8 +9,12 @@ import * as q from './sql';
  * The inline projection: applies tracking events to the read model in the command's transaction,
  * so a client reads its own writes at once. The same function can rebuild the read model by
  * replaying `tracking.events`.
+ *
+ * `defer`, when given, takes the metric projection's statements to run with the COMMIT instead of
+ * awaiting them here (the run write path; see `deferUntilCommit`): nothing later in the command
+ * reads what they write.
  */
-export async function project(sql: TransactionClient, event: TrackingEvent): Promise<void> {
+export async function project(sql: TransactionClient, event: TrackingEvent, defer?: (statement: DeferredStatement) => void): Promise<void> {
   switch (event.type) {
     case T.experimentCreated: {
       const d = event.data;
@@ -63,7 +67,7 @@ export async function project(sql: TransactionClient, event: TrackingEvent): Pro
       await sql.query(q.PURGE_RUN, [event.data.runId]);
       return;
     case T.metricsLogged:
-      await projectMetrics(sql, event.data.runId, event.data.metrics);
+      await projectMetrics(defer ?? ((statement) => sql.query({ ...statement, values: [...statement.values] })), event.data.runId, event.data.metrics);
       return;
     case T.paramsLogged:
       await sql.query(q.INSERT_PARAMS, [event.data.runId, event.data.params.map((p) => p.key), event.data.params.map((p) => p.value)]);
@@ -108,7 +112,16 @@ export async function project(sql: TransactionClient, event: TrackingEvent): Pro
       return;
     case T.loggedModelCreated: {
       const d = event.data;
-      await sql.query(q.INSERT_LOGGED_MODEL, [d.modelId, d.experimentId, d.name, d.artifactLocation, d.creationTime, d.status, d.modelType ?? null, d.sourceRunId ?? null]);
+      await sql.query(q.INSERT_LOGGED_MODEL, [
+        d.modelId,
+        d.experimentId,
+        d.name,
+        d.artifactLocation,
+        d.creationTime,
+        d.status,
+        d.modelType ?? null,
+        d.sourceRunId ?? null,
+      ]);
       if (d.tags.length > 0) await sql.query(q.UPSERT_LOGGED_MODEL_TAGS, [d.modelId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
       if (d.params.length > 0) await sql.query(q.UPSERT_LOGGED_MODEL_PARAMS, [d.modelId, d.params.map((p) => p.key), d.params.map((p) => p.value)]);
       return;
@@ -145,7 +158,7 @@ export async function project(sql: TransactionClient, event: TrackingEvent): Pro
  * logged-model copies when a point names a model. Named, so each pooled connection parses and
  * plans it once: planning the CTE cost as much as running it for a single point.
  */
-async function projectMetrics(sql: TransactionClient, runId: string, metrics: MetricPoint[]): Promise<void> {
+async function projectMetrics(run: (statement: DeferredStatement) => unknown, runId: string, metrics: MetricPoint[]): Promise<void> {
   const points = metrics.map((m): StoredPoint => {
     const stored = toStored(fromWireDouble(m.value));
     return {
@@ -160,9 +173,13 @@ async function projectMetrics(sql: TransactionClient, runId: string, metrics: Me
     };
   });
   const { history, latest } = planMetricWrites(points);
-  await sql.query({ name: 'tracking.apply_metric_points', text: q.APPLY_METRIC_POINTS, values: [runId, ...pointArrays(history), ...pointArrays(latest).slice(0, 5)] });
+  await run({
+    name: 'tracking.apply_metric_points',
+    text: q.APPLY_METRIC_POINTS,
+    values: [runId, ...pointArrays(history), ...pointArrays(latest).slice(0, 5)],
+  });
   const modelPoints = points.filter((p) => p.modelId !== null);
-  if (modelPoints.length > 0) await sql.query(q.APPLY_LOGGED_MODEL_METRIC_POINTS, [runId, ...pointArrays(modelPoints)]);
+  if (modelPoints.length > 0) await run({ text: q.APPLY_LOGGED_MODEL_METRIC_POINTS, values: [runId, ...pointArrays(modelPoints)] });
 }
 
 /**
@@ -182,7 +199,8 @@ function pointArrays(points: readonly StoredPoint[]): [string, string, string, s
     }
     return literal;
   };
-  const optional = (pick: (p: StoredPoint) => string | null) => (points.some((p) => pick(p) !== null) ? `{${points.map((p) => text(pick(p))).join(',')}}` : null);
+  const optional = (pick: (p: StoredPoint) => string | null) =>
+    points.some((p) => pick(p) !== null) ? `{${points.map((p) => text(pick(p))).join(',')}}` : null;
   return [
     `{${points.map((p) => text(p.key)).join(',')}}`,
     `{${points.map((p) => p.value).join(',')}}`,

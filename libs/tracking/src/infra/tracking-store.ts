@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
 import type { QueryResultRow } from 'pg';
-import { Database, type Sql, type TransactionClient } from '@cairn/platform';
+import { Database, deferUntilCommit, type Sql, type TransactionClient } from '@cairn/platform';
 import type { ExperimentState } from '../domain/experiment';
 import type { ModelVersionReference } from '../domain/lifecycle';
 import type { LoggedModelState } from '../domain/logged-model';
@@ -177,6 +177,12 @@ export class TrackingStore {
   async recordRunActivity(tx: TransactionClient, runId: string, now: number, recorded: number | null): Promise<void> {
     if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
     await tx.query({ name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
+  }
+
+  /** `recordRunActivity` queued to run with the COMMIT (the run write path). */
+  recordRunActivityAtCommit(tx: TransactionClient, runId: string, now: number, recorded: number | null): void {
+    if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
+    deferUntilCommit(tx, { name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
   }
 
   // ---- run lifecycle: heartbeats, reaper and GC candidates -------------------------------------
