@@ -12,8 +12,7 @@
 //   BENCH_SEARCH_RUNS=5000 [100000]       BENCH_HISTORY_POINTS=200000 [1000000]
 //
 // For quick before/after comparisons while tuning (either switch skips writing BENCHMARKS.md and
-// prints the JSON only; MLflow is then not started unless BENCH_ONLY=mlflow, though BENCH_MLFLOW
-// must still be set):
+// prints the JSON only, with Cairn/MLflow ratios when both ran; BENCH_MLFLOW must still be set):
 //   BENCH_ONLY=cairn|mlflow                 measure one server only
 //   BENCH_WORKLOADS=ingest,log-metric       a subset of ingest, log-metric, search, history
 import { execFileSync } from 'node:child_process';
@@ -252,18 +251,34 @@ async function measure(label, base, databaseUrl) {
   return result;
 }
 
-/** BENCH_ONLY / BENCH_WORKLOADS: one server and/or some workloads, JSON out, BENCHMARKS.md untouched. */
+/**
+ * BENCH_ONLY / BENCH_WORKLOADS: one server and/or some workloads, JSON out, BENCHMARKS.md untouched.
+ * Without BENCH_ONLY both servers run, one after the other, and the JSON has their ratios.
+ */
 async function measurePartial() {
-  const label = ONLY === 'mlflow' ? 'mlflow' : 'cairn';
-  const db = await createDatabase(`bench_${label}`);
-  try {
-    const server = label === 'cairn' ? await startCairn(db.url) : await startMlflow(db.url);
-    const loadBefore = os.loadavg();
-    const result = await measure(label, server.url, db.url);
-    console.log(JSON.stringify({ [label]: result, sizes: SIZES, loadBefore, loadAfter: os.loadavg() }, null, 2));
-  } finally {
-    await dropDatabase(db.name).catch(() => undefined);
+  const labels = ONLY === 'mlflow' ? ['mlflow'] : ONLY === 'cairn' ? ['cairn'] : ['cairn', 'mlflow'];
+  const out = { sizes: SIZES, loadBefore: os.loadavg() };
+  for (const label of labels) {
+    const db = await createDatabase(`bench_${label}`);
+    try {
+      const server = label === 'cairn' ? await startCairn(db.url) : await startMlflow(db.url);
+      out[label] = await measure(label, server.url, db.url);
+      server.child.kill();
+    } finally {
+      await dropDatabase(db.name).catch(() => undefined);
+    }
   }
+  if (out.cairn && out.mlflow) {
+    const ratio = (a, b) => (a !== undefined && b ? Number((a / b).toFixed(2)) : undefined);
+    out.ratios = {
+      ingest: ratio(out.cairn.ingest?.pointsPerSecond, out.mlflow.ingest?.pointsPerSecond),
+      logMetric: ratio(out.cairn.logMetric?.rps, out.mlflow.logMetric?.rps),
+      searchP50: ratio(out.mlflow.search?.p50, out.cairn.search?.p50),
+      history: ratio(out.mlflow.history?.fullSeconds, out.cairn.history?.fullSeconds),
+    };
+  }
+  out.loadAfter = os.loadavg();
+  console.log(JSON.stringify(out, null, 2));
 }
 
 async function main() {
