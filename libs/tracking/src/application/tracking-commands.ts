@@ -152,7 +152,7 @@ export class TrackingCommands {
         generatedName: generateRunName(),
       });
       await this.commit(tx, 'run', runId, 0, events, metadata);
-      await this.store.recordRunActivity(tx, runId, this.clock.now(), null);
+      this.store.recordRunActivityAtCommit(tx, runId, this.clock.now(), null);
     });
     return runId;
   }

@@ -42,7 +42,7 @@ export const SELECT_LOGGED_MODEL_TAG_KEYS = `SELECT key FROM tracking.logged_mod
 
 /**
  * A command on a run is a sign of life for the orphan reaper (`$2`: the server's time). Only written
- * when the recorded activity is a second old or more (see TrackingStore.recordRunActivity).
+ * when the recorded activity is a second old or more (see TrackingStore.recordRunActivityAtCommit).
  */
 export const RECORD_RUN_ACTIVITY = `UPDATE tracking.runs SET last_activity_ms = greatest(coalesce(last_activity_ms, 0), $2) WHERE run_uuid = $1`;
 export const SET_EXPERIMENT_VERSION = `UPDATE tracking.experiments SET version = $2 WHERE experiment_id = $1`;

@@ -169,17 +169,12 @@ export class TrackingStore {
   }
 
   /**
-   * Marks the run active at `now`, to the second: `recorded` is the activity read under the row
-   * lock, and while it is less than a second old nothing is written. A run logging many times a
-   * second then costs one UPDATE of its row per second rather than one per request (and the
-   * reaper's index on the column one entry per second); orphan timeouts are minutes to hours.
+   * Marks the run active at `now`, to the second, when `tx` commits (queued with the COMMIT: nothing
+   * in the command reads it back): `recorded` is the activity read under the row lock, and while it
+   * is less than a second old nothing is written. A run logging many times a second then costs one
+   * UPDATE of its row per second rather than one per request (and the reaper's index on the column
+   * one entry per second); orphan timeouts are minutes to hours.
    */
-  async recordRunActivity(tx: TransactionClient, runId: string, now: number, recorded: number | null): Promise<void> {
-    if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
-    await tx.query({ name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
-  }
-
-  /** `recordRunActivity` queued to run with the COMMIT (the run write path). */
   recordRunActivityAtCommit(tx: TransactionClient, runId: string, now: number, recorded: number | null): void {
     if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
     deferUntilCommit(tx, { name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
