@@ -111,7 +111,7 @@ const typeSchema = eventEnvelopeSchema.shape.type;
 const aggregateIdSchema = eventEnvelopeSchema.shape.aggregateId;
 
 /** Queues a statement to run at commit (structurally platform's `deferUntilCommit` bound to a transaction). */
-export type DeferStatement = (statement: { name?: string; text: string; values: readonly unknown[]; mapError?: (error: unknown) => unknown }) => void;
+export type DeferStatement = (statement: { name?: string; text: string; values: unknown[]; mapError?: (error: unknown) => unknown }) => void;
 
 /** A unique-index violation on (aggregate, version) means another writer appended first. */
 function concurrencyErrorOf(error: unknown, context: ContextName, aggregateIds: string[], expectedVersion: ExpectedVersion | undefined): unknown {

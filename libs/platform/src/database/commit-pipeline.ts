@@ -10,7 +10,7 @@ export interface DeferredStatement {
   /** A named statement is prepared once per connection (see Database's plan_cache_mode). */
   name?: string;
   text: string;
-  values: readonly unknown[];
+  values: unknown[];
   /** Turns this statement's failure into the error the caller would have thrown (a ConcurrencyError, say). */
   mapError?: (error: unknown) => unknown;
 }

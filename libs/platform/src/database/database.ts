@@ -30,11 +30,7 @@ export function deferUntilCommit(tx: TransactionClient, statement: DeferredState
 async function commitOneByOne(client: PoolClient, statements: readonly DeferredStatement[]): Promise<void> {
   for (const statement of statements) {
     try {
-      await client.query(
-        statement.name === undefined
-          ? { text: statement.text, values: [...statement.values] }
-          : { name: statement.name, text: statement.text, values: [...statement.values] },
-      );
+      await client.query({ name: statement.name, text: statement.text, values: statement.values });
     } catch (error) {
       throw statement.mapError ? statement.mapError(error) : error;
     }
