@@ -164,7 +164,7 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
       expect(report.purgedRuns).toContain(expired);
       expect(report.purgedRuns).not.toContain(fresh);
       await expect(queries.run(expired)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-      for (const table of ['runs', 'metrics', 'latest_metrics', 'params', 'tags']) {
+      for (const table of ['runs', 'metric_chunks', 'latest_metrics', 'params', 'tags']) {
         expect({ table, rows: (await db.query(`SELECT 1 FROM tracking.${table} WHERE run_uuid = $1`, [expired])).rowCount }).toEqual({ table, rows: 0 });
       }
       expect((await db.query(`SELECT 1 FROM tracking.inputs WHERE destination_id = $1`, [expired])).rowCount).toBe(0);

@@ -141,7 +141,7 @@ describe('tracking on real Postgres', () => {
     const run = await queries.run(runId);
     expect(run.metrics).toHaveLength(20);
     for (const m of run.metrics) expect(m).toMatchObject({ step: 7, value: 7, timestamp: 1007 });
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tracking.metrics WHERE run_uuid = $1`, [runId]);
+    const { rows } = await db.query<{ n: number }>(`SELECT coalesce(sum(points), 0)::int AS n FROM tracking.metric_chunks WHERE run_uuid = $1`, [runId]);
     expect(rows[0]?.n).toBe(8 * 20 * 2);
   });
 
@@ -306,13 +306,70 @@ describe('tracking on real Postgres', () => {
     expect(chunks[0]?.[0]).toEqual({ key: 'h', value: 0, timestamp: 1000, step: 0 });
   });
 
+  it('history stored in overlapping chunks reads back in (step, timestamp) order, logged order on ties, identical points once, with every page size', async () => {
+    const runId = await newRun();
+    // A deterministic generator: batches out of order, overlapping, one very wide, with repeats.
+    let seed = 42;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const stored: { step: number; timestamp: number; value: number }[] = [];
+    const same = (a: { step: number; timestamp: number; value: number }, b: typeof a) => a.step === b.step && a.timestamp === b.timestamp && a.value === b.value;
+    for (let b = 0; b < 14; b++) {
+      const batch = Array.from({ length: 1 + next(60) }, () => ({ step: next(200), timestamp: 1 + next(3), value: next(3) }));
+      if (b === 5) batch.push({ step: 5000, timestamp: 1, value: 0 }, { step: -7, timestamp: 1, value: 0 });
+      if (b === 7) batch.push(...Array.from({ length: 450 }, (_, i) => ({ step: 2 * i, timestamp: 2, value: 1 }))); // stored as 3 chunks
+      if (b > 0) batch.push({ ...stored[next(stored.length)] }); // the same point again: stored once
+      await commands.logBatch(runId, { metrics: batch.map((p) => point('o', p.value, p.step, p.timestamp)), params: [], tags: [] }, meta);
+      // The model: a batch's distinct points in (step, timestamp, value) order, minus those already stored.
+      const planned = [...batch].sort((x, y) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value).filter((p, i, all) => i === 0 || !same(all[i - 1], p));
+      stored.push(...planned.filter((p) => !stored.some((s) => same(s, p))));
+    }
+    const expected = stored
+      .map((p, order) => ({ ...p, order }))
+      .sort((x, y) => x.step - y.step || x.timestamp - y.timestamp || x.order - y.order)
+      .map(({ step, timestamp, value }) => ({ step, timestamp, value }));
+    const pick = (m: { step: number; timestamp: number; value: number }) => ({ step: m.step, timestamp: m.timestamp, value: m.value });
+
+    for (const size of [1, 7, 50, 25_000]) {
+      const read: { step: number; timestamp: number; value: number }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await queries.metricHistoryPage(runId, 'o', size, token);
+        expect(page.items.length).toBeGreaterThan(0);
+        read.push(...page.items.map(pick));
+        token = page.nextPageToken;
+      } while (token);
+      expect({ size, read }).toEqual({ size, read: expected });
+    }
+    for (const size of [3, 64]) {
+      const streamed: { step: number; timestamp: number; value: number }[] = [];
+      for await (const chunk of queries.metricHistoryJsonChunks(runId, 'o', size)) streamed.push(...(JSON.parse(`[${chunk}]`) as { step: number; timestamp: number; value: number }[]).map(pick));
+      expect({ size, streamed }).toEqual({ size, streamed: expected });
+    }
+    // Downsampling with room for every step returns every point of the window, whatever chunk holds it.
+    const byPosition = (x: { step: number; timestamp: number; value: number }, y: typeof x) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value;
+    const window = await queries.metricHistoryBulkInterval({ runIds: [runId], key: 'o', maxResults: 2500, startStep: 50, endStep: 120 });
+    expect(window.map(pick).sort(byPosition)).toEqual(expected.filter((p) => p.step >= 50 && p.step <= 120).sort(byPosition));
+    const sampled = await queries.metricHistoryBulkInterval({ runIds: [runId], key: 'o', maxResults: 10 });
+    const sampledSteps = [...new Set(sampled.map((p) => p.step))];
+    expect(sampledSteps[0]).toBe(-7);
+    expect(sampledSteps).toContain(5000);
+    expect(sampledSteps.length).toBeLessThanOrEqual(10);
+  });
+
   // Last: uses everything the tests above wrote.
   it('the read model is a function of the events: replaying tracking.events rebuilds it exactly', async () => {
     const snapshotQueries = [
       `SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM tracking.experiments ORDER BY 1`,
       `SELECT * FROM tracking.experiment_tags ORDER BY 1, 2`,
       `SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri, deleted_time FROM tracking.runs ORDER BY 1`,
-      `SELECT run_uuid, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest FROM tracking.metrics ORDER BY 1, 2, 5, 4, 3`,
+      `SELECT c.run_uuid, c.key, u.value, u.timestamp, u.step, u.is_nan, u.model_id, u.dataset_name, u.dataset_digest
+       FROM tracking.metric_chunks c
+       CROSS JOIN LATERAL unnest(c.steps, c.timestamps, c.metric_values, c.is_nans, c.model_ids, c.dataset_names, c.dataset_digests)
+         AS u(step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest)
+       ORDER BY 1, 2, 5, 4, 3`,
       `SELECT * FROM tracking.latest_metrics ORDER BY 1, 2`,
       `SELECT * FROM tracking.params ORDER BY 1, 2`,
       `SELECT * FROM tracking.tags ORDER BY 1, 2`,
@@ -325,7 +382,7 @@ describe('tracking on real Postgres', () => {
       const before = await snapshot();
       expect(before[3]?.length).toBeGreaterThan(1000);
       await client.query('BEGIN');
-      await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metrics, tracking.latest_metrics, tracking.params,
+      await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metric_chunks, tracking.latest_metrics, tracking.params,
         tracking.tags, tracking.datasets, tracking.inputs, tracking.input_tags, tracking.run_outputs, tracking.logged_models, tracking.logged_model_tags,
         tracking.logged_model_params, tracking.logged_model_metrics`);
       const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(

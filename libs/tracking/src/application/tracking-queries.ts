@@ -123,11 +123,11 @@ export class TrackingQueries {
    */
   async metricHistoryPage(runId: string, key: string, maxResults: number, pageToken: string | undefined): Promise<Page<MetricView>> {
     const after = pageToken ? decodeHistoryToken(pageToken) : null;
-    const rows = await this.store.metricHistoryPage(runId, key, after, maxResults + 1);
-    const kept = rows.slice(0, maxResults);
+    const { points, cut } = await this.store.metricHistoryPage(runId, key, after, maxResults + 1);
+    const kept = points.slice(0, maxResults);
     const items = kept.map(({ cursor: _cursor, ...metric }) => metric);
     const last = kept[kept.length - 1];
-    return rows.length > maxResults && last ? { items, nextPageToken: encodeHistoryToken(last.cursor) } : { items };
+    return (points.length > maxResults || cut) && last ? { items, nextPageToken: encodeHistoryToken(last.cursor) } : { items };
   }
 
   /**
@@ -147,7 +147,7 @@ export class TrackingQueries {
     for (;;) {
       const page = await next;
       if (page.count === 0 || !page.last) return;
-      const more = page.count === chunkSize;
+      const more = page.count === chunkSize || page.cut;
       if (more) next = fetchPage(page.last);
       yield page.json;
       if (!more) return;

@@ -176,10 +176,26 @@ async function projectMetrics(run: (statement: DeferredStatement) => unknown, ru
   await run({
     name: 'tracking.apply_metric_points',
     text: q.APPLY_METRIC_POINTS,
-    values: [runId, ...pointArrays(history), ...pointArrays(latest).slice(0, 5)],
+    values: [runId, ...pointArrays(history), ...pointArrays(latest).slice(0, 5), chunkNumbers(history)],
   });
   const modelPoints = points.filter((p) => p.modelId !== null);
   if (modelPoints.length > 0) await run({ text: q.APPLY_LOGGED_MODEL_METRIC_POINTS, values: [runId, ...pointArrays(modelPoints)] });
+}
+
+/** Each point's chunk, as an array literal: a new chunk at every key and every METRIC_CHUNK_POINTS points of a key (points come in key order). */
+function chunkNumbers(points: readonly StoredPoint[]): string {
+  const numbers = new Array<number>(points.length);
+  let chunk = 0;
+  let inChunk = 0;
+  for (let i = 0; i < points.length; i++) {
+    if (i > 0 && (points[i].key !== points[i - 1].key || inChunk === q.METRIC_CHUNK_POINTS)) {
+      chunk++;
+      inChunk = 0;
+    }
+    numbers[i] = chunk;
+    inChunk++;
+  }
+  return `{${numbers.join(',')}}`;
 }
 
 /**

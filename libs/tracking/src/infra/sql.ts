@@ -108,7 +108,7 @@ export const PURGE_RUN_INPUT_TAGS = `
 /** …then everything else of the run, and the run. Logged models it produced stay (they belong to the experiment). */
 export const PURGE_RUN = `
   WITH inputs AS (DELETE FROM tracking.inputs WHERE destination_type = 'RUN' AND destination_id = $1),
-  metrics AS (DELETE FROM tracking.metrics WHERE run_uuid = $1),
+  metrics AS (DELETE FROM tracking.metric_chunks WHERE run_uuid = $1),
   latest AS (DELETE FROM tracking.latest_metrics WHERE run_uuid = $1),
   params AS (DELETE FROM tracking.params WHERE run_uuid = $1),
   tags AS (DELETE FROM tracking.tags WHERE run_uuid = $1),
@@ -142,50 +142,72 @@ export const APPEND_LOG_MODEL_HISTORY = `
 
 /**
  * Applies one request's points (up to 1000) in one statement, as planned by `planMetricWrites`:
- * $2..$9 are the distinct points as parallel arrays (array literals built by the projection, far
- * cheaper for `pg` and Postgres than a JSON document; a NULL array for a column no point sets
- * pads with NULLs), $10..$14 the newest point per key, in key order.
+ * $2..$9 are the distinct points as parallel arrays in (key, step, timestamp, value) order (array
+ * literals built by the projection, far cheaper for `pg` and Postgres than a JSON document; a
+ * NULL array for a column no point sets pads with NULLs), $15 each point's chunk number (a key's
+ * points split every METRIC_CHUNK_POINTS), $10..$14 the newest point per key, in key order.
  *
- * - history: appended; a point identical to a stored one (same key, step, timestamp, value) is
- *   skipped, as MLflow's SQL store does — the 3.x client re-logs step-0 points with a model_id
- *   during log_model and the history must not double. latest_metrics holds the greatest
- *   (step, timestamp, value) ever stored per key (it is written only here, with the history, under
- *   the run's row lock), so a point beyond it cannot be a duplicate: only points at or below it
- *   are probed in the index — ingest that moves forward probes nothing. OFFSET 0 keeps the probe a
- *   per-row index lookup: Postgres may otherwise turn it into a hash of the run's whole history;
+ * - history: chunks per key (0011_metric_chunks), their arrays in the planned order. A point
+ *   identical to a stored one (same key, step, timestamp, value) is skipped, as MLflow's SQL store
+ *   does — the 3.x client re-logs step-0 points with a model_id during log_model and the history
+ *   must not double. latest_metrics holds the greatest (step, timestamp, value) ever stored per key
+ *   (it is written only here, with the history, under the run's row lock), so a point beyond it
+ *   cannot be a duplicate: only points at or below it are probed, in the chunks that can contain
+ *   their step — ingest that moves forward probes nothing. OFFSET 0 keeps the probe per point:
+ *   Postgres may otherwise unnest the run's whole history into a hash;
  * - latest: upserted in key order, so concurrent writers of one run lock latest_metrics rows in
- *   the same order and cannot deadlock, and only where the new point is newer.
+ *   the same order and cannot deadlock; the point is replaced only by a newer one, the series'
+ *   widest chunk span only by a wider one.
  * Every CTE reads the snapshot from before the statement, so `prior` is the latest before this batch.
  */
+/** The most points one chunk row holds: ~5 KB, stored inline (see 0011_metric_chunks). */
+export const METRIC_CHUNK_POINTS = 200;
+
 export const APPLY_METRIC_POINTS = `
   WITH m AS (
-    SELECT * FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
-      AS m(key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest, ord)
+    SELECT * FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $15::int[]) WITH ORDINALITY
+      AS m(key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest, chunk, ord)
   ),
   prior AS (
-    SELECT l.key, l.step, l.timestamp, l.value FROM tracking.latest_metrics l
+    SELECT l.key, l.step, l.timestamp, l.value, l.max_chunk_span FROM tracking.latest_metrics l
     WHERE l.run_uuid = $1 AND l.key = ANY($10::text[])
   ),
-  history AS (
-    INSERT INTO tracking.metrics (run_uuid, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest)
-    SELECT $1, m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest
-    FROM m LEFT JOIN prior p ON p.key = m.key
+  kept AS (
+    SELECT m.* FROM m LEFT JOIN prior p ON p.key = m.key
     WHERE p.key IS NULL
        OR (m.step, m.timestamp, m.value) > (p.step, p.timestamp, p.value)
        OR NOT EXISTS (
-            SELECT 1 FROM tracking.metrics x
-            WHERE x.run_uuid = $1 AND x.key = m.key AND x.step = m.step AND x.timestamp = m.timestamp
-              AND x.value = m.value AND x.is_nan = m.is_nan
+            SELECT 1 FROM tracking.metric_chunks x
+            CROSS JOIN LATERAL unnest(x.steps, x.timestamps, x.metric_values, x.is_nans) AS u(step, timestamp, value, is_nan)
+            WHERE x.run_uuid = $1 AND x.key = m.key
+              AND x.min_step BETWEEN tracking.chunk_floor(m.step, p.max_chunk_span) AND m.step AND x.max_step >= m.step
+              AND u.step = m.step AND u.timestamp = m.timestamp AND u.value = m.value AND u.is_nan = m.is_nan
             OFFSET 0)
-    ORDER BY m.ord
+  ),
+  history AS (
+    INSERT INTO tracking.metric_chunks (run_uuid, key, min_step, max_step, points, steps, timestamps, metric_values, is_nans, model_ids, dataset_names, dataset_digests)
+    SELECT $1, k.key, min(k.step), max(k.step), count(*)::int,
+           array_agg(k.step ORDER BY k.ord), array_agg(k.timestamp ORDER BY k.ord), array_agg(k.value ORDER BY k.ord), array_agg(k.is_nan ORDER BY k.ord),
+           CASE WHEN bool_or(k.model_id IS NOT NULL) THEN array_agg(k.model_id ORDER BY k.ord) ELSE '{}' END,
+           CASE WHEN bool_or(k.dataset_name IS NOT NULL) THEN array_agg(k.dataset_name ORDER BY k.ord) ELSE '{}' END,
+           CASE WHEN bool_or(k.dataset_digest IS NOT NULL) THEN array_agg(k.dataset_digest ORDER BY k.ord) ELSE '{}' END
+    FROM kept k
+    GROUP BY k.chunk, k.key
+    ORDER BY k.chunk
+    RETURNING key, tracking.chunk_span(min_step, max_step) AS span
   )
-  INSERT INTO tracking.latest_metrics AS cur (run_uuid, key, value, timestamp, step, is_nan)
-  SELECT $1, b.key, b.value, b.timestamp, b.step, b.is_nan
+  INSERT INTO tracking.latest_metrics AS cur (run_uuid, key, value, timestamp, step, is_nan, max_chunk_span)
+  SELECT $1, b.key, b.value, b.timestamp, b.step, b.is_nan, coalesce((SELECT max(h.span) FROM history h WHERE h.key = b.key), 0)
   FROM unnest($10::text[], $11::float8[], $12::int8[], $13::int8[], $14::bool[]) WITH ORDINALITY AS b(key, value, timestamp, step, is_nan, ord)
   ORDER BY b.ord
   ON CONFLICT (run_uuid, key) DO UPDATE
-  SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
-  WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)`;
+  SET value = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.value ELSE cur.value END,
+      timestamp = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.timestamp ELSE cur.timestamp END,
+      step = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.step ELSE cur.step END,
+      is_nan = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.is_nan ELSE cur.is_nan END,
+      max_chunk_span = greatest(cur.max_chunk_span, excluded.max_chunk_span)
+  WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)
+     OR excluded.max_chunk_span > cur.max_chunk_span`;
 
 /** Points logged with a model_id also belong to that logged model (3.x); same array literals. */
 export const APPLY_LOGGED_MODEL_METRIC_POINTS = `
@@ -297,27 +319,80 @@ export const SEARCH_DATASETS = `
   LIMIT 1000`;
 
 /**
- * One page of a metric's history in keyset order (step, timestamp, id): the next page starts after
- * the last row returned, so pages stay correct while points are appended and nothing is held in memory.
+ * The next page of a metric's history after a keyset cursor (step $3, timestamp $4, id $5), at most
+ * $6 points, as the CTE `page` (0011_metric_chunks). Which chunks to read:
+ * - those that began at or before the cursor's step and reach it (the series' widest chunk span
+ *   bounds how far back they can begin, so this is an index range, not the whole past);
+ * - those that begin after it, in min_step order, up to the chunk at which they hold $6 points
+ *   (min_step `bound.m`); the page then stops before the next chunk's first step (`stop.s`): every
+ *   point before that step is in a chunk already read. Chunks that overlap can make a page shorter
+ *   than $6, never empty while points remain; such a page says so (`cut`), the caller asks for more.
+ * Points are ordered by (step, timestamp, id), id = chunk_id * 1024 + index in the chunk, so the
+ * next page starts after the last point returned and pages stay correct while points are appended.
  */
-export const SELECT_METRIC_HISTORY_PAGE = `
-  SELECT id, key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest
-  FROM tracking.metrics
-  WHERE run_uuid = $1 AND key = $2 AND (step, timestamp, id) > ($3::int8, $4::int8, $5::int8)
-  ORDER BY step, timestamp, id
-  LIMIT $6`;
+const HISTORY_PAGE = `
+  WITH series AS (
+    SELECT max_chunk_span AS span FROM tracking.latest_metrics WHERE run_uuid = $1 AND key = $2
+  ),
+  -- Read in min_step order from the index and stopped at the first chunk that completes a page
+  -- (chunks sharing a min_step are peers of the running sum: they all count, they are all read).
+  bound AS (
+    SELECT (
+      SELECT a.min_step
+      FROM (
+        SELECT c.min_step, sum(c.points) OVER (ORDER BY c.min_step) AS cum
+        FROM tracking.metric_chunks c
+        WHERE c.run_uuid = $1 AND c.key = $2 AND c.min_step > $3::int8
+        ORDER BY c.min_step
+      ) a
+      WHERE a.cum >= $6
+      ORDER BY a.min_step
+      LIMIT 1) AS m
+  ),
+  stop AS (
+    SELECT (SELECT c.min_step FROM tracking.metric_chunks c WHERE c.run_uuid = $1 AND c.key = $2 AND c.min_step > b.m ORDER BY c.min_step LIMIT 1) AS s
+    FROM bound b
+  ),
+  chosen AS (
+    SELECT c.chunk_id, c.steps, c.timestamps, c.metric_values, c.is_nans, c.model_ids, c.dataset_names, c.dataset_digests
+    FROM series, tracking.metric_chunks c
+    WHERE c.run_uuid = $1 AND c.key = $2 AND c.min_step BETWEEN tracking.chunk_floor($3::int8, series.span) AND $3::int8 AND c.max_step >= $3::int8
+    UNION ALL
+    SELECT c.chunk_id, c.steps, c.timestamps, c.metric_values, c.is_nans, c.model_ids, c.dataset_names, c.dataset_digests
+    FROM bound b, tracking.metric_chunks c
+    WHERE c.run_uuid = $1 AND c.key = $2 AND c.min_step > $3::int8 AND c.min_step <= coalesce(b.m, 9223372036854775807)
+  ),
+  page AS (
+    -- The optional text arrays are empty in most chunks: read by position where they are not,
+    -- rather than unnested with every chunk.
+    SELECT c.chunk_id * 1024 + u.ord - 1 AS id, u.value, u.timestamp, u.step, u.is_nan,
+           CASE WHEN cardinality(c.model_ids) > 0 THEN c.model_ids[u.ord] END AS model_id,
+           CASE WHEN cardinality(c.dataset_names) > 0 THEN c.dataset_names[u.ord] END AS dataset_name,
+           CASE WHEN cardinality(c.dataset_digests) > 0 THEN c.dataset_digests[u.ord] END AS dataset_digest
+    FROM stop, chosen c
+    CROSS JOIN LATERAL unnest(c.steps, c.timestamps, c.metric_values, c.is_nans) WITH ORDINALITY AS u(step, timestamp, value, is_nan, ord)
+    WHERE (u.step, u.timestamp, c.chunk_id * 1024 + u.ord - 1) > ($3::int8, $4::int8, $5::int8)
+      AND (stop.s IS NULL OR u.step < stop.s)
+    ORDER BY u.step, u.timestamp, id
+    LIMIT $6
+  )`;
+
+/** One page of a metric's history in keyset order (step, timestamp, id); see HISTORY_PAGE. */
+export const SELECT_METRIC_HISTORY_PAGE = `${HISTORY_PAGE}
+  SELECT id, $2::text AS key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest, (SELECT s IS NOT NULL FROM stop) AS cut
+  FROM page ORDER BY step, timestamp, id`;
 
 /**
  * The same page rendered as MLflow wire JSON by Postgres itself (`{"key":…,"value":…}` joined by
  * commas; NaN as "NaN", ±Infinity as strings, absent fields omitted), with the cursor of its last
  * row: the full-history stream never turns rows into JS objects.
  */
-export const SELECT_METRIC_HISTORY_JSON_PAGE = `
+export const SELECT_METRIC_HISTORY_JSON_PAGE = `${HISTORY_PAGE}
   -- Costs per 20k-point page, measured: to_json() per column and a second sort for the ordered
   -- aggregate made it 65 ms; the key is one value for the whole page, so the caller passes it
   -- rendered ($7), the value goes through float8's own output (shortest round-trip text since
   -- Postgres 12, the same digits to_json prints) and the rows are aggregated in the order the
-  -- subquery produced them (a plain aggregate over a sorted subquery keeps that order): ~40 ms.
+  -- page produced them (a plain aggregate over a sorted subquery keeps that order).
   SELECT string_agg(
            $7::text
            || CASE WHEN is_nan THEN '"NaN"'
@@ -334,44 +409,71 @@ export const SELECT_METRIC_HISTORY_JSON_PAGE = `
            ',') AS json,
          count(*)::int AS n,
          -- int8 arrays compare element by element: the greatest is the page's last (step, timestamp, id).
-         max(ARRAY[step, timestamp, id])::text[] AS last
-  FROM (
-    SELECT id, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest
-    FROM tracking.metrics
-    WHERE run_uuid = $1 AND key = $2 AND (step, timestamp, id) > ($3::int8, $4::int8, $5::int8)
-    ORDER BY step, timestamp, id
-    LIMIT $6
-  ) page`;
+         max(ARRAY[step, timestamp, id])::text[] AS last,
+         -- the page stopped before a chunk it did not read: more points follow even if it is short
+         (SELECT s IS NOT NULL FROM stop) AS cut
+  FROM page`;
+
+// A chunk's steps are sorted, so `width_bucket(x, steps)` (a binary search: how many steps are
+// <= x) finds a step inside a chunk without unnesting it. (`greatest(t, int8 min + 1) - 1`: a
+// constant t - 1 would be folded, and overflow, before the WHERE that rules t = int8 min out.)
+
+/** The first step at or after `t` in a series ($2 is the key): the next chunk's first step, or a step inside a chunk that straddles `t`. */
+const firstStepAtOrAfter = (run: string, span: string, t: string) => `least(
+      (SELECT c.min_step FROM tracking.metric_chunks c WHERE c.run_uuid = ${run} AND c.key = $2 AND c.min_step >= ${t} ORDER BY c.min_step LIMIT 1),
+      (SELECT min(c.steps[width_bucket(greatest(${t}, -9223372036854775807) - 1, c.steps) + 1]) FROM tracking.metric_chunks c
+       WHERE c.run_uuid = ${run} AND c.key = $2 AND c.min_step >= tracking.chunk_floor(${t}, ${span}) AND c.min_step < ${t} AND c.max_step >= ${t}))`;
+
+/**
+ * The last step at or before `t` in a series: over the chunks beginning by then (an index-only
+ * range), a chunk's max_step, or for one that straddles `t` its last step at or before it.
+ */
+const lastStepAtOrBefore = (run: string, t: string) => `(
+      SELECT max(CASE WHEN c.max_step <= ${t} THEN c.max_step ELSE c.steps[width_bucket(${t}, c.steps)] END)
+      FROM tracking.metric_chunks c WHERE c.run_uuid = ${run} AND c.key = $2 AND c.min_step <= ${t})`;
 
 /**
  * Steps to show in a downsampled chart (MLflow `get_metric_history_bulk_interval`): per run, the
- * first step at or after each of `$5` evenly spaced points between its first and last step (so
- * both ends are always in). Index probes only: never reads the whole series.
+ * first step at or after each of `$5` evenly spaced points between its first and last step in
+ * [$3, $4] (so both ends are always in). Index probes and binary searches in single chunks only:
+ * never reads the whole series. `bounds` is materialized so each run's ends are found once.
  */
 export const SELECT_SAMPLED_METRIC_STEPS = `
-  WITH bounds AS (
-    SELECT r.run_uuid,
-           (SELECT min(m.step) FROM tracking.metrics m WHERE m.run_uuid = r.run_uuid AND m.key = $2 AND m.step BETWEEN $3::int8 AND $4::int8) AS lo,
-           (SELECT max(m.step) FROM tracking.metrics m WHERE m.run_uuid = r.run_uuid AND m.key = $2 AND m.step BETWEEN $3::int8 AND $4::int8) AS hi
-    FROM unnest($1::text[]) AS r(run_uuid)
+  WITH bounds AS MATERIALIZED (
+    SELECT l.run_uuid, l.max_chunk_span AS span,
+           ${firstStepAtOrAfter('l.run_uuid', 'l.max_chunk_span', '$3::int8')} AS lo,
+           -- the latest point has the series' greatest step
+           CASE WHEN $4::int8 >= l.step THEN l.step ELSE ${lastStepAtOrBefore('l.run_uuid', '$4::int8')} END AS hi
+    FROM tracking.latest_metrics l
+    WHERE l.run_uuid = ANY($1::text[]) AND l.key = $2
   )
-  SELECT DISTINCT s.step
+  SELECT DISTINCT x.step
   FROM bounds b
   CROSS JOIN LATERAL generate_series(0, $5::int - 1) AS g(i)
-  CROSS JOIN LATERAL (
-    SELECT m.step FROM tracking.metrics m
-    WHERE m.run_uuid = b.run_uuid AND m.key = $2
-      AND m.step >= b.lo + ((b.hi - b.lo) * g.i) / greatest($5::int - 1, 1) AND m.step <= b.hi
-    ORDER BY m.step
-    LIMIT 1
-  ) AS s
-  WHERE b.lo IS NOT NULL
-  ORDER BY s.step`;
+  CROSS JOIN LATERAL (SELECT ${firstStepAtOrAfter('b.run_uuid', 'b.span', 'b.lo + ((b.hi - b.lo) * g.i) / greatest($5::int - 1, 1)')} AS step OFFSET 0) AS x
+  WHERE b.lo IS NOT NULL AND b.lo <= b.hi AND x.step <= b.hi
+  ORDER BY x.step`;
 
+/**
+ * Every point of the runs at the given steps: per (run, step) the chunks that can contain the
+ * step, and in each the positions holding it (found by binary search, not by unnesting the chunk).
+ */
 export const SELECT_METRIC_POINTS_AT_STEPS = `
-  SELECT run_uuid, key, value, timestamp, step, is_nan FROM tracking.metrics
-  WHERE run_uuid = ANY($1::text[]) AND key = $2 AND step = ANY($3::int8[])
-  ORDER BY run_uuid, step, timestamp`;
+  SELECT c.run_uuid, c.key, c.metric_values[i] AS value, c.timestamps[i] AS timestamp, c.steps[i] AS step, c.is_nans[i] AS is_nan
+  FROM tracking.latest_metrics l
+  CROSS JOIN unnest($3::int8[]) AS s(step)
+  CROSS JOIN LATERAL (
+    SELECT c.chunk_id, c.run_uuid, c.key, c.steps, c.timestamps, c.metric_values, c.is_nans
+    FROM tracking.metric_chunks c
+    WHERE c.run_uuid = l.run_uuid AND c.key = l.key
+      AND c.min_step BETWEEN tracking.chunk_floor(s.step, l.max_chunk_span) AND s.step AND c.max_step >= s.step
+    OFFSET 0 -- planned on its own, so the run, key and step range are its index condition
+  ) c
+  CROSS JOIN LATERAL generate_series(
+    CASE WHEN s.step = -9223372036854775808 THEN 1 ELSE width_bucket(s.step - 1, c.steps) + 1 END,
+    width_bucket(s.step, c.steps)) AS i
+  WHERE l.run_uuid = ANY($1::text[]) AND l.key = $2
+  ORDER BY c.run_uuid, step, timestamp, c.chunk_id, i`;
 
 export const SELECT_LOGGED_MODELS_BY_IDS = `
   SELECT model_id, experiment_id::text AS experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms,

@@ -333,19 +333,24 @@ export class TrackingStore {
     return rows.map((r) => ({ experimentId: r.experiment_id, name: r.name, digest: r.digest, context: r.context }));
   }
 
-  /** Up to `limit` points after the keyset cursor (step, timestamp, id). */
+  /**
+   * Up to `limit` points after the keyset cursor (step, timestamp, id); `cut` when the page stopped
+   * early at a chunk boundary (more points follow even though fewer than `limit` came back).
+   */
   async metricHistoryPage(
     runId: string,
     key: string,
     after: { step: number; timestamp: number; id: number } | null,
     limit: number,
-  ): Promise<(MetricView & { cursor: { step: number; timestamp: number; id: number } })[]> {
-    const start = after ?? { step: Number.MIN_SAFE_INTEGER, timestamp: Number.MIN_SAFE_INTEGER, id: 0 };
+  ): Promise<{ points: (MetricView & { cursor: { step: number; timestamp: number; id: number } })[]; cut: boolean }> {
     // int8 minimum, so the first page includes negative steps.
-    const step = after ? String(start.step) : '-9223372036854775808';
-    const ts = after ? String(start.timestamp) : '-9223372036854775808';
-    const { rows } = await this.db.query<MetricRow & { id: string }>(q.SELECT_METRIC_HISTORY_PAGE, [runId, key, step, ts, String(start.id), limit]);
-    return rows.map((r) => ({ ...metricView(r), cursor: { step: Number(r.step), timestamp: Number(r.timestamp), id: Number(r.id) } }));
+    const step = after ? String(after.step) : '-9223372036854775808';
+    const ts = after ? String(after.timestamp) : '-9223372036854775808';
+    const { rows } = await this.db.query<MetricRow & { id: string; cut: boolean }>(q.SELECT_METRIC_HISTORY_PAGE, [runId, key, step, ts, String(after?.id ?? 0), limit]);
+    return {
+      points: rows.map((r) => ({ ...metricView(r), cursor: { step: Number(r.step), timestamp: Number(r.timestamp), id: Number(r.id) } })),
+      cut: rows[0]?.cut === true,
+    };
   }
 
   async sampledMetricSteps(runIds: string[], key: string, startStep: string, endStep: string, samples: number): Promise<number[]> {
@@ -358,10 +363,10 @@ export class TrackingStore {
     key: string,
     after: { step: number; timestamp: number; id: number } | null,
     limit: number,
-  ): Promise<{ json: string; count: number; last: { step: number; timestamp: number; id: number } | null }> {
+  ): Promise<{ json: string; count: number; last: { step: number; timestamp: number; id: number } | null; cut: boolean }> {
     const step = after ? String(after.step) : '-9223372036854775808';
     const ts = after ? String(after.timestamp) : '-9223372036854775808';
-    const { rows } = await this.db.query<{ json: string | null; n: number; last: string[] | null }>(q.SELECT_METRIC_HISTORY_JSON_PAGE, [
+    const { rows } = await this.db.query<{ json: string | null; n: number; last: string[] | null; cut: boolean }>(q.SELECT_METRIC_HISTORY_JSON_PAGE, [
       runId,
       key,
       step,
@@ -371,8 +376,8 @@ export class TrackingStore {
       `{"key":${JSON.stringify(key)},"value":`,
     ]);
     const row = rows[0];
-    if (!row?.json || !row.last) return { json: '', count: 0, last: null };
-    return { json: row.json, count: row.n, last: { step: Number(row.last[0]), timestamp: Number(row.last[1]), id: Number(row.last[2]) } };
+    if (!row?.json || !row.last) return { json: '', count: 0, last: null, cut: false };
+    return { json: row.json, count: row.n, last: { step: Number(row.last[0]), timestamp: Number(row.last[1]), id: Number(row.last[2]) }, cut: row.cut };
   }
 
   async metricPointsAtSteps(runIds: string[], key: string, steps: number[]): Promise<MetricView[]> {
