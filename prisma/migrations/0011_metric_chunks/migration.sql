@@ -33,7 +33,7 @@ CREATE TABLE tracking.metric_chunks (
 -- rows are stored inline and uncompressed, so reading a step out of a chunk never detoasts it (an
 -- out-of-line 1000-point array cost ~0.1 ms per access) and writing one never runs pglz.
 ALTER TABLE tracking.metric_chunks SET (toast_tuple_target = 8160);
-CREATE INDEX metric_chunks_series ON tracking.metric_chunks (run_uuid, key, min_step) INCLUDE (max_step, points);
+CREATE INDEX metric_chunks_series ON tracking.metric_chunks (run_uuid, key, min_step, chunk_id) INCLUDE (max_step, points);
 
 ALTER TABLE tracking.latest_metrics ADD COLUMN max_chunk_span bigint NOT NULL DEFAULT 0;
 

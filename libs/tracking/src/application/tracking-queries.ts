@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { invalidParameter, notFound } from '@cairn/contracts';
 import { Database } from '@cairn/platform';
 import { compileSearch, experimentsSearch, runsSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
+import { endsBefore, lastPointOf, pointPrefix, renderChunk, type ChunkText, type HistoryCursor } from '../domain/history-json';
 import { LIMITS } from '../domain/limits';
+import { METRIC_CHUNK_POINTS } from '../domain/metrics';
 import { compileLoggedModelSearch, type DatasetFilter, type LoggedModelOrder } from './logged-model-search';
 import { TrackingStore } from '../infra/tracking-store';
 import type { ExperimentView, LoggedModelView, MetricView, Page, RunView } from './views';
@@ -131,19 +133,61 @@ export class TrackingQueries {
   }
 
   /**
-   * The whole series as chunks of wire JSON (comma-joined metric objects rendered by Postgres), for
-   * streaming a response without holding the series in memory.
+   * The whole series as pieces of wire JSON (comma-joined metric objects), for streaming a response
+   * without holding the series in memory. Stored chunks that do not overlap — a series logged with
+   * growing steps, the usual case — are rendered here from their text columns, a read of chunks
+   * at a time (`renderChunk`); from the first chunk that overlaps the next one on, the rest is
+   * paged in (step, timestamp, id) order and rendered by Postgres (`metricHistoryJsonPage`).
    */
   async *metricHistoryJsonChunks(runId: string, key: string, chunkSize = 20_000): AsyncGenerator<string> {
-    // One page is read ahead while the previous one is being sent: Postgres renders the next page
-    // on one core while this process writes the last to the socket on the other (1M points:
-    // ~40% faster). Memory stays bounded at two pages.
-    const fetchPage = (after: { step: number; timestamp: number; id: number } | null) => {
-      const page = this.store.metricHistoryJsonPage(runId, key, after, chunkSize);
-      page.catch(() => undefined); // a client gone mid-stream leaves the read-ahead unawaited
+    const prefix = pointPrefix(key);
+    const chunksPerRead = Math.max(1, Math.ceil(chunkSize / METRIC_CHUNK_POINTS));
+    // Each read is requested before the previous one is rendered and sent: Postgres prints the
+    // next chunks on one core while this process writes on the other. Memory: two reads.
+    const read = (after: { minStep: string; chunkId: string } | null) => {
+      const chunks = this.store.metricChunksAsText(runId, key, after, chunksPerRead);
+      chunks.catch(() => undefined); // a client gone mid-stream leaves the read-ahead unawaited
+      return chunks;
+    };
+    let next = read(null);
+    let pending: ChunkText | null = null; // read, not yet sent: it is sent once the chunk after it is known
+    let sentUpTo: HistoryCursor | null = null;
+    let overlap = false;
+    for (;;) {
+      const chunks = await next;
+      const last = chunks[chunks.length - 1];
+      if (chunks.length === chunksPerRead && last) next = read({ minStep: last.minStep, chunkId: last.chunkId });
+      const out: string[] = [];
+      for (const chunk of chunks) {
+        if (pending && !endsBefore(pending, chunk)) {
+          overlap = true;
+          break;
+        }
+        if (pending) {
+          renderChunk(prefix, pending, out);
+          sentUpTo = lastPointOf(pending);
+        }
+        pending = chunk;
+      }
+      if (!overlap && chunks.length < chunksPerRead && pending) {
+        renderChunk(prefix, pending, out); // the series' last chunk
+        pending = null;
+      }
+      if (out.length > 0) yield out.join(',');
+      if (overlap) break;
+      if (chunks.length < chunksPerRead) return;
+    }
+    yield* this.pagedHistoryJson(runId, key, sentUpTo, chunkSize);
+  }
+
+  /** History after `after` in (step, timestamp, id) pages, rendered by Postgres; what an overlap falls back to. */
+  private async *pagedHistoryJson(runId: string, key: string, after: HistoryCursor | null, chunkSize: number): AsyncGenerator<string> {
+    const fetchPage = (from: HistoryCursor | null) => {
+      const page = this.store.metricHistoryJsonPage(runId, key, from, chunkSize);
+      page.catch(() => undefined);
       return page;
     };
-    let next = fetchPage(null);
+    let next = fetchPage(after);
     for (;;) {
       const page = await next;
       if (page.count === 0 || !page.last) return;

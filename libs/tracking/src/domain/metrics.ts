@@ -50,6 +50,12 @@ export function isNewerMetric(candidate: MetricPosition, current: MetricPosition
   return candidate.value > current.value;
 }
 
+/**
+ * The most points one stored chunk holds (0011_metric_chunks): a request's points of one key are
+ * split into chunks of this size, ~5 KB each, which Postgres keeps inline and uncompressed.
+ */
+export const METRIC_CHUNK_POINTS = 200;
+
 /** A point as the read model stores it: value already mapped by `toStored`. */
 export interface StoredPoint extends MetricPosition {
   key: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
 import type { DeferredStatement, TransactionClient } from '@cairn/platform';
-import { fromWireDouble, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
+import { fromWireDouble, METRIC_CHUNK_POINTS, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
 import * as q from './sql';
 
@@ -188,7 +188,7 @@ function chunkNumbers(points: readonly StoredPoint[]): string {
   let chunk = 0;
   let inChunk = 0;
   for (let i = 0; i < points.length; i++) {
-    if (i > 0 && (points[i].key !== points[i - 1].key || inChunk === q.METRIC_CHUNK_POINTS)) {
+    if (i > 0 && (points[i].key !== points[i - 1].key || inChunk === METRIC_CHUNK_POINTS)) {
       chunk++;
       inChunk = 0;
     }

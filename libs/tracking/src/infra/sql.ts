@@ -160,9 +160,6 @@ export const APPEND_LOG_MODEL_HISTORY = `
  *   widest chunk span only by a wider one.
  * Every CTE reads the snapshot from before the statement, so `prior` is the latest before this batch.
  */
-/** The most points one chunk row holds: ~5 KB, stored inline (see 0011_metric_chunks). */
-export const METRIC_CHUNK_POINTS = 200;
-
 export const APPLY_METRIC_POINTS = `
   WITH m AS (
     SELECT * FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $15::int[]) WITH ORDINALITY
@@ -413,6 +410,28 @@ export const SELECT_METRIC_HISTORY_JSON_PAGE = `${HISTORY_PAGE}
          -- the page stopped before a chunk it did not read: more points follow even if it is short
          (SELECT s IS NOT NULL FROM stop) AS cut
   FROM page`;
+
+/**
+ * Chunks of a series in (min_step, chunk_id) order after a keyset cursor, each column already
+ * text (`array_to_string` runs float8out/int8out over a whole array, ~4x cheaper per point than
+ * rendering a row per point): the full-history stream interleaves them into wire JSON while the
+ * chunks do not overlap (see `chunkedHistoryJson`). NaN positions and the optional text arrays
+ * come only for the chunks that have them.
+ */
+export const SELECT_METRIC_CHUNKS_AS_TEXT = `
+  SELECT c.chunk_id::text AS chunk_id, c.min_step::text AS min_step, c.max_step::text AS max_step, c.points,
+         c.timestamps[c.points]::text AS last_timestamp,
+         array_to_string(c.steps, ',') AS steps,
+         array_to_string(c.timestamps, ',') AS timestamps,
+         array_to_string(c.metric_values, ',') AS metric_values,
+         CASE WHEN true = ANY(c.is_nans) THEN array_positions(c.is_nans, true) END AS nan_positions,
+         CASE WHEN cardinality(c.model_ids) > 0 THEN to_json(c.model_ids) END AS model_ids,
+         CASE WHEN cardinality(c.dataset_names) > 0 THEN to_json(c.dataset_names) END AS dataset_names,
+         CASE WHEN cardinality(c.dataset_digests) > 0 THEN to_json(c.dataset_digests) END AS dataset_digests
+  FROM tracking.metric_chunks c
+  WHERE c.run_uuid = $1 AND c.key = $2 AND (c.min_step, c.chunk_id) > ($3::int8, $4::int8)
+  ORDER BY c.min_step, c.chunk_id
+  LIMIT $5`;
 
 // A chunk's steps are sorted, so `width_bucket(x, steps)` (a binary search: how many steps are
 // <= x) finds a step inside a chunk without unnesting it. (`greatest(t, int8 min + 1) - 1`: a
