@@ -5,6 +5,7 @@ export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUn
 export type { DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
 export { EventStore, type DeferStatement, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
 export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
+export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';
 export { errorFields, silentLogger, type Logger } from './logger';

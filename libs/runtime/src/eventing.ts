@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { CONTEXTS, topicOf } from '@cairn/contracts';
-import { EventStore, InProcessEventBus, KafkaEventBus, OutboxRelay, withTopicPrefix, type EventBus, type Logger } from '@cairn/eventing';
+import { EventStore, InboxPruner, InProcessEventBus, KafkaEventBus, OutboxRelay, withTopicPrefix, type EventBus, type Logger } from '@cairn/eventing';
 import type { CairnConfig, Database, JsonLogger, MetricsRegistry } from '@cairn/platform';
 
 /** Injection token for the process's EventBus (contexts inject `EventStore` by class). */
@@ -68,6 +68,17 @@ export async function startRelays(
   await Promise.all(relays.map((relay) => relay.start()));
   return async () => {
     await Promise.all(relays.map((relay) => relay.stop()));
+  };
+}
+
+/** Forgets old inbox rows of the contexts whose consumers run in this process (one replica per context). */
+export function startInboxPruners(contexts: ContextName[], runtime: { config: CairnConfig; database: Database; logger: JsonLogger }): () => Promise<void> {
+  const pruners = [...new Set(contexts)].map(
+    (context) => new InboxPruner({ database: runtime.database, context, retentionHours: runtime.config.inboxRetentionHours, logger: eventingLogger(runtime.logger) }),
+  );
+  for (const pruner of pruners) pruner.start();
+  return async () => {
+    await Promise.all(pruners.map((pruner) => pruner.stop()));
   };
 }
 

@@ -2,7 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
-import { createEventBus, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
+import { createEventBus, startInboxPruners, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
   acquireHomeLock,
   ConfigError,
@@ -111,10 +111,12 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     const app = await createHttpApp(ServiceModule, { logger, metrics });
     cleanups.push(() => app.close());
     // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
-    for (const subscription of definition.subscriptions?.(app) ?? []) {
+    const subscriptions = definition.subscriptions?.(app) ?? [];
+    for (const subscription of subscriptions) {
       const handle = await bus.subscribe(subscription);
       cleanups.push(() => handle.stop());
     }
+    cleanups.push(startInboxPruners(subscriptions.map((s) => s.context), runtime));
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
     if (definition.background) cleanups.push(await definition.background(runtime));

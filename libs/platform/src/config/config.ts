@@ -53,6 +53,7 @@ const environmentSchema = z.object({
   CAIRN_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CAIRN_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('cairn')),
   CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
+  CAIRN_INBOX_RETENTION_HOURS: positiveInt(168),
   CAIRN_MIGRATE_ON_START: booleanFlag(true),
   // Webhooks (issue 6): retry schedule, SSRF policy, per-attempt bounds.
   CAIRN_WEBHOOK_RETRY_BASE_MS: positiveInt(30_000),
@@ -68,6 +69,13 @@ const environmentSchema = z.object({
       .optional(),
   ),
   CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(100),
+  CAIRN_WEBHOOK_SECRET_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes, as 64 hex digits or 44 characters of base64 (openssl rand -hex 32)')
+      .optional(),
+  ),
   // Run lifecycle (issue 7): orphaned RUNNING runs, soft-delete retention and garbage collection.
   CAIRN_ORPHAN_TIMEOUT_S: positiveInt(24 * 3600),
   CAIRN_REAPER_INTERVAL_S: positiveInt(60),
@@ -92,6 +100,8 @@ export interface CairnConfig {
   artifactRoot: ArtifactRoot;
   s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
   relayIntervalMs: number;
+  /** How long consumers remember an applied event, to turn its redeliveries into no-ops. */
+  inboxRetentionHours: number;
   migrateOnStart: boolean;
   webhooks: {
     /** First retry delay; later ones double (with full jitter) up to `retryMaxDelayMs`. */
@@ -107,6 +117,8 @@ export interface CairnConfig {
     allowedHosts: string[];
     /** Consecutive failed deliveries after which an endpoint is disabled, with the reason. */
     disableAfterFailures: number;
+    /** AES-256 key sealing signing secrets at rest; undefined → stored as given. */
+    secretKey: Buffer | undefined;
   };
   lifecycle: {
     /** A RUNNING run with no heartbeat or write for this long is closed as KILLED. */
@@ -154,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     artifactRoot,
     s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
+    inboxRetentionHours: e.CAIRN_INBOX_RETENTION_HOURS,
     migrateOnStart: e.CAIRN_MIGRATE_ON_START,
     webhooks: {
       retryBaseMs: e.CAIRN_WEBHOOK_RETRY_BASE_MS,
@@ -163,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowHttp: e.CAIRN_WEBHOOK_ALLOW_HTTP,
       allowedHosts: e.CAIRN_WEBHOOK_ALLOWED_HOSTS?.split(',') ?? [],
       disableAfterFailures: e.CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES,
+      secretKey: e.CAIRN_WEBHOOK_SECRET_KEY === undefined ? undefined : Buffer.from(e.CAIRN_WEBHOOK_SECRET_KEY, e.CAIRN_WEBHOOK_SECRET_KEY.length === 64 ? 'hex' : 'base64'),
     },
     lifecycle: {
       orphanTimeoutS: e.CAIRN_ORPHAN_TIMEOUT_S,
