@@ -36,6 +36,8 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
       CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: '400',
       CAIRN_WEBHOOK_TIMEOUT_MS: '700',
       CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES: '3',
+      // Signing secrets sealed at rest: every delivery below signs with a secret opened from the database.
+      CAIRN_WEBHOOK_SECRET_KEY: 'ab'.repeat(32),
       ...extra,
     });
 
@@ -43,8 +45,8 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
     testDb = await createTestDatabase({ migrated: true });
     db = new Database(testDb.url);
     config = configWith();
-    log = new DeliveryLogRepository(db);
-    commands = new WebhookCommands(new WebhookEndpointsRepository(db), log, config);
+    log = new DeliveryLogRepository(db, config);
+    commands = new WebhookCommands(new WebhookEndpointsRepository(db, config), log, config);
     dispatcher = new WebhookDispatcher(log, db, config, new MetricsRegistry('test'));
     await dispatcher.onApplicationBootstrap();
     consumer = new IdempotentConsumer(db, webhookDeliverySubscription(log, dispatcher));
@@ -90,7 +92,11 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
   const bodies = () => receiver.requests.map((r) => JSON.parse(r.body) as { entity: string; action: string; data: Record<string, unknown> });
 
   it('delivers a registry event once, signed so an independent Standard Webhooks verifier accepts it', async () => {
-    await subscribe([{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }]);
+    const webhook = await subscribe([{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }]);
+    // The secret is stored sealed, not as given.
+    const stored = (await db.query<{ secret: string }>('SELECT secret FROM webhooks.endpoints WHERE webhook_id = $1', [webhook.webhookId])).rows[0]?.secret ?? '';
+    expect(stored).toMatch(/^cairn-aes256gcm:v1:/);
+    expect(stored).not.toContain(SECRET);
     const event = registryEvent('m-stage', E.modelVersionStageTransitioned, { version: '4', fromStage: 'Staging', toStage: 'Production', archiveExistingVersions: false, archived: [] });
     expect(await consume(event)).toBe('applied');
     // The bus redelivers: the inbox makes it a duplicate, and no second delivery is recorded.
@@ -255,7 +261,7 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
     await expect(commands.create({ name: 'x', url: 'https://ci.example.com', events: [{ entity: 'REGISTERED_MODEL', action: 'DELETED' }] })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     await expect(commands.create({ name: 'x', url: 'https://169.254.169.254/', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     await expect(commands.get('not-an-id')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-    const strictCommands = new WebhookCommands(new WebhookEndpointsRepository(db), log, configWith({ CAIRN_WEBHOOK_ALLOW_HTTP: 'false' }));
+    const strictCommands = new WebhookCommands(new WebhookEndpointsRepository(db, config), log, configWith({ CAIRN_WEBHOOK_ALLOW_HTTP: 'false' }));
     await expect(strictCommands.create({ name: 'x', url: 'http://ci.example.com', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })).rejects.toThrow(/scheme 'http'/);
   });
 });

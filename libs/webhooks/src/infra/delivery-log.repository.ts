@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, type Sql } from '@cairn/platform';
+import { CONFIG, Database, type CairnConfig, type Sql } from '@cairn/platform';
 import type { WebhookEventName } from '../domain/webhook-events';
+import { SecretBox } from './secret-box';
 import * as q from './sql';
 
 export interface ClaimedDelivery {
@@ -70,7 +71,14 @@ const deliveryOf = (r: Record<string, unknown>): DeliveryRecord => ({
 /** The delivery log: recorded in the consumer's transaction, worked by the dispatcher with `pg`. */
 @Injectable()
 export class DeliveryLogRepository {
-  constructor(@Inject(Database) private readonly database: Database) {}
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @Inject(Database) private readonly database: Database,
+    @Inject(CONFIG) config: CairnConfig,
+  ) {
+    this.secrets = new SecretBox(config.webhooks.secretKey);
+  }
 
   /** In the consuming transaction: one PENDING delivery per subscribed ACTIVE endpoint. */
   async record(tx: Sql, input: { eventId: string; event: WebhookEventName; orderingKey: string; body: string; eventTime: string }): Promise<number> {
@@ -89,7 +97,7 @@ export class DeliveryLogRepository {
       body: r['body'] as string,
       eventTime: r['event_time'] as Date,
       url: r['url'] as string,
-      secret: r['secret'] as string | null,
+      secret: this.secrets.open(r['secret'] as string | null),
     }));
   }
 

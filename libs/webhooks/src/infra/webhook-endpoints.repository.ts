@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPrismaClient, Database, type PrismaClient } from '@cairn/platform';
+import { CONFIG, createPrismaClient, Database, type CairnConfig, type PrismaClient } from '@cairn/platform';
 import type { WebhookEventName } from '../domain/webhook-events';
+import { SecretBox } from './secret-box';
 
 /** An endpoint as the application sees it; the secret stays a field only infra and signing read. */
 export interface WebhookEndpoint {
@@ -22,13 +23,13 @@ export type EndpointChanges = Partial<Pick<WebhookEndpoint, 'name' | 'descriptio
 
 type Row = Awaited<ReturnType<PrismaClient['webhookEndpoint']['findUniqueOrThrow']>>;
 
-const toEndpoint = (row: Row): WebhookEndpoint => ({
+const toEndpoint = (row: Row, secrets: SecretBox): WebhookEndpoint => ({
   webhookId: row.webhookId,
   name: row.name,
   description: row.description,
   url: row.url,
   events: row.events as WebhookEventName[],
-  secret: row.secret,
+  secret: secrets.open(row.secret),
   status: row.status as WebhookEndpoint['status'],
   disabledReason: row.disabledReason,
   consecutiveFailures: row.consecutiveFailures,
@@ -44,21 +45,28 @@ const toEndpoint = (row: Row): WebhookEndpoint => ({
 @Injectable()
 export class WebhookEndpointsRepository {
   private readonly prisma: PrismaClient;
+  private readonly secrets: SecretBox;
 
-  constructor(@Inject(Database) database: Database) {
+  constructor(@Inject(Database) database: Database, @Inject(CONFIG) config: CairnConfig) {
     this.prisma = createPrismaClient(database);
+    this.secrets = new SecretBox(config.webhooks.secretKey);
   }
 
   async create(endpoint: Omit<WebhookEndpoint, 'disabledReason' | 'consecutiveFailures' | 'lastSuccessAt'>): Promise<WebhookEndpoint> {
     const row = await this.prisma.webhookEndpoint.create({
-      data: { ...endpoint, creationTimestamp: BigInt(endpoint.creationTimestamp), lastUpdatedTimestamp: BigInt(endpoint.lastUpdatedTimestamp) },
+      data: {
+        ...endpoint,
+        secret: this.secrets.seal(endpoint.secret),
+        creationTimestamp: BigInt(endpoint.creationTimestamp),
+        lastUpdatedTimestamp: BigInt(endpoint.lastUpdatedTimestamp),
+      },
     });
-    return toEndpoint(row);
+    return toEndpoint(row, this.secrets);
   }
 
   async get(webhookId: string): Promise<WebhookEndpoint | undefined> {
     const row = await this.prisma.webhookEndpoint.findUnique({ where: { webhookId } });
-    return row ? toEndpoint(row) : undefined;
+    return row ? toEndpoint(row, this.secrets) : undefined;
   }
 
   /** Oldest first (ids are uuid v7, so id order is creation order); `after` is the last id seen. */
@@ -68,11 +76,12 @@ export class WebhookEndpointsRepository {
       orderBy: { webhookId: 'asc' },
       take: limit,
     });
-    return rows.map(toEndpoint);
+    return rows.map((row) => toEndpoint(row, this.secrets));
   }
 
   async update(webhookId: string, changes: EndpointChanges, now: number): Promise<WebhookEndpoint | undefined> {
-    const result = await this.prisma.webhookEndpoint.updateMany({ where: { webhookId }, data: { ...changes, lastUpdatedTimestamp: BigInt(now) } });
+    const data = { ...changes, ...(changes.secret !== undefined ? { secret: this.secrets.seal(changes.secret) } : {}), lastUpdatedTimestamp: BigInt(now) };
+    const result = await this.prisma.webhookEndpoint.updateMany({ where: { webhookId }, data });
     return result.count === 0 ? undefined : this.get(webhookId);
   }
 
