@@ -154,6 +154,7 @@ async function seedMlflowBySql(databaseUrl, experimentId, count) {
 async function search(base, experimentId, databaseUrl, isMlflow) {
   if (isMlflow && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
     await seedMlflowBySql(databaseUrl, experimentId, SIZES.searchRuns);
+    await settle(databaseUrl);
     return timeSearch(base, experimentId);
   }
   const runs = await createRuns(base, experimentId, SIZES.searchRuns, 16);
@@ -170,9 +171,9 @@ async function search(base, experimentId, databaseUrl, isMlflow) {
       });
     }
   });
-  // Both databases are analyzed before timing (MLflow's after its SQL seed), so neither planner
-  // works from statistics autovacuum has not caught up with yet.
-  await analyze(databaseUrl);
+  // Both databases are vacuumed and analyzed before timing (MLflow's after its SQL seed), so neither
+  // planner works from statistics autovacuum has not caught up with yet.
+  await settle(databaseUrl);
   return timeSearch(base, experimentId);
 }
 
@@ -190,11 +191,16 @@ async function postgresSettings() {
   }
 }
 
-async function analyze(databaseUrl) {
+/**
+ * VACUUM ANALYZE after a workload's writes, before the next timed part: otherwise autovacuum wakes up
+ * on the tables the last workload filled (1M points) and takes a core away from whatever is timed
+ * next — a full run measured log-metric at half its quiet-machine rate that way. Same for both servers.
+ */
+async function settle(databaseUrl) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('ANALYZE');
+    await client.query('VACUUM (ANALYZE)');
   } finally {
     await client.end();
   }
@@ -212,7 +218,7 @@ async function timeSearch(base, experimentId) {
   return { p50: percentile(latencies, 50) };
 }
 
-async function history(base, experimentId) {
+async function history(base, experimentId, databaseUrl) {
   const [runId] = await createRuns(base, experimentId, 1);
   const batches = Math.ceil(SIZES.historyPoints / 1000);
   let next = 0;
@@ -222,6 +228,7 @@ async function history(base, experimentId) {
       await call(base, 'runs/log-batch', { run_id: runId, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: Math.random(), timestamp: 1000 + b, step: b * 1000 + i })) });
     }
   });
+  await settle(databaseUrl);
   const t0 = performance.now();
   const text = await call(base, `metrics/get-history?run_id=${runId}&metric_key=loss`, undefined, 'GET');
   const full = performance.now() - t0;
@@ -243,11 +250,12 @@ async function measure(label, base, databaseUrl) {
     if (!WORKLOADS.has(name)) return;
     console.error(`[${label}] ${name}`);
     result[key] = await run(await experiment(name));
+    await settle(databaseUrl);
   };
   await step('ingest', 'ingest', (id) => ingest(base, id));
   await step('log-metric', 'logMetric', (id) => logMetric(base, id));
   await step('search', 'search', (id) => search(base, id, databaseUrl, isMlflow));
-  await step('history', 'history', (id) => history(base, id));
+  await step('history', 'history', (id) => history(base, id, databaseUrl));
   return result;
 }
 
