@@ -15,6 +15,8 @@ const UPSERT_OFFSET = perContext(
 ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
 );
 
+const READ_OFFSETS = perContext((s) => `SELECT partition, next_offset FROM ${s}.consumer_offsets WHERE consumer = $1 AND topic = $2`);
+
 const READ_OFFSET = perContext((s) => `SELECT next_offset FROM ${s}.consumer_offsets WHERE consumer = $1 AND topic = $2 AND partition = $3`);
 
 export async function commitConsumerPosition(sql: Sql, context: ContextName, consumer: string, position: ConsumerPosition): Promise<void> {
@@ -25,4 +27,10 @@ export async function commitConsumerPosition(sql: Sql, context: ContextName, con
 export async function readConsumerPosition(sql: Sql, context: ContextName, consumer: string, topic: string, partition: number): Promise<bigint | undefined> {
   const { rows } = await sql.query<{ next_offset: string }>(READ_OFFSET(context), [consumer, topic, partition]);
   return rows.length === 0 ? undefined : BigInt(rows[0].next_offset);
+}
+
+/** Every partition's stored next offset for this consumer and topic. */
+export async function readConsumerPositions(sql: Sql, context: ContextName, consumer: string, topic: string): Promise<Map<number, bigint>> {
+  const { rows } = await sql.query<{ partition: number; next_offset: string }>(READ_OFFSETS(context), [consumer, topic]);
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }

@@ -64,4 +64,17 @@ export interface EventBus extends EventPublisher {
   ping(): Promise<void>;
   /** Resolves once the consumer is ready to receive (on Kafka: has joined its group). */
   subscribe(subscription: Subscription): Promise<SubscriptionHandle>;
+  /**
+   * How far this process's consumers are behind, per (consumer, topic): messages on the topic not
+   * yet applied. Only transports that can fall behind have it (Kafka; the in-process bus delivers
+   * before `publish` resolves).
+   */
+  consumerLag?(): Promise<ConsumerLag[]>;
+}
+
+export interface ConsumerLag {
+  consumer: string;
+  topic: string;
+  /** Sum over the topic's partitions of (log end offset − the consumer's next offset). */
+  messages: number;
 }

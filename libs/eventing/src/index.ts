@@ -2,7 +2,7 @@ export { systemClock, ManualClock, type Clock } from './clock';
 export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } from './consumer-offsets';
 export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
 export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
-export type { DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
+export type { ConsumerLag, DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
 export { EventStore, type DeferStatement, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
 export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
 export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';

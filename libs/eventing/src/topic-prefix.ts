@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@cairn/contracts';
-import type { EventBus, Subscription, SubscriptionHandle } from './event-bus';
+import type { ConsumerLag, EventBus, Subscription, SubscriptionHandle } from './event-bus';
 
 /**
  * Namespaces every topic of a bus (`<prefix>cairn.tracking.events.v1`), so several installations
@@ -14,5 +14,11 @@ export function withTopicPrefix(bus: EventBus, prefix: string): EventBus {
     ping: () => bus.ping(),
     publish: (topic: string, envelopes: readonly EventEnvelope[]) => bus.publish(prefix + topic, envelopes),
     subscribe: (subscription: Subscription): Promise<SubscriptionHandle> => bus.subscribe({ ...subscription, topics: subscription.topics.map((topic) => prefix + topic) }),
+    ...(bus.consumerLag
+      ? {
+          consumerLag: async (): Promise<ConsumerLag[]> =>
+            ((await bus.consumerLag?.()) ?? []).map((lag) => ({ ...lag, topic: lag.topic.startsWith(prefix) ? lag.topic.slice(prefix.length) : lag.topic })),
+        }
+      : {}),
   };
 }

@@ -83,6 +83,18 @@ export function startInboxPruners(contexts: ContextName[], runtime: { config: Ca
 }
 
 /**
+ * The consumers' lag on Kafka, read when /metrics is scraped: messages on each subscribed topic this
+ * process's consumers have not applied yet (log end offsets against the positions in Postgres).
+ */
+export function registerConsumerLagGauge(metrics: MetricsRegistry, bus: EventBus): void {
+  const consumerLag = bus.consumerLag?.bind(bus);
+  if (consumerLag === undefined) return;
+  metrics.gauge('cairn_consumer_lag_messages', 'Messages on a subscribed topic not yet applied by the consumer', ['consumer', 'topic'], async function () {
+    for (const lag of await consumerLag()) this.set({ consumer: lag.consumer, topic: lag.topic }, lag.messages);
+  });
+}
+
+/**
  * The relays' lag, read when /metrics is scraped: events committed but not yet published, and how
  * long the oldest has waited. Outbox rows are deleted once published, so both are one small read;
  * every replica reports the same figures (they read the same tables), whichever leads.

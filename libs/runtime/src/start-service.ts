@@ -2,7 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
-import { createEventBus, startInboxPruners, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
+import { createEventBus, registerConsumerLagGauge, startInboxPruners, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
   acquireHomeLock,
   ConfigError,
@@ -117,6 +117,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       cleanups.push(() => handle.stop());
     }
     cleanups.push(startInboxPruners(subscriptions.map((s) => s.context), runtime));
+    if (subscriptions.length > 0) registerConsumerLagGauge(metrics, bus);
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
     if (definition.background) cleanups.push(await definition.background(runtime));

@@ -123,6 +123,31 @@ describe('KafkaEventBus', () => {
     ]);
   });
 
+  it('reports how far a consumer is behind on each topic: published but not yet applied, then 0 once it caught up', async () => {
+    const consumer = unique('lag');
+    const outcomes = new OutcomeCounter();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const project = counterProjection(consumer);
+    await bus.subscribe({
+      consumer,
+      context: 'registry',
+      topics: [topic],
+      // Every event waits at the gate: nothing is applied (nor its offset committed) until it opens.
+      handler: async (event, tx, delivery) => {
+        await gate;
+        await project(event, tx, delivery);
+      },
+      onOutcome: outcomes.onOutcome,
+    });
+    expect(await bus.consumerLag?.()).toEqual([{ consumer, topic, messages: 0 }]);
+    await bus.publish(topic, await append(env.db, Array.from({ length: 6 }, () => counted('run-lag'))));
+    expect(await bus.consumerLag?.()).toEqual([{ consumer, topic, messages: 6 }]);
+    release();
+    await outcomes.reach('applied', 6);
+    await waitFor(async () => ((await bus.consumerLag?.())?.[0]?.messages === 0 ? true : undefined), { message: 'lag back to 0' });
+  });
+
   /** Reads `n` messages of `topic` from the beginning with a plain consumer of its own. */
   async function readAll(from: string, n: number): Promise<KafkaMessage[]> {
     const messages: KafkaMessage[] = [];

@@ -1,9 +1,9 @@
 import type { ContextName, EventEnvelope } from '@cairn/contracts';
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
-import { readConsumerPosition } from '../consumer-offsets';
+import { readConsumerPosition, readConsumerPositions } from '../consumer-offsets';
 import { encodeEnvelope } from '../envelope-codec';
 import { DeliveryAbortedError } from '../errors';
-import type { EventBus, Subscription, SubscriptionHandle } from '../event-bus';
+import type { ConsumerLag, EventBus, Subscription, SubscriptionHandle } from '../event-bus';
 import { IdempotentConsumer } from '../inbox';
 import { errorFields, silentLogger, type Logger } from '../logger';
 import { sleep, withTimeout } from '../retry';
@@ -68,6 +68,8 @@ export class KafkaEventBus implements EventBus {
   private readonly publishes = new SerialQueue();
   private readonly topics = new Map<string, Promise<void>>();
   private readonly subscriptions = new Set<KafkaSubscription>();
+  /** What `consumerLag` reports on: the live subscriptions' consumer, context and topics. */
+  private readonly subscribed = new Set<Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
   private producer: Producer | undefined;
   private admin: Admin | undefined;
 
@@ -157,13 +159,40 @@ export class KafkaEventBus implements EventBus {
     const running = new KafkaSubscription(consumer, new IdempotentConsumer(this.database, subscription, this.logger), this.database, subscription.context, this.logger);
     await running.start(subscription.topics, this.joinTimeoutMs, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
     this.subscriptions.add(running);
+    const entry = { consumer: subscription.consumer, context: subscription.context, topics: subscription.topics };
+    this.subscribed.add(entry);
     return {
       consumer: subscription.consumer,
       stop: async () => {
         this.subscriptions.delete(running);
+        this.subscribed.delete(entry);
         await running.stop();
       },
     };
+  }
+
+  /**
+   * Per (consumer, topic): the log end offsets Kafka reports minus the next offsets Postgres holds
+   * for that consumer (the positions that matter: they commit with the projection). A partition
+   * the consumer never committed on counts from its earliest retained offset.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const admin = this.admin;
+    if (admin === undefined) throw new Error('Kafka event bus is not started');
+    const lags: ConsumerLag[] = [];
+    for (const { consumer, context, topics } of this.subscribed) {
+      for (const topic of topics) {
+        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), readConsumerPositions(this.database, context, consumer, topic)]);
+        let messages = 0n;
+        for (const end of ends) {
+          const next = committed.get(end.partition) ?? BigInt(end.low);
+          const behind = BigInt(end.high) - next;
+          if (behind > 0n) messages += behind;
+        }
+        lags.push({ consumer, topic, messages: Number(messages) });
+      }
+    }
+    return lags;
   }
 
   /** Creates the topic with this bus's partition count if it does not exist yet (once per topic). */
