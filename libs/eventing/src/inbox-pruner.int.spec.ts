@@ -38,14 +38,17 @@ describe('inbox retention', () => {
     expect(await pruneInbox(env.db, 'artifacts', 168, 2)).toBe(0);
   });
 
-  it('runs as a background job on one replica: rows past the retention go without being asked', async () => {
+  it('runs in the background for each context it is given; two replicas pruning at once do no harm', async () => {
     await seed('registry', 'r', 5, 30);
-    const recent = await seed('registry', 'r', 1, 1);
-    const pruners = [1, 2].map(() => new InboxPruner({ database: env.db, context: 'registry', retentionHours: 24, intervalMs: 50 }));
+    const recentRegistry = await seed('registry', 'r', 1, 1);
+    await seed('artifacts', 'a', 4, 30);
+    const pruners = [1, 2].map(() => new InboxPruner({ database: env.db, contexts: ['registry', 'artifacts'], retentionHours: 24, intervalMs: 50 }));
     for (const pruner of pruners) pruner.start();
     try {
-      await waitFor(async () => ((await remaining('registry')).length === 1 ? true : undefined), { message: 'old inbox rows pruned' });
-      expect(await remaining('registry')).toEqual(recent);
+      await waitFor(async () => ((await remaining('registry')).length === 1 && (await remaining('artifacts')).length === 0 ? true : undefined), {
+        message: 'old inbox rows pruned',
+      });
+      expect(await remaining('registry')).toEqual(recentRegistry);
     } finally {
       await Promise.all(pruners.map((p) => p.stop()));
     }

@@ -1,7 +1,5 @@
 import type { ContextName } from '@cairn/contracts';
-import { fnv1a32 } from './hash';
 import { errorFields, silentLogger, type Logger } from './logger';
-import { SingleReplicaLoop } from './single-replica-loop';
 import { perContext, type EventingDatabase, type Sql } from './sql';
 
 // A batch at a time (by ctid, so the inner SELECT walks processed_at's index and the DELETE is a
@@ -28,48 +26,61 @@ export async function pruneInbox(sql: Sql, context: ContextName, retentionHours:
 
 export interface InboxPrunerOptions {
   database: EventingDatabase;
-  context: ContextName;
+  /** The consuming contexts whose inboxes this process prunes. */
+  contexts: readonly ContextName[];
   retentionHours: number;
-  /** Pause between passes; also how often a standby replica tries to lead. 10 minutes by default. */
+  /** Pause between passes. 10 minutes by default. */
   intervalMs?: number;
   logger?: Logger;
 }
 
-// Advisory lock keys: a namespace of their own, one key per context (as the relays').
-const PRUNER_LOCK_NAMESPACE = 0x0ca1_1b0c;
-
-/** `pruneInbox` for one context every `intervalMs`, on one replica only. */
+/**
+ * `pruneInbox` for each context every `intervalMs`. No leader: replicas pruning the same inbox at
+ * once only delete the same old rows (the second finds them gone), so this holds no connection
+ * between passes — unlike a `SingleReplicaLoop`, whose lock pins one for good.
+ */
 export class InboxPruner {
-  private readonly loop: SingleReplicaLoop;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+  private stopped = true;
 
-  constructor(options: InboxPrunerOptions) {
-    const { database, context, retentionHours, intervalMs = 600_000, logger = silentLogger } = options;
-    const failed = (error: unknown) => logger.error({ context, ...errorFields(error) }, 'inbox pruning failed');
-    this.loop = new SingleReplicaLoop({
-      database,
-      name: 'inbox pruner',
-      lock: { namespace: PRUNER_LOCK_NAMESPACE, key: fnv1a32(`inbox-pruner:${context}`) | 0 },
-      standbyIntervalMs: intervalMs,
-      // The rounds use pooled connections, not the lock's: check it still holds before each.
-      confirmBeforeRound: true,
-      round: async () => {
-        // A failed pass is logged and retried next time; the leader keeps the lock.
-        const pruned = await pruneInbox(database, context, retentionHours).catch((error: unknown) => {
-          failed(error);
-          return 0;
-        });
-        if (pruned > 0) logger.info({ context, pruned, retentionHours }, 'inbox pruned');
-        return intervalMs;
-      },
-      onError: failed,
-    });
-  }
+  constructor(private readonly options: InboxPrunerOptions) {}
 
   start(): void {
-    this.loop.start();
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Lets a pass under way finish; no pass starts after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.pass;
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.pass = this.pruneAll().finally(() => {
+        this.pass = undefined;
+        if (!this.stopped) this.schedule(this.options.intervalMs ?? 600_000);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async pruneAll(): Promise<void> {
+    const { database, contexts, retentionHours, logger = silentLogger } = this.options;
+    for (const context of contexts) {
+      if (this.stopped) return;
+      try {
+        const pruned = await pruneInbox(database, context, retentionHours);
+        if (pruned > 0) logger.info({ context, pruned, retentionHours }, 'inbox pruned');
+      } catch (error) {
+        // Logged and tried again next pass.
+        logger.error({ context, ...errorFields(error) }, 'inbox pruning failed');
+      }
+    }
   }
 }

@@ -71,15 +71,11 @@ export async function startRelays(
   };
 }
 
-/** Forgets old inbox rows of the contexts whose consumers run in this process (one replica per context). */
-export function startInboxPruners(contexts: ContextName[], runtime: { config: CairnConfig; database: Database; logger: JsonLogger }): () => Promise<void> {
-  const pruners = [...new Set(contexts)].map(
-    (context) => new InboxPruner({ database: runtime.database, context, retentionHours: runtime.config.inboxRetentionHours, logger: eventingLogger(runtime.logger) }),
-  );
-  for (const pruner of pruners) pruner.start();
-  return async () => {
-    await Promise.all(pruners.map((pruner) => pruner.stop()));
-  };
+/** Forgets old inbox rows of the contexts whose consumers run in this process. */
+export function startInboxPruner(contexts: ContextName[], runtime: { config: CairnConfig; database: Database; logger: JsonLogger }): () => Promise<void> {
+  const pruner = new InboxPruner({ database: runtime.database, contexts: [...new Set(contexts)], retentionHours: runtime.config.inboxRetentionHours, logger: eventingLogger(runtime.logger) });
+  pruner.start();
+  return () => pruner.stop();
 }
 
 /**

@@ -2,7 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
-import { createEventBus, registerConsumerLagGauge, startInboxPruners, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
+import { createEventBus, registerConsumerLagGauge, startInboxPruner, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
   acquireHomeLock,
   ConfigError,
@@ -116,7 +116,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       const handle = await bus.subscribe(subscription);
       cleanups.push(() => handle.stop());
     }
-    cleanups.push(startInboxPruners(subscriptions.map((s) => s.context), runtime));
+    cleanups.push(startInboxPruner(subscriptions.map((s) => s.context), runtime));
     if (subscriptions.length > 0) registerConsumerLagGauge(metrics, bus);
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
