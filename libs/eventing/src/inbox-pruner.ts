@@ -46,10 +46,11 @@ export class InboxPruner {
 
   constructor(private readonly options: InboxPrunerOptions) {}
 
+  /** The first pass comes one interval after start: nothing is added to a process's start-up. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(this.options.intervalMs ?? 600_000);
   }
 
   /** Lets a pass under way finish; no pass starts after. */
