@@ -67,9 +67,8 @@ export class KafkaEventBus implements EventBus {
   private readonly initialTopics: readonly string[];
   private readonly publishes = new SerialQueue();
   private readonly topics = new Map<string, Promise<void>>();
-  private readonly subscriptions = new Set<KafkaSubscription>();
-  /** What `consumerLag` reports on: the live subscriptions' consumer, context and topics. */
-  private readonly subscribed = new Set<Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
+  /** The live subscriptions, with what `consumerLag` reports on: their consumer, context and topics. */
+  private readonly subscriptions = new Map<KafkaSubscription, Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
   private producer: Producer | undefined;
   private admin: Admin | undefined;
 
@@ -115,7 +114,7 @@ export class KafkaEventBus implements EventBus {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
+    await Promise.allSettled([...this.subscriptions.keys()].map((subscription) => subscription.stop()));
     this.subscriptions.clear();
     await this.publishes.idle();
     const { producer, admin } = this;
@@ -158,14 +157,11 @@ export class KafkaEventBus implements EventBus {
     });
     const running = new KafkaSubscription(consumer, new IdempotentConsumer(this.database, subscription, this.logger), this.database, subscription.context, this.logger);
     await running.start(subscription.topics, this.joinTimeoutMs, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
-    this.subscriptions.add(running);
-    const entry = { consumer: subscription.consumer, context: subscription.context, topics: subscription.topics };
-    this.subscribed.add(entry);
+    this.subscriptions.set(running, { consumer: subscription.consumer, context: subscription.context, topics: subscription.topics });
     return {
       consumer: subscription.consumer,
       stop: async () => {
         this.subscriptions.delete(running);
-        this.subscribed.delete(entry);
         await running.stop();
       },
     };
@@ -180,7 +176,7 @@ export class KafkaEventBus implements EventBus {
     const admin = this.admin;
     if (admin === undefined) throw new Error('Kafka event bus is not started');
     const lags: ConsumerLag[] = [];
-    for (const { consumer, context, topics } of this.subscribed) {
+    for (const { consumer, context, topics } of this.subscriptions.values()) {
       for (const topic of topics) {
         const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), readConsumerPositions(this.database, context, consumer, topic)]);
         let messages = 0n;

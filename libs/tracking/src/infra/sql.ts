@@ -419,15 +419,16 @@ export const SELECT_METRIC_HISTORY_JSON_PAGE = `${HISTORY_PAGE}
  * come only for the chunks that have them.
  */
 export const SELECT_METRIC_CHUNKS_AS_TEXT = `
-  SELECT c.chunk_id::text AS chunk_id, c.min_step::text AS min_step, c.max_step::text AS max_step, c.points,
-         c.timestamps[c.points]::text AS last_timestamp,
+  -- Columns named as the ChunkText fields, so rows are used as they come.
+  SELECT c.chunk_id::text AS "chunkId", c.min_step::text AS "minStep", c.max_step::text AS "maxStep", c.points,
+         c.timestamps[c.points]::text AS "lastTimestamp",
          array_to_string(c.steps, ',') AS steps,
          array_to_string(c.timestamps, ',') AS timestamps,
-         array_to_string(c.metric_values, ',') AS metric_values,
-         CASE WHEN true = ANY(c.is_nans) THEN array_positions(c.is_nans, true) END AS nan_positions,
-         CASE WHEN cardinality(c.model_ids) > 0 THEN to_json(c.model_ids) END AS model_ids,
-         CASE WHEN cardinality(c.dataset_names) > 0 THEN to_json(c.dataset_names) END AS dataset_names,
-         CASE WHEN cardinality(c.dataset_digests) > 0 THEN to_json(c.dataset_digests) END AS dataset_digests
+         array_to_string(c.metric_values, ',') AS "metricValues",
+         CASE WHEN true = ANY(c.is_nans) THEN array_positions(c.is_nans, true) END AS "nanPositions",
+         CASE WHEN cardinality(c.model_ids) > 0 THEN to_json(c.model_ids) END AS "modelIds",
+         CASE WHEN cardinality(c.dataset_names) > 0 THEN to_json(c.dataset_names) END AS "datasetNames",
+         CASE WHEN cardinality(c.dataset_digests) > 0 THEN to_json(c.dataset_digests) END AS "datasetDigests"
   FROM tracking.metric_chunks c
   WHERE c.run_uuid = $1 AND c.key = $2 AND (c.min_step, c.chunk_id) > ($3::int8, $4::int8)
   ORDER BY c.min_step, c.chunk_id

@@ -383,34 +383,8 @@ export class TrackingStore {
 
   /** Up to `limit` chunks of a series after (min_step, chunk_id), their arrays as text. */
   async metricChunksAsText(runId: string, key: string, after: { minStep: string; chunkId: string } | null, limit: number): Promise<ChunkText[]> {
-    const { rows } = await this.db.query<{
-      chunk_id: string;
-      min_step: string;
-      max_step: string;
-      points: number;
-      last_timestamp: string;
-      steps: string;
-      timestamps: string;
-      metric_values: string;
-      nan_positions: number[] | null;
-      model_ids: (string | null)[] | null;
-      dataset_names: (string | null)[] | null;
-      dataset_digests: (string | null)[] | null;
-    }>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [runId, key, after?.minStep ?? '-9223372036854775808', after?.chunkId ?? '0', limit]);
-    return rows.map((r) => ({
-      chunkId: r.chunk_id,
-      minStep: r.min_step,
-      maxStep: r.max_step,
-      points: r.points,
-      lastTimestamp: r.last_timestamp,
-      steps: r.steps,
-      timestamps: r.timestamps,
-      metricValues: r.metric_values,
-      nanPositions: r.nan_positions,
-      modelIds: r.model_ids,
-      datasetNames: r.dataset_names,
-      datasetDigests: r.dataset_digests,
-    }));
+    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [runId, key, after?.minStep ?? '-9223372036854775808', after?.chunkId ?? '0', limit]);
+    return rows;
   }
 
   async metricPointsAtSteps(runIds: string[], key: string, steps: number[]): Promise<MetricView[]> {
