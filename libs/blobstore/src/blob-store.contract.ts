@@ -21,7 +21,8 @@ export function generatedStream(size: number, seed = 1): { stream: Readable; sha
       const chunk = Buffer.alloc(n);
       for (let i = 0; i < n; i += 4) {
         state = (state * 1103515245 + 12345) >>> 0;
-        chunk.writeUInt32LE(state, i <= n - 4 ? i : n - 4);
+        if (i + 4 <= n) chunk.writeUInt32LE(state, i);
+        else for (let j = i; j < n; j++) chunk[j] = (state >>> (8 * (j - i))) & 0xff;
       }
       hash.update(chunk);
       produced += n;
@@ -106,6 +107,40 @@ export function blobStoreContract(name: string, makeStore: () => Promise<{ store
       await expect(store.put(`${run}/broken.bin`, failing)).rejects.toThrow('socket hang up');
       expect(await store.head(`${run}/broken.bin`)).toBeUndefined();
     }, 60_000);
+
+    // With the size announced (every mlflow client upload), an adapter may stream differently (S3
+    // sends large bodies in one PUT as they arrive): the same refusals must hold there.
+    describe('with the size announced, larger than an S3 part', () => {
+      const size = 12 * 1024 * 1024 + 5;
+
+      it('refuses a body shorter than announced, and stores nothing', async () => {
+        const short = generatedStream(size - 1000);
+        await expect(store.put(`${run}/announced-short.bin`, short.stream, { expectedSize: size })).rejects.toBeInstanceOf(IncompleteUploadError);
+        expect(await store.head(`${run}/announced-short.bin`)).toBeUndefined();
+      }, 60_000);
+
+      it('refuses more bytes than the quota allows while streaming, and stores nothing', async () => {
+        const gen = generatedStream(size);
+        await expect(store.put(`${run}/announced-over.bin`, gen.stream, { expectedSize: size, maxBytes: 6 * 1024 * 1024 })).rejects.toBeInstanceOf(
+          BlobTooLargeError,
+        );
+        expect(await store.head(`${run}/announced-over.bin`)).toBeUndefined();
+      }, 60_000);
+
+      it('stores nothing when the source fails midway, and keeps what was there before', async () => {
+        await store.put(`${run}/announced-broken.bin`, Readable.from([Buffer.from('before')]));
+        let sent = 0;
+        const failing = new Readable({
+          read() {
+            if (sent > 7 * 1024 * 1024) return void this.destroy(new Error('socket hang up'));
+            sent += 1024 * 1024;
+            this.push(Buffer.alloc(1024 * 1024, 3));
+          },
+        });
+        await expect(store.put(`${run}/announced-broken.bin`, failing, { expectedSize: size })).rejects.toThrow('socket hang up');
+        expect((await readAll(await store.get(`${run}/announced-broken.bin`))).toString()).toBe('before');
+      }, 60_000);
+    });
 
     it('lists by prefix in key order, a page at a time', async () => {
       for (const k of ['p/b', 'p/a', 'p/c/d', 'q/x']) await store.put(`${run}/${k}`, Readable.from([Buffer.from(k)]));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { Client } from 'minio';
-import { testEndpoints } from '@cairn/testing';
+import { removeTestBucket, testEndpoints } from '@cairn/testing';
 import { isDirectlyWritable } from './blob-store';
 import { blobStoreContract, generatedStream, readAll } from './blob-store.contract';
 import { S3BlobStore } from './s3-blob-store';
@@ -13,6 +13,8 @@ function store(prefix: string, extra: { partSize?: number } = {}) {
   const s3 = testEndpoints.s3();
   return new S3BlobStore({ ...s3, region: 'us-east-1', bucket, prefix, partSize: extra.partSize ?? 5 * 1024 * 1024 });
 }
+
+afterAll(() => removeTestBucket(bucket));
 
 blobStoreContract('s3 (MinIO)', async () => {
   const s = store('some/prefix');
@@ -119,6 +121,51 @@ describe('S3BlobStore specifics', () => {
     it('a missing key is BlobNotFoundError before any byte, as with the minio client', async () => {
       await expect(s.get('x/missing.bin')).rejects.toMatchObject({ name: 'BlobNotFoundError' });
     });
+  });
+
+  it('streams an announced upload in one PUT as it arrives: no part buffer, no multipart upload', async () => {
+    const partSize = 5 * 1024 * 1024;
+    const s = store('streamed', { partSize });
+    await s.ensureBucket();
+    const size = 4 * partSize + 3;
+    const allocate = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    let stored;
+    try {
+      stored = await s.put('x/streamed.bin', generatedStream(size, 11).stream, { expectedSize: size });
+      expect(allocate.mock.calls.filter(([bytes]) => bytes >= partSize)).toEqual([]);
+    } finally {
+      allocate.mockRestore();
+    }
+    expect(stored).toEqual({ key: 'x/streamed.bin', size, sha256: sha(await readAll(generatedStream(size, 11).stream)) });
+    expect(sha(await readAll(await s.get('x/streamed.bin')))).toBe(stored.sha256);
+    // A multipart upload's ETag ends in -<parts>; one PUT's is the MD5 of the content.
+    const { endpoint, accessKey, secretKey } = testEndpoints.s3();
+    const url = new URL(endpoint);
+    const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey, secretKey, pathStyle: true });
+    const stat = await client.statObject(bucket, 'streamed/x/streamed.bin');
+    expect(stat.etag).toMatch(/^[0-9a-f]{32}$/);
+  }, 60_000);
+
+  it("a streamed upload S3 refuses fails with S3's error code before the body is sent", async () => {
+    const s3 = testEndpoints.s3();
+    const missing = new S3BlobStore({
+      ...s3,
+      region: 'us-east-1',
+      bucket: `cairn-missing-${randomBytes(4).toString('hex')}`,
+      prefix: '',
+      partSize: 5 * 1024 * 1024,
+    });
+    const size = 64 * 1024 * 1024;
+    let produced = 0;
+    const body = new Readable({
+      read() {
+        produced += 1024 * 1024;
+        this.push(produced > size ? null : Buffer.alloc(1024 * 1024));
+      },
+    });
+    await expect(missing.put('x/refused.bin', body, { expectedSize: size })).rejects.toMatchObject({ name: 'S3PutError', status: 404, code: 'NoSuchBucket' });
+    // Asked for `100 Continue` first: refused on the head, so at most what the source buffered was read.
+    expect(produced).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('ping fails for a bucket that does not exist', async () => {

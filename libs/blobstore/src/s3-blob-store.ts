@@ -6,6 +6,7 @@ import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, ty
 import { ContentMeter } from './content-meter';
 import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
 import { S3GetError, S3ObjectStream } from './s3-object-stream';
+import { putObjectStream } from './s3-object-upload';
 
 export interface S3BlobStoreOptions {
   endpoint: string;
@@ -23,6 +24,10 @@ export interface S3BlobStoreOptions {
 
 // How long the URL a download is read through stays valid; it is used at once.
 const GET_URL_EXPIRY_SECONDS = 60;
+// An upload's URL is checked when its request starts, however long the body then takes.
+const PUT_URL_EXPIRY_SECONDS = 300;
+// S3's limit for one PUT; larger objects go in parts.
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
 // 8 MiB parts × 10,000 parts = 80 GB per object; S3's minimum part size is 5 MiB.
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 // 2 in flight + 1 filling = 24 MiB: with 3 the e2e tier's < 64 MiB bound for a 512 MiB upload was
@@ -86,6 +91,13 @@ export class S3BlobStore implements BlobStore {
     const checked = normaliseArtifactPath(key);
     const objectName = this.objectName(checked);
     const meter = new ContentMeter(options);
+    const size = options.expectedSize;
+    if (this.plainHttp && size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
+      // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
+      const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
+      await putObjectStream(new URL(url), [content, meter], size);
+      return { key: checked, size: meter.size, sha256: meter.sha256 };
+    }
     // The meter is fed by pipeline so that an error on the source (client gone) reaches it.
     const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
     const feeding = pipeline(content, meter, metered);
@@ -182,7 +194,10 @@ export class S3BlobStore implements BlobStore {
 
     const sendPart = async (body: Buffer, part: number) => {
       uploadId ??= await this.client.initiateNewMultipartUpload(bucket, objectName, {});
-      const result = await this.client.uploadPart({ bucketName: bucket, objectName, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': body.length } }, body);
+      const result = await this.client.uploadPart(
+        { bucketName: bucket, objectName, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': body.length } },
+        body,
+      );
       parts.push({ part, etag: result.etag });
     };
     const startPart = async (buffer: Buffer, length: number, part: number) => {

@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { putObjectStream, S3PutError } from './s3-object-upload';
+
+/*
+ * The PUT against loopback HTTP servers standing in for S3 in the ways MinIO never behaves on cue:
+ * one that ignores `Expect: 100-continue`, one that stops reading. MinIO's own answers (a stored
+ * object, a refusal on the head) are in s3-blob-store.int.spec.ts.
+ */
+describe('putObjectStream', () => {
+  let server: Server;
+  let url: URL;
+
+  const listen = async (make: () => Server) => {
+    server = make();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/key?X-Amz-Signature=x`);
+  };
+  afterEach(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  it('sends the body anyway when the store never answers 100 Continue', async () => {
+    let received = 0;
+    let sawExpect = false;
+    // A `checkContinue` listener stops Node from answering 100 by itself: this server ignores Expect.
+    await listen(() => {
+      const s = createServer();
+      s.on('checkContinue', (req, res) => {
+        sawExpect = req.headers.expect === '100-continue';
+        req.on('data', (chunk: Buffer) => (received += chunk.length));
+        req.on('end', () => res.writeHead(200).end());
+      });
+      return s;
+    });
+    const body = Buffer.alloc(3 * 1024 * 1024, 7);
+    await putObjectStream(url, [Readable.from([body])], body.length);
+    expect(sawExpect).toBe(true);
+    expect(received).toBe(body.length);
+  });
+
+  it('gives up a store that stops reading, and stops reading the source', async () => {
+    await listen(() => createServer((req) => req.pause()));
+    let produced = 0;
+    const source = new Readable({
+      read() {
+        produced += 1024 * 1024;
+        this.push(Buffer.alloc(1024 * 1024));
+      },
+    });
+    await expect(putObjectStream(url, [source], 1024 * 1024 * 1024, { idleTimeoutMs: 200 })).rejects.toThrow(/no progress for 200 ms/);
+    expect(source.destroyed).toBe(true);
+    expect(produced).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("reports the store's refusal with its status and S3 error code", async () => {
+    await listen(() =>
+      createServer((_req, res) => {
+        res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>');
+      }),
+    );
+    const error = await putObjectStream(url, [Readable.from([Buffer.alloc(10)])], 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(S3PutError);
+    expect(error).toMatchObject({ status: 403, code: 'AccessDenied' });
+  });
+});
