@@ -2,6 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { letHeapGrowBetweenCollections } from './heap-growth';
 import { createEventBus, registerConsumerLagGauge, startInboxPruner, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
   acquireHomeLock,
@@ -130,6 +131,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
 
 /** For `main.ts`: start, print the URL, stop cleanly on SIGINT/SIGTERM, exit non-zero on bad config. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
+  letHeapGrowBetweenCollections();
   let service: RunningService;
   try {
     service = await startService(definition);
