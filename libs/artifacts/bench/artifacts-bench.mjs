@@ -10,7 +10,8 @@
 // 10 MB and 1 GB downloads are read by curl when it is installed (BENCH_DOWNLOADER=node to use Node's
 // HTTP client): Node's client costs about a core per GB/s, so on two shared cores it, not the
 // server, set the pace of the 1 GB rows. After the table, three interleaved 1 GB downloads per
-// target (direct, Cairn, direct, …) give the ratio with the machine's drift spread over both.
+// target (direct, Cairn, direct, …), then three interleaved 1 GB uploads, give the ratios with the
+// machine's drift spread over every target.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
@@ -162,6 +163,18 @@ for (let round = 1; round <= 3; round++) {
   for (const target of targets) rates[target.name].push(await timed(`  round ${round} ${target.name}`, largeBytes, () => target.get('large/1', true)));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const target of targets.slice(1)) {
-  console.log(`median ${target.name} / minio-direct: ${((100 * median(rates[target.name])) / median(rates['minio-direct'])).toFixed(0)}% (${median(rates[target.name]).toFixed(0)} vs ${median(rates['minio-direct']).toFixed(0)} MB/s)`);
+const ratios = (rates) => {
+  for (const target of targets.slice(1)) {
+    console.log(`median ${target.name} / minio-direct: ${((100 * median(rates[target.name])) / median(rates['minio-direct'])).toFixed(0)}% (${median(rates[target.name]).toFixed(0)} vs ${median(rates['minio-direct']).toFixed(0)} MB/s)`);
+  }
+};
+ratios(rates);
+
+// Interleaved uploads the same way: one 1 GB upload per target is at the mercy of whatever the
+// machine (MinIO's disk writeback above all) does during those few seconds.
+const uploadRates = Object.fromEntries(targets.map((t) => [t.name, []]));
+console.log(`interleaved ${largeBytes / MiB}MB uploads`);
+for (let round = 1; round <= 3; round++) {
+  for (const target of targets) uploadRates[target.name].push(await timed(`  round ${round} ${target.name}`, largeBytes, () => target.put(`large/u${round}`, largeBytes)));
 }
+ratios(uploadRates);

@@ -12,11 +12,24 @@ eval "$(bash tools/infra/infra.sh env)"
 node tools/build.mjs --if-stale
 
 work="$(mktemp -d /tmp/cairn-artifacts-bench.XXXXXX)"
+# Each run stores its objects under its own prefix and removes them at the end: left behind, a few
+# GB per run fill MinIO's drive until it refuses writes.
+prefix="run-$(basename "$work" | cut -d. -f2)"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
+  BENCH_PREFIX="$prefix" node -e '
+    const { Client } = require("minio");
+    const url = new URL(process.env.CAIRN_TEST_S3_ENDPOINT);
+    const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: process.env.CAIRN_TEST_S3_ACCESS_KEY, secretKey: process.env.CAIRN_TEST_S3_SECRET_KEY, pathStyle: true });
+    (async () => {
+      const names = [];
+      for await (const item of client.listObjectsV2("cairn-bench", process.env.BENCH_PREFIX + "/", true)) if (item.name) names.push(item.name);
+      for (let i = 0; i < names.length; i += 1000) await client.removeObjects("cairn-bench", names.slice(i, i + 1000));
+    })().catch((error) => console.error("bench cleanup:", error.message));
+  ' || true
 }
 trap cleanup EXIT
 
@@ -29,7 +42,7 @@ wait_for() { # url
 cairn_port=$((20000 + RANDOM % 5000))
 mlflow_port=$((cairn_port + 1))
 CAIRN_HOME="$work/cairn" CAIRN_PORT="$cairn_port" CAIRN_HOST=127.0.0.1 CAIRN_LOG_LEVEL=warn \
-  CAIRN_ARTIFACT_ROOT="s3://cairn-bench/artifacts" CAIRN_S3_ENDPOINT="$CAIRN_TEST_S3_ENDPOINT" \
+  CAIRN_ARTIFACT_ROOT="s3://cairn-bench/$prefix" CAIRN_S3_ENDPOINT="$CAIRN_TEST_S3_ENDPOINT" \
   CAIRN_S3_ACCESS_KEY="$CAIRN_TEST_S3_ACCESS_KEY" CAIRN_S3_SECRET_KEY="$CAIRN_TEST_S3_SECRET_KEY" \
   node dist/apps/server/src/main.js >"$work/cairn.log" 2>&1 &
 pids+=($!)

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runMlflowClient, startServer, testEndpoints, type StartedServer } from '@cairn/testing';
+import { removeTestBucket, runMlflowClient, startServer, testEndpoints, type StartedServer } from '@cairn/testing';
 import { HOSTILE_ARTIFACT_PATHS, rawRequest } from './testing/http';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'artifacts_scenario.py');
@@ -10,7 +10,8 @@ const RUN = '0123456789abcdef0123456789abcdef';
 
 async function runScenario(server: StartedServer, major: 2 | 3, args: string[] = [], env: Record<string, string> = {}) {
   const result = await runMlflowClient(major, scenario, args, { MLFLOW_TRACKING_URI: server.url, ...env });
-  if (result.code !== 0) throw new Error(`scenario failed (mlflow ${major}.x):\n${result.stdout}\n${result.stderr}\n--- server ---\n${server.output().slice(-4000)}`);
+  if (result.code !== 0)
+    throw new Error(`scenario failed (mlflow ${major}.x):\n${result.stdout}\n${result.stderr}\n--- server ---\n${server.output().slice(-4000)}`);
   expect(result.stdout).toContain('ARTIFACTS SCENARIO OK');
 }
 
@@ -22,8 +23,9 @@ const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 /**
  * Streams `size` random bytes to the server as one PUT while sampling the server's RSS, then reads
  * the artifact back and compares digests. Returns the largest RSS growth seen during the upload.
+ * `announced: false` sends the body chunked, without a Content-Length.
  */
-async function uploadWatchingMemory(server: StartedServer, size: number): Promise<number> {
+async function uploadWatchingMemory(server: StartedServer, size: number, { announced = true } = {}): Promise<number> {
   const pid = server.process.pid ?? 0;
   const base = rssOf(pid);
   let max = base;
@@ -33,10 +35,13 @@ async function uploadWatchingMemory(server: StartedServer, size: number): Promis
   const sent = createHash('sha256');
   try {
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: artifact, headers: { 'content-length': String(size) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload answered ${res.statusCode}`))));
-      });
+      const req = request(
+        { host: url.hostname, port: url.port, method: 'PUT', path: artifact, headers: announced ? { 'content-length': String(size) } : {} },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload answered ${res.statusCode}`))));
+        },
+      );
       req.on('error', reject);
       const chunk = randomBytes(MiB);
       let written = 0;
@@ -70,15 +75,25 @@ describe('artifact proxy on the all-in-one server (filesystem root)', () => {
   }, 120_000);
   afterAll(() => server?.stop());
 
-  it.each([3, 2] as const)('the real mlflow %i.x client: log_artifact(s), list, download, sklearn log_model + load_model by run, version and alias', async (major) => {
-    await runScenario(server, major, [], { CAIRN_E2E_REGISTRY: '1' });
-  }, 300_000);
+  it.each([3, 2] as const)(
+    'the real mlflow %i.x client: log_artifact(s), list, download, sklearn log_model + load_model by run, version and alias',
+    async (major) => {
+      await runScenario(server, major, [], { CAIRN_E2E_REGISTRY: '1' });
+    },
+    300_000,
+  );
 
   it('hostile paths over raw HTTP: 4xx on every route, nothing read outside the root, nothing written', async () => {
     // A secret next to the artifact root: every traversal below aims at it.
     writeFileSync(path.join(server.home, 'secret.txt'), 'TOP-SECRET');
     const before = readdirSync(server.home, { recursive: true, encoding: 'utf8' }).length;
-    const targets = [...HOSTILE_ARTIFACT_PATHS, '..%2fsecret.txt', '..%252fsecret.txt', `1/${RUN}/artifacts/..%2f..%2f..%2f..%2fsecret.txt`, '%2e%2e/secret.txt'];
+    const targets = [
+      ...HOSTILE_ARTIFACT_PATHS,
+      '..%2fsecret.txt',
+      '..%252fsecret.txt',
+      `1/${RUN}/artifacts/..%2f..%2f..%2f..%2fsecret.txt`,
+      '%2e%2e/secret.txt',
+    ];
     for (const hostile of targets) {
       const responses = await Promise.all([
         rawRequest(server.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${hostile}`, { body: 'pwned' }),
@@ -105,20 +120,24 @@ describe('artifact proxy on the all-in-one server (filesystem root)', () => {
 
 describe('artifact proxy on the all-in-one server (S3 root on MinIO)', () => {
   let server: StartedServer;
+  const bucket = `cairn-e2e-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     const s3 = testEndpoints.s3();
     server = await startServer({
       app: 'server',
       env: {
-        CAIRN_ARTIFACT_ROOT: `s3://cairn-e2e-${randomBytes(4).toString('hex')}/artifacts`,
+        CAIRN_ARTIFACT_ROOT: `s3://${bucket}/artifacts`,
         CAIRN_S3_ENDPOINT: s3.endpoint,
         CAIRN_S3_ACCESS_KEY: s3.accessKey,
         CAIRN_S3_SECRET_KEY: s3.secretKey,
       },
     });
   }, 120_000);
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await server?.stop();
+    await removeTestBucket(bucket);
+  }, 60_000);
 
   it('the real mlflow 3.x client round-trips artifacts and a model through MinIO', async () => {
     await runScenario(server, 3);
@@ -128,8 +147,12 @@ describe('artifact proxy on the all-in-one server (S3 root on MinIO)', () => {
     await runScenario(server, 2, ['--skip-model']);
   }, 300_000);
 
-  it('streams a 512 MiB upload (multipart to MinIO) and download with bounded server memory (< 64 MiB growth)', async () => {
+  it('streams a 512 MiB upload (one PUT to MinIO as it arrives) and download with bounded server memory (< 64 MiB growth)', async () => {
     expect(await uploadWatchingMemory(server, 512 * MiB)).toBeLessThan(64);
+  }, 300_000);
+
+  it('streams a 512 MiB upload of unannounced size (multipart to MinIO) with bounded server memory (< 64 MiB growth)', async () => {
+    expect(await uploadWatchingMemory(server, 512 * MiB, { announced: false })).toBeLessThan(64);
   }, 300_000);
 
   it('answers a byte range from MinIO with 206, Content-Range, ETag and type, and a missing artifact in MLflow shape', async () => {

@@ -4,3 +4,4 @@ export * from './server-process';
 export * from './python';
 export * from './wait-for';
 export * from './decider-specification';
+export * from './test-bucket';
