@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { EventStore, uuidv7 } from '@cairn/eventing';
-import { Database } from '@cairn/platform';
+import { Database, deferUntilCommit } from '@cairn/platform';
 import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
@@ -46,60 +46,68 @@ export class ArtifactCommands {
   async upload(userPath: string, body: Readable, announcedSize: number | undefined, metadata: EventMetadata): Promise<UploadResult> {
     const location = locateUserPath(userPath);
     let maxBytes: number | undefined;
-    if (location.experimentId !== null) {
-      const quota = await this.repository.quotaOf(location.experimentId);
-      if (quota !== undefined) {
-        const used = await this.repository.usageOfExperiment(location.experimentId);
-        const replaced = (await this.repository.findFile(location.path))?.size ?? 0;
-        maxBytes = decideUploadAllowance(quota, used.logicalBytes, announcedSize, replaced);
-      }
+    // Read before the upload, in one query: the quota bounds it, the policies apply after it.
+    const rules = location.experimentId === null ? undefined : await this.repository.uploadRules(location.experimentId);
+    if (location.experimentId !== null && rules?.quota !== undefined) {
+      const used = await this.repository.usageOfExperiment(location.experimentId);
+      const replaced = (await this.repository.findFile(location.path))?.size ?? 0;
+      maxBytes = decideUploadAllowance(rules.quota, used.logicalBytes, announcedSize, replaced);
     }
     const stagingKey = newStorageKey();
     const stored = await this.blobs.put(stagingKey, body, { expectedSize: announcedSize, maxBytes });
     let outcome: { deduplicated: boolean };
+    // Three round trips for the whole transaction: BEGIN with the owner lock, the index writes in one
+    // statement, and the event sent with the COMMIT. Each round trip to Postgres costs this server
+    // more CPU than the statements themselves, and small artifacts are most of what clients log.
+    const opening = this.repository.lockOwnerOpening(location.ownerId);
     try {
-      outcome = await this.database.transaction(async (tx) => {
-        await this.repository.lockOwner(tx, location.ownerId);
-        const object = await this.repository.addReference(tx, stored.sha256, stagingKey, stored.size);
-        // Identical content is kept once: this upload's blob becomes garbage, in this transaction.
-        if (!object.created) await this.repository.enqueueGarbage(tx, [stagingKey]);
-        const previous = await this.repository.upsertFile(tx, {
-          path: location.path,
-          ownerKind: location.ownerKind,
-          ownerId: location.ownerId,
-          experimentId: location.experimentId,
-          relativePath: location.relativePath,
-          digest: stored.sha256,
-          size: stored.size,
-        });
-        if (previous) await this.repository.releaseReferences(tx, [previous.digest]);
-        const event: ArtifactsEvent = {
-          type: ARTIFACTS_EVENT_TYPES.artifactStored,
-          aggregateId: location.ownerId,
-          data: {
-            ownerKind: location.ownerKind,
-            ownerId: location.ownerId,
-            experimentId: location.experimentId,
-            path: location.path,
-            relativePath: location.relativePath,
-            size: stored.size,
-            digest: stored.sha256,
-            deduplicated: !object.created,
-            replacedDigest: previous?.digest ?? null,
-          },
-        };
-        await this.events.append(tx, 'artifacts', [event], metadata);
-        return { deduplicated: !object.created };
-      });
+      outcome = await this.database.transaction(
+        async (tx) => {
+          if (opening === undefined) await this.repository.lockOwner(tx, location.ownerId);
+          const recorded = await this.repository.recordUpload(
+            tx,
+            {
+              path: location.path,
+              ownerKind: location.ownerKind,
+              ownerId: location.ownerId,
+              experimentId: location.experimentId,
+              relativePath: location.relativePath,
+              digest: stored.sha256,
+              size: stored.size,
+            },
+            stagingKey,
+          );
+          // Identical content is kept once: this upload's blob became garbage in that statement.
+          if (recorded.previous) await this.repository.releaseReferences(tx, [recorded.previous.digest]);
+          const event: ArtifactsEvent = {
+            type: ARTIFACTS_EVENT_TYPES.artifactStored,
+            aggregateId: location.ownerId,
+            data: {
+              ownerKind: location.ownerKind,
+              ownerId: location.ownerId,
+              experimentId: location.experimentId,
+              path: location.path,
+              relativePath: location.relativePath,
+              size: stored.size,
+              digest: stored.sha256,
+              deduplicated: !recorded.created,
+              replacedDigest: recorded.previous?.digest ?? null,
+            },
+          };
+          this.events.appendAtCommit((statement) => deferUntilCommit(tx, statement), 'artifacts', [event], metadata);
+          return { deduplicated: !recorded.created };
+        },
+        { opening },
+      );
     } catch (error) {
       // Nothing references the fresh blob: remove it now (a crash here leaves an orphan for the scanner).
       await this.blobs.delete(stagingKey).catch(() => undefined);
       throw error;
     }
     this.collector.sweepSoon();
-    if (location.ownerKind === 'run' && location.experimentId !== null) {
+    if (location.ownerKind === 'run' && location.experimentId !== null && rules && rules.policies.length > 0) {
       // Retention is a consequence of the upload, not part of it: a failure is logged, never the client's.
-      await this.applyRetention(location.experimentId, location.ownerId, location.relativePath, metadata).catch((error: unknown) =>
+      await this.applyPolicies(rules.policies, location.ownerId, location.relativePath, metadata).catch((error: unknown) =>
         this.logger.warn(`retention for run ${location.ownerId} failed: ${(error as Error).message}`),
       );
     }
@@ -127,10 +135,11 @@ export class ArtifactCommands {
    * Applies the experiment's policies whose prefix covers `relativePath` to the run: decide from the
    * run's checkpoints under the prefix and the policy metric at their steps, then delete the rest.
    */
-  async applyRetention(experimentId: string, runId: string, relativePath: string, metadata: EventMetadata): Promise<string[]> {
-    const policies = (await this.repository.policiesOf(experimentId)).filter((p) => relativePath.startsWith(p.prefix));
+  private async applyPolicies(policies: readonly RetentionPolicy[], runId: string, relativePath: string, metadata: EventMetadata): Promise<string[]> {
     const deleted: string[] = [];
-    for (const policy of policies) deleted.push(...(await this.database.transaction((tx) => this.retention.apply(tx, policy, runId, metadata))));
+    for (const policy of policies.filter((p) => relativePath.startsWith(p.prefix))) {
+      deleted.push(...(await this.database.transaction((tx) => this.retention.apply(tx, policy, runId, metadata))));
+    }
     if (deleted.length > 0) this.collector.sweepSoon();
     return deleted;
   }
@@ -140,7 +149,12 @@ export class ArtifactCommands {
     return this.database.transaction(async (tx) => {
       const policyId = await this.repository.upsertPolicy(tx, { ...valid, policyId: randomUUID() });
       const policy = { ...valid, policyId };
-      await this.events.append(tx, 'artifacts', [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: `experiment:${valid.experimentId}`, data: policy }], metadata);
+      await this.events.append(
+        tx,
+        'artifacts',
+        [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: `experiment:${valid.experimentId}`, data: policy }],
+        metadata,
+      );
       return policy;
     });
   }
@@ -153,7 +167,13 @@ export class ArtifactCommands {
       await this.events.append(
         tx,
         'artifacts',
-        [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted, aggregateId: `experiment:${policy.experimentId}`, data: { policyId, experimentId: policy.experimentId } }],
+        [
+          {
+            type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted,
+            aggregateId: `experiment:${policy.experimentId}`,
+            data: { policyId, experimentId: policy.experimentId },
+          },
+        ],
         metadata,
       );
     });
@@ -163,7 +183,12 @@ export class ArtifactCommands {
     if (!/^\d+$/.test(experimentId)) throw invalidParameter(`Invalid experiment_id '${experimentId}'.`);
     await this.database.transaction(async (tx) => {
       await this.repository.setQuota(tx, experimentId, maxBytes);
-      await this.events.append(tx, 'artifacts', [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: `experiment:${experimentId}`, data: { experimentId, maxBytes } }], metadata);
+      await this.events.append(
+        tx,
+        'artifacts',
+        [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: `experiment:${experimentId}`, data: { experimentId, maxBytes } }],
+        metadata,
+      );
     });
   }
 }

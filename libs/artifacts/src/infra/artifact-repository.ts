@@ -83,11 +83,38 @@ export class ArtifactRepository {
     await tx.query(q.LOCK_OWNER, [ownerId]);
   }
 
-  /** Adds a reference to `digest`; if the content is new, `storageKey` becomes its blob. */
-  async addReference(tx: Sql, digest: string, storageKey: string, size: number): Promise<{ storageKey: string; created: boolean }> {
-    const { rows } = await tx.query<{ storage_key: string; created: boolean }>(q.ADD_REFERENCE, [digest, storageKey, size]);
+  /**
+   * The owner lock as SQL text, for `Database.transaction`'s `opening` (sent with BEGIN, no round
+   * trip of its own) — only for run and logged-model ids, whose shape (hex) is checked here, so the
+   * text can carry no SQL. Undefined for any other owner: take `lockOwner` inside the transaction.
+   */
+  lockOwnerOpening(ownerId: string): string | undefined {
+    return /^(?:m-)?[0-9a-f]{32}$/.test(ownerId) ? q.LOCK_OWNER.replace('$1', `'${ownerId}'`) : undefined;
+  }
+
+  /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD). */
+  async recordUpload(tx: Sql, file: IndexedFile, storageKey: string): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
+    const { rows } = await tx.query<{ created: boolean; previous_digest: string | null; previous_size: number | null }>(q.RECORD_UPLOAD, [
+      file.digest,
+      storageKey,
+      file.size,
+      file.path,
+      file.ownerKind,
+      file.ownerId,
+      file.experimentId,
+      file.relativePath,
+    ]);
     const row = one(rows);
-    return { storageKey: row.storage_key, created: row.created };
+    return row.previous_digest === null
+      ? { created: row.created }
+      : { created: row.created, previous: { digest: row.previous_digest, size: Number(row.previous_size) } };
+  }
+
+  /** The experiment's quota (undefined: none) and retention policies, read together before an upload. */
+  async uploadRules(experimentId: string): Promise<{ quota: number | undefined; policies: RetentionPolicy[] }> {
+    const { rows } = await this.database.query<{ quota: number | null; policies: PolicyRow[] }>(q.SELECT_UPLOAD_RULES, [experimentId]);
+    const row = one(rows);
+    return { quota: row.quota === null ? undefined : Number(row.quota), policies: row.policies.map(toPolicy) };
   }
 
   /**
@@ -125,12 +152,6 @@ export class ArtifactRepository {
   }
 
   /** Points `file.path` at its new content; returns what it pointed at before, if anything. */
-  async upsertFile(tx: Sql, file: IndexedFile): Promise<{ digest: string; size: number } | undefined> {
-    const previous = await tx.query<{ digest: string; size: number }>(q.SELECT_FILE_FOR_UPDATE, [file.path]);
-    await tx.query(q.UPSERT_FILE, [file.path, file.ownerKind, file.ownerId, file.experimentId, file.relativePath, file.digest, file.size]);
-    return previous.rows[0] && { digest: previous.rows[0].digest, size: Number(previous.rows[0].size) };
-  }
-
   async findFile(path: string): Promise<ReadableFile | undefined> {
     const { rows } = await this.database.query<FileRow>(q.SELECT_FILE, [path]);
     return rows[0] && { ...toFile(rows[0]), storageKey: rows[0].storage_key ?? '' };
@@ -143,7 +164,10 @@ export class ArtifactRepository {
 
   async listChildren(directory: string): Promise<Array<{ name: string; isDir: boolean; fileSize: number | null }>> {
     const prefix = directory === '' ? '' : `${directory}/`;
-    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [q.likePrefix(prefix), prefix.length]);
+    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [
+      q.likePrefix(prefix),
+      prefix.length,
+    ]);
     return rows.filter((r) => r.name !== '').map((r) => ({ name: r.name, isDir: r.is_dir, fileSize: r.file_size === null ? null : Number(r.file_size) }));
   }
 
@@ -226,7 +250,13 @@ export class ArtifactRepository {
 
   async saveRunMetrics(tx: Sql, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
     if (points.length === 0) return;
-    await tx.query(q.UPSERT_RUN_METRICS, [runId, points.map((p) => p.key), points.map((p) => p.step), points.map((p) => p.value), points.map((p) => p.timestamp)]);
+    await tx.query(q.UPSERT_RUN_METRICS, [
+      runId,
+      points.map((p) => p.key),
+      points.map((p) => p.step),
+      points.map((p) => p.value),
+      points.map((p) => p.timestamp),
+    ]);
   }
 
   async runMetricsAt(sql: Sql, runId: string, key: string, steps: readonly number[]): Promise<Map<number, number>> {
@@ -235,7 +265,10 @@ export class ArtifactRepository {
     return new Map(rows.map((r) => [Number(r.step), Number(r.value)]));
   }
 
-  async saveModelVersionRef(tx: Sql, ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null }): Promise<void> {
+  async saveModelVersionRef(
+    tx: Sql,
+    ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null },
+  ): Promise<void> {
     await tx.query(q.UPSERT_MODEL_VERSION_REF, [ref.modelId, ref.version, ref.name, ref.source, ref.runId, ref.loggedModelId]);
   }
 

@@ -6,12 +6,6 @@
 /** Serialises writers of one owner (run / logged model): its events stay in order without retries. */
 export const LOCK_OWNER = `SELECT pg_advisory_xact_lock(hashtextextended('artifacts:' || $1, 0))`;
 
-/** One more reference to a content; `created` tells whether this upload's blob became its storage. */
-export const ADD_REFERENCE = `
-INSERT INTO artifacts.objects (digest, storage_key, size, ref_count) VALUES ($1, $2, $3, 1)
-ON CONFLICT (digest) DO UPDATE SET ref_count = artifacts.objects.ref_count + 1
-RETURNING storage_key, (xmax = 0) AS created`;
-
 /** Drops references (one per listed digest occurrence); returns the digests left unreferenced. */
 export const RELEASE_REFERENCES = `
 UPDATE artifacts.objects o SET ref_count = o.ref_count - d.n
@@ -36,12 +30,34 @@ SELECT storage_key FROM artifacts.objects WHERE storage_key = ANY($1::text[])
 UNION ALL
 SELECT storage_key FROM artifacts.blob_garbage WHERE storage_key = ANY($1::text[])`;
 
-export const SELECT_FILE_FOR_UPDATE = `SELECT digest, size::float8 AS size FROM artifacts.files WHERE path = $1 FOR UPDATE`;
+/**
+ * An upload's index writes in one statement (one round trip, under the owner's lock): one more
+ * reference to the content (its blob this upload's if the content is new, else that blob is queued
+ * as garbage), and the file pointed at the content. Returns whether the content was new and the
+ * content the file pointed at before, if any. $1 digest, $2 storage key, $3 size, $4 path,
+ * $5 owner kind, $6 owner id, $7 experiment id, $8 relative path. (The owner lock makes the read of
+ * the previous row safe without FOR UPDATE: every write to an owner's files takes it.)
+ */
+export const RECORD_UPLOAD = `
+WITH ref AS (
+  INSERT INTO artifacts.objects (digest, storage_key, size, ref_count) VALUES ($1, $2, $3, 1)
+  ON CONFLICT (digest) DO UPDATE SET ref_count = artifacts.objects.ref_count + 1
+  RETURNING (xmax = 0) AS created),
+garbage AS (
+  INSERT INTO artifacts.blob_garbage (storage_key) SELECT $2 FROM ref WHERE NOT ref.created ON CONFLICT DO NOTHING),
+previous AS (SELECT digest, size::float8 AS size FROM artifacts.files WHERE path = $4),
+file AS (
+  INSERT INTO artifacts.files (path, owner_kind, owner_id, experiment_id, relative_path, digest, size)
+  VALUES ($4, $5, $6, $7, $8, $1, $3)
+  ON CONFLICT (path) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, seq = DEFAULT, stored_at = now())
+SELECT ref.created, previous.digest AS previous_digest, previous.size AS previous_size FROM ref LEFT JOIN previous ON true`;
 
-export const UPSERT_FILE = `
-INSERT INTO artifacts.files (path, owner_kind, owner_id, experiment_id, relative_path, digest, size)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (path) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, seq = DEFAULT, stored_at = now()`;
+/** What an upload to an experiment needs to know first, in one round trip: its quota and its retention policies. */
+export const SELECT_UPLOAD_RULES = `
+SELECT (SELECT max_bytes::float8 FROM artifacts.quotas WHERE experiment_id = $1) AS quota,
+       coalesce((SELECT json_agg(p ORDER BY p.prefix) FROM (
+         SELECT policy_id, experiment_id, prefix, keep_last, keep_best, metric_key, metric_goal
+         FROM artifacts.retention_policies WHERE experiment_id = $1) p), '[]'::json) AS policies`;
 
 const FILE_COLUMNS = `f.path, f.owner_kind, f.owner_id, f.experiment_id, f.relative_path, f.digest, f.size::float8 AS size`;
 
