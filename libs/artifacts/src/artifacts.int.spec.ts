@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -271,6 +272,34 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?experiment_id=42')).json()).toMatchObject({ logical_bytes: 600, quota_bytes: 1000 });
     // Replacing a file counts only the difference.
     expect((await rawRequest(service.url, 'PUT', url('a.bin'), { body: Buffer.alloc(900, 3) })).status).toBe(200);
+  });
+
+  it('answers an upload that crosses the quota midway (no Content-Length) with 413, not a dropped connection', async () => {
+    const quotaRun = 'abababababababababababababababab';
+    await rawRequest(service.url, 'POST', '/api/2.0/cairn/artifacts/quotas', { body: JSON.stringify({ experiment_id: '43', max_bytes: 100_000 }), headers: { 'content-type': 'application/json' } });
+    const artifact = `/api/2.0/mlflow-artifacts/artifacts/43/${quotaRun}/artifacts/big.bin`;
+    const base = new URL(service.url);
+    // Sent chunked, as a client that does not know the size would: the quota is crossed while streaming.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: base.hostname, port: base.port, method: 'PUT', path: artifact, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 1024 * 1024) {
+          sent += 16 * 1024;
+          if (!req.write(Buffer.alloc(16 * 1024, 5))) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error_code: 'RESOURCE_EXHAUSTED' });
+    expect((await rawRequest(service.url, 'GET', artifact)).status).toBe(404);
   });
 
   it('applies "keep the last N and the best K by metric" as checkpoints are logged', async () => {

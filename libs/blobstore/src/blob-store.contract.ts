@@ -84,10 +84,13 @@ export function blobStoreContract(name: string, makeStore: () => Promise<{ store
       expect((await readAll(await store.get(`${run}/replace.txt`))).toString()).toBe('two!');
     });
 
-    it('refuses more bytes than allowed while streaming, and stores nothing', async () => {
+    it('refuses more bytes than allowed while streaming, stores nothing, and leaves the rest of the source to the caller', async () => {
       const gen = generatedStream(3 * 1024 * 1024);
       await expect(store.put(`${run}/too-big.bin`, gen.stream, { maxBytes: 1024 * 1024 })).rejects.toBeInstanceOf(BlobTooLargeError);
       expect(await store.head(`${run}/too-big.bin`)).toBeUndefined();
+      // Not destroyed: the HTTP layer drains what is left, so the sender gets the 413.
+      expect(gen.stream.destroyed).toBe(false);
+      expect((await readAll(gen.stream)).length).toBeGreaterThan(0);
     });
 
     it('refuses a body shorter than announced, and stores nothing', async () => {

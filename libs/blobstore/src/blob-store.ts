@@ -55,7 +55,12 @@ export interface PutOptions {
  * adapter holds a whole object in memory.
  */
 export interface BlobStore {
-  /** Writes `content` at `key` (replacing it atomically), hashing and counting as it streams. */
+  /**
+   * Writes `content` at `key` (replacing it atomically), hashing and counting as it streams. When the
+   * write fails other than by `content` failing itself, `content` is left where it stopped, unread
+   * and not destroyed: the caller chooses to drain it (an HTTP body, so its sender gets the answer) or
+   * to drop it.
+   */
   put(key: string, content: Readable, options?: PutOptions): Promise<StoredBlob>;
   /** The content of `key`, or of `range` of it; BlobNotFoundError if absent. May be DirectlyWritable. */
   get(key: string, range?: ByteRange): Promise<Readable>;

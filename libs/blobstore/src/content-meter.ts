@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { finished, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { BlobTooLargeError, IncompleteUploadError } from './blob-store';
 
 /**
@@ -49,4 +49,25 @@ export class ContentMeter extends Transform {
     if (this.digest === undefined) throw new Error('ContentMeter: the stream has not ended');
     return this.digest;
   }
+}
+
+/**
+ * A meter fed from `source`, for the stores' `put`. A failure of the source (its sender gone) fails
+ * the meter. A failure downstream does not touch the source: `release()` unpipes it where it stopped,
+ * so the caller — the HTTP layer — can still drain the rest of a request body and answer the sender,
+ * instead of the connection being dropped under it.
+ */
+export function meterFrom(source: Readable, limits: { maxBytes?: number; expectedSize?: number } = {}): { meter: ContentMeter; release(): void } {
+  const meter = new ContentMeter(limits);
+  const stopWatching = finished(source, { writable: false }, (error) => {
+    if (error) meter.destroy(error);
+  });
+  source.pipe(meter);
+  return {
+    meter,
+    release: () => {
+      stopWatching();
+      source.unpipe(meter);
+    },
+  };
 }

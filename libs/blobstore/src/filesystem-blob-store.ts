@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
-import { ContentMeter } from './content-meter';
+import { meterFrom } from './content-meter';
 import { normaliseArtifactPath, UnsafeArtifactPathError } from './artifact-path';
 
 const DEFAULT_PAGE = 1000;
@@ -29,9 +29,9 @@ export class FilesystemBlobStore implements BlobStore {
   async put(key: string, content: Readable, options: PutOptions = {}): Promise<StoredBlob> {
     const target = await this.resolveForWrite(key);
     const temp = path.join(path.dirname(target.absolute), `${TEMP_MARKER}${randomUUID()}`);
-    const meter = new ContentMeter(options);
+    const { meter, release } = meterFrom(content, options);
     try {
-      await pipeline(content, meter, createWriteStream(temp, { flags: 'wx', mode: 0o640 }));
+      await pipeline(meter, createWriteStream(temp, { flags: 'wx', mode: 0o640 }));
       const handle = await open(temp, 'r');
       try {
         await handle.sync();
@@ -40,6 +40,8 @@ export class FilesystemBlobStore implements BlobStore {
       }
       await rename(temp, target.absolute);
     } catch (error) {
+      // What is left of the source is the caller's (meterFrom).
+      release();
       await rm(temp, { force: true });
       throw error;
     }

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
 import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
-import { ContentMeter } from './content-meter';
+import { meterFrom } from './content-meter';
 import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
 import { S3GetError, S3ObjectStream } from './s3-object-stream';
 import { putObjectStream } from './s3-object-upload';
@@ -36,10 +36,11 @@ const DEFAULT_PART_CONCURRENCY = 2;
 const DEFAULT_PAGE = 1000;
 
 /**
- * Blobs as objects in S3 / MinIO through the `minio` client. Uploads are streamed: bytes are cut
- * into parts as they arrive and each part is sent as soon as it is full, so memory per upload is
- * bounded by (concurrency + 1) parts whatever the object size. Small objects (one part or less) go
- * in a single PUT. A failed upload is aborted, so no parts are left behind (and the bucket should
+ * Blobs as objects in S3 / MinIO through the `minio` client. Uploads are streamed. One of announced
+ * size (over plain HTTP, a part or more, at most 5 GiB) goes in one PUT written as it arrives
+ * (putObjectStream). Otherwise bytes are cut into parts as they arrive and each part is sent as soon
+ * as it is full, so memory per upload is bounded by (concurrency + 1) parts whatever the object
+ * size; small objects (one part or less) go in a single PUT. A failed upload is aborted, so no parts are left behind (and the bucket should
  * still carry an AbortIncompleteMultipartUpload lifecycle rule for crashes).
  *
  * (minio's own `putObject` is not used for streams: with an unknown size it picks 550 MB parts, and
@@ -90,27 +91,31 @@ export class S3BlobStore implements BlobStore {
   async put(key: string, content: Readable, options: PutOptions = {}): Promise<StoredBlob> {
     const checked = normaliseArtifactPath(key);
     const objectName = this.objectName(checked);
-    const meter = new ContentMeter(options);
+    const { meter, release } = meterFrom(content, options);
     const size = options.expectedSize;
-    if (this.plainHttp && size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
-      // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
-      const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
-      await putObjectStream(new URL(url), [content, meter], size);
-      return { key: checked, size: meter.size, sha256: meter.sha256 };
-    }
-    // The meter is fed by pipeline so that an error on the source (client gone) reaches it.
-    const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const feeding = pipeline(content, meter, metered);
-    feeding.catch(() => undefined); // observed below through the iterator and awaited at the end
     try {
-      await this.upload(objectName, metered);
+      if (this.plainHttp && size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
+        // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
+        const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
+        await putObjectStream(new URL(url), [meter], size);
+      } else {
+        const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
+        const feeding = pipeline(meter, metered);
+        feeding.catch(() => undefined); // observed below through the iterator and awaited at the end
+        try {
+          await this.upload(objectName, metered);
+        } catch (error) {
+          metered.destroy();
+          throw error;
+        }
+        await feeding;
+      }
     } catch (error) {
-      // Stop reading the source too: nothing more of it will be stored.
-      metered.destroy();
-      content.destroy();
+      // Nothing more of the source will be stored; what is left of it is the caller's (meterFrom).
+      meter.destroy();
+      release();
       throw error;
     }
-    await feeding;
     return { key: checked, size: meter.size, sha256: meter.sha256 };
   }
 

@@ -7,6 +7,7 @@ import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { listQuery, parseRequest } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { discardRestOfBody } from './raw-upload';
 import { rawPathAfter } from './request-metadata';
 import { downloadRequestOf, sendArtifact } from './send-artifact';
 
@@ -35,7 +36,12 @@ export class ArtifactsProxyController {
     const announced = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
     // An empty PUT (no body, no content type) is an empty file.
     const stream = body instanceof Readable ? body : Readable.from([]);
-    await this.commands.upload(rawPathAfter(request.url, ARTIFACTS), stream, announced, metadataOf(request));
+    try {
+      await this.commands.upload(rawPathAfter(request.url, ARTIFACTS), stream, announced, metadataOf(request));
+    } catch (error) {
+      discardRestOfBody(stream);
+      throw error;
+    }
     return {};
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /** The content type artifact uploads are re-labelled with, so that only our pass-through parser sees them. */
@@ -40,4 +41,28 @@ export class RawUploadBody implements OnModuleInit {
       done();
     });
   }
+}
+
+// How much of a failed upload's body is read and thrown away so that its sender gets the answer,
+// and for how long; past either the connection is closed instead (the sender then sees a reset).
+const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
+const MAX_DISCARD_MS = 30_000;
+
+/**
+ * After an upload failed (quota crossed, storage refused, a bad path), reads the rest of its body
+ * and throws it away. Clients such as mlflow's send the whole body before they read the answer: if
+ * the server stopped reading, they would see their connection reset, or stall, instead of the error.
+ * Bounded: a body too long or too slow to drain has its connection closed.
+ */
+export function discardRestOfBody(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
+  let discarded = 0;
+  const timer = setTimeout(() => body.destroy(), MAX_DISCARD_MS);
+  timer.unref();
+  body.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARD_BYTES) body.destroy();
+  });
+  body.once('close', () => clearTimeout(timer));
+  body.resume();
 }
