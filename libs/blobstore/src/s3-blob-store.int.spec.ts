@@ -163,7 +163,7 @@ describe('S3BlobStore specifics', () => {
         this.push(produced > size ? null : Buffer.alloc(1024 * 1024));
       },
     });
-    await expect(missing.put('x/refused.bin', body, { expectedSize: size })).rejects.toMatchObject({ name: 'S3PutError', status: 404, code: 'NoSuchBucket' });
+    await expect(missing.put('x/refused.bin', body, { expectedSize: size })).rejects.toMatchObject({ name: 'S3RequestError', method: 'PUT', status: 404, code: 'NoSuchBucket' });
     // Asked for `100 Continue` first: refused on the head, so at most what the source buffered was read.
     expect(produced).toBeLessThan(4 * 1024 * 1024);
   });

@@ -5,7 +5,8 @@ import { Client } from 'minio';
 import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
 import { meterFrom } from './content-meter';
 import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
-import { S3GetError, S3ObjectStream } from './s3-object-stream';
+import { S3ObjectStream } from './s3-object-stream';
+import { S3RequestError } from './s3-request-error';
 import { putObjectStream } from './s3-object-upload';
 
 export interface S3BlobStoreOptions {
@@ -97,7 +98,7 @@ export class S3BlobStore implements BlobStore {
       if (this.plainHttp && size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
         // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
         const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
-        await putObjectStream(new URL(url), [meter], size);
+        await putObjectStream(new URL(url), meter, size);
       } else {
         const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
         const feeding = pipeline(meter, metered);
@@ -273,7 +274,7 @@ export class S3BlobStore implements BlobStore {
 }
 
 function isNotFound(error: unknown): boolean {
-  if (error instanceof S3GetError) return error.status === 404 && (error.code === undefined || error.code === 'NoSuchKey');
+  if (error instanceof S3RequestError) return error.status === 404 && (error.code === undefined || error.code === 'NoSuchKey');
   const code = (error as { code?: string }).code;
   return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject';
 }

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectlyWritable } from './blob-store';
+import { S3RequestError } from './s3-request-error';
 
 // libuv reads at most this much at a time (Node's own sockets read 64 KiB).
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -22,17 +23,6 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * S3 and MinIO send the first byte well within a second; a wait the consumer imposes does not count.
  */
 export const S3_READ_TIMEOUT_MS = 30_000;
-
-/** A non-2xx answer to a GET, with S3's error code (`NoSuchKey`, `AccessDenied`, …) when it sent one. */
-export class S3GetError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | undefined,
-  ) {
-    super(`S3 GET answered ${status}${code ? ` ${code}` : ''}`);
-    this.name = 'S3GetError';
-  }
-}
 
 /** S3 sent nothing for too long: the connection is given up, and the download fails with this. */
 export class S3ReadTimeoutError extends Error {
@@ -78,7 +68,7 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
     this.remaining = contentLength;
   }
 
-  /** Sends the GET and resolves once the head is in: a stream for 2xx, S3GetError otherwise. */
+  /** Sends the GET and resolves once the head is in: a stream for 2xx, S3RequestError otherwise. */
   static open(url: URL, range?: { start: number; end: number }, { readTimeoutMs = S3_READ_TIMEOUT_MS }: { readTimeoutMs?: number } = {}): Promise<S3ObjectStream> {
     return new Promise((resolve, reject) => {
       let head = '';
@@ -261,6 +251,6 @@ function parseHead(head: string): { status: number; contentLength: number } | Er
   return { status: Number(status), contentLength };
 }
 
-function errorOf(failure: { status: number; body: string }): S3GetError {
-  return new S3GetError(failure.status, /<Code>([^<]+)<\/Code>/.exec(failure.body)?.[1]);
+function errorOf(failure: { status: number; body: string }): S3RequestError {
+  return S3RequestError.fromDocument('GET', failure.status, failure.body);
 }

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { putObjectStream, S3PutError } from './s3-object-upload';
+import { putObjectStream } from './s3-object-upload';
+import { S3RequestError } from './s3-request-error';
 
 /*
  * The PUT against loopback HTTP servers standing in for S3 in the ways MinIO never behaves on cue:
@@ -39,7 +40,7 @@ describe('putObjectStream', () => {
       return s;
     });
     const body = Buffer.alloc(3 * 1024 * 1024, 7);
-    await putObjectStream(url, [Readable.from([body])], body.length);
+    await putObjectStream(url, Readable.from([body]), body.length);
     expect(sawExpect).toBe(true);
     expect(received).toBe(body.length);
   });
@@ -53,7 +54,7 @@ describe('putObjectStream', () => {
         this.push(Buffer.alloc(1024 * 1024));
       },
     });
-    await expect(putObjectStream(url, [source], 1024 * 1024 * 1024, { idleTimeoutMs: 200 })).rejects.toThrow(/no progress for 200 ms/);
+    await expect(putObjectStream(url, source, 1024 * 1024 * 1024, { idleTimeoutMs: 200 })).rejects.toThrow(/no progress for 200 ms/);
     expect(source.destroyed).toBe(true);
     expect(produced).toBeLessThan(64 * 1024 * 1024);
   });
@@ -64,8 +65,8 @@ describe('putObjectStream', () => {
         res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>');
       }),
     );
-    const error = await putObjectStream(url, [Readable.from([Buffer.alloc(10)])], 10).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(S3PutError);
-    expect(error).toMatchObject({ status: 403, code: 'AccessDenied' });
+    const error = await putObjectStream(url, Readable.from([Buffer.alloc(10)]), 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(S3RequestError);
+    expect(error).toMatchObject({ method: 'PUT', status: 403, code: 'AccessDenied' });
   });
 });

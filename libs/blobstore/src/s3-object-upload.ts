@@ -1,6 +1,7 @@
 import { type Agent, request as httpRequest } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { S3RequestError } from './s3-request-error';
 
 /**
  * How long the connection to S3 may go without a byte either way before a streamed PUT is given up.
@@ -14,20 +15,9 @@ const CONTINUE_WAIT_MS = 1000;
 // S3 error documents are small; only the <Code> is kept.
 const MAX_ERROR_BODY_CHARS = 64 * 1024;
 
-/** A non-2xx answer to a PUT, with S3's error code (`NoSuchBucket`, `AccessDenied`, …) when it sent one. */
-export class S3PutError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | undefined,
-  ) {
-    super(`S3 PUT answered ${status}${code ? ` ${code}` : ''}`);
-    this.name = 'S3PutError';
-  }
-}
-
 /**
- * Sends the output of `body` — a source and the transforms it flows through, exactly `size` bytes,
- * which the caller guarantees (a ContentMeter checks them) — as the body of one `PUT` to a presigned URL (plain HTTP), at the pace the body arrives: every chunk is
+ * Sends `body` — exactly `size` bytes, which the caller guarantees (a ContentMeter checks them) — as
+ * the body of one `PUT` to a presigned URL (plain HTTP), at the pace the body arrives: every chunk is
  * written to S3's socket as it comes, nothing is buffered or copied on the way. S3 stores the object
  * only once all `size` bytes have arrived, so a body that fails midway (its sender gone, a quota
  * crossed) destroys the request and leaves nothing behind: no multipart upload to abort.
@@ -42,7 +32,7 @@ export class S3PutError extends Error {
  */
 export function putObjectStream(
   url: URL,
-  body: [Readable, ...Duplex[]],
+  body: Readable,
   size: number,
   { agent, idleTimeoutMs = S3_PUT_IDLE_TIMEOUT_MS }: { agent?: Agent; idleTimeoutMs?: number } = {},
 ): Promise<void> {
@@ -52,7 +42,7 @@ export function putObjectStream(
       if (settled) return;
       settled = true;
       if (error === undefined) return resolve();
-      for (const stream of body) stream.destroy();
+      body.destroy();
       request.destroy();
       reject(error);
     };
@@ -83,7 +73,7 @@ export function putObjectStream(
       response.on('data', (chunk: string) => {
         if (text.length < MAX_ERROR_BODY_CHARS) text += chunk;
       });
-      response.on('end', () => settle(new S3PutError(status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1])));
+      response.on('end', () => settle(S3RequestError.fromDocument('PUT', status, text)));
     });
     let sending = false;
     const send = () => {
@@ -91,7 +81,7 @@ export function putObjectStream(
       if (sending || settled) return;
       sending = true;
       // The body's own failure (its sender gone, too many bytes, too few) ends the request unsent.
-      pipeline([...body, request]).catch((error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
+      pipeline(body, request).catch((error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
     };
     const continueTimer = setTimeout(send, CONTINUE_WAIT_MS);
     request.once('continue', send);
