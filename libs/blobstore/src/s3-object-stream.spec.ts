@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3ObjectStream, S3ReadTimeoutError } from './s3-object-stream';
+import { listenAsS3 } from './testing/stand-in-s3';
 
 /*
  * Stalls against a loopback HTTP server standing in for S3 (no MinIO needed: MinIO never stalls on
@@ -12,26 +12,21 @@ import { S3ObjectStream, S3ReadTimeoutError } from './s3-object-stream';
 const TIMEOUT_MS = 150;
 
 describe('S3ObjectStream read timeout', () => {
-  let server: Server;
+  let close: () => Promise<void>;
   let url: URL;
   let handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** Resolves when the server sees its side of the connection closed. */
   let serverSideClosed: Promise<unknown>;
 
   beforeEach(async () => {
-    server = createServer((req, res) => {
-      serverSideClosed = once(req.socket, 'close');
-      handle(req, res);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/key?X-Amz-Signature=x`);
+    ({ url, close } = await listenAsS3(
+      createServer((req, res) => {
+        serverSideClosed = once(req.socket, 'close');
+        handle(req, res);
+      }),
+    ));
   });
-  afterEach(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  afterEach(() => close());
 
   /** Answers 200 with `total` bytes announced, sends `sent` of them and then nothing more. */
   const stallAfter = (sent: number, total: number) => (_req: IncomingMessage, res: ServerResponse) => {

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { putObjectStream } from './s3-object-upload';
 import { S3RequestError } from './s3-request-error';
+import { listenAsS3 } from './testing/stand-in-s3';
 
 /*
  * The PUT against loopback HTTP servers standing in for S3 in the ways MinIO never behaves on cue:
@@ -11,20 +10,13 @@ import { S3RequestError } from './s3-request-error';
  * object, a refusal on the head) are in s3-blob-store.int.spec.ts.
  */
 describe('putObjectStream', () => {
-  let server: Server;
   let url: URL;
+  let close: () => Promise<void>;
 
   const listen = async (make: () => Server) => {
-    server = make();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/key?X-Amz-Signature=x`);
+    ({ url, close } = await listenAsS3(make()));
   };
-  afterEach(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  afterEach(() => close());
 
   it('sends the body anyway when the store never answers 100 Continue', async () => {
     let received = 0;

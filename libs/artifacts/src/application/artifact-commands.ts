@@ -105,7 +105,7 @@ export class ArtifactCommands {
       throw error;
     }
     this.collector.sweepSoon();
-    if (location.ownerKind === 'run' && location.experimentId !== null && rules && rules.policies.length > 0) {
+    if (location.ownerKind === 'run' && rules && rules.policies.length > 0) {
       // Retention is a consequence of the upload, not part of it: a failure is logged, never the client's.
       await this.applyPolicies(rules.policies, location.ownerId, location.relativePath, metadata).catch((error: unknown) =>
         this.logger.warn(`retention for run ${location.ownerId} failed: ${(error as Error).message}`),
