@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { REGISTRY_EVENT_TYPES, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
 import { startService, type RunningService } from '@cairn/runtime';
-import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, listenAsS3, waitFor, type TestDatabase } from '@cairn/testing';
 import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions, BlobCollector, MULTIPART_UNSUPPORTED } from './index';
 import { Readable } from 'node:stream';
 import { FilesystemBlobStore } from '@cairn/blobstore';
@@ -387,5 +387,73 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     await sweep();
     const keys = (await sql.query<{ storage_key: string }>('SELECT storage_key FROM artifacts.objects')).rows.map((r) => r.storage_key).sort();
     expect(filesUnder(blobRoot).sort()).toEqual(keys);
+  });
+});
+
+describe('artifacts context when S3 is out of space (a stand-in refusing writes as MinIO does)', () => {
+  let db: TestDatabase;
+  let service: RunningService;
+  let sql: Client;
+  let home: string;
+  let s3: { url: URL; close(): Promise<void> };
+  let refusedWrites = 0;
+  const count = async (query: string) => Number((await sql.query<{ n: string }>(query)).rows[0]?.n);
+
+  beforeAll(async () => {
+    const refuse = (res: ServerResponse) => {
+      refusedWrites += 1;
+      res.writeHead(507, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code><Message>Storage backend has reached its minimum free drive threshold.</Message></Error>');
+    };
+    const server = createServer((req, res) => {
+      // The bucket checks at boot and readiness pass; object writes are refused.
+      if (req.method === 'HEAD' || req.method === 'GET') return void res.writeHead(200).end();
+      refuse(res);
+    });
+    // MinIO refuses a PUT that asks for 100 Continue before any of its body is sent.
+    server.on('checkContinue', (_req, res) => refuse(res));
+    s3 = await listenAsS3(server);
+    db = await createTestDatabase({ migrated: false });
+    home = mkdtempSync(path.join(os.tmpdir(), 'cairn-artifacts-full-'));
+    service = await startService(
+      { name: 'artifacts-full-int', modules: () => [ArtifactsModule], relays: ['artifacts'], subscriptions: (app) => artifactsSubscriptions(app) },
+      {
+        CAIRN_DATABASE_URL: db.url,
+        CAIRN_PORT: '0',
+        CAIRN_HOME: home,
+        CAIRN_ARTIFACT_ROOT: 's3://full-bucket/artifacts',
+        CAIRN_S3_ENDPOINT: s3.url.origin,
+        CAIRN_S3_ACCESS_KEY: 'stand-in',
+        CAIRN_S3_SECRET_KEY: 'stand-in-secret',
+        CAIRN_LOG_LEVEL: 'silent',
+      },
+    );
+    sql = new Client({ connectionString: db.url });
+    await sql.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await sql?.end();
+    await service?.stop();
+    await db?.drop();
+    await s3?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  // 507 rather than 500: the mlflow client retries 500–504, resending the whole artifact each time
+  // to a store that cannot take it.
+  it.each([
+    ['streamed in one PUT (announced size, 12 MiB)', 12 * 1024 * 1024],
+    ['sent through the minio client (4 KiB)', 4 * 1024],
+  ])('answers 507 RESOURCE_EXHAUSTED for an upload %s, and records nothing', async (_how, size) => {
+    const before = refusedWrites;
+    const response = await rawRequest(service.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/7/${RUN}/artifacts/model-${size}.pkl`, { body: Buffer.alloc(size, 1) });
+    expect(response.status).toBe(507);
+    expect(response.json()).toEqual({ error_code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^Artifact storage is full: the artifact was not stored/) });
+    expect(response.json<{ message: string }>().message).not.toMatch(/full-bucket|127\.0\.0\.1/);
+    expect(refusedWrites).toBeGreaterThan(before);
+    expect(await count('SELECT count(*) AS n FROM artifacts.files')).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM artifacts.objects')).toBe(0);
+    expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=7/${RUN}/artifacts`)).json()).toEqual({});
   });
 });

@@ -104,3 +104,31 @@ export class IncompleteUploadError extends CairnError {
     this.name = 'IncompleteUploadError';
   }
 }
+
+/**
+ * The storage has no room for the write: a full drive (ENOSPC, EDQUOT) or S3 saying so (MinIO's
+ * 507 XMinioStorageFull). Nothing was stored. Answered 507, which the mlflow client does not retry
+ * (it retries 408, 429 and 500–504): resending a large artifact to a full store only moves the bytes
+ * again. The message names no path or bucket.
+ */
+export class BlobStorageFullError extends CairnError {
+  constructor() {
+    super('RESOURCE_EXHAUSTED', 'Artifact storage is full: the artifact was not stored. Free space in the artifact store, or raise its quota, and retry');
+    this.name = 'BlobStorageFullError';
+  }
+
+  override get httpStatus(): number {
+    return 507;
+  }
+}
+
+/**
+ * `error` as BlobStorageFullError when it says the store is out of space, else `error` itself. Knows
+ * the shapes the adapters see: a Node errno (`ENOSPC`, `EDQUOT`), an S3 answer with status 507, and
+ * an S3 error code from the `minio` client or our own requests (`XMinioStorageFull`).
+ */
+export function asStorageFullError(error: unknown): unknown {
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'XMinioStorageFull' || status === 507;
+  return full ? new BlobStorageFullError() : error;
+}

@@ -4,7 +4,7 @@ import { access, constants, lstat, mkdir, open, readdir, realpath, rename, rm, s
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
+import { asStorageFullError, BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
 import { meterFrom } from './content-meter';
 import { normaliseArtifactPath, UnsafeArtifactPathError } from './artifact-path';
 
@@ -43,7 +43,7 @@ export class FilesystemBlobStore implements BlobStore {
       // What is left of the source is the caller's (meterFrom).
       release();
       await rm(temp, { force: true });
-      throw error;
+      throw asStorageFullError(error);
     }
     return { key: target.key, size: meter.size, sha256: meter.sha256 };
   }

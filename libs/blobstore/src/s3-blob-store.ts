@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
-import { BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
+import { asStorageFullError, BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
 import { meterFrom } from './content-meter';
 import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
 import { S3ObjectStream } from './s3-object-stream';
@@ -115,7 +115,7 @@ export class S3BlobStore implements BlobStore {
       // Nothing more of the source will be stored; what is left of it is the caller's (meterFrom).
       meter.destroy();
       release();
-      throw error;
+      throw asStorageFullError(error);
     }
     return { key: checked, size: meter.size, sha256: meter.sha256 };
   }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3ObjectStream, S3ReadTimeoutError } from './s3-object-stream';
-import { listenAsS3 } from './testing/stand-in-s3';
+import { listenAsS3 } from '@cairn/testing';
 
 /*
  * Stalls against a loopback HTTP server standing in for S3 (no MinIO needed: MinIO never stalls on

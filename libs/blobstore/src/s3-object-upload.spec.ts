@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { putObjectStream } from './s3-object-upload';
 import { S3RequestError } from './s3-request-error';
-import { listenAsS3 } from './testing/stand-in-s3';
+import { listenAsS3 } from '@cairn/testing';
 
 /*
  * The PUT against loopback HTTP servers standing in for S3 in the ways MinIO never behaves on cue:
@@ -49,6 +49,34 @@ describe('putObjectStream', () => {
     await expect(putObjectStream(url, source, 1024 * 1024 * 1024, { idleTimeoutMs: 200 })).rejects.toThrow(/no progress for 200 ms/);
     expect(source.destroyed).toBe(true);
     expect(produced).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("reports the store's refusal in the middle of the body, not the broken connection after it", async () => {
+    // As MinIO when its drive fills during a write: it answers 507 without reading the rest, and
+    // closes the connection the body is still being written to.
+    await listen(() =>
+      createServer((req, res) => {
+        let received = 0;
+        req.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received < 2 * 1024 * 1024 || res.headersSent) return;
+          res.writeHead(507, { 'content-type': 'application/xml', connection: 'close' });
+          res.end('<?xml version="1.0"?><Error><Code>XMinioStorageFull</Code><Message>full</Message></Error>', () => req.socket.destroy());
+        });
+      }),
+    );
+    const size = 256 * 1024 * 1024;
+    let produced = 0;
+    const source = new Readable({
+      read() {
+        if (produced >= size) return void this.push(null);
+        produced += 1024 * 1024;
+        this.push(Buffer.alloc(1024 * 1024));
+      },
+    });
+    const error = await putObjectStream(url, source, size).catch((e: unknown) => e);
+    expect(error).toMatchObject({ method: 'PUT', status: 507, code: 'XMinioStorageFull' });
+    expect(produced).toBeLessThan(size);
   });
 
   it("reports the store's refusal with its status and S3 error code", async () => {

@@ -5,3 +5,4 @@ export * from './python';
 export * from './wait-for';
 export * from './decider-specification';
 export * from './test-bucket';
+export * from './stand-in-s3';

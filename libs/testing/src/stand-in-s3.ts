@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * Test support: `server` listening on a loopback port in place of S3, for the behaviours MinIO never
- * shows on cue (stalls, ignored headers). `url` looks like a presigned object URL; `close` drops any
+ * shows on cue (stalls, ignored headers, a full drive). `url` looks like a presigned object URL; `close` drops any
  * connection still open.
  */
 export async function listenAsS3(server: Server): Promise<{ url: URL; close(): Promise<void> }> {
