@@ -153,12 +153,18 @@ export class OutboxRelay {
   }
 
   private async relayBatch(client: PoolClient): Promise<number> {
-    const { rows } = await client.query<EventRow>(READ_BACKLOG(this.context), [this.batchSize]);
+    // Named: a relay runs these once per batch, on the one connection it leads with, so they are
+    // parsed and planned once per session rather than per batch (with small batches, per event).
+    const { rows } = await client.query<EventRow>({ name: `eventing.relay.read.${this.context}`, text: READ_BACKLOG(this.context), values: [this.batchSize] });
     if (rows.length === 0) return 0;
     const envelopes = rows.map((row) => envelopeOfRow(row, this.context));
     await this.publisher.publish(this.topic, envelopes);
     await this.hooks.beforeDeletePublished?.(envelopes);
-    await client.query(DELETE_PUBLISHED(this.context), [rows.map((row) => row.global_position)]);
+    await client.query({
+      name: `eventing.relay.delete.${this.context}`,
+      text: DELETE_PUBLISHED(this.context),
+      values: [rows.map((row) => row.global_position)],
+    });
     this.logger.debug({ context: this.context, topic: this.topic, count: rows.length }, 'outbox batch published');
     return rows.length;
   }

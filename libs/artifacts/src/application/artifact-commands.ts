@@ -55,7 +55,7 @@ export class ArtifactCommands {
     }
     const stagingKey = newStorageKey();
     const stored = await this.blobs.put(stagingKey, body, { expectedSize: announcedSize, maxBytes });
-    let outcome: { deduplicated: boolean };
+    let outcome: { deduplicated: boolean; madeGarbage: boolean };
     // Three round trips for the whole transaction: BEGIN with the owner lock, the index writes in one
     // statement, and the event sent with the COMMIT. Each round trip to Postgres costs this server
     // more CPU than the statements themselves, and small artifacts are most of what clients log.
@@ -78,7 +78,7 @@ export class ArtifactCommands {
             stagingKey,
           );
           // Identical content is kept once: this upload's blob became garbage in that statement.
-          if (recorded.previous) await this.repository.releaseReferences(tx, [recorded.previous.digest]);
+          const released = recorded.previous ? await this.repository.releaseReferences(tx, [recorded.previous.digest]) : [];
           const event: ArtifactsEvent = {
             type: ARTIFACTS_EVENT_TYPES.artifactStored,
             aggregateId: location.ownerId,
@@ -95,7 +95,7 @@ export class ArtifactCommands {
             },
           };
           this.events.appendAtCommit((statement) => deferUntilCommit(tx, statement), 'artifacts', [event], metadata);
-          return { deduplicated: !recorded.created };
+          return { deduplicated: !recorded.created, madeGarbage: !recorded.created || released.length > 0 };
         },
         { opening },
       );
@@ -104,7 +104,8 @@ export class ArtifactCommands {
       await this.blobs.delete(stagingKey).catch(() => undefined);
       throw error;
     }
-    this.collector.sweepSoon();
+    // A sweep is a transaction of its own: only worth starting when this upload queued a blob.
+    if (outcome.madeGarbage) this.collector.sweepSoon();
     if (location.ownerKind === 'run' && rules && rules.policies.length > 0) {
       // Retention is a consequence of the upload, not part of it: a failure is logged, never the client's.
       await this.applyPolicies(rules.policies, location.ownerId, location.relativePath, metadata).catch((error: unknown) =>

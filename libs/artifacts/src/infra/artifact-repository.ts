@@ -94,16 +94,11 @@ export class ArtifactRepository {
 
   /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD). */
   async recordUpload(tx: Sql, file: IndexedFile, storageKey: string): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
-    const { rows } = await tx.query<{ created: boolean; previous_digest: string | null; previous_size: number | null }>(q.RECORD_UPLOAD, [
-      file.digest,
-      storageKey,
-      file.size,
-      file.path,
-      file.ownerKind,
-      file.ownerId,
-      file.experimentId,
-      file.relativePath,
-    ]);
+    const { rows } = await tx.query<{ created: boolean; previous_digest: string | null; previous_size: number | null }>({
+      name: 'artifacts.record-upload',
+      text: q.RECORD_UPLOAD,
+      values: [file.digest, storageKey, file.size, file.path, file.ownerKind, file.ownerId, file.experimentId, file.relativePath],
+    });
     const row = one(rows);
     return row.previous_digest === null
       ? { created: row.created }
@@ -112,7 +107,11 @@ export class ArtifactRepository {
 
   /** The experiment's quota (undefined: none) and retention policies, read together before an upload. */
   async uploadRules(experimentId: string): Promise<{ quota: number | undefined; policies: RetentionPolicy[] }> {
-    const { rows } = await this.database.query<{ quota: number | null; policies: PolicyRow[] }>(q.SELECT_UPLOAD_RULES, [experimentId]);
+    const { rows } = await this.database.query<{ quota: number | null; policies: PolicyRow[] }>({
+      name: 'artifacts.upload-rules',
+      text: q.SELECT_UPLOAD_RULES,
+      values: [experimentId],
+    });
     const row = one(rows);
     return { quota: row.quota === null ? undefined : Number(row.quota), policies: row.policies.map(toPolicy) };
   }

@@ -4,6 +4,14 @@ import { canPipeline, commitPipelined, type DeferredStatement } from './commit-p
 /** A connection (pooled or inside a transaction) that repositories run SQL on. */
 export interface Sql {
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  /** A named statement: each pooled connection parses and plans it once, then only binds values (hot paths). */
+  query<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
 }
 
 export type TransactionClient = PoolClient;
@@ -59,8 +67,10 @@ export class Database implements Sql {
     this.pool.on('error', () => undefined);
   }
 
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]) {
-    return this.pool.query<R>(text, params as unknown[] | undefined);
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends QueryResultRow = QueryResultRow>(textOrStatement: string | NamedStatement, params?: readonly unknown[]) {
+    return typeof textOrStatement === 'string' ? this.pool.query<R>(textOrStatement, params as unknown[] | undefined) : this.pool.query<R>(textOrStatement);
   }
 
   /**
