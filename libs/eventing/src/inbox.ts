@@ -85,7 +85,12 @@ export class IdempotentConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.database.transaction(async (tx): Promise<DeliveryOutcome> => {
-          const fresh = await tx.query(RECORD_IN_INBOX(this.context), [this.consumer, event.eventId, event.type, 'applied']);
+          // Named: every delivery of every consumer runs it; parsed and planned once per connection.
+          const fresh = await tx.query({
+            name: `eventing.inbox.record.${this.context}`,
+            text: RECORD_IN_INBOX(this.context),
+            values: [this.consumer, event.eventId, event.type, 'applied'],
+          });
           if (fresh.rowCount === 1) await this.handler(event, tx, { consumer: this.consumer, topic: message.topic, attempt });
           await this.commitPosition(tx, message);
           return fresh.rowCount === 1 ? 'applied' : 'duplicate';

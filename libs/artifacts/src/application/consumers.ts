@@ -10,6 +10,8 @@ import { RunCollection } from './run-collection';
 export const TRACKING_CONSUMER = 'artifacts.tracking';
 export const REGISTRY_CONSUMER = 'artifacts.registry-references';
 
+const RELEASING_REGISTRY_EVENTS = new Set<string>([REGISTRY_EVENT_TYPES.modelVersionDeleted, REGISTRY_EVENT_TYPES.registeredModelDeleted]);
+
 const SPECIAL: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
 const metadataOf = (event: EventEnvelope): EventMetadata => ({ actor: event.actor, correlationId: event.correlationId, causationId: event.eventId });
@@ -24,12 +26,20 @@ function parse<T>(parser: () => T, what: string): T {
 
 /** Tracking → artifacts: metrics that retention policies rank by, and run purges (collection). */
 export function trackingSubscription(repository: ArtifactRepository, collection: RunCollection, collector: BlobCollector, retention: RetentionEnforcer): Subscription {
+  // Events whose handling applied a retention policy, which may have freed blobs.
+  const appliedRetention = new Set<string>();
   return {
     consumer: TRACKING_CONSUMER,
     context: 'artifacts',
     topics: [topicOf('tracking')],
-    // Blobs freed by a collection are deleted once its transaction has committed.
-    onOutcome: (outcome) => outcome === 'applied' && collector.sweepSoon(),
+    // Blobs freed by a collection or a retention policy are deleted once its transaction has
+    // committed. Only those events free any: a sweep after every metric event would be a
+    // transaction per event for nothing (the periodic sweep is the safety net either way).
+    onOutcome: (outcome, event) => {
+      if (event === null) return;
+      const mayHaveFreed = appliedRetention.delete(event.eventId) || event.type === TRACKING_EVENT_TYPES.runPurged;
+      if (outcome === 'applied' && mayHaveFreed) collector.sweepSoon();
+    },
     handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
       // Tracking's garbage collection purged a deleted run: its files are collected (unless referenced).
       if (envelope.type === TRACKING_EVENT_TYPES.runPurged) {
@@ -53,7 +63,9 @@ export function trackingSubscription(repository: ArtifactRepository, collection:
       const loggedKeys = new Set(points.map((p) => p.key));
       for (const experimentId of await repository.experimentsOfOwner(tx, event.data.runId)) {
         for (const policy of await repository.policiesOf(experimentId, tx)) {
-          if (policy.metricKey !== null && loggedKeys.has(policy.metricKey)) await retention.apply(tx, policy, event.data.runId, metadataOf(envelope));
+          if (policy.metricKey === null || !loggedKeys.has(policy.metricKey)) continue;
+          appliedRetention.add(envelope.eventId);
+          await retention.apply(tx, policy, event.data.runId, metadataOf(envelope));
         }
       }
     },
@@ -69,7 +81,8 @@ export function registrySubscription(repository: ArtifactRepository, collection:
     consumer: REGISTRY_CONSUMER,
     context: 'artifacts',
     topics: [topicOf('registry')],
-    onOutcome: (outcome) => outcome === 'applied' && collector.sweepSoon(),
+    // Only a removed reference can free blobs (a purged run's, collected now that nothing holds it).
+    onOutcome: (outcome, event) => outcome === 'applied' && event !== null && RELEASING_REGISTRY_EVENTS.has(event.type) && collector.sweepSoon(),
     handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
       const relevant: string[] = [
         REGISTRY_EVENT_TYPES.modelVersionCreated,
