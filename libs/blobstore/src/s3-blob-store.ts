@@ -38,7 +38,7 @@ const DEFAULT_PAGE = 1000;
 
 /**
  * Blobs as objects in S3 / MinIO through the `minio` client. Uploads are streamed. One of announced
- * size (over plain HTTP, a part or more, at most 5 GiB) goes in one PUT written as it arrives
+ * size (a part or more, at most 5 GiB; http or https) goes in one PUT written as it arrives
  * (putObjectStream). Otherwise bytes are cut into parts as they arrive and each part is sent as soon
  * as it is full, so memory per upload is bounded by (concurrency + 1) parts whatever the object
  * size; small objects (one part or less) go in a single PUT. A failed upload is aborted, so no parts are left behind (and the bucket should
@@ -95,7 +95,7 @@ export class S3BlobStore implements BlobStore {
     const { meter, release } = meterFrom(content, options);
     const size = options.expectedSize;
     try {
-      if (this.plainHttp && size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
+      if (size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
         // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
         const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
         await putObjectStream(new URL(url), meter, size);

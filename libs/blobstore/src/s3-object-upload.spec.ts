@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { Agent as TlsAgent, createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import { Readable } from 'node:stream';
 import { putObjectStream } from './s3-object-upload';
 import { S3RequestError } from './s3-request-error';
-import { listenAsS3 } from '@cairn/testing';
+import { listenAsS3, loopbackTls } from '@cairn/testing';
 
 /*
  * The PUT against loopback HTTP servers standing in for S3 in the ways MinIO never behaves on cue:
@@ -13,7 +15,7 @@ describe('putObjectStream', () => {
   let url: URL;
   let close: () => Promise<void>;
 
-  const listen = async (make: () => Server) => {
+  const listen = async (make: () => Server | TlsServer) => {
     ({ url, close } = await listenAsS3(make()));
   };
   afterEach(() => close());
@@ -77,6 +79,43 @@ describe('putObjectStream', () => {
     const error = await putObjectStream(url, source, size).catch((e: unknown) => e);
     expect(error).toMatchObject({ method: 'PUT', status: 507, code: 'XMinioStorageFull' });
     expect(produced).toBeLessThan(size);
+  });
+
+  describe('over https (S3 itself, MinIO with TLS)', () => {
+    const tls = loopbackTls();
+    /** A TLS store that takes the PUT after 100 Continue, keeping a digest of what it received. */
+    const tlsStore = (received: { bytes: number; sha256?: string; expect?: string }) => () =>
+      createTlsServer(tls, (req, res) => {
+        const hash = createHash('sha256');
+        received.expect = req.headers.expect;
+        req.on('data', (chunk: Buffer) => {
+          received.bytes += chunk.length;
+          hash.update(chunk);
+        });
+        req.on('end', () => {
+          received.sha256 = hash.digest('hex');
+          res.writeHead(200, { etag: '"x"' }).end();
+        });
+      });
+
+    it('streams the body in one PUT to a store whose certificate is trusted', async () => {
+      const received: { bytes: number; sha256?: string; expect?: string } = { bytes: 0 };
+      await listen(tlsStore(received));
+      const body = Buffer.alloc(9 * 1024 * 1024, 3);
+      body.write('over tls');
+      await putObjectStream(url, Readable.from([body.subarray(0, 4096), body.subarray(4096)]), body.length, { agent: new TlsAgent({ ca: tls.cert }) });
+      expect(url.protocol).toBe('https:');
+      expect(received).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), expect: '100-continue' });
+    });
+
+    it('refuses a store whose certificate is not trusted, sending nothing', async () => {
+      const received: { bytes: number; sha256?: string } = { bytes: 0 };
+      await listen(tlsStore(received));
+      // No CA given: Node's trusted roots, which do not include the self-signed loopback certificate.
+      const error = await putObjectStream(url, Readable.from([Buffer.alloc(1024)]), 1024).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(received.bytes).toBe(0);
+    });
   });
 
   it("reports the store's refusal with its status and S3 error code", async () => {

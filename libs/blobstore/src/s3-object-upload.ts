@@ -1,4 +1,5 @@
 import { type Agent, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3RequestError } from './s3-request-error';
@@ -17,7 +18,8 @@ const MAX_ERROR_BODY_CHARS = 64 * 1024;
 
 /**
  * Sends `body` — exactly `size` bytes, which the caller guarantees (a ContentMeter checks them) — as
- * the body of one `PUT` to a presigned URL (plain HTTP), at the pace the body arrives: every chunk is
+ * the body of one `PUT` to a presigned URL (http or https; over https the certificate is checked
+ * against Node's trusted CAs, or the `agent`'s), at the pace the body arrives: every chunk is
  * written to S3's socket as it comes, nothing is buffered or copied on the way. S3 stores the object
  * only once all `size` bytes have arrived, so a body that fails midway (its sender gone, a quota
  * crossed) destroys the request and leaves nothing behind: no multipart upload to abort.
@@ -46,9 +48,10 @@ export function putObjectStream(
       request.destroy();
       reject(error);
     };
-    const request = httpRequest({
+    const tls = url.protocol === 'https:';
+    const request = (tls ? httpsRequest : httpRequest)({
       host: url.hostname,
-      port: Number(url.port || 80),
+      port: Number(url.port || (tls ? 443 : 80)),
       method: 'PUT',
       path: `${url.pathname}${url.search}`,
       // A connection per upload: these are large objects, and no idle socket outlives them.
