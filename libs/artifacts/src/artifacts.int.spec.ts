@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { REGISTRY_EVENT_TYPES, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
-import { startService, type RunningService } from '@cairn/runtime';
-import { createTestDatabase, listenAsS3, waitFor, type TestDatabase } from '@cairn/testing';
+import { startService, type RunningService, type ServiceDefinition } from '@cairn/runtime';
+import { createTestDatabase, listenAsS3, waitFor } from '@cairn/testing';
 import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions, BlobCollector, MULTIPART_UNSUPPORTED } from './index';
 import { Readable } from 'node:stream';
 import { FilesystemBlobStore } from '@cairn/blobstore';
@@ -27,11 +27,32 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(path.join(dir, f)).isFile());
 }
 
+/**
+ * A fresh database and home, the artifacts service started on them (`env` gets the home), and a SQL
+ * client on the database; `stop` undoes all of it.
+ */
+async function startArtifacts(definition: ServiceDefinition, env: (home: string) => Record<string, string>) {
+  const db = await createTestDatabase({ migrated: false });
+  const home = mkdtempSync(path.join(os.tmpdir(), `cairn-${definition.name}-`));
+  const service = await startService(definition, { CAIRN_DATABASE_URL: db.url, CAIRN_PORT: '0', CAIRN_HOME: home, CAIRN_LOG_LEVEL: 'silent', ...env(home) });
+  const sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  return {
+    service,
+    sql,
+    stop: async () => {
+      await sql.end();
+      await service.stop();
+      await db.drop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('artifacts context over HTTP (filesystem blob store, real Postgres)', () => {
-  let db: TestDatabase;
+  let artifacts: Awaited<ReturnType<typeof startArtifacts>> | undefined;
   let service: RunningService;
   let sql: Client;
-  let home: string;
   let blobRoot: string;
   const put = (p: string, body: Buffer | string, contentType = 'application/octet-stream') => rawRequest(service.url, 'PUT', `${ROOT}/${p}`, { body, headers: { 'content-type': contentType } });
   const get = (p: string, headers: Record<string, string> = {}) => rawRequest(service.url, 'GET', `${ROOT}/${p}`, { headers });
@@ -47,10 +68,7 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase({ migrated: false });
-    home = mkdtempSync(path.join(os.tmpdir(), 'cairn-artifacts-int-'));
-    blobRoot = path.join(home, 'artifacts');
-    service = await startService(
+    artifacts = await startArtifacts(
       {
         name: 'artifacts-int',
         modules: () => [ArtifactsModule],
@@ -61,18 +79,15 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
         },
         probes: (runtime) => artifactsReadinessProbes(runtime),
       },
-      { CAIRN_DATABASE_URL: db.url, CAIRN_PORT: '0', CAIRN_HOME: home, CAIRN_ARTIFACT_ROOT: `file://${blobRoot}`, CAIRN_LOG_LEVEL: 'silent' },
+      (home) => {
+        blobRoot = path.join(home, 'artifacts');
+        return { CAIRN_ARTIFACT_ROOT: `file://${blobRoot}` };
+      },
     );
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
+    ({ service, sql } = artifacts);
   }, 60_000);
 
-  afterAll(async () => {
-    await sql?.end();
-    await service?.stop();
-    await db?.drop();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => artifacts?.stop());
 
   it('reports the blob store in readiness', async () => {
     const ready = await rawRequest(service.url, 'GET', '/health/ready');
@@ -391,11 +406,10 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
 });
 
 describe('artifacts context when S3 is out of space (a stand-in refusing writes as MinIO does)', () => {
-  let db: TestDatabase;
+  let artifacts: Awaited<ReturnType<typeof startArtifacts>> | undefined;
   let service: RunningService;
   let sql: Client;
-  let home: string;
-  let s3: { url: URL; close(): Promise<void> };
+  let s3: { url: URL; close(): Promise<void> } | undefined;
   let refusedWrites = 0;
   const count = async (query: string) => Number((await sql.query<{ n: string }>(query)).rows[0]?.n);
 
@@ -412,32 +426,23 @@ describe('artifacts context when S3 is out of space (a stand-in refusing writes 
     });
     // MinIO refuses a PUT that asks for 100 Continue before any of its body is sent.
     server.on('checkContinue', (_req, res) => refuse(res));
-    s3 = await listenAsS3(server);
-    db = await createTestDatabase({ migrated: false });
-    home = mkdtempSync(path.join(os.tmpdir(), 'cairn-artifacts-full-'));
-    service = await startService(
+    const store = await listenAsS3(server);
+    s3 = store;
+    artifacts = await startArtifacts(
       { name: 'artifacts-full-int', modules: () => [ArtifactsModule], relays: ['artifacts'], subscriptions: (app) => artifactsSubscriptions(app) },
-      {
-        CAIRN_DATABASE_URL: db.url,
-        CAIRN_PORT: '0',
-        CAIRN_HOME: home,
+      () => ({
         CAIRN_ARTIFACT_ROOT: 's3://full-bucket/artifacts',
-        CAIRN_S3_ENDPOINT: s3.url.origin,
+        CAIRN_S3_ENDPOINT: store.url.origin,
         CAIRN_S3_ACCESS_KEY: 'stand-in',
         CAIRN_S3_SECRET_KEY: 'stand-in-secret',
-        CAIRN_LOG_LEVEL: 'silent',
-      },
+      }),
     );
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
+    ({ service, sql } = artifacts);
   }, 60_000);
 
   afterAll(async () => {
-    await sql?.end();
-    await service?.stop();
-    await db?.drop();
+    await artifacts?.stop();
     await s3?.close();
-    rmSync(home, { recursive: true, force: true });
   });
 
   // 507 rather than 500: the mlflow client retries 500–504, resending the whole artifact each time

@@ -113,7 +113,7 @@ export class IncompleteUploadError extends CairnError {
  */
 export class BlobStorageFullError extends CairnError {
   constructor() {
-    super('RESOURCE_EXHAUSTED', 'Artifact storage is full: the artifact was not stored. Free space in the artifact store, or raise its quota, and retry');
+    super('RESOURCE_EXHAUSTED', 'Artifact storage is full: the artifact was not stored. Free space in the artifact store and retry');
     this.name = 'BlobStorageFullError';
   }
 
