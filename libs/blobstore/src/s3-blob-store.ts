@@ -52,7 +52,6 @@ export class S3BlobStore implements BlobStore {
   private readonly client: Client;
   private readonly partSize: number;
   private readonly partConcurrency: number;
-  private readonly plainHttp: boolean;
 
   constructor(private readonly options: S3BlobStoreOptions) {
     const url = new URL(options.endpoint);
@@ -71,7 +70,6 @@ export class S3BlobStore implements BlobStore {
     // UNSIGNED-PAYLOAD, as SDKs do over https, keeps the request authenticated; single-PUT bodies
     // then carry a Content-MD5 instead (minio-js adds it), parts rely on TCP as over https they rely on TLS.
     this.client.enableSHA256 = false;
-    this.plainHttp = url.protocol === 'http:';
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.partConcurrency = options.partConcurrency ?? DEFAULT_PART_CONCURRENCY;
     this.description = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ''}`;
@@ -121,20 +119,15 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * Over plain HTTP (MinIO next to the server) the object is read by S3ObjectStream from a presigned
-   * URL: the `minio` client's stream makes 2 GB of garbage per GB and downloads ran at ~30% of
-   * MinIO's speed. Over TLS the `minio` client's stream is used.
+   * The object is read by S3ObjectStream from a presigned URL (http or https): the `minio` client's
+   * stream makes 2 GB of garbage per GB and downloads ran at ~30% of MinIO's speed.
    */
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const objectName = this.objectName(normaliseArtifactPath(key));
     try {
-      if (this.plainHttp) {
-        // With the region configured, presigning is local: no request is made.
-        const url = await this.client.presignedGetObject(this.options.bucket, objectName, GET_URL_EXPIRY_SECONDS);
-        return await S3ObjectStream.open(new URL(url), range);
-      }
-      if (range) return await this.client.getPartialObject(this.options.bucket, objectName, range.start, range.end - range.start + 1);
-      return await this.client.getObject(this.options.bucket, objectName);
+      // With the region configured, presigning is local: no request is made.
+      const url = await this.client.presignedGetObject(this.options.bucket, objectName, GET_URL_EXPIRY_SECONDS);
+      return await S3ObjectStream.open(new URL(url), range);
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(key);
       throw error;

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectlyWritable } from './blob-store';
@@ -35,7 +36,7 @@ export class S3ReadTimeoutError extends Error {
 type Mode = 'waiting' | 'readable' | 'direct';
 
 /**
- * The body of one S3 `GET` (a presigned URL, plain HTTP) read straight from its socket.
+ * The body of one S3 `GET` (a presigned URL, http or https) read straight from its socket.
  *
  * Why not the `minio` client's stream: Node's HTTP client allocates a 64 KiB buffer for every socket
  * read and copies every body chunk into a second one, so a 1 GB download makes 2 GB of short-lived
@@ -68,8 +69,16 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
     this.remaining = contentLength;
   }
 
-  /** Sends the GET and resolves once the head is in: a stream for 2xx, S3RequestError otherwise. */
-  static open(url: URL, range?: { start: number; end: number }, { readTimeoutMs = S3_READ_TIMEOUT_MS }: { readTimeoutMs?: number } = {}): Promise<S3ObjectStream> {
+  /**
+   * Sends the GET and resolves once the head is in: a stream for 2xx, S3RequestError otherwise.
+   * An https URL is read over TLS with the certificate checked against Node's trusted CAs (or `ca`);
+   * the reads land in the same fixed buffer.
+   */
+  static open(
+    url: URL,
+    range?: { start: number; end: number },
+    { readTimeoutMs = S3_READ_TIMEOUT_MS, ca }: { readTimeoutMs?: number; ca?: string } = {},
+  ): Promise<S3ObjectStream> {
     return new Promise((resolve, reject) => {
       let head = '';
       let stream: S3ObjectStream | undefined;
@@ -80,12 +89,14 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
         socket.destroy();
       };
       const buffer = sharedReadBuffer;
-      const socket = connect({
-        host: url.hostname,
-        port: Number(url.port || 80),
+      const tls = url.protocol === 'https:';
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const options = {
+        host,
+        port: Number(url.port || (tls ? 443 : 80)),
         onread: {
           buffer,
-          callback: (length) => {
+          callback: (length: number): boolean => {
             if (stream) return stream.received(buffer.subarray(0, length));
             if (failure) return readError(buffer.subarray(0, length));
             head += buffer.toString('latin1', 0, length);
@@ -115,7 +126,9 @@ export class S3ObjectStream extends Readable implements DirectlyWritable {
             return false;
           },
         },
-      });
+      };
+      // SNI names a host, never an address; `ca` replaces the trusted roots (tests, private CAs).
+      const socket: Socket = tls ? connectTls({ ...options, servername: isIP(host) === 0 ? host : undefined, ...(ca ? { ca } : {}) }) : connect(options);
       const readError = (data: Buffer): boolean => {
         if (!failure) return false;
         failure.body += data.toString('latin1', 0, Math.min(data.length, MAX_ERROR_BODY_BYTES - failure.body.length));
