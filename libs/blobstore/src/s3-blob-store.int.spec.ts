@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { Client } from 'minio';
-import { removeTestBucket, testEndpoints } from '@cairn/testing';
+import { loopbackTls, removeTestBucket, testEndpoints } from '@cairn/testing';
 import { isDirectlyWritable } from './blob-store';
 import { blobStoreContract, generatedStream, readAll } from './blob-store.contract';
 import { S3BlobStore } from './s3-blob-store';
@@ -20,6 +23,49 @@ blobStoreContract('s3 (MinIO)', async () => {
   const s = store('some/prefix');
   await s.ensureBucket();
   return { store: s, cleanup: async () => undefined };
+});
+
+/**
+ * MinIO over https: a TLS terminator on a loopback port in front of the test MinIO (which speaks
+ * plain HTTP), so that every request of the store — the `minio` client's, the streamed PUT, the GET
+ * read from the socket — goes over TLS to a real S3 implementation. Presigned URLs stay valid
+ * through it: bytes pass unchanged, Host included.
+ */
+async function tlsTerminatorForMinio(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const minio = new URL(testEndpoints.s3().endpoint);
+  const sockets = new Set<Socket>();
+  const server = createTlsServer(loopbackTls(), (client) => {
+    const upstream = connect(Number(minio.port), minio.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `https://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+blobStoreContract('s3 over https (MinIO behind TLS)', async () => {
+  const terminator = await tlsTerminatorForMinio();
+  const { accessKey, secretKey } = testEndpoints.s3();
+  const s = new S3BlobStore({ endpoint: terminator.endpoint, accessKey, secretKey, region: 'us-east-1', bucket, prefix: 'over-tls', partSize: 5 * 1024 * 1024, ca: loopbackTls().cert });
+  await s.ensureBucket();
+  return { store: s, cleanup: () => terminator.close() };
 });
 
 describe('S3BlobStore specifics', () => {
