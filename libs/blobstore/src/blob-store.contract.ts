@@ -32,6 +32,18 @@ export function generatedStream(size: number, seed = 1): { stream: Readable; sha
   return { stream, sha256: () => hash.digest('hex') };
 }
 
+/** A source that sends 1 MiB chunks and then fails after `bytes`, as an upload whose client went away. */
+export function sourceFailingAfter(bytes: number, message = 'socket hang up'): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent > bytes) return void this.destroy(new Error(message));
+      sent += 1024 * 1024;
+      this.push(Buffer.alloc(1024 * 1024, 1));
+    },
+  });
+}
+
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The behaviour every BlobStore adapter must have; run by each adapter's int spec. */
@@ -99,15 +111,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<{ store
     });
 
     it('stores nothing when the source fails midway (client went away)', async () => {
-      let sent = 0;
-      const failing = new Readable({
-        read() {
-          if (sent > 12 * 1024 * 1024) return void this.destroy(new Error('socket hang up'));
-          sent += 1024 * 1024;
-          this.push(Buffer.alloc(1024 * 1024, 1));
-        },
-      });
-      await expect(store.put(`${run}/broken.bin`, failing)).rejects.toThrow('socket hang up');
+      await expect(store.put(`${run}/broken.bin`, sourceFailingAfter(12 * 1024 * 1024))).rejects.toThrow('socket hang up');
       expect(await store.head(`${run}/broken.bin`)).toBeUndefined();
     }, 60_000);
 
@@ -132,15 +136,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<{ store
 
       it('stores nothing when the source fails midway, and keeps what was there before', async () => {
         await store.put(`${run}/announced-broken.bin`, Readable.from([Buffer.from('before')]));
-        let sent = 0;
-        const failing = new Readable({
-          read() {
-            if (sent > 7 * 1024 * 1024) return void this.destroy(new Error('socket hang up'));
-            sent += 1024 * 1024;
-            this.push(Buffer.alloc(1024 * 1024, 3));
-          },
-        });
-        await expect(store.put(`${run}/announced-broken.bin`, failing, { expectedSize: size })).rejects.toThrow('socket hang up');
+        await expect(store.put(`${run}/announced-broken.bin`, sourceFailingAfter(7 * 1024 * 1024), { expectedSize: size })).rejects.toThrow('socket hang up');
         expect((await readAll(await store.get(`${run}/announced-broken.bin`))).toString()).toBe('before');
       }, 60_000);
     });

@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Client } from 'minio';
 import { loopbackTls, removeTestBucket, testEndpoints } from '@cairn/testing';
 import { isDirectlyWritable } from './blob-store';
-import { blobStoreContract, generatedStream, readAll } from './blob-store.contract';
+import { blobStoreContract, generatedStream, readAll, sourceFailingAfter } from './blob-store.contract';
 import { S3BlobStore } from './s3-blob-store';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -72,15 +72,7 @@ describe('S3BlobStore specifics', () => {
   it('leaves no incomplete multipart upload behind when the source fails', async () => {
     const s = store('mpu');
     await s.ensureBucket();
-    let sent = 0;
-    const failing = new Readable({
-      read() {
-        if (sent >= 11 * 1024 * 1024) return void this.destroy(new Error('client aborted'));
-        sent += 1024 * 1024;
-        this.push(Buffer.alloc(1024 * 1024, 2));
-      },
-    });
-    await expect(s.put('x/aborted.bin', failing)).rejects.toThrow('client aborted');
+    await expect(s.put('x/aborted.bin', sourceFailingAfter(10 * 1024 * 1024, 'client aborted'))).rejects.toThrow('client aborted');
     const { endpoint, accessKey, secretKey } = testEndpoints.s3();
     const url = new URL(endpoint);
     const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey, secretKey, pathStyle: true });

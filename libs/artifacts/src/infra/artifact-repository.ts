@@ -150,7 +150,6 @@ export class ArtifactRepository {
     if (storageKeys.length > 0) await tx.query(q.REMOVE_GARBAGE, [storageKeys]);
   }
 
-  /** Points `file.path` at its new content; returns what it pointed at before, if anything. */
   async findFile(path: string): Promise<ReadableFile | undefined> {
     const { rows } = await this.database.query<FileRow>(q.SELECT_FILE, [path]);
     return rows[0] && { ...toFile(rows[0]), storageKey: rows[0].storage_key ?? '' };
@@ -163,10 +162,7 @@ export class ArtifactRepository {
 
   async listChildren(directory: string): Promise<Array<{ name: string; isDir: boolean; fileSize: number | null }>> {
     const prefix = directory === '' ? '' : `${directory}/`;
-    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [
-      q.likePrefix(prefix),
-      prefix.length,
-    ]);
+    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [q.likePrefix(prefix), prefix.length]);
     return rows.filter((r) => r.name !== '').map((r) => ({ name: r.name, isDir: r.is_dir, fileSize: r.file_size === null ? null : Number(r.file_size) }));
   }
 
@@ -249,13 +245,7 @@ export class ArtifactRepository {
 
   async saveRunMetrics(tx: Sql, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
     if (points.length === 0) return;
-    await tx.query(q.UPSERT_RUN_METRICS, [
-      runId,
-      points.map((p) => p.key),
-      points.map((p) => p.step),
-      points.map((p) => p.value),
-      points.map((p) => p.timestamp),
-    ]);
+    await tx.query(q.UPSERT_RUN_METRICS, [runId, points.map((p) => p.key), points.map((p) => p.step), points.map((p) => p.value), points.map((p) => p.timestamp)]);
   }
 
   async runMetricsAt(sql: Sql, runId: string, key: string, steps: readonly number[]): Promise<Map<number, number>> {
@@ -264,10 +254,7 @@ export class ArtifactRepository {
     return new Map(rows.map((r) => [Number(r.step), Number(r.value)]));
   }
 
-  async saveModelVersionRef(
-    tx: Sql,
-    ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null },
-  ): Promise<void> {
+  async saveModelVersionRef(tx: Sql, ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null }): Promise<void> {
     await tx.query(q.UPSERT_MODEL_VERSION_REF, [ref.modelId, ref.version, ref.name, ref.source, ref.runId, ref.loggedModelId]);
   }
 
