@@ -24,7 +24,10 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:context', 'type:platform', 'type:contracts', 'type:sdk', 'type:testing'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:runtime', 'type:context', 'type:platform', 'type:contracts', 'type:sdk', 'type:testing'],
+            },
             { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
             { sourceTag: 'type:context', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing', 'type:runtime'] },
             { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
@@ -45,7 +48,10 @@ export default tseslint.config(
     files: ['**/*.ts'],
     ignores: ['libs/eventing/src/kafka/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use the EventBus port from @cairn/eventing; kafkajs stays in libs/eventing/src/kafka.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'kafkajs', message: 'Use the EventBus port from @cairn/eventing; kafkajs stays in libs/eventing/src/kafka.' }] },
+      ],
     },
   },
   {

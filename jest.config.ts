@@ -3,10 +3,7 @@ import type { Config } from 'jest';
 const { swcOptions, tsconfig } = require('./tools/swc-options.cjs');
 
 const moduleNameMapper = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths as Record<string, string[]>).map(([alias, [target]]) => [
-    `^${alias}$`,
-    `<rootDir>/${target}`,
-  ]),
+  Object.entries(tsconfig.compilerOptions.paths as Record<string, string[]>).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
 );
 
 // The generated Prisma client (TypeScript) imports its siblings with ESM-style `.js` suffixes.

@@ -67,9 +67,19 @@ export function startProcess(command, args, extraEnv, ready) {
 /** A Cairn app from dist/ (built first if stale) against `databaseUrl`, on a free port. */
 export async function startCairn(databaseUrl, app = 'tracking-service', extraEnv = {}) {
   execFileSync(process.execPath, [path.join(root, 'tools', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
-  return startProcess(process.execPath, [path.join(root, 'dist', 'apps', app, 'src', 'main.js')], {
-    CAIRN_DATABASE_URL: databaseUrl, CAIRN_PORT: '0', CAIRN_HOST: '127.0.0.1', CAIRN_LOG_LEVEL: 'warn', CAIRN_HOME: `/tmp/cairn-bench-${process.pid}`, ...extraEnv,
-  }, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
+  return startProcess(
+    process.execPath,
+    [path.join(root, 'dist', 'apps', app, 'src', 'main.js')],
+    {
+      CAIRN_DATABASE_URL: databaseUrl,
+      CAIRN_PORT: '0',
+      CAIRN_HOST: '127.0.0.1',
+      CAIRN_LOG_LEVEL: 'warn',
+      CAIRN_HOME: `/tmp/cairn-bench-${process.pid}`,
+      ...extraEnv,
+    },
+    (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1],
+  );
 }
 
 /** The real `mlflow server` (its default workers) against `databaseUrl`. */
@@ -77,10 +87,14 @@ export async function startMlflow(mlflow, databaseUrl) {
   const port = 15000 + Math.floor(Math.random() * 1000);
   const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
   const started = await startProcess(mlflow, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
-    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined);
+    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
+  );
   // Its log line can come before every worker accepts: wait until /health answers.
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-    const ok = await fetch(`${started.url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${started.url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return started;
   }
   throw new Error('mlflow server did not answer /health');
@@ -90,7 +104,12 @@ export async function startMlflow(mlflow, databaseUrl) {
 export function rssMiB(pid) {
   try {
     const out = execFileSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' });
-    return Math.round(out.split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line.trim()), 0) / 1024);
+    return Math.round(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .reduce((sum, line) => sum + Number(line.trim()), 0) / 1024,
+    );
   } catch {
     return undefined;
   }
@@ -99,7 +118,10 @@ export function rssMiB(pid) {
 /** The pids of a process's children (ps exits 1 when there are none). */
 function childPids(pid) {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -126,7 +148,11 @@ export function pinProcessTree(pid, cpus) {
  */
 export function loadgen() {
   const binary = path.join(root, '.cache', 'loadgen');
-  execFileSync('go', ['build', '-o', binary, '.'], { cwd: path.join(root, 'tools', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+  execFileSync('go', ['build', '-o', binary, '.'], {
+    cwd: path.join(root, 'tools', 'loadgen'),
+    stdio: 'inherit',
+    env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+  });
   // Asynchronous: while it runs, this process must keep draining the servers' output pipes.
   return (args, { cpus } = {}) =>
     new Promise((resolve, reject) =>

@@ -6,7 +6,10 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..', '..');
 
 // Type-aware rules need a real file in a tsconfig; the boundary rule does not.
-const TYPED_RULES_OFF = ['@typescript-eslint/no-floating-promises', '@typescript-eslint/switch-exhaustiveness-check'].flatMap((rule) => ['--rule', `${rule}: off`]);
+const TYPED_RULES_OFF = ['@typescript-eslint/no-floating-promises', '@typescript-eslint/switch-exhaustiveness-check'].flatMap((rule) => [
+  '--rule',
+  `${rule}: off`,
+]);
 
 describe('module boundaries', () => {
   beforeAll(() => {
@@ -19,7 +22,17 @@ describe('module boundaries', () => {
   const violations = async (filePath: string, code: string): Promise<string[]> => {
     const result = spawnSync(
       process.execPath,
-      [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--format', 'json', '--parser-options', 'projectService:false', ...TYPED_RULES_OFF, '--stdin', '--stdin-filename', path.join(root, filePath)],
+      [
+        path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'),
+        '--format',
+        'json',
+        '--parser-options',
+        'projectService:false',
+        ...TYPED_RULES_OFF,
+        '--stdin',
+        '--stdin-filename',
+        path.join(root, filePath),
+      ],
       { cwd: root, input: code, encoding: 'utf8' },
     );
     const [report] = JSON.parse(result.stdout) as Array<{ messages: Array<{ ruleId: string | null; message: string }> }>;
@@ -27,12 +40,18 @@ describe('module boundaries', () => {
   };
 
   it('refuses a context importing another context', async () => {
-    expect(await violations('libs/tracking/src/probe.ts', "import { RegistryModule } from '@cairn/registry';\nexport const x = RegistryModule;\n")).not.toEqual([]);
-    expect(await violations('libs/registry/src/probe.ts', "import { TrackingModule } from '@cairn/tracking';\nexport const x = TrackingModule;\n")).not.toEqual([]);
+    expect(await violations('libs/tracking/src/probe.ts', "import { RegistryModule } from '@cairn/registry';\nexport const x = RegistryModule;\n")).not.toEqual(
+      [],
+    );
+    expect(await violations('libs/registry/src/probe.ts', "import { TrackingModule } from '@cairn/tracking';\nexport const x = TrackingModule;\n")).not.toEqual(
+      [],
+    );
   }, 60_000);
 
   it('refuses shared libraries importing a context', async () => {
-    expect(await violations('libs/eventing/src/probe.ts', "import { TrackingModule } from '@cairn/tracking';\nexport const x = TrackingModule;\n")).not.toEqual([]);
+    expect(await violations('libs/eventing/src/probe.ts', "import { TrackingModule } from '@cairn/tracking';\nexport const x = TrackingModule;\n")).not.toEqual(
+      [],
+    );
     expect(await violations('libs/contracts/src/probe.ts', "import { Database } from '@cairn/platform';\nexport const x = Database;\n")).not.toEqual([]);
   }, 60_000);
 

@@ -65,7 +65,9 @@ describe('tracking-service → Kafka → registry-service', () => {
       async () => {
         const response = await fetch(`${registry.url}/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`);
         if (response.status !== 200) return undefined;
-        const body = (await response.json()) as { run_summary: { metrics: Record<string, unknown>; params: Record<string, unknown>; tags: Record<string, unknown> } };
+        const body = (await response.json()) as {
+          run_summary: { metrics: Record<string, unknown>; params: Record<string, unknown>; tags: Record<string, unknown> };
+        };
         // Params, tags and metrics of one log-batch are separate events: wait for all three.
         const { metrics, params, tags } = body.run_summary;
         return metrics['val_auc'] && params['learning_rate'] && tags['git_commit'] ? body.run_summary : undefined;

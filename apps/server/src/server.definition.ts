@@ -10,7 +10,12 @@ export const serverDefinition: ServiceDefinition = {
   name: 'server',
   modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule],
   relays: ['tracking', 'registry', 'artifacts'],
-  subscriptions: (app: INestApplicationContext) => [runSummarySubscription(app.get(RunSummaryRepository)), ...artifactsSubscriptions(app), ...trackingSubscriptions(app), ...webhooksSubscriptions(app)],
+  subscriptions: (app: INestApplicationContext) => [
+    runSummarySubscription(app.get(RunSummaryRepository)),
+    ...artifactsSubscriptions(app),
+    ...trackingSubscriptions(app),
+    ...webhooksSubscriptions(app),
+  ],
   probes: (runtime) => artifactsReadinessProbes(runtime),
   // Orphan reaper and retention GC (one replica each, advisory lock).
   background: (runtime) => startTrackingLifecycleJobs(runtime),

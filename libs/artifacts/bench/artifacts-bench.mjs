@@ -41,10 +41,13 @@ function generated(size) {
 function httpPut(base, path, size) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${path}: ${res.statusCode}`))));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${path}: ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     generated(size).pipe(req);
   });
@@ -138,14 +141,26 @@ async function workloads(target) {
   const small = 4 * 1024;
   const keys = Array.from({ length: clients }, (_, c) => Array.from({ length: perClient }, (_, i) => `small/${c}-${i}`));
   await timed(`${target.name} 4KiB x${clients} clients upload`, clients * perClient * small, () =>
-    Promise.all(keys.map(async (ks) => { for (const k of ks) await target.put(k, small); })),
+    Promise.all(
+      keys.map(async (ks) => {
+        for (const k of ks) await target.put(k, small);
+      }),
+    ),
   );
   await timed(`${target.name} 4KiB x${clients} clients download`, clients * perClient * small, () =>
-    Promise.all(keys.map(async (ks) => { for (const k of ks) await target.get(k); })),
+    Promise.all(
+      keys.map(async (ks) => {
+        for (const k of ks) await target.get(k);
+      }),
+    ),
   );
   const mediumCount = 8;
-  await timed(`${target.name} 10MB x${mediumCount} upload`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.put(`medium/${i}`, 10 * MiB); });
-  await timed(`${target.name} 10MB x${mediumCount} download`, mediumCount * 10 * MiB, async () => { for (let i = 0; i < mediumCount; i++) await target.get(`medium/${i}`, true); });
+  await timed(`${target.name} 10MB x${mediumCount} upload`, mediumCount * 10 * MiB, async () => {
+    for (let i = 0; i < mediumCount; i++) await target.put(`medium/${i}`, 10 * MiB);
+  });
+  await timed(`${target.name} 10MB x${mediumCount} download`, mediumCount * 10 * MiB, async () => {
+    for (let i = 0; i < mediumCount; i++) await target.get(`medium/${i}`, true);
+  });
   const large = Number(env('BENCH_LARGE_MB', '1024')) * MiB;
   await timed(`${target.name} ${large / MiB}MB upload`, large, () => target.put('large/1', large));
   await timed(`${target.name} ${large / MiB}MB download`, large, () => target.get('large/1', true));
@@ -165,7 +180,9 @@ for (let round = 1; round <= 3; round++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ratios = (rates) => {
   for (const target of targets.slice(1)) {
-    console.log(`median ${target.name} / minio-direct: ${((100 * median(rates[target.name])) / median(rates['minio-direct'])).toFixed(0)}% (${median(rates[target.name]).toFixed(0)} vs ${median(rates['minio-direct']).toFixed(0)} MB/s)`);
+    console.log(
+      `median ${target.name} / minio-direct: ${((100 * median(rates[target.name])) / median(rates['minio-direct'])).toFixed(0)}% (${median(rates[target.name]).toFixed(0)} vs ${median(rates['minio-direct']).toFixed(0)} MB/s)`,
+    );
   }
 };
 ratios(rates);
@@ -175,6 +192,7 @@ ratios(rates);
 const uploadRates = Object.fromEntries(targets.map((t) => [t.name, []]));
 console.log(`interleaved ${largeBytes / MiB}MB uploads`);
 for (let round = 1; round <= 3; round++) {
-  for (const target of targets) uploadRates[target.name].push(await timed(`  round ${round} ${target.name}`, largeBytes, () => target.put(`large/u${round}`, largeBytes)));
+  for (const target of targets)
+    uploadRates[target.name].push(await timed(`  round ${round} ${target.name}`, largeBytes, () => target.put(`large/u${round}`, largeBytes)));
 }
 ratios(uploadRates);

@@ -18,7 +18,18 @@ const ROOT = `/api/2.0/mlflow-artifacts/artifacts/7/${RUN}/artifacts`;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function envelope(context: 'tracking' | 'registry', type: string, aggregateId: string, data: unknown): EventEnvelope {
-  return { eventId: randomUUID(), type, context, aggregateId, aggregateVersion: 1, occurredAt: new Date().toISOString(), actor: 'test', correlationId: null, causationId: null, data };
+  return {
+    eventId: randomUUID(),
+    type,
+    context,
+    aggregateId,
+    aggregateVersion: 1,
+    occurredAt: new Date().toISOString(),
+    actor: 'test',
+    correlationId: null,
+    causationId: null,
+    data,
+  };
 }
 
 /** Files under a directory, recursively (the blob store's content, to prove nothing was written). */
@@ -54,7 +65,8 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
   let service: RunningService;
   let sql: Client;
   let blobRoot: string;
-  const put = (p: string, body: Buffer | string, contentType = 'application/octet-stream') => rawRequest(service.url, 'PUT', `${ROOT}/${p}`, { body, headers: { 'content-type': contentType } });
+  const put = (p: string, body: Buffer | string, contentType = 'application/octet-stream') =>
+    rawRequest(service.url, 'PUT', `${ROOT}/${p}`, { body, headers: { 'content-type': contentType } });
   const get = (p: string, headers: Record<string, string> = {}) => rawRequest(service.url, 'GET', `${ROOT}/${p}`, { headers });
   const count = async (query: string, params: unknown[] = []) => Number((await sql.query<{ n: string }>(query, params)).rows[0]?.n);
   /** Sweeps until the garbage queue is empty (a sweep started by the server may hold rows meanwhile). */
@@ -102,7 +114,12 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     expect((await put('model/input_example.json', example, 'application/json')).status).toBe(200);
 
     const root = await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=7/${RUN}/artifacts`);
-    expect(root.json()).toEqual({ files: [{ path: 'model', is_dir: true }, { path: 'report.html', is_dir: false, file_size: 11 }] });
+    expect(root.json()).toEqual({
+      files: [
+        { path: 'model', is_dir: true },
+        { path: 'report.html', is_dir: false, file_size: 11 },
+      ],
+    });
     const model = await rawRequest(service.url, 'GET', `/ajax-api/2.0/mlflow-artifacts/artifacts?path=7%2F${RUN}%2Fartifacts%2Fmodel`);
     expect(model.json<{ files: Array<{ path: string }> }>().files.map((f) => f.path)).toEqual(['MLmodel', 'input_example.json']);
     expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=7/${RUN}/artifacts/nothing-here`)).json()).toEqual({});
@@ -134,7 +151,9 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const content = `head-only ${randomUUID()}`;
     await put('head/weights.bin', content);
     // Take the blob away behind the store's back: only a HEAD that never opens it still succeeds.
-    const blob = filesUnder(blobRoot).map((f) => path.join(blobRoot, f)).find((f) => readFileSync(f, 'utf8') === content);
+    const blob = filesUnder(blobRoot)
+      .map((f) => path.join(blobRoot, f))
+      .find((f) => readFileSync(f, 'utf8') === content);
     expect(blob).toBeDefined();
     rmSync(blob as string);
     try {
@@ -200,7 +219,10 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
   it('reports usage per run and per experiment (logical vs stored bytes)', async () => {
     const run = await rawRequest(service.url, 'GET', `/api/2.0/cairn/artifacts/usage?run_id=${OTHER_RUN}`);
     expect(run.json()).toMatchObject({ run_id: OTHER_RUN, files: 1 });
-    const exp = (await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?experiment_id=7')).json<{ logical_bytes: number; stored_bytes: number }>();
+    const exp = (await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?experiment_id=7')).json<{
+      logical_bytes: number;
+      stored_bytes: number;
+    }>();
     expect(exp.logical_bytes).toBeGreaterThan(exp.stored_bytes);
     expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage')).status).toBe(400);
   });
@@ -234,7 +256,10 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
         await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts/${hostile}`),
         await rawRequest(service.url, 'DELETE', `/api/2.0/mlflow-artifacts/artifacts/${hostile}`),
         await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=${hostile}`),
-        await rawRequest(service.url, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/${hostile}`, { body: '{"path":"x","num_parts":1}', headers: { 'content-type': 'application/json' } }),
+        await rawRequest(service.url, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/${hostile}`, {
+          body: '{"path":"x","num_parts":1}',
+          headers: { 'content-type': 'application/json' },
+        }),
         await rawRequest(service.url, 'GET', `/get-artifact?run_uuid=${RUN}&path=${hostile}`),
       ];
       for (const response of responses) {
@@ -264,8 +289,17 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     expect(byRun.body.toString()).toBe('pickle-bytes');
     await service.runtime.bus.publish(topicOf('registry'), [
       envelope('registry', REGISTRY_EVENT_TYPES.modelVersionCreated, 'mid-1', {
-        modelId: 'mid-1', name: 'churn', timestamp: 1, version: '1', source: `mlflow-artifacts:/7/${RUN}/artifacts/model`,
-        runId: RUN, runLink: null, loggedModelId: null, description: null, userId: null, tags: [],
+        modelId: 'mid-1',
+        name: 'churn',
+        timestamp: 1,
+        version: '1',
+        source: `mlflow-artifacts:/7/${RUN}/artifacts/model`,
+        runId: RUN,
+        runLink: null,
+        loggedModelId: null,
+        description: null,
+        userId: null,
+        tags: [],
       }),
     ]);
     const byVersion = await rawRequest(service.url, 'GET', '/model-versions/get-artifact?name=churn&version=1&path=model.pkl');
@@ -276,7 +310,10 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
 
   it('refuses uploads over the experiment quota with 413 RESOURCE_EXHAUSTED and stores nothing', async () => {
     const quotaRun = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-    const set = await rawRequest(service.url, 'POST', '/api/2.0/cairn/artifacts/quotas', { body: JSON.stringify({ experiment_id: '42', max_bytes: 1000 }), headers: { 'content-type': 'application/json' } });
+    const set = await rawRequest(service.url, 'POST', '/api/2.0/cairn/artifacts/quotas', {
+      body: JSON.stringify({ experiment_id: '42', max_bytes: 1000 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(set.json()).toEqual({ experiment_id: '42', max_bytes: 1000 });
     const url = (p: string) => `/api/2.0/mlflow-artifacts/artifacts/42/${quotaRun}/artifacts/${p}`;
     expect((await rawRequest(service.url, 'PUT', url('a.bin'), { body: Buffer.alloc(600, 1) })).status).toBe(200);
@@ -284,14 +321,20 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     expect(refused.status).toBe(413);
     expect(refused.json()).toMatchObject({ error_code: 'RESOURCE_EXHAUSTED' });
     expect((await rawRequest(service.url, 'GET', url('b.bin'))).status).toBe(404);
-    expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?experiment_id=42')).json()).toMatchObject({ logical_bytes: 600, quota_bytes: 1000 });
+    expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?experiment_id=42')).json()).toMatchObject({
+      logical_bytes: 600,
+      quota_bytes: 1000,
+    });
     // Replacing a file counts only the difference.
     expect((await rawRequest(service.url, 'PUT', url('a.bin'), { body: Buffer.alloc(900, 3) })).status).toBe(200);
   });
 
   it('answers an upload that crosses the quota midway (no Content-Length) with 413, not a dropped connection', async () => {
     const quotaRun = 'abababababababababababababababab';
-    await rawRequest(service.url, 'POST', '/api/2.0/cairn/artifacts/quotas', { body: JSON.stringify({ experiment_id: '43', max_bytes: 100_000 }), headers: { 'content-type': 'application/json' } });
+    await rawRequest(service.url, 'POST', '/api/2.0/cairn/artifacts/quotas', {
+      body: JSON.stringify({ experiment_id: '43', max_bytes: 100_000 }),
+      headers: { 'content-type': 'application/json' },
+    });
     const artifact = `/api/2.0/mlflow-artifacts/artifacts/43/${quotaRun}/artifacts/big.bin`;
     const base = new URL(service.url);
     // Sent chunked, as a client that does not know the size would: the quota is crossed while streaming.
@@ -342,7 +385,10 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const listed = await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=9/${ckRun}/artifacts/checkpoints`);
     expect(listed.json<{ files: Array<{ path: string }> }>().files.map((f) => f.path)).toEqual(['epoch_2', 'epoch_4', 'epoch_5']);
     expect((await rawRequest(service.url, 'GET', url('metrics.json'))).status).toBe(200);
-    const deleted = await count(`SELECT count(*) AS n FROM artifacts.events WHERE type = 'artifacts.artifact.deleted.v1' AND data->>'reason' = 'retention' AND data->>'ownerId' = $1`, [ckRun]);
+    const deleted = await count(
+      `SELECT count(*) AS n FROM artifacts.events WHERE type = 'artifacts.artifact.deleted.v1' AND data->>'reason' = 'retention' AND data->>'ownerId' = $1`,
+      [ckRun],
+    );
     expect(deleted).toBe(6);
   });
 
@@ -355,7 +401,9 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const url = (p: string) => `/api/2.0/mlflow-artifacts/artifacts/11/${lateRun}/artifacts/${p}`;
     for (const step of [1, 2, 3]) await rawRequest(service.url, 'PUT', url(`ckpt/step_${step}.pt`), { body: `w${step}` });
     const names = async () =>
-      (await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=11/${lateRun}/artifacts/ckpt`)).json<{ files: Array<{ path: string }> }>().files.map((f) => f.path);
+      (await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=11/${lateRun}/artifacts/ckpt`))
+        .json<{ files: Array<{ path: string }> }>()
+        .files.map((f) => f.path);
     expect(await names()).toEqual(['step_1.pt', 'step_2.pt', 'step_3.pt']);
     await service.runtime.bus.publish(topicOf('tracking'), [
       envelope('tracking', TRACKING_EVENT_TYPES.metricsLogged, lateRun, {
@@ -383,7 +431,9 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     const free = 'cccccccccccccccccccccccccccccccc';
     await rawRequest(service.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/7/${free}/artifacts/only-here.txt`, { body: `unique ${randomUUID()}` });
 
-    await service.runtime.bus.publish(topicOf('tracking'), [envelope('tracking', TRACKING_EVENT_TYPES.runPurged, free, { runId: free, experimentId: '7', deletedTime: 1 })]);
+    await service.runtime.bus.publish(topicOf('tracking'), [
+      envelope('tracking', TRACKING_EVENT_TYPES.runPurged, free, { runId: free, experimentId: '7', deletedTime: 1 }),
+    ]);
     expect(await count('SELECT count(*) AS n FROM artifacts.files WHERE owner_id = $1', [free])).toBe(0);
     expect((await rawRequest(service.url, 'GET', '/api/2.0/cairn/artifacts/usage?run_id=' + free)).json()).toMatchObject({ files: 0 });
 
@@ -395,10 +445,21 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     await service.runtime.bus.publish(topicOf('tracking'), [purgeKept]);
 
     await service.runtime.bus.publish(topicOf('registry'), [
-      envelope('registry', REGISTRY_EVENT_TYPES.modelVersionDeleted, 'mid-1', { modelId: 'mid-1', name: 'churn', timestamp: 2, version: '1', stage: 'None', runId: kept, loggedModelId: null, aliasesRemoved: [] }),
+      envelope('registry', REGISTRY_EVENT_TYPES.modelVersionDeleted, 'mid-1', {
+        modelId: 'mid-1',
+        name: 'churn',
+        timestamp: 2,
+        version: '1',
+        stage: 'None',
+        runId: kept,
+        loggedModelId: null,
+        aliasesRemoved: [],
+      }),
     ]);
     expect(await count('SELECT count(*) AS n FROM artifacts.files WHERE owner_id = $1', [kept])).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM artifacts.events WHERE type = 'artifacts.run.collected.v1' AND aggregate_id IN ($1, $2)`, [kept, free])).toBe(2);
+    expect(await count(`SELECT count(*) AS n FROM artifacts.events WHERE type = 'artifacts.run.collected.v1' AND aggregate_id IN ($1, $2)`, [kept, free])).toBe(
+      2,
+    );
     await sweep();
     const keys = (await sql.query<{ storage_key: string }>('SELECT storage_key FROM artifacts.objects')).rows.map((r) => r.storage_key).sort();
     expect(filesUnder(blobRoot).sort()).toEqual(keys);
@@ -417,7 +478,9 @@ describe('artifacts context when S3 is out of space (a stand-in refusing writes 
     const refuse = (res: ServerResponse) => {
       refusedWrites += 1;
       res.writeHead(507, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code><Message>Storage backend has reached its minimum free drive threshold.</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code><Message>Storage backend has reached its minimum free drive threshold.</Message></Error>',
+      );
     };
     const server = createServer((req, res) => {
       // The bucket checks at boot and readiness pass; object writes are refused.
@@ -452,9 +515,14 @@ describe('artifacts context when S3 is out of space (a stand-in refusing writes 
     ['sent through the minio client (4 KiB)', 4 * 1024],
   ])('answers 507 RESOURCE_EXHAUSTED for an upload %s, and records nothing', async (_how, size) => {
     const before = refusedWrites;
-    const response = await rawRequest(service.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/7/${RUN}/artifacts/model-${size}.pkl`, { body: Buffer.alloc(size, 1) });
+    const response = await rawRequest(service.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/7/${RUN}/artifacts/model-${size}.pkl`, {
+      body: Buffer.alloc(size, 1),
+    });
     expect(response.status).toBe(507);
-    expect(response.json()).toEqual({ error_code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^Artifact storage is full: the artifact was not stored/) });
+    expect(response.json()).toEqual({
+      error_code: 'RESOURCE_EXHAUSTED',
+      message: expect.stringMatching(/^Artifact storage is full: the artifact was not stored/),
+    });
     expect(response.json<{ message: string }>().message).not.toMatch(/full-bucket|127\.0\.0\.1/);
     expect(refusedWrites).toBeGreaterThan(before);
     expect(await count('SELECT count(*) AS n FROM artifacts.files')).toBe(0);

@@ -154,10 +154,16 @@ describe('properties', () => {
     const dotdot = fc.constantFrom('..', '%2e%2e', '%2E%2e', '.%2e', '%2e.', '%252e%252e', '%25252e%25252e');
     const sep = fc.constantFrom('/', '%2f', '%2F', '%252f');
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^[a-z0-9_.-]{1,8}$/), { maxLength: 4 }), dotdot, sep, fc.array(fc.stringMatching(/^[a-z0-9_-]{1,8}$/), { maxLength: 4 }), (before, up, s, after) => {
-        const input = [...before, up, ...after].join(s);
-        expect(() => normaliseArtifactPath(input)).toThrow(UnsafeArtifactPathError);
-      }),
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z0-9_.-]{1,8}$/), { maxLength: 4 }),
+        dotdot,
+        sep,
+        fc.array(fc.stringMatching(/^[a-z0-9_-]{1,8}$/), { maxLength: 4 }),
+        (before, up, s, after) => {
+          const input = [...before, up, ...after].join(s);
+          expect(() => normaliseArtifactPath(input)).toThrow(UnsafeArtifactPathError);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

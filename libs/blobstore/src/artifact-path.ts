@@ -31,7 +31,12 @@ const PERCENT_SEQUENCE = /(%[0-9A-Fa-f]{2})+/g;
  */
 export function percentDecodeOnce(input: string): string {
   return input.replace(PERCENT_SEQUENCE, (run) => {
-    const bytes = Buffer.from(run.split('%').slice(1).map((hex) => Number.parseInt(hex, 16)));
+    const bytes = Buffer.from(
+      run
+        .split('%')
+        .slice(1)
+        .map((hex) => Number.parseInt(hex, 16)),
+    );
     return bytes.toString('utf8');
   });
 }

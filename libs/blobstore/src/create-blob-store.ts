@@ -9,7 +9,8 @@ export function createBlobStore(config: Pick<CairnConfig, 'artifactRoot' | 's3'>
   if (root.kind === 'file') return new FilesystemBlobStore(root.directory);
   const { endpoint, accessKey, secretKey, region } = config.s3;
   // loadConfig already refused an s3:// root without these; this keeps the types honest.
-  if (!endpoint || !accessKey || !secretKey) throw new Error('CAIRN_S3_ENDPOINT, CAIRN_S3_ACCESS_KEY and CAIRN_S3_SECRET_KEY are required for an s3:// artifact root');
+  if (!endpoint || !accessKey || !secretKey)
+    throw new Error('CAIRN_S3_ENDPOINT, CAIRN_S3_ACCESS_KEY and CAIRN_S3_SECRET_KEY are required for an s3:// artifact root');
   return new S3BlobStore({ endpoint, accessKey, secretKey, region, bucket: root.bucket, prefix: root.prefix });
 }
 

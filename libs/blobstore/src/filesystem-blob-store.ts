@@ -4,7 +4,16 @@ import { access, constants, lstat, mkdir, open, readdir, realpath, rename, rm, s
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { asStorageFullError, BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
+import {
+  asStorageFullError,
+  BlobNotFoundError,
+  type BlobInfo,
+  type BlobListPage,
+  type BlobStore,
+  type ByteRange,
+  type PutOptions,
+  type StoredBlob,
+} from './blob-store';
 import { meterFrom } from './content-meter';
 import { normaliseArtifactPath, UnsafeArtifactPathError } from './artifact-path';
 

@@ -63,7 +63,16 @@ async function tlsTerminatorForMinio(): Promise<{ endpoint: string; close(): Pro
 blobStoreContract('s3 over https (MinIO behind TLS)', async () => {
   const terminator = await tlsTerminatorForMinio();
   const { accessKey, secretKey } = testEndpoints.s3();
-  const s = new S3BlobStore({ endpoint: terminator.endpoint, accessKey, secretKey, region: 'us-east-1', bucket, prefix: 'over-tls', partSize: 5 * 1024 * 1024, ca: loopbackTls().cert });
+  const s = new S3BlobStore({
+    endpoint: terminator.endpoint,
+    accessKey,
+    secretKey,
+    region: 'us-east-1',
+    bucket,
+    prefix: 'over-tls',
+    partSize: 5 * 1024 * 1024,
+    ca: loopbackTls().cert,
+  });
   await s.ensureBucket();
   return { store: s, cleanup: () => terminator.close() };
 });
@@ -201,7 +210,12 @@ describe('S3BlobStore specifics', () => {
         this.push(produced > size ? null : Buffer.alloc(1024 * 1024));
       },
     });
-    await expect(missing.put('x/refused.bin', body, { expectedSize: size })).rejects.toMatchObject({ name: 'S3RequestError', method: 'PUT', status: 404, code: 'NoSuchBucket' });
+    await expect(missing.put('x/refused.bin', body, { expectedSize: size })).rejects.toMatchObject({
+      name: 'S3RequestError',
+      method: 'PUT',
+      status: 404,
+      code: 'NoSuchBucket',
+    });
     // Asked for `100 Continue` first: refused on the head, so at most what the source buffered was read.
     expect(produced).toBeLessThan(4 * 1024 * 1024);
   });

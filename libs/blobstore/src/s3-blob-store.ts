@@ -3,7 +3,16 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
-import { asStorageFullError, BlobNotFoundError, type BlobInfo, type BlobListPage, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store';
+import {
+  asStorageFullError,
+  BlobNotFoundError,
+  type BlobInfo,
+  type BlobListPage,
+  type BlobStore,
+  type ByteRange,
+  type PutOptions,
+  type StoredBlob,
+} from './blob-store';
 import { meterFrom } from './content-meter';
 import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
 import { S3ObjectStream } from './s3-object-stream';

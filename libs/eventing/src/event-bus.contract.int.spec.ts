@@ -235,9 +235,19 @@ describe.each([inProcessFixture, kafkaFixture])('EventBus contract: $name', (fix
     );
     expect(dead).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ event_id: a[2].eventId, event_type: a[2].type, attempts: 1, reason: 'NonRetriableError: model version 3 references an unknown run' }),
+        expect.objectContaining({
+          event_id: a[2].eventId,
+          event_type: a[2].type,
+          attempts: 1,
+          reason: 'NonRetriableError: model version 3 references an unknown run',
+        }),
         expect.objectContaining({ event_id: b[1].eventId, attempts: 3, reason: 'Error: downstream keeps timing out' }),
-        expect.objectContaining({ event_id: malformed.eventId, event_type: 'NotVersioned', attempts: 1, reason: expect.stringContaining('type: event type must look like') }),
+        expect.objectContaining({
+          event_id: malformed.eventId,
+          event_type: 'NotVersioned',
+          attempts: 1,
+          reason: expect.stringContaining('type: event type must look like'),
+        }),
       ]),
     );
     expect(dead).toHaveLength(3);

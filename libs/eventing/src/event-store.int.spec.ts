@@ -22,7 +22,11 @@ describe('EventStore (Postgres)', () => {
     const first = await env.db.transaction((tx) => store.append(tx, 'registry', [counted('m1'), counted('m2'), counted('m1')], metadata));
     const second = await env.db.transaction((tx) => store.append(tx, 'registry', [counted('m1')], metadata));
 
-    expect(first.map((e) => [e.aggregateId, e.aggregateVersion])).toEqual([['m1', 1], ['m2', 1], ['m1', 2]]);
+    expect(first.map((e) => [e.aggregateId, e.aggregateVersion])).toEqual([
+      ['m1', 1],
+      ['m2', 1],
+      ['m1', 2],
+    ]);
     expect(second.map((e) => [e.aggregateId, e.aggregateVersion])).toEqual([['m1', 3]]);
     const { rows } = await env.db.query<{ n: string }>('SELECT count(*) AS n FROM registry.outbox o JOIN registry.events e USING (global_position)');
     expect(Number(rows[0].n)).toBe(4);
@@ -31,11 +35,16 @@ describe('EventStore (Postgres)', () => {
   it('reads back exactly what it returned: by stream, and in position order (= call order) overall', async () => {
     clock.advance(1_000);
     const appended = await env.db.transaction((tx) =>
-      store.append(tx, 'tracking', [counted('r1', { n: 1 }), counted('r2', { n: 2 }), counted('r1', { n: 3 }), counted('r3', { nested: { deep: [1, 'two', null] } })], {
-        actor: 'bob',
-        correlationId: 'req-42',
-        causationId: 'evt-0',
-      }),
+      store.append(
+        tx,
+        'tracking',
+        [counted('r1', { n: 1 }), counted('r2', { n: 2 }), counted('r1', { n: 3 }), counted('r3', { nested: { deep: [1, 'two', null] } })],
+        {
+          actor: 'bob',
+          correlationId: 'req-42',
+          causationId: 'evt-0',
+        },
+      ),
     );
 
     expect(await store.readStream(env.db, 'tracking', 'r1')).toEqual([appended[0], appended[2]]);
@@ -44,7 +53,13 @@ describe('EventStore (Postgres)', () => {
     expect(all.map((s) => s.envelope)).toEqual(appended);
     expect(all.map((s) => s.position)).toEqual([...all.map((s) => s.position)].sort((x, y) => x - y));
     expect(await store.readAll(env.db, 'tracking', all[1].position, 2)).toEqual(all.slice(2, 4));
-    expect(appended[0]).toMatchObject({ occurredAt: '2024-07-01T12:00:01.000Z', actor: 'bob', correlationId: 'req-42', causationId: 'evt-0', context: 'tracking' });
+    expect(appended[0]).toMatchObject({
+      occurredAt: '2024-07-01T12:00:01.000Z',
+      actor: 'bob',
+      correlationId: 'req-42',
+      causationId: 'evt-0',
+      context: 'tracking',
+    });
   });
 
   it('enforces an expected version: 0 for a new aggregate, the current one afterwards, and nothing is stored on conflict', async () => {

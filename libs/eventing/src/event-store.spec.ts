@@ -22,10 +22,15 @@ const metadata = { actor: 'alice', correlationId: 'req-1', causationId: null };
 
 describe('EventStore.append (without a database)', () => {
   let n = 0;
-  const store = new EventStore({ clock: new ManualClock('2024-07-01T12:00:00Z'), newEventId: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}` });
+  const store = new EventStore({
+    clock: new ManualClock('2024-07-01T12:00:00Z'),
+    newEventId: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
+  });
 
   it('sends a whole batch as one statement (parallel arrays, payloads as one JSON document) and returns envelopes in call order', async () => {
-    const { tx, calls } = recordingTx((params) => (params[0] as string[]).map((id, i) => ({ global_position: String(10 + i), event_id: id, aggregate_version: i + 1 })));
+    const { tx, calls } = recordingTx((params) =>
+      (params[0] as string[]).map((id, i) => ({ global_position: String(10 + i), event_id: id, aggregate_version: i + 1 })),
+    );
     const envelopes = await store.append(
       tx,
       'tracking',
@@ -48,7 +53,9 @@ describe('EventStore.append (without a database)', () => {
 
   it('turns "no rows inserted" (a stale expected version) into a ConcurrencyError', async () => {
     const { tx } = recordingTx(() => []);
-    await expect(store.append(tx, 'registry', [{ type: 'registry.model.created.v1', aggregateId: 'm', data: {} }], metadata, 0)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append(tx, 'registry', [{ type: 'registry.model.created.v1', aggregateId: 'm', data: {} }], metadata, 0)).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
   });
 
   it('turns a unique violation on (aggregate_id, aggregate_version) into a ConcurrencyError', async () => {
@@ -57,7 +64,9 @@ describe('EventStore.append (without a database)', () => {
         throw Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'events_aggregate_version_unique' });
       },
     } as unknown as TransactionClient;
-    await expect(store.append(tx, 'registry', [{ type: 'registry.model.created.v1', aggregateId: 'm', data: {} }], metadata)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append(tx, 'registry', [{ type: 'registry.model.created.v1', aggregateId: 'm', data: {} }], metadata)).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
   });
 
   it('refuses badly named event types and ambiguous expected versions before touching the database', async () => {

@@ -142,7 +142,10 @@ export class IdempotentConsumer {
       position === undefined ? null : (position.nextOffset - 1n).toString(),
     ]);
     await this.commitPosition(tx, message);
-    this.logger.error({ consumer: this.consumer, eventId: letter.eventId, type: letter.type, reason: letter.reason, attempts: letter.attempts }, 'event dead-lettered');
+    this.logger.error(
+      { consumer: this.consumer, eventId: letter.eventId, type: letter.type, reason: letter.reason, attempts: letter.attempts },
+      'event dead-lettered',
+    );
     return 'dead_lettered';
   }
 

@@ -36,7 +36,15 @@ describe('OutboxRelay', () => {
   });
 
   function relay(publisher: EventPublisher, options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
-    const r = new OutboxRelay({ database: env.db, context: 'artifacts', publisher, pollIntervalMs: 100, standbyIntervalMs: 50, logger: testLogger, ...options });
+    const r = new OutboxRelay({
+      database: env.db,
+      context: 'artifacts',
+      publisher,
+      pollIntervalMs: 100,
+      standbyIntervalMs: 50,
+      logger: testLogger,
+      ...options,
+    });
     relays.push(r);
     void r.start();
     return r;
@@ -46,7 +54,11 @@ describe('OutboxRelay', () => {
 
   it('publishes the outbox in position order, in batches, to the context topic, then deletes the published rows', async () => {
     const publisher = new RecordingPublisher();
-    const appended = await append(env.db, Array.from({ length: 25 }, (_, i) => counted(`blob-${i % 4}`)), 'artifacts');
+    const appended = await append(
+      env.db,
+      Array.from({ length: 25 }, (_, i) => counted(`blob-${i % 4}`)),
+      'artifacts',
+    );
     relay(publisher, { batchSize: 10 });
 
     await drained();
@@ -54,7 +66,9 @@ describe('OutboxRelay', () => {
     expect(publisher.batches.map((b) => b.envelopes.length)).toEqual([10, 10, 5]);
     expect(new Set(publisher.batches.map((b) => b.topic))).toEqual(new Set(['cairn.artifacts.events.v1']));
     // The outbox keeps only the backlog (so it never grows with history); the events stay.
-    const { rows } = await env.db.query<{ outbox: string; events: string }>('SELECT (SELECT count(*) FROM artifacts.outbox) AS outbox, (SELECT count(*) FROM artifacts.events) AS events');
+    const { rows } = await env.db.query<{ outbox: string; events: string }>(
+      'SELECT (SELECT count(*) FROM artifacts.outbox) AS outbox, (SELECT count(*) FROM artifacts.events) AS events',
+    );
     expect(rows[0]).toEqual({ outbox: '0', events: '25' });
   });
 

@@ -145,7 +145,10 @@ export class OutboxRelay {
     } catch (error) {
       if (session.connectionLost !== undefined) throw error;
       this.failures++;
-      this.logger.warn({ context: this.context, topic: this.topic, failures: this.failures, ...errorFields(error) }, 'outbox publish failed; will retry the batch');
+      this.logger.warn(
+        { context: this.context, topic: this.topic, failures: this.failures, ...errorFields(error) },
+        'outbox publish failed; will retry the batch',
+      );
       return backoffDelay(this.failures, this.backoff);
     }
     // A full batch means there is probably more: go on without waiting.

@@ -13,7 +13,8 @@ export function withTopicPrefix(bus: EventBus, prefix: string): EventBus {
     stop: () => bus.stop(),
     ping: () => bus.ping(),
     publish: (topic: string, envelopes: readonly EventEnvelope[]) => bus.publish(prefix + topic, envelopes),
-    subscribe: (subscription: Subscription): Promise<SubscriptionHandle> => bus.subscribe({ ...subscription, topics: subscription.topics.map((topic) => prefix + topic) }),
+    subscribe: (subscription: Subscription): Promise<SubscriptionHandle> =>
+      bus.subscribe({ ...subscription, topics: subscription.topics.map((topic) => prefix + topic) }),
     ...(bus.consumerLag
       ? {
           consumerLag: async (): Promise<ConsumerLag[]> =>

@@ -15,7 +15,18 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, dropDatabase, loadgen, num, pinProcessTree, requireBenchEnv, rssMiB, startCairn, startMlflow, startProcess } from '../../../tools/bench/harness.mjs';
+import {
+  createDatabase,
+  dropDatabase,
+  loadgen,
+  num,
+  pinProcessTree,
+  requireBenchEnv,
+  rssMiB,
+  startCairn,
+  startMlflow,
+  startProcess,
+} from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -44,7 +55,16 @@ async function seed(base, name, sourceOf) {
 
 /** One measured run, after a discarded 2 s warm-up of the same load (JIT, connection pools). */
 const load = async (url, headers = [], interval = 0, clients = CLIENTS, options = {}) => {
-  const args = (seconds) => ['-url', url, '-clients', String(clients), '-duration', `${seconds}s`, ...(interval ? ['-interval', `${interval}ms`] : []), ...headers.flatMap((h) => ['-header', h])];
+  const args = (seconds) => [
+    '-url',
+    url,
+    '-clients',
+    String(clients),
+    '-duration',
+    `${seconds}s`,
+    ...(interval ? ['-interval', `${interval}ms`] : []),
+    ...headers.flatMap((h) => ['-header', h]),
+  ];
   await run(args(2), options);
   return run(args(SECONDS), options);
 };
@@ -143,7 +163,8 @@ async function main() {
     const stale = await staleness(cairn.url, name, resolvePath);
     const version = execFileSync(MLFLOW, ['--version']).toString().trim();
 
-    const row = (label, r) => (r ? `| ${label} | ${Math.round(r.rps)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |` : `| ${label} | not run (no taskset) | | | |`);
+    const row = (label, r) =>
+      r ? `| ${label} | ${Math.round(r.rps)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |` : `| ${label} | not run (no taskset) | | | |`;
     const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
     const r = results;
     const doc = `# Alias resolution benchmark

@@ -60,7 +60,12 @@ describe('registry API against a started server', () => {
     for (let i = 0; i < 8; i++) await createVersion('concurrent-promotions');
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        ok('POST', 'model-versions/transition-stage', { name: 'concurrent-promotions', version: String(i + 1), stage: 'Production', archive_existing_versions: true }),
+        ok('POST', 'model-versions/transition-stage', {
+          name: 'concurrent-promotions',
+          version: String(i + 1),
+          stage: 'Production',
+          archive_existing_versions: true,
+        }),
       ),
     );
     const stages = (await versionsOf('concurrent-promotions')).map((v) => v.current_stage);
@@ -105,8 +110,14 @@ describe('registry API against a started server', () => {
     });
     const aliasMoves = history.changes.filter((c) => String(c['type']).startsWith('registry.alias.'));
     expect(aliasMoves.map((c) => [c['before'], c['after']])).toEqual([
-      [{ alias: 'champion', version: null }, { alias: 'champion', version: '1' }],
-      [{ alias: 'champion', version: '1' }, { alias: 'champion', version: '2' }],
+      [
+        { alias: 'champion', version: null },
+        { alias: 'champion', version: '1' },
+      ],
+      [
+        { alias: 'champion', version: '1' },
+        { alias: 'champion', version: '2' },
+      ],
       [{ alias: 'champion', version: '2' }, null],
     ]);
   }, 60_000);
@@ -199,7 +210,15 @@ describe('registry API against a started server', () => {
       fetch(`${cairn}/registered-models/promote`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, challenger: '2', metric: 'val_auc', min_delta: minDelta, direction: 'higher_is_better', stage: 'Production', archive_existing_versions: true }),
+        body: JSON.stringify({
+          name,
+          challenger: '2',
+          metric: 'val_auc',
+          min_delta: minDelta,
+          direction: 'higher_is_better',
+          stage: 'Production',
+          archive_existing_versions: true,
+        }),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
     expect(await promote(0.05)).toMatchObject({ status: 200, body: { promoted: false, champion_version: '1', challenger_value: 0.89, champion_value: 0.87 } });
     expect((await versionsOf(name)).find((v) => v.version === '1')?.current_stage).toBe('Production');
@@ -223,7 +242,13 @@ describe('registry API against a started server', () => {
       ['POST', 'model-versions/create', { name: 'errors-model', source: 'http://169.254.169.254/latest/meta-data' }, 400, 'INVALID_PARAMETER_VALUE'],
       ['POST', 'model-versions/create', { name: 'errors-model', source: 'mlflow-artifacts:/1/%2e%2e/%2e%2e/etc' }, 400, 'INVALID_PARAMETER_VALUE'],
       ['POST', 'model-versions/create', { name: 'no-such-model', source: 'runs:/abc/model' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
-      ['POST', 'model-versions/transition-stage', { name: 'errors-model', version: '1', stage: 'Archived', archive_existing_versions: true }, 400, 'INVALID_PARAMETER_VALUE'],
+      [
+        'POST',
+        'model-versions/transition-stage',
+        { name: 'errors-model', version: '1', stage: 'Archived', archive_existing_versions: true },
+        400,
+        'INVALID_PARAMETER_VALUE',
+      ],
       ['POST', 'model-versions/transition-stage', { name: 'errors-model', version: '1', stage: 'prod' }, 400, 'INVALID_PARAMETER_VALUE'],
       ['POST', 'model-versions/transition-stage', { name: 'errors-model', version: 'x', stage: 'Staging' }, 400, 'INVALID_PARAMETER_VALUE'],
       ['POST', 'model-versions/transition-stage', { name: 'errors-model', version: '9', stage: 'Staging' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
@@ -253,10 +278,16 @@ describe('registry API against a started server', () => {
     expect(second.body).not.toHaveProperty('next_page_token');
   });
 
-  const clients = (['CAIRN_TEST_MLFLOW3_PYTHON', 'CAIRN_TEST_MLFLOW2_PYTHON'] as const).every((v) => process.env[v]) ? it.each([3, 2] as const) : it.skip.each([3, 2] as const);
-  clients('the real mlflow %i.x client: registry scenario', async (major) => {
-    const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: server.url });
-    expect({ code: result.code, tail: result.stdout.slice(-300) + result.stderr.slice(-1500) }).toMatchObject({ code: 0 });
-    expect(result.stdout).toContain('REGISTRY SCENARIO OK');
-  }, 300_000);
+  const clients = (['CAIRN_TEST_MLFLOW3_PYTHON', 'CAIRN_TEST_MLFLOW2_PYTHON'] as const).every((v) => process.env[v])
+    ? it.each([3, 2] as const)
+    : it.skip.each([3, 2] as const);
+  clients(
+    'the real mlflow %i.x client: registry scenario',
+    async (major) => {
+      const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: server.url });
+      expect({ code: result.code, tail: result.stdout.slice(-300) + result.stderr.slice(-1500) }).toMatchObject({ code: 0 });
+      expect(result.stdout).toContain('REGISTRY SCENARIO OK');
+    },
+    300_000,
+  );
 });

@@ -40,7 +40,16 @@ describe('the registry on real Postgres', () => {
   const newVersion = (name: string, runId: string | null = RUN, loggedModelId: string | null = null) =>
     commands.execute(
       name,
-      { type: 'createModelVersion', source: loggedModelId ? `models:/${loggedModelId}` : `runs:/${RUN}/model`, runId, runLink: null, loggedModelId, description: null, userId: null, tags: [] },
+      {
+        type: 'createModelVersion',
+        source: loggedModelId ? `models:/${loggedModelId}` : `runs:/${RUN}/model`,
+        runId,
+        runLink: null,
+        loggedModelId,
+        description: null,
+        userId: null,
+        tags: [],
+      },
       meta,
     );
 
@@ -49,7 +58,17 @@ describe('the registry on real Postgres', () => {
     await newVersion('stale');
     const stream = await eventStore.readStream(db, 'registry', modelId);
     const state = stream.map((e) => parseRegistryEvent(e.type, e.aggregateId, e.data)).reduce(evolve, initialRegisteredModelState());
-    const command = { type: 'createModelVersion' as const, source: 'runs:/x/m', runId: null, runLink: null, loggedModelId: null, description: null, userId: null, tags: [], now: Date.now() };
+    const command = {
+      type: 'createModelVersion' as const,
+      source: 'runs:/x/m',
+      runId: null,
+      runLink: null,
+      loggedModelId: null,
+      description: null,
+      userId: null,
+      tags: [],
+      now: Date.now(),
+    };
     // Another writer gets in between this decision and its append (bypassing the row lock on purpose).
     await newVersion('stale');
     const attempt = db.transaction(async (tx) => {
@@ -95,7 +114,13 @@ describe('the registry on real Postgres', () => {
     await newVersion('logged', null, loggedModelId);
     expect((await queries.modelVersion('logged', '1')).runId).toBeNull();
     await db.transaction((tx) =>
-      runs.saveLoggedModel(tx, { modelId: loggedModelId, experimentId: '3', sourceRunId: RUN, artifactLocation: `mlflow-artifacts:/3/models/${loggedModelId}/artifacts`, creationTime: 1 }),
+      runs.saveLoggedModel(tx, {
+        modelId: loggedModelId,
+        experimentId: '3',
+        sourceRunId: RUN,
+        artifactLocation: `mlflow-artifacts:/3/models/${loggedModelId}/artifacts`,
+        creationTime: 1,
+      }),
     );
     const version = await queries.modelVersion('logged', '1');
     expect(version.runId).toBe(RUN);
@@ -110,7 +135,9 @@ describe('the registry on real Postgres', () => {
     try {
       await commands.createRegisteredModel('notified', null, [], meta);
       await newVersion('notified');
-      await expect(commands.execute('notified', { type: 'setAlias', alias: 'champion', version: '9' }, meta)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+      await expect(commands.execute('notified', { type: 'setAlias', alias: 'champion', version: '9' }, meta)).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      });
       await commands.execute('notified', { type: 'setAlias', alias: 'champion', version: '1' }, meta);
       await waitFor(() => (seen.some((c) => c.name === 'notified') ? true : undefined), { message: 'the alias notification' });
       expect(seen.filter((c) => c.name === 'notified')).toHaveLength(1);

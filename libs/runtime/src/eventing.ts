@@ -73,7 +73,12 @@ export async function startRelays(
 
 /** Forgets old inbox rows of the contexts whose consumers run in this process. */
 export function startInboxPruner(contexts: ContextName[], runtime: { config: CairnConfig; database: Database; logger: JsonLogger }): () => Promise<void> {
-  const pruner = new InboxPruner({ database: runtime.database, contexts: [...new Set(contexts)], retentionHours: runtime.config.inboxRetentionHours, logger: eventingLogger(runtime.logger) });
+  const pruner = new InboxPruner({
+    database: runtime.database,
+    contexts: [...new Set(contexts)],
+    retentionHours: runtime.config.inboxRetentionHours,
+    logger: eventingLogger(runtime.logger),
+  });
   pruner.start();
   return () => pruner.stop();
 }

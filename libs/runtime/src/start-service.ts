@@ -105,7 +105,12 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     const eventing: EventingModuleDeps = { bus, eventStore };
 
     @Module({
-      imports: [PlatformModule.forRoot({ config, database, metrics }), EventingModule.forRoot(eventing), SystemModule.forRoot(probes), ...definition.modules(runtime)],
+      imports: [
+        PlatformModule.forRoot({ config, database, metrics }),
+        EventingModule.forRoot(eventing),
+        SystemModule.forRoot(probes),
+        ...definition.modules(runtime),
+      ],
     })
     class ServiceModule {}
 
@@ -117,7 +122,12 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       const handle = await bus.subscribe(subscription);
       cleanups.push(() => handle.stop());
     }
-    cleanups.push(startInboxPruner(subscriptions.map((s) => s.context), runtime));
+    cleanups.push(
+      startInboxPruner(
+        subscriptions.map((s) => s.context),
+        runtime,
+      ),
+    );
     if (subscriptions.length > 0) registerConsumerLagGauge(metrics, bus);
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);

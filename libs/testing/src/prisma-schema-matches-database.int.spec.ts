@@ -53,7 +53,9 @@ describe('prisma/schema.prisma matches the migrated database', () => {
     const prisma = createPrismaClient(database);
     try {
       for (const model of models) {
-        const delegate = (prisma as unknown as Record<string, { findFirst(): Promise<unknown> } | undefined>)[model.name.charAt(0).toLowerCase() + model.name.slice(1)];
+        const delegate = (prisma as unknown as Record<string, { findFirst(): Promise<unknown> } | undefined>)[
+          model.name.charAt(0).toLowerCase() + model.name.slice(1)
+        ];
         expect({ model: model.name, generated: delegate !== undefined }).toEqual({ model: model.name, generated: true });
         // Selects every scalar column of the model: a missing or mistyped column fails here.
         await delegate?.findFirst();

@@ -22,7 +22,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createDatabase as createDb, dropDatabase as dropDb, env, loadgen, num, requireBenchEnv, startCairn, startMlflow as startMlflowServer } from '../../../tools/bench/harness.mjs';
+import {
+  createDatabase as createDb,
+  dropDatabase as dropDb,
+  env,
+  loadgen,
+  num,
+  requireBenchEnv,
+  startCairn,
+  startMlflow as startMlflowServer,
+} from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { PG, MLFLOW } = requireBenchEnv();
@@ -36,7 +45,11 @@ const SIZES = {
   historyPoints: num('BENCH_HISTORY_POINTS', 200_000),
 };
 const ONLY = env('BENCH_ONLY', '');
-const WORKLOADS = new Set(env('BENCH_WORKLOADS', 'ingest,log-metric,search,history').split(',').map((w) => w.trim()));
+const WORKLOADS = new Set(
+  env('BENCH_WORKLOADS', 'ingest,log-metric,search,history')
+    .split(',')
+    .map((w) => w.trim()),
+);
 const PARTIAL = ONLY !== '' || WORKLOADS.size < 4;
 const createDatabase = (prefix) => createDb(PG, prefix);
 const dropDatabase = (name) => dropDb(PG, name);
@@ -44,9 +57,10 @@ const startMlflow = (databaseUrl) => startMlflowServer(MLFLOW, databaseUrl);
 const loadgenRun = loadgen();
 
 async function call(base, route, body, method = 'POST') {
-  const response = await fetch(`${base}/api/2.0/mlflow/${route}`, method === 'GET'
-    ? { method }
-    : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(
+    `${base}/api/2.0/mlflow/${route}`,
+    method === 'GET' ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${route} -> ${response.status} ${text.slice(0, 200)}`);
   return text;
@@ -166,7 +180,10 @@ async function search(base, experimentId, databaseUrl, isMlflow) {
       await call(base, 'runs/log-batch', {
         run_id: runs[i],
         params: [{ key: 'lr', value: lr }, ...Array.from({ length: 19 }, (_, j) => ({ key: `p${j}`, value: String((i * 7 + j) % 13) }))],
-        metrics: [{ key: 'val_auc', value: (i % 1000) / 1000, timestamp: 1, step: 0 }, ...Array.from({ length: 9 }, (_, j) => ({ key: `m${j}`, value: Math.random(), timestamp: 1, step: 0 }))],
+        metrics: [
+          { key: 'val_auc', value: (i % 1000) / 1000, timestamp: 1, step: 0 },
+          ...Array.from({ length: 9 }, (_, j) => ({ key: `m${j}`, value: Math.random(), timestamp: 1, step: 0 })),
+        ],
         tags: Array.from({ length: 10 }, (_, j) => ({ key: `t${j}`, value: `v${(i + j) % 5}` })),
       });
     }
@@ -207,7 +224,12 @@ async function settle(databaseUrl) {
 }
 
 async function timeSearch(base, experimentId) {
-  const request = { experiment_ids: [experimentId], filter: "metrics.val_auc > 0.85 and params.lr = '0.05'", order_by: ['metrics.val_auc DESC'], max_results: 100 };
+  const request = {
+    experiment_ids: [experimentId],
+    filter: "metrics.val_auc > 0.85 and params.lr = '0.05'",
+    order_by: ['metrics.val_auc DESC'],
+    max_results: 100,
+  };
   await call(base, 'runs/search', request);
   const latencies = [];
   for (let i = 0; i < 20; i++) {
@@ -225,7 +247,10 @@ async function history(base, experimentId, databaseUrl) {
   await pool(4, async () => {
     while (next < batches) {
       const b = next++;
-      await call(base, 'runs/log-batch', { run_id: runId, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: Math.random(), timestamp: 1000 + b, step: b * 1000 + i })) });
+      await call(base, 'runs/log-batch', {
+        run_id: runId,
+        metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: Math.random(), timestamp: 1000 + b, step: b * 1000 + i })),
+      });
     }
   });
   await settle(databaseUrl);
@@ -307,11 +332,23 @@ async function main() {
     const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const ratio = (a, b) => `${f(a / b, 1)}×`;
     const rows = [
-      ['log-batch ingest, points/s', f(c.ingest.pointsPerSecond), f(m.ingest.pointsPerSecond), ratio(c.ingest.pointsPerSecond, m.ingest.pointsPerSecond), '≥ 15×'],
+      [
+        'log-batch ingest, points/s',
+        f(c.ingest.pointsPerSecond),
+        f(m.ingest.pointsPerSecond),
+        ratio(c.ingest.pointsPerSecond, m.ingest.pointsPerSecond),
+        '≥ 15×',
+      ],
       ['log-metric, req/s (32 clients)', f(c.logMetric.rps), f(m.logMetric.rps), ratio(c.logMetric.rps, m.logMetric.rps), '≥ 5×'],
       ['log-metric p50 / p99, ms', `${f(c.logMetric.p50, 1)} / ${f(c.logMetric.p99, 1)}`, `${f(m.logMetric.p50, 1)} / ${f(m.logMetric.p99, 1)}`, '', ''],
       [`search (${f(SIZES.searchRuns)} runs) p50, ms`, f(c.search.p50, 1), f(m.search.p50, 1), ratio(m.search.p50, c.search.p50), '≤ 50 ms, ≥ 10×'],
-      [`full history (${f(SIZES.historyPoints)} points), s`, f(c.history.fullSeconds, 2), f(m.history.fullSeconds, 2), ratio(m.history.fullSeconds, c.history.fullSeconds), '≤ 3 s (1M)'],
+      [
+        `full history (${f(SIZES.historyPoints)} points), s`,
+        f(c.history.fullSeconds, 2),
+        f(m.history.fullSeconds, 2),
+        ratio(m.history.fullSeconds, c.history.fullSeconds),
+        '≤ 3 s (1M)',
+      ],
       ['320-point downsampled history p50, ms', f(c.history.bulkP50, 1), f(m.history.bulkP50, 1), ratio(m.history.bulkP50, c.history.bulkP50), '≤ 30 ms'],
     ];
     const table = ['| workload | Cairn | MLflow | Cairn vs MLflow | goal |', '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -343,7 +380,10 @@ Reproduce: \`BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node l
   }
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

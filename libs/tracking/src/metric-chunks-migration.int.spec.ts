@@ -48,7 +48,12 @@ describe('migration 0011_metric_chunks on a database with history', () => {
     // Inserted in descending i, so the ids run against i: ties on (step, timestamp) come in descending i.
     const expected = Array.from({ length: 450 }, (_, i) => i)
       .sort((a, b) => Math.floor(a / 2) - Math.floor(b / 2) || (a % 3) - (b % 3) || b - a)
-      .map((i) => ({ step: Math.floor(i / 2), timestamp: 100 + (i % 3), value: i === 7 ? Number.NaN : 1000 - i, ...(i === 300 ? { datasetName: 'train' } : {}) }));
+      .map((i) => ({
+        step: Math.floor(i / 2),
+        timestamp: 100 + (i % 3),
+        value: i === 7 ? Number.NaN : 1000 - i,
+        ...(i === 300 ? { datasetName: 'train' } : {}),
+      }));
     expect(read).toEqual(expected);
     expect((await queries.metricHistoryPage('r1', 'acc', 10, undefined)).items.map((m) => m.value)).toEqual([0.5]);
     const { rows } = await database.query<{ key: string; chunks: number; points: number; span: string }>(

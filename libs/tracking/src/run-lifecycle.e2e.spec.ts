@@ -42,7 +42,8 @@ describe('run lifecycle: orphan reaper, heartbeats, retention GC (started server
     const response = await fetch(`${mlflow}/runs/get?run_id=${runId}`);
     return { status: response.status, json: (await response.json()) as { run: RunJson; error_code?: string } };
   };
-  const newRun = async (experimentId = '0') => (await post<{ run: RunJson }>(`${mlflow}/runs/create`, { experiment_id: experimentId, start_time: Date.now() })).json.run.info.run_id;
+  const newRun = async (experimentId = '0') =>
+    (await post<{ run: RunJson }>(`${mlflow}/runs/create`, { experiment_id: experimentId, start_time: Date.now() })).json.run.info.run_id;
   const tag = (run: RunJson, key: string) => run.data.tags?.find((t) => t.key === key)?.value;
 
   it('a Python-client run abandoned mid-way (no heartbeats) is closed KILLED with the cairn.reaped_reason tag', async () => {
@@ -103,7 +104,8 @@ describe('run lifecycle: orphan reaper, heartbeats, retention GC (started server
 
     // Tracking learns the reference from the registry's event; a dry run shows when it has.
     await waitFor(
-      async () => ((await post<GcJson>(`${cairn}/gc`, { dry_run: true, older_than_days: 0 })).json.skipped.some((s) => s.run_id === referenced) ? true : undefined),
+      async () =>
+        (await post<GcJson>(`${cairn}/gc`, { dry_run: true, older_than_days: 0 })).json.skipped.some((s) => s.run_id === referenced) ? true : undefined,
       { timeoutMs: 30_000, message: 'the model version reference to reach tracking' },
     );
     const { status, json: report } = await post<GcJson>(`${cairn}/gc`, { older_than_days: 0 });
@@ -122,7 +124,10 @@ describe('run lifecycle: orphan reaper, heartbeats, retention GC (started server
     expect(await getRun(expired)).toMatchObject({ status: 404, json: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
     expect((await getRun(referenced)).json.run.info.lifecycle_stage).toBe('deleted');
     // The artifacts context collects the purged run's files from the tracking.run.purged.v1 event.
-    await waitFor(async () => ((await fetch(artifact)).status === 404 ? true : undefined), { timeoutMs: 30_000, message: "the purged run's artifact to be collected" });
+    await waitFor(async () => ((await fetch(artifact)).status === 404 ? true : undefined), {
+      timeoutMs: 30_000,
+      message: "the purged run's artifact to be collected",
+    });
     const usage = (await (await fetch(`${cairn}/artifacts/usage?run_id=${expired}`)).json()) as { files: number };
     expect(usage.files).toBe(0);
     // The registry drops its projection of the purged run too.
@@ -147,7 +152,11 @@ describe('GC in distributed mode: registry-service → Kafka → tracking-servic
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrated: true });
-    const env = { CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(), CAIRN_KAFKA_TOPIC_PREFIX: `e2e-${randomBytes(4).toString('hex')}.`, CAIRN_RELAY_INTERVAL_MS: '100' };
+    const env = {
+      CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(),
+      CAIRN_KAFKA_TOPIC_PREFIX: `e2e-${randomBytes(4).toString('hex')}.`,
+      CAIRN_RELAY_INTERVAL_MS: '100',
+    };
     // One after the other: two buses creating the same new topics at once can fail to start
     // ("This server does not host this topic-partition"), a race of KafkaEventBus.start.
     tracking = await startServer({ app: 'tracking-service', database, env, timeoutMs: 90_000 });
@@ -173,12 +182,17 @@ describe('GC in distributed mode: registry-service → Kafka → tracking-servic
     for (const runId of [kept, purged]) await post(tracking.url, '/api/2.0/mlflow/runs/delete', { run_id: runId });
 
     await waitFor(
-      async () => ((await post<GcJson>(tracking.url, '/api/2.0/cairn/gc', { dry_run: true, older_than_days: 0 })).skipped.some((s) => s.run_id === kept) ? true : undefined),
+      async () =>
+        (await post<GcJson>(tracking.url, '/api/2.0/cairn/gc', { dry_run: true, older_than_days: 0 })).skipped.some((s) => s.run_id === kept)
+          ? true
+          : undefined,
       { timeoutMs: 60_000, intervalMs: 200, message: 'the registry event to reach tracking-service over Kafka' },
     );
     const report = await post<GcJson>(tracking.url, '/api/2.0/cairn/gc', { older_than_days: 0 });
     expect(report.purged_runs).toEqual([purged]);
-    expect(report.skipped).toEqual([{ run_id: kept, reason: 'referenced by registered model version distributed/1', model_versions: [{ name: 'distributed', version: '1' }] }]);
+    expect(report.skipped).toEqual([
+      { run_id: kept, reason: 'referenced by registered model version distributed/1', model_versions: [{ name: 'distributed', version: '1' }] },
+    ]);
     expect((await fetch(`${tracking.url}/api/2.0/mlflow/runs/get?run_id=${purged}`)).status).toBe(404);
   }, 90_000);
 });

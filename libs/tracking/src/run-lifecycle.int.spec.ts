@@ -43,7 +43,12 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
   const newExperiment = () => commands.createExperiment({ name: `e-${randomUUID()}`, tags: [] }, meta);
   const newRun = (experimentId: string) => commands.createRun({ experimentId, userId: 'u', tags: [] }, meta);
   const eventsOf = async (aggregateId: string) =>
-    (await db.query<{ type: string; data: Record<string, unknown> }>(`SELECT type, data FROM tracking.events WHERE aggregate_id = $1 ORDER BY aggregate_version`, [aggregateId])).rows;
+    (
+      await db.query<{ type: string; data: Record<string, unknown> }>(
+        `SELECT type, data FROM tracking.events WHERE aggregate_id = $1 ORDER BY aggregate_version`,
+        [aggregateId],
+      )
+    ).rows;
 
   /** Delivers a registry event to tracking's consumer as the bus does: in one transaction with the inbox mark. */
   const deliver = (event: RegistryEvent) => {
@@ -62,7 +67,12 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
     const subscription = registryReferencesSubscription(new RunReferenceRepository());
     return db.transaction((tx) => subscription.handler(envelope, tx, { consumer: subscription.consumer, topic: 'registry', attempt: 1 }));
   };
-  const versionCreated = (modelId: string, name: string, version: string, fields: { runId?: string; source?: string; loggedModelId?: string }): RegistryEvent => ({
+  const versionCreated = (
+    modelId: string,
+    name: string,
+    version: string,
+    fields: { runId?: string; source?: string; loggedModelId?: string },
+  ): RegistryEvent => ({
     type: R.modelVersionCreated,
     aggregateId: modelId,
     data: {
@@ -131,7 +141,9 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
         await client.query('SELECT 1 FROM tracking.runs WHERE run_uuid = $1 FOR UPDATE', [runId]);
         const reaping = commands.reapRun(runId, HOUR, meta);
         await waitFor(
-          async () => ((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0]?.n ?? 0) > 0 || undefined,
+          async () =>
+            ((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`))
+              .rows[0]?.n ?? 0) > 0 || undefined,
           { message: 'the reaper waiting on the run lock' },
         );
         await client.query('UPDATE tracking.runs SET last_activity_ms = $2 WHERE run_uuid = $1', [runId, now]);
@@ -148,8 +160,16 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
     it('purges a deleted run after the retention: gone from reads and the read model, a run.purged event goes out', async () => {
       const experimentId = await newExperiment();
       const expired = await newRun(experimentId);
-      await commands.logBatch(expired, { metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 0 }], params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 't', value: 'v' }] }, meta);
-      await commands.logInputs(expired, { datasets: [{ name: 'd', digest: 'x', sourceType: 'local', source: '/d', tags: [{ key: 'mlflow.data.context', value: 'train' }] }], modelIds: [] }, meta);
+      await commands.logBatch(
+        expired,
+        { metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 0 }], params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 't', value: 'v' }] },
+        meta,
+      );
+      await commands.logInputs(
+        expired,
+        { datasets: [{ name: 'd', digest: 'x', sourceType: 'local', source: '/d', tags: [{ key: 'mlflow.data.context', value: 'train' }] }], modelIds: [] },
+        meta,
+      );
       await commands.deleteRun(expired, meta);
       now += 31 * DAY_MS;
       const fresh = await newRun(experimentId);
@@ -182,7 +202,12 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
 
     it('refuses a run a live model version references (by run_id, by source, through a logged model), naming the versions, until they go', async () => {
       const experimentId = await newExperiment();
-      const [byRunId, bySource, byArtifactPath, byLoggedModel] = [await newRun(experimentId), await newRun(experimentId), await newRun(experimentId), await newRun(experimentId)];
+      const [byRunId, bySource, byArtifactPath, byLoggedModel] = [
+        await newRun(experimentId),
+        await newRun(experimentId),
+        await newRun(experimentId),
+        await newRun(experimentId),
+      ];
       const loggedModelId = await commands.createLoggedModel({ experimentId, sourceRunId: byLoggedModel, params: [], tags: [] }, meta);
       await deliver(versionCreated('mid-1', 'churn', '1', { runId: byRunId, source: `runs:/${byRunId}/model` }));
       await deliver(versionCreated('mid-1', 'churn', '2', { source: `runs:/${bySource}/model` }));
@@ -204,7 +229,11 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
       expect((await queries.run(byRunId)).lifecycleStage).toBe('deleted');
 
       // The version goes, and with the model the rest: the next pass purges them.
-      await deliver({ type: R.modelVersionDeleted, aggregateId: 'mid-1', data: { modelId: 'mid-1', name: 'churn', version: '1', timestamp: now, stage: 'None', runId: byRunId, loggedModelId: null, aliasesRemoved: [] } });
+      await deliver({
+        type: R.modelVersionDeleted,
+        aggregateId: 'mid-1',
+        data: { modelId: 'mid-1', name: 'churn', version: '1', timestamp: now, stage: 'None', runId: byRunId, loggedModelId: null, aliasesRemoved: [] },
+      });
       await deliver({
         type: R.registeredModelDeleted,
         aggregateId: 'mid-2',
@@ -226,14 +255,20 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
 
       const dry = await lifecycle.collectGarbage({ dryRun: true, olderThanDays: 0 }, meta);
       expect(dry.purgedExperiments).toContain(free);
-      expect(dry.skippedExperiments).toContainEqual({ experimentId: held, reason: `run ${heldRun} is not purged: referenced by registered model version held/1` });
+      expect(dry.skippedExperiments).toContainEqual({
+        experimentId: held,
+        reason: `run ${heldRun} is not purged: referenced by registered model version held/1`,
+      });
       expect((await queries.experiment(free)).lifecycleStage).toBe('deleted');
 
       const report = await lifecycle.collectGarbage({ dryRun: false, olderThanDays: 0 }, meta);
       expect(report.purgedRuns).toEqual(expect.arrayContaining(freeRuns));
       expect(report.purgedExperiments).toContain(free);
       expect(report.purgedExperiments).not.toContain(held);
-      expect(report.skippedExperiments).toContainEqual({ experimentId: held, reason: `run ${heldRun} is not purged: referenced by registered model version held/1` });
+      expect(report.skippedExperiments).toContainEqual({
+        experimentId: held,
+        reason: `run ${heldRun} is not purged: referenced by registered model version held/1`,
+      });
       await expect(queries.experiment(free)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
       expect((await eventsOf(free)).at(-1)).toEqual({ type: 'tracking.experiment.purged.v1', data: { experimentId: free, deletedTime: expect.any(Number) } });
       // The held experiment can still be restored, its run with it.

@@ -20,7 +20,12 @@ const GC: EventMetadata = { actor: 'cairn-gc', correlationId: null, causationId:
  * reaper every `config.lifecycle.reaperIntervalS` and garbage collection every `gcIntervalS`, each on
  * one replica only. Returns the stopper.
  */
-export async function startTrackingLifecycleJobs(runtime: { config: CairnConfig; database: Database; eventStore: EventStore; logger: JsonLogger }): Promise<() => Promise<void>> {
+export async function startTrackingLifecycleJobs(runtime: {
+  config: CairnConfig;
+  database: Database;
+  eventStore: EventStore;
+  logger: JsonLogger;
+}): Promise<() => Promise<void>> {
   const { config, database, logger } = runtime;
   const store = new TrackingStore(database);
   const commands = new TrackingCommands(database, store, new EventStoreTrackingLog(runtime.eventStore), systemClock);

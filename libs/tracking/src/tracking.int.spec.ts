@@ -327,11 +327,13 @@ describe('tracking on real Postgres', () => {
     await log([5, 25, 35], 2); // overlaps the two chunks before it
     await log(range(40, 50), 1);
     await log([1_000_000], 1);
-    const expected = [...range(0, 6), ...range(6, 26), ...range(26, 30), 31, 33, 35, ...range(40, 50), 1_000_000]
-      .flatMap((step) => (step === 5 || step === 25 ? [step, step] : [step]));
+    const expected = [...range(0, 6), ...range(6, 26), ...range(26, 30), 31, 33, 35, ...range(40, 50), 1_000_000].flatMap((step) =>
+      step === 5 || step === 25 ? [step, step] : [step],
+    );
     for (const size of [3, 20, 20_000]) {
       const pieces: { step: number; timestamp: number; value: number }[][] = [];
-      for await (const piece of queries.metricHistoryJsonChunks(runId, 'f', size)) pieces.push(JSON.parse(`[${piece}]`) as { step: number; timestamp: number; value: number }[]);
+      for await (const piece of queries.metricHistoryJsonChunks(runId, 'f', size))
+        pieces.push(JSON.parse(`[${piece}]`) as { step: number; timestamp: number; value: number }[]);
       const streamed = pieces.flat();
       expect({ size, steps: streamed.map((p) => p.step) }).toEqual({ size, steps: expected });
       // Ties on step keep logged order: the first batch's point before the overlapping one's.
@@ -351,7 +353,8 @@ describe('tracking on real Postgres', () => {
       return seed % n;
     };
     const stored: { step: number; timestamp: number; value: number }[] = [];
-    const same = (a: { step: number; timestamp: number; value: number }, b: typeof a) => a.step === b.step && a.timestamp === b.timestamp && a.value === b.value;
+    const same = (a: { step: number; timestamp: number; value: number }, b: typeof a) =>
+      a.step === b.step && a.timestamp === b.timestamp && a.value === b.value;
     for (let b = 0; b < 14; b++) {
       const batch = Array.from({ length: 1 + next(60) }, () => ({ step: next(200), timestamp: 1 + next(3), value: next(3) }));
       if (b === 5) batch.push({ step: 5000, timestamp: 1, value: 0 }, { step: -7, timestamp: 1, value: 0 });
@@ -359,7 +362,9 @@ describe('tracking on real Postgres', () => {
       if (b > 0) batch.push({ ...stored[next(stored.length)] }); // the same point again: stored once
       await commands.logBatch(runId, { metrics: batch.map((p) => point('o', p.value, p.step, p.timestamp)), params: [], tags: [] }, meta);
       // The model: a batch's distinct points in (step, timestamp, value) order, minus those already stored.
-      const planned = [...batch].sort((x, y) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value).filter((p, i, all) => i === 0 || !same(all[i - 1], p));
+      const planned = [...batch]
+        .sort((x, y) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value)
+        .filter((p, i, all) => i === 0 || !same(all[i - 1], p));
       stored.push(...planned.filter((p) => !stored.some((s) => same(s, p))));
     }
     const expected = stored
@@ -381,11 +386,13 @@ describe('tracking on real Postgres', () => {
     }
     for (const size of [3, 64]) {
       const streamed: { step: number; timestamp: number; value: number }[] = [];
-      for await (const chunk of queries.metricHistoryJsonChunks(runId, 'o', size)) streamed.push(...(JSON.parse(`[${chunk}]`) as { step: number; timestamp: number; value: number }[]).map(pick));
+      for await (const chunk of queries.metricHistoryJsonChunks(runId, 'o', size))
+        streamed.push(...(JSON.parse(`[${chunk}]`) as { step: number; timestamp: number; value: number }[]).map(pick));
       expect({ size, streamed }).toEqual({ size, streamed: expected });
     }
     // Downsampling with room for every step returns every point of the window, whatever chunk holds it.
-    const byPosition = (x: { step: number; timestamp: number; value: number }, y: typeof x) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value;
+    const byPosition = (x: { step: number; timestamp: number; value: number }, y: typeof x) =>
+      x.step - y.step || x.timestamp - y.timestamp || x.value - y.value;
     const window = await queries.metricHistoryBulkInterval({ runIds: [runId], key: 'o', maxResults: 2500, startStep: 50, endStep: 120 });
     expect(window.map(pick).sort(byPosition)).toEqual(expected.filter((p) => p.step >= 50 && p.step <= 120).sort(byPosition));
     const sampled = await queries.metricHistoryBulkInterval({ runIds: [runId], key: 'o', maxResults: 10 });

@@ -5,7 +5,12 @@ import { Webhook } from 'standardwebhooks';
 import { TestReceiver } from './testing/receiver';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'webhooks_scenario.py');
-const WEBHOOK_ENV = { CAIRN_WEBHOOK_ALLOW_HTTP: 'true', CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', CAIRN_WEBHOOK_RETRY_BASE_MS: '200', CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: '1000' };
+const WEBHOOK_ENV = {
+  CAIRN_WEBHOOK_ALLOW_HTTP: 'true',
+  CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  CAIRN_WEBHOOK_RETRY_BASE_MS: '200',
+  CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
+};
 
 const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> });
 const send = (url: string, method: string, body?: unknown) =>
@@ -36,7 +41,12 @@ describe('webhooks against a started all-in-one server', () => {
   it('tells CI when a version enters a stage, keeps a delivery log, and never returns the secret', async () => {
     const api = `${server.url}/api/2.0/mlflow`;
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const created = await send(`${api}/webhooks`, 'POST', { name: 'deploy', url: `${receiver.url}/deploy`, events: [{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }], secret });
+    const created = await send(`${api}/webhooks`, 'POST', {
+      name: 'deploy',
+      url: `${receiver.url}/deploy`,
+      events: [{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }],
+      secret,
+    });
     expect(created.status).toBe(200);
     const webhook = created.body['webhook'] as Record<string, unknown>;
     expect(JSON.stringify(created.body)).not.toContain(secret);
@@ -54,7 +64,11 @@ describe('webhooks against a started all-in-one server', () => {
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
     const headers = Object.fromEntries(Object.entries(second.headers).map(([k, v]) => [k, String(v)]));
     const payload = new Webhook(secret).verify(second.body, headers);
-    expect(payload).toMatchObject({ entity: 'model_version', action: 'stage_transitioned', data: { name, version: '1', from_stage: 'None', to_stage: 'Production' } });
+    expect(payload).toMatchObject({
+      entity: 'model_version',
+      action: 'stage_transitioned',
+      data: { name, version: '1', from_stage: 'None', to_stage: 'Production' },
+    });
 
     const cairn = `${server.url}/api/2.0/cairn/webhooks`;
     const view = await json(await fetch(`${cairn}/get?webhook_id=${webhookId}`));
@@ -109,7 +123,13 @@ describe('webhook-dispatcher killed and restarted mid-burst', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrated: false });
-    env = { ...WEBHOOK_ENV, CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(), CAIRN_KAFKA_TOPIC_PREFIX: `e2e-wh-${randomBytes(4).toString('hex')}.`, CAIRN_RELAY_INTERVAL_MS: '100', CAIRN_WEBHOOK_TIMEOUT_MS: '2000' };
+    env = {
+      ...WEBHOOK_ENV,
+      CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(),
+      CAIRN_KAFKA_TOPIC_PREFIX: `e2e-wh-${randomBytes(4).toString('hex')}.`,
+      CAIRN_RELAY_INTERVAL_MS: '100',
+      CAIRN_WEBHOOK_TIMEOUT_MS: '2000',
+    };
     [registry, dispatcher] = await Promise.all([
       startServer({ app: 'registry-service', database, env, timeoutMs: 90_000 }),
       startServer({ app: 'webhook-dispatcher', database, env, timeoutMs: 90_000 }),
@@ -125,7 +145,11 @@ describe('webhook-dispatcher killed and restarted mid-burst', () => {
   }, 60_000);
 
   it('delivers all 1,000 events; a receiver deduplicating on the id accepts each exactly once', async () => {
-    const created = await send(`${dispatcher.url}/api/2.0/mlflow/webhooks`, 'POST', { name: 'burst', url: `${receiver.url}/burst`, events: [{ entity: 'MODEL_VERSION_TAG', action: 'SET' }] });
+    const created = await send(`${dispatcher.url}/api/2.0/mlflow/webhooks`, 'POST', {
+      name: 'burst',
+      url: `${receiver.url}/burst`,
+      events: [{ entity: 'MODEL_VERSION_TAG', action: 'SET' }],
+    });
     expect(created.status).toBe(200);
     const accepted = new Map<string, string>(); // delivery id → event body
     let resent = 0;
@@ -156,7 +180,11 @@ describe('webhook-dispatcher killed and restarted mid-burst', () => {
       }
     }
     expect(killed).toBe(true);
-    await waitFor(() => (accepted.size >= 1000 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200, message: `1000 distinct deliveries (have ${accepted.size})` });
+    await waitFor(() => (accepted.size >= 1000 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+      message: `1000 distinct deliveries (have ${accepted.size})`,
+    });
     const values = [...accepted.values()].map((body) => Number((JSON.parse(body) as { data: { value: string } }).data.value));
     expect(new Set(values).size).toBe(1000);
     // Only deliveries in flight at the moment of the kill can be sent again (at most the batch size).

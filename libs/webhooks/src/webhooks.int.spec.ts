@@ -94,10 +94,17 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
   it('delivers a registry event once, signed so an independent Standard Webhooks verifier accepts it', async () => {
     const webhook = await subscribe([{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }]);
     // The secret is stored sealed, not as given.
-    const stored = (await db.query<{ secret: string }>('SELECT secret FROM webhooks.endpoints WHERE webhook_id = $1', [webhook.webhookId])).rows[0]?.secret ?? '';
+    const stored =
+      (await db.query<{ secret: string }>('SELECT secret FROM webhooks.endpoints WHERE webhook_id = $1', [webhook.webhookId])).rows[0]?.secret ?? '';
     expect(stored).toMatch(/^cairn-aes256gcm:v1:/);
     expect(stored).not.toContain(SECRET);
-    const event = registryEvent('m-stage', E.modelVersionStageTransitioned, { version: '4', fromStage: 'Staging', toStage: 'Production', archiveExistingVersions: false, archived: [] });
+    const event = registryEvent('m-stage', E.modelVersionStageTransitioned, {
+      version: '4',
+      fromStage: 'Staging',
+      toStage: 'Production',
+      archiveExistingVersions: false,
+      archived: [],
+    });
     expect(await consume(event)).toBe('applied');
     // The bus redelivers: the inbox makes it a duplicate, and no second delivery is recorded.
     expect(await consume(event)).toBe('duplicate');
@@ -105,7 +112,12 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
 
     const [request] = receiver.requests;
     if (!request) throw new Error('no request');
-    expect(JSON.parse(request.body)).toMatchObject({ entity: 'model_version', action: 'stage_transitioned', timestamp: event.occurredAt, data: { name: 'model-m-stage', version: '4', to_stage: 'Production' } });
+    expect(JSON.parse(request.body)).toMatchObject({
+      entity: 'model_version',
+      action: 'stage_transitioned',
+      timestamp: event.occurredAt,
+      data: { name: 'model-m-stage', version: '4', to_stage: 'Production' },
+    });
     const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
     expect(() => new Webhook(SECRET).verify(request.body, headers)).not.toThrow();
     expect(headers['x-mlflow-delivery-id']).toBe(headers['webhook-id']);
@@ -192,7 +204,9 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
     }
     receiver.respond = () => 'hang';
     await consume(tagSet('m-hang', 'x'));
-    const delivery = await waitFor(async () => (await commands.deliveries({ status: 'PENDING' })).deliveries.find((d) => d.attempts >= 1 && d.lastError !== null));
+    const delivery = await waitFor(async () =>
+      (await commands.deliveries({ status: 'PENDING' })).deliveries.find((d) => d.attempts >= 1 && d.lastError !== null),
+    );
     expect(delivery.lastError).toMatch(/timed out after 700 ms/);
   });
 
@@ -258,10 +272,16 @@ describe('webhook deliveries on real Postgres, to a real receiver', () => {
   });
 
   it('validates webhooks as MLflow does', async () => {
-    await expect(commands.create({ name: 'x', url: 'https://ci.example.com', events: [{ entity: 'REGISTERED_MODEL', action: 'DELETED' }] })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
-    await expect(commands.create({ name: 'x', url: 'https://169.254.169.254/', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await expect(
+      commands.create({ name: 'x', url: 'https://ci.example.com', events: [{ entity: 'REGISTERED_MODEL', action: 'DELETED' }] }),
+    ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await expect(
+      commands.create({ name: 'x', url: 'https://169.254.169.254/', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] }),
+    ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     await expect(commands.get('not-an-id')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     const strictCommands = new WebhookCommands(new WebhookEndpointsRepository(db, config), log, configWith({ CAIRN_WEBHOOK_ALLOW_HTTP: 'false' }));
-    await expect(strictCommands.create({ name: 'x', url: 'http://ci.example.com', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })).rejects.toThrow(/scheme 'http'/);
+    await expect(strictCommands.create({ name: 'x', url: 'http://ci.example.com', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })).rejects.toThrow(
+      /scheme 'http'/,
+    );
   });
 });

@@ -133,10 +133,7 @@ async function smoke() {
     checks.push(['kafka', () => smokeKafka(env.CAIRN_TEST_KAFKA_BROKERS.split(',')[0])]);
   }
   if (env.CAIRN_TEST_S3_ENDPOINT) {
-    checks.push([
-      'minio',
-      () => smokeS3(env.CAIRN_TEST_S3_ENDPOINT, env.CAIRN_TEST_S3_ACCESS_KEY, env.CAIRN_TEST_S3_SECRET_KEY),
-    ]);
+    checks.push(['minio', () => smokeS3(env.CAIRN_TEST_S3_ENDPOINT, env.CAIRN_TEST_S3_ACCESS_KEY, env.CAIRN_TEST_S3_SECRET_KEY)]);
   }
   let failed = 0;
   for (const [name, fn] of checks) {

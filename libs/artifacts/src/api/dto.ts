@@ -8,7 +8,11 @@ export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.
   const issue = result.error.issues[0];
   if (!issue) throw invalidParameter('Invalid request.');
   const field = issue.path.join('.');
-  throw invalidParameter(issue.code === 'invalid_type' && issue.input === undefined ? `Missing value for required parameter '${field}'.` : `Invalid value for parameter '${field}': ${issue.message}`);
+  throw invalidParameter(
+    issue.code === 'invalid_type' && issue.input === undefined
+      ? `Missing value for required parameter '${field}'.`
+      : `Invalid value for parameter '${field}': ${issue.message}`,
+  );
 }
 
 /** A query value: the first of a repeated key. */

@@ -20,10 +20,14 @@ export function sendArtifact(reply: FastifyReply, download: ArtifactDownload): F
     .header('etag', `"${file.digest}"`)
     .header('cache-control', 'no-cache');
   if (range.kind === 'unsatisfiable') {
-    return reply.status(416).header('content-range', `bytes */${file.size}`).header('content-type', 'application/json').send({
-      error_code: 'INVALID_PARAMETER_VALUE',
-      message: `Requested range not satisfiable for an artifact of ${file.size} bytes`,
-    });
+    return reply
+      .status(416)
+      .header('content-range', `bytes */${file.size}`)
+      .header('content-type', 'application/json')
+      .send({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: `Requested range not satisfiable for an artifact of ${file.size} bytes`,
+      });
   }
   if (range.kind === 'partial') {
     void reply

@@ -73,7 +73,10 @@ export class ArtifactQueries {
    * the tracking API and the UI: they cannot read this context's tables. Known from the index only,
    * so a run without artifacts lists as nothing.
    */
-  async listRun(runId: string, userPath: string | undefined): Promise<{ rootUri?: string; files: Array<{ path: string; is_dir: boolean; file_size?: number }> }> {
+  async listRun(
+    runId: string,
+    userPath: string | undefined,
+  ): Promise<{ rootUri?: string; files: Array<{ path: string; is_dir: boolean; file_size?: number }> }> {
     if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
     const relative = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
     const [experimentId] = await this.repository.experimentsOfOwner(this.repository.pool, runId);

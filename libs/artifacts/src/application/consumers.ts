@@ -1,5 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { parseRegistryEvent, parseTrackingEvent, REGISTRY_EVENT_TYPES, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope, type EventMetadata } from '@cairn/contracts';
+import {
+  parseRegistryEvent,
+  parseTrackingEvent,
+  REGISTRY_EVENT_TYPES,
+  topicOf,
+  TRACKING_EVENT_TYPES,
+  type EventEnvelope,
+  type EventMetadata,
+} from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import type { TransactionClient } from '@cairn/platform';
 import { ArtifactRepository } from '../infra/artifact-repository';
@@ -25,7 +33,12 @@ function parse<T>(parser: () => T, what: string): T {
 }
 
 /** Tracking → artifacts: metrics that retention policies rank by, and run purges (collection). */
-export function trackingSubscription(repository: ArtifactRepository, collection: RunCollection, collector: BlobCollector, retention: RetentionEnforcer): Subscription {
+export function trackingSubscription(
+  repository: ArtifactRepository,
+  collection: RunCollection,
+  collector: BlobCollector,
+  retention: RetentionEnforcer,
+): Subscription {
   // Events whose handling applied a retention policy, which may have freed blobs.
   const appliedRetention = new Set<string>();
   return {

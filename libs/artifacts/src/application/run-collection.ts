@@ -30,7 +30,12 @@ export class RunCollection {
     }
     if (decision === 'defer') {
       await this.repository.setPurgeState(tx, runId, 'deferred');
-      await this.events.append(tx, 'artifacts', [{ type: ARTIFACTS_EVENT_TYPES.runCollectionDeferred, aggregateId: runId, data: { runId, references } }], metadata);
+      await this.events.append(
+        tx,
+        'artifacts',
+        [{ type: ARTIFACTS_EVENT_TYPES.runCollectionDeferred, aggregateId: runId, data: { runId, references } }],
+        metadata,
+      );
       return 'deferred';
     }
     return 'nothing';

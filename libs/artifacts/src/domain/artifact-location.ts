@@ -28,10 +28,24 @@ export function locateArtifact(checkedPath: string): ArtifactLocation {
   const [first, second, third, fourth] = segments;
   const experimentId = first !== undefined && EXPERIMENT_ID.test(first) ? first : null;
   if (experimentId !== null && second !== undefined && RUN_ID.test(second) && third === 'artifacts') {
-    return { path: checkedPath, ownerKind: 'run', ownerId: second, experimentId, relativePath: segments.slice(3).join('/'), root: segments.slice(0, 3).join('/') };
+    return {
+      path: checkedPath,
+      ownerKind: 'run',
+      ownerId: second,
+      experimentId,
+      relativePath: segments.slice(3).join('/'),
+      root: segments.slice(0, 3).join('/'),
+    };
   }
   if (experimentId !== null && second === 'models' && third !== undefined && LOGGED_MODEL_ID.test(third) && fourth === 'artifacts') {
-    return { path: checkedPath, ownerKind: 'logged_model', ownerId: third, experimentId, relativePath: segments.slice(4).join('/'), root: segments.slice(0, 4).join('/') };
+    return {
+      path: checkedPath,
+      ownerKind: 'logged_model',
+      ownerId: third,
+      experimentId,
+      relativePath: segments.slice(4).join('/'),
+      root: segments.slice(0, 4).join('/'),
+    };
   }
   // Anything else is owned by its directory: a stable aggregate that is never the file itself.
   const rootSegments = segments.slice(0, -1);

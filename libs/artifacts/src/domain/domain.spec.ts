@@ -11,7 +11,12 @@ const MODEL = 'm-0123456789abcdef0123456789abcdef';
 describe('locating artifacts in the proxied layout', () => {
   it('finds the run of a run artifact', () => {
     expect(locateArtifact(`1/${RUN}/artifacts/model/MLmodel`)).toEqual({
-      path: `1/${RUN}/artifacts/model/MLmodel`, ownerKind: 'run', ownerId: RUN, experimentId: '1', relativePath: 'model/MLmodel', root: `1/${RUN}/artifacts`,
+      path: `1/${RUN}/artifacts/model/MLmodel`,
+      ownerKind: 'run',
+      ownerId: RUN,
+      experimentId: '1',
+      relativePath: 'model/MLmodel',
+      root: `1/${RUN}/artifacts`,
     });
   });
 
@@ -20,7 +25,12 @@ describe('locating artifacts in the proxied layout', () => {
   });
 
   it('gives anything else its directory as owner', () => {
-    expect(locateArtifact('1/traces/tr-1/artifacts/traces.json')).toMatchObject({ ownerKind: 'other', ownerId: '1/traces/tr-1/artifacts', experimentId: '1', relativePath: 'traces.json' });
+    expect(locateArtifact('1/traces/tr-1/artifacts/traces.json')).toMatchObject({
+      ownerKind: 'other',
+      ownerId: '1/traces/tr-1/artifacts',
+      experimentId: '1',
+      relativePath: 'traces.json',
+    });
     expect(locateArtifact('loose.txt')).toMatchObject({ ownerKind: 'other', ownerId: '/', experimentId: null });
   });
 

@@ -9,7 +9,9 @@ export function decideUploadAllowance(quota: number | undefined, usedBytes: numb
   if (quota === undefined) return undefined;
   const remaining = quota - usedBytes + replacedSize;
   if (remaining <= 0 || (announcedSize !== undefined && announcedSize > remaining)) {
-    throw new BlobTooLargeError(`Artifact quota of this experiment exceeded: ${usedBytes} of ${quota} bytes used${announcedSize !== undefined ? `, upload of ${announcedSize} bytes refused` : ''}.`);
+    throw new BlobTooLargeError(
+      `Artifact quota of this experiment exceeded: ${usedBytes} of ${quota} bytes used${announcedSize !== undefined ? `, upload of ${announcedSize} bytes refused` : ''}.`,
+    );
   }
   return remaining;
 }

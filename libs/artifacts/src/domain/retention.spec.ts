@@ -57,7 +57,11 @@ describe('checkpoints and steps', () => {
 
 describe('policy validation', () => {
   it('normalises the prefix to a checked directory', () => {
-    expect(validatePolicy({ experimentId: '1', prefix: './checkpoints//', keepLast: 3 })).toMatchObject({ prefix: 'checkpoints/', keepLast: 3, keepBest: null });
+    expect(validatePolicy({ experimentId: '1', prefix: './checkpoints//', keepLast: 3 })).toMatchObject({
+      prefix: 'checkpoints/',
+      keepLast: 3,
+      keepBest: null,
+    });
   });
 
   it.each([

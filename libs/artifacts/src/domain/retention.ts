@@ -94,5 +94,8 @@ export function decideRetention(policy: Pick<RetentionPolicy, 'keepLast' | 'keep
     ranked.slice(0, policy.keepBest).forEach((c) => keep.add(c.name));
     checkpoints.filter((c) => c.metric === null).forEach((c) => keep.add(c.name));
   }
-  return checkpoints.filter((c) => !keep.has(c.name)).map((c) => c.name).sort();
+  return checkpoints
+    .filter((c) => !keep.has(c.name))
+    .map((c) => c.name)
+    .sort();
 }

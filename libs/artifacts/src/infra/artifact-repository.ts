@@ -162,7 +162,10 @@ export class ArtifactRepository {
 
   async listChildren(directory: string): Promise<Array<{ name: string; isDir: boolean; fileSize: number | null }>> {
     const prefix = directory === '' ? '' : `${directory}/`;
-    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [q.likePrefix(prefix), prefix.length]);
+    const { rows } = await this.database.query<{ name: string; is_dir: boolean; file_size: number | null }>(q.LIST_CHILDREN, [
+      q.likePrefix(prefix),
+      prefix.length,
+    ]);
     return rows.filter((r) => r.name !== '').map((r) => ({ name: r.name, isDir: r.is_dir, fileSize: r.file_size === null ? null : Number(r.file_size) }));
   }
 
@@ -245,7 +248,13 @@ export class ArtifactRepository {
 
   async saveRunMetrics(tx: Sql, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
     if (points.length === 0) return;
-    await tx.query(q.UPSERT_RUN_METRICS, [runId, points.map((p) => p.key), points.map((p) => p.step), points.map((p) => p.value), points.map((p) => p.timestamp)]);
+    await tx.query(q.UPSERT_RUN_METRICS, [
+      runId,
+      points.map((p) => p.key),
+      points.map((p) => p.step),
+      points.map((p) => p.value),
+      points.map((p) => p.timestamp),
+    ]);
   }
 
   async runMetricsAt(sql: Sql, runId: string, key: string, steps: readonly number[]): Promise<Map<number, number>> {
@@ -254,7 +263,10 @@ export class ArtifactRepository {
     return new Map(rows.map((r) => [Number(r.step), Number(r.value)]));
   }
 
-  async saveModelVersionRef(tx: Sql, ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null }): Promise<void> {
+  async saveModelVersionRef(
+    tx: Sql,
+    ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null },
+  ): Promise<void> {
     await tx.query(q.UPSERT_MODEL_VERSION_REF, [ref.modelId, ref.version, ref.name, ref.source, ref.runId, ref.loggedModelId]);
   }
 

@@ -11,11 +11,22 @@ export interface RawResponse {
  * An HTTP request whose path is sent exactly as given: no URL normalisation, so `../`, `%2e%2e` and
  * backslashes reach the server as an attacker would send them (fetch/WHATWG URL would resolve them).
  */
-export function rawRequest(baseUrl: string, method: string, path: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: Buffer | string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: base.hostname, port: base.port, method, path, headers: { ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}), ...options.headers } },
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers: { ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}), ...options.headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

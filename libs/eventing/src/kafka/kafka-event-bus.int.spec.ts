@@ -66,7 +66,13 @@ describe('KafkaEventBus', () => {
 
   it('creates the topics it is configured with at start, before anything is published', async () => {
     const configured = uniqueTopic();
-    const other = new KafkaEventBus({ brokers: testEndpoints.kafkaBrokers().split(','), clientId: unique('topics'), database: env.db, topics: [configured], partitions: 3 });
+    const other = new KafkaEventBus({
+      brokers: testEndpoints.kafkaBrokers().split(','),
+      clientId: unique('topics'),
+      database: env.db,
+      topics: [configured],
+      partitions: 3,
+    });
     await other.start();
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [configured] });
@@ -80,13 +86,25 @@ describe('KafkaEventBus', () => {
     const consumer = unique('pg-offsets');
     const first = new OutcomeCounter();
     const handle = await bus.subscribe({ consumer, context: 'registry', topics: [topic], handler: counterProjection(consumer), onOutcome: first.onOutcome });
-    await bus.publish(topic, await append(env.db, Array.from({ length: 10 }, (_, i) => counted(`run-${i % 4}`))));
+    await bus.publish(
+      topic,
+      await append(
+        env.db,
+        Array.from({ length: 10 }, (_, i) => counted(`run-${i % 4}`)),
+      ),
+    );
     await first.reach('applied', 10);
     await handle.stop();
 
     // Kafka forgets the group and its committed offsets; only Postgres knows how far the projection got.
     await admin.deleteGroups([consumer]);
-    await bus.publish(topic, await append(env.db, Array.from({ length: 5 }, (_, i) => counted(`run-${i % 4}`))));
+    await bus.publish(
+      topic,
+      await append(
+        env.db,
+        Array.from({ length: 5 }, (_, i) => counted(`run-${i % 4}`)),
+      ),
+    );
     const second = new OutcomeCounter();
     const again = await bus.subscribe({ consumer, context: 'registry', topics: [topic], handler: counterProjection(consumer), onOutcome: second.onOutcome });
     await second.reach('applied', 5);
@@ -95,7 +113,10 @@ describe('KafkaEventBus', () => {
     // Not even re-read: the consumer sought past everything already applied.
     expect(second.counts).toEqual({ applied: 5, duplicate: 0, dead_lettered: 0 });
     expect(await appliedCount(env.db, consumer)).toBe(15);
-    const { rows } = await env.db.query<{ total: string }>('SELECT sum(next_offset) AS total FROM registry.consumer_offsets WHERE consumer = $1 AND topic = $2', [consumer, topic]);
+    const { rows } = await env.db.query<{ total: string }>(
+      'SELECT sum(next_offset) AS total FROM registry.consumer_offsets WHERE consumer = $1 AND topic = $2',
+      [consumer, topic],
+    );
     expect(Number(rows[0].total)).toBe(15);
   });
 
@@ -141,7 +162,13 @@ describe('KafkaEventBus', () => {
       onOutcome: outcomes.onOutcome,
     });
     expect(await bus.consumerLag?.()).toEqual([{ consumer, topic, messages: 0 }]);
-    await bus.publish(topic, await append(env.db, Array.from({ length: 6 }, () => counted('run-lag'))));
+    await bus.publish(
+      topic,
+      await append(
+        env.db,
+        Array.from({ length: 6 }, () => counted('run-lag')),
+      ),
+    );
     expect(await bus.consumerLag?.()).toEqual([{ consumer, topic, messages: 6 }]);
     release();
     await outcomes.reach('applied', 6);

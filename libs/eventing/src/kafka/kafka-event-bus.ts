@@ -155,7 +155,13 @@ export class KafkaEventBus implements EventBus {
       heartbeatInterval: this.consumerOptions.heartbeatInterval,
       maxWaitTimeInMs: this.consumerOptions.maxWaitTimeInMs,
     });
-    const running = new KafkaSubscription(consumer, new IdempotentConsumer(this.database, subscription, this.logger), this.database, subscription.context, this.logger);
+    const running = new KafkaSubscription(
+      consumer,
+      new IdempotentConsumer(this.database, subscription, this.logger),
+      this.database,
+      subscription.context,
+      this.logger,
+    );
     await running.start(subscription.topics, this.joinTimeoutMs, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
     this.subscriptions.set(running, { consumer: subscription.consumer, context: subscription.context, topics: subscription.topics });
     return {
@@ -312,7 +318,10 @@ class KafkaSubscription {
         // Postgres wins. If that offset no longer exists (retention), Kafka resets to the earliest
         // one and we continue from there; the inbox still keeps every apply idempotent.
         position.reconciled = true;
-        this.logger.info({ consumer: this.inbox.consumer, topic, partition, kafkaOffset: message.offset, storedOffset: position.nextOffset.toString() }, 'seeking to the offset stored in Postgres');
+        this.logger.info(
+          { consumer: this.inbox.consumer, topic, partition, kafkaOffset: message.offset, storedOffset: position.nextOffset.toString() },
+          'seeking to the offset stored in Postgres',
+        );
         this.consumer.seek({ topic, partition, offset: position.nextOffset.toString() });
         return;
       }

@@ -50,9 +50,11 @@ export async function createEventingTestDatabase(): Promise<EventingTestDatabase
   return {
     db,
     reset: async () => {
-      await db.query(`TRUNCATE ${['tracking', 'artifacts', 'registry', 'webhooks']
-        .flatMap((s) => ['events', 'outbox', 'inbox', 'consumer_offsets', 'dead_letters'].map((t) => `${s}.${t}`))
-        .join(', ')}, eventing_test.applied, eventing_test.counters RESTART IDENTITY`);
+      await db.query(
+        `TRUNCATE ${['tracking', 'artifacts', 'registry', 'webhooks']
+          .flatMap((s) => ['events', 'outbox', 'inbox', 'consumer_offsets', 'dead_letters'].map((t) => `${s}.${t}`))
+          .join(', ')}, eventing_test.applied, eventing_test.counters RESTART IDENTITY`,
+      );
     },
     close: async () => {
       await db.close();
@@ -170,7 +172,9 @@ export interface AppliedRow {
 }
 
 export async function appliedRows(sql: Sql, consumer: string): Promise<AppliedRow[]> {
-  const { rows } = await sql.query<AppliedRow>('SELECT event_id, aggregate_id, aggregate_version FROM eventing_test.applied WHERE consumer = $1 ORDER BY seq', [consumer]);
+  const { rows } = await sql.query<AppliedRow>('SELECT event_id, aggregate_id, aggregate_version FROM eventing_test.applied WHERE consumer = $1 ORDER BY seq', [
+    consumer,
+  ]);
   return rows;
 }
 

@@ -28,13 +28,20 @@ describe('configuration', () => {
 
   it('fails at boot with every bad variable listed, not only the first', () => {
     const attempt = () =>
-      loadConfig({ CAIRN_PORT: 'eighty', CAIRN_DATABASE_URL: 'mysql://x', CAIRN_KAFKA_BROKERS: 'no-port', CAIRN_LOG_LEVEL: 'loud', CAIRN_ARTIFACT_ROOT: 'file://relative' });
+      loadConfig({
+        CAIRN_PORT: 'eighty',
+        CAIRN_DATABASE_URL: 'mysql://x',
+        CAIRN_KAFKA_BROKERS: 'no-port',
+        CAIRN_LOG_LEVEL: 'loud',
+        CAIRN_ARTIFACT_ROOT: 'file://relative',
+      });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
-      for (const name of ['CAIRN_PORT', 'CAIRN_DATABASE_URL', 'CAIRN_KAFKA_BROKERS', 'CAIRN_LOG_LEVEL', 'CAIRN_ARTIFACT_ROOT']) expect(problems).toContain(name);
+      for (const name of ['CAIRN_PORT', 'CAIRN_DATABASE_URL', 'CAIRN_KAFKA_BROKERS', 'CAIRN_LOG_LEVEL', 'CAIRN_ARTIFACT_ROOT'])
+        expect(problems).toContain(name);
     }
   });
 

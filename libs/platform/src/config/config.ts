@@ -176,7 +176,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowHttp: e.CAIRN_WEBHOOK_ALLOW_HTTP,
       allowedHosts: e.CAIRN_WEBHOOK_ALLOWED_HOSTS?.split(',') ?? [],
       disableAfterFailures: e.CAIRN_WEBHOOK_DISABLE_AFTER_FAILURES,
-      secretKey: e.CAIRN_WEBHOOK_SECRET_KEY === undefined ? undefined : Buffer.from(e.CAIRN_WEBHOOK_SECRET_KEY, e.CAIRN_WEBHOOK_SECRET_KEY.length === 64 ? 'hex' : 'base64'),
+      secretKey:
+        e.CAIRN_WEBHOOK_SECRET_KEY === undefined
+          ? undefined
+          : Buffer.from(e.CAIRN_WEBHOOK_SECRET_KEY, e.CAIRN_WEBHOOK_SECRET_KEY.length === 64 ? 'hex' : 'base64'),
     },
     lifecycle: {
       orphanTimeoutS: e.CAIRN_ORPHAN_TIMEOUT_S,

@@ -51,7 +51,9 @@ export async function migrate(databaseUrl: string, migrations: Migration[]): Pro
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS public.cairn_migrations (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Map((await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM public.cairn_migrations')).rows.map((r) => [r.name, r.checksum]));
+    const done = new Map(
+      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM public.cairn_migrations')).rows.map((r) => [r.name, r.checksum]),
+    );
     for (const migration of migrations) {
       const checksum = done.get(migration.name);
       if (checksum !== undefined) {

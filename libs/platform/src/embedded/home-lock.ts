@@ -6,7 +6,9 @@ export class HomeInUseError extends Error {
     readonly home: string,
     readonly pid: number,
   ) {
-    super(`Another Cairn server (pid ${pid}) is already using CAIRN_HOME=${home}. Stop it first, or set CAIRN_HOME to another directory. The data was not touched.`);
+    super(
+      `Another Cairn server (pid ${pid}) is already using CAIRN_HOME=${home}. Stop it first, or set CAIRN_HOME to another directory. The data was not touched.`,
+    );
     this.name = 'HomeInUseError';
   }
 }

@@ -19,7 +19,10 @@ describe('errors on the wire', () => {
   });
 
   it('map framework errors to MLflow codes and keep them 4xx', () => {
-    expect(toMlflowError(new NotFoundException('Cannot GET /x'))).toEqual({ status: 404, body: { error_code: 'ENDPOINT_NOT_FOUND', message: 'Cannot GET /x' } });
+    expect(toMlflowError(new NotFoundException('Cannot GET /x'))).toEqual({
+      status: 404,
+      body: { error_code: 'ENDPOINT_NOT_FOUND', message: 'Cannot GET /x' },
+    });
     expect(toMlflowError(Object.assign(new Error('too big'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' })).status).toBe(413);
     expect(toMlflowError(Object.assign(new Error('Malformed request: request body is not valid JSON'), { statusCode: 400 }))).toEqual({
       status: 400,
@@ -29,6 +32,9 @@ describe('errors on the wire', () => {
   });
 
   it('hide internals of unexpected errors behind a 500', () => {
-    expect(toMlflowError(new Error('connection string postgres://secret'))).toEqual({ status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+    expect(toMlflowError(new Error('connection string postgres://secret'))).toEqual({
+      status: 500,
+      body: { error_code: 'INTERNAL_ERROR', message: 'Internal server error' },
+    });
   });
 });

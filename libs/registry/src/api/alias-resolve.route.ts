@@ -39,7 +39,9 @@ export class AliasResolveRoute implements OnModuleInit {
       const header = request.headers['if-none-match'];
       const known = typeof header === 'string' ? header : undefined;
       const resolution: ResolvedAlias =
-        wait !== undefined && known !== undefined ? await this.aliases.watch(name, alias, known, parseWait(wait, MAX_WAIT_MS)) : await this.aliases.resolve(name, alias);
+        wait !== undefined && known !== undefined
+          ? await this.aliases.watch(name, alias, known, parseWait(wait, MAX_WAIT_MS))
+          : await this.aliases.resolve(name, alias);
       void reply.header('etag', resolution.etag).header('cache-control', 'no-cache');
       if (known === resolution.etag) {
         await reply.status(304).send();
@@ -56,6 +58,7 @@ export class AliasResolveRoute implements OnModuleInit {
 
 function single(value: unknown, field: string): string {
   const v = Array.isArray(value) ? value[0] : value;
-  if (typeof v !== 'string' || v === '') throw invalidParameter(`Missing value for required parameter '${field}'. See the API docs for more information about request parameters.`);
+  if (typeof v !== 'string' || v === '')
+    throw invalidParameter(`Missing value for required parameter '${field}'. See the API docs for more information about request parameters.`);
   return v;
 }

@@ -106,7 +106,11 @@ export class CairnRegistryController {
   async runReferences(@Query() query: unknown) {
     const dto = parseRequest(s.runReferences, fromQuery(query));
     const versions = await this.queries.versionsReferencingRun(dto.run_id);
-    return { run_id: dto.run_id, referenced: versions.length > 0, model_versions: versions.map((v) => ({ name: v.name, version: v.version, current_stage: v.currentStage })) };
+    return {
+      run_id: dto.run_id,
+      referenced: versions.length > 0,
+      model_versions: versions.map((v) => ({ name: v.name, version: v.version, current_stage: v.currentStage })),
+    };
   }
 
   /** Version → run → experiment, params, final metrics, code commit, data version, environment, artifacts. */

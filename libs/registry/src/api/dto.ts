@@ -18,7 +18,10 @@ const bool = z.preprocess((v) => {
   return lower === 'true' ? true : lower === 'false' ? false : v;
 }, z.boolean());
 const stringList = z.preprocess((v) => (v === undefined || v === null ? [] : typeof v === 'string' ? [v] : v), z.array(text));
-const tags = z.preprocess((v) => (v === null || v === undefined ? [] : v), z.array(z.object({ key: required, value: z.preprocess((v) => (v === null ? undefined : v), text.optional()) })));
+const tags = z.preprocess(
+  (v) => (v === null || v === undefined ? [] : v),
+  z.array(z.object({ key: required, value: z.preprocess((v) => (v === null ? undefined : v), text.optional()) })),
+);
 
 export const schemas = {
   createRegisteredModel: z.object({ name: required, tags, description: optional }),

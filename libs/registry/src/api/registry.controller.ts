@@ -4,7 +4,17 @@ import { CONFIG, type CairnConfig } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegistryCommands } from '../application/registry-commands';
 import { RegistryQueries } from '../application/registry-queries';
-import { canonicalStage, loggedModelIdOfSource, runReferenceOfSource, validateAlias, validateModelName, validateSource, validateTag, validateVersion, type AllowedArtifactRoot } from '../domain/validation';
+import {
+  canonicalStage,
+  loggedModelIdOfSource,
+  runReferenceOfSource,
+  validateAlias,
+  validateModelName,
+  validateSource,
+  validateTag,
+  validateVersion,
+  type AllowedArtifactRoot,
+} from '../domain/validation';
 import { fromQuery, parseRequest, schemas as s } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson, registeredModelJson } from './wire';
@@ -73,7 +83,12 @@ export class RegistryController {
   @Get('registered-models/search')
   async searchRegisteredModels(@Query() query: unknown) {
     const dto = parseRequest(s.searchRegisteredModels, fromQuery(query, ['order_by']));
-    const page = await this.queries.searchRegisteredModels({ filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results });
+    const page = await this.queries.searchRegisteredModels({
+      filter: dto.filter,
+      orderBy: dto.order_by,
+      pageToken: dto.page_token,
+      maxResults: dto.max_results,
+    });
     return {
       registered_models: page.items.map(registeredModelJson),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
@@ -223,7 +238,11 @@ export class RegistryController {
   async setModelVersionTag(@Body() body: unknown, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.setModelVersionTag, body);
     validateTag(dto.key, dto.value);
-    await this.commands.execute(dto.name, { type: 'setModelVersionTag', version: validateVersion(dto.version), key: dto.key, value: dto.value }, metadataOf(req));
+    await this.commands.execute(
+      dto.name,
+      { type: 'setModelVersionTag', version: validateVersion(dto.version), key: dto.key, value: dto.value },
+      metadataOf(req),
+    );
     return {};
   }
 

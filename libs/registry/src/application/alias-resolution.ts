@@ -147,14 +147,14 @@ export class AliasResolver {
     if (!version) return { etag: ABSENT_ETAG, body: undefined, json: undefined };
     const artifactUri = await this.queries.downloadUriOf(version);
     const body: AliasResolution = {
-        name: version.name,
-        alias,
-        version: version.version,
-        ...(version.runId ? { run_id: version.runId } : {}),
-        ...(version.loggedModelId ? { model_id: version.loggedModelId } : {}),
-        source: version.source,
-        artifact_uri: artifactUri,
-        current_stage: version.currentStage,
+      name: version.name,
+      alias,
+      version: version.version,
+      ...(version.runId ? { run_id: version.runId } : {}),
+      ...(version.loggedModelId ? { model_id: version.loggedModelId } : {}),
+      source: version.source,
+      artifact_uri: artifactUri,
+      current_stage: version.currentStage,
     };
     return { etag: `"${version.modelId}.${version.version}.${version.currentStage}"`, body, json: JSON.stringify(body) };
   }

@@ -78,23 +78,27 @@ export class RegistryCommands {
    * Every other command addresses an existing model by its current name. A command that needs data
    * from outside the aggregate (a promotion's metrics) is built from the state loaded under the lock.
    */
-  execute(
-    name: string,
-    command: ModelCommand | ((state: RegisteredModelState) => Promise<ModelCommand>),
-    metadata: EventMetadata,
-  ): Promise<CommandResult> {
-    return this.withRetries(async (tx) => {
-      const modelId = await this.store.lockModel(tx, name);
-      if (modelId === undefined) throw modelNotFound(name);
-      if (typeof command !== 'function' && command.type === 'renameRegisteredModel' && command.newName !== name && (await this.store.nameTaken(tx, command.newName))) {
-        throw alreadyExists(`Registered Model (name=${command.newName}) already exists.`);
-      }
-      const stream = await this.eventStore.readStream(tx, 'registry', modelId);
-      const state = stream.map((e) => parseRegistryEvent(e.type, e.aggregateId, e.data)).reduce(evolve, initialRegisteredModelState());
-      const version = stream.at(-1)?.aggregateVersion ?? 0;
-      const decided = typeof command === 'function' ? await command(state) : command;
-      return this.decideAndAppend(tx, modelId, state, version, decided, metadata);
-    }, typeof command !== 'function' && command.type === 'renameRegisteredModel' ? command.newName : name);
+  execute(name: string, command: ModelCommand | ((state: RegisteredModelState) => Promise<ModelCommand>), metadata: EventMetadata): Promise<CommandResult> {
+    return this.withRetries(
+      async (tx) => {
+        const modelId = await this.store.lockModel(tx, name);
+        if (modelId === undefined) throw modelNotFound(name);
+        if (
+          typeof command !== 'function' &&
+          command.type === 'renameRegisteredModel' &&
+          command.newName !== name &&
+          (await this.store.nameTaken(tx, command.newName))
+        ) {
+          throw alreadyExists(`Registered Model (name=${command.newName}) already exists.`);
+        }
+        const stream = await this.eventStore.readStream(tx, 'registry', modelId);
+        const state = stream.map((e) => parseRegistryEvent(e.type, e.aggregateId, e.data)).reduce(evolve, initialRegisteredModelState());
+        const version = stream.at(-1)?.aggregateVersion ?? 0;
+        const decided = typeof command === 'function' ? await command(state) : command;
+        return this.decideAndAppend(tx, modelId, state, version, decided, metadata);
+      },
+      typeof command !== 'function' && command.type === 'renameRegisteredModel' ? command.newName : name,
+    );
   }
 
   private async decideAndAppend(
@@ -121,7 +125,8 @@ export class RegistryCommands {
       try {
         const result = await this.database.transaction(work);
         // This process's caches learn at once (read-your-writes); others through the NOTIFY.
-        for (const event of result.events) for (const name of namesWhoseAliasesMove(event)) this.notifications?.announceLocally({ modelId: result.modelId, name });
+        for (const event of result.events)
+          for (const name of namesWhoseAliasesMove(event)) this.notifications?.announceLocally({ modelId: result.modelId, name });
         return result;
       } catch (error) {
         if (error instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) {

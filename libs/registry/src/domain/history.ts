@@ -41,7 +41,11 @@ export function changeOf(event: RegistryEvent): Change {
         after: { stage: event.data.toStage, archived: event.data.archived.map((a) => ({ version: a.version, stage: 'Archived' })) },
       };
     case E.modelVersionTagSet:
-      return { version: event.data.version, before: { key: event.data.key, value: event.data.previousValue }, after: { key: event.data.key, value: event.data.value } };
+      return {
+        version: event.data.version,
+        before: { key: event.data.key, value: event.data.previousValue },
+        after: { key: event.data.key, value: event.data.value },
+      };
     case E.modelVersionTagDeleted:
       return { version: event.data.version, before: { key: event.data.key, value: event.data.previousValue }, after: null };
     case E.aliasSet:

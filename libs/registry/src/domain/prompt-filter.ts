@@ -4,7 +4,8 @@
  * matches), it would hide every ordinary model; MLflow's store means "not a prompt", so the clause
  * is lifted out of the filter and applied as exactly that.
  */
-const PROMPT_CLAUSE = /(^|\s+and\s+)tags?\.(`mlflow\.prompt\.is_prompt`|"mlflow\.prompt\.is_prompt"|mlflow\.prompt\.is_prompt)\s*!=\s*(['"])true\3(?=\s+and\s+|\s*$)/i;
+const PROMPT_CLAUSE =
+  /(^|\s+and\s+)tags?\.(`mlflow\.prompt\.is_prompt`|"mlflow\.prompt\.is_prompt"|mlflow\.prompt\.is_prompt)\s*!=\s*(['"])true\3(?=\s+and\s+|\s*$)/i;
 
 export function liftPromptClause(filter: string | undefined): { filter: string | undefined; excludePrompts: boolean } {
   if (!filter) return { filter, excludePrompts: false };

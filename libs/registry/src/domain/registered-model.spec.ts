@@ -18,12 +18,26 @@ const versionCreated = (version: string, runId: string | null = null): RegistryE
   aggregateId: ID,
   data: { ...at(2), version, source: `runs:/${runId ?? 'r'}/model`, runId, runLink: null, loggedModelId: null, description: null, userId: null, tags: [] },
 });
-const transitioned = (version: string, fromStage: 'None' | 'Staging' | 'Production' | 'Archived', toStage: 'None' | 'Staging' | 'Production' | 'Archived'): RegistryEvent => ({
+const transitioned = (
+  version: string,
+  fromStage: 'None' | 'Staging' | 'Production' | 'Archived',
+  toStage: 'None' | 'Staging' | 'Production' | 'Archived',
+): RegistryEvent => ({
   type: E.modelVersionStageTransitioned,
   aggregateId: ID,
   data: { ...at(3), version, fromStage, toStage, archiveExistingVersions: false, archived: [] },
 });
-const newVersion: TimedCommand = { type: 'createModelVersion', source: 'runs:/r/model', runId: 'r', runLink: null, loggedModelId: null, description: null, userId: null, tags: [], now: 10 };
+const newVersion: TimedCommand = {
+  type: 'createModelVersion',
+  source: 'runs:/r/model',
+  runId: 'r',
+  runLink: null,
+  loggedModelId: null,
+  description: null,
+  userId: null,
+  tags: [],
+  now: 10,
+};
 
 describe('a registered model', () => {
   describe('numbers its versions', () => {
@@ -31,25 +45,55 @@ describe('a registered model', () => {
       spec
         .given([created])
         .when(newVersion)
-        .then([{ type: E.modelVersionCreated, aggregateId: ID, data: { ...at(10), version: '1', source: 'runs:/r/model', runId: 'r', runLink: null, loggedModelId: null, description: null, userId: null, tags: [] } }]);
+        .then([
+          {
+            type: E.modelVersionCreated,
+            aggregateId: ID,
+            data: {
+              ...at(10),
+              version: '1',
+              source: 'runs:/r/model',
+              runId: 'r',
+              runLink: null,
+              loggedModelId: null,
+              description: null,
+              userId: null,
+              tags: [],
+            },
+          },
+        ]);
     });
 
     it('never reuses the number of a deleted version', () => {
-      const deleted: RegistryEvent = { type: E.modelVersionDeleted, aggregateId: ID, data: { ...at(3), version: '2', stage: 'None', runId: null, loggedModelId: null, aliasesRemoved: [] } };
+      const deleted: RegistryEvent = {
+        type: E.modelVersionDeleted,
+        aggregateId: ID,
+        data: { ...at(3), version: '2', stage: 'None', runId: null, loggedModelId: null, aliasesRemoved: [] },
+      };
       const state = [created, versionCreated('1'), versionCreated('2'), deleted].reduce(registeredModelDecider.evolve, registeredModelDecider.initialState());
       const [event] = registeredModelDecider.decide(newVersion, state);
       expect(event).toMatchObject({ type: E.modelVersionCreated, data: { version: '3' } });
     });
 
     it('refuses versions of a model that does not exist (404)', () => {
-      spec.given([]).when(newVersion).thenThrows(/Registered Model with name= not found/);
+      spec
+        .given([])
+        .when(newVersion)
+        .thenThrows(/Registered Model with name= not found/);
     });
   });
 
   describe('moves versions between stages', () => {
     it('archives every other version in the target stage when asked, and says which', () => {
       spec
-        .given([created, versionCreated('1'), versionCreated('2'), versionCreated('3'), transitioned('1', 'None', 'Production'), transitioned('2', 'None', 'Production')])
+        .given([
+          created,
+          versionCreated('1'),
+          versionCreated('2'),
+          versionCreated('3'),
+          transitioned('1', 'None', 'Production'),
+          transitioned('2', 'None', 'Production'),
+        ])
         .when({ type: 'transitionStage', version: '3', stage: 'Production', archiveExistingVersions: true, now: 20 })
         .then([
           {
@@ -74,7 +118,13 @@ describe('a registered model', () => {
       spec
         .given([created, versionCreated('1'), versionCreated('2'), transitioned('1', 'None', 'Production')])
         .when({ type: 'transitionStage', version: '2', stage: 'Production', archiveExistingVersions: false, now: 20 })
-        .then([{ type: E.modelVersionStageTransitioned, aggregateId: ID, data: { ...at(20), version: '2', fromStage: 'None', toStage: 'Production', archiveExistingVersions: false, archived: [] } }]);
+        .then([
+          {
+            type: E.modelVersionStageTransitioned,
+            aggregateId: ID,
+            data: { ...at(20), version: '2', fromStage: 'None', toStage: 'Production', archiveExistingVersions: false, archived: [] },
+          },
+        ]);
     });
 
     it('refuses archive_existing_versions for a stage that is not Staging or Production (400, not 500)', () => {
@@ -88,12 +138,18 @@ describe('a registered model', () => {
       spec
         .given([created])
         .when({ type: 'transitionStage', version: '7', stage: 'Staging', archiveExistingVersions: false, now: 20 })
-        .thenThrows((error) => expect(error).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: 'Model Version (name=churn-gbm, version=7) not found' }));
+        .thenThrows((error) =>
+          expect(error).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: 'Model Version (name=churn-gbm, version=7) not found' }),
+        );
     });
   });
 
   describe('moves aliases', () => {
-    const aliasSet = (alias: string, version: string, previousVersion: string | null): RegistryEvent => ({ type: E.aliasSet, aggregateId: ID, data: { ...at(5), alias, version, previousVersion } });
+    const aliasSet = (alias: string, version: string, previousVersion: string | null): RegistryEvent => ({
+      type: E.aliasSet,
+      aggregateId: ID,
+      data: { ...at(5), alias, version, previousVersion },
+    });
 
     it('records where an alias came from when it moves', () => {
       spec
@@ -103,8 +159,14 @@ describe('a registered model', () => {
     });
 
     it('emits nothing when the alias already points there, or when deleting an alias that does not exist', () => {
-      spec.given([created, versionCreated('1'), aliasSet('champion', '1', null)]).when({ type: 'setAlias', alias: 'champion', version: '1', now: 30 }).then([]);
-      spec.given([created, versionCreated('1')]).when({ type: 'deleteAlias', alias: 'champion', now: 30 }).then([]);
+      spec
+        .given([created, versionCreated('1'), aliasSet('champion', '1', null)])
+        .when({ type: 'setAlias', alias: 'champion', version: '1', now: 30 })
+        .then([]);
+      spec
+        .given([created, versionCreated('1')])
+        .when({ type: 'deleteAlias', alias: 'champion', now: 30 })
+        .then([]);
     });
 
     it('drops the aliases of a deleted version, naming them in the event', () => {
@@ -121,12 +183,19 @@ describe('a registered model', () => {
     });
 
     it('refuses to point an alias at a version that does not exist', () => {
-      spec.given([created]).when({ type: 'setAlias', alias: 'champion', version: '3', now: 30 }).thenThrows(/not found/);
+      spec
+        .given([created])
+        .when({ type: 'setAlias', alias: 'champion', version: '3', now: 30 })
+        .thenThrows(/not found/);
     });
   });
 
   describe('decides champion/challenger promotions', () => {
-    const promote = (metricByVersion: Record<string, number | null>, minDelta = 0.005, direction: 'higher_is_better' | 'lower_is_better' = 'higher_is_better'): TimedCommand => ({
+    const promote = (
+      metricByVersion: Record<string, number | null>,
+      minDelta = 0.005,
+      direction: 'higher_is_better' | 'lower_is_better' = 'higher_is_better',
+    ): TimedCommand => ({
       type: 'promote',
       challenger: '2',
       metric: 'val_auc',
@@ -138,10 +207,30 @@ describe('a registered model', () => {
       now: 50,
     });
     const given = [created, versionCreated('1'), versionCreated('2'), transitioned('1', 'None', 'Production')];
-    const decision = (promoted: boolean, challengerValue: number | null, championValue: number | null, reason: string, minDelta = 0.005, direction = 'higher_is_better') => ({
+    const decision = (
+      promoted: boolean,
+      challengerValue: number | null,
+      championValue: number | null,
+      reason: string,
+      minDelta = 0.005,
+      direction = 'higher_is_better',
+    ) => ({
       type: E.promotionDecided,
       aggregateId: ID,
-      data: { ...at(50), challengerVersion: '2', championVersion: '1', metric: 'val_auc', direction, minDelta, challengerValue, championValue, target: { stage: 'Production' }, archiveExisting: true, promoted, reason },
+      data: {
+        ...at(50),
+        challengerVersion: '2',
+        championVersion: '1',
+        metric: 'val_auc',
+        direction,
+        minDelta,
+        challengerValue,
+        championValue,
+        target: { stage: 'Production' },
+        archiveExisting: true,
+        promoted,
+        reason,
+      },
     });
 
     it('promotes a challenger that beats the champion by the minimum delta, archiving the champion, and records why', () => {
@@ -150,21 +239,41 @@ describe('a registered model', () => {
         .when(promote({ '1': 0.87, '2': 0.89 }))
         .then([
           decision(true, 0.89, 0.87, `improvement ${0.89 - 0.87} >= minimum 0.005`),
-          { type: E.modelVersionStageTransitioned, aggregateId: ID, data: { ...at(50), version: '2', fromStage: 'None', toStage: 'Production', archiveExistingVersions: true, archived: [{ version: '1', fromStage: 'Production' }] } },
+          {
+            type: E.modelVersionStageTransitioned,
+            aggregateId: ID,
+            data: {
+              ...at(50),
+              version: '2',
+              fromStage: 'None',
+              toStage: 'Production',
+              archiveExistingVersions: true,
+              archived: [{ version: '1', fromStage: 'Production' }],
+            },
+          },
         ] as RegistryEvent[]);
     });
 
     it('keeps the champion when the improvement is below the minimum, and records that too', () => {
-      spec.given(given).when(promote({ '1': 0.87, '2': 0.872 })).then([decision(false, 0.872, 0.87, `improvement ${0.872 - 0.87} < minimum 0.005`)] as RegistryEvent[]);
+      spec
+        .given(given)
+        .when(promote({ '1': 0.87, '2': 0.872 }))
+        .then([decision(false, 0.872, 0.87, `improvement ${0.872 - 0.87} < minimum 0.005`)] as RegistryEvent[]);
     });
 
     it('reads lower-is-better metrics the other way round', () => {
-      const [first] = registeredModelDecider.decide(promote({ '1': 0.3, '2': 0.2 }, 0.05, 'lower_is_better'), given.reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()));
+      const [first] = registeredModelDecider.decide(
+        promote({ '1': 0.3, '2': 0.2 }, 0.05, 'lower_is_better'),
+        given.reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()),
+      );
       expect(first).toMatchObject({ data: { promoted: true } });
     });
 
     it('does not promote a challenger whose run has no such metric', () => {
-      const [only, ...rest] = registeredModelDecider.decide(promote({ '1': 0.87, '2': null }), given.reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()));
+      const [only, ...rest] = registeredModelDecider.decide(
+        promote({ '1': 0.87, '2': null }),
+        given.reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()),
+      );
       expect(only).toMatchObject({ data: { promoted: false } });
       expect(rest).toEqual([]);
     });
@@ -176,11 +285,23 @@ describe('a registered model', () => {
         { event: created, occurredAt: 1 },
         { event: versionCreated('1'), occurredAt: 2 },
         { event: versionCreated('2'), occurredAt: 3 },
-        { event: { type: E.aliasSet, aggregateId: ID, data: { ...at(4), alias: 'champion', version: '1', previousVersion: null } } as RegistryEvent, occurredAt: 4 },
+        {
+          event: { type: E.aliasSet, aggregateId: ID, data: { ...at(4), alias: 'champion', version: '1', previousVersion: null } } as RegistryEvent,
+          occurredAt: 4,
+        },
         { event: transitioned('1', 'None', 'Production'), occurredAt: 5 },
-        { event: { type: E.aliasSet, aggregateId: ID, data: { ...at(6), alias: 'champion', version: '2', previousVersion: '1' } } as RegistryEvent, occurredAt: 6 },
+        {
+          event: { type: E.aliasSet, aggregateId: ID, data: { ...at(6), alias: 'champion', version: '2', previousVersion: '1' } } as RegistryEvent,
+          occurredAt: 6,
+        },
       ];
-      expect(snapshotAt(events, 5)).toMatchObject({ aliases: [{ alias: 'champion', version: '1' }], versions: [{ version: '1', stage: 'Production' }, { version: '2', stage: 'None' }] });
+      expect(snapshotAt(events, 5)).toMatchObject({
+        aliases: [{ alias: 'champion', version: '1' }],
+        versions: [
+          { version: '1', stage: 'Production' },
+          { version: '2', stage: 'None' },
+        ],
+      });
       expect(snapshotAt(events, 6).aliases).toEqual([{ alias: 'champion', version: '2' }]);
       expect(snapshotAt(events, 3).aliases).toEqual([]);
       expect(snapshotAt(events, 0).exists).toBe(false);
@@ -196,9 +317,28 @@ describe('the history of a model', () => {
       after: { alias: 'champion', version: '2' },
     });
     expect(
-      changeOf({ type: E.modelVersionStageTransitioned, aggregateId: ID, data: { ...at(1), version: '3', fromStage: 'Staging', toStage: 'Production', archiveExistingVersions: true, archived: [{ version: '1', fromStage: 'Production' }] } }),
-    ).toEqual({ version: '3', before: { stage: 'Staging', archived: [{ version: '1', stage: 'Production' }] }, after: { stage: 'Production', archived: [{ version: '1', stage: 'Archived' }] } });
-    expect(changeOf({ type: E.registeredModelRenamed, aggregateId: ID, data: { ...at(1), newName: 'churn-v2' } })).toEqual({ version: null, before: { name: NAME }, after: { name: 'churn-v2' } });
+      changeOf({
+        type: E.modelVersionStageTransitioned,
+        aggregateId: ID,
+        data: {
+          ...at(1),
+          version: '3',
+          fromStage: 'Staging',
+          toStage: 'Production',
+          archiveExistingVersions: true,
+          archived: [{ version: '1', fromStage: 'Production' }],
+        },
+      }),
+    ).toEqual({
+      version: '3',
+      before: { stage: 'Staging', archived: [{ version: '1', stage: 'Production' }] },
+      after: { stage: 'Production', archived: [{ version: '1', stage: 'Archived' }] },
+    });
+    expect(changeOf({ type: E.registeredModelRenamed, aggregateId: ID, data: { ...at(1), newName: 'churn-v2' } })).toEqual({
+      version: null,
+      before: { name: NAME },
+      after: { name: 'churn-v2' },
+    });
   });
 });
 
@@ -223,7 +363,12 @@ describe('registry input rules', () => {
 
   it('accepts only sources the registry can vouch for', () => {
     const roots = [{ uri: 'file:///var/cairn/artifacts' }];
-    for (const ok of ['runs:/abc/model', 'models:/m-0123456789abcdef0123456789abcdef', 'mlflow-artifacts:/1/abc/artifacts/model', 'file:///var/cairn/artifacts/1/x']) {
+    for (const ok of [
+      'runs:/abc/model',
+      'models:/m-0123456789abcdef0123456789abcdef',
+      'mlflow-artifacts:/1/abc/artifacts/model',
+      'file:///var/cairn/artifacts/1/x',
+    ]) {
       expect(validateSource(ok, roots)).toBe(ok);
     }
     for (const bad of [
@@ -247,7 +392,10 @@ describe("the 2.22+/3.x clients' prompt clause", () => {
     expect(liftPromptClause("name LIKE 'churn%' AND tag.`mlflow.prompt.is_prompt` != 'true'")).toEqual({ filter: "name LIKE 'churn%'", excludePrompts: true });
     expect(liftPromptClause("tags.`mlflow.prompt.is_prompt` != 'true'")).toEqual({ filter: undefined, excludePrompts: true });
     expect(liftPromptClause("tag.`mlflow.prompt.is_prompt` != 'true' and name = 'a'")).toEqual({ filter: "name = 'a'", excludePrompts: true });
-    expect(liftPromptClause("name = 'a' AND tag.`mlflow.prompt.is_prompt` != \"true\" AND tags.team = 'x'")).toEqual({ filter: "name = 'a' AND tags.team = 'x'", excludePrompts: true });
+    expect(liftPromptClause("name = 'a' AND tag.`mlflow.prompt.is_prompt` != \"true\" AND tags.team = 'x'")).toEqual({
+      filter: "name = 'a' AND tags.team = 'x'",
+      excludePrompts: true,
+    });
     expect(liftPromptClause("tags.team = 'x'")).toEqual({ filter: "tags.team = 'x'", excludePrompts: false });
   });
 });

@@ -130,7 +130,13 @@ export function decide(command: TimedCommand, state: RegisteredModelState): Regi
       ];
     case 'setRegisteredModelTag':
       requireModel(state, state.name);
-      return [{ type: E.registeredModelTagSet, aggregateId, data: { ...base, key: command.key, value: command.value, previousValue: state.tags[command.key] ?? null } }];
+      return [
+        {
+          type: E.registeredModelTagSet,
+          aggregateId,
+          data: { ...base, key: command.key, value: command.value, previousValue: state.tags[command.key] ?? null },
+        },
+      ];
     case 'deleteRegisteredModelTag': {
       requireModel(state, state.name);
       const previous = state.tags[command.key];
@@ -161,7 +167,13 @@ export function decide(command: TimedCommand, state: RegisteredModelState): Regi
     case 'updateModelVersion': {
       requireModel(state, state.name);
       const v = requireVersion(state, command.version);
-      return [{ type: E.modelVersionUpdated, aggregateId, data: { ...base, version: v.version, description: command.description, previousDescription: v.description } }];
+      return [
+        {
+          type: E.modelVersionUpdated,
+          aggregateId,
+          data: { ...base, version: v.version, description: command.description, previousDescription: v.description },
+        },
+      ];
     }
     case 'deleteModelVersion': {
       requireModel(state, state.name);
@@ -203,7 +215,13 @@ export function decide(command: TimedCommand, state: RegisteredModelState): Regi
     case 'setModelVersionTag': {
       requireModel(state, state.name);
       const v = requireVersion(state, command.version);
-      return [{ type: E.modelVersionTagSet, aggregateId, data: { ...base, version: v.version, key: command.key, value: command.value, previousValue: v.tags[command.key] ?? null } }];
+      return [
+        {
+          type: E.modelVersionTagSet,
+          aggregateId,
+          data: { ...base, version: v.version, key: command.key, value: command.value, previousValue: v.tags[command.key] ?? null },
+        },
+      ];
     }
     case 'deleteModelVersionTag': {
       requireModel(state, state.name);

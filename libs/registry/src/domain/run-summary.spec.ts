@@ -6,7 +6,16 @@ const project = (events: TrackingEvent[]) => events.reduce(evolveRunSummary, emp
 const created: TrackingEvent = {
   type: T.runCreated,
   aggregateId: RUN,
-  data: { runId: RUN, experimentId: '7', name: 'gbm', userId: 'ana', status: 'RUNNING', startTime: 1000, artifactUri: 'mlflow-artifacts:/7/r/artifacts', tags: [{ key: 'git_commit', value: '3f2c1ab' }] },
+  data: {
+    runId: RUN,
+    experimentId: '7',
+    name: 'gbm',
+    userId: 'ana',
+    status: 'RUNNING',
+    startTime: 1000,
+    artifactUri: 'mlflow-artifacts:/7/r/artifacts',
+    tags: [{ key: 'git_commit', value: '3f2c1ab' }],
+  },
 };
 const metrics = (...points: Array<[string, number | 'NaN', number, number]>): TrackingEvent => ({
   type: T.metricsLogged,
@@ -38,7 +47,12 @@ describe('the registry projection of a tracking run', () => {
     const inputs: TrackingEvent = {
       type: T.inputsLogged,
       aggregateId: RUN,
-      data: { runId: RUN, experimentId: '7', modelIds: [], datasets: [{ name: 'train', digest: 'md5:9d1e', sourceType: 'local', source: '/d', tags: [{ key: 'mlflow.data.context', value: 'training' }] }] },
+      data: {
+        runId: RUN,
+        experimentId: '7',
+        modelIds: [],
+        datasets: [{ name: 'train', digest: 'md5:9d1e', sourceType: 'local', source: '/d', tags: [{ key: 'mlflow.data.context', value: 'training' }] }],
+      },
     };
     expect(project([created, inputs, inputs]).datasets).toEqual([{ name: 'train', digest: 'md5:9d1e', source: '/d', context: 'training' }]);
   });

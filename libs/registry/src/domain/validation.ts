@@ -23,18 +23,21 @@ export function validateModelName(name: string): string {
 }
 
 export function validateTag(key: string, value: string | undefined): void {
-  if (key === '') throw invalidParameter('Missing value for required parameter \'key\'.');
-  if (key.length > REGISTRY_LIMITS.tagKey) throw invalidParameter(`Tag key '${key.slice(0, 50)}…' exceeds the maximum length of ${REGISTRY_LIMITS.tagKey} characters.`);
+  if (key === '') throw invalidParameter("Missing value for required parameter 'key'.");
+  if (key.length > REGISTRY_LIMITS.tagKey)
+    throw invalidParameter(`Tag key '${key.slice(0, 50)}…' exceeds the maximum length of ${REGISTRY_LIMITS.tagKey} characters.`);
   // Same key rules as run tags (`_validate_tag_name`): no path tricks.
   if (key.startsWith('/') || key.split('/').some((part) => part === '..' || part === '.')) throw invalidParameter(`Invalid tag name: '${key}'.`);
-  if (value !== undefined && value.length > REGISTRY_LIMITS.tagValue) throw invalidParameter(`'value' exceeds the maximum length of ${REGISTRY_LIMITS.tagValue} characters.`);
+  if (value !== undefined && value.length > REGISTRY_LIMITS.tagValue)
+    throw invalidParameter(`'value' exceeds the maximum length of ${REGISTRY_LIMITS.tagValue} characters.`);
 }
 
 /** `_validate_model_alias_name`: word characters and dashes; `latest` and `v<digits>` are reserved. */
 export function validateAlias(alias: string): string {
   if (alias === '') throw invalidParameter('Registered model alias name cannot be empty.');
   if (!/^[\w-]*$/.test(alias)) throw invalidParameter(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`);
-  if (alias.length > REGISTRY_LIMITS.alias) throw invalidParameter(`Registered model alias name exceeds the maximum length of ${REGISTRY_LIMITS.alias} characters.`);
+  if (alias.length > REGISTRY_LIMITS.alias)
+    throw invalidParameter(`Registered model alias name exceeds the maximum length of ${REGISTRY_LIMITS.alias} characters.`);
   if (alias.toLowerCase() === 'latest') throw invalidParameter("'latest' alias name (case insensitive) is reserved.");
   if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`);
   return alias;

@@ -64,7 +64,18 @@ export async function projectRegistryEvent(tx: PoolClient, event: RegistryEvent)
       return;
     case E.modelVersionCreated: {
       const d = event.data;
-      await tx.query(INSERT_VERSION, [d.modelId, d.name, Number(d.version), d.timestamp, d.userId, d.description, d.source, d.runId, d.runLink, d.loggedModelId]);
+      await tx.query(INSERT_VERSION, [
+        d.modelId,
+        d.name,
+        Number(d.version),
+        d.timestamp,
+        d.userId,
+        d.description,
+        d.source,
+        d.runId,
+        d.runLink,
+        d.loggedModelId,
+      ]);
       for (const tag of d.tags) await tx.query(UPSERT_VERSION_TAG, [d.modelId, Number(d.version), tag.key, tag.value]);
       await tx.query(TOUCH_MODEL, [d.modelId, d.timestamp]);
       return;

@@ -148,7 +148,13 @@ const NOT_A_PROMPT_VERSION = `NOT EXISTS (SELECT 1 FROM registry.model_version_t
 
 function compile(entity: SearchEntity, input: SearchInput, filter: string | undefined) {
   try {
-    return compileSearch(entity, { filter, orderBy: input.orderBy, pageToken: input.pageToken, maxResults: input.maxResults, scope: { filter: input.filter ?? null } });
+    return compileSearch(entity, {
+      filter,
+      orderBy: input.orderBy,
+      pageToken: input.pageToken,
+      maxResults: input.maxResults,
+      scope: { filter: input.filter ?? null },
+    });
   } catch (error) {
     if (error instanceof SearchSyntaxError) throw invalidParameter(error.message);
     throw error;
@@ -225,9 +231,10 @@ export class RegistryStore {
   }
 
   async loggedModel(modelId: string): Promise<LoggedModelRef | undefined> {
-    const { rows } = await this.database.query<{ model_id: string; experiment_id: string; source_run_id: string | null; artifact_location: string }>(LOGGED_MODEL, [
-      modelId,
-    ]);
+    const { rows } = await this.database.query<{ model_id: string; experiment_id: string; source_run_id: string | null; artifact_location: string }>(
+      LOGGED_MODEL,
+      [modelId],
+    );
     const r = rows[0];
     return r && { modelId: r.model_id, experimentId: r.experiment_id, sourceRunId: r.source_run_id, artifactLocation: r.artifact_location };
   }

@@ -1,7 +1,8 @@
 import { fromQuery, parseRequest, withRunId } from './dto';
 import * as s from './schemas';
 
-const fails = (fn: () => unknown, message: RegExp) => expect(fn).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(message) }));
+const fails = (fn: () => unknown, message: RegExp) =>
+  expect(fn).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(message) }));
 
 describe('request parsing (MLflow handler semantics)', () => {
   it('accepts int64 as numbers or decimal strings and doubles as protobuf JSON', () => {
@@ -15,7 +16,17 @@ describe('request parsing (MLflow handler semantics)', () => {
   it('missing or empty required fields name the field', () => {
     fails(() => parseRequest(s.logMetric, { run_id: 'r', key: 'k', timestamp: 1 }), /Missing value for required parameter 'value'/);
     fails(() => parseRequest(s.logParam, { run_id: '', key: 'k' }), /Missing value for required parameter 'run_id'/);
-    fails(() => parseRequest(s.logBatch, { run_id: 'r', metrics: [{ key: 'a', value: 1, timestamp: 1 }, { key: 'b', timestamp: 1 }] }), /'metrics\[1\]\.value'/);
+    fails(
+      () =>
+        parseRequest(s.logBatch, {
+          run_id: 'r',
+          metrics: [
+            { key: 'a', value: 1, timestamp: 1 },
+            { key: 'b', timestamp: 1 },
+          ],
+        }),
+      /'metrics\[1\]\.value'/,
+    );
   });
 
   it('wrong JSON types are 400, never coerced', () => {

@@ -36,24 +36,30 @@ export const double = z.preprocess(
 );
 
 /** JSON bools, and the `true`/`false` strings of GET query strings (Python clients send `True`). */
-export const bool = z.preprocess((v) => {
-  if (typeof v === 'string') {
-    const lower = v.toLowerCase();
-    if (lower === 'true') return true;
-    if (lower === 'false') return false;
-    return MISSING;
-  }
-  return v;
-}, z.boolean({ error: (issue) => (issue.input === MISSING ? "Invalid boolean value, must be 'true' or 'false'." : undefined) }));
+export const bool = z.preprocess(
+  (v) => {
+    if (typeof v === 'string') {
+      const lower = v.toLowerCase();
+      if (lower === 'true') return true;
+      if (lower === 'false') return false;
+      return MISSING;
+    }
+    return v;
+  },
+  z.boolean({ error: (issue) => (issue.input === MISSING ? "Invalid boolean value, must be 'true' or 'false'." : undefined) }),
+);
 
 /** A protobuf enum: its name, or its number. */
 export function protoEnum<const N extends string>(names: Partial<Record<number, N>>) {
   const values = Object.values(names) as N[];
-  return z.preprocess((v) => {
-    if (typeof v === 'number') return names[v] ?? v;
-    if (typeof v === 'string' && /^\d+$/.test(v)) return names[Number(v)] ?? v;
-    return v;
-  }, z.enum(values as [N, ...N[]]));
+  return z.preprocess(
+    (v) => {
+      if (typeof v === 'number') return names[v] ?? v;
+      if (typeof v === 'string' && /^\d+$/.test(v)) return names[Number(v)] ?? v;
+      return v;
+    },
+    z.enum(values as [N, ...N[]]),
+  );
 }
 
 export const runStatus = protoEnum<RunStatus>({ 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' });

@@ -120,7 +120,10 @@ export const logInputs = z.object({
     )
     .optional()
     .default([]),
-  models: z.array(z.object({ model_id: required(str) })).optional().default([]),
+  models: z
+    .array(z.object({ model_id: required(str) }))
+    .optional()
+    .default([]),
 });
 export const logOutputs = z.object({ run_id: required(str), models: z.array(z.object({ model_id: required(str), step: int64.optional().default(0) })) });
 
@@ -154,7 +157,10 @@ export const searchLoggedModels = z.object({
     .array(z.object({ field_name: required(str), ascending: bool.optional().default(true), dataset_name: str.optional(), dataset_digest: str.optional() }))
     .optional()
     .default([]),
-  datasets: z.array(z.object({ dataset_name: str.optional().default(''), dataset_digest: str.optional() })).optional().default([]),
+  datasets: z
+    .array(z.object({ dataset_name: str.optional().default(''), dataset_digest: str.optional() }))
+    .optional()
+    .default([]),
   max_results: int64.optional(),
   page_token: str.optional(),
 });
@@ -167,6 +173,9 @@ export const reapOrphans = z.object({ dry_run: bool.optional().default(false) })
 export const gc = z.object({
   dry_run: bool.optional().default(false),
   older_than_days: z
-    .preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number().finite().min(0, 'Must be a number of days, 0 or more.'))
+    .preprocess(
+      (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+      z.number().finite().min(0, 'Must be a number of days, 0 or more.'),
+    )
     .optional(),
 });

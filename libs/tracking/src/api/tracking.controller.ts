@@ -6,7 +6,15 @@ import { TrackingCommands } from '../application/tracking-commands';
 import { TrackingQueries } from '../application/tracking-queries';
 import { LIMITS } from '../domain/limits';
 import { toWireDouble } from '../domain/metrics';
-import { validateArtifactLocation, validateEntityKey, validateExperimentTag, validateLength, validateLogBatch, validateParamValue, validateTagValue } from '../domain/validation';
+import {
+  validateArtifactLocation,
+  validateEntityKey,
+  validateExperimentTag,
+  validateLength,
+  validateLogBatch,
+  validateParamValue,
+  validateTagValue,
+} from '../domain/validation';
 import { fromQuery, objectBody as body, parseRequest, withRunId } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
@@ -127,7 +135,12 @@ export class TrackingController {
     const summaries = await this.queries.datasetSummaries(dto.experiment_ids);
     if (summaries.length === 0) return {};
     return {
-      dataset_summaries: summaries.map((d) => ({ experiment_id: d.experimentId, name: d.name, digest: d.digest, ...(d.context !== null ? { context: d.context } : {}) })),
+      dataset_summaries: summaries.map((d) => ({
+        experiment_id: d.experimentId,
+        name: d.name,
+        digest: d.digest,
+        ...(d.context !== null ? { context: d.context } : {}),
+      })),
     };
   }
 
@@ -326,7 +339,11 @@ export class TrackingController {
   @HttpCode(200)
   async logOutputs(@Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.logOutputs, withRunId(body(b)));
-    await this.commands.logOutputs(dto.run_id, dto.models.map((m) => ({ modelId: m.model_id, step: m.step })), metadataOf(req));
+    await this.commands.logOutputs(
+      dto.run_id,
+      dto.models.map((m) => ({ modelId: m.model_id, step: m.step })),
+      metadataOf(req),
+    );
     return {};
   }
 
@@ -372,12 +389,17 @@ export class TrackingController {
     const dto = parseRequest(s.metricHistoryBulkInterval, fromQuery(q, ['run_ids']));
     if (dto.run_ids.length === 0) throw invalidParameter('GetMetricHistoryBulkInterval request must specify at least one run_id.');
     if (dto.run_ids.length > LIMITS.bulkIntervalMaxRuns) {
-      throw invalidParameter(`GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalMaxRuns} run_ids. Received ${dto.run_ids.length} run_ids.`);
+      throw invalidParameter(
+        `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalMaxRuns} run_ids. Received ${dto.run_ids.length} run_ids.`,
+      );
     }
     const maxResults = dto.max_results ?? LIMITS.bulkIntervalMaxResults;
-    if (maxResults < 1 || maxResults > LIMITS.bulkIntervalMaxResults) throw invalidParameter(`max_results must be between 1 and ${LIMITS.bulkIntervalMaxResults}.`);
-    if ((dto.start_step === undefined) !== (dto.end_step === undefined)) throw invalidParameter('If either start step or end step are specified, both must be specified.');
-    if (dto.start_step !== undefined && dto.end_step !== undefined && dto.start_step > dto.end_step) throw invalidParameter('end_step must be greater than start_step. ');
+    if (maxResults < 1 || maxResults > LIMITS.bulkIntervalMaxResults)
+      throw invalidParameter(`max_results must be between 1 and ${LIMITS.bulkIntervalMaxResults}.`);
+    if ((dto.start_step === undefined) !== (dto.end_step === undefined))
+      throw invalidParameter('If either start step or end step are specified, both must be specified.');
+    if (dto.start_step !== undefined && dto.end_step !== undefined && dto.start_step > dto.end_step)
+      throw invalidParameter('end_step must be greater than start_step. ');
     const metrics = await this.queries.metricHistoryBulkInterval({
       runIds: dto.run_ids,
       key: dto.metric_key,
@@ -506,7 +528,15 @@ function tagKeyOf(raw: string): string {
   return raw;
 }
 
-function metricPoint(m: { key: string; value: number; timestamp: number; step: number; model_id?: string | undefined; dataset_name?: string | undefined; dataset_digest?: string | undefined }): MetricPoint {
+function metricPoint(m: {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  model_id?: string | undefined;
+  dataset_name?: string | undefined;
+  dataset_digest?: string | undefined;
+}): MetricPoint {
   const point: MetricPoint = { key: m.key, value: toWireDouble(m.value), timestamp: m.timestamp, step: m.step };
   if (m.model_id) point.modelId = m.model_id;
   if (m.dataset_name) point.datasetName = m.dataset_name;

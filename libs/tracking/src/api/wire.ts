@@ -66,9 +66,17 @@ export function runJson(r: RunView): Json {
       return input;
     }),
   );
-  nonEmpty(inputs, 'model_inputs', r.modelInputs.map((modelId) => ({ model_id: modelId })));
+  nonEmpty(
+    inputs,
+    'model_inputs',
+    r.modelInputs.map((modelId) => ({ model_id: modelId })),
+  );
   const outputs: Json = {};
-  nonEmpty(outputs, 'model_outputs', r.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step })));
+  nonEmpty(
+    outputs,
+    'model_outputs',
+    r.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step })),
+  );
   return { info: runInfoJson(r), data, inputs, outputs };
 }
 

@@ -14,15 +14,22 @@ describe('logged-model search filter', () => {
   });
 
   it('orders by attributes and always ends with a total order', () => {
-    expect(compileLoggedModelSearch(undefined, [{ field_name: 'name', ascending: true }], 2).orderBy).toBe('lm.name ASC NULLS LAST, lm.creation_timestamp_ms DESC, lm.model_id');
+    expect(compileLoggedModelSearch(undefined, [{ field_name: 'name', ascending: true }], 2).orderBy).toBe(
+      'lm.name ASC NULLS LAST, lm.creation_timestamp_ms DESC, lm.model_id',
+    );
   });
 
-  it.each(["name = m1", 'metrics.acc > high', "params.a > 'x'", "bogus = 'x'", "name = 'x' OR 1=1", "name = 'x'; DROP TABLE x"])('refuses %j with INVALID_PARAMETER_VALUE', (filter) => {
-    expect(() => compileLoggedModelSearch(filter, [], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
-  });
+  it.each(['name = m1', 'metrics.acc > high', "params.a > 'x'", "bogus = 'x'", "name = 'x' OR 1=1", "name = 'x'; DROP TABLE x"])(
+    'refuses %j with INVALID_PARAMETER_VALUE',
+    (filter) => {
+      expect(() => compileLoggedModelSearch(filter, [], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    },
+  );
 
   it('refuses unknown order_by fields', () => {
-    expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'x; drop', ascending: true }], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'x; drop', ascending: true }], 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+    );
   });
 });
 
@@ -48,6 +55,8 @@ describe('logged-model search on datasets', () => {
 
   it('refuses a dataset without a name and ordering by params', () => {
     expect(() => compileLoggedModelSearch(undefined, [], 2, [{ dataset_name: '' }])).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
-    expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'params.a', ascending: true }], 2)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => compileLoggedModelSearch(undefined, [{ field_name: 'params.a', ascending: true }], 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+    );
   });
 });

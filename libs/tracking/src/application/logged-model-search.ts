@@ -13,7 +13,13 @@ import { invalidParameter } from '@cairn/contracts';
 
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE';
 
-const STRING_ATTRIBUTES: Record<string, string> = { name: 'name', model_id: 'model_id', model_type: 'model_type', status: 'status', source_run_id: 'source_run_id' };
+const STRING_ATTRIBUTES: Record<string, string> = {
+  name: 'name',
+  model_id: 'model_id',
+  model_type: 'model_type',
+  status: 'status',
+  source_run_id: 'source_run_id',
+};
 const NUMERIC_ATTRIBUTES: Record<string, string> = {
   creation_timestamp: 'creation_timestamp_ms',
   creation_time: 'creation_timestamp_ms',
@@ -92,7 +98,9 @@ export function compileLoggedModelSearch(
   const onDatasets = (list: DatasetFilter[]) =>
     list.length === 0
       ? []
-      : [`(${list.map((d) => (d.dataset_digest === undefined ? `x.dataset_name = ${bind(d.dataset_name)}` : `(x.dataset_name = ${bind(d.dataset_name)} AND x.dataset_digest = ${bind(d.dataset_digest)})`)).join(' OR ')})`];
+      : [
+          `(${list.map((d) => (d.dataset_digest === undefined ? `x.dataset_name = ${bind(d.dataset_name)}` : `(x.dataset_name = ${bind(d.dataset_name)} AND x.dataset_digest = ${bind(d.dataset_digest)})`)).join(' OR ')})`,
+        ];
   /** The model's latest value of `key` on the given datasets; NULL if none (or NaN). */
   const latestMetric = (key: string, restrictions: string[]) =>
     `(SELECT CASE WHEN x.is_nan THEN NULL ELSE x.value END FROM tracking.logged_model_metrics x
@@ -109,11 +117,13 @@ export function compileLoggedModelSearch(
       const text = m[5] ?? m[6];
       const number = m[7] !== undefined ? Number(m[7]) : undefined;
       if (entity === 'metric') {
-        if (number === undefined || !NUMERIC_OPS.includes(op)) throw invalidParameter(`Metric clauses need a numeric comparison: ${JSON.stringify(part.trim())}`);
+        if (number === undefined || !NUMERIC_OPS.includes(op))
+          throw invalidParameter(`Metric clauses need a numeric comparison: ${JSON.stringify(part.trim())}`);
         metricFilters++;
         where.push(`${latestMetric(key, onDatasets(datasets))} ${SQL_OP[op]} ${bind(number)}::float8`);
       } else if (entity === 'param' || entity === 'tag') {
-        if (text === undefined || !STRING_OPS.includes(op)) throw invalidParameter(`${entity} clauses compare with a quoted string: ${JSON.stringify(part.trim())}`);
+        if (text === undefined || !STRING_OPS.includes(op))
+          throw invalidParameter(`${entity} clauses compare with a quoted string: ${JSON.stringify(part.trim())}`);
         const table = entity === 'param' ? 'tracking.logged_model_params' : 'tracking.logged_model_tags';
         where.push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ${bind(key)} AND x.value ${SQL_OP[op]} ${bind(text)})`);
       } else if (STRING_ATTRIBUTES[key] !== undefined) {

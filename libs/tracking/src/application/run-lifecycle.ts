@@ -71,7 +71,9 @@ export class RunLifecycle {
     }
 
     for (const experimentId of await this.store.gcExperimentCandidates(cutoff, GC_EXPERIMENT_BATCH)) {
-      const verdict = options.dryRun ? await this.experimentVerdictIfRunsWerePurged(experimentId, cutoff) : await this.commands.purgeExperiment(experimentId, cutoff, metadata);
+      const verdict = options.dryRun
+        ? await this.experimentVerdictIfRunsWerePurged(experimentId, cutoff)
+        : await this.commands.purgeExperiment(experimentId, cutoff, metadata);
       if (verdict?.kind === 'purge') report.purgedExperiments.push(experimentId);
       else if (verdict?.kind === 'skip') report.skippedExperiments.push({ experimentId, reason: verdict.reason });
     }

@@ -102,7 +102,13 @@ export class TrackingQueries {
   }): Promise<Page<RunView>> {
     const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
     if (ids.length === 0) return { items: [] };
-    const page = await this.search(runsSearch, 'run_uuid', 'r.experiment_id = ANY($1::bigint[]) AND r.lifecycle_stage = ANY($2::text[])', [ids, STAGES[request.viewType]], request);
+    const page = await this.search(
+      runsSearch,
+      'run_uuid',
+      'r.experiment_id = ANY($1::bigint[]) AND r.lifecycle_stage = ANY($2::text[])',
+      [ids, STAGES[request.viewType]],
+      request,
+    );
     const runs = await this.store.runsByIds(page.ids);
     return page.nextPageToken ? { items: runs, nextPageToken: page.nextPageToken } : { items: runs };
   }
@@ -236,7 +242,8 @@ export class TrackingQueries {
     pageToken?: string | undefined;
   }): Promise<Page<LoggedModelView>> {
     const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
-    const maxResults = request.maxResults && request.maxResults > 0 ? Math.min(request.maxResults, LIMITS.searchRunsMaxResults) : LIMITS.searchLoggedModelsDefault;
+    const maxResults =
+      request.maxResults && request.maxResults > 0 ? Math.min(request.maxResults, LIMITS.searchRunsMaxResults) : LIMITS.searchLoggedModelsDefault;
     let offset = 0;
     if (request.pageToken) {
       try {

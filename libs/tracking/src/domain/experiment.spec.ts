@@ -9,12 +9,22 @@ describe('experiment decider', () => {
 
   it('creates an experiment', () => {
     expect(decideCreateExperiment(create)).toEqual([
-      { type: T.experimentCreated, aggregateId: '7', data: { experimentId: '7', name: 'churn', artifactLocation: 'mlflow-artifacts:/7', creationTime: 1, tags: [] } },
+      {
+        type: T.experimentCreated,
+        aggregateId: '7',
+        data: { experimentId: '7', name: 'churn', artifactLocation: 'mlflow-artifacts:/7', creationTime: 1, tags: [] },
+      },
     ]);
   });
 
   it('a repeated tag key in one request keeps the last value (one row per key)', () => {
-    const [event] = decideCreateExperiment({ ...create, tags: [{ key: 'a', value: '1' }, { key: 'a', value: '2' }] });
+    const [event] = decideCreateExperiment({
+      ...create,
+      tags: [
+        { key: 'a', value: '1' },
+        { key: 'a', value: '2' },
+      ],
+    });
     expect(event?.data).toMatchObject({ tags: [{ key: 'a', value: '2' }] });
   });
 
@@ -22,9 +32,9 @@ describe('experiment decider', () => {
     expect(() => decideCreateExperiment({ ...create, nameHolder: { experimentId: '3', lifecycleStage: 'deleted' } })).toThrow(
       expect.objectContaining({ code: 'RESOURCE_ALREADY_EXISTS', message: expect.stringContaining('deleted state') }),
     );
-    expect(() => decideExperiment(active, '7', { kind: 'rename', newName: 'old', nameHolder: { experimentId: '3', lifecycleStage: 'deleted' }, now: 2 })).toThrow(
-      expect.objectContaining({ code: 'RESOURCE_ALREADY_EXISTS' }),
-    );
+    expect(() =>
+      decideExperiment(active, '7', { kind: 'rename', newName: 'old', nameHolder: { experimentId: '3', lifecycleStage: 'deleted' }, now: 2 }),
+    ).toThrow(expect.objectContaining({ code: 'RESOURCE_ALREADY_EXISTS' }));
   });
 
   it('refuses empty and overlong names', () => {
@@ -42,12 +52,16 @@ describe('experiment decider', () => {
   });
 
   it('the Default experiment cannot be deleted, a missing one is RESOURCE_DOES_NOT_EXIST', () => {
-    expect(() => decideExperiment({ ...active, experimentId: '0' }, '0', { kind: 'delete', runIds: [], now: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => decideExperiment({ ...active, experimentId: '0' }, '0', { kind: 'delete', runIds: [], now: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+    );
     expect(() => decideExperiment(null, '99', { kind: 'setTag', key: 'a', value: 'b' })).toThrow(expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' }));
   });
 
   it('tags: only on active experiments; deleting a missing tag is RESOURCE_DOES_NOT_EXIST', () => {
-    expect(() => decideExperiment(deleted, '7', { kind: 'setTag', key: 'a', value: 'b' })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => decideExperiment(deleted, '7', { kind: 'setTag', key: 'a', value: 'b' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+    );
     expect(() => decideExperiment(active, '7', { kind: 'deleteTag', key: 'nope' })).toThrow(expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' }));
     expect(decideExperiment(active, '7', { kind: 'deleteTag', key: 'team' })).toHaveLength(1);
   });

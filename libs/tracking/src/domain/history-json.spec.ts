@@ -53,7 +53,7 @@ describe('full-history JSON from chunk text', () => {
     expect(endsBefore(chunk({ maxStep: '9007199254740993' }), chunk({ minStep: '9007199254740993' }))).toBe(false);
   });
 
-  it("the cursor after a chunk is its last point: max step, last timestamp, id = chunk_id * 1024 + index", () => {
+  it('the cursor after a chunk is its last point: max step, last timestamp, id = chunk_id * 1024 + index', () => {
     expect(lastPointOf(chunk())).toEqual({ step: 2, timestamp: 12, id: 3 * 1024 + 2 });
   });
 });

@@ -31,23 +31,39 @@ describe('orphan reaper decision', () => {
       .when({ kind: 'reap', now: 5_000 + HOUR, orphanTimeoutMs: HOUR, lastActivityMs: 5_000 })
       .then([
         { type: T.runUpdated, aggregateId: runId, data: { runId, status: 'KILLED', endTime: 5_000 } },
-        { type: T.tagsSet, aggregateId: runId, data: { runId, tags: [{ key: 'cairn.reaped_reason', value: 'no heartbeat or write for 3600 s (orphan timeout 3600 s)' }] } },
+        {
+          type: T.tagsSet,
+          aggregateId: runId,
+          data: { runId, tags: [{ key: 'cairn.reaped_reason', value: 'no heartbeat or write for 3600 s (orphan timeout 3600 s)' }] },
+        },
       ]);
   });
 
   it('leaves a run alone whose last heartbeat or write is within the timeout (a write that raced the scan wins)', () => {
-    spec.given([created]).when({ kind: 'reap', now: 5_000 + HOUR - 1, orphanTimeoutMs: HOUR, lastActivityMs: 5_000 }).then([]);
+    spec
+      .given([created])
+      .when({ kind: 'reap', now: 5_000 + HOUR - 1, orphanTimeoutMs: HOUR, lastActivityMs: 5_000 })
+      .then([]);
   });
 
   it('without any recorded activity, counts from the start time', () => {
-    spec.given([created]).when({ kind: 'reap', now: 1_000 + HOUR - 1, orphanTimeoutMs: HOUR, lastActivityMs: null }).then([]);
+    spec
+      .given([created])
+      .when({ kind: 'reap', now: 1_000 + HOUR - 1, orphanTimeoutMs: HOUR, lastActivityMs: null })
+      .then([]);
     const [killed] = decideRun(evolveRun(null, created) as RunState, { kind: 'reap', now: 1_000 + HOUR, orphanTimeoutMs: HOUR, lastActivityMs: null });
     expect(killed).toMatchObject({ type: T.runUpdated, data: { status: 'KILLED', endTime: 1_000 } });
   });
 
   it('never touches a finished or deleted run', () => {
-    spec.given([created, finished]).when({ kind: 'reap', now: 10 * HOUR, orphanTimeoutMs: HOUR, lastActivityMs: 2_000 }).then([]);
-    spec.given([created, deletedAt(3_000)]).when({ kind: 'reap', now: 10 * HOUR, orphanTimeoutMs: HOUR, lastActivityMs: 2_000 }).then([]);
+    spec
+      .given([created, finished])
+      .when({ kind: 'reap', now: 10 * HOUR, orphanTimeoutMs: HOUR, lastActivityMs: 2_000 })
+      .then([]);
+    spec
+      .given([created, deletedAt(3_000)])
+      .when({ kind: 'reap', now: 10 * HOUR, orphanTimeoutMs: HOUR, lastActivityMs: 2_000 })
+      .then([]);
   });
 });
 
@@ -59,13 +75,25 @@ describe('garbage collection eligibility', () => {
       .given([created, deletedAt(cutoff)])
       .when({ kind: 'purge', cutoff, references: [] })
       .then([{ type: T.runPurged, aggregateId: runId, data: { runId, experimentId: '1', deletedTime: cutoff } }]);
-    expect(evolveRun(evolveRun(evolveRun(null, created), deletedAt(cutoff)), { type: T.runPurged, aggregateId: runId, data: { runId, experimentId: '1', deletedTime: cutoff } })).toBeNull();
+    expect(
+      evolveRun(evolveRun(evolveRun(null, created), deletedAt(cutoff)), {
+        type: T.runPurged,
+        aggregateId: runId,
+        data: { runId, experimentId: '1', deletedTime: cutoff },
+      }),
+    ).toBeNull();
   });
 
   it('keeps runs deleted within the retention, active runs and restored runs', () => {
-    spec.given([created, deletedAt(cutoff + 1)]).when({ kind: 'purge', cutoff, references: [] }).then([]);
+    spec
+      .given([created, deletedAt(cutoff + 1)])
+      .when({ kind: 'purge', cutoff, references: [] })
+      .then([]);
     spec.given([created]).when({ kind: 'purge', cutoff, references: [] }).then([]);
-    spec.given([created, deletedAt(1), { type: T.runRestored, aggregateId: runId, data: { runId } }]).when({ kind: 'purge', cutoff, references: [] }).then([]);
+    spec
+      .given([created, deletedAt(1), { type: T.runRestored, aggregateId: runId, data: { runId } }])
+      .when({ kind: 'purge', cutoff, references: [] })
+      .then([]);
   });
 
   it('refuses a run a live model version references, and names the versions', () => {
@@ -74,7 +102,10 @@ describe('garbage collection eligibility', () => {
       { name: 'churn', version: '2' },
       { name: 'churn', version: '2' },
     ];
-    spec.given([created, deletedAt(1)]).when({ kind: 'purge', cutoff, references }).then([]);
+    spec
+      .given([created, deletedAt(1)])
+      .when({ kind: 'purge', cutoff, references })
+      .then([]);
     expect(runGcVerdict({ lifecycleStage: 'deleted', deletedTime: 1 }, references, cutoff)).toEqual({
       kind: 'skip',
       reason: 'referenced by registered model versions churn/2, churn/10',

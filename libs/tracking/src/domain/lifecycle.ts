@@ -41,10 +41,7 @@ export interface ModelVersionReference {
   version: string;
 }
 
-export type RunGcVerdict =
-  | { kind: 'purge' }
-  | { kind: 'keep' }
-  | { kind: 'skip'; reason: string; modelVersions: ModelVersionReference[] };
+export type RunGcVerdict = { kind: 'purge' } | { kind: 'keep' } | { kind: 'skip'; reason: string; modelVersions: ModelVersionReference[] };
 
 /**
  * A run is purged when it is deleted, was deleted at or before `cutoff`, and no live model version
@@ -67,7 +64,11 @@ export function runGcVerdict(
 }
 
 /** Why GC leaves a run in place, in words for its report; null when the run is due for purging. */
-export function whyRunStays(run: { lifecycleStage: LifecycleStage; deletedTime: number | null }, references: readonly ModelVersionReference[], cutoff: number): string | null {
+export function whyRunStays(
+  run: { lifecycleStage: LifecycleStage; deletedTime: number | null },
+  references: readonly ModelVersionReference[],
+  cutoff: number,
+): string | null {
   const verdict = runGcVerdict(run, references, cutoff);
   switch (verdict.kind) {
     case 'purge':

@@ -40,7 +40,12 @@ describe('planMetricWrites', () => {
   });
 
   it('latest is the maximum of the distinct points, whatever their order', () => {
-    const arbitraryPoint = fc.record({ key: fc.constantFrom('a', 'b'), step: fc.integer({ min: -3, max: 3 }), timestamp: fc.integer({ min: 0, max: 3 }), value: fc.constantFrom(0, 1, -1, Infinity) });
+    const arbitraryPoint = fc.record({
+      key: fc.constantFrom('a', 'b'),
+      step: fc.integer({ min: -3, max: 3 }),
+      timestamp: fc.integer({ min: 0, max: 3 }),
+      value: fc.constantFrom(0, 1, -1, Infinity),
+    });
     fc.assert(
       fc.property(fc.array(arbitraryPoint, { minLength: 1, maxLength: 30 }), (raw) => {
         const plan = planMetricWrites(raw.map((p) => point(p.key, p.step, p.timestamp, p.value)));

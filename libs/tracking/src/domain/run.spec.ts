@@ -6,7 +6,16 @@ const runId = 'a'.repeat(32);
 const created: TrackingEvent = {
   type: T.runCreated,
   aggregateId: runId,
-  data: { runId, experimentId: '1', name: 'r', userId: 'u', status: 'RUNNING', startTime: 1, artifactUri: 'mlflow-artifacts:/1/x/artifacts', tags: [{ key: 'mlflow.runName', value: 'r' }] },
+  data: {
+    runId,
+    experimentId: '1',
+    name: 'r',
+    userId: 'u',
+    status: 'RUNNING',
+    startTime: 1,
+    artifactUri: 'mlflow-artifacts:/1/x/artifacts',
+    tags: [{ key: 'mlflow.runName', value: 'r' }],
+  },
 };
 
 const spec = deciderSpecification<RunState | null, RunCommand, TrackingEvent>({
@@ -38,7 +47,10 @@ describe('run decider', () => {
 
     it('adds the mlflow.runName tag and derives the artifact uri', () => {
       const [event] = decideCreateRun({ ...base, runName: 'gbm' });
-      expect(event).toMatchObject({ type: T.runCreated, data: { name: 'gbm', artifactUri: `mlflow-artifacts:/1/${runId}/artifacts`, tags: [{ key: 'mlflow.runName', value: 'gbm' }] } });
+      expect(event).toMatchObject({
+        type: T.runCreated,
+        data: { name: 'gbm', artifactUri: `mlflow-artifacts:/1/${runId}/artifacts`, tags: [{ key: 'mlflow.runName', value: 'gbm' }] },
+      });
     });
 
     it('takes the name from the tag, or generates one', () => {
@@ -47,12 +59,16 @@ describe('run decider', () => {
     });
 
     it('refuses a run_name that contradicts the tag', () => {
-      expect(() => decideCreateRun({ ...base, runName: 'a', tags: [{ key: 'mlflow.runName', value: 'b' }] })).toThrow(/Both 'run_name' argument and 'mlflow.runName' tag/);
+      expect(() => decideCreateRun({ ...base, runName: 'a', tags: [{ key: 'mlflow.runName', value: 'b' }] })).toThrow(
+        /Both 'run_name' argument and 'mlflow.runName' tag/,
+      );
     });
 
     it('needs an existing, active experiment', () => {
       expect(() => decideCreateRun({ ...base, experiment: null })).toThrow(expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' }));
-      expect(() => decideCreateRun({ ...base, experiment: { ...base.experiment, lifecycleStage: 'deleted' } })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+      expect(() => decideCreateRun({ ...base, experiment: { ...base.experiment, lifecycleStage: 'deleted' } })).toThrow(
+        expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+      );
     });
   });
 
@@ -63,7 +79,15 @@ describe('run decider', () => {
     ];
     spec
       .given([created])
-      .when({ kind: 'logBatch', metrics, params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 't', value: '1' }, { key: 't', value: '2' }] })
+      .when({
+        kind: 'logBatch',
+        metrics,
+        params: [{ key: 'lr', value: '0.1' }],
+        tags: [
+          { key: 't', value: '1' },
+          { key: 't', value: '2' },
+        ],
+      })
       .then([
         { type: T.metricsLogged, aggregateId: runId, data: { runId, metrics } },
         { type: T.paramsLogged, aggregateId: runId, data: { runId, params: [{ key: 'lr', value: '0.1' }] } },
@@ -73,7 +97,10 @@ describe('run decider', () => {
 
   it('params are write-once: the same value again is a no-op, a new value is refused', () => {
     const logged: TrackingEvent = { type: T.paramsLogged, aggregateId: runId, data: { runId, params: [{ key: 'lr', value: '0.1' }] } };
-    spec.given([created, logged]).when({ kind: 'logBatch', metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] }).then([]);
+    spec
+      .given([created, logged])
+      .when({ kind: 'logBatch', metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] })
+      .then([]);
     spec
       .given([created, logged])
       .when({ kind: 'logBatch', metrics: [], params: [{ key: 'lr', value: '0.2' }], tags: [] })
@@ -92,25 +119,39 @@ describe('run decider', () => {
     ] satisfies RunCommand[]) {
       spec.given([created, deleted]).when(command).thenThrows(code('INVALID_PARAMETER_VALUE'));
     }
-    spec.given([created, deleted]).when({ kind: 'restore' }).then([{ type: T.runRestored, aggregateId: runId, data: { runId } }]);
+    spec
+      .given([created, deleted])
+      .when({ kind: 'restore' })
+      .then([{ type: T.runRestored, aggregateId: runId, data: { runId } }]);
     const restored: TrackingEvent = { type: T.runRestored, aggregateId: runId, data: { runId } };
-    spec.given([created, deleted, restored]).when({ kind: 'update', status: 'FINISHED', endTime: 10 }).then([
-      { type: T.runUpdated, aggregateId: runId, data: { runId, status: 'FINISHED', endTime: 10 } },
-    ]);
+    spec
+      .given([created, deleted, restored])
+      .when({ kind: 'update', status: 'FINISHED', endTime: 10 })
+      .then([{ type: T.runUpdated, aggregateId: runId, data: { runId, status: 'FINISHED', endTime: 10 } }]);
   });
 
   it("an experiment's deletion deletes its runs", () => {
-    const state = [created, { type: T.experimentDeleted, aggregateId: '1', data: { experimentId: '1', deletedTime: 3, runIds: [runId] } } as TrackingEvent].reduce(evolveRun, null);
+    const state = [
+      created,
+      { type: T.experimentDeleted, aggregateId: '1', data: { experimentId: '1', deletedTime: 3, runIds: [runId] } } as TrackingEvent,
+    ].reduce(evolveRun, null);
     expect(state?.lifecycleStage).toBe('deleted');
   });
 
   it('deleting a missing tag is RESOURCE_DOES_NOT_EXIST', () => {
     spec.given([created]).when({ kind: 'deleteTag', key: 'nope' }).thenThrows(code('RESOURCE_DOES_NOT_EXIST'));
-    spec.given([created]).when({ kind: 'deleteTag', key: 'mlflow.runName' }).then([{ type: T.tagDeleted, aggregateId: runId, data: { runId, key: 'mlflow.runName' } }]);
+    spec
+      .given([created])
+      .when({ kind: 'deleteTag', key: 'mlflow.runName' })
+      .then([{ type: T.tagDeleted, aggregateId: runId, data: { runId, key: 'mlflow.runName' } }]);
   });
 
   it('run name and mlflow.runName tag follow each other in the projection', () => {
-    const renamedByTag = evolveRun(evolveRun(null, created), { type: T.tagsSet, aggregateId: runId, data: { runId, tags: [{ key: 'mlflow.runName', value: 'x' }] } });
+    const renamedByTag = evolveRun(evolveRun(null, created), {
+      type: T.tagsSet,
+      aggregateId: runId,
+      data: { runId, tags: [{ key: 'mlflow.runName', value: 'x' }] },
+    });
     expect(renamedByTag?.name).toBe('x');
     const renamedByUpdate = evolveRun(renamedByTag, { type: T.runUpdated, aggregateId: runId, data: { runId, name: 'y' } });
     expect(renamedByUpdate?.tags.get('mlflow.runName')).toBe('y');

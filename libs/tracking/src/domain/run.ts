@@ -1,4 +1,13 @@
-import { CairnError, invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type MetricPoint, type RunStatus, type TrackingEvent } from '@cairn/contracts';
+import {
+  CairnError,
+  invalidParameter,
+  notFound,
+  TRACKING_EVENT_TYPES as T,
+  type KeyValue,
+  type MetricPoint,
+  type RunStatus,
+  type TrackingEvent,
+} from '@cairn/contracts';
 import { orphanVerdict, REAPED_REASON_TAG, runGcVerdict, type ModelVersionReference } from './lifecycle';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
@@ -123,7 +132,12 @@ export function decideRun(state: RunState, cmd: RunCommand): TrackingEvent[] {
         {
           type: T.inputsLogged,
           aggregateId: runId,
-          data: { runId, experimentId: state.experimentId, datasets: cmd.datasets.map((d) => ({ ...d, tags: lastValuePerKey(d.tags) })), modelIds: [...new Set(cmd.modelIds)] },
+          data: {
+            runId,
+            experimentId: state.experimentId,
+            datasets: cmd.datasets.map((d) => ({ ...d, tags: lastValuePerKey(d.tags) })),
+            modelIds: [...new Set(cmd.modelIds)],
+          },
         },
       ];
     case 'logOutputs':

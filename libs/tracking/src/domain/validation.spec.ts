@@ -25,9 +25,12 @@ describe('key validation (MLflow validation.py)', () => {
     expect(() => validateEntityKey(key)).not.toThrow();
   });
 
-  it.each(['../x', 'a/../b', '/abs', 'a//b', 'trailing/', './a', '.', '..', 'semi;colon', 'nul\u0000', 'q"uote', 'x'.repeat(251)])('refuses %j with INVALID_PARAMETER_VALUE', (key) => {
-    expect(() => validateEntityKey(key)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
-  });
+  it.each(['../x', 'a/../b', '/abs', 'a//b', 'trailing/', './a', '.', '..', 'semi;colon', 'nul\u0000', 'q"uote', 'x'.repeat(251)])(
+    'refuses %j with INVALID_PARAMETER_VALUE',
+    (key) => {
+      expect(() => validateEntityKey(key)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+    },
+  );
 
   it('isPathLike agrees with posixpath.normpath for keys over the allowed alphabet', () => {
     fc.assert(
@@ -44,12 +47,17 @@ describe('artifact locations', () => {
     expect(validateArtifactLocation('mlflow-artifacts:/team/churn')).toBe('mlflow-artifacts:/team/churn');
   });
 
-  it.each(['file:///etc', 'http://169.254.169.254/latest', 's3://bucket', 'mlflow-artifacts:/../etc', 'mlflow-artifacts:/a/%2e%2e/b', 'runs:/abc', 'mlflow-artifacts:/a?x=1'])(
-    'refuses %j',
-    (location) => {
-      expect(() => validateArtifactLocation(location)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
-    },
-  );
+  it.each([
+    'file:///etc',
+    'http://169.254.169.254/latest',
+    's3://bucket',
+    'mlflow-artifacts:/../etc',
+    'mlflow-artifacts:/a/%2e%2e/b',
+    'runs:/abc',
+    'mlflow-artifacts:/a?x=1',
+  ])('refuses %j', (location) => {
+    expect(() => validateArtifactLocation(location)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+  });
 });
 
 describe('log-batch limits', () => {
@@ -64,7 +72,16 @@ describe('log-batch limits', () => {
   });
 
   it('refuses duplicate param keys, long values, negative timestamps', () => {
-    expect(() => validateLogBatch({ metrics: [], params: [{ key: 'a', value: '1' }, { key: 'a', value: '1' }], tags: [] })).toThrow(/Duplicate parameter keys/);
+    expect(() =>
+      validateLogBatch({
+        metrics: [],
+        params: [
+          { key: 'a', value: '1' },
+          { key: 'a', value: '1' },
+        ],
+        tags: [],
+      }),
+    ).toThrow(/Duplicate parameter keys/);
     expect(() => validateLogBatch({ metrics: [], params: [{ key: 'a', value: 'v'.repeat(6001) }], tags: [] })).toThrow(/6000/);
     expect(() => validateLogBatch({ metrics: [], params: [], tags: [{ key: 'a', value: 'v'.repeat(8001) }] })).toThrow(/8000/);
     expect(() => validateLogBatch({ metrics: [{ key: 'm', timestamp: -1 }], params: [], tags: [] })).toThrow(/nonnegative/);

@@ -23,7 +23,9 @@ export function validateEntityKey(key: string, field = 'key'): void {
     );
   }
   if (isPathLike(key)) {
-    throw invalidParameter(`Invalid value ${show(key)} for parameter '${field}' supplied: Names cannot refer to a parent directory or be an absolute path (e.g. '../x', '/x', 'a//b').`);
+    throw invalidParameter(
+      `Invalid value ${show(key)} for parameter '${field}' supplied: Names cannot refer to a parent directory or be an absolute path (e.g. '../x', '/x', 'a//b').`,
+    );
   }
   validateLength(key, LIMITS.entityKeyLength, field);
 }

@@ -67,7 +67,11 @@ export async function project(sql: TransactionClient, event: TrackingEvent, defe
       await sql.query(q.PURGE_RUN, [event.data.runId]);
       return;
     case T.metricsLogged:
-      await projectMetrics(defer ?? ((statement) => sql.query({ name: statement.name, text: statement.text, values: statement.values })), event.data.runId, event.data.metrics);
+      await projectMetrics(
+        defer ?? ((statement) => sql.query({ name: statement.name, text: statement.text, values: statement.values })),
+        event.data.runId,
+        event.data.metrics,
+      );
       return;
     case T.paramsLogged:
       await sql.query(q.INSERT_PARAMS, [event.data.runId, event.data.params.map((p) => p.key), event.data.params.map((p) => p.value)]);

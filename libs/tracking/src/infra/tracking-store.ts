@@ -124,7 +124,10 @@ export class TrackingStore {
     mode: 'update' | 'share' = 'update',
   ): Promise<{ state: ExperimentState; artifactLocation: string; deletedTime: number | null; version: number } | null> {
     if (!/^\d{1,18}$/.test(experimentId)) return null;
-    const { rows } = await tx.query<ExperimentRow & { deleted_time: string | null; version: string }>(mode === 'update' ? q.LOCK_EXPERIMENT : q.LOCK_EXPERIMENT_SHARE, [experimentId]);
+    const { rows } = await tx.query<ExperimentRow & { deleted_time: string | null; version: string }>(
+      mode === 'update' ? q.LOCK_EXPERIMENT : q.LOCK_EXPERIMENT_SHARE,
+      [experimentId],
+    );
     const row = rows[0];
     if (!row) return null;
     const tagKeys = (await tx.query<{ key: string }>(q.SELECT_EXPERIMENT_TAG_KEYS, [experimentId])).rows.map((r) => r.key);
@@ -209,8 +212,15 @@ export class TrackingStore {
     return byRun;
   }
 
-  async runsLeftInExperiment(experimentId: string, limit: number, sql: Sql = this.db): Promise<{ runId: string; lifecycleStage: LifecycleStage; deletedTime: number | null }[]> {
-    const { rows } = await sql.query<{ run_uuid: string; lifecycle_stage: LifecycleStage; deleted_time: string | null }>(q.SELECT_RUNS_LEFT_IN_EXPERIMENT, [experimentId, limit]);
+  async runsLeftInExperiment(
+    experimentId: string,
+    limit: number,
+    sql: Sql = this.db,
+  ): Promise<{ runId: string; lifecycleStage: LifecycleStage; deletedTime: number | null }[]> {
+    const { rows } = await sql.query<{ run_uuid: string; lifecycle_stage: LifecycleStage; deleted_time: string | null }>(q.SELECT_RUNS_LEFT_IN_EXPERIMENT, [
+      experimentId,
+      limit,
+    ]);
     return rows.map((r) => ({ runId: r.run_uuid, lifecycleStage: r.lifecycle_stage, deletedTime: num(r.deleted_time) }));
   }
 
@@ -223,7 +233,7 @@ export class TrackingStore {
 
   async experimentByName(name: string): Promise<ExperimentView | null> {
     const { rows } = await this.db.query<ExperimentRow>(q.SELECT_EXPERIMENT_BY_NAME, [name]);
-    return rows[0] ? (await this.experimentsByIds([rows[0].experiment_id]))[0] ?? null : null;
+    return rows[0] ? ((await this.experimentsByIds([rows[0].experiment_id]))[0] ?? null) : null;
   }
 
   /** Experiments in the order of `ids`. */
@@ -288,7 +298,10 @@ export class TrackingStore {
     ]);
     const inputTags =
       datasets.rows.length > 0
-        ? groupBy((await this.db.query<{ input_uuid: string; name: string; value: string }>(q.SELECT_INPUT_TAGS, [datasets.rows.map((d) => d.input_uuid)])).rows, 'input_uuid')
+        ? groupBy(
+            (await this.db.query<{ input_uuid: string; name: string; value: string }>(q.SELECT_INPUT_TAGS, [datasets.rows.map((d) => d.input_uuid)])).rows,
+            'input_uuid',
+          )
         : new Map<string, { name: string; value: string }[]>();
     const metricsOf = groupBy(metrics.rows, 'run_uuid');
     const paramsOf = groupBy(params.rows, 'run_uuid');
@@ -311,17 +324,15 @@ export class TrackingStore {
         metrics: (metricsOf.get(r.run_uuid) ?? []).map(metricView),
         params: (paramsOf.get(r.run_uuid) ?? []).map((p) => ({ key: p.key, value: p.value })),
         tags: (tagsOf.get(r.run_uuid) ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
-        datasetInputs: (datasetsOf.get(r.run_uuid) ?? []).map(
-          (d): DatasetInputView => ({
-            name: d.name,
-            digest: d.digest,
-            sourceType: d.source_type,
-            source: d.source,
-            schema: d.schema,
-            profile: d.profile,
-            tags: (inputTags.get(d.input_uuid) ?? []).map((t) => ({ key: t.name, value: t.value })),
-          }),
-        ),
+        datasetInputs: (datasetsOf.get(r.run_uuid) ?? []).map((d): DatasetInputView => ({
+          name: d.name,
+          digest: d.digest,
+          sourceType: d.source_type,
+          source: d.source,
+          schema: d.schema,
+          profile: d.profile,
+          tags: (inputTags.get(d.input_uuid) ?? []).map((t) => ({ key: t.name, value: t.value })),
+        })),
         modelInputs: (modelsOf.get(r.run_uuid) ?? []).map((m) => m.model_id),
         modelOutputs: (outputsOf.get(r.run_uuid) ?? []).map((o) => ({ modelId: o.model_id, step: Number(o.step) })),
       });
@@ -347,7 +358,14 @@ export class TrackingStore {
     // int8 minimum, so the first page includes negative steps.
     const step = after ? String(after.step) : '-9223372036854775808';
     const ts = after ? String(after.timestamp) : '-9223372036854775808';
-    const { rows } = await this.db.query<MetricRow & { id: string; cut: boolean }>(q.SELECT_METRIC_HISTORY_PAGE, [runId, key, step, ts, String(after?.id ?? 0), limit]);
+    const { rows } = await this.db.query<MetricRow & { id: string; cut: boolean }>(q.SELECT_METRIC_HISTORY_PAGE, [
+      runId,
+      key,
+      step,
+      ts,
+      String(after?.id ?? 0),
+      limit,
+    ]);
     return {
       points: rows.map((r) => ({ ...metricView(r), cursor: { step: Number(r.step), timestamp: Number(r.timestamp), id: Number(r.id) } })),
       cut: rows[0]?.cut === true,
@@ -383,7 +401,13 @@ export class TrackingStore {
 
   /** Up to `limit` chunks of a series after (min_step, chunk_id), their arrays as text. */
   async metricChunksAsText(runId: string, key: string, after: { minStep: string; chunkId: string } | null, limit: number): Promise<ChunkText[]> {
-    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [runId, key, after?.minStep ?? '-9223372036854775808', after?.chunkId ?? '0', limit]);
+    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [
+      runId,
+      key,
+      after?.minStep ?? '-9223372036854775808',
+      after?.chunkId ?? '0',
+      limit,
+    ]);
     return rows;
   }
 

@@ -5,7 +5,14 @@ import type { TestResult } from '../application/webhook-commands';
 
 // MLflow's Python client rejects (raises on) an event it does not know, so the MLflow routes show
 // only MLflow's events; Cairn's routes show the full subscription (stage transitions included).
-const MLFLOW_EVENTS = new Set(['registered_model.created', 'model_version.created', 'model_version_tag.set', 'model_version_tag.deleted', 'model_version_alias.created', 'model_version_alias.deleted']);
+const MLFLOW_EVENTS = new Set([
+  'registered_model.created',
+  'model_version.created',
+  'model_version_tag.set',
+  'model_version_tag.deleted',
+  'model_version_alias.created',
+  'model_version_alias.deleted',
+]);
 
 /** MLflow's `Webhook` (webhooks.proto@8ecbf19). The secret is never returned. */
 export function mlflowWebhookJson(w: WebhookEndpoint) {

@@ -123,12 +123,18 @@ export class WebhookCommands {
     return { success: sent.result.statusCode < 400, responseStatus: sent.result.statusCode, responseBody: sent.responseBody ?? '' };
   }
 
-  async deliveries(filter: { webhookId?: string | undefined; status?: string | undefined; maxResults?: number | undefined; pageToken?: string | undefined }): Promise<{ deliveries: DeliveryRecord[]; nextPageToken?: string }> {
+  async deliveries(filter: {
+    webhookId?: string | undefined;
+    status?: string | undefined;
+    maxResults?: number | undefined;
+    pageToken?: string | undefined;
+  }): Promise<{ deliveries: DeliveryRecord[]; nextPageToken?: string }> {
     const limit = filter.maxResults ?? 100;
     if (limit < 1 || limit > 1000) throw invalidParameter(`Invalid value ${limit} for parameter 'max_results': it must be between 1 and 1000.`);
     const statuses = ['PENDING', 'IN_FLIGHT', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
     const status = filter.status?.toUpperCase();
-    if (status !== undefined && !statuses.includes(status)) throw invalidParameter(`Invalid delivery status '${filter.status}'. Valid statuses are: ${statuses.join(', ')}.`);
+    if (status !== undefined && !statuses.includes(status))
+      throw invalidParameter(`Invalid delivery status '${filter.status}'. Valid statuses are: ${statuses.join(', ')}.`);
     if (filter.webhookId !== undefined) await this.get(filter.webhookId);
     let before: string | undefined;
     if (filter.pageToken !== undefined) {
@@ -154,9 +160,11 @@ export class WebhookCommands {
    */
   async redeliver(deliveryId: string): Promise<DeliveryRecord> {
     const { delivery } = await this.delivery(deliveryId);
-    if (delivery.status === 'PENDING' || delivery.status === 'IN_FLIGHT') throw invalidParameter(`Delivery ${deliveryId} is still ${delivery.status}; it will be sent without being asked.`);
+    if (delivery.status === 'PENDING' || delivery.status === 'IN_FLIGHT')
+      throw invalidParameter(`Delivery ${deliveryId} is still ${delivery.status}; it will be sent without being asked.`);
     const endpoint = await this.get(delivery.webhookId);
-    if (endpoint.status !== 'ACTIVE') throw invalidParameter(`Webhook ${endpoint.webhookId} is disabled (${endpoint.disabledReason ?? 'no reason recorded'}); enable it first.`);
+    if (endpoint.status !== 'ACTIVE')
+      throw invalidParameter(`Webhook ${endpoint.webhookId} is disabled (${endpoint.disabledReason ?? 'no reason recorded'}); enable it first.`);
     const id = await this.log.redeliver(delivery);
     if (id === undefined) throw invalidParameter(`Delivery ${deliveryId} changed state meanwhile; look at it again.`);
     return (await this.delivery(id)).delivery;
@@ -168,7 +176,8 @@ export class WebhookCommands {
   }
 
   private checkDescription(description: string | undefined): string | undefined {
-    if (description !== undefined && description.length > MAX_DESCRIPTION) throw invalidParameter(`Webhook description must be at most ${MAX_DESCRIPTION} characters.`);
+    if (description !== undefined && description.length > MAX_DESCRIPTION)
+      throw invalidParameter(`Webhook description must be at most ${MAX_DESCRIPTION} characters.`);
     return description;
   }
 

@@ -126,10 +126,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const startedAt = new Date();
-    const headers = signedHeaders({ deliveryId: delivery.deliveryId, timestampSeconds: Math.floor(startedAt.getTime() / 1000), body: delivery.body, secret: delivery.secret });
-    const sent = await sendWebhook(delivery.url, headers, delivery.body, { timeoutMs: this.config.webhooks.timeoutMs, policy: this.policy, userAgent: USER_AGENT });
+    const headers = signedHeaders({
+      deliveryId: delivery.deliveryId,
+      timestampSeconds: Math.floor(startedAt.getTime() / 1000),
+      body: delivery.body,
+      secret: delivery.secret,
+    });
+    const sent = await sendWebhook(delivery.url, headers, delivery.body, {
+      timeoutMs: this.config.webhooks.timeoutMs,
+      policy: this.policy,
+      userAgent: USER_AGENT,
+    });
     const now = Date.now();
-    const decision = decideAfterAttempt({ result: sent.result, attempt: delivery.attempt, eventTimeMs: delivery.eventTime.getTime(), nowMs: now, schedule: this.schedule, random: Math.random });
+    const decision = decideAfterAttempt({
+      result: sent.result,
+      attempt: delivery.attempt,
+      eventTimeMs: delivery.eventTime.getTime(),
+      nowMs: now,
+      schedule: this.schedule,
+      random: Math.random,
+    });
     this.outcomes.inc({ outcome: decision.outcome });
     this.latency.observe(sent.durationMs / 1000);
     const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
@@ -137,13 +153,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const settled = await this.log.settle(
       {
         claimed: delivery,
-        attempt: { attempt: delivery.attempt, startedAt, durationMs: sent.durationMs, statusCode, error, responseBody: sent.responseBody, outcome: decision.outcome },
+        attempt: {
+          attempt: delivery.attempt,
+          startedAt,
+          durationMs: sent.durationMs,
+          statusCode,
+          error,
+          responseBody: sent.responseBody,
+          outcome: decision.outcome,
+        },
         next: decision.outcome === 'RETRY' ? { status: 'PENDING', delayMs: decision.delayMs } : { status: decision.outcome },
         lastError: decision.outcome === 'FAILED' ? decision.reason : error,
       },
       (consecutiveFailures) => {
         if (decision.outcome !== 'FAILED') return undefined;
-        const disable = shouldDisableEndpoint({ consecutiveFailures, disableAfter: this.config.webhooks.disableAfterFailures, windowExhausted: decision.windowExhausted });
+        const disable = shouldDisableEndpoint({
+          consecutiveFailures,
+          disableAfter: this.config.webhooks.disableAfterFailures,
+          windowExhausted: decision.windowExhausted,
+        });
         if (!disable) return undefined;
         const reason = decision.windowExhausted ? decision.reason : `${consecutiveFailures} deliveries in a row failed; last: ${decision.reason}`;
         this.logger.warn(`webhook ${delivery.webhookId} disabled: ${reason}`);
@@ -151,6 +179,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       },
       now,
     );
-    if (!settled) this.logger.warn(`delivery ${delivery.deliveryId} attempt ${delivery.attempt} was no longer held by this dispatcher (lease taken over, or the webhook deleted); its result is dropped`);
+    if (!settled)
+      this.logger.warn(
+        `delivery ${delivery.deliveryId} attempt ${delivery.attempt} was no longer held by this dispatcher (lease taken over, or the webhook deleted); its result is dropped`,
+      );
   }
 }

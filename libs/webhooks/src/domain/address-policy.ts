@@ -68,7 +68,8 @@ export class AddressPolicy {
     if (family === 0) return `'${address}' is not an IP address`;
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (this.allowedAddresses.check(bare, type)) return undefined;
-    if (BLOCKED[type].check(bare, type)) return `${bare} is a loopback, private, link-local, metadata or reserved address (list it in CAIRN_WEBHOOK_ALLOWED_HOSTS to allow it)`;
+    if (BLOCKED[type].check(bare, type))
+      return `${bare} is a loopback, private, link-local, metadata or reserved address (list it in CAIRN_WEBHOOK_ALLOWED_HOSTS to allow it)`;
     return undefined;
   }
 }
@@ -96,7 +97,8 @@ export function urlProblem(raw: string, options: { allowHttp: boolean; policy: A
   if (url.username || url.password) return 'Webhook URL must not contain credentials: use the webhook secret, which signs every delivery.';
   const host = stripBrackets(url.hostname).toLowerCase();
   if (options.policy.isAllowedName(host)) return undefined;
-  if (host === 'localhost' || host.endsWith('.localhost')) return `Webhook URL host '${host}' is loopback (list it in CAIRN_WEBHOOK_ALLOWED_HOSTS to allow it).`;
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return `Webhook URL host '${host}' is loopback (list it in CAIRN_WEBHOOK_ALLOWED_HOSTS to allow it).`;
   if (isIP(host) !== 0) {
     const refusal = options.policy.refusal(host);
     if (refusal) return `Webhook URL refused: ${refusal}.`;

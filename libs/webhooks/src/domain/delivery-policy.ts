@@ -18,9 +18,7 @@ export interface RetrySchedule {
 }
 
 export type AttemptDecision =
-  | { outcome: 'SUCCEEDED' }
-  | { outcome: 'RETRY'; delayMs: number }
-  | { outcome: 'FAILED'; reason: string; windowExhausted: boolean };
+  { outcome: 'SUCCEEDED' } | { outcome: 'RETRY'; delayMs: number } | { outcome: 'FAILED'; reason: string; windowExhausted: boolean };
 
 export function isRetriableResult(result: AttemptResult): boolean {
   if (result.kind === 'error') return true;
@@ -44,7 +42,14 @@ export function retryAfterMs(value: string | undefined, nowMs: number): number |
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-export function decideAfterAttempt(input: { result: AttemptResult; attempt: number; eventTimeMs: number; nowMs: number; schedule: RetrySchedule; random: () => number }): AttemptDecision {
+export function decideAfterAttempt(input: {
+  result: AttemptResult;
+  attempt: number;
+  eventTimeMs: number;
+  nowMs: number;
+  schedule: RetrySchedule;
+  random: () => number;
+}): AttemptDecision {
   const { result, attempt, schedule, nowMs } = input;
   if (result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) return { outcome: 'SUCCEEDED' };
   const what = result.kind === 'response' ? `HTTP ${result.statusCode}` : result.message;
@@ -54,7 +59,11 @@ export function decideAfterAttempt(input: { result: AttemptResult; attempt: numb
   // A receiver's Retry-After is honoured, within the same cap as our own backoff.
   const delayMs = asked === undefined ? backoff : Math.min(schedule.maxDelayMs, Math.max(asked, 0));
   if (nowMs + delayMs > input.eventTimeMs + schedule.windowMs) {
-    return { outcome: 'FAILED', reason: `still failing after the ${Math.round(schedule.windowMs / 3_600_000)} h retry window (last: ${what})`, windowExhausted: true };
+    return {
+      outcome: 'FAILED',
+      reason: `still failing after the ${Math.round(schedule.windowMs / 3_600_000)} h retry window (last: ${what})`,
+      windowExhausted: true,
+    };
   }
   return { outcome: 'RETRY', delayMs };
 }

@@ -15,7 +15,10 @@ describe('webhook events', () => {
   });
 
   it('refuses combinations MLflow refuses, and prompt events Cairn cannot fire', () => {
-    expect(parseWebhookEvent({ entity: 'REGISTERED_MODEL', action: 'DELETED' })).toMatchObject({ ok: false, message: expect.stringContaining('Valid events are') });
+    expect(parseWebhookEvent({ entity: 'REGISTERED_MODEL', action: 'DELETED' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('Valid events are'),
+    });
     expect(parseWebhookEvent({ entity: 'PROMPT', action: 'CREATED' })).toMatchObject({ ok: false, message: expect.stringContaining('no prompt registry') });
     expect(parseWebhookEvent({ entity: 'MODEL_VERSION' })).toMatchObject({ ok: false });
     expect(parseWebhookEvent({ entity: 'MODEL VERSION; DROP', action: 'CREATED' })).toMatchObject({ ok: false });
@@ -32,8 +35,22 @@ describe('registry event → notification', () => {
 
   it('builds MLflow payloads (tags as a map, snake_case run_id)', () => {
     expect(
-      of(E.modelVersionCreated, { ...model, version: '3', source: 'runs:/abc/model', runId: 'abc', runLink: null, loggedModelId: null, description: null, userId: null, tags: [{ key: 'k', value: 'v' }] }),
-    ).toEqual({ event: 'model_version.created', orderingKey: 'm-1', data: { name: 'churn-gbm', version: '3', source: 'runs:/abc/model', run_id: 'abc', tags: { k: 'v' }, description: null } });
+      of(E.modelVersionCreated, {
+        ...model,
+        version: '3',
+        source: 'runs:/abc/model',
+        runId: 'abc',
+        runLink: null,
+        loggedModelId: null,
+        description: null,
+        userId: null,
+        tags: [{ key: 'k', value: 'v' }],
+      }),
+    ).toEqual({
+      event: 'model_version.created',
+      orderingKey: 'm-1',
+      data: { name: 'churn-gbm', version: '3', source: 'runs:/abc/model', run_id: 'abc', tags: { k: 'v' }, description: null },
+    });
     expect(of(E.aliasSet, { ...model, alias: 'champion', version: '3', previousVersion: '2' })).toEqual({
       event: 'model_version_alias.created',
       orderingKey: 'm-1',
@@ -42,11 +59,25 @@ describe('registry event → notification', () => {
   });
 
   it('tells CI which stage a version entered, and what was archived with it', () => {
-    const n = of(E.modelVersionStageTransitioned, { ...model, version: '3', fromStage: 'Staging', toStage: 'Production', archiveExistingVersions: true, archived: [{ version: '2', fromStage: 'Production' }] });
+    const n = of(E.modelVersionStageTransitioned, {
+      ...model,
+      version: '3',
+      fromStage: 'Staging',
+      toStage: 'Production',
+      archiveExistingVersions: true,
+      archived: [{ version: '2', fromStage: 'Production' }],
+    });
     expect(n).toEqual({
       event: 'model_version.stage_transitioned',
       orderingKey: 'm-1',
-      data: { name: 'churn-gbm', version: '3', from_stage: 'Staging', to_stage: 'Production', archive_existing_versions: true, archived_versions: [{ version: '2', from_stage: 'Production' }] },
+      data: {
+        name: 'churn-gbm',
+        version: '3',
+        from_stage: 'Staging',
+        to_stage: 'Production',
+        archive_existing_versions: true,
+        archived_versions: [{ version: '2', from_stage: 'Production' }],
+      },
     });
   });
 
@@ -56,7 +87,12 @@ describe('registry event → notification', () => {
   });
 
   it('wraps the payload as MLflow does: {entity, action, timestamp, data}', () => {
-    expect(JSON.parse(deliveryBody('model_version_tag.set', '2026-11-28T00:00:00.000Z', { k: 1 }))).toEqual({ entity: 'model_version_tag', action: 'set', timestamp: '2026-11-28T00:00:00.000Z', data: { k: 1 } });
+    expect(JSON.parse(deliveryBody('model_version_tag.set', '2026-11-28T00:00:00.000Z', { k: 1 }))).toEqual({
+      entity: 'model_version_tag',
+      action: 'set',
+      timestamp: '2026-11-28T00:00:00.000Z',
+      data: { k: 1 },
+    });
   });
 });
 
@@ -73,8 +109,20 @@ describe('signatures', () => {
     const h2 = signedHeaders({ deliveryId: 'msg_2', timestampSeconds: now, body, secret: plain });
     // MLflow's header signs with the secret's UTF-8 bytes: the same library verifies it when given those bytes.
     const mlflowVerifier = new Webhook(Buffer.from(plain, 'utf8').toString('base64'));
-    expect(() => mlflowVerifier.verify(body, { 'webhook-id': h2['X-MLflow-Delivery-Id'] as string, 'webhook-timestamp': h2['X-MLflow-Timestamp'] as string, 'webhook-signature': h2['X-MLflow-Signature'] as string })).not.toThrow();
-    expect(() => mlflowVerifier.verify(body.replace('created', 'deleted'), { 'webhook-id': 'msg_2', 'webhook-timestamp': String(now), 'webhook-signature': h2['X-MLflow-Signature'] as string })).toThrow();
+    expect(() =>
+      mlflowVerifier.verify(body, {
+        'webhook-id': h2['X-MLflow-Delivery-Id'] as string,
+        'webhook-timestamp': h2['X-MLflow-Timestamp'] as string,
+        'webhook-signature': h2['X-MLflow-Signature'] as string,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      mlflowVerifier.verify(body.replace('created', 'deleted'), {
+        'webhook-id': 'msg_2',
+        'webhook-timestamp': String(now),
+        'webhook-signature': h2['X-MLflow-Signature'] as string,
+      }),
+    ).toThrow();
   });
 
   it('sends no signature without a secret, as MLflow', () => {
@@ -94,7 +142,8 @@ describe('retry schedule', () => {
     expect(at(1, { kind: 'response', statusCode: 204 })).toEqual({ outcome: 'SUCCEEDED' });
     for (const statusCode of [500, 503, 408, 429]) expect(at(1, { kind: 'response', statusCode }).outcome).toBe('RETRY');
     expect(at(1, { kind: 'error', message: 'ECONNREFUSED' }).outcome).toBe('RETRY');
-    for (const statusCode of [400, 401, 404, 410, 301]) expect(at(1, { kind: 'response', statusCode })).toMatchObject({ outcome: 'FAILED', windowExhausted: false });
+    for (const statusCode of [400, 401, 404, 410, 301])
+      expect(at(1, { kind: 'response', statusCode })).toMatchObject({ outcome: 'FAILED', windowExhausted: false });
   });
 
   it('backs off exponentially with jitter, capped', () => {
@@ -137,7 +186,22 @@ describe('retry schedule', () => {
 describe('SSRF address policy', () => {
   const policy = new AddressPolicy([]);
   it('refuses loopback, private, link-local, metadata, CGNAT and embedded-IPv4 IPv6 forms', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00:ec2::254', 'fe80::1', '::ffff:127.0.0.1', '::ffff:8.8.8.8', '64:ff9b::a00:1', '224.0.0.1']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fd00:ec2::254',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:8.8.8.8',
+      '64:ff9b::a00:1',
+      '224.0.0.1',
+    ]) {
       expect({ a, refused: policy.refusal(a) !== undefined }).toEqual({ a, refused: true });
     }
     for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(policy.refusal(a)).toBeUndefined();

@@ -20,7 +20,11 @@ export function notificationOf(event: RegistryEvent): Notification | null {
   const orderingKey = event.aggregateId;
   switch (event.type) {
     case E.registeredModelCreated:
-      return { event: 'registered_model.created', orderingKey, data: { name: event.data.name, tags: tagMap(event.data.tags), description: event.data.description } };
+      return {
+        event: 'registered_model.created',
+        orderingKey,
+        data: { name: event.data.name, tags: tagMap(event.data.tags), description: event.data.description },
+      };
     case E.modelVersionCreated:
       return {
         event: 'model_version.created',
@@ -49,7 +53,11 @@ export function notificationOf(event: RegistryEvent): Notification | null {
         },
       };
     case E.modelVersionTagSet:
-      return { event: 'model_version_tag.set', orderingKey, data: { name: event.data.name, version: event.data.version, key: event.data.key, value: event.data.value } };
+      return {
+        event: 'model_version_tag.set',
+        orderingKey,
+        data: { name: event.data.name, version: event.data.version, key: event.data.key, value: event.data.value },
+      };
     case E.modelVersionTagDeleted:
       return { event: 'model_version_tag.deleted', orderingKey, data: { name: event.data.name, version: event.data.version, key: event.data.key } };
     case E.aliasSet:
@@ -75,7 +83,14 @@ export function examplePayload(event: WebhookEventName): Record<string, unknown>
     case 'registered_model.created':
       return { name: 'example_model', tags: { example_key: 'example_value' }, description: 'An example registered model' };
     case 'model_version.created':
-      return { name: 'example_model', version: '1', source: 'models:/123', run_id: 'abcd1234abcd5678', tags: { example_key: 'example_value' }, description: 'An example model version' };
+      return {
+        name: 'example_model',
+        version: '1',
+        source: 'models:/123',
+        run_id: 'abcd1234abcd5678',
+        tags: { example_key: 'example_value' },
+        description: 'An example model version',
+      };
     case 'model_version.stage_transitioned':
       return { name: 'example_model', version: '1', from_stage: 'None', to_stage: 'Staging', archive_existing_versions: false, archived_versions: [] };
     case 'model_version_tag.set':

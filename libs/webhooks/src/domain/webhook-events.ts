@@ -25,7 +25,19 @@ export interface WebhookEventRef {
 const PROMPT_ENTITIES = new Set(['prompt', 'prompt_version', 'prompt_tag', 'prompt_version_tag', 'prompt_alias']);
 
 // Wire numbers of webhooks.proto's enums, for clients that send enums as integers.
-const ENTITY_NUMBERS = ['', 'registered_model', 'model_version', 'model_version_tag', 'model_version_alias', 'prompt', 'prompt_version', 'prompt_tag', 'prompt_version_tag', 'prompt_alias', 'budget_policy'];
+const ENTITY_NUMBERS = [
+  '',
+  'registered_model',
+  'model_version',
+  'model_version_tag',
+  'model_version_alias',
+  'prompt',
+  'prompt_version',
+  'prompt_tag',
+  'prompt_version_tag',
+  'prompt_alias',
+  'budget_policy',
+];
 const ACTION_NUMBERS = ['', 'created', 'updated', 'deleted', 'set', 'exceeded'];
 
 /** `MODEL_VERSION` / `model_version` / 2 → `model_version`; undefined when it is none of those. */

@@ -125,7 +125,16 @@ export class DeliveryLogRepository {
         input.lastError,
       ]);
       if (updated.rowCount !== 1) return false;
-      await tx.query(q.INSERT_ATTEMPT, [claimed.deliveryId, attempt.attempt, attempt.startedAt, attempt.durationMs, attempt.statusCode, attempt.error, attempt.responseBody, attempt.outcome]);
+      await tx.query(q.INSERT_ATTEMPT, [
+        claimed.deliveryId,
+        attempt.attempt,
+        attempt.startedAt,
+        attempt.durationMs,
+        attempt.statusCode,
+        attempt.error,
+        attempt.responseBody,
+        attempt.outcome,
+      ]);
       if (next.status === 'SUCCEEDED') await tx.query(q.ENDPOINT_SUCCEEDED, [claimed.webhookId]);
       if (next.status === 'FAILED') {
         const { rows } = await tx.query<{ consecutive_failures: number }>(q.ENDPOINT_FAILED, [claimed.webhookId]);
@@ -136,8 +145,18 @@ export class DeliveryLogRepository {
     });
   }
 
-  async list(filter: { webhookId?: string | undefined; status?: string | undefined; beforeSequence?: string | undefined; limit: number }): Promise<DeliveryRecord[]> {
-    const { rows } = await this.database.query(q.LIST_DELIVERIES, [filter.webhookId ?? null, filter.status ?? null, filter.beforeSequence ?? null, filter.limit]);
+  async list(filter: {
+    webhookId?: string | undefined;
+    status?: string | undefined;
+    beforeSequence?: string | undefined;
+    limit: number;
+  }): Promise<DeliveryRecord[]> {
+    const { rows } = await this.database.query(q.LIST_DELIVERIES, [
+      filter.webhookId ?? null,
+      filter.status ?? null,
+      filter.beforeSequence ?? null,
+      filter.limit,
+    ]);
     return rows.map(deliveryOf);
   }
 

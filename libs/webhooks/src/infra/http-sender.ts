@@ -86,7 +86,12 @@ export function sendWebhook(url: string, headers: Record<string, string>, body: 
       else socket.once('connect', check);
     });
     request.on('error', (error) =>
-      finish(error instanceof RefusedAddressError ? { kind: 'refused', message: error.message } : { kind: 'error', message: `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` }, null),
+      finish(
+        error instanceof RefusedAddressError
+          ? { kind: 'refused', message: error.message }
+          : { kind: 'error', message: `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` },
+        null,
+      ),
     );
     request.on('response', (response) => {
       const chunks: Buffer[] = [];

@@ -25,7 +25,9 @@ describe('SecretBox: webhook secrets at rest', () => {
     const sealed = new SecretBox(key).seal('s3cret') ?? '';
     expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow();
     const parts = sealed.split(':');
-    const altered = [...parts.slice(0, -1), Buffer.from('x' + Buffer.from(parts.at(-1) ?? '', 'base64').toString('latin1'), 'latin1').toString('base64')].join(':');
+    const altered = [...parts.slice(0, -1), Buffer.from('x' + Buffer.from(parts.at(-1) ?? '', 'base64').toString('latin1'), 'latin1').toString('base64')].join(
+      ':',
+    );
     expect(() => new SecretBox(key).open(altered)).toThrow();
     expect(() => new SecretBox(undefined).open(sealed)).toThrow(/CAIRN_WEBHOOK_SECRET_KEY/);
   });
