@@ -1,5 +1,6 @@
 import type { ContextName } from '@cairn/contracts';
-import { perContext, type Sql } from './sql';
+import type { Sql } from '@cairn/platform';
+import { perContext } from './sql';
 
 /** A Kafka position: the offset of the next message to read from one partition of a topic. */
 export interface ConsumerPosition {

@@ -1,6 +1,6 @@
 import type { ContextName, EventEnvelope } from '@cairn/contracts';
 import type { RetryPolicy } from './retry';
-import type { TransactionClient } from './sql';
+import type { UnitOfWork } from '@cairn/platform';
 
 /** The publishing half of the bus: all the outbox relay needs. */
 export interface EventPublisher {
@@ -25,7 +25,7 @@ export interface DeliveryInfo {
  * consumer offset): the handler's writes, the "seen" mark and the progress commit together.
  * Throw to refuse; a `NonRetriableError` (or an error with `retriable: false`) dead-letters at once.
  */
-export type EventHandler = (event: EventEnvelope, tx: TransactionClient, delivery: DeliveryInfo) => Promise<void>;
+export type EventHandler = (event: EventEnvelope, uow: UnitOfWork, delivery: DeliveryInfo) => Promise<void>;
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'dead_lettered';
 

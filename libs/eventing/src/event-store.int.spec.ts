@@ -1,7 +1,17 @@
+import type { PoolClient } from 'pg';
+import type { UnitOfWork } from '@cairn/platform';
 import { ConcurrencyError } from './errors';
 import { EventStore } from './event-store';
 import { ManualClock } from './clock';
 import { append, counted, createEventingTestDatabase, metadata, waitFor, type EventingTestDatabase } from './testing/eventing-test-support';
+
+/** A hand-opened transaction on a pooled connection, as a unit of work (nothing is queued for commit here). */
+const asUnitOfWork = (client: PoolClient): UnitOfWork =>
+  Object.assign(client, {
+    atCommit: () => {
+      throw new Error('not used by these tests');
+    },
+  });
 
 describe('EventStore (Postgres)', () => {
   let env: EventingTestDatabase;
@@ -85,8 +95,8 @@ describe('EventStore (Postgres)', () => {
     try {
       const { rows } = await writers[1].query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await Promise.all(writers.map((w) => w.query('BEGIN')));
-      await store.append(writers[0], 'tracking', [counted('run')], metadata, expected);
-      const losing = store.append(writers[1], 'tracking', [counted('run')], metadata, expected);
+      await store.append(asUnitOfWork(writers[0]), 'tracking', [counted('run')], metadata, expected);
+      const losing = store.append(asUnitOfWork(writers[1]), 'tracking', [counted('run')], metadata, expected);
       losing.catch(() => undefined);
       // The loser's insert of (run, 2) waits on the winner's uncommitted index entry.
       await waitFor(async () => ((await waitingOnLock(rows[0].pid)) ? true : undefined), { message: 'the second writer to block' });

@@ -1,4 +1,4 @@
-import type { TransactionClient } from './sql';
+import type { UnitOfWork } from '@cairn/platform';
 import { ManualClock } from './clock';
 import { ConcurrencyError } from './errors';
 import { EventStore } from './event-store';
@@ -14,7 +14,7 @@ function recordingTx(rows: (params: readonly unknown[]) => unknown[]) {
       const result = rows(values);
       return { rows: result, rowCount: result.length };
     },
-  } as unknown as TransactionClient;
+  } as unknown as UnitOfWork;
   return { tx, calls };
 }
 
@@ -63,7 +63,7 @@ describe('EventStore.append (without a database)', () => {
       query: async () => {
         throw Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'events_aggregate_version_unique' });
       },
-    } as unknown as TransactionClient;
+    } as unknown as UnitOfWork;
     await expect(store.append(tx, 'registry', [{ type: 'registry.model.created.v1', aggregateId: 'm', data: {} }], metadata)).rejects.toBeInstanceOf(
       ConcurrencyError,
     );

@@ -1,7 +1,8 @@
 import { eventEnvelopeSchema, type ContextName, type EventEnvelope, type EventMetadata, type NewEvent } from '@cairn/contracts';
 import { systemClock, type Clock } from './clock';
 import { ConcurrencyError } from './errors';
-import { isUniqueViolation, perContext, type Sql, type TransactionClient } from './sql';
+import type { Sql, UnitOfWork } from '@cairn/platform';
+import { isUniqueViolation, perContext } from './sql';
 import { uuidv7 } from './uuidv7';
 
 /**
@@ -110,9 +111,6 @@ const READ_ALL = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHE
 const typeSchema = eventEnvelopeSchema.shape.type;
 const aggregateIdSchema = eventEnvelopeSchema.shape.aggregateId;
 
-/** Queues a statement to run at commit (structurally platform's `deferUntilCommit` bound to a transaction). */
-export type DeferStatement = (statement: { name?: string; text: string; values: unknown[]; mapError?: (error: unknown) => unknown }) => void;
-
 /** A unique-index violation on (aggregate, version) means another writer appended first. */
 function concurrencyErrorOf(error: unknown, context: ContextName, aggregateIds: string[], expectedVersion: ExpectedVersion | undefined): unknown {
   return isUniqueViolation(error, 'events_aggregate_version_unique') ? new ConcurrencyError(context, aggregateIds, expectedVersion, { cause: error }) : error;
@@ -140,7 +138,7 @@ export class EventStore {
    * transaction is aborted: roll it back, reload, decide again.
    */
   async append<E extends NewEvent>(
-    tx: TransactionClient,
+    uow: UnitOfWork,
     context: ContextName,
     events: readonly E[],
     metadata: EventMetadata,
@@ -151,7 +149,7 @@ export class EventStore {
 
     let rows: Array<{ global_position: string; event_id: string; aggregate_version: number }>;
     try {
-      ({ rows } = await tx.query(statement));
+      ({ rows } = await uow.query(statement));
     } catch (error) {
       throw concurrencyErrorOf(error, context, aggregateIds, expectedVersion);
     }
@@ -177,15 +175,15 @@ export class EventStore {
   }
 
   /**
-   * `append` handed to `defer` to run at commit, in the same round trip as the COMMIT (platform's
-   * `deferUntilCommit`), for a command that needs nothing back from it. Without an expected version
+   * `append` queued to run at commit, in the same round trip as the COMMIT (`UnitOfWork.atCommit`),
+   * for a command that needs nothing back from it. Without an expected version
    * only: versions continue from the stored ones, and a concurrent append to the same aggregate
    * still fails the transaction (as a ConcurrencyError, thrown by the commit). Invalid events throw here.
    */
-  appendAtCommit(defer: DeferStatement, context: ContextName, events: readonly NewEvent[], metadata: EventMetadata): void {
+  appendAtCommit(uow: UnitOfWork, context: ContextName, events: readonly NewEvent[], metadata: EventMetadata): void {
     if (events.length === 0) return;
     const { statement, aggregateIds } = this.appendStatement(context, events, metadata, undefined);
-    defer({ ...statement, mapError: (error) => concurrencyErrorOf(error, context, aggregateIds, undefined) });
+    uow.atCommit({ ...statement, mapError: (error) => concurrencyErrorOf(error, context, aggregateIds, undefined) });
   }
 
   private appendStatement(context: ContextName, events: readonly NewEvent[], metadata: EventMetadata, expectedVersion: ExpectedVersion | undefined) {

@@ -1,6 +1,7 @@
 import type { ContextName } from '@cairn/contracts';
 import { errorFields, silentLogger, type Logger } from './logger';
-import { perContext, type EventingDatabase, type Sql } from './sql';
+import type { Sql } from '@cairn/platform';
+import { perContext, type EventingDatabase } from './sql';
 
 // A batch at a time (by ctid, so the inner SELECT walks processed_at's index and the DELETE is a
 // TID scan): a pass over a large backlog never holds one long transaction or millions of row locks.

@@ -5,7 +5,8 @@ import { DeliveryAbortedError, isRetriable } from './errors';
 import type { DeliveryOutcome, EventHandler, Subscription } from './event-bus';
 import { errorFields, silentLogger, type Logger } from './logger';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry';
-import { perContext, type EventingDatabase, type Sql } from './sql';
+import type { Sql } from '@cairn/platform';
+import { perContext, type EventingDatabase } from './sql';
 
 /** One message as a transport hands it over. */
 export interface InboundMessage {
@@ -84,15 +85,15 @@ export class IdempotentConsumer {
     const event = parsed.envelope;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.database.transaction(async (tx): Promise<DeliveryOutcome> => {
+        const outcome = await this.database.transaction(async (uow): Promise<DeliveryOutcome> => {
           // Named: every delivery of every consumer runs it; parsed and planned once per connection.
-          const fresh = await tx.query({
+          const fresh = await uow.query({
             name: `eventing.inbox.record.${this.context}`,
             text: RECORD_IN_INBOX(this.context),
             values: [this.consumer, event.eventId, event.type, 'applied'],
           });
-          if (fresh.rowCount === 1) await this.handler(event, tx, { consumer: this.consumer, topic: message.topic, attempt });
-          await this.commitPosition(tx, message);
+          if (fresh.rowCount === 1) await this.handler(event, uow, { consumer: this.consumer, topic: message.topic, attempt });
+          await this.commitPosition(uow, message);
           return fresh.rowCount === 1 ? 'applied' : 'duplicate';
         });
         this.report(outcome, event);

@@ -3,7 +3,8 @@ export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } f
 export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
 export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
 export type { ConsumerLag, DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
-export { EventStore, type DeferStatement, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
+export { CommandHandler, type Command, type CommandHandlerOptions, type Loaded } from './command-handler';
+export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
 export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
 export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
@@ -12,6 +13,6 @@ export { errorFields, silentLogger, type Logger } from './logger';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DEFAULT_RETRY_POLICY, Wakeup, backoffDelay, retryPolicy, type RetryPolicy } from './retry';
 export { SingleReplicaLoop, type LeaderSession, type SingleReplicaLoopOptions } from './single-replica-loop';
-export { outboxChannel, type EventingDatabase, type Sql, type TransactionClient } from './sql';
+export { isUniqueViolation, outboxChannel, type EventingDatabase } from './sql';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

@@ -3,7 +3,7 @@ import { Wakeup } from './retry';
 import type { EventingDatabase } from './sql';
 
 export interface SingleReplicaLoopOptions {
-  database: Pick<EventingDatabase, 'pool'>;
+  database: Pick<EventingDatabase, 'session'>;
   /** For error messages. */
   name: string;
   /** The session-level advisory lock `(namespace, key)`: stable across releases and hosts, so replicas agree on it. */
@@ -94,7 +94,7 @@ export class SingleReplicaLoop {
   /** One database session: take the lock if free, then lead until stopped or disconnected. */
   private async session(): Promise<void> {
     const { database, lock, name } = this.options;
-    const client = await database.pool.connect();
+    const client = await database.session();
     const session = { client, connectionLost: undefined as unknown };
     // A dropped connection is an 'error' event; without a listener it would crash the process.
     client.on('error', (error) => {

@@ -1,22 +1,14 @@
 import { CONTEXTS, type ContextName } from '@cairn/contracts';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { PoolClient } from 'pg';
+import type { Sql, TransactionRunner } from '@cairn/platform';
 
 /**
- * What the eventing library needs from Postgres, as structural types over `pg`, so it depends on
- * neither Prisma nor the platform lib: `Database` from @cairn/platform satisfies `EventingDatabase`.
+ * What the eventing library runs SQL on: the pool for reads and dedicated sessions, a unit of work
+ * for every write (`Database` from @cairn/platform implements both).
  */
-export interface Sql {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
-
-/** A client inside a transaction the caller opened (BEGIN … COMMIT are the caller's business). */
-export type TransactionClient = PoolClient;
-
-export interface EventingDatabase extends Sql {
-  /** For dedicated sessions: the relay's LISTEN and its session-level advisory lock. */
-  readonly pool: Pool;
-  /** Runs `work` in one transaction: COMMIT if it resolves, ROLLBACK if it throws. */
-  transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T>;
+export interface EventingDatabase extends Sql, TransactionRunner {
+  /** A dedicated session (the relay's LISTEN and its session-level advisory lock), outside the requests' pool. */
+  session(): Promise<PoolClient>;
 }
 
 /**

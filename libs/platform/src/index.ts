@@ -1,6 +1,7 @@
 export * from './config/config';
 export * from './database/database';
-export type { DeferredStatement } from './database/commit-pipeline';
+export * from './database/unit-of-work';
+export { runPipelined, PreparedStatements, type PipelinedStatement } from './database/pipeline';
 export * from './database/migrator';
 export * from './embedded/home-lock';
 export * from './embedded/embedded-database';

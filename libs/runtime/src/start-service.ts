@@ -88,7 +88,12 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       const applied = await migrate(databaseUrl, readMigrations(defaultMigrationsDirectory()));
       if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
     }
-    const database = new Database(databaseUrl);
+    const database = new Database(databaseUrl, {
+      max: config.database.poolSize,
+      acquireTimeoutMs: config.database.acquireTimeoutMs,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      idleInTransactionTimeoutMs: config.database.idleInTransactionTimeoutMs,
+    });
     cleanups.push(() => database.close());
     const metrics = new MetricsRegistry(config.serviceName);
     const bus = createEventBus(config, database, logger);

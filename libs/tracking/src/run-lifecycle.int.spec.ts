@@ -8,7 +8,6 @@ import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
 import { DAY_MS } from './domain/lifecycle';
-import { EventStoreTrackingLog } from './infra/event-log';
 import { RunReferenceRepository } from './infra/run-reference.repository';
 import { TrackingStore } from './infra/tracking-store';
 
@@ -30,7 +29,7 @@ describe('run lifecycle on real Postgres: heartbeats, orphan reaper, retention G
     testDb = await createTestDatabase({ migrated: true });
     db = new Database(testDb.url, { max: 20 });
     store = new TrackingStore(db);
-    commands = new TrackingCommands(db, store, new EventStoreTrackingLog(new EventStore()), clock);
+    commands = new TrackingCommands(db, store, new EventStore(), clock);
     queries = new TrackingQueries(db, store);
     lifecycle = new RunLifecycle(commands, store, clock, { orphanTimeoutMs: HOUR, retentionDays: 30 });
   }, 60_000);

@@ -4,7 +4,6 @@ import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
 import { lifecycleSettingsOf, systemClock } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
-import { EventStoreTrackingLog } from './infra/event-log';
 import { TrackingStore } from './infra/tracking-store';
 
 // Advisory lock namespace of tracking's periodic jobs (the outbox relays use another); one key per job.
@@ -28,7 +27,7 @@ export async function startTrackingLifecycleJobs(runtime: {
 }): Promise<() => Promise<void>> {
   const { config, database, logger } = runtime;
   const store = new TrackingStore(database);
-  const commands = new TrackingCommands(database, store, new EventStoreTrackingLog(runtime.eventStore), systemClock);
+  const commands = new TrackingCommands(database, store, runtime.eventStore, systemClock);
   const lifecycle = new RunLifecycle(commands, store, systemClock, lifecycleSettingsOf(config));
   const onError = (name: string) => (error: unknown) => logger.error(`${name} failed: ${(error as Error).message}`, (error as Error).stack, 'tracking');
   // Each job leads on one replica; a failed pass is logged and the leader keeps the lock (the next

@@ -5,7 +5,6 @@ import { createTestDatabase, type TestDatabase } from '@cairn/testing';
 import { systemClock } from './application/ports';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
-import { EventStoreTrackingLog } from './infra/event-log';
 import { project } from './infra/projection';
 import { TrackingStore } from './infra/tracking-store';
 
@@ -22,7 +21,7 @@ describe('tracking on real Postgres', () => {
     testDb = await createTestDatabase({ migrated: true });
     db = new Database(testDb.url, { max: 30 });
     const store = new TrackingStore(db);
-    commands = new TrackingCommands(db, store, new EventStoreTrackingLog(new EventStore()), systemClock);
+    commands = new TrackingCommands(db, store, new EventStore(), systemClock);
     queries = new TrackingQueries(db, store);
     experimentId = await commands.createExperiment({ name: 'int', tags: [] }, meta);
   }, 60_000);
@@ -431,7 +430,7 @@ describe('tracking on real Postgres', () => {
       const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(
         `SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`,
       );
-      for (const row of rows) await project(client, parseTrackingEvent(row.type, row.aggregate_id, row.data));
+      for (const row of rows) await project(Object.assign(client, { atCommit: () => undefined }), parseTrackingEvent(row.type, row.aggregate_id, row.data));
       expect(await snapshot()).toEqual(before);
     } finally {
       await client.query('ROLLBACK');

@@ -2,11 +2,10 @@ import { Module } from '@nestjs/common';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
-import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_EVENT_LOG, TRACKING_LIFECYCLE_SETTINGS, systemClock } from './application/ports';
+import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS, systemClock } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
-import { EventStoreTrackingLog } from './infra/event-log';
 import { RunReferenceRepository } from './infra/run-reference.repository';
 import { TrackingStore } from './infra/tracking-store';
 
@@ -24,7 +23,6 @@ import { TrackingStore } from './infra/tracking-store';
     TrackingQueries,
     RunLifecycle,
     RunReferenceRepository,
-    { provide: TRACKING_EVENT_LOG, useClass: EventStoreTrackingLog },
     { provide: TRACKING_CLOCK, useValue: systemClock },
     { provide: TRACKING_LIFECYCLE_SETTINGS, useFactory: (config: CairnConfig) => lifecycleSettingsOf(config), inject: [CONFIG] },
   ],

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { EventStore, uuidv7 } from '@cairn/eventing';
-import { Database, deferUntilCommit } from '@cairn/platform';
+import { Database } from '@cairn/platform';
 import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
@@ -59,11 +59,9 @@ export class ArtifactCommands {
     // Three round trips for the whole transaction: BEGIN with the owner lock, the index writes in one
     // statement, and the event sent with the COMMIT. Each round trip to Postgres costs this server
     // more CPU than the statements themselves, and small artifacts are most of what clients log.
-    const opening = this.repository.lockOwnerOpening(location.ownerId);
     try {
       outcome = await this.database.transaction(
         async (tx) => {
-          if (opening === undefined) await this.repository.lockOwner(tx, location.ownerId);
           const recorded = await this.repository.recordUpload(
             tx,
             {
@@ -94,10 +92,10 @@ export class ArtifactCommands {
               replacedDigest: recorded.previous?.digest ?? null,
             },
           };
-          this.events.appendAtCommit((statement) => deferUntilCommit(tx, statement), 'artifacts', [event], metadata);
+          this.events.appendAtCommit(tx, 'artifacts', [event], metadata);
           return { deduplicated: !recorded.created, madeGarbage: !recorded.created || released.length > 0 };
         },
-        { opening },
+        { begin: this.repository.lockOwnerStatement(location.ownerId) },
       );
     } catch (error) {
       // Nothing references the fresh blob: remove it now (a crash here leaves an orphan for the scanner).

@@ -9,7 +9,7 @@ import {
   type EventMetadata,
 } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import type { TransactionClient } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { ArtifactRepository } from '../infra/artifact-repository';
 import { BlobCollector } from './blob-collector';
 import { RetentionEnforcer } from './retention-enforcer';
@@ -53,7 +53,7 @@ export function trackingSubscription(
       const mayHaveFreed = appliedRetention.delete(event.eventId) || event.type === TRACKING_EVENT_TYPES.runPurged;
       if (outcome === 'applied' && mayHaveFreed) collector.sweepSoon();
     },
-    handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
+    handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       // Tracking's garbage collection purged a deleted run: its files are collected (unless referenced).
       if (envelope.type === TRACKING_EVENT_TYPES.runPurged) {
         const event = parse(() => parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data), 'run purge');
@@ -96,7 +96,7 @@ export function registrySubscription(repository: ArtifactRepository, collection:
     topics: [topicOf('registry')],
     // Only a removed reference can free blobs (a purged run's, collected now that nothing holds it).
     onOutcome: (outcome, event) => outcome === 'applied' && event !== null && RELEASING_REGISTRY_EVENTS.has(event.type) && collector.sweepSoon(),
-    handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
+    handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       const relevant: string[] = [
         REGISTRY_EVENT_TYPES.modelVersionCreated,
         REGISTRY_EVENT_TYPES.modelVersionDeleted,

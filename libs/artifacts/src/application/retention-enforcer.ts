@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventMetadata } from '@cairn/contracts';
 import { EventStore } from '@cairn/eventing';
-import type { TransactionClient } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { checkpointsOf, decideRetention, type RetentionPolicy } from '../domain/retention';
 import { ArtifactRepository } from '../infra/artifact-repository';
 import { deletedEvents } from './artifact-events';
@@ -19,7 +19,7 @@ export class RetentionEnforcer {
     @Inject(EventStore) private readonly events: EventStore,
   ) {}
 
-  async apply(tx: TransactionClient, policy: RetentionPolicy, runId: string, metadata: EventMetadata): Promise<string[]> {
+  async apply(tx: UnitOfWork, policy: RetentionPolicy, runId: string, metadata: EventMetadata): Promise<string[]> {
     await this.repository.lockOwner(tx, runId);
     const files = await this.repository.ownerFilesUnder(tx, runId, policy.prefix);
     const checkpoints = checkpointsOf(policy.prefix, files);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, type EventMetadata } from '@cairn/contracts';
 import { EventStore } from '@cairn/eventing';
-import type { TransactionClient } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { decideOnPurge, decideOnReferenceRemoved } from '../domain/collection';
 import { ArtifactRepository } from '../infra/artifact-repository';
 import { deletedEvents } from './artifact-events';
@@ -19,7 +19,7 @@ export class RunCollection {
     @Inject(EventStore) private readonly events: EventStore,
   ) {}
 
-  async onRunPurged(tx: TransactionClient, runId: string, metadata: EventMetadata): Promise<'collected' | 'deferred' | 'nothing'> {
+  async onRunPurged(tx: UnitOfWork, runId: string, metadata: EventMetadata): Promise<'collected' | 'deferred' | 'nothing'> {
     await this.repository.lockOwner(tx, runId);
     const purge = await this.repository.purgeStateForUpdate(tx, runId);
     const references = await this.repository.referencesToRun(tx, runId);
@@ -42,14 +42,14 @@ export class RunCollection {
   }
 
   /** After a model version stopped referencing `runId`: collect it if it was purged meanwhile. */
-  async onReferenceRemoved(tx: TransactionClient, runId: string, metadata: EventMetadata): Promise<void> {
+  async onReferenceRemoved(tx: UnitOfWork, runId: string, metadata: EventMetadata): Promise<void> {
     await this.repository.lockOwner(tx, runId);
     const purge = await this.repository.purgeStateForUpdate(tx, runId);
     const references = await this.repository.referencesToRun(tx, runId);
     if (decideOnReferenceRemoved({ purge, references: references.length }) === 'collect') await this.collect(tx, runId, metadata);
   }
 
-  private async collect(tx: TransactionClient, runId: string, metadata: EventMetadata): Promise<void> {
+  private async collect(tx: UnitOfWork, runId: string, metadata: EventMetadata): Promise<void> {
     const files = await this.repository.deleteFilesOfOwner(tx, runId);
     await this.repository.releaseReferences(
       tx,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ArtifactOwnerKind } from '@cairn/contracts';
-import { Database, type Sql } from '@cairn/platform';
+import { Database, type NamedStatement, type Sql } from '@cairn/platform';
 import type { RetentionPolicy } from '../domain/retention';
 import * as q from './sql';
 
@@ -84,12 +84,11 @@ export class ArtifactRepository {
   }
 
   /**
-   * The owner lock as SQL text, for `Database.transaction`'s `opening` (sent with BEGIN, no round
-   * trip of its own) — only for run and logged-model ids, whose shape (hex) is checked here, so the
-   * text can carry no SQL. Undefined for any other owner: take `lockOwner` inside the transaction.
+   * The owner lock as a named statement, for the unit of work to send with BEGIN (no round trip of
+   * its own once prepared). The id is a parameter, whatever it holds.
    */
-  lockOwnerOpening(ownerId: string): string | undefined {
-    return /^(?:m-)?[0-9a-f]{32}$/.test(ownerId) ? q.LOCK_OWNER.replace('$1', `'${ownerId}'`) : undefined;
+  lockOwnerStatement(ownerId: string): NamedStatement {
+    return { name: 'artifacts.lock-owner', text: q.LOCK_OWNER, values: [ownerId] };
   }
 
   /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD). */

@@ -11,7 +11,7 @@ import { EventStore } from '../event-store';
 import { InProcessEventBus } from '../in-process/in-process-event-bus';
 import { KafkaEventBus } from '../kafka/kafka-event-bus';
 import { silentLogger, type Logger } from '../logger';
-import type { Sql } from '../sql';
+import type { Sql } from '@cairn/platform';
 
 export { waitFor };
 

@@ -55,6 +55,11 @@ const environmentSchema = z.object({
   CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
   CAIRN_INBOX_RETENTION_HOURS: positiveInt(168),
   CAIRN_MIGRATE_ON_START: booleanFlag(true),
+  // Bounded waits on Postgres (issue 17): no request may hang on a connection, a lock or a statement.
+  CAIRN_DB_POOL_SIZE: positiveInt(20),
+  CAIRN_DB_ACQUIRE_TIMEOUT_MS: positiveInt(10_000),
+  CAIRN_DB_STATEMENT_TIMEOUT_MS: positiveInt(60_000),
+  CAIRN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(60_000),
   // Webhooks (issue 6): retry schedule, SSRF policy, per-attempt bounds.
   CAIRN_WEBHOOK_RETRY_BASE_MS: positiveInt(30_000),
   CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt(3_600_000),
@@ -103,6 +108,8 @@ export interface CairnConfig {
   /** How long consumers remember an applied event, to turn its redeliveries into no-ops. */
   inboxRetentionHours: number;
   migrateOnStart: boolean;
+  /** This process's pool and the bounds on every wait for Postgres (see docs/operations.md for the connection budget). */
+  database: { poolSize: number; acquireTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
   webhooks: {
     /** First retry delay; later ones double (with full jitter) up to `retryMaxDelayMs`. */
     retryBaseMs: number;
@@ -168,6 +175,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
     inboxRetentionHours: e.CAIRN_INBOX_RETENTION_HOURS,
     migrateOnStart: e.CAIRN_MIGRATE_ON_START,
+    database: {
+      poolSize: e.CAIRN_DB_POOL_SIZE,
+      acquireTimeoutMs: e.CAIRN_DB_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: e.CAIRN_DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.CAIRN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     webhooks: {
       retryBaseMs: e.CAIRN_WEBHOOK_RETRY_BASE_MS,
       retryMaxDelayMs: e.CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS,

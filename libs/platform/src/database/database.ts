@@ -1,125 +1,227 @@
-import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { canPipeline, commitPipelined, type DeferredStatement } from './commit-pipeline';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { CairnError } from '@cairn/contracts';
+import { PreparedStatements, runPipelined } from './pipeline';
+import type { DeferredStatement, NamedStatement, Sql, TransactionOptions, TransactionRunner, UnitOfWork } from './unit-of-work';
 
-/** A connection (pooled or inside a transaction) that repositories run SQL on. */
-export interface Sql {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-  /** A named statement: each pooled connection parses and plans it once, then only binds values (hot paths). */
-  query<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement): Promise<{ rows: R[]; rowCount: number | null }>;
+/** Bounds on every wait for Postgres: no request may wait forever for a connection, a lock or a statement. */
+export interface DatabaseOptions {
+  /** Connections in this process's pool (pinned sessions — relays, LISTENers — included). */
+  max?: number;
+  /** How long a request waits for a pooled connection before it is refused with 503. */
+  acquireTimeoutMs?: number;
+  /** Postgres cancels a statement running longer (0 = no limit). */
+  statementTimeoutMs?: number;
+  /** Postgres ends a session idle inside a transaction this long (0 = no limit). */
+  idleInTransactionTimeoutMs?: number;
 }
 
-export interface NamedStatement {
-  name: string;
-  text: string;
-  values: unknown[];
-}
-
-export type TransactionClient = PoolClient;
+export const DATABASE_DEFAULTS: Required<DatabaseOptions> = {
+  max: 20,
+  acquireTimeoutMs: 10_000,
+  statementTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 60_000,
+};
 
 // Serialization failures and deadlocks are safe to retry: the transaction was rolled back whole.
 const RETRIABLE_SQLSTATES = new Set(['40001', '40P01']);
-
-/** Statements queued by `deferUntilCommit`, per open transaction of `Database.transaction`. */
-const deferredOf = new WeakMap<PoolClient, DeferredStatement[]>();
+// query_canceled (statement_timeout) and the idle-in-transaction timeout: the server is too busy
+// for this request right now, which is MLflow's TEMPORARILY_UNAVAILABLE (503, retried by clients).
+const BUSY_SQLSTATES = new Set(['57014', '25P03']);
 
 /**
- * Queues `statement` to run when `tx` commits, in the same write as the COMMIT (one round trip for
- * all of them). Queued statements run after everything `work` awaited, in the order queued; the
- * first to fail rolls the whole transaction back and its error (through `mapError`) is what
- * `Database.transaction` throws. Only for statements whose result the command does not use.
+ * Dedicated sessions a process may hold: one outbox relay per context it writes (four in the
+ * all-in-one server) and the webhook dispatcher's LISTEN, with room to spare. Counted in the
+ * connection budget (docs/operations.md).
  */
-export function deferUntilCommit(tx: TransactionClient, statement: DeferredStatement): void {
-  const queue = deferredOf.get(tx);
-  if (!queue) throw new Error('deferUntilCommit needs a transaction opened by Database.transaction');
-  queue.push(statement);
+export const MAX_SESSIONS = 8;
+
+/** How long a client told that the database is busy should wait before retrying. */
+export const BUSY_RETRY_AFTER_S = 1;
+
+/** Raised instead of waiting without bound: no pooled connection came free in time, or a statement ran too long. */
+export class DatabaseBusyError extends CairnError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TEMPORARILY_UNAVAILABLE', message);
+    this.name = 'DatabaseBusyError';
+    this.cause = options?.cause;
+  }
 }
 
-/** Runs the queued statements one by one, then COMMIT: their first use on a connection prepares them. */
-async function commitOneByOne(client: PoolClient, statements: readonly DeferredStatement[]): Promise<void> {
-  for (const statement of statements) {
-    try {
-      await client.query({ name: statement.name, text: statement.text, values: statement.values });
-    } catch (error) {
-      throw statement.mapError ? statement.mapError(error) : error;
-    }
+function asBusyError(error: unknown): unknown {
+  if (error instanceof CairnError) return error;
+  // pg-pool's wording when connectionTimeoutMillis passes with no connection free.
+  if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message))
+    return new DatabaseBusyError('The server is busy: no database connection came free in time. Retry shortly.', { cause: error });
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && BUSY_SQLSTATES.has(code))
+    return new DatabaseBusyError('The server is busy: a database statement took too long. Retry shortly.', { cause: error });
+  return error;
+}
+
+/** The unit of work of one transaction on one pooled connection. */
+class PgUnitOfWork implements UnitOfWork {
+  readonly deferred: DeferredStatement[] = [];
+
+  constructor(
+    readonly client: PoolClient,
+    private readonly prepared: PreparedStatements,
+  ) {}
+
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement): Promise<{ rows: R[]; rowCount: number | null }>;
+  async query<R extends QueryResultRow = QueryResultRow>(textOrStatement: string | NamedStatement, params?: readonly unknown[]) {
+    if (typeof textOrStatement === 'string') return this.client.query<R>(textOrStatement, params as unknown[] | undefined);
+    const result = await this.client.query<R>(textOrStatement);
+    this.prepared.record(this.client, textOrStatement.name, textOrStatement.text);
+    return result;
   }
-  await client.query('COMMIT');
+
+  atCommit(statement: DeferredStatement): void {
+    this.deferred.push(statement);
+  }
+
+  /** BEGIN, with `first` in the same round trip when it is prepared here; its rows. */
+  async begin(first: NamedStatement | undefined): Promise<QueryResultRow[]> {
+    if (first === undefined) {
+      await this.client.query('BEGIN');
+      return [];
+    }
+    if (this.prepared.allPrepared(this.client, [first])) {
+      const [, rows] = await runPipelined(this.client, [
+        { text: 'BEGIN', values: [] },
+        { ...first, returnsRows: true },
+      ]);
+      return rows ?? [];
+    }
+    await this.client.query('BEGIN');
+    return (await this.query(first)).rows;
+  }
+
+  /** The queued statements and COMMIT in one round trip; a connection's first use prepares them one by one. */
+  async commit(): Promise<void> {
+    const batch: DeferredStatement[] = [...this.deferred, { text: 'COMMIT', values: [] }];
+    if (this.prepared.allPrepared(this.client, this.deferred)) {
+      await runPipelined(this.client, batch);
+      return;
+    }
+    for (const statement of this.deferred) {
+      try {
+        if (statement.name === undefined) await this.client.query(statement.text, statement.values);
+        else await this.query({ name: statement.name, text: statement.text, values: statement.values });
+      } catch (error) {
+        throw statement.mapError ? statement.mapError(error) : error;
+      }
+    }
+    await this.client.query('COMMIT');
+  }
 }
 
 /**
  * The project's access to Postgres through `pg`. Prisma serves ordinary read models from `infra/`;
- * hot paths and the event store use this directly with set-based SQL.
+ * hot paths and the event store use this directly with set-based SQL. Reads run on the pool; every
+ * write runs in a unit of work (`transaction`) that is passed to the repositories explicitly.
  */
-export class Database implements Sql {
+export class Database implements Sql, TransactionRunner {
+  /** Requests' connections: reads and units of work (and Prisma's). */
   readonly pool: Pool;
+  /**
+   * Long-lived dedicated sessions (an outbox relay's advisory lock and LISTEN, the webhook
+   * dispatcher's LISTEN) come from a pool of their own: pinned for the process's life, they must not
+   * shrink the requests' pool — with a small pool they would leave requests none at all.
+   */
+  private readonly sessions: Pool;
+  readonly options: Required<DatabaseOptions>;
+  private readonly prepared = new PreparedStatements();
 
   constructor(
     readonly url: string,
-    options: Omit<PoolConfig, 'connectionString'> = {},
+    options: DatabaseOptions = {},
   ) {
-    // Named statements (the write path's: run lock, event append, metric projection) are prepared
-    // once per connection; without forcing generic plans Postgres re-plans them on every call while
-    // a custom plan looks cheaper — for a one-point write, planning the append cost as much as running
-    // it. Unnamed statements are always planned per call, so nothing else changes. (A connection
-    // string's own `options` takes precedence.)
-    this.pool = new Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan', ...options });
+    this.options = { ...DATABASE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    const { max, acquireTimeoutMs, statementTimeoutMs, idleInTransactionTimeoutMs } = this.options;
+    this.pool = new Pool({
+      connectionString: url,
+      max,
+      idleTimeoutMillis: 30_000,
+      // pg-pool applies this to the wait for a free connection as well as to connecting.
+      connectionTimeoutMillis: acquireTimeoutMs,
+      // Named statements (the write path's: run lock, event append, metric projection) are prepared
+      // once per connection; without forcing generic plans Postgres re-plans them on every call while
+      // a custom plan looks cheaper — for a one-point write, planning the append cost as much as
+      // running it. Unnamed statements are always planned per call, so nothing else changes.
+      options: `-c plan_cache_mode=force_generic_plan -c statement_timeout=${statementTimeoutMs} -c idle_in_transaction_session_timeout=${idleInTransactionTimeoutMs}`,
+    });
+    this.sessions = new Pool({ connectionString: url, max: MAX_SESSIONS, idleTimeoutMillis: 30_000, connectionTimeoutMillis: acquireTimeoutMs });
     // An idle client losing its server connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    this.sessions.on('error', () => undefined);
   }
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   query<R extends QueryResultRow = QueryResultRow>(statement: NamedStatement): Promise<{ rows: R[]; rowCount: number | null }>;
-  query<R extends QueryResultRow = QueryResultRow>(textOrStatement: string | NamedStatement, params?: readonly unknown[]) {
-    return typeof textOrStatement === 'string' ? this.pool.query<R>(textOrStatement, params as unknown[] | undefined) : this.pool.query<R>(textOrStatement);
+  async query<R extends QueryResultRow = QueryResultRow>(textOrStatement: string | NamedStatement, params?: readonly unknown[]) {
+    try {
+      return typeof textOrStatement === 'string'
+        ? await this.pool.query<R>(textOrStatement, params as unknown[] | undefined)
+        : await this.pool.query<R>(textOrStatement);
+    } catch (error) {
+      throw asBusyError(error);
+    }
   }
 
   /**
-   * Runs `work` in one transaction, retrying on serialization failure/deadlock a few times.
-   *
-   * `opening`: a first statement sent together with BEGIN, in one message and one round trip; `work`
-   * gets its rows. On this project's machines a round trip to Postgres costs more CPU than a small
-   * statement (each socket write is ~0.1 ms), so the hottest commands open this way. The statement
-   * goes as text without parameters: only ever pass SQL whose values the caller has validated to be
-   * inert (a run id checked to be hex, say), never text from a request.
+   * A connection for a dedicated session (LISTEN, a session-level advisory lock), outside the
+   * requests' pool. Release it with `release(true)` when the session ends.
    */
-  async transaction<T>(
-    work: (tx: TransactionClient, opened: QueryResultRow[]) => Promise<T>,
-    { retries = 3, opening }: { retries?: number; opening?: string } = {},
-  ): Promise<T> {
+  session(): Promise<PoolClient> {
+    return this.sessions.connect();
+  }
+
+  private async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw asBusyError(error);
+    }
+  }
+
+  /**
+   * Runs `work` in one unit of work: COMMIT (with the statements it queued) if it resolves,
+   * ROLLBACK if it throws; retried a few times on serialization failure or deadlock.
+   */
+  async transaction<T>(work: (uow: UnitOfWork, begun: QueryResultRow[]) => Promise<T>, { retries = 3, begin }: TransactionOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await this.connect();
+      let broken = false;
+      // Postgres ending the session while the work awaits something else (the idle-in-transaction
+      // timeout, a restart) is an 'error' event on the checked-out client; unheard, it would crash
+      // the process. The work's next statement fails instead, and the connection is dropped.
+      const onError = () => (broken = true);
+      client.on('error', onError);
       try {
-        let opened: QueryResultRow[] = [];
-        if (opening === undefined) await client.query('BEGIN');
-        else {
-          // A simple query with several statements answers with one result per statement.
-          const results = (await client.query(`BEGIN; ${opening}`)) as unknown as Array<{ rows: QueryResultRow[] }>;
-          opened = results[1]?.rows ?? [];
-        }
-        const deferred: DeferredStatement[] = [];
-        deferredOf.set(client, deferred);
-        const result = await work(client, opened);
-        if (deferred.length === 0) await client.query('COMMIT');
-        else if (canPipeline(client, deferred)) await commitPipelined(client, deferred);
-        else await commitOneByOne(client, deferred);
+        const uow = new PgUnitOfWork(client, this.prepared);
+        const begun = await uow.begin(begin);
+        const result = await work(uow, begun);
+        await uow.commit();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A session Postgres ended (idle-in-transaction timeout, say) cannot roll back: drop it from the pool.
+        await client.query('ROLLBACK').catch(() => (broken = true));
         const code = (error as { code?: string }).code;
         if (attempt < retries && code !== undefined && RETRIABLE_SQLSTATES.has(code)) continue;
-        throw error;
+        throw asBusyError(error);
       } finally {
-        deferredOf.delete(client);
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     }
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.sessions.end()]);
   }
 }

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { CairnError, type ErrorCode } from '@cairn/contracts';
 import type { FastifyReply } from 'fastify';
+import { BUSY_RETRY_AFTER_S, DatabaseBusyError } from '../database/database';
 
 /**
  * The one place where errors become MLflow's `{error_code, message}` body and an HTTP status.
@@ -14,7 +15,11 @@ export class MlflowErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toMlflowError(exception);
-    if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (status >= 500 && status !== 503) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (exception instanceof DatabaseBusyError) {
+      this.logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
+      void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+    }
     void reply.status(status).header('content-type', 'application/json').send(body);
   }
 }

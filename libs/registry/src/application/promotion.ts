@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { invalidParameter, REGISTRY_EVENT_TYPES as E, type EventMetadata, type ModelStage, type RegistryEventData } from '@cairn/contracts';
+import type { UnitOfWork } from '@cairn/platform';
 import type { RegisteredModelState } from '../domain/registered-model';
 import { RegistryStore } from '../infra/registry-store';
 import { RunSummaryRepository } from '../infra/run-summary.repository';
@@ -32,7 +33,7 @@ export class PromotionService {
   async promote(request: PromotionRequest, metadata: EventMetadata): Promise<RegistryEventData<typeof E.promotionDecided>> {
     const result = await this.commands.execute(
       request.name,
-      async (state) => {
+      async (state, uow) => {
         const challenger = /^\d+$/.test(request.challenger) ? String(Number(request.challenger)) : state.aliases[request.challenger];
         if (challenger === undefined) throw invalidParameter(`Registered model alias ${request.challenger} not found.`);
         return {
@@ -43,7 +44,7 @@ export class PromotionService {
           minDelta: request.minDelta,
           target: request.target,
           archiveExisting: request.archiveExisting,
-          metricByVersion: await this.metricByVersion(state, request.metric),
+          metricByVersion: await this.metricByVersion(uow, state, request.metric),
         };
       },
       metadata,
@@ -53,12 +54,13 @@ export class PromotionService {
     return decision.data;
   }
 
-  private async metricByVersion(state: RegisteredModelState, metric: string): Promise<Record<string, number | null>> {
+  /** Read in the promotion's own unit of work: it holds the model's lock, so it must not wait for a second connection. */
+  private async metricByVersion(uow: UnitOfWork, state: RegisteredModelState, metric: string): Promise<Record<string, number | null>> {
     const out: Record<string, number | null> = {};
     for (const v of Object.values(state.versions)) {
       let runId = v.runId;
-      if (runId === null && v.loggedModelId !== null) runId = (await this.store.loggedModel(v.loggedModelId))?.sourceRunId ?? null;
-      const value = runId === null ? undefined : (await this.runs.find(runId))?.metrics[metric]?.value;
+      if (runId === null && v.loggedModelId !== null) runId = (await this.store.loggedModel(v.loggedModelId, uow))?.sourceRunId ?? null;
+      const value = runId === null ? undefined : (await this.runs.find(runId, uow))?.metrics[metric]?.value;
       out[v.version] = typeof value === 'number' ? value : null;
     }
     return out;

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { UnitOfWork } from '@cairn/platform';
 import { parseTrackingEvent, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import { evolveRunSummary, runIdOf } from '../domain/run-summary';
@@ -15,7 +15,7 @@ export function runSummarySubscription(repository: RunSummaryRepository): Omit<S
     consumer: RUN_SUMMARY_CONSUMER,
     context: 'registry',
     topics: [topicOf('tracking')],
-    handler: async (envelope: EventEnvelope, tx: PoolClient) => {
+    handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       let event;
       try {
         event = parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data);

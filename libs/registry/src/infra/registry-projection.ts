@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { UnitOfWork } from '@cairn/platform';
 import { REGISTRY_EVENT_TYPES as E, type RegistryEvent } from '@cairn/contracts';
 
 /*
@@ -36,7 +36,7 @@ INSERT INTO registry.registered_model_aliases (model_id, alias, version) VALUES 
 ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version`;
 const DELETE_ALIAS = `DELETE FROM registry.registered_model_aliases WHERE model_id = $1 AND alias = $2`;
 
-export async function projectRegistryEvent(tx: PoolClient, event: RegistryEvent): Promise<void> {
+export async function projectRegistryEvent(tx: UnitOfWork, event: RegistryEvent): Promise<void> {
   switch (event.type) {
     case E.registeredModelCreated: {
       const d = event.data;

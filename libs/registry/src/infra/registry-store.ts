@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import { invalidParameter, type ModelStage } from '@cairn/contracts';
-import { Database, type Sql } from '@cairn/platform';
+import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
 import { compileSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
 import { liftPromptClause } from '../domain/prompt-filter';
 import { modelVersionsSearch, registeredModelsSearch } from './search-entities';
@@ -167,7 +166,7 @@ export class RegistryStore {
   constructor(@Inject(Database) private readonly database: Database) {}
 
   /** Locks the model's row for the command's transaction: writers of one model queue up here. */
-  async lockModel(tx: PoolClient, name: string): Promise<string | undefined> {
+  async lockModel(tx: UnitOfWork, name: string): Promise<string | undefined> {
     const { rows } = await tx.query<{ model_id: string }>(MODEL_ID_BY_NAME_FOR_UPDATE, [name]);
     return rows[0]?.model_id;
   }
@@ -230,11 +229,10 @@ export class RegistryStore {
     return rows.map(toVersion);
   }
 
-  async loggedModel(modelId: string): Promise<LoggedModelRef | undefined> {
-    const { rows } = await this.database.query<{ model_id: string; experiment_id: string; source_run_id: string | null; artifact_location: string }>(
-      LOGGED_MODEL,
-      [modelId],
-    );
+  async loggedModel(modelId: string, sql: Sql = this.database): Promise<LoggedModelRef | undefined> {
+    const { rows } = await sql.query<{ model_id: string; experiment_id: string; source_run_id: string | null; artifact_location: string }>(LOGGED_MODEL, [
+      modelId,
+    ]);
     const r = rows[0];
     return r && { modelId: r.model_id, experimentId: r.experiment_id, sourceRunId: r.source_run_id, artifactLocation: r.artifact_location };
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
-import { Database } from '@cairn/platform';
+import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
 import { emptyRunSummary, type RunSummary } from '../domain/run-summary';
 
 const SELECT_SUMMARY = `
@@ -73,18 +72,18 @@ function toSummary(row: RunSummaryRow): RunSummary {
 export class RunSummaryRepository {
   constructor(@Inject(Database) private readonly database: Database) {}
 
-  async find(runId: string): Promise<RunSummary | undefined> {
-    const { rows } = await this.database.query<RunSummaryRow>(SELECT_SUMMARY, [runId]);
+  async find(runId: string, sql: Sql = this.database): Promise<RunSummary | undefined> {
+    const { rows } = await sql.query<RunSummaryRow>(SELECT_SUMMARY, [runId]);
     return rows[0] && toSummary(rows[0]);
   }
 
   /** Inside the consumer's transaction; the row lock serializes two deliveries for one run. */
-  async loadForUpdate(tx: PoolClient, runId: string): Promise<RunSummary> {
+  async loadForUpdate(tx: UnitOfWork, runId: string): Promise<RunSummary> {
     const { rows } = await tx.query<RunSummaryRow>(`${SELECT_SUMMARY} FOR UPDATE`, [runId]);
     return rows[0] ? toSummary(rows[0]) : emptyRunSummary(runId);
   }
 
-  async save(tx: PoolClient, s: RunSummary): Promise<void> {
+  async save(tx: UnitOfWork, s: RunSummary): Promise<void> {
     await tx.query(UPSERT_SUMMARY, [
       s.runId,
       s.experimentId,
@@ -102,12 +101,12 @@ export class RunSummaryRepository {
   }
 
   /** Tracking purged the run (GC): its params, metrics and tags go here too. */
-  async delete(tx: PoolClient, runId: string): Promise<void> {
+  async delete(tx: UnitOfWork, runId: string): Promise<void> {
     await tx.query(DELETE_SUMMARY, [runId]);
   }
 
   /** From tracking's `logged_model.created`, in the consumer's transaction. */
-  async saveLoggedModel(tx: PoolClient, m: LoggedModelSummary): Promise<void> {
+  async saveLoggedModel(tx: UnitOfWork, m: LoggedModelSummary): Promise<void> {
     await tx.query(UPSERT_LOGGED_MODEL, [m.modelId, m.experimentId, m.sourceRunId, m.artifactLocation, m.creationTime]);
     if (m.sourceRunId !== null) await tx.query(ENRICH_VERSIONS_WITH_RUN, [m.modelId, m.sourceRunId]);
   }

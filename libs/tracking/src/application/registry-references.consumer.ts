@@ -1,6 +1,6 @@
 import { parseRegistryEvent, REGISTRY_EVENT_TYPES as R, topicOf, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import type { TransactionClient } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { runIdsInSource } from '../domain/lifecycle';
 import type { RunReferenceRepository } from '../infra/run-reference.repository';
 
@@ -19,7 +19,7 @@ export function registryReferencesSubscription(repository: RunReferenceRepositor
     consumer: REGISTRY_REFERENCES_CONSUMER,
     context: 'tracking',
     topics: [topicOf('registry')],
-    handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
+    handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       if (!RELEVANT.includes(envelope.type)) return;
       let event;
       try {

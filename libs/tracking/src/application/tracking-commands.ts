@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   alreadyExists,
+  CairnError,
   notFound,
   type EventMetadata,
   type KeyValue,
@@ -10,7 +11,9 @@ import {
   type RunStatus,
   type TrackingEvent,
 } from '@cairn/contracts';
-import { Database, deferUntilCommit, type TransactionClient } from '@cairn/platform';
+import type { QueryResultRow } from 'pg';
+import { CommandHandler, ConcurrencyError, EventStore, isUniqueViolation, type Loaded } from '@cairn/eventing';
+import { Database, type NamedStatement, type UnitOfWork } from '@cairn/platform';
 import { decideCreateExperiment, decideExperiment, type ExperimentCommand } from '../domain/experiment';
 import { experimentGcVerdict, runGcVerdict, whyRunStays, type ExperimentGcVerdict, type RunGcVerdict } from '../domain/lifecycle';
 import { decideCreateLoggedModel, decideLoggedModel, type LoggedModelCommand } from '../domain/logged-model';
@@ -18,84 +21,117 @@ import { decideCreateRun, decideRun, type RunCommand } from '../domain/run';
 import { generateRunName } from '../domain/run-names';
 import { project } from '../infra/projection';
 import { TrackingStore } from '../infra/tracking-store';
-import { TRACKING_CLOCK, TRACKING_EVENT_LOG, type Clock, type TrackingEventLog } from './ports';
+import { TRACKING_CLOCK, type Clock } from './ports';
 
 const newRunId = () => randomUUID().replace(/-/g, '');
 
+/** A ConcurrencyError that outlived the handler's retries: the read model and the log disagree. */
+const conflict = (error: ConcurrencyError) => new CairnError('RESOURCE_CONFLICT', `Concurrent update of ${error.aggregateIds.join(', ')}; retry the request.`);
+
+type TrackingAggregate = 'run' | 'experiment' | 'loggedModel';
+
 /**
- * Command handlers: load the aggregate's state (row-locked), decide events with the pure deciders,
- * then in the same transaction append them to the event log and apply them to the read model.
+ * Command handlers: load the aggregate's state (row-locked) in the unit of work, decide events with
+ * the pure deciders, then in the same transaction append them to the event log and apply them to
+ * the read model — through the loop every context shares (`CommandHandler`).
  */
 @Injectable()
 export class TrackingCommands {
+  private readonly handler: CommandHandler;
+
   constructor(
-    @Inject(Database) private readonly db: Database,
+    @Inject(Database) db: Database,
     @Inject(TrackingStore) private readonly store: TrackingStore,
-    @Inject(TRACKING_EVENT_LOG) private readonly log: TrackingEventLog,
+    @Inject(EventStore) eventStore: EventStore,
     @Inject(TRACKING_CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.handler = new CommandHandler(db, eventStore, 'tracking', { onConflict: conflict });
+  }
 
   /**
-   * Appends `events`, applies them to the read model and, for experiments and logged models, records
-   * the aggregate's new version. A run's writers pass no `version` (undefined): each of them holds
-   * the run's row lock from deciding to commit, so they are already serialized, and the append
-   * numbers the events after the stored ones (a version read with the lock could even be stale: the
-   * locking statement's snapshot predates the commit it waited for). Run creation passes 0.
+   * Applies the events to the read model and, for experiments and logged models, records the
+   * aggregate's new version. A run's writers load no version (undefined): each of them holds the
+   * run's row lock from deciding to commit, so they are already serialized, and the append numbers
+   * the events after the stored ones (a version read with the lock could even be stale: the locking
+   * statement's snapshot predates the commit it waited for). The append and the metric projection
+   * then go with the COMMIT: nothing after them reads what they write.
    */
-  private async commit(
-    tx: TransactionClient,
-    aggregate: 'run' | 'experiment' | 'loggedModel',
-    id: string,
-    version: number | undefined,
-    events: TrackingEvent[],
+  private async projectInto(uow: UnitOfWork, aggregate: TrackingAggregate, id: string, version: number | undefined, events: readonly TrackingEvent[]) {
+    for (const event of events) await project(uow, event, { metricsAtCommit: version === undefined });
+    if (aggregate !== 'run' && version !== undefined) await this.store.setVersion(uow, aggregate, id, version + events.length);
+  }
+
+  /** The shared loop, with tracking's projection. */
+  private handle<State, R>(
+    aggregate: TrackingAggregate,
+    id: string | ((state: State) => string),
+    command: {
+      load: (uow: UnitOfWork, begun: QueryResultRow[]) => Promise<Loaded<State>>;
+      decide: (state: State, uow: UnitOfWork) => TrackingEvent[] | Promise<TrackingEvent[]>;
+      result: (loaded: Loaded<State>, events: readonly TrackingEvent[], uow: UnitOfWork) => R | Promise<R>;
+      begin?: NamedStatement;
+    },
     metadata: EventMetadata,
-  ): Promise<void> {
-    if (events.length === 0) return;
-    if (aggregate === 'run' && version === undefined) {
-      // A run's writer: the append and the metric projection go with the COMMIT, one round trip for
-      // all three (nothing after them reads what they write). Other projections run here as before.
-      this.log.appendAtCommit(tx, events, metadata);
-      for (const event of events) await project(tx, event, (statement) => deferUntilCommit(tx, statement));
-      return;
-    }
-    await this.log.append(tx, id, version, events, metadata);
-    for (const event of events) await project(tx, event);
-    if (aggregate !== 'run') await this.store.setVersion(tx, aggregate, id, (version ?? 0) + events.length);
+  ): Promise<R> {
+    return this.handler
+      .handle(
+        {
+          aggregateId: id,
+          ...command,
+          project: (uow, events, loaded) => this.projectInto(uow, aggregate, typeof id === 'string' ? id : id(loaded.state), loaded.version, events),
+        },
+        metadata,
+      )
+      .then(({ result }) => result);
   }
 
   // ---- experiments -----------------------------------------------------------------------------
 
   async createExperiment(cmd: { name: string; artifactLocation?: string; tags: KeyValue[] }, metadata: EventMetadata): Promise<string> {
     try {
-      return await this.db.transaction(async (tx) => {
-        const experimentId = await this.store.nextExperimentId(tx);
-        const events = decideCreateExperiment({
-          experimentId,
-          name: cmd.name,
-          artifactLocation: cmd.artifactLocation ?? `mlflow-artifacts:/${experimentId}`,
-          tags: cmd.tags,
-          now: this.clock.now(),
-          nameHolder: await this.store.nameHolder(tx, cmd.name),
-        });
-        await this.commit(tx, 'experiment', experimentId, 0, events, metadata);
-        return experimentId;
-      });
+      return await this.handle<{ experimentId: string }, string>(
+        'experiment',
+        ({ experimentId }) => experimentId,
+        {
+          // A new experiment's id comes from the sequence: it must not exist yet (version 0).
+          load: async (uow) => ({ state: { experimentId: await this.store.nextExperimentId(uow) }, version: 0 }),
+          decide: async ({ experimentId }, uow) =>
+            decideCreateExperiment({
+              experimentId,
+              name: cmd.name,
+              artifactLocation: cmd.artifactLocation ?? `mlflow-artifacts:/${experimentId}`,
+              tags: cmd.tags,
+              now: this.clock.now(),
+              nameHolder: await this.store.nameHolder(uow, cmd.name),
+            }),
+          result: ({ state }) => state.experimentId,
+        },
+        metadata,
+      );
     } catch (error) {
       // Two concurrent creates of one name: the loser sees the unique index, as in MLflow's SQL store.
-      if ((error as { code?: string }).code === '23505') throw alreadyExists(`Experiment '${cmd.name}' already exists.`);
+      if (isUniqueViolation(error)) throw alreadyExists(`Experiment '${cmd.name}' already exists.`);
       throw error;
     }
   }
 
-  async onExperiment(experimentId: string, build: (tx: TransactionClient) => Promise<ExperimentCommand>, metadata: EventMetadata): Promise<void> {
+  async onExperiment(experimentId: string, build: (uow: UnitOfWork) => Promise<ExperimentCommand>, metadata: EventMetadata): Promise<void> {
     try {
-      await this.db.transaction(async (tx) => {
-        const loaded = await this.store.lockExperiment(tx, experimentId);
-        const events = decideExperiment(loaded?.state ?? null, experimentId, await build(tx));
-        await this.commit(tx, 'experiment', experimentId, loaded?.version ?? 0, events, metadata);
-      });
+      await this.handle(
+        'experiment',
+        experimentId,
+        {
+          load: async (uow) => {
+            const loaded = await this.store.lockExperiment(uow, experimentId);
+            return { state: loaded?.state ?? null, version: loaded?.version ?? 0 };
+          },
+          decide: async (state, uow) => decideExperiment(state, experimentId, await build(uow)),
+          result: () => undefined,
+        },
+        metadata,
+      );
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw alreadyExists('An experiment with that name already exists.');
+      if (isUniqueViolation(error)) throw alreadyExists('An experiment with that name already exists.');
       throw error;
     }
   }
@@ -103,7 +139,7 @@ export class TrackingCommands {
   renameExperiment(experimentId: string, newName: string, metadata: EventMetadata) {
     return this.onExperiment(
       experimentId,
-      async (tx) => ({ kind: 'rename', newName, nameHolder: await this.store.nameHolder(tx, newName), now: this.clock.now() }),
+      async (uow) => ({ kind: 'rename', newName, nameHolder: await this.store.nameHolder(uow, newName), now: this.clock.now() }),
       metadata,
     );
   }
@@ -111,7 +147,7 @@ export class TrackingCommands {
   deleteExperiment(experimentId: string, metadata: EventMetadata) {
     return this.onExperiment(
       experimentId,
-      async (tx) => ({ kind: 'delete', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }),
+      async (uow) => ({ kind: 'delete', runIds: await this.store.runIdsOfExperiment(uow, experimentId), now: this.clock.now() }),
       metadata,
     );
   }
@@ -119,7 +155,7 @@ export class TrackingCommands {
   restoreExperiment(experimentId: string, metadata: EventMetadata) {
     return this.onExperiment(
       experimentId,
-      async (tx) => ({ kind: 'restore', runIds: await this.store.runIdsOfExperiment(tx, experimentId), now: this.clock.now() }),
+      async (uow) => ({ kind: 'restore', runIds: await this.store.runIdsOfExperiment(uow, experimentId), now: this.clock.now() }),
       metadata,
     );
   }
@@ -139,37 +175,49 @@ export class TrackingCommands {
     metadata: EventMetadata,
   ): Promise<string> {
     const runId = newRunId();
-    await this.db.transaction(async (tx) => {
-      const experiment = await this.store.lockExperiment(tx, cmd.experimentId, 'share');
-      const events = decideCreateRun({
-        runId,
-        experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
-        requestedExperimentId: cmd.experimentId,
-        userId: cmd.userId,
-        startTime: cmd.startTime ?? this.clock.now(),
-        runName: cmd.runName,
-        tags: cmd.tags,
-        generatedName: generateRunName(),
-      });
-      await this.commit(tx, 'run', runId, 0, events, metadata);
-      this.store.recordRunActivityAtCommit(tx, runId, this.clock.now(), null);
-    });
-    return runId;
+    return this.handle(
+      'run',
+      runId,
+      {
+        load: async (uow) => ({ state: await this.store.lockExperiment(uow, cmd.experimentId, 'share'), version: 0 }),
+        decide: (experiment) =>
+          decideCreateRun({
+            runId,
+            experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
+            requestedExperimentId: cmd.experimentId,
+            userId: cmd.userId,
+            startTime: cmd.startTime ?? this.clock.now(),
+            runName: cmd.runName,
+            tags: cmd.tags,
+            generatedName: generateRunName(),
+          }),
+        result: (_loaded, _events, uow) => {
+          this.store.recordRunActivityAtCommit(uow, runId, this.clock.now(), null);
+          return runId;
+        },
+      },
+      metadata,
+    );
   }
 
   /** Runs `cmd` against the row-locked run; the lock serializes writers of one run. */
   async onRun(runId: string, cmd: RunCommand, metadata: EventMetadata, keys: { params?: string[]; tags?: string[] } = {}): Promise<void> {
-    const opening = this.store.lockRunOpening(runId);
-    await this.db.transaction(
-      async (tx, opened) => {
-        const loaded = await this.store.lockRun(tx, runId, keys.params, keys.tags, opening === undefined ? undefined : opened);
-        if (!loaded) throw notFound(`Run with id=${runId} not found`);
-        const events = decideRun(loaded.state, cmd);
-        await this.commit(tx, 'run', runId, undefined, events, metadata);
+    await this.handle(
+      'run',
+      runId,
+      {
+        // The lock goes with BEGIN: one round trip fewer on every run write.
+        begin: this.store.lockRunStatement(runId),
+        load: async (uow, begun) => {
+          const loaded = await this.store.lockRun(uow, runId, keys.params, keys.tags, begun);
+          if (!loaded) throw notFound(`Run with id=${runId} not found`);
+          return { state: loaded, version: undefined };
+        },
+        decide: ({ state }) => decideRun(state, cmd),
         // Every write is a sign of life, even one that changed nothing (a param re-logged by a retry).
-        this.store.recordRunActivityAtCommit(tx, runId, this.clock.now(), loaded.lastActivityMs);
+        result: ({ state }, _events, uow) => this.store.recordRunActivityAtCommit(uow, runId, this.clock.now(), state.lastActivityMs),
       },
-      { opening },
+      metadata,
     );
   }
 
@@ -179,13 +227,17 @@ export class TrackingCommands {
    * that committed first moved `last_activity_ms` on, so the run is left alone. True if it was reaped.
    */
   async reapRun(runId: string, orphanTimeoutMs: number, metadata: EventMetadata): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const loaded = await this.store.lockRun(tx, runId);
-      if (!loaded) return false;
-      const events = decideRun(loaded.state, { kind: 'reap', now: this.clock.now(), orphanTimeoutMs, lastActivityMs: loaded.lastActivityMs });
-      await this.commit(tx, 'run', runId, undefined, events, metadata);
-      return events.length > 0;
-    });
+    return this.handle(
+      'run',
+      runId,
+      {
+        load: async (uow) => ({ state: await this.store.lockRun(uow, runId), version: undefined }),
+        decide: (loaded) =>
+          loaded ? decideRun(loaded.state, { kind: 'reap', now: this.clock.now(), orphanTimeoutMs, lastActivityMs: loaded.lastActivityMs }) : [],
+        result: (_loaded, events) => events.length > 0,
+      },
+      metadata,
+    );
   }
 
   /**
@@ -193,33 +245,53 @@ export class TrackingCommands {
    * version registered meanwhile wins). Null when the run is already gone.
    */
   async purgeRun(runId: string, cutoff: number, metadata: EventMetadata): Promise<RunGcVerdict | null> {
-    return this.db.transaction(async (tx) => {
-      const loaded = await this.store.lockRun(tx, runId);
-      if (!loaded) return null;
-      const references = (await this.store.referencesTo([runId], tx)).get(runId) ?? [];
-      const events = decideRun(loaded.state, { kind: 'purge', cutoff, references });
-      await this.commit(tx, 'run', runId, undefined, events, metadata);
-      return runGcVerdict(loaded.state, references, cutoff);
-    });
+    return this.handle(
+      'run',
+      runId,
+      {
+        load: async (uow) => {
+          const loaded = await this.store.lockRun(uow, runId);
+          const references = loaded ? ((await this.store.referencesTo([runId], uow)).get(runId) ?? []) : [];
+          return { state: loaded && { run: loaded.state, references }, version: undefined };
+        },
+        decide: (loaded) => (loaded ? decideRun(loaded.run, { kind: 'purge', cutoff, references: loaded.references }) : []),
+        result: ({ state: loaded }) => (loaded ? runGcVerdict(loaded.run, loaded.references, cutoff) : null),
+      },
+      metadata,
+    );
   }
 
   /** Garbage collection of one experiment: only once no run of it is left. Null when it is already gone. */
   async purgeExperiment(experimentId: string, cutoff: number, metadata: EventMetadata): Promise<ExperimentGcVerdict | null> {
-    return this.db.transaction(async (tx) => {
-      // FOR UPDATE keeps restores out; run creation in a deleted experiment is refused anyway.
-      const loaded = await this.store.lockExperiment(tx, experimentId);
-      if (!loaded) return null;
-      const left = await this.store.runsLeftInExperiment(experimentId, 11, tx);
-      const references = await this.store.referencesTo(
-        left.map((r) => r.runId),
-        tx,
-      );
-      // Any run still here blocks the purge, even one due: a later pass purges it first.
-      const remainingRuns = left.map((r) => ({ runId: r.runId, why: whyRunStays(r, references.get(r.runId) ?? [], cutoff) ?? 'it is due but not purged yet' }));
-      const events = decideExperiment(loaded.state, experimentId, { kind: 'purge', cutoff, deletedTime: loaded.deletedTime, remainingRuns });
-      await this.commit(tx, 'experiment', experimentId, loaded.version, events, metadata);
-      return experimentGcVerdict({ lifecycleStage: loaded.state.lifecycleStage, deletedTime: loaded.deletedTime }, remainingRuns, cutoff);
-    });
+    return this.handle(
+      'experiment',
+      experimentId,
+      {
+        load: async (uow) => {
+          // FOR UPDATE keeps restores out; run creation in a deleted experiment is refused anyway.
+          const loaded = await this.store.lockExperiment(uow, experimentId);
+          if (!loaded) return { state: null, version: 0 };
+          const left = await this.store.runsLeftInExperiment(experimentId, 11, uow);
+          const references = await this.store.referencesTo(
+            left.map((r) => r.runId),
+            uow,
+          );
+          // Any run still here blocks the purge, even one due: a later pass purges it first.
+          const remainingRuns = left.map((r) => ({
+            runId: r.runId,
+            why: whyRunStays(r, references.get(r.runId) ?? [], cutoff) ?? 'it is due but not purged yet',
+          }));
+          return { state: { ...loaded, remainingRuns }, version: loaded.version };
+        },
+        decide: (loaded) =>
+          loaded
+            ? decideExperiment(loaded.state, experimentId, { kind: 'purge', cutoff, deletedTime: loaded.deletedTime, remainingRuns: loaded.remainingRuns })
+            : [],
+        result: ({ state: loaded }) =>
+          loaded ? experimentGcVerdict({ lifecycleStage: loaded.state.lifecycleStage, deletedTime: loaded.deletedTime }, loaded.remainingRuns, cutoff) : null,
+      },
+      metadata,
+    );
   }
 
   updateRun(runId: string, patch: { status?: RunStatus; endTime?: number; runName?: string }, metadata: EventMetadata) {
@@ -261,30 +333,43 @@ export class TrackingCommands {
     metadata: EventMetadata,
   ): Promise<string> {
     const modelId = `m-${newRunId()}`;
-    await this.db.transaction(async (tx) => {
-      const experiment = await this.store.lockExperiment(tx, cmd.experimentId, 'share');
-      const events = decideCreateLoggedModel({
-        modelId,
-        experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
-        requestedExperimentId: cmd.experimentId,
-        name: cmd.name || generateRunName(),
-        ...(cmd.modelType !== undefined ? { modelType: cmd.modelType } : {}),
-        ...(cmd.sourceRunId !== undefined ? { sourceRunId: cmd.sourceRunId } : {}),
-        params: cmd.params,
-        tags: cmd.tags,
-        now: this.clock.now(),
-      });
-      await this.commit(tx, 'loggedModel', modelId, 0, events, metadata);
-    });
-    return modelId;
+    return this.handle(
+      'loggedModel',
+      modelId,
+      {
+        load: async (uow) => ({ state: await this.store.lockExperiment(uow, cmd.experimentId, 'share'), version: 0 }),
+        decide: (experiment) =>
+          decideCreateLoggedModel({
+            modelId,
+            experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
+            requestedExperimentId: cmd.experimentId,
+            name: cmd.name || generateRunName(),
+            ...(cmd.modelType !== undefined ? { modelType: cmd.modelType } : {}),
+            ...(cmd.sourceRunId !== undefined ? { sourceRunId: cmd.sourceRunId } : {}),
+            params: cmd.params,
+            tags: cmd.tags,
+            now: this.clock.now(),
+          }),
+        result: () => modelId,
+      },
+      metadata,
+    );
   }
 
   async onLoggedModel(modelId: string, cmd: LoggedModelCommand, metadata: EventMetadata): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const loaded = await this.store.lockLoggedModel(tx, modelId);
-      const events = decideLoggedModel(loaded?.state ?? null, modelId, cmd);
-      await this.commit(tx, 'loggedModel', modelId, loaded?.version ?? 0, events, metadata);
-    });
+    await this.handle(
+      'loggedModel',
+      modelId,
+      {
+        load: async (uow) => {
+          const loaded = await this.store.lockLoggedModel(uow, modelId);
+          return { state: loaded?.state ?? null, version: loaded?.version ?? 0 };
+        },
+        decide: (state) => decideLoggedModel(state, modelId, cmd),
+        result: () => undefined,
+      },
+      metadata,
+    );
   }
 
   finalizeLoggedModel(modelId: string, status: LoggedModelStatus, metadata: EventMetadata) {

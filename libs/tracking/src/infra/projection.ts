@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
-import type { DeferredStatement, TransactionClient } from '@cairn/platform';
+import type { DeferredStatement, UnitOfWork } from '@cairn/platform';
 import { fromWireDouble, METRIC_CHUNK_POINTS, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
 import * as q from './sql';
@@ -10,11 +10,11 @@ import * as q from './sql';
  * so a client reads its own writes at once. The same function can rebuild the read model by
  * replaying `tracking.events`.
  *
- * `defer`, when given, takes the metric projection's statements to run with the COMMIT instead of
- * awaiting them here (the run write path; see `deferUntilCommit`): nothing later in the command
+ * `metricsAtCommit` queues the metric projection's statements to run with the COMMIT instead of
+ * awaiting them here (the run write path; see `UnitOfWork.atCommit`): nothing later in the command
  * reads what they write.
  */
-export async function project(sql: TransactionClient, event: TrackingEvent, defer?: (statement: DeferredStatement) => void): Promise<void> {
+export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAtCommit = false }: { metricsAtCommit?: boolean } = {}): Promise<void> {
   switch (event.type) {
     case T.experimentCreated: {
       const d = event.data;
@@ -68,7 +68,7 @@ export async function project(sql: TransactionClient, event: TrackingEvent, defe
       return;
     case T.metricsLogged:
       await projectMetrics(
-        defer ?? ((statement) => sql.query({ name: statement.name, text: statement.text, values: statement.values })),
+        metricsAtCommit ? (statement) => sql.atCommit(statement) : (statement) => runNow(sql, statement),
         event.data.runId,
         event.data.metrics,
       );
@@ -162,6 +162,9 @@ export async function project(sql: TransactionClient, event: TrackingEvent, defe
  * logged-model copies when a point names a model. Named, so each pooled connection parses and
  * plans it once: planning the CTE cost as much as running it for a single point.
  */
+const runNow = (sql: UnitOfWork, { name, text, values }: DeferredStatement) =>
+  name === undefined ? sql.query(text, values) : sql.query({ name, text, values });
+
 async function projectMetrics(run: (statement: DeferredStatement) => unknown, runId: string, metrics: MetricPoint[]): Promise<void> {
   const points = metrics.map((m): StoredPoint => {
     const stored = toStored(fromWireDouble(m.value));

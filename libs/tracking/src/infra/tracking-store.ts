@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
 import type { QueryResultRow } from 'pg';
-import { Database, deferUntilCommit, type Sql, type TransactionClient } from '@cairn/platform';
+import { Database, type NamedStatement, type Sql, type UnitOfWork } from '@cairn/platform';
 import type { ExperimentState } from '../domain/experiment';
 import type { ChunkText } from '../domain/history-json';
 import type { ModelVersionReference } from '../domain/lifecycle';
@@ -64,28 +64,27 @@ export class TrackingStore {
   // ---- write side ------------------------------------------------------------------------------
 
   /**
-   * The run-lock statement for `Database.transaction`'s `opening` (sent with BEGIN, one round trip
-   * fewer per write), with the id inlined as a literal: so only for an id that is 32 hex digits, as
-   * every run id Cairn hands out is. Any other id (unknown, or hostile) takes the parameterized path.
+   * The run lock as a named statement, for the unit of work to send with BEGIN (one round trip
+   * fewer per run write): every run write pays for this read, and a prepared statement skips parsing
+   * and planning after a connection's first use. The id is a parameter, whatever it holds.
    */
-  lockRunOpening(runId: string): string | undefined {
-    return /^[0-9a-f]{32}$/.test(runId) ? q.LOCK_RUN.replace('$1', `'${runId}'`) : undefined;
+  lockRunStatement(runId: string): NamedStatement {
+    return { name: 'tracking.lock_run', text: q.LOCK_RUN, values: [runId] };
   }
 
   /**
    * `lastActivityMs`: last heartbeat or write (server time), for the orphan reaper; not part of the
-   * event-sourced state. `opened`: the rows of `lockRunOpening`'s statement when the transaction
-   * began with it (the lock is then already held). Otherwise named: every run write pays for this
-   * read, and a prepared statement skips parsing and planning after a connection's first use.
+   * event-sourced state. `begun`: the rows of `lockRunStatement` when the unit of work began with it
+   * (the lock is then already held).
    */
   async lockRun(
-    tx: TransactionClient,
+    tx: UnitOfWork,
     runId: string,
     paramKeys: string[] = [],
     tagKeys: string[] = [],
-    opened?: readonly QueryResultRow[],
+    begun?: readonly QueryResultRow[],
   ): Promise<{ state: RunState; lastActivityMs: number | null } | null> {
-    const rows = (opened ?? (await tx.query({ name: 'tracking.lock_run', text: q.LOCK_RUN, values: [runId] })).rows) as Array<{
+    const rows = (begun ?? (await tx.query(this.lockRunStatement(runId))).rows) as Array<{
       run_uuid: string;
       experiment_id: string;
       name: string | null;
@@ -168,7 +167,7 @@ export class TrackingStore {
     };
   }
 
-  async setVersion(tx: TransactionClient, aggregate: 'experiment' | 'loggedModel', id: string, version: number): Promise<void> {
+  async setVersion(tx: UnitOfWork, aggregate: 'experiment' | 'loggedModel', id: string, version: number): Promise<void> {
     await tx.query(aggregate === 'experiment' ? q.SET_EXPERIMENT_VERSION : q.SET_LOGGED_MODEL_VERSION, [id, version]);
   }
 
@@ -179,9 +178,9 @@ export class TrackingStore {
    * UPDATE of its row per second rather than one per request (and the reaper's index on the column
    * one entry per second); orphan timeouts are minutes to hours.
    */
-  recordRunActivityAtCommit(tx: TransactionClient, runId: string, now: number, recorded: number | null): void {
+  recordRunActivityAtCommit(uow: UnitOfWork, runId: string, now: number, recorded: number | null): void {
     if (recorded !== null && recorded > now - RUN_ACTIVITY_RESOLUTION_MS) return;
-    deferUntilCommit(tx, { name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
+    uow.atCommit({ name: 'tracking.record_run_activity', text: q.RECORD_RUN_ACTIVITY, values: [runId, now] });
   }
 
   // ---- run lifecycle: heartbeats, reaper and GC candidates -------------------------------------

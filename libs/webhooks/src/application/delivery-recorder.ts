@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { parseRegistryEvent, topicOf, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import type { TransactionClient } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { deliveryBody, notificationOf } from '../domain/notifications';
 import { DeliveryLogRepository } from '../infra/delivery-log.repository';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -19,7 +19,7 @@ export function webhookDeliverySubscription(log: DeliveryLogRepository, dispatch
     context: 'webhooks',
     topics: [topicOf('registry')],
     onOutcome: (outcome) => outcome === 'applied' && dispatcher.wake(),
-    handler: async (envelope: EventEnvelope, tx: TransactionClient) => {
+    handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       if (!envelope.type.startsWith('registry.')) return;
       let notification;
       try {

@@ -76,7 +76,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    */
   private async listen(): Promise<void> {
     try {
-      const client = await this.database.pool.connect();
+      const client = await this.database.session();
       client.on('notification', () => this.wakeup.wake());
       client.on('error', () => {
         if (this.listener === client) this.listener = undefined;
