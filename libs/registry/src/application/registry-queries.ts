@@ -6,7 +6,8 @@ import { changeOf, snapshotAt, type Change, type Snapshot } from '../domain/hist
 import { modelNotFound, versionNotFound } from '../domain/registered-model';
 import type { RunSummary } from '../domain/run-summary';
 import { loggedModelIdOfSource, runReferenceOfSource } from '../domain/validation';
-import { RegistryStore, type ModelVersionView, type Page, type RegisteredModelView, type SearchInput } from '../infra/registry-store';
+import { RegistryStore } from '../infra/registry-store';
+import type { ModelVersionView, Page, RegisteredModelView, SearchInput } from './views';
 import { RunSummaryRepository } from '../infra/run-summary.repository';
 
 export interface HistoryEntry extends Change {
