@@ -104,6 +104,13 @@ export class RegistryQueries {
     return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run };
   }
 
+  /** What the registry knows of a tracking run, from its own projection of tracking events. */
+  async runSummary(runId: string): Promise<RunSummary> {
+    const summary = await this.runs.find(runId);
+    if (!summary) throw notFound(`Run '${runId}' is not known to the registry (yet).`);
+    return summary;
+  }
+
   async history(name: string): Promise<HistoryEntry[]> {
     const events = await this.stream(name);
     return events.map(({ envelope, event, occurredAt }) => ({
