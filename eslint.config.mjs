@@ -23,14 +23,14 @@ const testSupportFiles = ['**/testing/**'];
 const productionTypes = {
   'type:app': ['type:runtime', 'type:context'],
   'type:cli': ['type:sdk', 'type:contracts'],
-  'type:runtime': ['type:platform', 'type:storage', 'type:contracts'],
+  'type:runtime': ['type:platform', 'type:contracts'],
   'type:context': ['type:platform', 'type:storage', 'type:contracts', 'type:runtime'],
   'type:platform': ['type:platform', 'type:contracts'],
   // blobstore: a storage adapter that depends on nothing of the server (its options are its own).
   'type:storage': ['type:contracts'],
   'type:contracts': ['type:contracts'],
   'type:sdk': ['type:contracts'],
-  'type:testing': ['type:runtime', 'type:platform', 'type:storage', 'type:contracts'],
+  'type:testing': ['type:runtime', 'type:platform', 'type:contracts'],
 };
 // Specs may also use the test support, and an app's specs may reach below the runtime (a database to inspect).
 const specTypes = Object.fromEntries(
