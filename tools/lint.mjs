@@ -42,7 +42,7 @@ const results = [];
 for (const [index, chunk] of chunks.entries()) {
   since = performance.now();
   process.stderr.write(`lint: eslint ${chunk} (${index + 1}/${chunks.length}) … `);
-  // Type information makes the first project slow (it builds the program): say we are alive.
+  // A project can take a while (the first one builds the TypeScript program): say we are alive.
   let beats = 0;
   const heartbeat = setInterval(() => process.stderr.write(`${beats++ === 0 ? '' : ' '}${Math.round((performance.now() - since) / 1000)} s`), 10_000);
   try {
