@@ -19,7 +19,8 @@ const prismaOut = path.join(root, 'libs', 'platform', 'src', 'infra', 'prisma', 
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'web') continue;
+    // Test support (libs/testing, each lib's testing/) is for specs, which jest runs from source: it never ships.
+    if (entry.name === 'node_modules' || entry.name === 'web' || entry.name === 'testing') continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(full);
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.spec.ts')) yield full;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite, as CI runs it (`npm test`): build, typecheck, lint (module boundaries included),
+# The whole suite, as CI runs it (`npm test`): build, typecheck, lint (module boundaries and Prettier included),
 # then the three tiers. Integration and e2e tiers run against real Postgres, Kafka and MinIO that
 # tools/infra starts natively (cached) unless CAIRN_TEST_* endpoints are already given.
 set -euo pipefail
@@ -11,9 +11,8 @@ step "build (prisma generate + swc)"
 node tools/build.mjs
 step "typecheck"
 npx tsc -p tsconfig.json
-step "lint"
-npx nx show projects > /dev/null   # the module-boundaries rule reads Nx's project graph
-npx eslint . --max-warnings 0
+step "lint (ESLint project by project, then prettier --check)"
+node tools/lint.mjs
 step "unit tier (*.spec.ts)"
 npx jest -c jest.config.ts --selectProjects unit
 step "integration + e2e tiers (real Postgres, Kafka, MinIO, mlflow clients)"

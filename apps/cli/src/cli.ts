@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CairnApiError, CairnClient, CairnConnectionError, resolveTrackingUri } from '@cairn/sdk';
-import { findUp } from '@cairn/platform';
 import { type FlagSpecs, parseArgs, UsageError } from './args';
 import { bind, type Command, COMMANDS, GC, usageOf } from './commands';
 
@@ -67,8 +67,17 @@ export function resolveCommand(argv: readonly string[]): { path: string; command
   return { path: `${group} ${sub}`, command, rest };
 }
 
+/**
+ * Cairn's version, from the nearest package.json above this file (the repository's, from apps/cli/src
+ * and from dist/apps/cli/src alike). Not the server platform's findUp: loading the platform for it
+ * cost the CLI over a second of start-up.
+ */
 function version(): string {
-  return (JSON.parse(readFileSync(findUp('package.json', __dirname), 'utf8')) as { version: string }).version;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (path.dirname(dir) === dir) throw new Error(`package.json not found above ${__dirname}`);
+  }
 }
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */

@@ -1,4 +1,4 @@
-import { blobStoreProbe, createBlobStore } from '@cairn/blobstore';
+import { createBlobStore } from '@cairn/blobstore';
 import type { CairnConfig, ReadinessProbe } from '@cairn/platform';
 
 export { ArtifactsModule } from './artifacts.module';
@@ -12,5 +12,6 @@ export { MULTIPART_UNSUPPORTED } from './api/artifacts-proxy.controller';
 
 /** Readiness of the artifact store, for a composition root's `probes(runtime)`. */
 export function artifactsReadinessProbes(runtime: { config: CairnConfig }): ReadinessProbe[] {
-  return [blobStoreProbe(createBlobStore(runtime.config))];
+  const store = createBlobStore(runtime.config);
+  return [{ name: 'blob_store', check: () => store.ping() }];
 }

@@ -3,4 +3,4 @@ export * from './blob-store';
 export { ContentMeter } from './content-meter';
 export { FilesystemBlobStore } from './filesystem-blob-store';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
-export { createBlobStore, blobStoreProbe } from './create-blob-store';
+export { createBlobStore, type BlobStoreConfig } from './create-blob-store';

@@ -1,5 +1,5 @@
 import { ARTIFACTS_EVENT_TYPES, type ArtifactsEvent } from '@cairn/contracts';
-import type { IndexedFile } from '../infra/artifact-repository';
+import type { IndexedFile } from './views';
 
 /** The deletion events of files removed from the index, one per file, on each file's owner. */
 export function deletedEvents(files: readonly IndexedFile[], reason: 'request' | 'retention' | 'collection', policyId: string | null = null): ArtifactsEvent[] {

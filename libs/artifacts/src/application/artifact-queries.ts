@@ -5,7 +5,8 @@ import { joinArtifactPath, normaliseArtifactPath, type BlobStore } from '@cairn/
 import { locateUserPath, resolveSource } from '../domain/artifact-location';
 import { decideRange, type RangeDecision } from '../domain/byte-range';
 import type { RetentionPolicy } from '../domain/retention';
-import { ArtifactRepository, type ReadableFile, type Usage } from '../infra/artifact-repository';
+import { ArtifactRepository } from '../infra/artifact-repository';
+import type { ReadableFile, Usage } from './views';
 import { ARTIFACT_BLOB_STORE } from './ports';
 
 export interface ArtifactDownload {

@@ -1,28 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ArtifactOwnerKind } from '@cairn/contracts';
 import { Database, type NamedStatement, type Sql } from '@cairn/platform';
+import type { IndexedFile, ReadableFile, Usage } from '../application/views';
 import type { RetentionPolicy } from '../domain/retention';
 import * as q from './sql';
-
-export interface IndexedFile {
-  path: string;
-  ownerKind: ArtifactOwnerKind;
-  ownerId: string;
-  experimentId: string | null;
-  relativePath: string;
-  digest: string;
-  size: number;
-}
-
-export interface ReadableFile extends IndexedFile {
-  storageKey: string;
-}
-
-export interface Usage {
-  files: number;
-  logicalBytes: number;
-  storedBytes: number;
-}
 
 interface FileRow {
   path: string;

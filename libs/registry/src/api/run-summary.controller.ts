@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { invalidParameter, notFound } from '@cairn/contracts';
-import { RunSummaryRepository } from '../infra/run-summary.repository';
+import { invalidParameter } from '@cairn/contracts';
+import { RegistryQueries } from '../application/registry-queries';
 
 /**
  * What the registry knows of a tracking run, from its own projection of tracking events. Lineage
@@ -8,13 +8,11 @@ import { RunSummaryRepository } from '../infra/run-summary.repository';
  */
 @Controller('api/2.0/cairn/registry/run-summaries')
 export class RunSummaryController {
-  constructor(@Inject(RunSummaryRepository) private readonly summaries: RunSummaryRepository) {}
+  constructor(@Inject(RegistryQueries) private readonly queries: RegistryQueries) {}
 
   @Get('get')
   async get(@Query('run_id') runId: unknown) {
     if (typeof runId !== 'string' || runId === '') throw invalidParameter("Missing value for required parameter 'run_id'.");
-    const summary = await this.summaries.find(runId);
-    if (!summary) throw notFound(`Run '${runId}' is not known to the registry (yet).`);
-    return { run_summary: summary };
+    return { run_summary: await this.queries.runSummary(runId) };
   }
 }

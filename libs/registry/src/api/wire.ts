@@ -1,4 +1,4 @@
-import type { ModelVersionView, RegisteredModelView } from '../infra/registry-store';
+import type { ModelVersionView, RegisteredModelView } from '../application/views';
 
 /**
  * MLflow's JSON shapes (model_registry.proto): snake_case, versions as strings, timestamps as

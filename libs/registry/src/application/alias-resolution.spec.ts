@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AliasChange, AliasNotifications } from '../infra/alias-notifications';
-import type { ModelVersionView } from '../infra/registry-store';
+import type { ModelVersionView } from './views';
 import { AliasResolver } from './alias-resolution';
 import type { RegistryQueries } from './registry-queries';
 

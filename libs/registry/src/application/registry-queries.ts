@@ -6,7 +6,8 @@ import { changeOf, snapshotAt, type Change, type Snapshot } from '../domain/hist
 import { modelNotFound, versionNotFound } from '../domain/registered-model';
 import type { RunSummary } from '../domain/run-summary';
 import { loggedModelIdOfSource, runReferenceOfSource } from '../domain/validation';
-import { RegistryStore, type ModelVersionView, type Page, type RegisteredModelView, type SearchInput } from '../infra/registry-store';
+import { RegistryStore } from '../infra/registry-store';
+import type { ModelVersionView, Page, RegisteredModelView, SearchInput } from './views';
 import { RunSummaryRepository } from '../infra/run-summary.repository';
 
 export interface HistoryEntry extends Change {
@@ -101,6 +102,13 @@ export class RegistryQueries {
     if (runId === null && mv.loggedModelId) runId = (await this.store.loggedModel(mv.loggedModelId))?.sourceRunId ?? null;
     const run = runId ? await this.runs.find(runId) : undefined;
     return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run };
+  }
+
+  /** What the registry knows of a tracking run, from its own projection of tracking events. */
+  async runSummary(runId: string): Promise<RunSummary> {
+    const summary = await this.runs.find(runId);
+    if (!summary) throw notFound(`Run '${runId}' is not known to the registry (yet).`);
+    return summary;
   }
 
   async history(name: string): Promise<HistoryEntry[]> {

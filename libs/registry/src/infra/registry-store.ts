@@ -2,38 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { invalidParameter, type ModelStage } from '@cairn/contracts';
 import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
 import { compileSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
+import type { ModelVersionView, Page, RegisteredModelView, SearchInput } from '../application/views';
 import { liftPromptClause } from '../domain/prompt-filter';
 import { modelVersionsSearch, registeredModelsSearch } from './search-entities';
-
-/** A model version as the read model holds it (application and api speak this, never rows). */
-export interface ModelVersionView {
-  modelId: string;
-  name: string;
-  version: string;
-  creationTimestamp: number;
-  lastUpdatedTimestamp: number;
-  userId: string | null;
-  currentStage: ModelStage;
-  description: string | null;
-  source: string;
-  runId: string | null;
-  runLink: string | null;
-  loggedModelId: string | null;
-  status: string;
-  tags: Array<{ key: string; value: string }>;
-  aliases: string[];
-}
-
-export interface RegisteredModelView {
-  modelId: string;
-  name: string;
-  creationTimestamp: number;
-  lastUpdatedTimestamp: number;
-  description: string | null;
-  tags: Array<{ key: string; value: string }>;
-  aliases: Array<{ alias: string; version: string }>;
-  latestVersions: ModelVersionView[];
-}
 
 // Tags and aliases ride along as json aggregates, so one statement returns whole views.
 const VERSION_SELECT = `
@@ -129,18 +100,6 @@ const toVersion = (r: VersionRow): ModelVersionView => ({
   tags: r.tags,
   aliases: r.aliases,
 });
-
-export interface Page<T> {
-  items: T[];
-  nextPageToken: string | undefined;
-}
-
-export interface SearchInput {
-  filter?: string | undefined;
-  orderBy?: string[] | undefined;
-  pageToken?: string | undefined;
-  maxResults?: number | undefined;
-}
 
 const NOT_A_PROMPT_MODEL = `NOT EXISTS (SELECT 1 FROM registry.registered_model_tags p WHERE p.model_id = rm.model_id AND p.key = 'mlflow.prompt.is_prompt' AND lower(p.value) = 'true')`;
 const NOT_A_PROMPT_VERSION = `NOT EXISTS (SELECT 1 FROM registry.model_version_tags p WHERE p.model_id = mv.model_id AND p.version = mv.version AND p.key = 'mlflow.prompt.is_prompt' AND lower(p.value) = 'true')`;

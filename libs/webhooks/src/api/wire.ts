@@ -1,5 +1,4 @@
-import type { AttemptRecord, DeliveryRecord } from '../infra/delivery-log.repository';
-import type { WebhookEndpoint } from '../infra/webhook-endpoints.repository';
+import type { AttemptRecord, DeliveryRecord, WebhookEndpoint } from '../application/views';
 import { eventToWire } from '../domain/webhook-events';
 import type { TestResult } from '../application/webhook-commands';
 

@@ -7,9 +7,10 @@ import { AddressPolicy, urlProblem } from '../domain/address-policy';
 import { deliveryBody, examplePayload } from '../domain/notifications';
 import { signedHeaders } from '../domain/signature';
 import { parseWebhookEvent, type WebhookEventName } from '../domain/webhook-events';
-import { DeliveryLogRepository, type AttemptRecord, type DeliveryRecord } from '../infra/delivery-log.repository';
+import { DeliveryLogRepository } from '../infra/delivery-log.repository';
 import { sendWebhook } from '../infra/http-sender';
-import { WebhookEndpointsRepository, type EndpointChanges, type WebhookEndpoint } from '../infra/webhook-endpoints.repository';
+import { WebhookEndpointsRepository } from '../infra/webhook-endpoints.repository';
+import type { AttemptRecord, DeliveryRecord, EndpointChanges, WebhookEndpoint } from './views';
 import { USER_AGENT } from './webhook-dispatcher';
 
 export interface WebhookInput {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, Database, type CairnConfig, type Sql } from '@cairn/platform';
+import type { AttemptRecord, DeliveryRecord } from '../application/views';
 import type { WebhookEventName } from '../domain/webhook-events';
 import { SecretBox } from './secret-box';
 import * as q from './sql';
@@ -12,34 +13,6 @@ export interface ClaimedDelivery {
   eventTime: Date;
   url: string;
   secret: string | null;
-}
-
-export interface DeliveryRecord {
-  deliveryId: string;
-  webhookId: string;
-  eventId: string;
-  entity: string;
-  action: string;
-  status: 'PENDING' | 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-  attempts: number;
-  body: string;
-  createdAt: Date;
-  nextAttemptAt: Date | null;
-  completedAt: Date | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  redeliveryOf: string | null;
-  sequence: string;
-}
-
-export interface AttemptRecord {
-  attempt: number;
-  startedAt: Date;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-  outcome: 'SUCCEEDED' | 'RETRY' | 'FAILED';
 }
 
 export interface SettleInput {

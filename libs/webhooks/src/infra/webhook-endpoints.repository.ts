@@ -1,25 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, createPrismaClient, Database, type CairnConfig, type PrismaClient } from '@cairn/platform';
+import type { EndpointChanges, WebhookEndpoint } from '../application/views';
 import type { WebhookEventName } from '../domain/webhook-events';
 import { SecretBox } from './secret-box';
-
-/** An endpoint as the application sees it; the secret stays a field only infra and signing read. */
-export interface WebhookEndpoint {
-  webhookId: string;
-  name: string;
-  description: string | null;
-  url: string;
-  events: WebhookEventName[];
-  secret: string | null;
-  status: 'ACTIVE' | 'DISABLED';
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  lastSuccessAt: Date | null;
-  creationTimestamp: number;
-  lastUpdatedTimestamp: number;
-}
-
-export type EndpointChanges = Partial<Pick<WebhookEndpoint, 'name' | 'description' | 'url' | 'events' | 'secret' | 'status' | 'disabledReason'>>;
 
 type Row = Awaited<ReturnType<PrismaClient['webhookEndpoint']['findUniqueOrThrow']>>;
 
