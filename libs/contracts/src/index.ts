@@ -5,3 +5,4 @@ export * from './events/registry';
 export * from './events/artifacts';
 export * from './wire/registry';
 export * from './metrics/latest-metric';
+export * from './assert-never';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { alreadyExists, parseRegistryEvent, REGISTRY_EVENT_TYPES as E, type EventMetadata, type RegistryEvent } from '@cairn/contracts';
-import { ConcurrencyError, EventStore, uuidv7 } from '@cairn/eventing';
+import { ConcurrencyError, EventStore, isUniqueViolation, uuidv7 } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { decide, evolve, initialRegisteredModelState, modelNotFound, type RegisteredModelState, type RegistryCommand } from '../domain/registered-model';
 import { ALIAS_CHANNEL, AliasNotifications } from '../infra/alias-notifications';
@@ -17,9 +17,6 @@ export interface CommandResult {
   state: RegisteredModelState;
   events: RegistryEvent[];
 }
-
-const isUniqueViolation = (error: unknown, constraint: string) =>
-  (error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
 
 /** Names under which cached alias resolutions become stale after this event (a rename: both). */
 function namesWhoseAliasesMove(event: RegistryEvent): string[] {

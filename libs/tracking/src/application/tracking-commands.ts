@@ -10,6 +10,7 @@ import {
   type RunStatus,
   type TrackingEvent,
 } from '@cairn/contracts';
+import { isUniqueViolation, type Clock } from '@cairn/eventing';
 import { Database, deferUntilCommit, type TransactionClient } from '@cairn/platform';
 import { decideCreateExperiment, decideExperiment, type ExperimentCommand } from '../domain/experiment';
 import { experimentGcVerdict, runGcVerdict, whyRunStays, type ExperimentGcVerdict, type RunGcVerdict } from '../domain/lifecycle';
@@ -18,7 +19,7 @@ import { decideCreateRun, decideRun, type RunCommand } from '../domain/run';
 import { generateRunName } from '../domain/run-names';
 import { project } from '../infra/projection';
 import { TrackingStore } from '../infra/tracking-store';
-import { TRACKING_CLOCK, TRACKING_EVENT_LOG, type Clock, type TrackingEventLog } from './ports';
+import { TRACKING_CLOCK, TRACKING_EVENT_LOG, type TrackingEventLog } from './ports';
 
 const newRunId = () => randomUUID().replace(/-/g, '');
 
@@ -82,7 +83,7 @@ export class TrackingCommands {
       });
     } catch (error) {
       // Two concurrent creates of one name: the loser sees the unique index, as in MLflow's SQL store.
-      if ((error as { code?: string }).code === '23505') throw alreadyExists(`Experiment '${cmd.name}' already exists.`);
+      if (isUniqueViolation(error)) throw alreadyExists(`Experiment '${cmd.name}' already exists.`);
       throw error;
     }
   }
@@ -95,7 +96,7 @@ export class TrackingCommands {
         await this.commit(tx, 'experiment', experimentId, loaded?.version ?? 0, events, metadata);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw alreadyExists('An experiment with that name already exists.');
+      if (isUniqueViolation(error)) throw alreadyExists('An experiment with that name already exists.');
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import type { RunStatus } from '@cairn/contracts';
+import { assertNever, type RunStatus } from '@cairn/contracts';
 import type { LifecycleStage } from './run';
 
 /**
@@ -132,8 +132,4 @@ export function runIdsInSource(source: string): string[] {
 function sortedReferences(references: readonly ModelVersionReference[]): ModelVersionReference[] {
   const unique = new Map(references.map((r) => [`${r.name}\u0000${r.version}`, { name: r.name, version: r.version }]));
   return [...unique.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled ${JSON.stringify(value)}`);
 }
