@@ -6,3 +6,4 @@ export * from './events/artifacts';
 export * from './wire/registry';
 export * from './metrics/latest-metric';
 export * from './assert-never';
+export * from './model-version-runs';
