@@ -3,11 +3,12 @@ import { compareMetricPoints, isLaterMetric, laterMetricSql, latestMetricOrderBy
 
 /**
  * The rule written out longhand, independently of the key list: greatest step, then timestamp, then
- * the value as MLflow's SQL store keeps it (NaN as 0), then NaN after the 0 it ties with.
+ * the value as MLflow's SQL store keeps it (NaN as 0; -0 equal to 0, as in float8), then NaN
+ * after the 0 it ties with.
  */
 function referenceSortKey(p: MetricPointPosition): [number, number, number, number] {
   const nan = p.isNan === true || Number.isNaN(p.value);
-  return [p.step, p.timestamp, nan ? 0 : p.value, nan ? 1 : 0];
+  return [p.step, p.timestamp, nan || p.value === 0 ? 0 : p.value, nan ? 1 : 0];
 }
 
 function referenceLatest(points: readonly MetricPointPosition[]): [number, number, number, number] | undefined {
@@ -33,6 +34,7 @@ describe('the latest-metric rule', () => {
         expect(latest && referenceSortKey(latest)).toEqual(referenceLatest(points));
         expect(points.some((p) => latest !== undefined && isLaterMetric(p, latest))).toBe(false);
       }),
+      { numRuns: 2000 },
     );
   });
 
@@ -52,12 +54,30 @@ describe('the latest-metric rule', () => {
   });
 
   it('ranks a NaN as the 0 it is stored as: below a positive number at the same step and timestamp, above a negative one', () => {
-    expect(latestMetricPoint([{ step: 3, timestamp: 7, value: Number.NaN }, { step: 3, timestamp: 7, value: 0.5 }])?.value).toBe(0.5);
-    expect(latestMetricPoint([{ step: 3, timestamp: 7, value: 0.5 }, { step: 3, timestamp: 7, value: Number.NaN }])?.value).toBe(0.5);
-    expect(latestMetricPoint([{ step: 3, timestamp: 7, value: -0.5 }, { step: 3, timestamp: 7, value: Number.NaN }])?.value).toBeNaN();
-    expect(latestMetricPoint([{ step: 3, timestamp: 7, value: Number.POSITIVE_INFINITY }, { step: 3, timestamp: 7, value: Number.NaN }])?.value).toBe(
-      Number.POSITIVE_INFINITY,
-    );
+    expect(
+      latestMetricPoint([
+        { step: 3, timestamp: 7, value: Number.NaN },
+        { step: 3, timestamp: 7, value: 0.5 },
+      ])?.value,
+    ).toBe(0.5);
+    expect(
+      latestMetricPoint([
+        { step: 3, timestamp: 7, value: 0.5 },
+        { step: 3, timestamp: 7, value: Number.NaN },
+      ])?.value,
+    ).toBe(0.5);
+    expect(
+      latestMetricPoint([
+        { step: 3, timestamp: 7, value: -0.5 },
+        { step: 3, timestamp: 7, value: Number.NaN },
+      ])?.value,
+    ).toBeNaN();
+    expect(
+      latestMetricPoint([
+        { step: 3, timestamp: 7, value: Number.POSITIVE_INFINITY },
+        { step: 3, timestamp: 7, value: Number.NaN },
+      ])?.value,
+    ).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('lets a greater step win over a later timestamp and a greater value', () => {
