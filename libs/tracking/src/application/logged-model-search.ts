@@ -5,8 +5,8 @@ import { invalidParameter, latestMetricOrderBySql } from '@cairn/contracts';
  * (`name`, `model_id`, `model_type`, `status`, `source_run_id`, `creation_timestamp`,
  * `last_updated_timestamp`), `metrics.<key>`, `params.<key>`, `tags.<key>`; `order_by` over
  * attributes and `metrics.<key>` (optionally on one dataset); `datasets` restricting metrics.
- * A metric means the model's latest value of it (`latestMetricOrderBySql`: highest step, then timestamp, then value) among
- * the points on the requested datasets, for filters and ordering alike, as MLflow's SQL store
+ * A metric means the model's latest value of it (`latestMetricOrderBySql`) among the points on the
+ * requested datasets, for filters and ordering alike, as MLflow's SQL store
  * (`_get_latest_logged_model_metrics_subquery`). Compiled to SQL over `tracking.logged_models lm`;
  * user text only ever travels as bind parameters.
  */

@@ -9,8 +9,9 @@ const RELEVANT: readonly string[] = [R.modelVersionCreated, R.modelVersionDelete
 
 /**
  * Registry → tracking: which runs live model versions reference (`runsReferencedByModelVersion`;
- * tracking knows its logged models' source runs itself) — so garbage collection refuses to purge them. Learnt from events, never by asking
- * the registry; applied in the bus's transaction with the inbox mark, so redelivery changes nothing.
+ * tracking knows its logged models' source runs itself), so garbage collection refuses to purge
+ * them. Learnt from events, never by asking the registry; applied in the bus's transaction with
+ * the inbox mark, so redelivery changes nothing.
  */
 export function registryReferencesSubscription(repository: RunReferenceRepository): Subscription {
   return {
