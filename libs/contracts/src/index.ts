@@ -4,3 +4,6 @@ export * from './events/tracking';
 export * from './events/registry';
 export * from './events/artifacts';
 export * from './wire/registry';
+export * from './metrics/latest-metric';
+export * from './assert-never';
+export * from './model-version-runs';

@@ -1,9 +1,12 @@
-/** The time port: the event store stamps `occurredAt` from it, so tests can pin time. */
+/**
+ * The time port, in milliseconds since the epoch (MLflow's unit for every timestamp): the event
+ * store stamps `occurredAt` from it and the contexts decide with it, so tests can pin time.
+ */
 export interface Clock {
-  now(): Date;
+  now(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that stays where it is put; `advance` moves it forward. For tests and replays. */
 export class ManualClock implements Clock {
@@ -13,8 +16,8 @@ export class ManualClock implements Clock {
     this.current = new Date(start).getTime();
   }
 
-  now(): Date {
-    return new Date(this.current);
+  now(): number {
+    return this.current;
   }
 
   advance(ms: number): void {

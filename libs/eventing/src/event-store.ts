@@ -195,7 +195,7 @@ export class EventStore {
     const aggregateIds = [...new Set(events.map((event) => event.aggregateId))];
     const expected = expectedVersions(expectedVersion, aggregateIds);
     const ids = events.map(() => this.newEventId());
-    const occurredAt = this.clock.now().toISOString();
+    const occurredAt = new Date(this.clock.now()).toISOString();
     // Named: every command of every context runs this statement, so each pooled connection parses
     // and plans it once instead of per call (for a one-point write that was half its cost).
     const statement = {

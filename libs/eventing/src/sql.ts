@@ -35,6 +35,7 @@ export const outboxChannel = (context: ContextName): string => `cairn_outbox_${c
 
 const UNIQUE_VIOLATION = '23505';
 
+/** Postgres refused a row as a duplicate (unique_violation), on `constraint` when it is named: the one such check, for every context. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as { code?: unknown; constraint?: unknown } | null;
   return e !== null && typeof e === 'object' && e.code === UNIQUE_VIOLATION && (constraint === undefined || e.constraint === constraint);

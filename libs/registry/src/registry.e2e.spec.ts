@@ -232,6 +232,80 @@ describe('registry API against a started server', () => {
     expect(references).toEqual({ run_id: challenger, referenced: true, model_versions: [{ name, version: '2', current_stage: 'Production' }] });
   }, 60_000);
 
+  it('runs/get, the registry run summary and promote take the same latest point when a NaN and a number share step and timestamp', async () => {
+    const track = async (route: string, body: unknown) => ok('POST', route, body);
+    const { experiment_id } = (await track('experiments/create', { name: `nan-split-${Date.now()}` })) as { experiment_id: string };
+    const t = Date.now();
+    // Each series ends on a NaN and a number at one (step, timestamp), logged in separate requests
+    // (so separate events) in both orders, behind a point with a later timestamp and a smaller step.
+    const runWith = async (batches: Array<Array<{ key: string; value: number | string }>>) => {
+      const { run } = (await track('runs/create', { experiment_id, start_time: t })) as { run: { info: { run_id: string } } };
+      const runId = run.info.run_id;
+      await track('runs/log-batch', { run_id: runId, metrics: [{ key: 'val_auc', value: 0.99, timestamp: t + 50, step: 2 }] });
+      for (const batch of batches) await track('runs/log-batch', { run_id: runId, metrics: batch.map((m) => ({ ...m, timestamp: t, step: 3 })) });
+      await track('runs/set-tag', { run_id: runId, key: 'series', value: 'complete' });
+      return runId;
+    };
+    const champion = await runWith([[{ key: 'val_auc', value: 0.87 }]]);
+    const challenger = await runWith([
+      [
+        { key: 'val_auc', value: 'NaN' },
+        { key: 'loss', value: -0.2 },
+      ],
+      [
+        { key: 'val_auc', value: 0.9 },
+        { key: 'loss', value: 'NaN' },
+      ],
+    ]);
+    const reversed = await runWith([
+      [
+        { key: 'val_auc', value: 0.9 },
+        { key: 'loss', value: 'NaN' },
+      ],
+      [
+        { key: 'val_auc', value: 'NaN' },
+        { key: 'loss', value: -0.2 },
+      ],
+    ]);
+
+    const tracked = async (runId: string) => {
+      const { run } = (await ok('GET', `runs/get?run_id=${runId}`)) as { run: { data: { metrics: Array<{ key: string; value: unknown }> } } };
+      return Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value]));
+    };
+    // The registry projects asynchronously, a run's events in order: the tag comes after the points.
+    const summarized = (runId: string) =>
+      waitFor(
+        async () => {
+          const response = await fetch(`${cairn}/registry/run-summaries/get?run_id=${runId}`);
+          if (response.status !== 200) return undefined;
+          const { run_summary } = (await response.json()) as { run_summary: { tags: Record<string, string>; metrics: Record<string, { value: unknown }> } };
+          return run_summary.tags['series'] === 'complete'
+            ? Object.fromEntries(Object.entries(run_summary.metrics).map(([key, m]) => [key, m.value]))
+            : undefined;
+        },
+        { timeoutMs: 10_000, message: `the registry to project run ${runId}` },
+      );
+    for (const runId of [challenger, reversed]) {
+      expect(await tracked(runId)).toEqual({ val_auc: 0.9, loss: 'NaN' });
+      expect(await summarized(runId)).toEqual({ val_auc: 0.9, loss: 'NaN' });
+    }
+    expect(await summarized(champion)).toEqual({ val_auc: 0.87 });
+
+    const name = 'nan-split-model';
+    await ok('POST', 'registered-models/create', { name });
+    for (const runId of [champion, challenger]) await ok('POST', 'model-versions/create', { name, source: `runs:/${runId}/model`, run_id: runId });
+    await ok('POST', 'model-versions/transition-stage', { name, version: '1', stage: 'Production', archive_existing_versions: false });
+    const response = await fetch(`${cairn}/registered-models/promote`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, challenger: '2', metric: 'val_auc', min_delta: 0, direction: 'higher_is_better', stage: 'Production' }),
+    });
+    expect({ status: response.status, body: await response.json() }).toMatchObject({
+      status: 200,
+      body: { promoted: true, challenger_value: 0.9, champion_value: 0.87 },
+    });
+  }, 60_000);
+
   it('refuses client mistakes with MLflow codes, never 5xx', async () => {
     await ok('POST', 'registered-models/create', { name: 'errors-model' });
     await createVersion('errors-model');

@@ -37,12 +37,17 @@ describe('the registry on real Postgres', () => {
     await testDb?.drop();
   });
 
-  const newVersion = (name: string, runId: string | null = RUN, loggedModelId: string | null = null) =>
+  const newVersion = (
+    name: string,
+    runId: string | null = RUN,
+    loggedModelId: string | null = null,
+    source = loggedModelId ? `models:/${loggedModelId}` : `runs:/${RUN}/model`,
+  ) =>
     commands.execute(
       name,
       {
         type: 'createModelVersion',
-        source: loggedModelId ? `models:/${loggedModelId}` : `runs:/${RUN}/model`,
+        source,
         runId,
         runLink: null,
         loggedModelId,
@@ -125,6 +130,36 @@ describe('the registry on real Postgres', () => {
     const version = await queries.modelVersion('logged', '1');
     expect(version.runId).toBe(RUN);
     expect(await queries.downloadUriOf(version)).toBe(`mlflow-artifacts:/3/models/${loggedModelId}/artifacts`);
+    expect((await queries.versionsReferencingRun(RUN)).map((v) => `${v.name}/${v.version}`)).toContain('logged/1');
+    // The version's row is what the registry's own events say (a rebuild gives it back): tracking's
+    // event changed registry.logged_models only.
+    const { rows } = await db.query<{ run_id: string | null }>(`SELECT run_id FROM registry.model_versions WHERE name = 'logged'`);
+    expect(rows).toEqual([{ run_id: null }]);
+  });
+
+  it('a version references its run_id and the run its source lies in, as tracking and artifacts count them', async () => {
+    const inSource = 'd'.repeat(32);
+    await commands.createRegisteredModel('two-runs', null, [], meta);
+    await newVersion('two-runs', RUN, null, `mlflow-artifacts:/3/${inSource}/artifacts/model`);
+    for (const runId of [RUN, inSource]) {
+      expect((await queries.versionsReferencingRun(runId)).map((v) => `${v.name}/${v.version}`)).toContain('two-runs/1');
+    }
+    expect((await queries.versionsReferencingRun('e'.repeat(32))).map((v) => v.name)).not.toContain('two-runs');
+
+    // A version naming a run and a logged model references the logged model's source run too.
+    const loggedModelId = `m-${'f'.repeat(32)}`;
+    const producer = 'f'.repeat(32);
+    await db.transaction((tx) =>
+      runs.saveLoggedModel(tx, {
+        modelId: loggedModelId,
+        experimentId: '3',
+        sourceRunId: producer,
+        artifactLocation: 'mlflow-artifacts:/3/models/m',
+        creationTime: 1,
+      }),
+    );
+    await newVersion('two-runs', RUN, loggedModelId);
+    expect((await queries.versionsReferencingRun(producer)).map((v) => `${v.name}/${v.version}`)).toEqual(['two-runs/2']);
   });
 
   it('tells every listening process of an alias change on commit, and nothing for a refused command', async () => {

@@ -1,7 +1,7 @@
 import type { EventMetadata } from '@cairn/contracts';
-import { SingleReplicaLoop, type EventStore } from '@cairn/eventing';
+import { SingleReplicaLoop, systemClock, type EventStore } from '@cairn/eventing';
 import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
-import { lifecycleSettingsOf, systemClock } from './application/ports';
+import { lifecycleSettingsOf } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingStore } from './infra/tracking-store';

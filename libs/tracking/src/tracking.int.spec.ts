@@ -1,8 +1,7 @@
 import { parseTrackingEvent, type EventMetadata } from '@cairn/contracts';
-import { EventStore } from '@cairn/eventing';
+import { EventStore, systemClock } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase } from '@cairn/testing';
-import { systemClock } from './application/ports';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
 import { project } from './infra/projection';

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { systemClock } from '@cairn/eventing';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
-import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS, systemClock } from './application/ports';
+import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';

@@ -3,6 +3,7 @@ import {
   parseRegistryEvent,
   parseTrackingEvent,
   REGISTRY_EVENT_TYPES,
+  runsReferencedByModelVersion,
   topicOf,
   TRACKING_EVENT_TYPES,
   type EventEnvelope,
@@ -139,15 +140,10 @@ export function registrySubscription(repository: ArtifactRepository, collection:
         case REGISTRY_EVENT_TYPES.promotionDecided:
           return; // nothing about where artifacts are or who references them
       }
-      const runIds = new Set(released.flatMap((r) => [r.runId, ...runIdsInSource(r.source)]).filter((id): id is string => id !== null));
+      const runIds = new Set(released.flatMap((r) => runsReferencedByModelVersion(r)));
       for (const runId of runIds) await collection.onReferenceRemoved(tx, runId, metadataOf(envelope));
     },
   };
-}
-
-function runIdsInSource(source: string): string[] {
-  const runs = /^runs:\/([0-9a-f]{32})/.exec(source) ?? /^mlflow-artifacts:(?:\/\/[^/]*)?\/\d+\/([0-9a-f]{32})\//.exec(source);
-  return runs?.[1] ? [runs[1]] : [];
 }
 
 /** The artifacts context's consumers, for a composition root's `subscriptions(app)`. */

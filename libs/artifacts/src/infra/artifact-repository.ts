@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ArtifactOwnerKind } from '@cairn/contracts';
+import { modelVersionReferencesRun, type ArtifactOwnerKind } from '@cairn/contracts';
 import { Database, type NamedStatement, type Sql } from '@cairn/platform';
 import type { IndexedFile, ReadableFile, Usage } from '../application/views';
 import type { RetentionPolicy } from '../domain/retention';
@@ -270,8 +270,12 @@ export class ArtifactRepository {
   }
 
   async referencesToRun(sql: Sql, runId: string): Promise<Array<{ modelId: string; name: string; version: string }>> {
-    const { rows } = await sql.query<{ model_id: string; name: string; version: string }>(q.SELECT_REFERENCES_TO_RUN, [runId]);
-    return rows.map((r) => ({ modelId: r.model_id, name: r.name, version: r.version }));
+    const { rows } = await sql.query<{ model_id: string; name: string; version: string; run_id: string | null; source: string }>(q.SELECT_REFERENCES_TO_RUN, [
+      runId,
+    ]);
+    return rows
+      .filter((r) => modelVersionReferencesRun({ runId: r.run_id, source: r.source }, runId))
+      .map((r) => ({ modelId: r.model_id, name: r.name, version: r.version }));
   }
 
   async purgeStateForUpdate(tx: Sql, runId: string): Promise<'deferred' | 'collected' | null> {

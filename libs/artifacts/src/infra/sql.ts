@@ -3,6 +3,8 @@
  * `LIKE 'prefix%'` scans use the primary key; callers escape LIKE metacharacters (likePrefix).
  */
 
+import { mayReferenceRunSql } from '@cairn/contracts';
+
 /** Serialises writers of one owner (run / logged model): its events stay in order without retries. */
 export const LOCK_OWNER = `SELECT pg_advisory_xact_lock(hashtextextended('artifacts:' || $1, 0))`;
 
@@ -137,11 +139,11 @@ export const DELETE_MODEL_VERSION_REF = `DELETE FROM artifacts.model_version_ref
 export const DELETE_MODEL_REFS = `DELETE FROM artifacts.model_version_refs WHERE model_id = $1 RETURNING run_id, source`;
 export const RENAME_MODEL_REFS = `UPDATE artifacts.model_version_refs SET name = $2 WHERE model_id = $1`;
 export const SELECT_MODEL_VERSION_REF = `SELECT source FROM artifacts.model_version_refs WHERE name = $1 AND version = $2`;
-/** Versions pointing at a run: by run id, or by a source inside the run's artifact root. */
+/** Versions that may point at a run (`mayReferenceRunSql`); the repository keeps those `modelVersionReferencesRun` accepts. */
 export const SELECT_REFERENCES_TO_RUN = `
-SELECT model_id, name, version FROM artifacts.model_version_refs
-WHERE run_id = $1 OR source LIKE 'runs:/' || $1 || '%' OR source ~ ('^mlflow-artifacts:(//[^/]*)?/[0-9]+/' || $1 || '/')
-ORDER BY name, version`;
+SELECT r.model_id, r.name, r.version, r.run_id, r.source FROM artifacts.model_version_refs r
+WHERE ${mayReferenceRunSql('r', '$1')}
+ORDER BY r.name, r.version`;
 
 export const SELECT_PURGED_RUN = `SELECT state FROM artifacts.purged_runs WHERE run_id = $1 FOR UPDATE`;
 export const UPSERT_PURGED_RUN = `

@@ -1,3 +1,5 @@
+import { assertNever } from '../assert-never';
+
 /**
  * MLflow's error codes and their HTTP statuses (mlflow/exceptions.py ERROR_CODE_TO_HTTP_STATUS).
  * Client mistakes are always 4xx: the mlflow client retries 5xx and then hides the message.
@@ -34,10 +36,6 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled error code ${String(value)}`);
-}
 
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
@@ -81,7 +79,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'DEADLINE_EXCEEDED':
       return 504;
     default:
-      return assertNever(code);
+      return assertNever(code, 'error code');
   }
 }
 

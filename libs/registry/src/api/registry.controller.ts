@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, Req } from '@nestjs/common';
-import { invalidParameter, REGISTRY_EVENT_TYPES as E } from '@cairn/contracts';
+import { invalidParameter, REGISTRY_EVENT_TYPES as E, runsReferencedByModelVersion } from '@cairn/contracts';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegistryCommands } from '../application/registry-commands';
@@ -7,7 +7,6 @@ import { RegistryQueries } from '../application/registry-queries';
 import {
   canonicalStage,
   loggedModelIdOfSource,
-  runReferenceOfSource,
   validateAlias,
   validateModelName,
   validateSource,
@@ -162,13 +161,14 @@ export class RegistryController {
     const source = validateSource(dto.source, this.artifactRoots);
     if (dto.run_id !== undefined && !RUN_ID.test(dto.run_id)) throw invalidParameter(`Invalid run ID: '${dto.run_id}'`);
     dto.tags.forEach((t) => validateTag(t.key, t.value));
-    // References to runs and logged models are accepted as given: tracking's events fill in the rest.
+    // References to runs and logged models are accepted as given (a run named only by the source is
+    // the version's run); a logged model's run is read from tracking's events when the version is read.
     const result = await this.commands.execute(
       dto.name,
       {
         type: 'createModelVersion',
         source,
-        runId: dto.run_id ?? runReferenceOfSource(source)?.runId ?? null,
+        runId: runsReferencedByModelVersion({ runId: dto.run_id ?? null, source })[0] ?? null,
         runLink: dto.run_link ?? null,
         loggedModelId: dto.model_id ?? loggedModelIdOfSource(source),
         description: dto.description ?? null,

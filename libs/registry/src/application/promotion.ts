@@ -58,8 +58,7 @@ export class PromotionService {
   private async metricByVersion(uow: UnitOfWork, state: RegisteredModelState, metric: string): Promise<Record<string, number | null>> {
     const out: Record<string, number | null> = {};
     for (const v of Object.values(state.versions)) {
-      let runId = v.runId;
-      if (runId === null && v.loggedModelId !== null) runId = (await this.store.loggedModel(v.loggedModelId, uow))?.sourceRunId ?? null;
+      const runId = await this.store.runOfVersion(v, uow);
       const value = runId === null ? undefined : (await this.runs.find(runId, uow))?.metrics[metric]?.value;
       out[v.version] = typeof value === 'number' ? value : null;
     }

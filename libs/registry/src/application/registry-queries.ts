@@ -98,8 +98,7 @@ export class RegistryQueries {
 
   async lineage(name: string, version: string): Promise<Lineage> {
     const mv = await this.modelVersion(name, version);
-    let runId = mv.runId ?? runReferenceOfSource(mv.source)?.runId ?? null;
-    if (runId === null && mv.loggedModelId) runId = (await this.store.loggedModel(mv.loggedModelId))?.sourceRunId ?? null;
+    const runId = await this.store.runOfVersion(mv);
     const run = runId ? await this.runs.find(runId) : undefined;
     return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run };
   }

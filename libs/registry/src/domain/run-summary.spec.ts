@@ -34,6 +34,12 @@ describe('the registry projection of a tracking run', () => {
     expect(summary.metrics['auc']).toEqual({ value: 0.9, step: 5, timestamp: 10 });
   });
 
+  it('ranks a NaN as the 0 MLflow stores it as, as runs/get does: a positive value at the same step and timestamp wins, in either order', () => {
+    expect(project([created, metrics(['auc', 'NaN', 5, 10]), metrics(['auc', 0.5, 5, 10])]).metrics['auc']?.value).toBe(0.5);
+    expect(project([created, metrics(['auc', 0.5, 5, 10]), metrics(['auc', 'NaN', 5, 10])]).metrics['auc']?.value).toBe(0.5);
+    expect(project([created, metrics(['loss', -0.5, 5, 10], ['loss', 'NaN', 5, 10])]).metrics['loss']?.value).toBe('NaN');
+  });
+
   it('follows the run name through the mlflow.runName tag and the lifecycle through delete/restore', () => {
     let summary = project([created, { type: T.tagsSet, aggregateId: RUN, data: { runId: RUN, tags: [{ key: 'mlflow.runName', value: 'renamed' }] } }]);
     expect(summary.name).toBe('renamed');

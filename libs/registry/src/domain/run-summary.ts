@@ -1,4 +1,4 @@
-import { TRACKING_EVENT_TYPES, type TrackingEvent, type WireDouble } from '@cairn/contracts';
+import { isLaterMetric, TRACKING_EVENT_TYPES, type TrackingEvent, type WireDouble } from '@cairn/contracts';
 
 /**
  * The registry's own view of a tracking run, built from tracking events (never by calling tracking):
@@ -16,7 +16,7 @@ export interface RunSummary {
   artifactUri: string;
   params: Record<string, string>;
   tags: Record<string, string>;
-  /** Latest value per key by MLflow's rule: greatest (step, timestamp, value). */
+  /** Latest value per key by MLflow's rule (`isLaterMetric`). */
   metrics: Record<string, { value: WireDouble; step: number; timestamp: number }>;
   datasets: Array<{ name: string; digest: string; source: string; context: string | null }>;
 }
@@ -38,15 +38,8 @@ export const emptyRunSummary = (runId: string): RunSummary => ({
 
 const numeric = (v: WireDouble): number => (typeof v === 'number' ? v : v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : -Infinity);
 
-// MLflow's "latest" metric: greatest step, then timestamp, then value (NaN above every number, as Postgres orders it).
-function isLater(a: { step: number; timestamp: number; value: WireDouble }, b: { step: number; timestamp: number; value: WireDouble }): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  const x = numeric(a.value);
-  const y = numeric(b.value);
-  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && !Number.isNaN(y);
-  return x > y;
-}
+/** A summary's point (value as on the wire) where the latest-metric rule can place it. */
+const position = (p: { step: number; timestamp: number; value: WireDouble }) => ({ step: p.step, timestamp: p.timestamp, value: numeric(p.value) });
 
 /** Pure projection: the summary after one tracking event. Events for other aggregates are ignored. */
 export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): RunSummary {
@@ -85,7 +78,8 @@ export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): Run
       const metrics = { ...summary.metrics };
       for (const point of event.data.metrics) {
         const current = metrics[point.key];
-        if (current === undefined || isLater(point, current)) metrics[point.key] = { value: point.value, step: point.step, timestamp: point.timestamp };
+        if (current === undefined || isLaterMetric(position(point), position(current)))
+          metrics[point.key] = { value: point.value, step: point.step, timestamp: point.timestamp };
       }
       return { ...summary, metrics };
     }

@@ -20,9 +20,7 @@ const DELETE_MODEL_TAG = `DELETE FROM registry.registered_model_tags WHERE model
 const INSERT_VERSION = `
 INSERT INTO registry.model_versions
   (model_id, name, version, creation_timestamp, last_updated_timestamp, user_id, description, source, run_id, run_link, logged_model_id)
-VALUES ($1, $2, $3, $4, $4, $5, $6, $7,
-        -- a 3.x version names its logged model, not its run: take the run from tracking's events if known
-        coalesce($8, (SELECT source_run_id FROM registry.logged_models WHERE model_id = $10)), $9, $10)`;
+VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)`;
 const DESCRIBE_VERSION = `UPDATE registry.model_versions SET description = $3, last_updated_timestamp = $4 WHERE model_id = $1 AND version = $2`;
 const TOUCH_VERSION = `UPDATE registry.model_versions SET last_updated_timestamp = $3 WHERE model_id = $1 AND version = $2`;
 const DELETE_VERSION = `DELETE FROM registry.model_versions WHERE model_id = $1 AND version = $2`;

@@ -1,15 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, type ModelStage } from '@cairn/contracts';
+import { invalidParameter, mayReferenceRunSql, modelVersionReferencesRun, runsReferencedByModelVersion, type ModelStage } from '@cairn/contracts';
 import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
 import { compileSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
 import type { ModelVersionView, Page, RegisteredModelView, SearchInput } from '../application/views';
 import { liftPromptClause } from '../domain/prompt-filter';
 import { modelVersionsSearch, registeredModelsSearch } from './search-entities';
 
-// Tags and aliases ride along as json aggregates, so one statement returns whole views.
+// Tags and aliases ride along as json aggregates, so one statement returns whole views. A 3.x
+// version registered with a logged model and no run shows the logged model's source run, once
+// tracking's event has told the registry of it (model_versions holds only what the registry's own
+// events say; registry.logged_models what tracking's say).
 const VERSION_SELECT = `
 SELECT mv.model_id, mv.name, mv.version, mv.creation_timestamp, mv.last_updated_timestamp, mv.user_id, mv.current_stage,
-       mv.description, mv.source, mv.run_id, mv.run_link, mv.logged_model_id, mv.status,
+       mv.description, mv.source,
+       coalesce(mv.run_id, (SELECT lm.source_run_id FROM registry.logged_models lm WHERE lm.model_id = mv.logged_model_id)) AS run_id,
+       mv.run_link, mv.logged_model_id, mv.status,
        coalesce((SELECT json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key)
                  FROM registry.model_version_tags t WHERE t.model_id = mv.model_id AND t.version = mv.version), '[]') AS tags,
        coalesce((SELECT json_agg(a.alias ORDER BY a.alias)
@@ -36,10 +41,12 @@ SELECT * FROM (
   ${VERSION_SELECT}, row_number() OVER (PARTITION BY mv.model_id, mv.current_stage ORDER BY mv.version DESC) AS rank
   FROM registry.model_versions mv WHERE mv.model_id = ANY($1::text[])
 ) v WHERE v.rank = 1 ORDER BY v.model_id, array_position(ARRAY['None', 'Staging', 'Production', 'Archived'], v.current_stage)`;
-// Live versions that point at a run, directly or through a 3.x logged model the run produced.
+// Live versions that may point at a run (`mayReferenceRunSql`, or through a 3.x logged model the
+// run produced); `versionsReferencingRun` keeps those `modelVersionReferencesRun` accepts.
 const VERSIONS_REFERENCING_RUN = `
-${VERSION_SELECT} FROM registry.model_versions mv
-WHERE mv.run_id = $1
+${VERSION_SELECT}, (SELECT lm.source_run_id FROM registry.logged_models lm WHERE lm.model_id = mv.logged_model_id) AS logged_model_run
+FROM registry.model_versions mv
+WHERE ${mayReferenceRunSql('mv', '$1')}
    OR mv.logged_model_id IN (SELECT model_id FROM registry.logged_models WHERE source_run_id = $1)
 ORDER BY mv.name, mv.version`;
 const LOGGED_MODEL = `SELECT model_id, experiment_id, source_run_id, artifact_location FROM registry.logged_models WHERE model_id = $1`;
@@ -184,8 +191,18 @@ export class RegistryStore {
   }
 
   async versionsReferencingRun(runId: string): Promise<ModelVersionView[]> {
-    const { rows } = await this.database.query<VersionRow>(VERSIONS_REFERENCING_RUN, [runId]);
-    return rows.map(toVersion);
+    const { rows } = await this.database.query<VersionRow & { logged_model_run: string | null }>(VERSIONS_REFERENCING_RUN, [runId]);
+    return rows.filter((r) => modelVersionReferencesRun({ runId: r.run_id, source: r.source }, runId, r.logged_model_run)).map(toVersion);
+  }
+
+  /**
+   * The run a version comes from: the first of `runsReferencedByModelVersion` (its run_id, else a
+   * run its source names, else its logged model's source run).
+   */
+  async runOfVersion(version: { runId: string | null; source: string; loggedModelId: string | null }, sql: Sql = this.database): Promise<string | null> {
+    const named = runsReferencedByModelVersion(version)[0];
+    if (named !== undefined || version.loggedModelId === null) return named ?? null;
+    return runsReferencedByModelVersion(version, (await this.loggedModel(version.loggedModelId, sql))?.sourceRunId ?? null)[0] ?? null;
   }
 
   async loggedModel(modelId: string, sql: Sql = this.database): Promise<LoggedModelRef | undefined> {

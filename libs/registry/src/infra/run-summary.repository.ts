@@ -24,9 +24,6 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (model_id) DO UPDATE SET experiment_id = EXCLUDED.experiment_id, source_run_id = EXCLUDED.source_run_id,
   artifact_location = EXCLUDED.artifact_location`;
 
-// A version registered (3.x, from a logged model) before tracking's event arrived learns its run now.
-const ENRICH_VERSIONS_WITH_RUN = `UPDATE registry.model_versions SET run_id = $2 WHERE logged_model_id = $1 AND run_id IS NULL`;
-
 /** A 3.x logged model as the registry needs it: which run produced a `models:/m-…` source, where its files are. */
 export interface LoggedModelSummary {
   modelId: string;
@@ -108,6 +105,5 @@ export class RunSummaryRepository {
   /** From tracking's `logged_model.created`, in the consumer's transaction. */
   async saveLoggedModel(tx: UnitOfWork, m: LoggedModelSummary): Promise<void> {
     await tx.query(UPSERT_LOGGED_MODEL, [m.modelId, m.experimentId, m.sourceRunId, m.artifactLocation, m.creationTime]);
-    if (m.sourceRunId !== null) await tx.query(ENRICH_VERSIONS_WITH_RUN, [m.modelId, m.sourceRunId]);
   }
 }

@@ -37,7 +37,7 @@ describe('logged-model search on datasets', () => {
   it('restricts metric filters to the datasets, comparing each model latest value', () => {
     const compiled = compileLoggedModelSearch('metrics.acc > 0.5', [], 2, [{ dataset_name: 'val' }, { dataset_name: 'test', dataset_digest: 'abc' }]);
     expect(compiled.params).toEqual(['val', 'test', 'abc', 'acc', 0.5]);
-    expect(compiled.where[0]).toMatch(/ORDER BY x\.step DESC, x\.timestamp DESC, x\.value DESC LIMIT 1\) > \$6::float8$/);
+    expect(compiled.where[0]).toMatch(/ORDER BY x\.step DESC, x\.timestamp DESC, x\.value DESC, x\.is_nan DESC LIMIT 1\) > \$6::float8$/);
     expect(compiled.where[0]).toContain('(x.dataset_name = $2 OR (x.dataset_name = $3 AND x.dataset_digest = $4))');
   });
 

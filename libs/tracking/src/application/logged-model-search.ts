@@ -1,12 +1,12 @@
-import { invalidParameter } from '@cairn/contracts';
+import { invalidParameter, latestMetricOrderBySql } from '@cairn/contracts';
 
 /**
  * Filter and order for `logged-models/search` (MLflow 3): clauses joined by AND over attributes
  * (`name`, `model_id`, `model_type`, `status`, `source_run_id`, `creation_timestamp`,
  * `last_updated_timestamp`), `metrics.<key>`, `params.<key>`, `tags.<key>`; `order_by` over
  * attributes and `metrics.<key>` (optionally on one dataset); `datasets` restricting metrics.
- * A metric means the model's latest value of it (highest step, then timestamp, then value) among
- * the points on the requested datasets, for filters and ordering alike, as MLflow's SQL store
+ * A metric means the model's latest value of it (`latestMetricOrderBySql`) among the points on the
+ * requested datasets, for filters and ordering alike, as MLflow's SQL store
  * (`_get_latest_logged_model_metrics_subquery`). Compiled to SQL over `tracking.logged_models lm`;
  * user text only ever travels as bind parameters.
  */
@@ -105,7 +105,7 @@ export function compileLoggedModelSearch(
   const latestMetric = (key: string, restrictions: string[]) =>
     `(SELECT CASE WHEN x.is_nan THEN NULL ELSE x.value END FROM tracking.logged_model_metrics x
       WHERE ${['x.model_id = lm.model_id', `x.key = ${bind(key)}`, ...restrictions].join(' AND ')}
-      ORDER BY x.step DESC, x.timestamp DESC, x.value DESC LIMIT 1)`;
+      ORDER BY ${latestMetricOrderBySql('x', 'DESC')} LIMIT 1)`;
   let metricFilters = 0;
   if (filter && filter.trim() !== '') {
     for (const part of splitAnd(filter)) {

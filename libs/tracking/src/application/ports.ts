@@ -1,10 +1,5 @@
-/** Milliseconds since the epoch; a port so tests can pin time. */
-export interface Clock {
-  now(): number;
-}
-
+/** Where tracking's `Clock` (the one clock port, from `@cairn/eventing`) is injected. */
 export const TRACKING_CLOCK = Symbol('TrackingClock');
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** The run-lifecycle settings (config.lifecycle) the reaper and GC decide with. */
 export interface LifecycleSettings {

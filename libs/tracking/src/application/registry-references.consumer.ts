@@ -1,7 +1,6 @@
-import { parseRegistryEvent, REGISTRY_EVENT_TYPES as R, topicOf, type EventEnvelope } from '@cairn/contracts';
+import { parseRegistryEvent, REGISTRY_EVENT_TYPES as R, runsReferencedByModelVersion, topicOf, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
-import { runIdsInSource } from '../domain/lifecycle';
 import type { RunReferenceRepository } from '../infra/run-reference.repository';
 
 export const REGISTRY_REFERENCES_CONSUMER = 'tracking.registry-references';
@@ -9,10 +8,10 @@ export const REGISTRY_REFERENCES_CONSUMER = 'tracking.registry-references';
 const RELEVANT: readonly string[] = [R.modelVersionCreated, R.modelVersionDeleted, R.registeredModelRenamed, R.registeredModelDeleted];
 
 /**
- * Registry → tracking: which runs live model versions reference — the version's `run_id`, a run named
- * in its `source` (`runs:/<id>/…`, `mlflow-artifacts:/<exp>/<id>/…`) and the source run of its 3.x
- * logged model — so garbage collection refuses to purge them. Learnt from events, never by asking
- * the registry; applied in the bus's transaction with the inbox mark, so redelivery changes nothing.
+ * Registry → tracking: which runs live model versions reference (`runsReferencedByModelVersion`;
+ * tracking knows its logged models' source runs itself), so garbage collection refuses to purge
+ * them. Learnt from events, never by asking the registry; applied in the bus's transaction with
+ * the inbox mark, so redelivery changes nothing.
  */
 export function registryReferencesSubscription(repository: RunReferenceRepository): Subscription {
   return {
@@ -31,8 +30,8 @@ export function registryReferencesSubscription(repository: RunReferenceRepositor
         case R.modelVersionCreated: {
           const d = event.data;
           const loggedModelRun = d.loggedModelId !== null ? await repository.sourceRunOfLoggedModel(tx, d.loggedModelId) : null;
-          const runIds = new Set([d.runId, loggedModelRun, ...runIdsInSource(d.source)].filter((id): id is string => id !== null && id !== ''));
-          await repository.save(tx, { registeredModelId: d.modelId, name: d.name, version: d.version, runIds: [...runIds].sort() });
+          const runIds = runsReferencedByModelVersion(d, loggedModelRun).sort();
+          await repository.save(tx, { registeredModelId: d.modelId, name: d.name, version: d.version, runIds });
           return;
         }
         case R.modelVersionDeleted:

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { notFound, type EventMetadata, type RunStatus } from '@cairn/contracts';
+import { assertNever, notFound, type EventMetadata, type RunStatus } from '@cairn/contracts';
+import type { Clock } from '@cairn/eventing';
 import { experimentGcVerdict, gcCutoff, runGcVerdict, whyRunStays, type ModelVersionReference, type RunGcVerdict } from '../domain/lifecycle';
 import { TrackingStore } from '../infra/tracking-store';
-import { TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS, type Clock, type LifecycleSettings } from './ports';
+import { TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS, type LifecycleSettings } from './ports';
 import { TrackingCommands } from './tracking-commands';
 
 /** Runs/experiments looked at per pass: a backlog is worked off over several passes, each bounded. */
@@ -105,8 +106,4 @@ function record(report: GcReport, runId: string, verdict: RunGcVerdict): void {
     default:
       return assertNever(verdict);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled ${JSON.stringify(value)}`);
 }

@@ -12,7 +12,7 @@ import {
   type TrackingEvent,
 } from '@cairn/contracts';
 import type { QueryResultRow } from 'pg';
-import { CommandHandler, ConcurrencyError, EventStore, isUniqueViolation, type Loaded } from '@cairn/eventing';
+import { CommandHandler, ConcurrencyError, EventStore, isUniqueViolation, type Clock, type Loaded } from '@cairn/eventing';
 import { Database, type NamedStatement, type UnitOfWork } from '@cairn/platform';
 import { decideCreateExperiment, decideExperiment, type ExperimentCommand } from '../domain/experiment';
 import { experimentGcVerdict, runGcVerdict, whyRunStays, type ExperimentGcVerdict, type RunGcVerdict } from '../domain/lifecycle';
@@ -21,7 +21,7 @@ import { decideCreateRun, decideRun, type RunCommand } from '../domain/run';
 import { generateRunName } from '../domain/run-names';
 import { project } from '../infra/projection';
 import { TrackingStore } from '../infra/tracking-store';
-import { TRACKING_CLOCK, type Clock } from './ports';
+import { TRACKING_CLOCK } from './ports';
 
 const newRunId = () => randomUUID().replace(/-/g, '');
 

@@ -1,4 +1,4 @@
-import { alreadyExists, invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type TrackingEvent } from '@cairn/contracts';
+import { alreadyExists, assertNever, invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type TrackingEvent } from '@cairn/contracts';
 import { experimentGcVerdict } from './lifecycle';
 import { lastValuePerKey, type LifecycleStage } from './run';
 import { validateExperimentName, validateExperimentTag } from './validation';
@@ -94,10 +94,6 @@ export function decideExperiment(state: ExperimentState | null, requestedId: str
       return [{ type: T.experimentPurged, aggregateId: experimentId, data: { experimentId, deletedTime: cmd.deletedTime } }];
     }
     default:
-      return assertNever(cmd);
+      return assertNever(cmd, 'command');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled command ${JSON.stringify(value)}`);
 }

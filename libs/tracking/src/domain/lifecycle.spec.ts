@@ -1,7 +1,7 @@
 import { TRACKING_EVENT_TYPES as T, type TrackingEvent } from '@cairn/contracts';
 import { deciderSpecification } from '@cairn/testing';
 import { decideExperiment, type ExperimentState } from './experiment';
-import { DAY_MS, experimentGcVerdict, gcCutoff, runGcVerdict, runIdsInSource, whyRunStays } from './lifecycle';
+import { DAY_MS, experimentGcVerdict, gcCutoff, runGcVerdict, whyRunStays } from './lifecycle';
 import { decideRun, evolveRun, type RunCommand, type RunState } from './run';
 
 const runId = 'a'.repeat(32);
@@ -144,24 +144,5 @@ describe('garbage collection eligibility', () => {
     expect(gcCutoff(100 * DAY_MS, 30)).toBe(70 * DAY_MS);
     expect(gcCutoff(100 * DAY_MS, 30, 0)).toBe(100 * DAY_MS);
     expect(gcCutoff(100 * DAY_MS, 30, 0.5)).toBe(99.5 * DAY_MS);
-  });
-});
-
-describe('run ids referenced by a model version source', () => {
-  const id = '0123456789abcdef0123456789abcdef';
-
-  it.each([
-    [`runs:/${id}/model`, [id]],
-    [`runs:/${id}`, [id]],
-    [`mlflow-artifacts:/3/${id}/artifacts/model`, [id]],
-    [`mlflow-artifacts://cairn:5000/3/${id}/artifacts/model`, [id]],
-    [`s3://bucket/prefix/12/${id}/artifacts/model`, [id]],
-    [`mlflow-artifacts:/3/${id.slice(0, 8)}%2F..%2F/x`, []],
-    [`runs%3A%2F${id}%2Fmodel`, [id]],
-    ['models:/m-0123456789abcdef0123456789abcdef', []],
-    ['models:/churn/3', []],
-    [`runs:/${id.toUpperCase()}/model`, []],
-  ])('%s → %j', (source, expected) => {
-    expect(runIdsInSource(source)).toEqual(expected);
   });
 });

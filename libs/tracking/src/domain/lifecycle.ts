@@ -1,4 +1,4 @@
-import type { RunStatus } from '@cairn/contracts';
+import { assertNever, type RunStatus } from '@cairn/contracts';
 import type { LifecycleStage } from './run';
 
 /**
@@ -105,35 +105,7 @@ export function gcCutoff(now: number, retentionDays: number, olderThanDays?: num
   return now - (olderThanDays ?? retentionDays) * DAY_MS;
 }
 
-/**
- * Run ids a model version source points into: `runs:/<id>/…`, and any artifact path laid out as
- * `…/<experiment id>/<run id>/…` (`mlflow-artifacts:/1/<id>/artifacts/model`, or the same under an
- * S3/file root). Percent-encoding is undone first. Matching too much only keeps a run longer.
- */
-export function runIdsInSource(source: string): string[] {
-  let decoded = source;
-  for (let i = 0; i < 10; i++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(decoded);
-    } catch {
-      break;
-    }
-    if (next === decoded) break;
-    decoded = next;
-  }
-  const ids = new Set<string>();
-  const direct = /^runs:\/+([0-9a-f]{32})(?:\/|$)/.exec(decoded)?.[1];
-  if (direct !== undefined) ids.add(direct);
-  for (const match of decoded.matchAll(/(?:^|\/)\d+\/([0-9a-f]{32})(?=\/|$)/g)) if (match[1] !== undefined) ids.add(match[1]);
-  return [...ids];
-}
-
 function sortedReferences(references: readonly ModelVersionReference[]): ModelVersionReference[] {
   const unique = new Map(references.map((r) => [`${r.name}\u0000${r.version}`, { name: r.name, version: r.version }]));
   return [...unique.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled ${JSON.stringify(value)}`);
 }

@@ -1,4 +1,12 @@
-import { invalidParameter, notFound, TRACKING_EVENT_TYPES as T, type KeyValue, type LoggedModelStatus, type TrackingEvent } from '@cairn/contracts';
+import {
+  assertNever,
+  invalidParameter,
+  notFound,
+  TRACKING_EVENT_TYPES as T,
+  type KeyValue,
+  type LoggedModelStatus,
+  type TrackingEvent,
+} from '@cairn/contracts';
 import { lastValuePerKey, type LifecycleStage } from './run';
 
 export interface LoggedModelState {
@@ -73,10 +81,6 @@ export function decideLoggedModel(state: LoggedModelState | null, requestedId: s
       if (cmd.params.length === 0) return [];
       return [{ type: T.loggedModelParamsLogged, aggregateId: modelId, data: { modelId, params: lastValuePerKey(cmd.params), updatedTime: cmd.now } }];
     default:
-      return assertNever(cmd);
+      return assertNever(cmd, 'command');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled command ${JSON.stringify(value)}`);
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { isNewerMetric, planMetricWrites, type StoredPoint } from './metrics';
+import { isLaterMetric } from '@cairn/contracts';
+import { planMetricWrites, type StoredPoint } from './metrics';
 
 const point = (key: string, step: number, timestamp: number, value: number, extra: Partial<StoredPoint> = {}): StoredPoint => ({
   key,
@@ -31,7 +32,7 @@ describe('planMetricWrites', () => {
     expect(plan.history.map((p) => p.isNan)).toEqual([false, true]);
   });
 
-  it('picks per key the point isNewerMetric ranks highest, keys in order', () => {
+  it('picks per key its latest point (isLaterMetric), keys in order', () => {
     const plan = planMetricWrites([point('z', 5, 1, 0.1), point('a', 3, 9, 0.2), point('z', 5, 2, 0.0), point('a', 4, 1, 0.1), point('z', 4, 99, 9)]);
     expect(plan.latest.map((p) => [p.key, p.step, p.timestamp, p.value])).toEqual([
       ['a', 4, 1, 0.1],
@@ -50,7 +51,7 @@ describe('planMetricWrites', () => {
       fc.property(fc.array(arbitraryPoint, { minLength: 1, maxLength: 30 }), (raw) => {
         const plan = planMetricWrites(raw.map((p) => point(p.key, p.step, p.timestamp, p.value)));
         for (const latest of plan.latest) {
-          expect(plan.history.filter((p) => p.key === latest.key).some((p) => isNewerMetric(p, latest))).toBe(false);
+          expect(plan.history.filter((p) => p.key === latest.key).some((p) => isLaterMetric(p, latest))).toBe(false);
         }
         expect(new Set(plan.history.map((p) => `${p.key}/${p.step}/${p.timestamp}/${p.value}`)).size).toBe(plan.history.length);
       }),

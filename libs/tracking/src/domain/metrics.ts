@@ -1,4 +1,4 @@
-import type { WireDouble } from '@cairn/contracts';
+import { compareMetricPoints, type WireDouble } from '@cairn/contracts';
 
 /**
  * How a metric value is stored: MLflow's SQL store keeps NaN as 0 with `is_nan`, so that SQL
@@ -32,24 +32,6 @@ export function fromWireDouble(value: WireDouble): number {
   return value;
 }
 
-export interface MetricPosition {
-  step: number;
-  timestamp: number;
-  /** The stored value (NaN as 0). */
-  value: number;
-}
-
-/**
- * A run's "latest" metric is the point with the greatest (step, timestamp, value), compared on
- * stored values (MLflow sqlalchemy_store `_compare_metrics`). A later point with a smaller step does
- * not replace it. The SQL upsert in infra/sql.ts applies the same rule.
- */
-export function isNewerMetric(candidate: MetricPosition, current: MetricPosition): boolean {
-  if (candidate.step !== current.step) return candidate.step > current.step;
-  if (candidate.timestamp !== current.timestamp) return candidate.timestamp > current.timestamp;
-  return candidate.value > current.value;
-}
-
 /**
  * The most points one stored chunk holds (0011_metric_chunks): a request's points of one key are
  * split into chunks of this size, ~5 KB each, which Postgres keeps inline and uncompressed.
@@ -57,8 +39,12 @@ export function isNewerMetric(candidate: MetricPosition, current: MetricPosition
 export const METRIC_CHUNK_POINTS = 200;
 
 /** A point as the read model stores it: value already mapped by `toStored`. */
-export interface StoredPoint extends MetricPosition {
+export interface StoredPoint {
   key: string;
+  step: number;
+  timestamp: number;
+  /** The stored value (NaN as 0). */
+  value: number;
   isNan: boolean;
   modelId: string | null;
   datasetName: string | null;
@@ -71,12 +57,12 @@ export interface StoredPoint extends MetricPosition {
  * - `history`: the distinct points (key, step, timestamp, value, isNan — the first one wins, as
  *   MLflow keeps one row per identical point), in (key, step, timestamp, value) order, so ids are
  *   assigned as before;
- * - `latest`: per key the point that `isNewerMetric` ranks highest, in key order (the upsert takes
+ * - `latest`: per key the latest point by `compareMetricPoints`, in key order (the upsert takes
  *   row locks in this order).
  */
 export function planMetricWrites(points: readonly StoredPoint[]): { history: StoredPoint[]; latest: StoredPoint[] } {
   // A stable sort puts identical points next to each other, the first logged first (0 and -0
-  // compare equal, as in float8); the last point of each key is then its greatest (step, timestamp, value).
+  // compare equal, as in float8); the last point of each key is then its latest.
   const sorted = [...points].sort(comparePoints);
   const history: StoredPoint[] = [];
   const latest: StoredPoint[] = [];
@@ -94,5 +80,5 @@ function compareKeys(a: string, b: string): number {
 }
 
 function comparePoints(a: StoredPoint, b: StoredPoint): number {
-  return compareKeys(a.key, b.key) || a.step - b.step || a.timestamp - b.timestamp || a.value - b.value || Number(a.isNan) - Number(b.isNan);
+  return compareKeys(a.key, b.key) || compareMetricPoints(a, b);
 }

@@ -1,4 +1,5 @@
 import {
+  assertNever,
   CairnError,
   invalidParameter,
   notFound,
@@ -257,8 +258,4 @@ export function evolveRun(state: RunState | null, event: TrackingEvent): RunStat
     default:
       return assertNever(event);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled ${JSON.stringify(value)}`);
 }

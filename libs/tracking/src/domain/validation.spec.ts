@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isNewerMetric, toStored, toWireDouble, fromWireDouble } from './metrics';
+import { toStored, toWireDouble, fromWireDouble } from './metrics';
 import { isPathLike, validateArtifactLocation, validateEntityKey, validateLogBatch } from './validation';
 
 /** Python's posixpath.normpath, the reference for MLflow's path_not_unique. */
@@ -89,13 +89,6 @@ describe('log-batch limits', () => {
 });
 
 describe('metric values', () => {
-  it('latest is the greatest (step, timestamp, value)', () => {
-    expect(isNewerMetric({ step: 2, timestamp: 0, value: 0 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
-    expect(isNewerMetric({ step: 1, timestamp: 10, value: 0 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
-    expect(isNewerMetric({ step: 1, timestamp: 9, value: 10 }, { step: 1, timestamp: 9, value: 9 })).toBe(true);
-    expect(isNewerMetric({ step: 0, timestamp: 99, value: 99 }, { step: 1, timestamp: 9, value: 9 })).toBe(false);
-  });
-
   it('NaN and infinities survive the wire and the store', () => {
     fc.assert(
       fc.property(fc.double(), (value) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
+import { assertNever, TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
 import type { DeferredStatement, UnitOfWork } from '@cairn/platform';
 import { fromWireDouble, METRIC_CHUNK_POINTS, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
@@ -153,7 +153,7 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
       return;
     }
     default:
-      return assertNever(event);
+      return assertNever(event, 'event');
   }
 }
 
@@ -234,8 +234,4 @@ function pointArrays(points: readonly StoredPoint[]): [string, string, string, s
     optional((p) => p.datasetName),
     optional((p) => p.datasetDigest),
   ];
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled event ${JSON.stringify(value)}`);
 }

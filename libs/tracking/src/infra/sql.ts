@@ -4,6 +4,8 @@
  * (`unnest` of parallel arrays), never one statement per point.
  */
 
+import { laterMetricSql } from '@cairn/contracts';
+
 // ---- write side: locking the aggregate row ------------------------------------------------------
 
 /**
@@ -140,6 +142,9 @@ export const APPEND_LOG_MODEL_HISTORY = `
 
 // ---- projections: metrics (the hot path) --------------------------------------------------------
 
+/** `excluded` (a point being upserted) is later than `cur` (the stored latest), by the one rule. */
+const laterThanCurrent = laterMetricSql('excluded', 'cur');
+
 /**
  * Applies one request's points (up to 1000) in one statement, as planned by `planMetricWrites`:
  * $2..$9 are the distinct points as parallel arrays in (key, step, timestamp, value) order (array
@@ -150,13 +155,13 @@ export const APPEND_LOG_MODEL_HISTORY = `
  * - history: chunks per key (0011_metric_chunks), their arrays in the planned order. A point
  *   identical to a stored one (same key, step, timestamp, value) is skipped, as MLflow's SQL store
  *   does — the 3.x client re-logs step-0 points with a model_id during log_model and the history
- *   must not double. latest_metrics holds the greatest (step, timestamp, value) ever stored per key
+ *   must not double. latest_metrics holds the latest point (`laterMetricSql`) ever stored per key
  *   (it is written only here, with the history, under the run's row lock), so a point beyond it
  *   cannot be a duplicate: only points at or below it are probed, in the chunks that can contain
  *   their step — ingest that moves forward probes nothing. OFFSET 0 keeps the probe per point:
  *   Postgres may otherwise unnest the run's whole history into a hash;
  * - latest: upserted in key order, so concurrent writers of one run lock latest_metrics rows in
- *   the same order and cannot deadlock; the point is replaced only by a newer one, the series'
+ *   the same order and cannot deadlock; the point is replaced only by a later one, the series'
  *   widest chunk span only by a wider one.
  * Every CTE reads the snapshot from before the statement, so `prior` is the latest before this batch.
  */
@@ -166,13 +171,13 @@ export const APPLY_METRIC_POINTS = `
       AS m(key, value, timestamp, step, is_nan, model_id, dataset_name, dataset_digest, chunk, ord)
   ),
   prior AS (
-    SELECT l.key, l.step, l.timestamp, l.value, l.max_chunk_span FROM tracking.latest_metrics l
+    SELECT l.key, l.step, l.timestamp, l.value, l.is_nan, l.max_chunk_span FROM tracking.latest_metrics l
     WHERE l.run_uuid = $1 AND l.key = ANY($10::text[])
   ),
   kept AS (
     SELECT m.* FROM m LEFT JOIN prior p ON p.key = m.key
     WHERE p.key IS NULL
-       OR (m.step, m.timestamp, m.value) > (p.step, p.timestamp, p.value)
+       OR ${laterMetricSql('m', 'p')}
        OR NOT EXISTS (
             SELECT 1 FROM tracking.metric_chunks x
             CROSS JOIN LATERAL unnest(x.steps, x.timestamps, x.metric_values, x.is_nans) AS u(step, timestamp, value, is_nan)
@@ -198,12 +203,12 @@ export const APPLY_METRIC_POINTS = `
   FROM unnest($10::text[], $11::float8[], $12::int8[], $13::int8[], $14::bool[]) WITH ORDINALITY AS b(key, value, timestamp, step, is_nan, ord)
   ORDER BY b.ord
   ON CONFLICT (run_uuid, key) DO UPDATE
-  SET value = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.value ELSE cur.value END,
-      timestamp = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.timestamp ELSE cur.timestamp END,
-      step = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.step ELSE cur.step END,
-      is_nan = CASE WHEN (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value) THEN excluded.is_nan ELSE cur.is_nan END,
+  SET value = CASE WHEN ${laterThanCurrent} THEN excluded.value ELSE cur.value END,
+      timestamp = CASE WHEN ${laterThanCurrent} THEN excluded.timestamp ELSE cur.timestamp END,
+      step = CASE WHEN ${laterThanCurrent} THEN excluded.step ELSE cur.step END,
+      is_nan = CASE WHEN ${laterThanCurrent} THEN excluded.is_nan ELSE cur.is_nan END,
       max_chunk_span = greatest(cur.max_chunk_span, excluded.max_chunk_span)
-  WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)
+  WHERE ${laterThanCurrent}
      OR excluded.max_chunk_span > cur.max_chunk_span`;
 
 /** Points logged with a model_id also belong to that logged model (3.x); same array literals. */
