@@ -1,4 +1,4 @@
-import { parseTrackingEvent, type EventMetadata } from '@cairn/contracts';
+import type { EventMetadata } from '@cairn/contracts';
 import { EventStore } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase } from '@cairn/testing';
@@ -6,7 +6,7 @@ import { systemClock } from './application/ports';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
 import { EventStoreTrackingLog } from './infra/event-log';
-import { project } from './infra/projection';
+import { rebuildTrackingReadModel } from './infra/read-model-rebuild';
 import { TrackingStore } from './infra/tracking-store';
 
 const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
@@ -425,13 +425,7 @@ describe('tracking on real Postgres', () => {
       const before = await snapshot();
       expect(before[3]?.length).toBeGreaterThan(1000);
       await client.query('BEGIN');
-      await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metric_chunks, tracking.latest_metrics, tracking.params,
-        tracking.tags, tracking.datasets, tracking.inputs, tracking.input_tags, tracking.run_outputs, tracking.logged_models, tracking.logged_model_tags,
-        tracking.logged_model_params, tracking.logged_model_metrics`);
-      const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(
-        `SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`,
-      );
-      for (const row of rows) await project(client, parseTrackingEvent(row.type, row.aggregate_id, row.data));
+      await rebuildTrackingReadModel(client);
       expect(await snapshot()).toEqual(before);
     } finally {
       await client.query('ROLLBACK');
