@@ -179,14 +179,22 @@ export class EventStore {
    * for a command that needs nothing back from it. Without an expected version
    * only: versions continue from the stored ones, and a concurrent append to the same aggregate
    * still fails the transaction (as a ConcurrencyError, thrown by the commit). Invalid events throw here.
+   * `occurredAt` (default: the store's clock now) is for a caller that projected the events first and
+   * stamped the read model with their time.
    */
-  appendAtCommit(uow: UnitOfWork, context: ContextName, events: readonly NewEvent[], metadata: EventMetadata): void {
+  appendAtCommit(uow: UnitOfWork, context: ContextName, events: readonly NewEvent[], metadata: EventMetadata, occurredAt?: Date): void {
     if (events.length === 0) return;
-    const { statement, aggregateIds } = this.appendStatement(context, events, metadata, undefined);
+    const { statement, aggregateIds } = this.appendStatement(context, events, metadata, undefined, occurredAt);
     uow.atCommit({ ...statement, mapError: (error) => concurrencyErrorOf(error, context, aggregateIds, undefined) });
   }
 
-  private appendStatement(context: ContextName, events: readonly NewEvent[], metadata: EventMetadata, expectedVersion: ExpectedVersion | undefined) {
+  private appendStatement(
+    context: ContextName,
+    events: readonly NewEvent[],
+    metadata: EventMetadata,
+    expectedVersion: ExpectedVersion | undefined,
+    at: Date = new Date(this.clock.now()),
+  ) {
     for (const event of events) {
       if (!typeSchema.safeParse(event.type).success)
         throw new Error(`invalid event type ${JSON.stringify(event.type)}: must look like context.entity.action.vN`);
@@ -195,7 +203,7 @@ export class EventStore {
     const aggregateIds = [...new Set(events.map((event) => event.aggregateId))];
     const expected = expectedVersions(expectedVersion, aggregateIds);
     const ids = events.map(() => this.newEventId());
-    const occurredAt = new Date(this.clock.now()).toISOString();
+    const occurredAt = at.toISOString();
     // Named: every command of every context runs this statement, so each pooled connection parses
     // and plans it once instead of per call (for a one-point write that was half its cost).
     const statement = {

@@ -14,5 +14,7 @@ export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DEFAULT_RETRY_POLICY, Wakeup, backoffDelay, retryPolicy, type RetryPolicy } from './retry';
 export { SingleReplicaLoop, type LeaderSession, type SingleReplicaLoopOptions } from './single-replica-loop';
 export { isUniqueViolation, outboxChannel, type EventingDatabase } from './sql';
+export { nameBasedUuid } from './name-based-uuid';
+export { consumerReplay, rebuildReadModel, replayLog, type LogReplay, type ReadModelRebuild } from './read-model-rebuild';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

@@ -1,12 +1,14 @@
-import { parseRegistryEvent, type EventMetadata } from '@cairn/contracts';
-import { ConcurrencyError, EventStore } from '@cairn/eventing';
+import { parseRegistryEvent, TRACKING_EVENT_TYPES as T, type EventMetadata, type TrackingEvent } from '@cairn/contracts';
+import { ConcurrencyError, consumerReplay, EventStore } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, snapshotTables, waitFor, type TestDatabase } from '@cairn/testing';
 import { RegistryCommands } from './application/registry-commands';
 import { RegistryQueries } from './application/registry-queries';
+import { runSummarySubscription } from './application/run-summary.consumer';
 import { decide, evolve, initialRegisteredModelState } from './domain/registered-model';
 import { AliasNotifications, type AliasChange } from './infra/alias-notifications';
 import { projectRegistryEvent } from './infra/registry-projection';
+import { rebuildRegistryReadModel, REGISTRY_CONSUMED_TABLES, REGISTRY_READ_MODEL_TABLES } from './infra/read-model-rebuild';
 import { RegistryStore } from './infra/registry-store';
 import { RunSummaryRepository } from './infra/run-summary.repository';
 
@@ -36,6 +38,13 @@ describe('the registry on real Postgres', () => {
     await db?.close();
     await testDb?.drop();
   });
+
+  /** Tracking events as tracking appends them, delivered to the registry's consumer as the bus would. */
+  const trackingEvents = async (events: TrackingEvent[]) => {
+    const stored = await db.transaction((tx) => eventStore.append(tx, 'tracking', events, meta));
+    const consumer = runSummarySubscription(runs);
+    for (const envelope of stored) await db.transaction((tx) => consumerReplay(consumer, 'tracking', tx).apply(envelope));
+  };
 
   const newVersion = (
     name: string,
@@ -86,30 +95,82 @@ describe('the registry on real Postgres', () => {
     expect(versions.items.map((v) => v.version).sort()).toEqual(['1', '2']);
   });
 
-  it('rebuilding the read model from the event log gives back the same rows', async () => {
+  it('rebuilding the read model from the event logs gives back the same rows, run summaries included', async () => {
+    // What tracking tells the registry, delivered to its consumer as the bus would: two runs (one
+    // purged), and a logged model whose version learns its run from this log.
+    const [kept, purged] = ['c'.repeat(32), 'd'.repeat(32)];
+    const loggedModelId = `m-${'e'.repeat(32)}`;
+    const run = (runId: string): TrackingEvent => ({
+      type: T.runCreated,
+      aggregateId: runId,
+      data: {
+        runId,
+        experimentId: '1',
+        name: 'r',
+        userId: 'u',
+        status: 'RUNNING',
+        startTime: 1,
+        artifactUri: `mlflow-artifacts:/1/${runId}/artifacts`,
+        tags: [],
+      },
+    });
+    await trackingEvents([
+      run(kept),
+      run(purged),
+      { type: T.paramsLogged, aggregateId: kept, data: { runId: kept, params: [{ key: 'lr', value: '0.1' }] } },
+      {
+        type: T.metricsLogged,
+        aggregateId: kept,
+        data: {
+          runId: kept,
+          metrics: [
+            { key: 'auc', value: 0.9, timestamp: 5, step: 1 },
+            { key: 'auc', value: 'NaN', timestamp: 6, step: 2 },
+          ],
+        },
+      },
+      { type: T.tagsSet, aggregateId: kept, data: { runId: kept, tags: [{ key: 'mlflow.runName', value: 'best' }] } },
+      { type: T.runUpdated, aggregateId: kept, data: { runId: kept, status: 'FINISHED', endTime: 9 } },
+      { type: T.runPurged, aggregateId: purged, data: { runId: purged, experimentId: '1', deletedTime: 3 } },
+    ]);
     await commands.createRegisteredModel('rebuild', 'd', [{ key: 'team', value: 'ml' }], meta);
     for (let i = 0; i < 3; i++) await newVersion('rebuild');
+    // Registered before tracking's logged_model.created arrived: its run is filled in when it does.
+    await newVersion('rebuild', null, loggedModelId);
+    await trackingEvents([
+      {
+        type: T.loggedModelCreated,
+        aggregateId: loggedModelId,
+        data: {
+          modelId: loggedModelId,
+          experimentId: '1',
+          name: 'm',
+          artifactLocation: 'mlflow-artifacts:/1/models/m',
+          creationTime: 2,
+          status: 'LOGGED_MODEL_READY',
+          sourceRunId: kept,
+          params: [],
+          tags: [],
+        },
+      },
+    ]);
     await commands.execute('rebuild', { type: 'transitionStage', version: '2', stage: 'Production', archiveExistingVersions: true }, meta);
     await commands.execute('rebuild', { type: 'setAlias', alias: 'champion', version: '2' }, meta);
     await commands.execute('rebuild', { type: 'setModelVersionTag', version: '3', key: 'k', value: 'v' }, meta);
     await commands.execute('rebuild', { type: 'deleteModelVersion', version: '1' }, meta);
     await commands.execute('rebuild', { type: 'renameRegisteredModel', newName: 'rebuilt' }, meta);
-    const before = await queries.registeredModel('rebuilt');
+    await commands.createRegisteredModel('gone', null, [], meta);
+    await commands.execute('gone', { type: 'deleteRegisteredModel' }, meta);
+    const tables = [...REGISTRY_READ_MODEL_TABLES, ...REGISTRY_CONSUMED_TABLES];
+    const before = await snapshotTables(db, tables);
+    // The row holds what the registry's events say; the logged model's run is joined in when read.
+    expect(before['registry.model_versions']).toContainEqual(expect.objectContaining({ logged_model_id: loggedModelId, run_id: null }));
+    expect(before['registry.run_summaries']).toHaveLength(1);
     const versionsBefore = await queries.searchModelVersions({ filter: "name = 'rebuilt'" });
+    expect(versionsBefore.items.find((v) => v.loggedModelId === loggedModelId)?.runId).toBe(kept);
 
-    await db.transaction(async (tx) => {
-      await tx.query('DELETE FROM registry.registered_models');
-      let after = 0;
-      for (;;) {
-        const batch = await eventStore.readAll(tx, 'registry', after, 500);
-        if (batch.length === 0) break;
-        for (const { position, envelope } of batch) {
-          await projectRegistryEvent(tx, parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data));
-          after = position;
-        }
-      }
-    });
-    expect(await queries.registeredModel('rebuilt')).toEqual(before);
+    await db.transaction((tx) => rebuildRegistryReadModel(tx, runs));
+    expect(await snapshotTables(db, tables)).toEqual(before);
     expect(await queries.searchModelVersions({ filter: "name = 'rebuilt'" })).toEqual(versionsBefore);
   });
 

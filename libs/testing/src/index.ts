@@ -6,3 +6,5 @@ export * from './wait-for';
 export * from './decider-specification';
 export * from './test-bucket';
 export * from './stand-in-s3';
+export * from './read-model-snapshot';
+export * from './rolled-back';

@@ -9,6 +9,7 @@ export type { ExperimentView, LoggedModelView, MetricView, RunView } from './app
 export { LIMITS as TRACKING_LIMITS } from './domain/limits';
 export { REGISTRY_REFERENCES_CONSUMER, registryReferencesSubscription } from './application/registry-references.consumer';
 export { RunReferenceRepository } from './infra/run-reference.repository';
+export { rebuildTrackingReadModel, TRACKING_CONSUMED_TABLES, TRACKING_READ_MODEL_TABLES } from './infra/read-model-rebuild';
 export { REAPED_REASON_TAG } from './domain/lifecycle';
 export { startTrackingLifecycleJobs } from './tracking-lifecycle.jobs';
 

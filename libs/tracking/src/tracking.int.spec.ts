@@ -1,10 +1,10 @@
-import { parseTrackingEvent, type EventMetadata } from '@cairn/contracts';
+import type { EventMetadata } from '@cairn/contracts';
 import { EventStore, systemClock } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, type TestDatabase, inRolledBackUnitOfWork } from '@cairn/testing';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
-import { project } from './infra/projection';
+import { rebuildTrackingReadModel } from './infra/read-model-rebuild';
 import { TrackingStore } from './infra/tracking-store';
 
 const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
@@ -417,23 +417,12 @@ describe('tracking on real Postgres', () => {
       `SELECT d.experiment_id, d.name, d.digest, d.source_type, d.source, i.destination_id FROM tracking.datasets d JOIN tracking.inputs i ON i.source_id = d.dataset_uuid ORDER BY 1, 2, 3, 6`,
       `SELECT * FROM tracking.run_outputs ORDER BY 1, 2, 3`,
     ];
-    const client = await db.pool.connect();
-    try {
-      const snapshot = async () => Promise.all(snapshotQueries.map(async (text) => (await client.query(text)).rows));
-      const before = await snapshot();
-      expect(before[3]?.length).toBeGreaterThan(1000);
-      await client.query('BEGIN');
-      await client.query(`TRUNCATE tracking.experiments, tracking.experiment_tags, tracking.runs, tracking.metric_chunks, tracking.latest_metrics, tracking.params,
-        tracking.tags, tracking.datasets, tracking.inputs, tracking.input_tags, tracking.run_outputs, tracking.logged_models, tracking.logged_model_tags,
-        tracking.logged_model_params, tracking.logged_model_metrics`);
-      const { rows } = await client.query<{ type: string; aggregate_id: string; data: unknown }>(
-        `SELECT type, aggregate_id, data FROM tracking.events ORDER BY global_position`,
-      );
-      for (const row of rows) await project(Object.assign(client, { atCommit: () => undefined }), parseTrackingEvent(row.type, row.aggregate_id, row.data));
-      expect(await snapshot()).toEqual(before);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    const snapshot = async () => Promise.all(snapshotQueries.map(async (text) => (await db.query(text)).rows));
+    const before = await snapshot();
+    expect(before[3]?.length).toBeGreaterThan(1000);
+    await inRolledBackUnitOfWork(db, async (uow) => {
+      await rebuildTrackingReadModel(uow);
+      expect(await Promise.all(snapshotQueries.map(async (text) => (await uow.query(text)).rows))).toEqual(before);
+    });
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
 import { ArtifactRepository } from '../infra/artifact-repository';
+import { projectThenAppend, storeArtifact } from '../infra/artifacts-projection';
 import { deletedEvents } from './artifact-events';
 import { BlobCollector, OBJECTS_PREFIX } from './blob-collector';
 import { ARTIFACT_BLOB_STORE } from './ports';
@@ -62,7 +63,10 @@ export class ArtifactCommands {
     try {
       outcome = await this.database.transaction(
         async (tx) => {
-          const recorded = await this.repository.recordUpload(
+          // The event's time, on its rows too: a replay of the log stamps the same.
+          const at = new Date();
+          const recorded = await storeArtifact(
+            this.repository,
             tx,
             {
               path: location.path,
@@ -74,9 +78,9 @@ export class ArtifactCommands {
               size: stored.size,
             },
             stagingKey,
+            at.toISOString(),
           );
           // Identical content is kept once: this upload's blob became garbage in that statement.
-          const released = recorded.previous ? await this.repository.releaseReferences(tx, [recorded.previous.digest]) : [];
           const event: ArtifactsEvent = {
             type: ARTIFACTS_EVENT_TYPES.artifactStored,
             aggregateId: location.ownerId,
@@ -90,10 +94,11 @@ export class ArtifactCommands {
               digest: stored.sha256,
               deduplicated: !recorded.created,
               replacedDigest: recorded.previous?.digest ?? null,
+              storageKey: stagingKey,
             },
           };
-          this.events.appendAtCommit(tx, 'artifacts', [event], metadata);
-          return { deduplicated: !recorded.created, madeGarbage: !recorded.created || released.length > 0 };
+          this.events.appendAtCommit(tx, 'artifacts', [event], metadata, at);
+          return { deduplicated: !recorded.created, madeGarbage: !recorded.created || recorded.released.length > 0 };
         },
         { begin: this.repository.lockOwnerStatement(location.ownerId) },
       );
@@ -118,12 +123,8 @@ export class ArtifactCommands {
     const location = locateArtifact(normaliseArtifactPath(userPath));
     const removed = await this.database.transaction(async (tx) => {
       await this.repository.lockOwner(tx, location.ownerId);
-      const files = await this.repository.deleteFilesUnder(tx, location.path);
-      await this.repository.releaseReferences(
-        tx,
-        files.map((f) => f.digest),
-      );
-      await this.events.append(tx, 'artifacts', deletedEvents(files, 'request'), metadata);
+      const files = await this.repository.filesUnder(tx, location.path);
+      await projectThenAppend(this.events, this.repository, tx, deletedEvents(files, 'request'), metadata);
       return files.length;
     });
     this.collector.sweepSoon();
@@ -146,11 +147,15 @@ export class ArtifactCommands {
   async setRetentionPolicy(input: PolicyInput, metadata: EventMetadata): Promise<RetentionPolicy> {
     const valid = validatePolicy(input);
     return this.database.transaction(async (tx) => {
-      const policyId = await this.repository.upsertPolicy(tx, { ...valid, policyId: randomUUID() });
-      const policy = { ...valid, policyId };
-      await this.events.append(
+      // Policies and quotas of an experiment change one writer at a time, so the log's order is theirs.
+      await this.repository.lockOwner(tx, `experiment:${valid.experimentId}`);
+      // Replacing the policy of a prefix keeps its id.
+      const existing = (await this.repository.policiesOf(valid.experimentId, tx)).find((p) => p.prefix === valid.prefix);
+      const policy = { ...valid, policyId: existing?.policyId ?? randomUUID() };
+      await projectThenAppend(
+        this.events,
+        this.repository,
         tx,
-        'artifacts',
         [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: `experiment:${valid.experimentId}`, data: policy }],
         metadata,
       );
@@ -160,12 +165,17 @@ export class ArtifactCommands {
 
   async deleteRetentionPolicy(policyId: string, metadata: EventMetadata): Promise<void> {
     await this.database.transaction(async (tx) => {
+      const missing = () => notFound(`Retention policy '${policyId}' does not exist.`);
+      const found = await this.repository.policy(policyId, tx);
+      if (!found) throw missing();
+      await this.repository.lockOwner(tx, `experiment:${found.experimentId}`);
+      // Read again under the lock: a concurrent delete may have gone first.
       const policy = await this.repository.policy(policyId, tx);
-      if (!policy) throw notFound(`Retention policy '${policyId}' does not exist.`);
-      await this.repository.deletePolicy(tx, policyId);
-      await this.events.append(
+      if (!policy) throw missing();
+      await projectThenAppend(
+        this.events,
+        this.repository,
         tx,
-        'artifacts',
         [
           {
             type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted,
@@ -181,10 +191,11 @@ export class ArtifactCommands {
   async setQuota(experimentId: string, maxBytes: number | null, metadata: EventMetadata): Promise<void> {
     if (!/^\d+$/.test(experimentId)) throw invalidParameter(`Invalid experiment_id '${experimentId}'.`);
     await this.database.transaction(async (tx) => {
-      await this.repository.setQuota(tx, experimentId, maxBytes);
-      await this.events.append(
+      await this.repository.lockOwner(tx, `experiment:${experimentId}`);
+      await projectThenAppend(
+        this.events,
+        this.repository,
         tx,
-        'artifacts',
         [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: `experiment:${experimentId}`, data: { experimentId, maxBytes } }],
         metadata,
       );

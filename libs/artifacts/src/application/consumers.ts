@@ -10,7 +10,7 @@ import {
   type EventMetadata,
 } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import type { UnitOfWork } from '@cairn/platform';
+import type { Sql, UnitOfWork } from '@cairn/platform';
 import { ArtifactRepository } from '../infra/artifact-repository';
 import { BlobCollector } from './blob-collector';
 import { RetentionEnforcer } from './retention-enforcer';
@@ -31,6 +31,30 @@ function parse<T>(parser: () => T, what: string): T {
   } catch (error) {
     throw new NonRetriableError(`unreadable ${what} event: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The projection half of the tracking consumer: a metrics event's points of the keys some policy
+ * ranks by, into `artifacts.run_metrics` — not a second copy of tracking's metric store. Most
+ * installations rank by none, and then a 1000-point event is not even validated. Returns the run and
+ * the keys recorded, or null when nothing was.
+ */
+export async function recordPolicyMetrics(
+  repository: ArtifactRepository,
+  tx: Sql,
+  envelope: EventEnvelope,
+): Promise<{ runId: string; keys: Set<string> } | null> {
+  if (envelope.type !== TRACKING_EVENT_TYPES.metricsLogged) return null;
+  const keys = await repository.policyMetricKeys(tx);
+  if (keys.size === 0) return null;
+  const event = parse(() => parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data), 'tracking');
+  if (event.type !== TRACKING_EVENT_TYPES.metricsLogged) return null;
+  const points = event.data.metrics
+    .filter((m) => keys.has(m.key))
+    .map((m) => ({ key: m.key, step: m.step, timestamp: m.timestamp, value: typeof m.value === 'number' ? m.value : (SPECIAL[m.value] ?? Number.NaN) }));
+  if (points.length === 0) return null;
+  await repository.saveRunMetrics(tx, event.data.runId, points);
+  return { runId: event.data.runId, keys: new Set(points.map((p) => p.key)) };
 }
 
 /** Tracking → artifacts: metrics that retention policies rank by, and run purges (collection). */
@@ -61,25 +85,14 @@ export function trackingSubscription(
         if (event.type === TRACKING_EVENT_TYPES.runPurged) await collection.onRunPurged(tx, event.data.runId, metadataOf(envelope));
         return;
       }
-      if (envelope.type !== TRACKING_EVENT_TYPES.metricsLogged) return;
-      // Only keys some policy ranks by: this is not a second copy of tracking's metric store. Most
-      // installations rank by none, and then a 1000-point event is not even validated.
-      const keys = await repository.policyMetricKeys(tx);
-      if (keys.size === 0) return;
-      const event = parse(() => parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data), 'tracking');
-      if (event.type !== TRACKING_EVENT_TYPES.metricsLogged) return;
-      const points = event.data.metrics
-        .filter((m) => keys.has(m.key))
-        .map((m) => ({ key: m.key, step: m.step, timestamp: m.timestamp, value: typeof m.value === 'number' ? m.value : (SPECIAL[m.value] ?? Number.NaN) }));
-      if (points.length === 0) return;
-      await repository.saveRunMetrics(tx, event.data.runId, points);
+      const recorded = await recordPolicyMetrics(repository, tx, envelope);
+      if (recorded === null) return;
       // A checkpoint kept because its metric was unknown is decided now that the metric is here.
-      const loggedKeys = new Set(points.map((p) => p.key));
-      for (const experimentId of await repository.experimentsOfOwner(tx, event.data.runId)) {
+      for (const experimentId of await repository.experimentsOfOwner(tx, recorded.runId)) {
         for (const policy of await repository.policiesOf(experimentId, tx)) {
-          if (policy.metricKey === null || !loggedKeys.has(policy.metricKey)) continue;
+          if (policy.metricKey === null || !recorded.keys.has(policy.metricKey)) continue;
           appliedRetention.add(envelope.eventId);
-          await retention.apply(tx, policy, event.data.runId, metadataOf(envelope));
+          await retention.apply(tx, policy, recorded.runId, metadataOf(envelope));
         }
       }
     },
@@ -98,54 +111,62 @@ export function registrySubscription(repository: ArtifactRepository, collection:
     // Only a removed reference can free blobs (a purged run's, collected now that nothing holds it).
     onOutcome: (outcome, event) => outcome === 'applied' && event !== null && RELEASING_REGISTRY_EVENTS.has(event.type) && collector.sweepSoon(),
     handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
-      const relevant: string[] = [
-        REGISTRY_EVENT_TYPES.modelVersionCreated,
-        REGISTRY_EVENT_TYPES.modelVersionDeleted,
-        REGISTRY_EVENT_TYPES.registeredModelRenamed,
-        REGISTRY_EVENT_TYPES.registeredModelDeleted,
-      ];
-      if (!relevant.includes(envelope.type)) return;
-      const event = parse(() => parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data), 'registry');
-      let released: Array<{ runId: string | null; source: string }> = [];
-      switch (event.type) {
-        case REGISTRY_EVENT_TYPES.modelVersionCreated:
-          await repository.saveModelVersionRef(tx, {
-            modelId: event.data.modelId,
-            version: event.data.version,
-            name: event.data.name,
-            source: event.data.source,
-            runId: event.data.runId,
-            loggedModelId: event.data.loggedModelId,
-          });
-          return;
-        case REGISTRY_EVENT_TYPES.registeredModelRenamed:
-          await repository.renameModelRefs(tx, event.data.modelId, event.data.newName);
-          return;
-        case REGISTRY_EVENT_TYPES.modelVersionDeleted:
-          released = await repository.deleteModelVersionRef(tx, event.data.modelId, event.data.version);
-          break;
-        case REGISTRY_EVENT_TYPES.registeredModelDeleted:
-          released = await repository.deleteModelRefs(tx, event.data.modelId);
-          break;
-        case REGISTRY_EVENT_TYPES.registeredModelCreated:
-        case REGISTRY_EVENT_TYPES.registeredModelUpdated:
-        case REGISTRY_EVENT_TYPES.registeredModelTagSet:
-        case REGISTRY_EVENT_TYPES.registeredModelTagDeleted:
-        case REGISTRY_EVENT_TYPES.modelVersionUpdated:
-        case REGISTRY_EVENT_TYPES.modelVersionStageTransitioned:
-        case REGISTRY_EVENT_TYPES.modelVersionTagSet:
-        case REGISTRY_EVENT_TYPES.modelVersionTagDeleted:
-        case REGISTRY_EVENT_TYPES.aliasSet:
-        case REGISTRY_EVENT_TYPES.aliasDeleted:
-        case REGISTRY_EVENT_TYPES.promotionDecided:
-          return; // nothing about where artifacts are or who references them
-      }
+      const released = await recordModelVersionRefs(repository, tx, envelope);
       const runIds = new Set(released.flatMap((r) => runsReferencedByModelVersion(r)));
       for (const runId of runIds) await collection.onReferenceRemoved(tx, runId, metadataOf(envelope));
     },
   };
 }
 
+/**
+ * The projection half of the registry consumer: model-version sources and references into
+ * `artifacts.model_version_refs`. Returns the references a deletion removed.
+ */
+export async function recordModelVersionRefs(
+  repository: ArtifactRepository,
+  tx: Sql,
+  envelope: EventEnvelope,
+): Promise<Array<{ runId: string | null; source: string }>> {
+  const relevant: string[] = [
+    REGISTRY_EVENT_TYPES.modelVersionCreated,
+    REGISTRY_EVENT_TYPES.modelVersionDeleted,
+    REGISTRY_EVENT_TYPES.registeredModelRenamed,
+    REGISTRY_EVENT_TYPES.registeredModelDeleted,
+  ];
+  if (!relevant.includes(envelope.type)) return [];
+  const event = parse(() => parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data), 'registry');
+  switch (event.type) {
+    case REGISTRY_EVENT_TYPES.modelVersionCreated:
+      await repository.saveModelVersionRef(tx, {
+        modelId: event.data.modelId,
+        version: event.data.version,
+        name: event.data.name,
+        source: event.data.source,
+        runId: event.data.runId,
+        loggedModelId: event.data.loggedModelId,
+      });
+      return [];
+    case REGISTRY_EVENT_TYPES.registeredModelRenamed:
+      await repository.renameModelRefs(tx, event.data.modelId, event.data.newName);
+      return [];
+    case REGISTRY_EVENT_TYPES.modelVersionDeleted:
+      return repository.deleteModelVersionRef(tx, event.data.modelId, event.data.version);
+    case REGISTRY_EVENT_TYPES.registeredModelDeleted:
+      return repository.deleteModelRefs(tx, event.data.modelId);
+    case REGISTRY_EVENT_TYPES.registeredModelCreated:
+    case REGISTRY_EVENT_TYPES.registeredModelUpdated:
+    case REGISTRY_EVENT_TYPES.registeredModelTagSet:
+    case REGISTRY_EVENT_TYPES.registeredModelTagDeleted:
+    case REGISTRY_EVENT_TYPES.modelVersionUpdated:
+    case REGISTRY_EVENT_TYPES.modelVersionStageTransitioned:
+    case REGISTRY_EVENT_TYPES.modelVersionTagSet:
+    case REGISTRY_EVENT_TYPES.modelVersionTagDeleted:
+    case REGISTRY_EVENT_TYPES.aliasSet:
+    case REGISTRY_EVENT_TYPES.aliasDeleted:
+    case REGISTRY_EVENT_TYPES.promotionDecided:
+      return []; // nothing about where artifacts are or who references them
+  }
+}
 /** The artifacts context's consumers, for a composition root's `subscriptions(app)`. */
 export function artifactsSubscriptions(app: INestApplicationContext): Array<Subscription> {
   const repository = app.get(ArtifactRepository);

@@ -4,6 +4,7 @@ import { EventStore } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { checkpointsOf, decideRetention, type RetentionPolicy } from '../domain/retention';
 import { ArtifactRepository } from '../infra/artifact-repository';
+import { projectThenAppend } from '../infra/artifacts-projection';
 import { deletedEvents } from './artifact-events';
 
 /**
@@ -31,12 +32,8 @@ export class RetentionEnforcer {
       checkpoints.map((c) => ({ ...c, metric: c.step === null ? null : (metrics.get(c.step) ?? null) })),
     ).map((name) => `${policy.prefix}${name}`);
     if (victims.length === 0) return [];
-    const deleted = await this.repository.deleteOwnerFilesUnder(tx, runId, victims);
-    await this.repository.releaseReferences(
-      tx,
-      deleted.map((f) => f.digest),
-    );
-    await this.events.append(tx, 'artifacts', deletedEvents(deleted, 'retention', policy.policyId), metadata);
+    const deleted = await this.repository.ownerFilesAt(tx, runId, victims);
+    await projectThenAppend(this.events, this.repository, tx, deletedEvents(deleted, 'retention', policy.policyId), metadata);
     return victims;
   }
 }

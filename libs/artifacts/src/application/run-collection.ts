@@ -4,6 +4,7 @@ import { EventStore } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { decideOnPurge, decideOnReferenceRemoved } from '../domain/collection';
 import { ArtifactRepository } from '../infra/artifact-repository';
+import { projectThenAppend } from '../infra/artifacts-projection';
 import { deletedEvents } from './artifact-events';
 
 /**
@@ -29,10 +30,10 @@ export class RunCollection {
       return 'collected';
     }
     if (decision === 'defer') {
-      await this.repository.setPurgeState(tx, runId, 'deferred');
-      await this.events.append(
+      await projectThenAppend(
+        this.events,
+        this.repository,
         tx,
-        'artifacts',
         [{ type: ARTIFACTS_EVENT_TYPES.runCollectionDeferred, aggregateId: runId, data: { runId, references } }],
         metadata,
       );
@@ -50,16 +51,12 @@ export class RunCollection {
   }
 
   private async collect(tx: UnitOfWork, runId: string, metadata: EventMetadata): Promise<void> {
-    const files = await this.repository.deleteFilesOfOwner(tx, runId);
-    await this.repository.releaseReferences(
-      tx,
-      files.map((f) => f.digest),
-    );
-    await this.repository.setPurgeState(tx, runId, 'collected');
+    const files = await this.repository.filesOfOwner(tx, runId);
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
-    await this.events.append(
+    await projectThenAppend(
+      this.events,
+      this.repository,
       tx,
-      'artifacts',
       [...deletedEvents(files, 'collection'), { type: ARTIFACTS_EVENT_TYPES.runCollected, aggregateId: runId, data: { runId, files: files.length, bytes } }],
       metadata,
     );

@@ -72,12 +72,12 @@ export class ArtifactRepository {
     return { name: 'artifacts.lock-owner', text: q.LOCK_OWNER, values: [ownerId] };
   }
 
-  /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD). */
-  async recordUpload(tx: Sql, file: IndexedFile, storageKey: string): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
+  /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD); `at` is the event's time. */
+  async recordUpload(tx: Sql, file: IndexedFile, storageKey: string, at: string): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
     const { rows } = await tx.query<{ created: boolean; previous_digest: string | null; previous_size: number | null }>({
       name: 'artifacts.record-upload',
       text: q.RECORD_UPLOAD,
-      values: [file.digest, storageKey, file.size, file.path, file.ownerKind, file.ownerId, file.experimentId, file.relativePath],
+      values: [file.digest, storageKey, file.size, file.path, file.ownerKind, file.ownerId, file.experimentId, file.relativePath, at],
     });
     const row = one(rows);
     return row.previous_digest === null
@@ -149,20 +149,28 @@ export class ArtifactRepository {
     return rows.filter((r) => r.name !== '').map((r) => ({ name: r.name, isDir: r.is_dir, fileSize: r.file_size === null ? null : Number(r.file_size) }));
   }
 
-  async deleteFilesUnder(tx: Sql, path: string): Promise<IndexedFile[]> {
-    const { rows } = await tx.query<FileRow>(q.DELETE_FILES_UNDER, [path, q.likePrefix(`${path}/`)]);
+  /** The file at `path` or the files below it. */
+  async filesUnder(tx: Sql, path: string): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.SELECT_FILES_UNDER, [path, q.likePrefix(`${path}/`)]);
     return rows.map(toFile);
   }
 
-  async deleteFilesOfOwner(tx: Sql, ownerId: string): Promise<IndexedFile[]> {
-    const { rows } = await tx.query<FileRow>(q.DELETE_FILES_OF_OWNER, [ownerId]);
+  async filesOfOwner(tx: Sql, ownerId: string): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.SELECT_FILES_OF_OWNER, [ownerId]);
     return rows.map(toFile);
   }
 
-  /** Deletes the owner's files at or below each of `relativePaths`. */
-  async deleteOwnerFilesUnder(tx: Sql, ownerId: string, relativePaths: readonly string[]): Promise<IndexedFile[]> {
-    const { rows } = await tx.query<FileRow>(q.DELETE_OWNER_FILES_UNDER, [ownerId, relativePaths, relativePaths.map((p) => q.likePrefix(`${p}/`))]);
+  /** The owner's files at or below each of `relativePaths`. */
+  async ownerFilesAt(tx: Sql, ownerId: string, relativePaths: readonly string[]): Promise<IndexedFile[]> {
+    const { rows } = await tx.query<FileRow>(q.SELECT_OWNER_FILES_AT, [ownerId, relativePaths, relativePaths.map((p) => q.likePrefix(`${p}/`))]);
     return rows.map(toFile);
+  }
+
+  /** Removes these paths from the index; returns the digests they pointed at (one per removed file). */
+  async removeFiles(tx: Sql, paths: readonly string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    const { rows } = await tx.query<{ digest: string }>(q.DELETE_FILES, [paths]);
+    return rows.map((r) => r.digest);
   }
 
   async experimentsOfOwner(sql: Sql, ownerId: string): Promise<string[]> {
@@ -188,9 +196,9 @@ export class ArtifactRepository {
     return rows[0] ? Number(rows[0].max_bytes) : undefined;
   }
 
-  async setQuota(tx: Sql, experimentId: string, maxBytes: number | null): Promise<void> {
+  async setQuota(tx: Sql, experimentId: string, maxBytes: number | null, at: string): Promise<void> {
     if (maxBytes === null) await tx.query(q.DELETE_QUOTA, [experimentId]);
-    else await tx.query(q.UPSERT_QUOTA, [experimentId, maxBytes]);
+    else await tx.query(q.UPSERT_QUOTA, [experimentId, maxBytes, at]);
   }
 
   async policiesOf(experimentId: string, sql: Sql = this.database): Promise<RetentionPolicy[]> {
@@ -204,7 +212,7 @@ export class ArtifactRepository {
   }
 
   /** Creates or replaces the policy of (experiment, prefix); returns the id it keeps. */
-  async upsertPolicy(tx: Sql, policy: RetentionPolicy): Promise<string> {
+  async upsertPolicy(tx: Sql, policy: RetentionPolicy, at: string): Promise<string> {
     const { rows } = await tx.query<{ policy_id: string }>(q.UPSERT_POLICY, [
       policy.policyId,
       policy.experimentId,
@@ -213,6 +221,7 @@ export class ArtifactRepository {
       policy.keepBest,
       policy.metricKey,
       policy.metricGoal,
+      at,
     ]);
     return one(rows).policy_id;
   }
@@ -283,8 +292,8 @@ export class ArtifactRepository {
     return rows[0]?.state ?? null;
   }
 
-  async setPurgeState(tx: Sql, runId: string, state: 'deferred' | 'collected'): Promise<void> {
-    await tx.query(q.UPSERT_PURGED_RUN, [runId, state]);
+  async setPurgeState(tx: Sql, runId: string, state: 'deferred' | 'collected', at: string): Promise<void> {
+    await tx.query(q.UPSERT_PURGED_RUN, [runId, state, at]);
   }
 }
 

@@ -37,21 +37,22 @@ SELECT storage_key FROM artifacts.blob_garbage WHERE storage_key = ANY($1::text[
  * reference to the content (its blob this upload's if the content is new, else that blob is queued
  * as garbage), and the file pointed at the content. Returns whether the content was new and the
  * content the file pointed at before, if any. $1 digest, $2 storage key, $3 size, $4 path,
- * $5 owner kind, $6 owner id, $7 experiment id, $8 relative path. (The owner lock makes the read of
- * the previous row safe without FOR UPDATE: every write to an owner's files takes it.)
+ * $5 owner kind, $6 owner id, $7 experiment id, $8 relative path, $9 when (the event's time, so a
+ * replay stamps the same). (The owner lock makes the read of the previous row safe without FOR
+ * UPDATE: every write to an owner's files takes it.)
  */
 export const RECORD_UPLOAD = `
 WITH ref AS (
-  INSERT INTO artifacts.objects (digest, storage_key, size, ref_count) VALUES ($1, $2, $3, 1)
+  INSERT INTO artifacts.objects (digest, storage_key, size, ref_count, created_at) VALUES ($1, $2, $3, 1, $9)
   ON CONFLICT (digest) DO UPDATE SET ref_count = artifacts.objects.ref_count + 1
   RETURNING (xmax = 0) AS created),
 garbage AS (
   INSERT INTO artifacts.blob_garbage (storage_key) SELECT $2 FROM ref WHERE NOT ref.created ON CONFLICT DO NOTHING),
 previous AS (SELECT digest, size::float8 AS size FROM artifacts.files WHERE path = $4),
 file AS (
-  INSERT INTO artifacts.files (path, owner_kind, owner_id, experiment_id, relative_path, digest, size)
-  VALUES ($4, $5, $6, $7, $8, $1, $3)
-  ON CONFLICT (path) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, seq = DEFAULT, stored_at = now())
+  INSERT INTO artifacts.files (path, owner_kind, owner_id, experiment_id, relative_path, digest, size, stored_at)
+  VALUES ($4, $5, $6, $7, $8, $1, $3, $9)
+  ON CONFLICT (path) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, seq = DEFAULT, stored_at = EXCLUDED.stored_at)
 SELECT ref.created, previous.digest AS previous_digest, previous.size AS previous_size FROM ref LEFT JOIN previous ON true`;
 
 /** What an upload to an experiment needs to know first, in one round trip: its quota and its retention policies. */
@@ -80,15 +81,17 @@ WHERE path LIKE $1
 GROUP BY 1
 ORDER BY 1`;
 
-export const DELETE_FILES_UNDER = `
-DELETE FROM artifacts.files f WHERE f.path = $1 OR f.path LIKE $2
-RETURNING ${FILE_COLUMNS}`;
+// What a deletion removes is read first (under the owner lock), becomes the events, and is removed
+// by their projection (DELETE_FILES), the one statement a replay runs too.
+export const SELECT_FILES_UNDER = `SELECT ${FILE_COLUMNS} FROM artifacts.files f WHERE f.path = $1 OR f.path LIKE $2 ORDER BY f.path`;
 
-export const DELETE_FILES_OF_OWNER = `DELETE FROM artifacts.files f WHERE f.owner_id = $1 RETURNING ${FILE_COLUMNS}`;
+export const SELECT_FILES_OF_OWNER = `SELECT ${FILE_COLUMNS} FROM artifacts.files f WHERE f.owner_id = $1 ORDER BY f.path`;
 
-export const DELETE_OWNER_FILES_UNDER = `
-DELETE FROM artifacts.files f WHERE f.owner_id = $1 AND (f.relative_path = ANY($2::text[]) OR f.relative_path LIKE ANY($3::text[]))
-RETURNING ${FILE_COLUMNS}`;
+export const SELECT_OWNER_FILES_AT = `
+SELECT ${FILE_COLUMNS} FROM artifacts.files f WHERE f.owner_id = $1 AND (f.relative_path = ANY($2::text[]) OR f.relative_path LIKE ANY($3::text[]))
+ORDER BY f.path`;
+
+export const DELETE_FILES = `DELETE FROM artifacts.files WHERE path = ANY($1::text[]) RETURNING digest`;
 
 export const SELECT_OWNER_EXPERIMENTS = `SELECT DISTINCT experiment_id FROM artifacts.files WHERE owner_id = $1 AND experiment_id IS NOT NULL`;
 
@@ -108,15 +111,15 @@ FROM artifacts.files WHERE experiment_id = $1`;
 
 export const SELECT_QUOTA = `SELECT max_bytes::float8 AS max_bytes FROM artifacts.quotas WHERE experiment_id = $1`;
 export const UPSERT_QUOTA = `
-INSERT INTO artifacts.quotas (experiment_id, max_bytes) VALUES ($1, $2)
-ON CONFLICT (experiment_id) DO UPDATE SET max_bytes = EXCLUDED.max_bytes, updated_at = now()`;
+INSERT INTO artifacts.quotas (experiment_id, max_bytes, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (experiment_id) DO UPDATE SET max_bytes = EXCLUDED.max_bytes, updated_at = EXCLUDED.updated_at`;
 export const DELETE_QUOTA = `DELETE FROM artifacts.quotas WHERE experiment_id = $1`;
 
 const POLICY_COLUMNS = `policy_id, experiment_id, prefix, keep_last, keep_best, metric_key, metric_goal`;
 export const SELECT_POLICIES = `SELECT ${POLICY_COLUMNS} FROM artifacts.retention_policies WHERE experiment_id = $1 ORDER BY prefix`;
 export const SELECT_POLICY = `SELECT ${POLICY_COLUMNS} FROM artifacts.retention_policies WHERE policy_id = $1`;
 export const UPSERT_POLICY = `
-INSERT INTO artifacts.retention_policies (${POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO artifacts.retention_policies (${POLICY_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (experiment_id, prefix) DO UPDATE SET keep_last = EXCLUDED.keep_last, keep_best = EXCLUDED.keep_best,
   metric_key = EXCLUDED.metric_key, metric_goal = EXCLUDED.metric_goal
 RETURNING policy_id`;
@@ -146,8 +149,9 @@ WHERE ${mayReferenceRunSql('r', '$1')}
 ORDER BY r.name, r.version`;
 
 export const SELECT_PURGED_RUN = `SELECT state FROM artifacts.purged_runs WHERE run_id = $1 FOR UPDATE`;
+/** $3: the event's time — when the run was first seen purged, and (collected) when it was collected. */
 export const UPSERT_PURGED_RUN = `
-INSERT INTO artifacts.purged_runs (run_id, state, collected_at) VALUES ($1, $2, CASE WHEN $2 = 'collected' THEN now() END)
+INSERT INTO artifacts.purged_runs (run_id, state, purged_at, collected_at) VALUES ($1, $2, $3, CASE WHEN $2 = 'collected' THEN $3::timestamptz END)
 ON CONFLICT (run_id) DO UPDATE SET state = EXCLUDED.state, collected_at = EXCLUDED.collected_at`;
 
 /** Escapes LIKE metacharacters (default escape `\`) and appends the wildcard. */

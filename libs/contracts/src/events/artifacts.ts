@@ -40,6 +40,12 @@ export const artifactsEventSchemas = {
     deduplicated: z.boolean(),
     /** The digest this upload replaced at the same path, if any. */
     replacedDigest: z.string().nullable(),
+    /**
+     * The blob this upload wrote (server-made, see ArtifactCommands): where the content lives when it
+     * was new. Absent from events stored before it was recorded; a log holding those cannot rebuild
+     * the content index.
+     */
+    storageKey: z.string().optional(),
   }),
   [ARTIFACTS_EVENT_TYPES.artifactDeleted]: z.object({
     ...owner,

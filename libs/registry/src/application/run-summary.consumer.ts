@@ -41,7 +41,7 @@ export function runSummarySubscription(repository: RunSummaryRepository): Omit<S
       const runId = runIdOf(event);
       if (runId === undefined) return;
       const summary = await repository.loadForUpdate(tx, runId);
-      await repository.save(tx, evolveRunSummary(summary, event));
+      await repository.save(tx, evolveRunSummary(summary, event), envelope.occurredAt);
     },
   };
 }

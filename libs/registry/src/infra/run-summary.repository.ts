@@ -9,12 +9,12 @@ FROM registry.run_summaries WHERE run_id = $1`;
 const UPSERT_SUMMARY = `
 INSERT INTO registry.run_summaries
   (run_id, experiment_id, name, status, lifecycle_stage, start_time, end_time, artifact_uri, params, tags, metrics, datasets, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (run_id) DO UPDATE SET
   experiment_id = EXCLUDED.experiment_id, name = EXCLUDED.name, status = EXCLUDED.status,
   lifecycle_stage = EXCLUDED.lifecycle_stage, start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
   artifact_uri = EXCLUDED.artifact_uri, params = EXCLUDED.params, tags = EXCLUDED.tags,
-  metrics = EXCLUDED.metrics, datasets = EXCLUDED.datasets, updated_at = now()`;
+  metrics = EXCLUDED.metrics, datasets = EXCLUDED.datasets, updated_at = EXCLUDED.updated_at`;
 
 const DELETE_SUMMARY = `DELETE FROM registry.run_summaries WHERE run_id = $1`;
 
@@ -80,7 +80,8 @@ export class RunSummaryRepository {
     return rows[0] ? toSummary(rows[0]) : emptyRunSummary(runId);
   }
 
-  async save(tx: UnitOfWork, s: RunSummary): Promise<void> {
+  /** `updatedAt`: when the event that changed it happened (not now: a replay writes the same row). */
+  async save(tx: UnitOfWork, s: RunSummary, updatedAt: string): Promise<void> {
     await tx.query(UPSERT_SUMMARY, [
       s.runId,
       s.experimentId,
@@ -94,6 +95,7 @@ export class RunSummaryRepository {
       JSON.stringify(s.tags),
       JSON.stringify(s.metrics),
       JSON.stringify(s.datasets),
+      updatedAt,
     ]);
   }
 

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { assertNever, TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
+import { nameBasedUuid } from '@cairn/eventing';
 import type { DeferredStatement, UnitOfWork } from '@cairn/platform';
 import { fromWireDouble, METRIC_CHUNK_POINTS, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
@@ -90,7 +90,7 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
       const { runId, experimentId, datasets, modelIds } = event.data;
       for (const ds of datasets) {
         const { rows } = await sql.query<{ dataset_uuid: string }>(q.UPSERT_DATASET, [
-          randomUUID().replace(/-/g, ''),
+          datasetUuid(experimentId, ds.name, ds.digest),
           experimentId,
           ds.name,
           ds.digest,
@@ -101,11 +101,11 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
         ]);
         const datasetId = rows[0]?.dataset_uuid;
         if (!datasetId) throw new Error(`dataset upsert returned no row for run ${runId}`);
-        const inserted = await sql.query<{ input_uuid: string }>(q.INSERT_INPUT, [randomUUID().replace(/-/g, ''), 'DATASET', datasetId, runId]);
+        const inserted = await sql.query<{ input_uuid: string }>(q.INSERT_INPUT, [inputUuid('DATASET', datasetId, runId), 'DATASET', datasetId, runId]);
         const inputId = inserted.rows[0]?.input_uuid;
         if (inputId && ds.tags.length > 0) await sql.query(q.INSERT_INPUT_TAGS, [inputId, ds.tags.map((t) => t.key), ds.tags.map((t) => t.value)]);
       }
-      for (const modelId of modelIds) await sql.query(q.INSERT_INPUT, [randomUUID().replace(/-/g, ''), 'MODEL', modelId, runId]);
+      for (const modelId of modelIds) await sql.query(q.INSERT_INPUT, [inputUuid('MODEL', modelId, runId), 'MODEL', modelId, runId]);
       return;
     }
     case T.outputsLogged:
@@ -156,6 +156,16 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
       return assertNever(event, 'event');
   }
 }
+
+/*
+ * Dataset and input ids are named by the row's natural key (its unique constraint), not drawn at
+ * random: replaying tracking.events gives every row the id it had. MLflow's wire never shows them
+ * (a DatasetInput is its dataset's name/digest/source plus tags), so only their shape — 32 hex
+ * digits, as MLflow's uuid4().hex — is kept.
+ */
+const datasetUuid = (experimentId: string, name: string, digest: string) => nameBasedUuid('tracking.dataset', experimentId, name, digest).replace(/-/g, '');
+const inputUuid = (sourceType: 'DATASET' | 'MODEL', sourceId: string, runId: string) =>
+  nameBasedUuid('tracking.input', sourceType, sourceId, 'RUN', runId).replace(/-/g, '');
 
 /**
  * One set-based statement for up to 1000 points (history and latest per key), plus one for the

@@ -1,10 +1,14 @@
 // The delivery log's hot-path SQL, kept readable as SQL. Endpoint CRUD goes through Prisma
 // (webhook-endpoints.repository.ts); everything the dispatcher does per delivery is here.
 
-/** One delivery per ACTIVE endpoint subscribed to the event; a redelivered event records nothing new. */
+/**
+ * One delivery per ACTIVE endpoint subscribed to the event; a redelivered event records nothing new.
+ * The delivery id is named by (endpoint, event), not drawn at random: recording an event again — a
+ * replay of registry.events into a restored log — gives the receiver the id it may already have seen.
+ */
 export const RECORD_DELIVERIES = `
 INSERT INTO webhooks.deliveries (delivery_id, webhook_id, event_id, entity, action, ordering_key, body, status, event_time, next_attempt_at)
-SELECT gen_random_uuid(), e.webhook_id, $1, $2, $3, $4, $5, 'PENDING', $6, now()
+SELECT md5('webhooks.delivery:' || e.webhook_id || ':' || $1::uuid::text)::uuid, e.webhook_id, $1::uuid, $2, $3, $4, $5, 'PENDING', $6, now()
 FROM webhooks.endpoints e
 WHERE e.status = 'ACTIVE' AND $7 = ANY (e.events)
 ORDER BY e.webhook_id

@@ -1,0 +1,70 @@
+import { parseTrackingEvent, type EventEnvelope } from '@cairn/contracts';
+import { consumerReplay, rebuildReadModel } from '@cairn/eventing';
+import type { UnitOfWork } from '@cairn/platform';
+import { registryReferencesSubscription } from '../application/registry-references.consumer';
+import { project } from './projection';
+import { RunReferenceRepository } from './run-reference.repository';
+import * as q from './sql';
+
+/** Tracking's read model: every table `project()` writes, from tracking.events. */
+export const TRACKING_READ_MODEL_TABLES = [
+  'tracking.experiments',
+  'tracking.experiment_tags',
+  'tracking.runs',
+  'tracking.metric_chunks',
+  'tracking.latest_metrics',
+  'tracking.params',
+  'tracking.tags',
+  'tracking.datasets',
+  'tracking.inputs',
+  'tracking.input_tags',
+  'tracking.run_outputs',
+  'tracking.logged_models',
+  'tracking.logged_model_tags',
+  'tracking.logged_model_params',
+  'tracking.logged_model_metrics',
+] as const;
+
+/** What tracking's registry consumer learns from registry.events. */
+export const TRACKING_CONSUMED_TABLES = ['tracking.run_references'] as const;
+
+// A run's last activity is server time of heartbeats and writes, in no event: kept across the rebuild
+// (else every running run would look silent since its start to the orphan reaper).
+const SAVE_RUN_ACTIVITY = `
+  CREATE TEMP TABLE rebuild_run_activity ON COMMIT DROP AS
+  SELECT run_uuid, last_activity_ms FROM tracking.runs WHERE last_activity_ms IS NOT NULL`;
+const RESTORE_RUN_ACTIVITY = `
+  UPDATE tracking.runs r SET last_activity_ms = a.last_activity_ms FROM rebuild_run_activity a WHERE a.run_uuid = r.run_uuid`;
+const DROP_RUN_ACTIVITY = `DROP TABLE rebuild_run_activity`;
+
+const EXPERIMENT_EVENT = /^tracking\.experiment\./;
+const LOGGED_MODEL_EVENT = /^tracking\.logged_model\./;
+
+/**
+ * Rebuilds tracking's read model inside `tx`: empties it, then replays tracking.events through the
+ * projection commands run (`project`), restoring the aggregate versions experiments and logged models
+ * are written with; then registry.events through tracking's registry consumer, whose table
+ * (run_references) is a function of that log. Replays the whole of both logs: run it on a quiesced
+ * system (see rebuildReadModel).
+ */
+export async function rebuildTrackingReadModel(tx: UnitOfWork) {
+  await tx.query(SAVE_RUN_ACTIVITY);
+  const applied = await rebuildReadModel(tx, {
+    tables: [...TRACKING_READ_MODEL_TABLES, ...TRACKING_CONSUMED_TABLES],
+    replays: [
+      { log: 'tracking', apply: (envelope) => applyTrackingEvent(tx, envelope) },
+      // After tracking's own log: a 3.x version's run is its logged model's, read from tracking.logged_models.
+      consumerReplay(registryReferencesSubscription(new RunReferenceRepository()), 'registry', tx),
+    ],
+  });
+  await tx.query(RESTORE_RUN_ACTIVITY);
+  await tx.query(DROP_RUN_ACTIVITY);
+  return applied;
+}
+
+async function applyTrackingEvent(tx: UnitOfWork, envelope: EventEnvelope): Promise<void> {
+  await project(tx, parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data));
+  // Commands read these versions as the expected version of their next append.
+  if (EXPERIMENT_EVENT.test(envelope.type)) await tx.query(q.SET_EXPERIMENT_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
+  else if (LOGGED_MODEL_EVENT.test(envelope.type)) await tx.query(q.SET_LOGGED_MODEL_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
+}
