@@ -3,4 +3,7 @@ export * from './errors/error-codes';
 export * from './events/tracking';
 export * from './events/registry';
 export * from './events/artifacts';
+export * from './wire/common';
+export * from './wire/tracking';
 export * from './wire/registry';
+export * from './wire/webhooks';
