@@ -8,6 +8,27 @@ import { CairnApiError } from './errors';
 import { toWireDouble } from './metric-buffer';
 import { ensureOk, type Query, Transport, type TransportOptions } from './transport';
 import type {
+  CreateExperimentResponse,
+  GetExperimentResponse,
+  GetLatestVersionsResponse,
+  GetMetricHistoryResponse,
+  GetModelVersionResponse,
+  GetRegisteredModelResponse,
+  GetRunResponse,
+  GetWebhookDeliveryResponse,
+  GetWebhookResponse,
+  HeartbeatResponse,
+  ListArtifactsResponse,
+  ListWebhookDeliveriesResponse,
+  ListWebhooksResponse,
+  SearchExperimentsResponse,
+  SearchModelVersionsResponse,
+  SearchRegisteredModelsResponse,
+  SearchRunsResponse,
+  TestWebhookResponse,
+  UpdateRunResponse,
+} from '@cairn/contracts';
+import type {
   AliasResolution,
   Experiment,
   FileInfo,
@@ -121,17 +142,17 @@ export class CairnClient {
 
   async createExperiment(name: string, options: { artifactLocation?: string; tags?: Record<string, string> } = {}): Promise<string> {
     const body = { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) };
-    return (await this.send<{ experiment_id: string }>('POST', `${MLFLOW}/experiments/create`, body, false)).experiment_id;
+    return (await this.send<CreateExperimentResponse>('POST', `${MLFLOW}/experiments/create`, body, false)).experiment_id;
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
-    return (await this.get<{ experiment: Experiment }>(`${MLFLOW}/experiments/get`, { experiment_id: experimentId })).experiment;
+    return (await this.get<GetExperimentResponse>(`${MLFLOW}/experiments/get`, { experiment_id: experimentId })).experiment;
   }
 
   /** The experiment of that name (a deleted one included, as MLflow answers), or undefined. */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     try {
-      return (await this.get<{ experiment: Experiment }>(`${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment;
+      return (await this.get<GetExperimentResponse>(`${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment;
     } catch (error) {
       // MLflow's client branches on exactly this code (RestStore.get_experiment_by_name).
       if (error instanceof CairnApiError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
@@ -140,7 +161,7 @@ export class CairnClient {
   }
 
   async searchExperiments(options: SearchExperimentsOptions = {}): Promise<Page<Experiment>> {
-    const r = await this.send<{ experiments?: Experiment[]; next_page_token?: string }>('POST', `${MLFLOW}/experiments/search`, {
+    const r = await this.send<SearchExperimentsResponse>('POST', `${MLFLOW}/experiments/search`, {
       filter: options.filter,
       order_by: options.orderBy,
       max_results: options.maxResults,
@@ -176,16 +197,16 @@ export class CairnClient {
       user_id: options.userId ?? options.tags?.['mlflow.user'],
       tags: tagList(options.tags),
     };
-    return (await this.send<{ run: Run }>('POST', `${MLFLOW}/runs/create`, body, false)).run;
+    return (await this.send<GetRunResponse>('POST', `${MLFLOW}/runs/create`, body, false)).run;
   }
 
   async getRun(runId: string): Promise<Run> {
-    return (await this.get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId })).run;
+    return (await this.get<GetRunResponse>(`${MLFLOW}/runs/get`, { run_id: runId })).run;
   }
 
   async updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
     const body = { run_id: runId, run_uuid: runId, status: update.status, end_time: update.endTime, run_name: update.runName };
-    return (await this.send<{ run_info: RunInfo }>('POST', `${MLFLOW}/runs/update`, body)).run_info;
+    return (await this.send<UpdateRunResponse>('POST', `${MLFLOW}/runs/update`, body)).run_info;
   }
 
   /** Ends a run as MLflow's `end_run` does: a status and the end time. */
@@ -194,7 +215,7 @@ export class CairnClient {
   }
 
   async searchRuns(options: SearchRunsOptions): Promise<Page<Run>> {
-    const r = await this.send<{ runs?: Run[]; next_page_token?: string }>('POST', `${MLFLOW}/runs/search`, {
+    const r = await this.send<SearchRunsResponse>('POST', `${MLFLOW}/runs/search`, {
       experiment_ids: options.experimentIds,
       filter: options.filter,
       run_view_type: options.runViewType,
@@ -238,7 +259,7 @@ export class CairnClient {
   /** Every point logged for the key, all pages. */
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     return this.all(async (pageToken) => {
-      const r = await this.get<{ metrics?: Metric[]; next_page_token?: string }>(`${MLFLOW}/metrics/get-history`, {
+      const r = await this.get<GetMetricHistoryResponse>(`${MLFLOW}/metrics/get-history`, {
         run_id: runId,
         metric_key: key,
         page_token: pageToken,
@@ -248,15 +269,15 @@ export class CairnClient {
   }
 
   /** Tells the server the run is alive (Cairn closes silent RUNNING runs as KILLED); answers its current status. */
-  async heartbeat(runId: string): Promise<{ run_status: RunStatus }> {
-    return this.send<{ run_status: RunStatus }>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId });
+  async heartbeat(runId: string): Promise<HeartbeatResponse> {
+    return this.send<HeartbeatResponse>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId });
   }
 
   // ---- artifacts ----------------------------------------------------------------------------
 
   /** Run-relative listing of one directory (`artifacts/list`). */
   async listArtifacts(runId: string, artifactPath?: string): Promise<{ root_uri?: string; files: FileInfo[] }> {
-    const r = await this.get<{ root_uri?: string; files?: FileInfo[]; next_page_token?: string }>(`${MLFLOW}/artifacts/list`, {
+    const r = await this.get<ListArtifactsResponse>(`${MLFLOW}/artifacts/list`, {
       run_id: runId,
       path: artifactPath || undefined,
     });
@@ -352,15 +373,15 @@ export class CairnClient {
 
   async createRegisteredModel(name: string, options: { description?: string; tags?: Record<string, string> } = {}): Promise<RegisteredModel> {
     const body = { name, description: options.description, tags: tagList(options.tags) };
-    return (await this.send<{ registered_model: RegisteredModel }>('POST', `${MLFLOW}/registered-models/create`, body, false)).registered_model;
+    return (await this.send<GetRegisteredModelResponse>('POST', `${MLFLOW}/registered-models/create`, body, false)).registered_model;
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
-    return (await this.get<{ registered_model: RegisteredModel }>(`${MLFLOW}/registered-models/get`, { name })).registered_model;
+    return (await this.get<GetRegisteredModelResponse>(`${MLFLOW}/registered-models/get`, { name })).registered_model;
   }
 
   async searchRegisteredModels(options: SearchOptions = {}): Promise<Page<RegisteredModel>> {
-    const r = await this.get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>(`${MLFLOW}/registered-models/search`, {
+    const r = await this.get<SearchRegisteredModelsResponse>(`${MLFLOW}/registered-models/search`, {
       filter: options.filter,
       max_results: options.maxResults,
       order_by: options.orderBy,
@@ -379,7 +400,7 @@ export class CairnClient {
     options: { runId?: string; tags?: Record<string, string>; description?: string; runLink?: string } = {},
   ): Promise<ModelVersion> {
     const body = { name, source, run_id: options.runId, tags: tagList(options.tags), description: options.description, run_link: options.runLink };
-    return (await this.send<{ model_version: ModelVersion }>('POST', `${MLFLOW}/model-versions/create`, body, false)).model_version;
+    return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/create`, body, false)).model_version;
   }
 
   /**
@@ -400,11 +421,11 @@ export class CairnClient {
   }
 
   async getModelVersion(name: string, version: string | number): Promise<ModelVersion> {
-    return (await this.get<{ model_version: ModelVersion }>(`${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
+    return (await this.get<GetModelVersionResponse>(`${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
   }
 
   async searchModelVersions(options: SearchOptions = {}): Promise<Page<ModelVersion>> {
-    const r = await this.get<{ model_versions?: ModelVersion[]; next_page_token?: string }>(`${MLFLOW}/model-versions/search`, {
+    const r = await this.get<SearchModelVersionsResponse>(`${MLFLOW}/model-versions/search`, {
       filter: options.filter,
       max_results: options.maxResults,
       order_by: options.orderBy,
@@ -415,9 +436,7 @@ export class CairnClient {
 
   /** The highest version in each requested stage (all four when none are given). */
   async getLatestVersions(name: string, stages?: ModelStage[]): Promise<ModelVersion[]> {
-    return asList(
-      (await this.send<{ model_versions?: ModelVersion[] }>('POST', `${MLFLOW}/registered-models/get-latest-versions`, { name, stages })).model_versions,
-    );
+    return asList((await this.send<GetLatestVersionsResponse>('POST', `${MLFLOW}/registered-models/get-latest-versions`, { name, stages })).model_versions);
   }
 
   async transitionModelVersionStage(
@@ -427,7 +446,7 @@ export class CairnClient {
     options: { archiveExistingVersions?: boolean } = {},
   ): Promise<ModelVersion> {
     const body = { name, version: String(version), stage, archive_existing_versions: options.archiveExistingVersions ?? false };
-    return (await this.send<{ model_version: ModelVersion }>('POST', `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
+    return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
   }
 
   async setRegisteredModelAlias(name: string, alias: string, version: string | number): Promise<void> {
@@ -435,7 +454,7 @@ export class CairnClient {
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    return (await this.get<{ model_version: ModelVersion }>(`${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
+    return (await this.get<GetModelVersionResponse>(`${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
@@ -521,11 +540,11 @@ export class CairnClient {
   // ---- webhooks (MLflow 3.3+ paths, Cairn delivery log) -------------------------------------
 
   async createWebhook(options: CreateWebhookOptions): Promise<Webhook> {
-    return (await this.send<{ webhook: Webhook }>('POST', `${MLFLOW}/webhooks`, { ...options }, false)).webhook;
+    return (await this.send<GetWebhookResponse>('POST', `${MLFLOW}/webhooks`, { ...options }, false)).webhook;
   }
 
   async listWebhooks(options: { maxResults?: number; pageToken?: string } = {}): Promise<Page<Webhook>> {
-    const r = await this.get<{ webhooks?: Webhook[]; next_page_token?: string }>(`${MLFLOW}/webhooks`, {
+    const r = await this.get<ListWebhooksResponse>(`${MLFLOW}/webhooks`, {
       max_results: options.maxResults,
       page_token: options.pageToken,
     });
@@ -533,11 +552,11 @@ export class CairnClient {
   }
 
   async getWebhook(webhookId: string): Promise<Webhook> {
-    return (await this.get<{ webhook: Webhook }>(`${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`)).webhook;
+    return (await this.get<GetWebhookResponse>(`${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`)).webhook;
   }
 
   async updateWebhook(webhookId: string, update: Partial<CreateWebhookOptions>): Promise<Webhook> {
-    return (await this.send<{ webhook: Webhook }>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update })).webhook;
+    return (await this.send<GetWebhookResponse>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update })).webhook;
   }
 
   async deleteWebhook(webhookId: string): Promise<void> {
@@ -546,11 +565,11 @@ export class CairnClient {
 
   /** Sends a test event now (the first subscribed event unless one is given). */
   async testWebhook(webhookId: string, event?: WebhookEvent): Promise<WebhookTestResult> {
-    return (await this.send<{ result: WebhookTestResult }>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event }, false)).result;
+    return (await this.send<TestWebhookResponse>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event }, false)).result;
   }
 
   async listWebhookDeliveries(options: { webhookId?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<WebhookDelivery>> {
-    const r = await this.get<{ deliveries?: WebhookDelivery[]; next_page_token?: string }>(`${CAIRN}/webhooks/deliveries`, {
+    const r = await this.get<ListWebhookDeliveriesResponse>(`${CAIRN}/webhooks/deliveries`, {
       webhook_id: options.webhookId,
       max_results: options.maxResults,
       page_token: options.pageToken,
@@ -559,7 +578,7 @@ export class CairnClient {
   }
 
   async redeliverWebhookDelivery(deliveryId: string): Promise<WebhookDelivery> {
-    return (await this.send<{ delivery: WebhookDelivery }>('POST', `${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }, false)).delivery;
+    return (await this.send<GetWebhookDeliveryResponse>('POST', `${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }, false)).delivery;
   }
 
   // ---- maintenance --------------------------------------------------------------------------

@@ -62,8 +62,11 @@ export interface WebhookDeliveryAttempt {
   response_body?: string;
 }
 
-/** One entry of Cairn's delivery log (`/api/2.0/cairn/webhooks/deliveries`). */
-export interface WebhookDelivery {
+/**
+ * One entry of Cairn's delivery log (`/api/2.0/cairn/webhooks/deliveries`). A type alias, not an
+ * interface, so readers may still treat it as a plain `Record<string, unknown>`.
+ */
+export type WebhookDelivery = {
   delivery_id: string;
   webhook_id: string;
   event_id: string;
@@ -81,7 +84,7 @@ export interface WebhookDelivery {
   payload: unknown;
   /** Only on `deliveries/get`. */
   attempt_log?: WebhookDeliveryAttempt[];
-}
+};
 
 // ---- response bodies --------------------------------------------------------------------------
 
