@@ -7,3 +7,4 @@ export * from './wire/common';
 export * from './wire/tracking';
 export * from './wire/registry';
 export * from './wire/webhooks';
+export * from './wire/request';

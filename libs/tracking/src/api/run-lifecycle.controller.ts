@@ -1,9 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import type { GcResult, HeartbeatResponse, ReapOrphansResult } from '@cairn/contracts';
+import { objectBody, parseRequest, withRunId, type GcResult, type HeartbeatResponse, type ReapOrphansResult } from '@cairn/contracts';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RunLifecycle } from '../application/run-lifecycle';
-import { objectBody, parseRequest, withRunId } from './dto';
 import * as s from './schemas';
 
 /**

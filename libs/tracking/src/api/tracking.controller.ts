@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
+  fromQuery,
   invalidParameter,
   notFound,
+  objectBody as body,
+  parseRequest,
+  withRunId,
   type CreateExperimentResponse,
   type GetExperimentResponse,
   type GetLoggedModelResponse,
@@ -30,7 +34,6 @@ import {
   validateParamValue,
   validateTagValue,
 } from '../domain/validation';
-import { fromQuery, objectBody as body, parseRequest, withRunId } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
