@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import {
+  fromQuery,
   invalidParameter,
   type ModelAsOf,
   type ModelHistory,
@@ -12,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import { PromotionService } from '../application/promotion';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, validateAlias, validateVersion } from '../domain/validation';
-import { fromQuery, parseInstant, parseRequest, schemas as s } from './dto';
+import { parseInstant, parseRequest, schemas as s } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson } from './wire';
 

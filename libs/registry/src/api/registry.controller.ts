@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, Req } from '@nestjs/common';
 import {
+  fromQuery,
   invalidParameter,
   REGISTRY_EVENT_TYPES as E,
   type GetLatestVersionsResponse,
@@ -24,7 +25,7 @@ import {
   validateVersion,
   type AllowedArtifactRoot,
 } from '../domain/validation';
-import { fromQuery, parseRequest, schemas as s } from './dto';
+import { parseRequest, schemas as s } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson, registeredModelJson } from './wire';
 
