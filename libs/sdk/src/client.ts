@@ -8,9 +8,19 @@ import { CairnApiError } from './errors';
 import { toWireDouble } from './metric-buffer';
 import { ensureOk, type Query, Transport, type TransportOptions } from './transport';
 import type {
+  CreateExperimentRequest,
   CreateExperimentResponse,
+  CreateModelVersionRequest,
+  CreateRegisteredModelRequest,
+  CreateRunRequest,
+  CreateWebhookRequest,
+  DeleteTagRequest,
+  ExperimentIdRequest,
+  GcRequest,
   GetExperimentResponse,
+  GetLatestVersionsRequest,
   GetLatestVersionsResponse,
+  GetMetricHistoryRequest,
   GetMetricHistoryResponse,
   GetModelVersionResponse,
   GetRegisteredModelResponse,
@@ -21,12 +31,27 @@ import type {
   ListArtifactsResponse,
   ListWebhookDeliveriesResponse,
   ListWebhooksResponse,
+  LogBatchRequest,
+  PromoteRequest,
+  RegisteredModelAliasRequest,
+  RegisteredModelNameRequest,
+  RunIdRequest,
+  RunKeyValueRequest,
+  SearchExperimentsRequest,
   SearchExperimentsResponse,
   SearchModelVersionsResponse,
   SearchRegisteredModelsResponse,
+  SearchRunsRequest,
   SearchRunsResponse,
+  SetRegisteredModelAliasRequest,
+  TestWebhookRequest,
   TestWebhookResponse,
+  TransitionModelVersionStageRequest,
+  UpdateExperimentRequest,
+  UpdateRunRequest,
   UpdateRunResponse,
+  UpdateWebhookRequest,
+  WebhookDeliveryIdRequest,
 } from '@cairn/contracts';
 import type {
   AliasResolution,
@@ -90,14 +115,7 @@ export interface PromoteOptions {
   archiveExistingVersions?: boolean;
 }
 
-export interface CreateWebhookOptions {
-  name: string;
-  url: string;
-  events: WebhookEvent[];
-  description?: string;
-  secret?: string;
-  status?: Webhook['status'];
-}
+export type CreateWebhookOptions = CreateWebhookRequest;
 
 const asList = <T>(items: T[] | undefined): T[] => items ?? [];
 const tagList = (tags?: Record<string, string>): KeyValue[] | undefined => (tags ? Object.entries(tags).map(([key, value]) => ({ key, value })) : undefined);
@@ -141,7 +159,7 @@ export class CairnClient {
   // ---- experiments --------------------------------------------------------------------------
 
   async createExperiment(name: string, options: { artifactLocation?: string; tags?: Record<string, string> } = {}): Promise<string> {
-    const body = { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) };
+    const body = { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) } satisfies CreateExperimentRequest;
     return (await this.send<CreateExperimentResponse>('POST', `${MLFLOW}/experiments/create`, body, false)).experiment_id;
   }
 
@@ -167,7 +185,7 @@ export class CairnClient {
       max_results: options.maxResults,
       page_token: options.pageToken,
       view_type: options.viewType,
-    });
+    } satisfies SearchExperimentsRequest);
     return { items: asList(r.experiments), nextPageToken: r.next_page_token };
   }
 
@@ -176,15 +194,15 @@ export class CairnClient {
   }
 
   async renameExperiment(experimentId: string, newName: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/update`, { experiment_id: experimentId, new_name: newName });
+    await this.send('POST', `${MLFLOW}/experiments/update`, { experiment_id: experimentId, new_name: newName } satisfies UpdateExperimentRequest);
   }
 
   async deleteExperiment(experimentId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/delete`, { experiment_id: experimentId });
+    await this.send('POST', `${MLFLOW}/experiments/delete`, { experiment_id: experimentId } satisfies ExperimentIdRequest);
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/restore`, { experiment_id: experimentId });
+    await this.send('POST', `${MLFLOW}/experiments/restore`, { experiment_id: experimentId } satisfies ExperimentIdRequest);
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -196,7 +214,7 @@ export class CairnClient {
       start_time: options.startTime ?? Date.now(),
       user_id: options.userId ?? options.tags?.['mlflow.user'],
       tags: tagList(options.tags),
-    };
+    } satisfies CreateRunRequest;
     return (await this.send<GetRunResponse>('POST', `${MLFLOW}/runs/create`, body, false)).run;
   }
 
@@ -205,7 +223,7 @@ export class CairnClient {
   }
 
   async updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
-    const body = { run_id: runId, run_uuid: runId, status: update.status, end_time: update.endTime, run_name: update.runName };
+    const body = { run_id: runId, run_uuid: runId, status: update.status, end_time: update.endTime, run_name: update.runName } satisfies UpdateRunRequest;
     return (await this.send<UpdateRunResponse>('POST', `${MLFLOW}/runs/update`, body)).run_info;
   }
 
@@ -222,22 +240,22 @@ export class CairnClient {
       max_results: options.maxResults,
       order_by: options.orderBy,
       page_token: options.pageToken,
-    });
+    } satisfies SearchRunsRequest);
     return { items: asList(r.runs), nextPageToken: r.next_page_token };
   }
 
   async deleteRun(runId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/delete`, { run_id: runId });
+    await this.send('POST', `${MLFLOW}/runs/delete`, { run_id: runId } satisfies RunIdRequest);
   }
 
   async restoreRun(runId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/restore`, { run_id: runId });
+    await this.send('POST', `${MLFLOW}/runs/restore`, { run_id: runId } satisfies RunIdRequest);
   }
 
   /** One `runs/log-batch` (≤ 1000 metrics, ≤ 100 params, ≤ 100 tags); NaN/±Infinity sent as protobuf JSON strings. */
   async logBatch(runId: string, batch: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] }): Promise<void> {
     const metrics = batch.metrics?.map((m) => ({ ...m, value: typeof m.value === 'number' ? toWireDouble(m.value) : m.value }));
-    await this.send('POST', `${MLFLOW}/runs/log-batch`, { run_id: runId, metrics, params: batch.params, tags: batch.tags });
+    await this.send('POST', `${MLFLOW}/runs/log-batch`, { run_id: runId, metrics, params: batch.params, tags: batch.tags } satisfies LogBatchRequest);
   }
 
   async logMetric(runId: string, key: string, value: number, options: { step?: number; timestamp?: number } = {}): Promise<void> {
@@ -245,15 +263,15 @@ export class CairnClient {
   }
 
   async logParam(runId: string, key: string, value: unknown): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/log-parameter`, { run_id: runId, run_uuid: runId, key, value: String(value) });
+    await this.send('POST', `${MLFLOW}/runs/log-parameter`, { run_id: runId, run_uuid: runId, key, value: String(value) } satisfies RunKeyValueRequest);
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/set-tag`, { run_id: runId, run_uuid: runId, key, value });
+    await this.send('POST', `${MLFLOW}/runs/set-tag`, { run_id: runId, run_uuid: runId, key, value } satisfies RunKeyValueRequest);
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/delete-tag`, { run_id: runId, key });
+    await this.send('POST', `${MLFLOW}/runs/delete-tag`, { run_id: runId, key } satisfies DeleteTagRequest);
   }
 
   /** Every point logged for the key, all pages. */
@@ -263,14 +281,14 @@ export class CairnClient {
         run_id: runId,
         metric_key: key,
         page_token: pageToken,
-      });
+      } satisfies GetMetricHistoryRequest);
       return { items: asList(r.metrics), nextPageToken: r.next_page_token };
     });
   }
 
   /** Tells the server the run is alive (Cairn closes silent RUNNING runs as KILLED); answers its current status. */
   async heartbeat(runId: string): Promise<HeartbeatResponse> {
-    return this.send<HeartbeatResponse>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId });
+    return this.send<HeartbeatResponse>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId } satisfies RunIdRequest);
   }
 
   // ---- artifacts ----------------------------------------------------------------------------
@@ -372,7 +390,7 @@ export class CairnClient {
   // ---- model registry -----------------------------------------------------------------------
 
   async createRegisteredModel(name: string, options: { description?: string; tags?: Record<string, string> } = {}): Promise<RegisteredModel> {
-    const body = { name, description: options.description, tags: tagList(options.tags) };
+    const body = { name, description: options.description, tags: tagList(options.tags) } satisfies CreateRegisteredModelRequest;
     return (await this.send<GetRegisteredModelResponse>('POST', `${MLFLOW}/registered-models/create`, body, false)).registered_model;
   }
 
@@ -391,7 +409,7 @@ export class CairnClient {
   }
 
   async deleteRegisteredModel(name: string): Promise<void> {
-    await this.send('DELETE', `${MLFLOW}/registered-models/delete`, { name });
+    await this.send('DELETE', `${MLFLOW}/registered-models/delete`, { name } satisfies RegisteredModelNameRequest);
   }
 
   async createModelVersion(
@@ -399,7 +417,14 @@ export class CairnClient {
     source: string,
     options: { runId?: string; tags?: Record<string, string>; description?: string; runLink?: string } = {},
   ): Promise<ModelVersion> {
-    const body = { name, source, run_id: options.runId, tags: tagList(options.tags), description: options.description, run_link: options.runLink };
+    const body = {
+      name,
+      source,
+      run_id: options.runId,
+      tags: tagList(options.tags),
+      description: options.description,
+      run_link: options.runLink,
+    } satisfies CreateModelVersionRequest;
     return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/create`, body, false)).model_version;
   }
 
@@ -436,7 +461,14 @@ export class CairnClient {
 
   /** The highest version in each requested stage (all four when none are given). */
   async getLatestVersions(name: string, stages?: ModelStage[]): Promise<ModelVersion[]> {
-    return asList((await this.send<GetLatestVersionsResponse>('POST', `${MLFLOW}/registered-models/get-latest-versions`, { name, stages })).model_versions);
+    return asList(
+      (
+        await this.send<GetLatestVersionsResponse>('POST', `${MLFLOW}/registered-models/get-latest-versions`, {
+          name,
+          stages,
+        } satisfies GetLatestVersionsRequest)
+      ).model_versions,
+    );
   }
 
   async transitionModelVersionStage(
@@ -445,12 +477,17 @@ export class CairnClient {
     stage: ModelStage,
     options: { archiveExistingVersions?: boolean } = {},
   ): Promise<ModelVersion> {
-    const body = { name, version: String(version), stage, archive_existing_versions: options.archiveExistingVersions ?? false };
+    const body = {
+      name,
+      version: String(version),
+      stage,
+      archive_existing_versions: options.archiveExistingVersions ?? false,
+    } satisfies TransitionModelVersionStageRequest;
     return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
   }
 
   async setRegisteredModelAlias(name: string, alias: string, version: string | number): Promise<void> {
-    await this.send('POST', `${MLFLOW}/registered-models/alias`, { name, alias, version: String(version) });
+    await this.send('POST', `${MLFLOW}/registered-models/alias`, { name, alias, version: String(version) } satisfies SetRegisteredModelAliasRequest);
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
@@ -458,7 +495,7 @@ export class CairnClient {
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
-    await this.send('DELETE', `${MLFLOW}/registered-models/alias`, { name, alias });
+    await this.send('DELETE', `${MLFLOW}/registered-models/alias`, { name, alias } satisfies RegisteredModelAliasRequest);
   }
 
   // ---- Cairn registry extensions (libs/registry/openapi.yaml) -------------------------------
@@ -532,7 +569,7 @@ export class CairnClient {
         stage: options.stage,
         alias: options.alias,
         archive_existing_versions: options.archiveExistingVersions,
-      },
+      } satisfies PromoteRequest,
       false,
     );
   }
@@ -540,7 +577,7 @@ export class CairnClient {
   // ---- webhooks (MLflow 3.3+ paths, Cairn delivery log) -------------------------------------
 
   async createWebhook(options: CreateWebhookOptions): Promise<Webhook> {
-    return (await this.send<GetWebhookResponse>('POST', `${MLFLOW}/webhooks`, { ...options }, false)).webhook;
+    return (await this.send<GetWebhookResponse>('POST', `${MLFLOW}/webhooks`, { ...options } satisfies CreateWebhookRequest, false)).webhook;
   }
 
   async listWebhooks(options: { maxResults?: number; pageToken?: string } = {}): Promise<Page<Webhook>> {
@@ -556,7 +593,8 @@ export class CairnClient {
   }
 
   async updateWebhook(webhookId: string, update: Partial<CreateWebhookOptions>): Promise<Webhook> {
-    return (await this.send<GetWebhookResponse>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update })).webhook;
+    return (await this.send<GetWebhookResponse>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update } satisfies UpdateWebhookRequest))
+      .webhook;
   }
 
   async deleteWebhook(webhookId: string): Promise<void> {
@@ -565,7 +603,9 @@ export class CairnClient {
 
   /** Sends a test event now (the first subscribed event unless one is given). */
   async testWebhook(webhookId: string, event?: WebhookEvent): Promise<WebhookTestResult> {
-    return (await this.send<TestWebhookResponse>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event }, false)).result;
+    return (
+      await this.send<TestWebhookResponse>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event } satisfies TestWebhookRequest, false)
+    ).result;
   }
 
   async listWebhookDeliveries(options: { webhookId?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<WebhookDelivery>> {
@@ -578,7 +618,14 @@ export class CairnClient {
   }
 
   async redeliverWebhookDelivery(deliveryId: string): Promise<WebhookDelivery> {
-    return (await this.send<GetWebhookDeliveryResponse>('POST', `${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }, false)).delivery;
+    return (
+      await this.send<GetWebhookDeliveryResponse>(
+        'POST',
+        `${CAIRN}/webhooks/deliveries/redeliver`,
+        { delivery_id: deliveryId } satisfies WebhookDeliveryIdRequest,
+        false,
+      )
+    ).delivery;
   }
 
   // ---- maintenance --------------------------------------------------------------------------
@@ -588,7 +635,7 @@ export class CairnClient {
    * omitted); runs still referenced by model versions are skipped and reported. `dryRun` only reports.
    */
   gc(options: { dryRun?: boolean; olderThanDays?: number } = {}): Promise<GcResult> {
-    return this.send<GcResult>('POST', `${CAIRN}/gc`, { dry_run: options.dryRun ?? false, older_than_days: options.olderThanDays });
+    return this.send<GcResult>('POST', `${CAIRN}/gc`, { dry_run: options.dryRun ?? false, older_than_days: options.olderThanDays } satisfies GcRequest);
   }
 }
 

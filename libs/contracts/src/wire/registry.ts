@@ -156,3 +156,56 @@ export interface PromotionDecision {
   champion_value: number | null;
   target: { stage: ModelStage } | { alias: string };
 }
+
+// ---- request bodies (what a client sends; the server's zod schemas read these fields) -----------
+
+export interface CreateRegisteredModelRequest {
+  name: string;
+  description?: string;
+  tags?: KeyValue[];
+}
+export interface RegisteredModelNameRequest {
+  name: string;
+}
+export interface CreateModelVersionRequest {
+  name: string;
+  source: string;
+  run_id?: string;
+  tags?: KeyValue[];
+  run_link?: string;
+  description?: string;
+  model_id?: string;
+}
+export interface ModelVersionRequest {
+  name: string;
+  version: string;
+}
+export interface GetLatestVersionsRequest {
+  name: string;
+  stages?: string[];
+}
+export interface TransitionModelVersionStageRequest extends ModelVersionRequest {
+  stage: ModelStage;
+  archive_existing_versions?: boolean;
+}
+export interface SetRegisteredModelAliasRequest {
+  name: string;
+  alias: string;
+  version: string;
+}
+export interface RegisteredModelAliasRequest {
+  name: string;
+  alias: string;
+}
+/** `POST /api/2.0/cairn/registered-models/promote`: the target is a stage or an alias, not both. */
+export interface PromoteRequest {
+  name: string;
+  /** A version number or an alias. */
+  challenger: string;
+  metric: string;
+  min_delta?: number;
+  direction?: 'higher_is_better' | 'lower_is_better';
+  stage?: ModelStage;
+  alias?: string;
+  archive_existing_versions?: boolean;
+}

@@ -1,5 +1,5 @@
 import type { KeyValue, LoggedModelStatus, RunStatus, WireDouble } from '../events/tracking';
-import type { LifecycleStage, NextPageToken } from './common';
+import type { LifecycleStage, NextPageToken, ViewType } from './common';
 
 /**
  * Tracking's MLflow wire shapes (service.proto). Fields the server always sends are required here;
@@ -185,4 +185,74 @@ export interface GcResult {
   /** Runs kept because live model versions still reference them. */
   skipped: { run_id: string; reason: string; model_versions?: { name: string; version: string }[] }[];
   skipped_experiments?: { experiment_id: string; reason: string }[];
+}
+
+// ---- request bodies (what a client sends; the server's zod schemas read these fields) -----------
+
+export interface CreateExperimentRequest {
+  name: string;
+  artifact_location?: string;
+  tags?: KeyValue[];
+}
+export interface ExperimentIdRequest {
+  experiment_id: string;
+}
+export interface UpdateExperimentRequest {
+  experiment_id: string;
+  new_name: string;
+}
+export interface SearchExperimentsRequest {
+  filter?: string;
+  order_by?: string[];
+  max_results?: number;
+  page_token?: string;
+  view_type?: ViewType;
+}
+export interface CreateRunRequest {
+  experiment_id?: string;
+  run_name?: string;
+  start_time?: number;
+  user_id?: string;
+  tags?: KeyValue[];
+}
+/** Run routes take `run_id`, or the deprecated `run_uuid` when only that one is sent. */
+export interface RunIdRequest {
+  run_id: string;
+  run_uuid?: string;
+}
+export interface UpdateRunRequest extends RunIdRequest {
+  status?: RunStatus;
+  end_time?: number;
+  run_name?: string;
+}
+export interface SearchRunsRequest {
+  experiment_ids?: string[];
+  filter?: string;
+  run_view_type?: ViewType;
+  max_results?: number;
+  order_by?: string[];
+  page_token?: string;
+}
+export interface LogBatchRequest extends RunIdRequest {
+  /** `run_id` is the batch's; a point's own `run_id` is an answer-only field (bulk-interval histories). */
+  metrics?: Omit<Metric, 'run_id'>[];
+  params?: KeyValue[];
+  tags?: KeyValue[];
+}
+export interface RunKeyValueRequest extends RunIdRequest {
+  key: string;
+  value: string;
+}
+export interface DeleteTagRequest extends RunIdRequest {
+  key: string;
+}
+export interface GetMetricHistoryRequest extends RunIdRequest {
+  metric_key: string;
+  page_token?: string;
+  max_results?: number;
+}
+/** `POST /api/2.0/cairn/gc`: `older_than_days` overrides the configured retention. */
+export interface GcRequest {
+  dry_run?: boolean;
+  older_than_days?: number;
 }

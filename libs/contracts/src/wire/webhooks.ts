@@ -106,3 +106,21 @@ export interface ListWebhookDeliveriesResponse extends NextPageToken {
 export interface GetWebhookDeliveryResponse {
   delivery: WebhookDelivery;
 }
+
+// ---- request bodies (what a client sends; the server's zod schemas read these fields) -----------
+
+export interface CreateWebhookRequest {
+  name: string;
+  url: string;
+  events: WebhookEvent[];
+  description?: string;
+  secret?: string;
+  status?: WebhookStatus;
+}
+export type UpdateWebhookRequest = Partial<CreateWebhookRequest>;
+export interface TestWebhookRequest {
+  event?: WebhookEvent;
+}
+export interface WebhookDeliveryIdRequest {
+  delivery_id: string;
+}
