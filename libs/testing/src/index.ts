@@ -6,3 +6,4 @@ export * from './wait-for';
 export * from './decider-specification';
 export * from './test-bucket';
 export * from './stand-in-s3';
+export * from './wire-contract';

@@ -16,6 +16,7 @@ import {
   type UpdateExperimentRequest,
   type UpdateRunRequest,
 } from '@cairn/contracts';
+import { unreadFields } from '@cairn/testing';
 import * as s from './schemas';
 
 /**
@@ -24,14 +25,6 @@ import * as s from './schemas';
  * that the server's schema reads each one. zod drops keys a schema does not declare, so a field the
  * client sends under a name the server does not know disappears from the parsed request.
  */
-/** Paths of `sent` (nested objects and lists included) that `parsed` lacks. */
-function unread(sent: unknown, parsed: unknown, path = ''): string[] {
-  if (Array.isArray(sent)) return sent.flatMap((item, i) => unread(item, (parsed as unknown[] | undefined)?.[i], `${path}[${i}]`));
-  if (sent === null || typeof sent !== 'object') return [];
-  const out = (parsed ?? {}) as Record<string, unknown>;
-  return Object.entries(sent).flatMap(([key, value]) => (key in out ? unread(value, out[key], `${path}.${key}`) : [`${path}.${key}`]));
-}
-
 const run = { run_id: 'a'.repeat(32), run_uuid: 'a'.repeat(32) };
 const kv = [{ key: 'k', value: 'v' }];
 
@@ -84,11 +77,11 @@ describe("tracking's request schemas read every field of the contracts' request 
   it.each(samples)('%s', (_name, schema, sample) => {
     const parsed = parseRequest(schema, withRunId(sample as Record<string, unknown>));
     // `run_uuid` is read before the schema, by withRunId (the deprecated spelling of run_id).
-    expect(unread(sample, parsed).filter((p) => p !== '.run_uuid')).toEqual([]);
+    expect(unreadFields(sample, parsed).filter((p) => p !== '.run_uuid')).toEqual([]);
   });
 
   it('a field the schema does not know is dropped, so the check above can fail', () => {
     const sample = { run_id: 'r', metrics: [{ key: 'loss', value: 1, timestamp: 1, dataset: 'd' }] };
-    expect(unread(sample, parseRequest(s.logBatch, sample))).toEqual(['.metrics[0].dataset']);
+    expect(unreadFields(sample, parseRequest(s.logBatch, sample))).toEqual(['.metrics[0].dataset']);
   });
 });
