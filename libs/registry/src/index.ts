@@ -6,3 +6,4 @@ export { evolveRunSummary, emptyRunSummary, type RunSummary } from './domain/run
 export { RegistryCommands } from './application/registry-commands';
 export { RegistryQueries } from './application/registry-queries';
 export { registeredModelDecider, type RegisteredModelState, type RegistryCommand } from './domain/registered-model';
+export { modelVersionJson } from './api/wire';

@@ -8,6 +8,52 @@ import { CairnApiError } from './errors';
 import { toWireDouble } from './metric-buffer';
 import { ensureOk, type Query, Transport, type TransportOptions } from './transport';
 import type {
+  CreateExperimentRequest,
+  CreateExperimentResponse,
+  CreateModelVersionRequest,
+  CreateRegisteredModelRequest,
+  CreateRunRequest,
+  CreateWebhookRequest,
+  DeleteTagRequest,
+  ExperimentIdRequest,
+  GcRequest,
+  GetExperimentResponse,
+  GetLatestVersionsRequest,
+  GetLatestVersionsResponse,
+  GetMetricHistoryRequest,
+  GetMetricHistoryResponse,
+  GetModelVersionResponse,
+  GetRegisteredModelResponse,
+  GetRunResponse,
+  GetWebhookDeliveryResponse,
+  GetWebhookResponse,
+  HeartbeatResponse,
+  ListArtifactsResponse,
+  ListWebhookDeliveriesResponse,
+  ListWebhooksResponse,
+  LogBatchRequest,
+  PromoteRequest,
+  RegisteredModelAliasRequest,
+  RegisteredModelNameRequest,
+  RunIdRequest,
+  RunKeyValueRequest,
+  SearchExperimentsRequest,
+  SearchExperimentsResponse,
+  SearchModelVersionsResponse,
+  SearchRegisteredModelsResponse,
+  SearchRunsRequest,
+  SearchRunsResponse,
+  SetRegisteredModelAliasRequest,
+  TestWebhookRequest,
+  TestWebhookResponse,
+  TransitionModelVersionStageRequest,
+  UpdateExperimentRequest,
+  UpdateRunRequest,
+  UpdateRunResponse,
+  UpdateWebhookRequest,
+  WebhookDeliveryIdRequest,
+} from '@cairn/contracts';
+import type {
   AliasResolution,
   Experiment,
   FileInfo,
@@ -69,14 +115,7 @@ export interface PromoteOptions {
   archiveExistingVersions?: boolean;
 }
 
-export interface CreateWebhookOptions {
-  name: string;
-  url: string;
-  events: WebhookEvent[];
-  description?: string;
-  secret?: string;
-  status?: Webhook['status'];
-}
+export type CreateWebhookOptions = CreateWebhookRequest;
 
 const asList = <T>(items: T[] | undefined): T[] => items ?? [];
 const tagList = (tags?: Record<string, string>): KeyValue[] | undefined => (tags ? Object.entries(tags).map(([key, value]) => ({ key, value })) : undefined);
@@ -120,18 +159,18 @@ export class CairnClient {
   // ---- experiments --------------------------------------------------------------------------
 
   async createExperiment(name: string, options: { artifactLocation?: string; tags?: Record<string, string> } = {}): Promise<string> {
-    const body = { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) };
-    return (await this.send<{ experiment_id: string }>('POST', `${MLFLOW}/experiments/create`, body, false)).experiment_id;
+    const body = { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) } satisfies CreateExperimentRequest;
+    return (await this.send<CreateExperimentResponse>('POST', `${MLFLOW}/experiments/create`, body, false)).experiment_id;
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
-    return (await this.get<{ experiment: Experiment }>(`${MLFLOW}/experiments/get`, { experiment_id: experimentId })).experiment;
+    return (await this.get<GetExperimentResponse>(`${MLFLOW}/experiments/get`, { experiment_id: experimentId })).experiment;
   }
 
   /** The experiment of that name (a deleted one included, as MLflow answers), or undefined. */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     try {
-      return (await this.get<{ experiment: Experiment }>(`${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment;
+      return (await this.get<GetExperimentResponse>(`${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment;
     } catch (error) {
       // MLflow's client branches on exactly this code (RestStore.get_experiment_by_name).
       if (error instanceof CairnApiError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
@@ -140,13 +179,13 @@ export class CairnClient {
   }
 
   async searchExperiments(options: SearchExperimentsOptions = {}): Promise<Page<Experiment>> {
-    const r = await this.send<{ experiments?: Experiment[]; next_page_token?: string }>('POST', `${MLFLOW}/experiments/search`, {
+    const r = await this.send<SearchExperimentsResponse>('POST', `${MLFLOW}/experiments/search`, {
       filter: options.filter,
       order_by: options.orderBy,
       max_results: options.maxResults,
       page_token: options.pageToken,
       view_type: options.viewType,
-    });
+    } satisfies SearchExperimentsRequest);
     return { items: asList(r.experiments), nextPageToken: r.next_page_token };
   }
 
@@ -155,15 +194,15 @@ export class CairnClient {
   }
 
   async renameExperiment(experimentId: string, newName: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/update`, { experiment_id: experimentId, new_name: newName });
+    await this.send('POST', `${MLFLOW}/experiments/update`, { experiment_id: experimentId, new_name: newName } satisfies UpdateExperimentRequest);
   }
 
   async deleteExperiment(experimentId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/delete`, { experiment_id: experimentId });
+    await this.send('POST', `${MLFLOW}/experiments/delete`, { experiment_id: experimentId } satisfies ExperimentIdRequest);
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/experiments/restore`, { experiment_id: experimentId });
+    await this.send('POST', `${MLFLOW}/experiments/restore`, { experiment_id: experimentId } satisfies ExperimentIdRequest);
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -175,17 +214,17 @@ export class CairnClient {
       start_time: options.startTime ?? Date.now(),
       user_id: options.userId ?? options.tags?.['mlflow.user'],
       tags: tagList(options.tags),
-    };
-    return (await this.send<{ run: Run }>('POST', `${MLFLOW}/runs/create`, body, false)).run;
+    } satisfies CreateRunRequest;
+    return (await this.send<GetRunResponse>('POST', `${MLFLOW}/runs/create`, body, false)).run;
   }
 
   async getRun(runId: string): Promise<Run> {
-    return (await this.get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId })).run;
+    return (await this.get<GetRunResponse>(`${MLFLOW}/runs/get`, { run_id: runId })).run;
   }
 
   async updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
-    const body = { run_id: runId, run_uuid: runId, status: update.status, end_time: update.endTime, run_name: update.runName };
-    return (await this.send<{ run_info: RunInfo }>('POST', `${MLFLOW}/runs/update`, body)).run_info;
+    const body = { run_id: runId, run_uuid: runId, status: update.status, end_time: update.endTime, run_name: update.runName } satisfies UpdateRunRequest;
+    return (await this.send<UpdateRunResponse>('POST', `${MLFLOW}/runs/update`, body)).run_info;
   }
 
   /** Ends a run as MLflow's `end_run` does: a status and the end time. */
@@ -194,29 +233,29 @@ export class CairnClient {
   }
 
   async searchRuns(options: SearchRunsOptions): Promise<Page<Run>> {
-    const r = await this.send<{ runs?: Run[]; next_page_token?: string }>('POST', `${MLFLOW}/runs/search`, {
+    const r = await this.send<SearchRunsResponse>('POST', `${MLFLOW}/runs/search`, {
       experiment_ids: options.experimentIds,
       filter: options.filter,
       run_view_type: options.runViewType,
       max_results: options.maxResults,
       order_by: options.orderBy,
       page_token: options.pageToken,
-    });
+    } satisfies SearchRunsRequest);
     return { items: asList(r.runs), nextPageToken: r.next_page_token };
   }
 
   async deleteRun(runId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/delete`, { run_id: runId });
+    await this.send('POST', `${MLFLOW}/runs/delete`, { run_id: runId } satisfies RunIdRequest);
   }
 
   async restoreRun(runId: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/restore`, { run_id: runId });
+    await this.send('POST', `${MLFLOW}/runs/restore`, { run_id: runId } satisfies RunIdRequest);
   }
 
   /** One `runs/log-batch` (≤ 1000 metrics, ≤ 100 params, ≤ 100 tags); NaN/±Infinity sent as protobuf JSON strings. */
   async logBatch(runId: string, batch: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] }): Promise<void> {
     const metrics = batch.metrics?.map((m) => ({ ...m, value: typeof m.value === 'number' ? toWireDouble(m.value) : m.value }));
-    await this.send('POST', `${MLFLOW}/runs/log-batch`, { run_id: runId, metrics, params: batch.params, tags: batch.tags });
+    await this.send('POST', `${MLFLOW}/runs/log-batch`, { run_id: runId, metrics, params: batch.params, tags: batch.tags } satisfies LogBatchRequest);
   }
 
   async logMetric(runId: string, key: string, value: number, options: { step?: number; timestamp?: number } = {}): Promise<void> {
@@ -224,39 +263,39 @@ export class CairnClient {
   }
 
   async logParam(runId: string, key: string, value: unknown): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/log-parameter`, { run_id: runId, run_uuid: runId, key, value: String(value) });
+    await this.send('POST', `${MLFLOW}/runs/log-parameter`, { run_id: runId, run_uuid: runId, key, value: String(value) } satisfies RunKeyValueRequest);
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/set-tag`, { run_id: runId, run_uuid: runId, key, value });
+    await this.send('POST', `${MLFLOW}/runs/set-tag`, { run_id: runId, run_uuid: runId, key, value } satisfies RunKeyValueRequest);
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.send('POST', `${MLFLOW}/runs/delete-tag`, { run_id: runId, key });
+    await this.send('POST', `${MLFLOW}/runs/delete-tag`, { run_id: runId, key } satisfies DeleteTagRequest);
   }
 
   /** Every point logged for the key, all pages. */
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     return this.all(async (pageToken) => {
-      const r = await this.get<{ metrics?: Metric[]; next_page_token?: string }>(`${MLFLOW}/metrics/get-history`, {
+      const r = await this.get<GetMetricHistoryResponse>(`${MLFLOW}/metrics/get-history`, {
         run_id: runId,
         metric_key: key,
         page_token: pageToken,
-      });
+      } satisfies GetMetricHistoryRequest);
       return { items: asList(r.metrics), nextPageToken: r.next_page_token };
     });
   }
 
   /** Tells the server the run is alive (Cairn closes silent RUNNING runs as KILLED); answers its current status. */
-  async heartbeat(runId: string): Promise<{ run_status: RunStatus }> {
-    return this.send<{ run_status: RunStatus }>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId });
+  async heartbeat(runId: string): Promise<HeartbeatResponse> {
+    return this.send<HeartbeatResponse>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId } satisfies RunIdRequest);
   }
 
   // ---- artifacts ----------------------------------------------------------------------------
 
   /** Run-relative listing of one directory (`artifacts/list`). */
   async listArtifacts(runId: string, artifactPath?: string): Promise<{ root_uri?: string; files: FileInfo[] }> {
-    const r = await this.get<{ root_uri?: string; files?: FileInfo[]; next_page_token?: string }>(`${MLFLOW}/artifacts/list`, {
+    const r = await this.get<ListArtifactsResponse>(`${MLFLOW}/artifacts/list`, {
       run_id: runId,
       path: artifactPath || undefined,
     });
@@ -351,16 +390,16 @@ export class CairnClient {
   // ---- model registry -----------------------------------------------------------------------
 
   async createRegisteredModel(name: string, options: { description?: string; tags?: Record<string, string> } = {}): Promise<RegisteredModel> {
-    const body = { name, description: options.description, tags: tagList(options.tags) };
-    return (await this.send<{ registered_model: RegisteredModel }>('POST', `${MLFLOW}/registered-models/create`, body, false)).registered_model;
+    const body = { name, description: options.description, tags: tagList(options.tags) } satisfies CreateRegisteredModelRequest;
+    return (await this.send<GetRegisteredModelResponse>('POST', `${MLFLOW}/registered-models/create`, body, false)).registered_model;
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
-    return (await this.get<{ registered_model: RegisteredModel }>(`${MLFLOW}/registered-models/get`, { name })).registered_model;
+    return (await this.get<GetRegisteredModelResponse>(`${MLFLOW}/registered-models/get`, { name })).registered_model;
   }
 
   async searchRegisteredModels(options: SearchOptions = {}): Promise<Page<RegisteredModel>> {
-    const r = await this.get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>(`${MLFLOW}/registered-models/search`, {
+    const r = await this.get<SearchRegisteredModelsResponse>(`${MLFLOW}/registered-models/search`, {
       filter: options.filter,
       max_results: options.maxResults,
       order_by: options.orderBy,
@@ -370,7 +409,7 @@ export class CairnClient {
   }
 
   async deleteRegisteredModel(name: string): Promise<void> {
-    await this.send('DELETE', `${MLFLOW}/registered-models/delete`, { name });
+    await this.send('DELETE', `${MLFLOW}/registered-models/delete`, { name } satisfies RegisteredModelNameRequest);
   }
 
   async createModelVersion(
@@ -378,8 +417,15 @@ export class CairnClient {
     source: string,
     options: { runId?: string; tags?: Record<string, string>; description?: string; runLink?: string } = {},
   ): Promise<ModelVersion> {
-    const body = { name, source, run_id: options.runId, tags: tagList(options.tags), description: options.description, run_link: options.runLink };
-    return (await this.send<{ model_version: ModelVersion }>('POST', `${MLFLOW}/model-versions/create`, body, false)).model_version;
+    const body = {
+      name,
+      source,
+      run_id: options.runId,
+      tags: tagList(options.tags),
+      description: options.description,
+      run_link: options.runLink,
+    } satisfies CreateModelVersionRequest;
+    return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/create`, body, false)).model_version;
   }
 
   /**
@@ -400,11 +446,11 @@ export class CairnClient {
   }
 
   async getModelVersion(name: string, version: string | number): Promise<ModelVersion> {
-    return (await this.get<{ model_version: ModelVersion }>(`${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
+    return (await this.get<GetModelVersionResponse>(`${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
   }
 
   async searchModelVersions(options: SearchOptions = {}): Promise<Page<ModelVersion>> {
-    const r = await this.get<{ model_versions?: ModelVersion[]; next_page_token?: string }>(`${MLFLOW}/model-versions/search`, {
+    const r = await this.get<SearchModelVersionsResponse>(`${MLFLOW}/model-versions/search`, {
       filter: options.filter,
       max_results: options.maxResults,
       order_by: options.orderBy,
@@ -416,7 +462,12 @@ export class CairnClient {
   /** The highest version in each requested stage (all four when none are given). */
   async getLatestVersions(name: string, stages?: ModelStage[]): Promise<ModelVersion[]> {
     return asList(
-      (await this.send<{ model_versions?: ModelVersion[] }>('POST', `${MLFLOW}/registered-models/get-latest-versions`, { name, stages })).model_versions,
+      (
+        await this.send<GetLatestVersionsResponse>('POST', `${MLFLOW}/registered-models/get-latest-versions`, {
+          name,
+          stages,
+        } satisfies GetLatestVersionsRequest)
+      ).model_versions,
     );
   }
 
@@ -426,20 +477,25 @@ export class CairnClient {
     stage: ModelStage,
     options: { archiveExistingVersions?: boolean } = {},
   ): Promise<ModelVersion> {
-    const body = { name, version: String(version), stage, archive_existing_versions: options.archiveExistingVersions ?? false };
-    return (await this.send<{ model_version: ModelVersion }>('POST', `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
+    const body = {
+      name,
+      version: String(version),
+      stage,
+      archive_existing_versions: options.archiveExistingVersions ?? false,
+    } satisfies TransitionModelVersionStageRequest;
+    return (await this.send<GetModelVersionResponse>('POST', `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
   }
 
   async setRegisteredModelAlias(name: string, alias: string, version: string | number): Promise<void> {
-    await this.send('POST', `${MLFLOW}/registered-models/alias`, { name, alias, version: String(version) });
+    await this.send('POST', `${MLFLOW}/registered-models/alias`, { name, alias, version: String(version) } satisfies SetRegisteredModelAliasRequest);
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    return (await this.get<{ model_version: ModelVersion }>(`${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
+    return (await this.get<GetModelVersionResponse>(`${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
-    await this.send('DELETE', `${MLFLOW}/registered-models/alias`, { name, alias });
+    await this.send('DELETE', `${MLFLOW}/registered-models/alias`, { name, alias } satisfies RegisteredModelAliasRequest);
   }
 
   // ---- Cairn registry extensions (libs/registry/openapi.yaml) -------------------------------
@@ -513,7 +569,7 @@ export class CairnClient {
         stage: options.stage,
         alias: options.alias,
         archive_existing_versions: options.archiveExistingVersions,
-      },
+      } satisfies PromoteRequest,
       false,
     );
   }
@@ -521,11 +577,11 @@ export class CairnClient {
   // ---- webhooks (MLflow 3.3+ paths, Cairn delivery log) -------------------------------------
 
   async createWebhook(options: CreateWebhookOptions): Promise<Webhook> {
-    return (await this.send<{ webhook: Webhook }>('POST', `${MLFLOW}/webhooks`, { ...options }, false)).webhook;
+    return (await this.send<GetWebhookResponse>('POST', `${MLFLOW}/webhooks`, { ...options } satisfies CreateWebhookRequest, false)).webhook;
   }
 
   async listWebhooks(options: { maxResults?: number; pageToken?: string } = {}): Promise<Page<Webhook>> {
-    const r = await this.get<{ webhooks?: Webhook[]; next_page_token?: string }>(`${MLFLOW}/webhooks`, {
+    const r = await this.get<ListWebhooksResponse>(`${MLFLOW}/webhooks`, {
       max_results: options.maxResults,
       page_token: options.pageToken,
     });
@@ -533,11 +589,12 @@ export class CairnClient {
   }
 
   async getWebhook(webhookId: string): Promise<Webhook> {
-    return (await this.get<{ webhook: Webhook }>(`${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`)).webhook;
+    return (await this.get<GetWebhookResponse>(`${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`)).webhook;
   }
 
   async updateWebhook(webhookId: string, update: Partial<CreateWebhookOptions>): Promise<Webhook> {
-    return (await this.send<{ webhook: Webhook }>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update })).webhook;
+    return (await this.send<GetWebhookResponse>('PATCH', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}`, { ...update } satisfies UpdateWebhookRequest))
+      .webhook;
   }
 
   async deleteWebhook(webhookId: string): Promise<void> {
@@ -546,11 +603,13 @@ export class CairnClient {
 
   /** Sends a test event now (the first subscribed event unless one is given). */
   async testWebhook(webhookId: string, event?: WebhookEvent): Promise<WebhookTestResult> {
-    return (await this.send<{ result: WebhookTestResult }>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event }, false)).result;
+    return (
+      await this.send<TestWebhookResponse>('POST', `${MLFLOW}/webhooks/${encodeURIComponent(webhookId)}/test`, { event } satisfies TestWebhookRequest, false)
+    ).result;
   }
 
   async listWebhookDeliveries(options: { webhookId?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<WebhookDelivery>> {
-    const r = await this.get<{ deliveries?: WebhookDelivery[]; next_page_token?: string }>(`${CAIRN}/webhooks/deliveries`, {
+    const r = await this.get<ListWebhookDeliveriesResponse>(`${CAIRN}/webhooks/deliveries`, {
       webhook_id: options.webhookId,
       max_results: options.maxResults,
       page_token: options.pageToken,
@@ -559,7 +618,14 @@ export class CairnClient {
   }
 
   async redeliverWebhookDelivery(deliveryId: string): Promise<WebhookDelivery> {
-    return (await this.send<{ delivery: WebhookDelivery }>('POST', `${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }, false)).delivery;
+    return (
+      await this.send<GetWebhookDeliveryResponse>(
+        'POST',
+        `${CAIRN}/webhooks/deliveries/redeliver`,
+        { delivery_id: deliveryId } satisfies WebhookDeliveryIdRequest,
+        false,
+      )
+    ).delivery;
   }
 
   // ---- maintenance --------------------------------------------------------------------------
@@ -569,7 +635,7 @@ export class CairnClient {
    * omitted); runs still referenced by model versions are skipped and reported. `dryRun` only reports.
    */
   gc(options: { dryRun?: boolean; olderThanDays?: number } = {}): Promise<GcResult> {
-    return this.send<GcResult>('POST', `${CAIRN}/gc`, { dry_run: options.dryRun ?? false, older_than_days: options.olderThanDays });
+    return this.send<GcResult>('POST', `${CAIRN}/gc`, { dry_run: options.dryRun ?? false, older_than_days: options.olderThanDays } satisfies GcRequest);
   }
 }
 

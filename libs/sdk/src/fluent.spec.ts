@@ -4,7 +4,10 @@ import type { RunInfo } from './wire';
 
 const info: RunInfo = {
   run_id: 'a'.repeat(32),
+  run_uuid: 'a'.repeat(32),
+  run_name: 'quiet-owl-1',
   experiment_id: '0',
+  user_id: 'ada',
   status: 'RUNNING',
   start_time: 1,
   artifact_uri: 'mlflow-artifacts:/0/a/artifacts',

@@ -8,3 +8,4 @@ export * from './test-bucket';
 export * from './stand-in-s3';
 export * from './read-model-snapshot';
 export * from './rolled-back';
+export * from './wire-contract';

@@ -17,3 +17,4 @@ export { startTrackingLifecycleJobs } from './tracking-lifecycle.jobs';
 export function trackingSubscriptions(app: INestApplicationContext): Subscription[] {
   return [registryReferencesSubscription(app.get(RunReferenceRepository))];
 }
+export { runJson } from './api/wire';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
-import { invalidParameter } from '@cairn/contracts';
+import { invalidParameter, type ListArtifactsResponse } from '@cairn/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
@@ -30,7 +30,7 @@ export class MlflowArtifactListController {
   }
 }
 
-async function listRunArtifacts(queries: ArtifactQueries, query: unknown) {
+async function listRunArtifacts(queries: ArtifactQueries, query: unknown): Promise<ListArtifactsResponse> {
   const q = parseRequest(runListQuery, query);
   const listing = await queries.listRun(q.run_id, q.path);
   return { ...(listing.rootUri !== undefined ? { root_uri: listing.rootUri } : {}), ...(listing.files.length > 0 ? { files: listing.files } : {}) };

@@ -1,10 +1,19 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
-import { invalidParameter } from '@cairn/contracts';
+import {
+  fromQuery,
+  invalidParameter,
+  type ModelAsOf,
+  type ModelHistory,
+  type ModelVersionLineage,
+  type PromotionDecision,
+  type RunReferences,
+  type RunStatus,
+} from '@cairn/contracts';
 import type { FastifyRequest } from 'fastify';
 import { PromotionService } from '../application/promotion';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, validateAlias, validateVersion } from '../domain/validation';
-import { fromQuery, parseInstant, parseRequest, schemas as s } from './dto';
+import { parseInstant, parseRequest, schemas as s } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson } from './wire';
 
@@ -25,7 +34,7 @@ export class CairnRegistryController {
    */
   @Post('registered-models/promote')
   @HttpCode(200)
-  async promote(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async promote(@Body() body: unknown, @Req() req: FastifyRequest): Promise<PromotionDecision> {
     const dto = parseRequest(s.promote, body);
     if (dto.stage !== undefined && dto.alias !== undefined) throw invalidParameter("Give either 'stage' or 'alias' as the target, not both.");
     const target = dto.alias !== undefined ? { alias: validateAlias(dto.alias) } : { stage: canonicalStage(dto.stage ?? 'Production') };
@@ -55,7 +64,7 @@ export class CairnRegistryController {
 
   /** Every change of the model, oldest first: who, when, what, before and after. */
   @Get('registered-models/history')
-  async history(@Query() query: unknown) {
+  async history(@Query() query: unknown): Promise<ModelHistory> {
     const dto = parseRequest(s.history, fromQuery(query));
     const entries = await this.queries.history(dto.name);
     return {
@@ -80,7 +89,7 @@ export class CairnRegistryController {
    * which versions were in which stage. `alias=` or `stage=` narrows the answer.
    */
   @Get('registered-models/as-of')
-  async asOf(@Query() query: unknown) {
+  async asOf(@Query() query: unknown): Promise<ModelAsOf> {
     const dto = parseRequest(s.asOf, fromQuery(query));
     const at = parseInstant(dto.as_of);
     const snapshot = await this.queries.asOf(dto.name, at);
@@ -103,7 +112,7 @@ export class CairnRegistryController {
    * same references travel on the registry topic in `model_version.created/deleted` events.
    */
   @Get('registry/run-references')
-  async runReferences(@Query() query: unknown) {
+  async runReferences(@Query() query: unknown): Promise<RunReferences> {
     const dto = parseRequest(s.runReferences, fromQuery(query));
     const versions = await this.queries.versionsReferencingRun(dto.run_id);
     return {
@@ -115,7 +124,7 @@ export class CairnRegistryController {
 
   /** Version → run → experiment, params, final metrics, code commit, data version, environment, artifacts. */
   @Get('model-versions/lineage')
-  async lineage(@Query() query: unknown) {
+  async lineage(@Query() query: unknown): Promise<ModelVersionLineage> {
     const dto = parseRequest(s.version, fromQuery(query));
     const l = await this.queries.lineage(dto.name, validateVersion(dto.version));
     const run = l.run;
@@ -135,7 +144,8 @@ export class CairnRegistryController {
               run_id: run.runId,
               run_name: run.name,
               experiment_id: run.experimentId,
-              status: run.status,
+              // The summary keeps the status of tracking's run events, which are RunStatus values.
+              status: run.status as RunStatus,
               lifecycle_stage: run.lifecycleStage,
               start_time: run.startTime,
               ...(run.endTime !== null ? { end_time: run.endTime } : {}),

@@ -79,16 +79,6 @@ export function parseRequest<S extends z.ZodType>(schema: S, input: unknown): z.
   throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied: ${issue?.message ?? 'invalid'}`);
 }
 
-/** `a=x&a=y` arrives as an array, `a=x` as a string; repeated scalar keys keep their first value. */
-export function fromQuery(query: unknown, lists: readonly string[] = []): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!query || typeof query !== 'object') return out;
-  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
-    out[key] = lists.includes(key) ? value : Array.isArray(value) ? value[0] : value;
-  }
-  return out;
-}
-
 /** `30s`, `500ms`, `2m` or a bare number of seconds → milliseconds, capped. */
 export function parseWait(wait: string, capMs: number): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(wait.trim());

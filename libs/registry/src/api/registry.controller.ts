@@ -1,5 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, Req } from '@nestjs/common';
-import { invalidParameter, REGISTRY_EVENT_TYPES as E, runsReferencedByModelVersion } from '@cairn/contracts';
+import {
+  fromQuery,
+  invalidParameter,
+  REGISTRY_EVENT_TYPES as E,
+  runsReferencedByModelVersion,
+  type GetLatestVersionsResponse,
+  type GetModelVersionDownloadUriResponse,
+  type GetModelVersionResponse,
+  type GetRegisteredModelResponse,
+  type SearchModelVersionsResponse,
+  type SearchRegisteredModelsResponse,
+} from '@cairn/contracts';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegistryCommands } from '../application/registry-commands';
@@ -14,7 +25,7 @@ import {
   validateVersion,
   type AllowedArtifactRoot,
 } from '../domain/validation';
-import { fromQuery, parseRequest, schemas as s } from './dto';
+import { parseRequest, schemas as s } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson, registeredModelJson } from './wire';
 
@@ -41,7 +52,7 @@ export class RegistryController {
 
   @Post('registered-models/create')
   @HttpCode(200)
-  async createRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async createRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetRegisteredModelResponse> {
     const dto = parseRequest(s.createRegisteredModel, body);
     validateModelName(dto.name);
     dto.tags.forEach((t) => validateTag(t.key, t.value));
@@ -51,14 +62,14 @@ export class RegistryController {
   }
 
   @Get('registered-models/get')
-  async getRegisteredModel(@Query() query: unknown) {
+  async getRegisteredModel(@Query() query: unknown): Promise<GetRegisteredModelResponse> {
     const dto = parseRequest(s.name, fromQuery(query));
     return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
   }
 
   @Post('registered-models/rename')
   @HttpCode(200)
-  async renameRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async renameRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetRegisteredModelResponse> {
     const dto = parseRequest(s.renameRegisteredModel, body);
     validateModelName(dto.new_name);
     await this.commands.execute(dto.name, { type: 'renameRegisteredModel', newName: dto.new_name }, metadataOf(req));
@@ -66,7 +77,7 @@ export class RegistryController {
   }
 
   @Patch('registered-models/update')
-  async updateRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async updateRegisteredModel(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetRegisteredModelResponse> {
     const dto = parseRequest(s.updateRegisteredModel, body);
     await this.commands.execute(dto.name, { type: 'updateRegisteredModel', description: dto.description ?? null }, metadataOf(req));
     return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
@@ -80,7 +91,7 @@ export class RegistryController {
   }
 
   @Get('registered-models/search')
-  async searchRegisteredModels(@Query() query: unknown) {
+  async searchRegisteredModels(@Query() query: unknown): Promise<SearchRegisteredModelsResponse> {
     const dto = parseRequest(s.searchRegisteredModels, fromQuery(query, ['order_by']));
     const page = await this.queries.searchRegisteredModels({
       filter: dto.filter,
@@ -97,16 +108,16 @@ export class RegistryController {
   // The client POSTs first and only falls back to GET on ENDPOINT_NOT_FOUND; both are served.
   @Post('registered-models/get-latest-versions')
   @HttpCode(200)
-  getLatestVersionsPost(@Body() body: unknown) {
+  getLatestVersionsPost(@Body() body: unknown): Promise<GetLatestVersionsResponse> {
     return this.getLatestVersions(parseRequest(s.getLatestVersions, body));
   }
 
   @Get('registered-models/get-latest-versions')
-  getLatestVersionsGet(@Query() query: unknown) {
+  getLatestVersionsGet(@Query() query: unknown): Promise<GetLatestVersionsResponse> {
     return this.getLatestVersions(parseRequest(s.getLatestVersions, fromQuery(query, ['stages'])));
   }
 
-  private async getLatestVersions(dto: { name: string; stages: string[] }) {
+  private async getLatestVersions(dto: { name: string; stages: string[] }): Promise<GetLatestVersionsResponse> {
     const versions = await this.queries.latestVersions(dto.name, dto.stages.map(canonicalStage));
     return versions.length > 0 ? { model_versions: versions.map(modelVersionJson) } : {};
   }
@@ -146,7 +157,7 @@ export class RegistryController {
   }
 
   @Get('registered-models/alias')
-  async getModelVersionByAlias(@Query() query: unknown) {
+  async getModelVersionByAlias(@Query() query: unknown): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.alias, fromQuery(query));
     return { model_version: modelVersionJson(await this.queries.versionByAlias(dto.name, dto.alias)) };
   }
@@ -155,7 +166,7 @@ export class RegistryController {
 
   @Post('model-versions/create')
   @HttpCode(200)
-  async createModelVersion(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async createModelVersion(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.createModelVersion, body);
     validateModelName(dto.name);
     const source = validateSource(dto.source, this.artifactRoots);
@@ -183,13 +194,13 @@ export class RegistryController {
   }
 
   @Get('model-versions/get')
-  async getModelVersion(@Query() query: unknown) {
+  async getModelVersion(@Query() query: unknown): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.version, fromQuery(query));
     return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, validateVersion(dto.version))) };
   }
 
   @Patch('model-versions/update')
-  async updateModelVersion(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async updateModelVersion(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.updateModelVersion, body);
     const version = validateVersion(dto.version);
     await this.commands.execute(dto.name, { type: 'updateModelVersion', version, description: dto.description ?? null }, metadataOf(req));
@@ -204,7 +215,7 @@ export class RegistryController {
   }
 
   @Get('model-versions/search')
-  async searchModelVersions(@Query() query: unknown) {
+  async searchModelVersions(@Query() query: unknown): Promise<SearchModelVersionsResponse> {
     const dto = parseRequest(s.searchModelVersions, fromQuery(query, ['order_by']));
     const page = await this.queries.searchModelVersions({ filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results });
     return {
@@ -215,7 +226,7 @@ export class RegistryController {
 
   @Post('model-versions/transition-stage')
   @HttpCode(200)
-  async transitionStage(@Body() body: unknown, @Req() req: FastifyRequest) {
+  async transitionStage(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.transitionStage, body);
     const version = validateVersion(dto.version);
     await this.commands.execute(
@@ -227,7 +238,7 @@ export class RegistryController {
   }
 
   @Get('model-versions/get-download-uri')
-  async getDownloadUri(@Query() query: unknown) {
+  async getDownloadUri(@Query() query: unknown): Promise<GetModelVersionDownloadUriResponse> {
     const dto = parseRequest(s.version, fromQuery(query));
     const version = await this.queries.modelVersion(dto.name, validateVersion(dto.version));
     return { artifact_uri: await this.queries.downloadUriOf(version) };

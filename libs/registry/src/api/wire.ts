@@ -1,10 +1,11 @@
+import type { ModelVersion, ModelVersionStatus, RegisteredModel } from '@cairn/contracts';
 import type { ModelVersionView, RegisteredModelView } from '../application/views';
 
 /**
- * MLflow's JSON shapes (model_registry.proto): snake_case, versions as strings, timestamps as
- * numbers, unset optional fields omitted (never null).
+ * MLflow's JSON shapes (model_registry.proto), as `@cairn/contracts`' wire types: snake_case,
+ * versions as strings, timestamps as numbers, unset optional fields omitted (never null).
  */
-export function modelVersionJson(v: ModelVersionView): Record<string, unknown> {
+export function modelVersionJson(v: ModelVersionView): ModelVersion {
   return {
     name: v.name,
     version: v.version,
@@ -15,7 +16,8 @@ export function modelVersionJson(v: ModelVersionView): Record<string, unknown> {
     ...(v.description !== null ? { description: v.description } : {}),
     source: v.source,
     ...(v.runId !== null ? { run_id: v.runId } : {}),
-    status: v.status,
+    // The read model's text column only ever holds one of MLflow's statuses (versions are READY at creation).
+    status: v.status as ModelVersionStatus,
     tags: v.tags,
     ...(v.runLink !== null ? { run_link: v.runLink } : {}),
     aliases: v.aliases,
@@ -23,7 +25,7 @@ export function modelVersionJson(v: ModelVersionView): Record<string, unknown> {
   };
 }
 
-export function registeredModelJson(m: RegisteredModelView): Record<string, unknown> {
+export function registeredModelJson(m: RegisteredModelView): RegisteredModel {
   return {
     name: m.name,
     creation_timestamp: m.creationTimestamp,

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { objectBody, parseRequest, withRunId, type GcResult, type HeartbeatResponse, type ReapOrphansResult } from '@cairn/contracts';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RunLifecycle } from '../application/run-lifecycle';
-import { objectBody, parseRequest, withRunId } from './dto';
 import * as s from './schemas';
 
 /**
@@ -17,7 +17,7 @@ export class RunLifecycleController {
   /** `{run_id}` → `{run_status}`; a client whose run was reaped (KILLED) learns it here. */
   @Post('runs/heartbeat')
   @HttpCode(200)
-  async heartbeat(@Body() b: unknown) {
+  async heartbeat(@Body() b: unknown): Promise<HeartbeatResponse> {
     const dto = parseRequest(s.runId, withRunId(objectBody(b)));
     return { run_status: await this.lifecycle.heartbeat(dto.run_id) };
   }
@@ -25,7 +25,7 @@ export class RunLifecycleController {
   /** `{dry_run?}` → `{dry_run, reaped_runs: [run_id]}`. */
   @Post('runs/reap-orphans')
   @HttpCode(200)
-  async reapOrphans(@Body() b: unknown, @Req() req: FastifyRequest) {
+  async reapOrphans(@Body() b: unknown, @Req() req: FastifyRequest): Promise<ReapOrphansResult> {
     const dto = parseRequest(s.reapOrphans, b);
     return { dry_run: dto.dry_run, reaped_runs: await this.lifecycle.reapOrphans({ dryRun: dto.dry_run }, metadataOf(req)) };
   }
@@ -36,7 +36,7 @@ export class RunLifecycleController {
    */
   @Post('gc')
   @HttpCode(200)
-  async gc(@Body() b: unknown, @Req() req: FastifyRequest) {
+  async gc(@Body() b: unknown, @Req() req: FastifyRequest): Promise<GcResult> {
     const dto = parseRequest(s.gc, b);
     const report = await this.lifecycle.collectGarbage(
       { dryRun: dto.dry_run, ...(dto.older_than_days !== undefined ? { olderThanDays: dto.older_than_days } : {}) },

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseRequest } from './dto';
+import { parseRequest } from '@cairn/contracts';
 import { logBatch, parseLogBatch } from './schemas';
 
 /** The schema's answer: its output, or the error it words. */

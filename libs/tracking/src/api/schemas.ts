@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, double, id, int64, keyValue, keyValues, loggedModelStatus, parseRequest, required, runStatus, str, viewType } from './dto';
+import { bool, double, id, int64, keyValue, keyValues, loggedModelStatus, parseRequest, required, runStatus, str, viewType } from '@cairn/contracts';
 
 /** Request schemas of the tracking endpoints (mlflow-api.md §4), field names as on the wire. */
 

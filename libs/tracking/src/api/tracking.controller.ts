@@ -1,6 +1,25 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { invalidParameter, notFound, type MetricPoint } from '@cairn/contracts';
+import {
+  fromQuery,
+  invalidParameter,
+  notFound,
+  objectBody as body,
+  parseRequest,
+  withRunId,
+  type CreateExperimentResponse,
+  type GetExperimentResponse,
+  type GetLoggedModelResponse,
+  type GetMetricHistoryBulkIntervalResponse,
+  type GetMetricHistoryResponse,
+  type GetRunResponse,
+  type MetricPoint,
+  type SearchDatasetsResponse,
+  type SearchExperimentsResponse,
+  type SearchLoggedModelsResponse,
+  type SearchRunsResponse,
+  type UpdateRunResponse,
+} from '@cairn/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TrackingCommands } from '../application/tracking-commands';
 import { TrackingQueries } from '../application/tracking-queries';
@@ -15,7 +34,6 @@ import {
   validateParamValue,
   validateTagValue,
 } from '../domain/validation';
-import { fromQuery, objectBody as body, parseRequest, withRunId } from './dto';
 import { eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
@@ -39,7 +57,7 @@ export class TrackingController {
 
   @Post('experiments/create')
   @HttpCode(200)
-  async createExperiment(@Body() b: Body_, @Req() req: FastifyRequest) {
+  async createExperiment(@Body() b: Body_, @Req() req: FastifyRequest): Promise<CreateExperimentResponse> {
     const dto = parseRequest(s.createExperiment, b);
     const artifactLocation = dto.artifact_location ? validateArtifactLocation(dto.artifact_location) : undefined;
     dto.tags.forEach((t) => validateExperimentTag(t.key, t.value));
@@ -51,29 +69,29 @@ export class TrackingController {
   }
 
   @Get('experiments/get')
-  async getExperiment(@Query() q: unknown) {
+  async getExperiment(@Query() q: unknown): Promise<GetExperimentResponse> {
     const dto = parseRequest(s.experimentId, fromQuery(q));
     return { experiment: experimentJson(await this.queries.experiment(dto.experiment_id)) };
   }
 
   @Get('experiments/get-by-name')
-  async getExperimentByName(@Query() q: unknown) {
+  async getExperimentByName(@Query() q: unknown): Promise<GetExperimentResponse> {
     const dto = parseRequest(s.experimentByName, fromQuery(q));
     return { experiment: experimentJson(await this.queries.experimentByName(dto.experiment_name)) };
   }
 
   @Post('experiments/search')
   @HttpCode(200)
-  searchExperimentsPost(@Body() b: Body_) {
+  searchExperimentsPost(@Body() b: Body_): Promise<SearchExperimentsResponse> {
     return this.searchExperiments(parseRequest(s.searchExperiments, b));
   }
 
   @Get('experiments/search')
-  searchExperimentsGet(@Query() q: unknown) {
+  searchExperimentsGet(@Query() q: unknown): Promise<SearchExperimentsResponse> {
     return this.searchExperiments(parseRequest(s.searchExperiments, fromQuery(q, ['order_by'])));
   }
 
-  private async searchExperiments(dto: ReturnType<typeof s.searchExperiments.parse>) {
+  private async searchExperiments(dto: ReturnType<typeof s.searchExperiments.parse>): Promise<SearchExperimentsResponse> {
     const page = await this.queries.searchExperiments({
       filter: dto.filter,
       viewType: dto.view_type,
@@ -81,7 +99,7 @@ export class TrackingController {
       orderBy: dto.order_by,
       pageToken: dto.page_token,
     });
-    const out: Record<string, unknown> = {};
+    const out: SearchExperimentsResponse = {};
     if (page.items.length > 0) out.experiments = page.items.map(experimentJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
     return out;
@@ -130,7 +148,7 @@ export class TrackingController {
   /** UI route (MLflow declares it without the leading slash; served under both prefixes here). */
   @Post('experiments/search-datasets')
   @HttpCode(200)
-  async searchDatasets(@Body() b: Body_) {
+  async searchDatasets(@Body() b: Body_): Promise<SearchDatasetsResponse> {
     const dto = parseRequest(s.searchDatasets, b);
     const summaries = await this.queries.datasetSummaries(dto.experiment_ids);
     if (summaries.length === 0) return {};
@@ -148,7 +166,7 @@ export class TrackingController {
 
   @Post('runs/create')
   @HttpCode(200)
-  async createRun(@Body() b: Body_, @Req() req: FastifyRequest) {
+  async createRun(@Body() b: Body_, @Req() req: FastifyRequest): Promise<GetRunResponse> {
     const dto = parseRequest(s.createRun, b);
     dto.tags.forEach((t, i) => {
       validateEntityKey(t.key, `tags[${i}].key`);
@@ -170,7 +188,7 @@ export class TrackingController {
 
   @Post('runs/update')
   @HttpCode(200)
-  async updateRun(@Body() b: Body_, @Req() req: FastifyRequest) {
+  async updateRun(@Body() b: Body_, @Req() req: FastifyRequest): Promise<UpdateRunResponse> {
     const dto = parseRequest(s.updateRun, withRunId(body(b)));
     if (dto.run_name !== undefined) validateLength(dto.run_name, LIMITS.tagValueLength, 'run_name');
     await this.commands.updateRun(
@@ -202,23 +220,23 @@ export class TrackingController {
   }
 
   @Get('runs/get')
-  async getRun(@Query() q: unknown) {
+  async getRun(@Query() q: unknown): Promise<GetRunResponse> {
     const dto = parseRequest(s.runId, withRunId(fromQuery(q)));
     return { run: runJson(await this.queries.run(dto.run_id)) };
   }
 
   @Post('runs/search')
   @HttpCode(200)
-  searchRunsPost(@Body() b: Body_) {
+  searchRunsPost(@Body() b: Body_): Promise<SearchRunsResponse> {
     return this.searchRuns(parseRequest(s.searchRuns, b));
   }
 
   @Get('runs/search')
-  searchRunsGet(@Query() q: unknown) {
+  searchRunsGet(@Query() q: unknown): Promise<SearchRunsResponse> {
     return this.searchRuns(parseRequest(s.searchRuns, fromQuery(q, ['experiment_ids', 'order_by'])));
   }
 
-  private async searchRuns(dto: ReturnType<typeof s.searchRuns.parse>) {
+  private async searchRuns(dto: ReturnType<typeof s.searchRuns.parse>): Promise<SearchRunsResponse> {
     const page = await this.queries.searchRuns({
       experimentIds: dto.experiment_ids,
       filter: dto.filter,
@@ -227,7 +245,7 @@ export class TrackingController {
       orderBy: dto.order_by,
       pageToken: dto.page_token,
     });
-    const out: Record<string, unknown> = {};
+    const out: SearchRunsResponse = {};
     if (page.items.length > 0) out.runs = page.items.map(runJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
     return out;
@@ -357,7 +375,7 @@ export class TrackingController {
         throw invalidParameter(`max_results must be between 1 and ${GET_HISTORY_MAX_RESULTS}, got ${dto.max_results}.`);
       }
       const page = await this.queries.metricHistoryPage(dto.run_id, dto.metric_key, dto.max_results, dto.page_token);
-      const out: Record<string, unknown> = {};
+      const out: GetMetricHistoryResponse = {};
       if (page.items.length > 0) out.metrics = page.items.map(metricJson);
       if (page.nextPageToken) out.next_page_token = page.nextPageToken;
       return reply.status(200).header('content-type', 'application/json').send(out);
@@ -365,7 +383,7 @@ export class TrackingController {
     if (dto.page_token) {
       // A token from a paged call, continued without max_results: finish from there in one answer.
       const page = await this.queries.metricHistoryPage(dto.run_id, dto.metric_key, GET_HISTORY_MAX_RESULTS, dto.page_token);
-      const out: Record<string, unknown> = {};
+      const out: GetMetricHistoryResponse = {};
       if (page.items.length > 0) out.metrics = page.items.map(metricJson);
       if (page.nextPageToken) out.next_page_token = page.nextPageToken;
       return reply.status(200).header('content-type', 'application/json').send(out);
@@ -385,7 +403,7 @@ export class TrackingController {
   }
 
   @Get('metrics/get-history-bulk-interval')
-  async getMetricHistoryBulkInterval(@Query() q: unknown) {
+  async getMetricHistoryBulkInterval(@Query() q: unknown): Promise<GetMetricHistoryBulkIntervalResponse> {
     const dto = parseRequest(s.metricHistoryBulkInterval, fromQuery(q, ['run_ids']));
     if (dto.run_ids.length === 0) throw invalidParameter('GetMetricHistoryBulkInterval request must specify at least one run_id.');
     if (dto.run_ids.length > LIMITS.bulkIntervalMaxRuns) {
@@ -414,7 +432,7 @@ export class TrackingController {
 
   @Post('logged-models')
   @HttpCode(200)
-  async createLoggedModel(@Body() b: Body_, @Req() req: FastifyRequest) {
+  async createLoggedModel(@Body() b: Body_, @Req() req: FastifyRequest): Promise<GetLoggedModelResponse> {
     const dto = parseRequest(s.createLoggedModel, b);
     dto.tags.forEach((t, i) => {
       validateEntityKey(t.key, `tags[${i}].key`);
@@ -440,7 +458,7 @@ export class TrackingController {
 
   @Post('logged-models/search')
   @HttpCode(200)
-  async searchLoggedModels(@Body() b: Body_) {
+  async searchLoggedModels(@Body() b: Body_): Promise<SearchLoggedModelsResponse> {
     const dto = parseRequest(s.searchLoggedModels, b);
     const page = await this.queries.searchLoggedModels({
       experimentIds: dto.experiment_ids,
@@ -450,14 +468,14 @@ export class TrackingController {
       maxResults: dto.max_results,
       pageToken: dto.page_token,
     });
-    const out: Record<string, unknown> = {};
+    const out: SearchLoggedModelsResponse = {};
     if (page.items.length > 0) out.models = page.items.map(loggedModelJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
     return out;
   }
 
   @Get('logged-models/:modelId')
-  async getLoggedModel(@Param('modelId') rawModelId: string, @Query() q: unknown) {
+  async getLoggedModel(@Param('modelId') rawModelId: string, @Query() q: unknown): Promise<GetLoggedModelResponse> {
     const modelId = modelIdOf(rawModelId);
     const dto = parseRequest(s.getLoggedModel, fromQuery(q));
     return { model: loggedModelJson(await this.queries.loggedModel(modelId, dto.allow_deleted)) };
@@ -466,7 +484,7 @@ export class TrackingController {
   /** Finalize; the client also sends model_id in the body, the path is authoritative. */
   @Patch('logged-models/:modelId')
   @HttpCode(200)
-  async finalizeLoggedModel(@Param('modelId') rawModelId: string, @Body() b: Body_, @Req() req: FastifyRequest) {
+  async finalizeLoggedModel(@Param('modelId') rawModelId: string, @Body() b: Body_, @Req() req: FastifyRequest): Promise<GetLoggedModelResponse> {
     const modelId = modelIdOf(rawModelId);
     const dto = parseRequest(s.finalizeLoggedModel, b);
     await this.commands.finalizeLoggedModel(modelId, dto.status, metadataOf(req));

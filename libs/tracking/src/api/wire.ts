@@ -1,29 +1,30 @@
-import type { KeyValue } from '@cairn/contracts';
+import type { DatasetInput, Experiment, KeyValue, LoggedModel, LoggedModelInfo, Metric, Run, RunData, RunInfo, RunInputs, RunOutputs } from '@cairn/contracts';
 import { toWireDouble } from '../domain/metrics';
 import type { ExperimentView, LoggedModelView, MetricView, RunView } from '../application/views';
 
 /**
  * MLflow's protobuf JSON (`message_to_json`): snake_case names, int64 as JSON numbers, enums as
- * names, NaN/±Infinity as strings, unset fields and empty repeated fields omitted.
+ * names, NaN/±Infinity as strings, unset fields and empty repeated fields omitted. The shapes are
+ * `@cairn/contracts`' wire types, which the SDK reads.
  */
-type Json = Record<string, unknown>;
 
-function nonEmpty(target: Json, key: string, list: unknown[]): void {
+/** Sets `target[key]` only when the list has entries (protobuf JSON drops empty repeated fields). */
+function nonEmpty<T, K extends keyof T>(target: T, key: K, list: NonNullable<T[K]> & unknown[]): void {
   if (list.length > 0) target[key] = list;
 }
 
-const keyValues = (list: KeyValue[]) => list.map((kv) => ({ key: kv.key, value: kv.value }));
+const keyValues = (list: KeyValue[]): KeyValue[] => list.map((kv) => ({ key: kv.key, value: kv.value }));
 
-export function experimentJson(e: ExperimentView): Json {
-  const out: Json = { experiment_id: e.experimentId, name: e.name, artifact_location: e.artifactLocation, lifecycle_stage: e.lifecycleStage };
+export function experimentJson(e: ExperimentView): Experiment {
+  const out: Experiment = { experiment_id: e.experimentId, name: e.name, artifact_location: e.artifactLocation, lifecycle_stage: e.lifecycleStage };
   if (e.lastUpdateTime !== null) out.last_update_time = e.lastUpdateTime;
   if (e.creationTime !== null) out.creation_time = e.creationTime;
   nonEmpty(out, 'tags', keyValues(e.tags));
   return out;
 }
 
-export function metricJson(m: MetricView): Json {
-  const out: Json = { key: m.key, value: toWireDouble(m.value), timestamp: m.timestamp, step: m.step };
+export function metricJson(m: MetricView): Metric {
+  const out: Metric = { key: m.key, value: toWireDouble(m.value), timestamp: m.timestamp, step: m.step };
   if (m.datasetName !== undefined) out.dataset_name = m.datasetName;
   if (m.datasetDigest !== undefined) out.dataset_digest = m.datasetDigest;
   if (m.modelId !== undefined) out.model_id = m.modelId;
@@ -31,37 +32,38 @@ export function metricJson(m: MetricView): Json {
   return out;
 }
 
-export function runInfoJson(r: RunView): Json {
-  const out: Json = {
+export function runInfoJson(r: RunView): RunInfo {
+  // Key order is the JSON's field order: start_time and end_time sit before artifact_uri.
+  const times: Pick<RunInfo, 'start_time' | 'end_time'> = {};
+  if (r.startTime !== null) times.start_time = r.startTime;
+  // Omitted while the run has not ended; the client maps absent to None.
+  if (r.endTime !== null) times.end_time = r.endTime;
+  return {
     run_id: r.runId,
     run_uuid: r.runId,
     run_name: r.name,
     experiment_id: r.experimentId,
     user_id: r.userId,
     status: r.status,
+    ...times,
+    artifact_uri: r.artifactUri,
+    lifecycle_stage: r.lifecycleStage,
   };
-  if (r.startTime !== null) out.start_time = r.startTime;
-  // Omitted while the run has not ended; the client maps absent to None.
-  if (r.endTime !== null) out.end_time = r.endTime;
-  out.artifact_uri = r.artifactUri;
-  out.lifecycle_stage = r.lifecycleStage;
-  return out;
 }
 
-export function runJson(r: RunView): Json {
-  const data: Json = {};
+export function runJson(r: RunView): Run {
+  const data: RunData = {};
   nonEmpty(data, 'metrics', r.metrics.map(metricJson));
   nonEmpty(data, 'params', keyValues(r.params));
   nonEmpty(data, 'tags', keyValues(r.tags));
-  const inputs: Json = {};
+  const inputs: RunInputs = {};
   nonEmpty(
     inputs,
     'dataset_inputs',
     r.datasetInputs.map((d) => {
-      const dataset: Json = { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source };
-      if (d.schema !== null) dataset.schema = d.schema;
-      if (d.profile !== null) dataset.profile = d.profile;
-      const input: Json = { dataset };
+      const input: DatasetInput = { dataset: { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source } };
+      if (d.schema !== null) input.dataset.schema = d.schema;
+      if (d.profile !== null) input.dataset.profile = d.profile;
       nonEmpty(input, 'tags', keyValues(d.tags));
       return input;
     }),
@@ -71,7 +73,7 @@ export function runJson(r: RunView): Json {
     'model_inputs',
     r.modelInputs.map((modelId) => ({ model_id: modelId })),
   );
-  const outputs: Json = {};
+  const outputs: RunOutputs = {};
   nonEmpty(
     outputs,
     'model_outputs',
@@ -80,8 +82,8 @@ export function runJson(r: RunView): Json {
   return { info: runInfoJson(r), data, inputs, outputs };
 }
 
-export function loggedModelJson(m: LoggedModelView): Json {
-  const info: Json = {
+export function loggedModelJson(m: LoggedModelView): LoggedModel {
+  const info: LoggedModelInfo = {
     model_id: m.modelId,
     experiment_id: m.experimentId,
     name: m.name,
@@ -94,9 +96,8 @@ export function loggedModelJson(m: LoggedModelView): Json {
   if (m.sourceRunId !== null) info.source_run_id = m.sourceRunId;
   if (m.statusMessage !== null) info.status_message = m.statusMessage;
   nonEmpty(info, 'tags', keyValues(m.tags));
-  const registrations = registrationsOf(m.tags);
-  nonEmpty(info, 'registrations', registrations);
-  const data: Json = {};
+  nonEmpty(info, 'registrations', registrationsOf(m.tags));
+  const data: LoggedModel['data'] = {};
   nonEmpty(data, 'params', keyValues(m.params));
   nonEmpty(data, 'metrics', m.metrics.map(metricJson));
   return { info, data };

@@ -1,5 +1,6 @@
+import type { CairnWebhook, Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent, WebhookTestResult } from '@cairn/contracts';
 import type { AttemptRecord, DeliveryRecord, WebhookEndpoint } from '../application/views';
-import { eventToWire } from '../domain/webhook-events';
+import { eventToWire, type WebhookEventName } from '../domain/webhook-events';
 import type { TestResult } from '../application/webhook-commands';
 
 // MLflow's Python client rejects (raises on) an event it does not know, so the MLflow routes show
@@ -13,14 +14,17 @@ const MLFLOW_EVENTS = new Set([
   'model_version_alias.deleted',
 ]);
 
+// WEBHOOK_EVENTS are MLflow's `entity.action` names, so their upper-cased halves are webhooks.proto's enum names.
+const wireEvent = (name: WebhookEventName): WebhookEvent => eventToWire(name) as WebhookEvent;
+
 /** MLflow's `Webhook` (webhooks.proto@8ecbf19). The secret is never returned. */
-export function mlflowWebhookJson(w: WebhookEndpoint) {
+export function mlflowWebhookJson(w: WebhookEndpoint): Webhook {
   return {
     webhook_id: w.webhookId,
     name: w.name,
     ...(w.description === null ? {} : { description: w.description }),
     url: w.url,
-    events: w.events.filter((e) => MLFLOW_EVENTS.has(e)).map(eventToWire),
+    events: w.events.filter((e) => MLFLOW_EVENTS.has(e)).map(wireEvent),
     status: w.status,
     creation_timestamp: w.creationTimestamp,
     last_updated_timestamp: w.lastUpdatedTimestamp,
@@ -28,10 +32,10 @@ export function mlflowWebhookJson(w: WebhookEndpoint) {
 }
 
 /** Cairn's view: every subscribed event, whether a secret is set, and the endpoint's health. */
-export function cairnWebhookJson(w: WebhookEndpoint) {
+export function cairnWebhookJson(w: WebhookEndpoint): CairnWebhook {
   return {
     ...mlflowWebhookJson(w),
-    events: w.events.map(eventToWire),
+    events: w.events.map(wireEvent),
     event_names: w.events,
     has_secret: w.secret !== null && w.secret !== '',
     ...(w.disabledReason === null ? {} : { disabled_reason: w.disabledReason }),
@@ -40,7 +44,7 @@ export function cairnWebhookJson(w: WebhookEndpoint) {
   };
 }
 
-export function testResultJson(r: TestResult) {
+export function testResultJson(r: TestResult): WebhookTestResult {
   return {
     success: r.success,
     ...(r.responseStatus === undefined ? {} : { response_status: r.responseStatus }),
@@ -51,7 +55,7 @@ export function testResultJson(r: TestResult) {
 
 const ms = (d: Date | null) => (d === null ? undefined : d.getTime());
 
-export function deliveryJson(d: DeliveryRecord) {
+export function deliveryJson(d: DeliveryRecord): WebhookDelivery {
   return {
     delivery_id: d.deliveryId,
     webhook_id: d.webhookId,
@@ -70,7 +74,7 @@ export function deliveryJson(d: DeliveryRecord) {
   };
 }
 
-export function attemptJson(a: AttemptRecord) {
+export function attemptJson(a: AttemptRecord): WebhookDeliveryAttempt {
   return {
     attempt: a.attempt,
     started_timestamp: a.startedAt.getTime(),

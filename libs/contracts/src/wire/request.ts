@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { invalidParameter, type LoggedModelStatus, type RunStatus } from '@cairn/contracts';
+import { invalidParameter } from '../errors/error-codes';
+import type { LoggedModelStatus, RunStatus } from '../events/tracking';
+import type { ViewType } from './common';
 
 /**
- * Request parsing with MLflow's server semantics (handlers.py `_get_request_message`): unknown fields
- * ignored, int64 accepted as numbers or decimal strings, doubles also as "NaN"/"Infinity"/"-Infinity",
- * required fields missing when absent or "", any wrong JSON type → 400 INVALID_PARAMETER_VALUE.
- * Strings with NUL bytes are refused here: Postgres text cannot hold them.
+ * Request parsing with MLflow's server semantics (handlers.py `_get_request_message`), the field
+ * parsers MLflow routes' zod schemas are built from: unknown fields ignored, int64 accepted as
+ * numbers or decimal strings, doubles also as "NaN"/"Infinity"/"-Infinity", required fields missing
+ * when absent or "", any wrong JSON type → 400 INVALID_PARAMETER_VALUE. Strings with NUL bytes are
+ * refused here: Postgres text cannot hold them.
  */
 
 const MISSING = Symbol('missing');
@@ -63,7 +66,7 @@ export function protoEnum<const N extends string>(names: Partial<Record<number, 
 }
 
 export const runStatus = protoEnum<RunStatus>({ 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' });
-export const viewType = protoEnum<'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'>({ 1: 'ACTIVE_ONLY', 2: 'DELETED_ONLY', 3: 'ALL' });
+export const viewType = protoEnum<ViewType>({ 1: 'ACTIVE_ONLY', 2: 'DELETED_ONLY', 3: 'ALL' });
 export const loggedModelStatus = protoEnum<LoggedModelStatus>({
   0: 'LOGGED_MODEL_STATUS_UNSPECIFIED',
   1: 'LOGGED_MODEL_PENDING',

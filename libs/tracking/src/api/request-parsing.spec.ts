@@ -1,4 +1,4 @@
-import { fromQuery, parseRequest, withRunId } from './dto';
+import { fromQuery, parseRequest, withRunId } from '@cairn/contracts';
 import * as s from './schemas';
 
 const fails = (fn: () => unknown, message: RegExp) =>
