@@ -135,8 +135,8 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
         out(ctx, { experiment_id: id }, () => `${id}\n`);
       },
     },
-    delete: onExperiment('delete an experiment (restorable until GC purges it)', (c, id) => c.deleteExperiment(id), 'deleted'),
-    restore: onExperiment('restore a deleted experiment', (c, id) => c.restoreExperiment(id), 'restored'),
+    delete: onExperiment('delete an experiment by <name> or --experiment-id (restorable until GC purges it)', (c, id) => c.deleteExperiment(id), 'deleted'),
+    restore: onExperiment('restore a deleted experiment by <name> or --experiment-id', (c, id) => c.restoreExperiment(id), 'restored'),
   },
   runs: {
     search: {
