@@ -88,7 +88,7 @@ export async function experimentOf(client: CairnClient, name: string | undefined
       'RESOURCE_DOES_NOT_EXIST',
       `no experiment named '${name as string}' (to address one by id, use --experiment-id)`,
       404,
-      'experiments/get-by-name',
+      'GET /api/2.0/mlflow/experiments/get-by-name',
     );
   return { id: experiment.experiment_id, name: experiment.name };
 }
