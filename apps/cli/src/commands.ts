@@ -79,7 +79,7 @@ function onOne(arg: string, summary: string, act: (client: CairnClient, id: stri
  * `--experiment-id` (as MLflow's CLI spells it). A name never falls back to an id: an experiment
  * named "5" and the experiment with id 5 are different experiments.
  */
-export async function experimentOf(client: CairnClient, name: string | undefined, id: string | undefined): Promise<{ id: string; name?: string }> {
+async function experimentOf(client: CairnClient, name: string | undefined, id: string | undefined): Promise<{ id: string; name?: string }> {
   if ((name === undefined) === (id === undefined)) throw new UsageError('give an experiment <name> or --experiment-id ID (one of them)');
   if (id !== undefined) return { id };
   const experiment = await client.getExperimentByName(name as string);
