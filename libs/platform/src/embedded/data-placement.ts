@@ -58,7 +58,12 @@ export function placeEmbeddedData(home: string, log: (line: string) => void, use
   if (os.userInfo().uid !== 0) return inHome;
   mkdirSync(home, { recursive: true });
   const link = lstatSync(inHome, { throwIfNoEntry: false });
-  if (link?.isSymbolicLink()) return path.resolve(home, readlinkSync(inHome));
+  if (link?.isSymbolicLink()) {
+    const target = path.resolve(home, readlinkSync(inHome));
+    const blocked = blockedAncestors(target, user);
+    if (blocked.length > 0) throw new Error(`${unreachable(`The embedded Postgres data in ${target} (linked from ${inHome})`, blocked)}.`);
+    return target;
+  }
   const blocked = blockedAncestors(inHome, user);
   if (blocked.length === 0) return inHome;
 
