@@ -32,11 +32,12 @@ const productionTypes = {
   'type:sdk': ['type:contracts'],
   'type:testing': ['type:runtime', 'type:platform', 'type:contracts'],
 };
-// Specs may also use the test support, and an app's specs may reach below the runtime (a database to inspect).
+// Specs may also use the test support, and an app's specs may reach below the runtime (a database to
+// inspect) and use the SDK (to check that what the server sends is what the SDK reads).
 const specTypes = Object.fromEntries(
   Object.entries(productionTypes).map(([tag, allowed]) => [
     tag,
-    [...new Set([...allowed, 'type:testing', ...(tag === 'type:app' ? ['type:platform', 'type:contracts'] : [])])],
+    [...new Set([...allowed, 'type:testing', ...(tag === 'type:app' ? ['type:platform', 'type:contracts', 'type:sdk'] : [])])],
   ]),
 );
 const scopes = {

@@ -320,6 +320,10 @@ describe('the cairn CLI against a started server', () => {
       },
       { timeoutMs: 30_000, message: 'a successful delivery' },
     );
+    // The table a person reads shows the event and the receiver's HTTP status of that delivery.
+    const table = await spawnCli(distMain, ['webhooks', 'deliveries', '--webhook-id', webhook.webhook_id, '--tracking-uri', server.url]);
+    const row = table.stdout.split('\n').find((line) => line.startsWith(delivered.delivery_id));
+    expect(row?.split(/\s+/)).toEqual([delivered.delivery_id, webhook.webhook_id, 'model_version.created', 'SUCCEEDED', '1', '204']);
     const before = received.length;
     const redelivered = await cairn<{ delivery: { delivery_id: string } }>('webhooks', 'redeliver', delivered.delivery_id);
     expect(redelivered.delivery.delivery_id).toBeTruthy();

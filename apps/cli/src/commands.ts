@@ -532,19 +532,15 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
           pageToken: str(f['page-token']),
         });
         out(ctx, { deliveries: page.items, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) }, () => {
-          const cell = (d: Record<string, unknown>, ...keys: string[]) => {
-            for (const k of keys) if (d[k] !== undefined && d[k] !== null) return String(d[k]);
-            return '';
-          };
           const table = renderTable(
             ['DELIVERY ID', 'WEBHOOK', 'EVENT', 'STATUS', 'ATTEMPTS', 'HTTP'],
             page.items.map((d) => [
               d.delivery_id,
-              cell(d, 'webhook_id'),
-              cell(d, 'event_type', 'event'),
-              cell(d, 'status', 'state'),
-              cell(d, 'attempts', 'attempt_count'),
-              cell(d, 'response_status', 'last_response_status'),
+              d.webhook_id,
+              `${d.entity}.${d.action}`,
+              d.status,
+              String(d.attempts),
+              d.last_status_code === undefined ? '' : String(d.last_status_code),
             ]),
           );
           return page.nextPageToken ? `${table}more: --page-token ${page.nextPageToken}\n` : table;
