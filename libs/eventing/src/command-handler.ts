@@ -1,6 +1,7 @@
 import type { QueryResultRow } from 'pg';
 import type { ContextName, EventMetadata, NewEvent } from '@cairn/contracts';
 import type { NamedStatement, TransactionRunner, UnitOfWork } from '@cairn/platform';
+import { systemClock, type Clock } from './clock';
 import { ConcurrencyError } from './errors';
 import type { EventStore } from './event-store';
 
@@ -26,7 +27,8 @@ export interface Command<State, Event extends NewEvent, Result> {
   aggregateId: string | ((state: State) => string);
   load(uow: UnitOfWork, begun: QueryResultRow[]): Promise<Loaded<State>>;
   decide(state: State, uow: UnitOfWork): Event[] | Promise<Event[]>;
-  project(uow: UnitOfWork, events: readonly Event[], loaded: Loaded<State>): Promise<void>;
+  /** `occurredAt`: the events' time, as appended (a projection that stamps rows uses it, so a replay stamps the same). */
+  project(uow: UnitOfWork, events: readonly Event[], loaded: Loaded<State>, occurredAt: Date): Promise<void>;
   /** What the caller gets back; runs after the projection, still in the transaction. */
   result(loaded: Loaded<State>, events: readonly Event[], uow: UnitOfWork): Result | Promise<Result>;
   /** A first statement sent with BEGIN (usually the lock `load` reads through `begun`). */
@@ -38,6 +40,7 @@ export interface CommandHandlerOptions {
   maxAttempts?: number;
   /** Turns a ConcurrencyError that outlived the attempts into the error the API answers with. */
   onConflict?: (error: ConcurrencyError) => unknown;
+  clock?: Clock;
 }
 
 /**
@@ -48,6 +51,7 @@ export interface CommandHandlerOptions {
  */
 export class CommandHandler {
   private readonly maxAttempts: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly database: TransactionRunner,
@@ -56,6 +60,7 @@ export class CommandHandler {
     private readonly options: CommandHandlerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 8;
+    this.clock = options.clock ?? systemClock;
   }
 
   async handle<State, Event extends NewEvent, Result>(
@@ -69,12 +74,13 @@ export class CommandHandler {
             const loaded = await command.load(uow, begun);
             const events = await command.decide(loaded.state, uow);
             if (events.length > 0) {
-              if (loaded.version === undefined) this.eventStore.appendAtCommit(uow, this.context, events, metadata);
+              const occurredAt = new Date(this.clock.now());
+              if (loaded.version === undefined) this.eventStore.appendAtCommit(uow, this.context, events, metadata, occurredAt);
               else {
                 const aggregateId = typeof command.aggregateId === 'string' ? command.aggregateId : command.aggregateId(loaded.state);
-                await this.eventStore.append(uow, this.context, events, metadata, { [aggregateId]: loaded.version });
+                await this.eventStore.append(uow, this.context, events, metadata, { [aggregateId]: loaded.version }, occurredAt);
               }
-              await command.project(uow, events, loaded);
+              await command.project(uow, events, loaded, occurredAt);
             }
             return { result: await command.result(loaded, events, uow), events };
           },

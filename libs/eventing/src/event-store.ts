@@ -143,9 +143,10 @@ export class EventStore {
     events: readonly E[],
     metadata: EventMetadata,
     expectedVersion?: ExpectedVersion,
+    at?: Date,
   ): Promise<Array<EventEnvelope<E['data']>>> {
     if (events.length === 0) return [];
-    const { statement, ids, occurredAt, aggregateIds } = this.appendStatement(context, events, metadata, expectedVersion);
+    const { statement, ids, occurredAt, aggregateIds } = this.appendStatement(context, events, metadata, expectedVersion, at);
 
     let rows: Array<{ global_position: string; event_id: string; aggregate_version: number }>;
     try {

@@ -3,13 +3,13 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
-import { EventStore, uuidv7 } from '@cairn/eventing';
-import { Database } from '@cairn/platform';
+import { CommandHandler, EventStore, uuidv7 } from '@cairn/eventing';
+import { Database, type UnitOfWork } from '@cairn/platform';
 import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
 import { ArtifactRepository } from '../infra/artifact-repository';
-import { projectThenAppend, storeArtifact } from '../infra/artifacts-projection';
+import { projectArtifactsEvents, storeArtifact } from '../infra/artifacts-projection';
 import { deletedEvents } from './artifact-events';
 import { BlobCollector, OBJECTS_PREFIX } from './blob-collector';
 import { ARTIFACT_BLOB_STORE } from './ports';
@@ -34,6 +34,7 @@ export interface UploadResult {
 @Injectable()
 export class ArtifactCommands {
   private readonly logger = new Logger('artifacts');
+  private readonly handler: CommandHandler;
 
   constructor(
     @Inject(Database) private readonly database: Database,
@@ -42,7 +43,35 @@ export class ArtifactCommands {
     @Inject(ARTIFACT_BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(BlobCollector) private readonly collector: BlobCollector,
     @Inject(RetentionEnforcer) private readonly retention: RetentionEnforcer,
-  ) {}
+  ) {
+    this.handler = new CommandHandler(database, events, 'artifacts');
+  }
+
+  /**
+   * The loop every context shares, with this context's projection. An owner's writers are
+   * serialised by its advisory lock (taken in `load`), so the events go with the COMMIT, numbered
+   * after the stored ones. (The upload, the hot path, keeps its own three-round-trip transaction:
+   * its index write decides whether the content was new.)
+   */
+  private async handle<State, R>(
+    aggregateId: string,
+    load: (uow: UnitOfWork) => Promise<State>,
+    decide: (state: State) => ArtifactsEvent[],
+    result: (state: State) => R,
+    metadata: EventMetadata,
+  ): Promise<R> {
+    const handled = await this.handler.handle<State, ArtifactsEvent, R>(
+      {
+        aggregateId,
+        load: async (uow) => ({ state: await load(uow), version: undefined }),
+        decide,
+        project: (uow, events, _loaded, occurredAt) => projectArtifactsEvents(this.repository, uow, events, occurredAt.toISOString()),
+        result: ({ state }) => result(state),
+      },
+      metadata,
+    );
+    return handled.result;
+  }
 
   async upload(userPath: string, body: Readable, announcedSize: number | undefined, metadata: EventMetadata): Promise<UploadResult> {
     const location = locateUserPath(userPath);
@@ -121,12 +150,16 @@ export class ArtifactCommands {
   /** Deletes a file or a whole directory, as MLflow's `delete_artifacts`. Missing paths are not an error. */
   async delete(userPath: string, metadata: EventMetadata): Promise<number> {
     const location = locateArtifact(normaliseArtifactPath(userPath));
-    const removed = await this.database.transaction(async (tx) => {
-      await this.repository.lockOwner(tx, location.ownerId);
-      const files = await this.repository.filesUnder(tx, location.path);
-      await projectThenAppend(this.events, this.repository, tx, deletedEvents(files, 'request'), metadata);
-      return files.length;
-    });
+    const removed = await this.handle(
+      location.ownerId,
+      async (uow) => {
+        await this.repository.lockOwner(uow, location.ownerId);
+        return this.repository.filesUnder(uow, location.path);
+      },
+      (files) => deletedEvents(files, 'request'),
+      (files) => files.length,
+      metadata,
+    );
     this.collector.sweepSoon();
     return removed;
   }
@@ -146,59 +179,51 @@ export class ArtifactCommands {
 
   async setRetentionPolicy(input: PolicyInput, metadata: EventMetadata): Promise<RetentionPolicy> {
     const valid = validatePolicy(input);
-    return this.database.transaction(async (tx) => {
-      // Policies and quotas of an experiment change one writer at a time, so the log's order is theirs.
-      await this.repository.lockOwner(tx, `experiment:${valid.experimentId}`);
-      // Replacing the policy of a prefix keeps its id.
-      const existing = (await this.repository.policiesOf(valid.experimentId, tx)).find((p) => p.prefix === valid.prefix);
-      const policy = { ...valid, policyId: existing?.policyId ?? randomUUID() };
-      await projectThenAppend(
-        this.events,
-        this.repository,
-        tx,
-        [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: `experiment:${valid.experimentId}`, data: policy }],
-        metadata,
-      );
-      return policy;
-    });
+    const owner = `experiment:${valid.experimentId}`;
+    return this.handle(
+      owner,
+      async (uow) => {
+        // Policies and quotas of an experiment change one writer at a time, so the log's order is theirs.
+        await this.repository.lockOwner(uow, owner);
+        // Replacing the policy of a prefix keeps its id.
+        const existing = (await this.repository.policiesOf(valid.experimentId, uow)).find((p) => p.prefix === valid.prefix);
+        return { ...valid, policyId: existing?.policyId ?? randomUUID() };
+      },
+      (policy) => [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicySet, aggregateId: owner, data: policy }],
+      (policy) => policy,
+      metadata,
+    );
   }
 
   async deleteRetentionPolicy(policyId: string, metadata: EventMetadata): Promise<void> {
-    await this.database.transaction(async (tx) => {
-      const missing = () => notFound(`Retention policy '${policyId}' does not exist.`);
-      const found = await this.repository.policy(policyId, tx);
-      if (!found) throw missing();
-      await this.repository.lockOwner(tx, `experiment:${found.experimentId}`);
-      // Read again under the lock: a concurrent delete may have gone first.
-      const policy = await this.repository.policy(policyId, tx);
-      if (!policy) throw missing();
-      await projectThenAppend(
-        this.events,
-        this.repository,
-        tx,
-        [
-          {
-            type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted,
-            aggregateId: `experiment:${policy.experimentId}`,
-            data: { policyId, experimentId: policy.experimentId },
-          },
-        ],
-        metadata,
-      );
-    });
+    const missing = () => notFound(`Retention policy '${policyId}' does not exist.`);
+    const found = await this.repository.policy(policyId);
+    if (!found) throw missing();
+    const owner = `experiment:${found.experimentId}`;
+    await this.handle(
+      owner,
+      async (uow) => {
+        await this.repository.lockOwner(uow, owner);
+        // Read again under the lock: a concurrent delete may have gone first.
+        const policy = await this.repository.policy(policyId, uow);
+        if (!policy) throw missing();
+        return policy;
+      },
+      (policy) => [{ type: ARTIFACTS_EVENT_TYPES.retentionPolicyDeleted, aggregateId: owner, data: { policyId, experimentId: policy.experimentId } }],
+      () => undefined,
+      metadata,
+    );
   }
 
   async setQuota(experimentId: string, maxBytes: number | null, metadata: EventMetadata): Promise<void> {
     if (!/^\d+$/.test(experimentId)) throw invalidParameter(`Invalid experiment_id '${experimentId}'.`);
-    await this.database.transaction(async (tx) => {
-      await this.repository.lockOwner(tx, `experiment:${experimentId}`);
-      await projectThenAppend(
-        this.events,
-        this.repository,
-        tx,
-        [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: `experiment:${experimentId}`, data: { experimentId, maxBytes } }],
-        metadata,
-      );
-    });
+    const owner = `experiment:${experimentId}`;
+    await this.handle(
+      owner,
+      (uow) => this.repository.lockOwner(uow, owner),
+      () => [{ type: ARTIFACTS_EVENT_TYPES.quotaSet, aggregateId: owner, data: { experimentId, maxBytes } }],
+      () => undefined,
+      metadata,
+    );
   }
 }
