@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -13,7 +14,11 @@ describe('tracking API against a started tracking-service', () => {
   let api: string;
 
   beforeAll(async () => {
-    server = await startServer({ app: 'tracking-service' });
+    // A service process runs on an external Postgres and Kafka, never on embedded ones.
+    server = await startServer({
+      app: 'tracking-service',
+      env: { CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(), CAIRN_KAFKA_TOPIC_PREFIX: `e2e-tracking-${randomBytes(4).toString('hex')}.` },
+    });
     api = `${server.url}/api/2.0/mlflow`;
   }, 120_000);
 
