@@ -18,6 +18,8 @@ const shared = {
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
+const stopsChildren = { setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest-stop-children.ts'] };
+
 // Three tiers by file suffix (STYLE.md): pure unit, integration against real services, end to end.
 const config: Config = {
   // testTimeout is a global option: jest ignores it inside `projects`, so the int and e2e bounds
@@ -30,8 +32,9 @@ const config: Config = {
       testMatch: ['**/*.spec.ts'],
       testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$', '/node_modules/'],
     },
-    { ...shared, displayName: 'int', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30, testTimeout: 60_000 },
-    { ...shared, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], slowTestThreshold: 60, testTimeout: 120_000 },
+    // Both tiers start processes: none outlives its test file, even when the file failed.
+    { ...shared, ...stopsChildren, displayName: 'int', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30, testTimeout: 60_000 },
+    { ...shared, ...stopsChildren, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], slowTestThreshold: 60, testTimeout: 120_000 },
   ],
 };
 

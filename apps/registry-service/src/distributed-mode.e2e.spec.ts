@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, startServer, testEndpoints, waitFor, type StartedServer, type TestDatabase } from '@cairn/testing';
 
-// Distributed mode, proven: two service apps as separate OS processes, one Postgres, real Kafka.
-// An event produced by tracking-service (run created, params, metrics, tags) is applied by
-// registry-service to its own projection, which it serves over HTTP.
+// Distributed mode, proven: the four service apps as separate OS processes, one Postgres, real
+// Kafka, started together on topics nobody created yet (as a fresh install starts them). An event
+// produced by tracking-service (run created, params, metrics, tags) is applied by registry-service
+// to its own projection, which it serves over HTTP.
 describe('tracking-service → Kafka → registry-service', () => {
   let database: TestDatabase;
   let tracking: StartedServer;
   let registry: StartedServer;
+  let services: StartedServer[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrated: false });
@@ -17,15 +19,18 @@ describe('tracking-service → Kafka → registry-service', () => {
       CAIRN_KAFKA_TOPIC_PREFIX: `e2e-${randomBytes(4).toString('hex')}.`,
       CAIRN_RELAY_INTERVAL_MS: '100',
     };
-    // Started together on one empty database: the migrator's advisory lock must serialize them.
-    [tracking, registry] = await Promise.all([
-      startServer({ app: 'tracking-service', database, env, timeoutMs: 90_000 }),
-      startServer({ app: 'registry-service', database, env, timeoutMs: 90_000 }),
-    ]);
+    // Started together on one empty database: the migrator's advisory lock must serialize them, and
+    // each waits until the topics it creates (all four, at once with the others) are served.
+    services = await Promise.all(
+      (['tracking-service', 'artifact-service', 'registry-service', 'webhook-dispatcher'] as const).map((app) =>
+        startServer({ app, database, env, timeoutMs: 90_000 }),
+      ),
+    );
+    [tracking, , registry] = services as [StartedServer, StartedServer, StartedServer, StartedServer];
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled([tracking?.stop(), registry?.stop()]);
+    await Promise.allSettled(services.map((service) => service.stop()));
     await database?.drop();
   }, 60_000);
 
@@ -39,8 +44,8 @@ describe('tracking-service → Kafka → registry-service', () => {
     return response.json() as Promise<Record<string, unknown>>;
   };
 
-  it('both report ready, each with its bus', async () => {
-    for (const service of [tracking, registry]) {
+  it('all four report ready, each with its bus', async () => {
+    for (const service of services) {
       const ready = await fetch(`${service.url}/health/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ details: { database: { status: 'up' }, event_bus: { status: 'up' } } });
@@ -83,4 +88,18 @@ describe('tracking-service → Kafka → registry-service', () => {
       metrics: { val_auc: { value: 0.87, step: 1 } },
     });
   }, 60_000);
+});
+
+// Only the all-in-one server may fall back to an embedded Postgres and the in-process bus: a service
+// that did would keep its data in its pod and never hear the other services' events.
+describe('a service process without CAIRN_DATABASE_URL', () => {
+  it('refuses to start, exiting 2 with a message naming the variable (missing or empty)', async () => {
+    await expect(startServer({ app: 'registry-service', embedded: true, timeoutMs: 30_000 })).rejects.toThrow(
+      /exited with code 2 before listening:[\s\S]*CAIRN_DATABASE_URL: required by registry-service/,
+    );
+    const env = { CAIRN_DATABASE_URL: '', CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers() };
+    const refused = startServer({ app: 'tracking-service', embedded: true, env, timeoutMs: 30_000 });
+    await expect(refused).rejects.toThrow(/exited with code 2 before listening:[\s\S]*CAIRN_DATABASE_URL: required by tracking-service/);
+    await expect(refused).rejects.not.toThrow(/CAIRN_KAFKA_BROKERS/);
+  });
 });

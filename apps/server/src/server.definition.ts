@@ -8,6 +8,7 @@ import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 /** The all-in-one process: every context, the in-process bus (or Kafka if configured). */
 export const serverDefinition: ServiceDefinition = {
   name: 'server',
+  embeddedDefaults: true,
   modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule],
   relays: ['tracking', 'registry', 'artifacts'],
   subscriptions: (app: INestApplicationContext) => [

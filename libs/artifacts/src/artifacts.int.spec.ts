@@ -45,7 +45,11 @@ function filesUnder(dir: string): string[] {
 async function startArtifacts(definition: ServiceDefinition, env: (home: string) => Record<string, string>) {
   const db = await createTestDatabase({ migrated: false });
   const home = mkdtempSync(path.join(os.tmpdir(), `cairn-${definition.name}-`));
-  const service = await startService(definition, { CAIRN_DATABASE_URL: db.url, CAIRN_PORT: '0', CAIRN_HOME: home, CAIRN_LOG_LEVEL: 'silent', ...env(home) });
+  // The artifacts context alone, in this process, on the in-process bus (events are fed by hand).
+  const service = await startService(
+    { ...definition, embeddedDefaults: true },
+    { CAIRN_DATABASE_URL: db.url, CAIRN_PORT: '0', CAIRN_HOME: home, CAIRN_LOG_LEVEL: 'silent', ...env(home) },
+  );
   const sql = new Client({ connectionString: db.url });
   await sql.connect();
   return {

@@ -40,6 +40,7 @@ export function createEventBus(config: CairnConfig, database: Database, logger: 
       brokers: config.kafkaBrokers,
       clientId: `cairn-${config.serviceName}`,
       groupIdPrefix: prefix,
+      readyTimeoutMs: config.kafkaReadyTimeoutMs,
       database,
       logger: log,
       topics: CONTEXTS.map((context) => prefix + topicOf(context)),

@@ -28,6 +28,12 @@ type NestImport = Type<unknown> | DynamicModule | Promise<DynamicModule> | Forwa
 export interface ServiceDefinition {
   /** Shown in logs and metrics; `server` for the all-in-one process. */
   name: string;
+  /**
+   * May run on the embedded Postgres and the in-process bus when CAIRN_DATABASE_URL or
+   * CAIRN_KAFKA_BROKERS is unset: the all-in-one server only (and tests running one context in
+   * process). Any other service fails at boot without them, naming the variable.
+   */
+  embeddedDefaults?: boolean;
   /** The context modules this process serves, given the shared runtime. */
   modules(runtime: Runtime): NestImport[];
   /** Contexts whose commands this process handles: it relays their outboxes to the bus. */
@@ -61,7 +67,7 @@ export interface RunningService {
  * and background jobs they pass; nothing here knows what a context does.
  */
 export async function startService(definition: ServiceDefinition, env: Record<string, string | undefined> = process.env): Promise<RunningService> {
-  const config = loadConfig({ CAIRN_SERVICE_NAME: definition.name, ...env });
+  const config = loadConfig({ CAIRN_SERVICE_NAME: definition.name, ...env }, { embeddedDefaults: definition.embeddedDefaults ?? false });
   const logger = new JsonLogger(config);
   const log = (line: string) => logger.log(line, 'runtime');
   const cleanups: Array<() => Promise<void> | void> = [];

@@ -1,6 +1,7 @@
 export * from './environment';
 export * from './test-database';
 export * from './server-process';
+export * from './child-processes';
 export * from './python';
 export * from './wait-for';
 export * from './decider-specification';

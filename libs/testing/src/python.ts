@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { trackChildProcess } from './child-processes';
 import { testEndpoints } from './environment';
 
 export interface PythonResult {
@@ -15,6 +16,7 @@ export function runMlflowClient(major: 2 | 3, script: string, args: string[], en
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', PYTHONUNBUFFERED: '1', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    trackChildProcess(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

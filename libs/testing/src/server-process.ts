@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { findUp } from '@cairn/platform';
+import { isRunning, terminate, trackChildProcess } from './child-processes';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export type CairnApp = 'server' | 'tracking-service' | 'artifact-service' | 'registry-service' | 'webhook-dispatcher';
@@ -16,7 +17,7 @@ export interface StartedServer {
   process: ChildProcessByStdio<null, Readable, Readable>;
   /** Everything the process printed, for assertions and for failure messages. */
   output(): string;
-  /** SIGTERM and wait for exit; drops the database if this call created it. */
+  /** SIGTERM (SIGKILL after 15 s) and wait for exit; drops the database and home if this call created them. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would; keeps the database. */
   kill(): Promise<void>;
@@ -46,7 +47,10 @@ export function ensureBuilt(): void {
 
 /**
  * Starts a real Cairn app as its own OS process on a free port, against the test Postgres (a fresh
- * database unless one is given), and resolves once it prints the URL it listens on.
+ * database unless one is given), and resolves once it prints the URL it listens on. The process is
+ * tracked from the moment it is spawned: if this start fails, it is killed and what this call
+ * created is removed; if the test fails before stopping it, the int/e2e tiers' afterAll stops it
+ * (`stopChildProcesses`); if the test process dies, it stops itself (`stop-when-orphaned`).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
   ensureBuilt();
@@ -55,7 +59,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)?.url;
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-home-'));
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
+  const orphanWatch = path.join(repoRoot, 'dist', 'libs', 'testing', 'src', 'stop-when-orphaned.js');
+  const child = spawn(process.execPath, ['--enable-source-maps', '--require', orphanWatch, path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: repoRoot,
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -75,12 +80,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await terminate(child);
+      if (ownHome) rmSync(home, { recursive: true, force: true });
+      if (ownDatabase) await ownDatabase.drop();
+    })());
+  trackChildProcess(child, stop);
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${app} did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
-    }, options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${app} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = () => {
       const listening = /listening at (http:\/\/\S+)/.exec(output)?.[1];
       if (listening !== undefined) {
@@ -90,29 +101,28 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       }
     };
     stdout.on('data', onData);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${app} exited with code ${code} before listening:\n${output}`));
+      reject(new Error(`${app} exited with ${signal ?? `code ${code}`} before listening:\n${output}`));
     });
   });
+  let url: string;
+  try {
+    url = await listening;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 
-  const cleanup = async () => {
-    if (ownHome) rmSync(home, { recursive: true, force: true });
-    if (ownDatabase) await ownDatabase.drop();
-  };
   return {
     url,
     databaseUrl: databaseUrl ?? '',
     home,
     process: child,
     output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-      await cleanup();
-    },
+    stop,
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (isRunning(child)) child.kill('SIGKILL');
       await exited;
     },
   };

@@ -157,10 +157,11 @@ describe('GC in distributed mode: registry-service → Kafka → tracking-servic
       CAIRN_KAFKA_TOPIC_PREFIX: `e2e-${randomBytes(4).toString('hex')}.`,
       CAIRN_RELAY_INTERVAL_MS: '100',
     };
-    // One after the other: two buses creating the same new topics at once can fail to start
-    // ("This server does not host this topic-partition"), a race of KafkaEventBus.start.
-    tracking = await startServer({ app: 'tracking-service', database, env, timeoutMs: 90_000 });
-    registry = await startServer({ app: 'registry-service', database, env, timeoutMs: 90_000 });
+    // Started together on new topics, as a deployment does: each waits until its topics are served.
+    [tracking, registry] = await Promise.all([
+      startServer({ app: 'tracking-service', database, env, timeoutMs: 90_000 }),
+      startServer({ app: 'registry-service', database, env, timeoutMs: 90_000 }),
+    ]);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { runMlflowClient, startServer, testEndpoints, waitFor, type StartedServer } from '@cairn/testing';
+import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'tracking_scenario.py');
 const fuzz = path.join(__dirname, '..', 'e2e', 'fuzz_no_5xx.py');
@@ -13,7 +14,11 @@ describe('tracking API against a started tracking-service', () => {
   let api: string;
 
   beforeAll(async () => {
-    server = await startServer({ app: 'tracking-service' });
+    // A service process runs on an external Postgres and Kafka, never on embedded ones.
+    server = await startServer({
+      app: 'tracking-service',
+      env: { CAIRN_KAFKA_BROKERS: testEndpoints.kafkaBrokers(), CAIRN_KAFKA_TOPIC_PREFIX: `e2e-tracking-${randomBytes(4).toString('hex')}.` },
+    });
     api = `${server.url}/api/2.0/mlflow`;
   }, 120_000);
 
@@ -111,6 +116,7 @@ describe('the tracking scenario against the reference mlflow server', () => {
         stdio: 'ignore',
       },
     );
+    trackChildProcess(child);
     await waitFor(
       async () =>
         (await fetch(`${url}/health`)
@@ -120,10 +126,11 @@ describe('the tracking scenario against the reference mlflow server', () => {
     );
   }, 150_000);
 
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  // Waits for the server to exit (its shutdown takes seconds), so Jest is not left waiting on it.
+  afterAll(async () => {
+    if (child) await terminate(child);
     rmSync(home, { recursive: true, force: true });
-  });
+  }, 30_000);
 
   it.each([3, 2] as const)(
     'mlflow %i.x client',

@@ -6,10 +6,11 @@ import { DeliveryAbortedError } from '../errors';
 import type { ConsumerLag, EventBus, Subscription, SubscriptionHandle } from '../event-bus';
 import { IdempotentConsumer } from '../inbox';
 import { errorFields, silentLogger, type Logger } from '../logger';
-import { sleep, withTimeout } from '../retry';
+import { withTimeout } from '../retry';
 import { SerialQueue } from '../serial-queue';
 import type { EventingDatabase } from '../sql';
 import { kafkaLogCreator } from './kafka-logger';
+import { untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
 
 export interface KafkaEventBusOptions {
   brokers: readonly string[];
@@ -24,8 +25,12 @@ export interface KafkaEventBusOptions {
   replicationFactor?: number;
   /** Payload bytes per produce request; a bigger batch is sent as several requests, in order. */
   maxRequestBytes?: number;
-  /** How long `subscribe` waits for the consumer to join its group. */
-  joinTimeoutMs?: number;
+  /**
+   * How long `start`, `subscribe` and a topic's first use wait for Kafka to be ready (brokers
+   * reachable, topics with a leader on every partition, the consumer in its group) before failing.
+   * Until then transient broker states are waited out, with a log line per wait.
+   */
+  readyTimeoutMs?: number;
   /** How long `ping` waits for cluster metadata. */
   pingTimeoutMs?: number;
   /** Prepended to every consumer group id (the runtime passes CAIRN_KAFKA_TOPIC_PREFIX). */
@@ -60,7 +65,7 @@ export class KafkaEventBus implements EventBus {
   private readonly partitions: number;
   private readonly replicationFactor: number | undefined;
   private readonly maxRequestBytes: number;
-  private readonly joinTimeoutMs: number;
+  private readonly readyTimeoutMs: number;
   private readonly pingTimeoutMs: number;
   private readonly consumerOptions: NonNullable<KafkaEventBusOptions['consumer']>;
   private readonly groupIdPrefix: string;
@@ -71,6 +76,8 @@ export class KafkaEventBus implements EventBus {
   private readonly subscriptions = new Map<KafkaSubscription, Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
   private producer: Producer | undefined;
   private admin: Admin | undefined;
+  /** Aborted by `stop`, so no readiness wait outlives the bus. */
+  private lifetime = new AbortController();
 
   constructor(options: KafkaEventBusOptions) {
     this.database = options.database;
@@ -78,7 +85,7 @@ export class KafkaEventBus implements EventBus {
     this.partitions = options.partitions ?? 3;
     this.replicationFactor = options.replicationFactor;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
-    this.joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     this.consumerOptions = options.consumer ?? {};
     this.groupIdPrefix = options.groupIdPrefix ?? '';
@@ -88,6 +95,8 @@ export class KafkaEventBus implements EventBus {
 
   async start(): Promise<void> {
     if (this.producer !== undefined) return;
+    this.lifetime = new AbortController();
+    const wait = this.readinessWait();
     const admin = this.kafka.admin();
     const producer = this.kafka.producer({
       idempotent: true,
@@ -96,17 +105,17 @@ export class KafkaEventBus implements EventBus {
       // The Java client's murmur2 partitioning, so any other producer keys aggregates alike.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    await admin.connect();
     try {
-      await producer.connect();
+      await untilKafkaReady('the brokers to accept an admin connection', () => admin.connect(), wait);
+      await untilKafkaReady('the brokers to accept a producer connection', () => producer.connect(), wait);
     } catch (error) {
-      await admin.disconnect();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
       throw error;
     }
     this.admin = admin;
     this.producer = producer;
     try {
-      await Promise.all(this.initialTopics.map((topic) => this.ensureTopic(topic)));
+      await Promise.all(this.initialTopics.map((topic) => this.ensureTopic(topic, wait)));
     } catch (error) {
       await this.stop();
       throw error;
@@ -114,6 +123,7 @@ export class KafkaEventBus implements EventBus {
   }
 
   async stop(): Promise<void> {
+    this.lifetime.abort(new Error('Kafka event bus stopped'));
     await Promise.allSettled([...this.subscriptions.keys()].map((subscription) => subscription.stop()));
     this.subscriptions.clear();
     await this.publishes.idle();
@@ -137,7 +147,7 @@ export class KafkaEventBus implements EventBus {
       const producer = this.producer;
       if (producer === undefined) throw new Error('Kafka event bus is not started');
       if (envelopes.length === 0) return;
-      await this.ensureTopic(topic);
+      await this.ensureTopic(topic, this.readinessWait());
       for (const messages of this.requests(envelopes)) await producer.send({ topic, acks: -1, messages });
     });
   }
@@ -145,7 +155,8 @@ export class KafkaEventBus implements EventBus {
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
     if (this.producer === undefined) throw new Error('Kafka event bus is not started');
     if (subscription.topics.length === 0) throw new Error(`consumer ${subscription.consumer} subscribes to no topic`);
-    await Promise.all(subscription.topics.map((topic) => this.ensureTopic(topic)));
+    const wait = this.readinessWait();
+    await Promise.all(subscription.topics.map((topic) => this.ensureTopic(topic, wait)));
     const consumer = this.kafka.consumer({
       // The group is namespaced like the topics, so installations (or test runs) sharing a cluster
       // never join each other's groups; the consumer name (inbox and offsets key) stays as it is.
@@ -162,7 +173,7 @@ export class KafkaEventBus implements EventBus {
       subscription.context,
       this.logger,
     );
-    await running.start(subscription.topics, this.joinTimeoutMs, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
+    await running.start(subscription.topics, wait, this.consumerOptions.partitionsConsumedConcurrently ?? 1);
     this.subscriptions.set(running, { consumer: subscription.consumer, context: subscription.context, topics: subscription.topics });
     return {
       consumer: subscription.consumer,
@@ -197,17 +208,28 @@ export class KafkaEventBus implements EventBus {
     return lags;
   }
 
-  /** Creates the topic with this bus's partition count if it does not exist yet (once per topic). */
-  private ensureTopic(topic: string): Promise<void> {
+  /** A fresh readiness budget, ended early by `stop`. */
+  private readinessWait(): ReadinessWait {
+    return { deadline: Date.now() + this.readyTimeoutMs, timeoutMs: this.readyTimeoutMs, logger: this.logger, signal: this.lifetime.signal };
+  }
+
+  /**
+   * Creates the topic with this bus's partition count if it does not exist yet, then waits until
+   * every partition has a leader (once per topic). Whether this bus or another process created it,
+   * a moment ago, the topic may not be served yet: the broker answers "does not host this
+   * topic-partition" or "leader not available", and producing or joining then fails. kafkajs's own
+   * wait (`waitForLeaders`) retries only the second, so the wait here is ours.
+   */
+  private ensureTopic(topic: string, wait: ReadinessWait): Promise<void> {
     let created = this.topics.get(topic);
     if (created === undefined) {
       const admin = this.admin;
       if (admin === undefined) return Promise.reject(new Error('Kafka event bus is not started'));
-      created = admin
-        .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor }] })
-        // `false` means another process created it first, maybe a moment ago: its partitions may not
-        // have leaders yet, and producing or joining then fails ("does not host this topic-partition").
-        .then((createdHere) => (createdHere ? undefined : waitForLeaders(admin, topic)));
+      const spec = { topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor };
+      created = (async () => {
+        await untilKafkaReady(`topic ${topic} to be created`, () => admin.createTopics({ waitForLeaders: false, topics: [spec] }), wait);
+        await waitForTopicLeaders(admin, topic, wait);
+      })();
       this.topics.set(topic, created);
       created.catch(() => this.topics.delete(topic));
     }
@@ -259,7 +281,9 @@ class KafkaSubscription {
     private readonly logger: Logger,
   ) {}
 
-  async start(topics: readonly string[], joinTimeoutMs: number, partitionsConsumedConcurrently: number): Promise<void> {
+  /** Connects, subscribes and joins the group, waiting out transient broker states until `wait.deadline`. */
+  async start(topics: readonly string[], wait: ReadinessWait, partitionsConsumedConcurrently: number): Promise<void> {
+    const name = this.inbox.consumer;
     const joined = new Promise<void>((resolve, reject) => {
       this.listeners.push(
         this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -274,15 +298,21 @@ class KafkaSubscription {
     });
     joined.catch(() => undefined);
     try {
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await untilKafkaReady(`consumer ${name} to connect`, () => this.consumer.connect(), wait);
+      // kafkajs refreshes metadata once here and throws if this broker does not know a topic yet.
+      await untilKafkaReady(
+        `consumer ${name} to subscribe to ${topics.join(', ')}`,
+        () => this.consumer.subscribe({ topics: [...topics], fromBeginning: true }),
+        wait,
+      );
+      // From here kafkajs restarts the consumer itself after a retriable error (CRASH with restart).
       await this.consumer.run({
         autoCommit: true,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently,
         eachBatch: (payload) => this.eachBatch(payload),
       });
-      await withTimeout(joined, joinTimeoutMs, `consumer ${this.inbox.consumer} did not join its group within ${joinTimeoutMs} ms`);
+      await withTimeout(joined, Math.max(0, wait.deadline - Date.now()), `consumer ${name} did not join its group within ${wait.timeoutMs} ms`);
     } catch (error) {
       await this.stop();
       throw error;
@@ -340,21 +370,5 @@ class KafkaSubscription {
       resolveOffset(message.offset);
       await heartbeat();
     }
-  }
-}
-
-/** Resolves once every partition of `topic` has a leader (a topic just created elsewhere may not). */
-async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const partitions = topics[0]?.partitions ?? [];
-      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`topic ${topic} has partitions without a leader after ${timeoutMs} ms`);
-    await sleep(100);
   }
 }

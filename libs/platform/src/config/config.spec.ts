@@ -45,6 +45,46 @@ describe('configuration', () => {
     }
   });
 
+  describe('in a service process (anything but the all-in-one server)', () => {
+    const service = { CAIRN_SERVICE_NAME: 'registry-service' };
+    const external = { CAIRN_DATABASE_URL: 'postgres://u:p@db:5432/cairn', CAIRN_KAFKA_BROKERS: 'k1:9092' };
+
+    it('refuses to start without CAIRN_DATABASE_URL or CAIRN_KAFKA_BROKERS, naming each, instead of falling back to embedded ones', () => {
+      expect(() => loadConfig(service, { embeddedDefaults: false })).toThrow(
+        new ConfigError([
+          'CAIRN_DATABASE_URL: required by registry-service (only the all-in-one server falls back to an embedded Postgres)',
+          'CAIRN_KAFKA_BROKERS: required by registry-service (only the all-in-one server falls back to the in-process bus)',
+        ]),
+      );
+    });
+
+    it('counts an empty or blank value as missing', () => {
+      expect(() => loadConfig({ ...service, ...external, CAIRN_DATABASE_URL: '' }, { embeddedDefaults: false })).toThrow(
+        /CAIRN_DATABASE_URL: required by registry-service/,
+      );
+      expect(() => loadConfig({ ...service, ...external, CAIRN_KAFKA_BROKERS: '  ' }, { embeddedDefaults: false })).toThrow(
+        /CAIRN_KAFKA_BROKERS: required by registry-service/,
+      );
+    });
+
+    it('starts with both set', () => {
+      expect(loadConfig({ ...service, ...external }, { embeddedDefaults: false })).toMatchObject({
+        databaseUrl: external.CAIRN_DATABASE_URL,
+        kafkaBrokers: ['k1:9092'],
+      });
+    });
+
+    it('while the all-in-one server keeps its embedded defaults', () => {
+      expect(loadConfig({ CAIRN_SERVICE_NAME: 'server' }, { embeddedDefaults: true })).toMatchObject({ databaseUrl: undefined, kafkaBrokers: undefined });
+    });
+  });
+
+  it('waits 60 s for Kafka to be ready at start unless told otherwise', () => {
+    expect(loadConfig({}).kafkaReadyTimeoutMs).toBe(60_000);
+    expect(loadConfig({ CAIRN_KAFKA_READY_TIMEOUT_MS: '5000' }).kafkaReadyTimeoutMs).toBe(5_000);
+    expect(() => loadConfig({ CAIRN_KAFKA_READY_TIMEOUT_MS: '-1' })).toThrow(/CAIRN_KAFKA_READY_TIMEOUT_MS/);
+  });
+
   it('requires S3 credentials with an s3:// artifact root', () => {
     expect(() => loadConfig({ CAIRN_ARTIFACT_ROOT: 's3://bucket' })).toThrow(/CAIRN_S3_ENDPOINT[\s\S]*CAIRN_S3_ACCESS_KEY[\s\S]*CAIRN_S3_SECRET_KEY/);
   });

@@ -5,7 +5,8 @@ import { z } from 'zod';
 /**
  * The one typed configuration object. Parsed once at boot from the environment (and, for
  * `cairn server`, from flags merged into the same record); nothing reads `process.env` afterwards.
- * An absent variable means the embedded default, so a newcomer needs no services at all.
+ * An absent variable means the embedded default, so a newcomer needs no services at all: in the
+ * all-in-one server. A service process refuses to start without an external Postgres and Kafka.
  */
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -39,6 +40,7 @@ const environmentSchema = z.object({
       .regex(/^(file:\/\/\/|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$))/, 'must be file:///absolute/path or s3://bucket[/prefix]')
       .optional(),
   ),
+  CAIRN_KAFKA_READY_TIMEOUT_MS: positiveInt(60_000),
   CAIRN_KAFKA_TOPIC_PREFIX: z.preprocess(
     emptyToUndefined,
     z
@@ -100,6 +102,8 @@ export interface CairnConfig {
   databaseUrl: string | undefined;
   /** undefined → the in-process bus. */
   kafkaBrokers: string[] | undefined;
+  /** How long start-up waits out a broker that is not ready (topics without leaders yet) before failing. */
+  kafkaReadyTimeoutMs: number;
   /** Prepended to every topic name: several installations (or test runs) can share one cluster. */
   kafkaTopicPrefix: string;
   artifactRoot: ArtifactRoot;
@@ -145,14 +149,31 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadConfigOptions {
+  /**
+   * Whether an absent CAIRN_DATABASE_URL / CAIRN_KAFKA_BROKERS may mean the embedded Postgres and
+   * the in-process bus. True for the all-in-one server; a service process (one context of a
+   * distributed install) that fell back would keep its data in the pod, lost on restart, and hear
+   * none of the other services' events, so there they are required.
+   */
+  embeddedDefaults?: boolean;
+}
+
 /** Parses the environment into a CairnConfig, or throws a ConfigError listing every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): CairnConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): CairnConfig {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`));
   }
   const e = parsed.data;
   const problems: string[] = [];
+  if (options.embeddedDefaults === false) {
+    const service = e.CAIRN_SERVICE_NAME;
+    if (e.CAIRN_DATABASE_URL === undefined)
+      problems.push(`CAIRN_DATABASE_URL: required by ${service} (only the all-in-one server falls back to an embedded Postgres)`);
+    if (e.CAIRN_KAFKA_BROKERS === undefined)
+      problems.push(`CAIRN_KAFKA_BROKERS: required by ${service} (only the all-in-one server falls back to the in-process bus)`);
+  }
   const home = path.resolve(e.CAIRN_HOME ?? path.join(os.homedir(), '.cairn'));
   const artifactRoot = parseArtifactRoot(e.CAIRN_ARTIFACT_ROOT ?? `file://${path.join(home, 'artifacts')}`);
   if (artifactRoot.kind === 's3') {
@@ -169,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CAIRN_LOG_LEVEL,
     databaseUrl: e.CAIRN_DATABASE_URL,
     kafkaBrokers: e.CAIRN_KAFKA_BROKERS?.split(','),
+    kafkaReadyTimeoutMs: e.CAIRN_KAFKA_READY_TIMEOUT_MS,
     kafkaTopicPrefix: e.CAIRN_KAFKA_TOPIC_PREFIX,
     artifactRoot,
     s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
