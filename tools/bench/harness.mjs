@@ -65,7 +65,7 @@ export function startProcess(command, args, extraEnv, ready) {
 }
 
 /** A Cairn app from dist/ (built first if stale) against `databaseUrl`, on a free port. */
-export async function startCairn(databaseUrl, app = 'tracking-service', extraEnv = {}) {
+export async function startCairn(databaseUrl, app = 'server', extraEnv = {}) {
   execFileSync(process.execPath, [path.join(root, 'tools', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
   return startProcess(
     process.execPath,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Tracking benchmark: Cairn's tracking-service vs the real `mlflow server`, same Postgres, same
+// Tracking benchmark: Cairn's all-in-one server vs the real `mlflow server`, same Postgres, same
 // workload, one run. Writes libs/tracking/bench/BENCHMARKS.md. Not a test: it reports, it does not assert.
 //
 //   BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres \
@@ -355,14 +355,14 @@ async function main() {
     const doc = `# Tracking benchmark
 
 Generated ${new Date().toISOString()} by \`node libs/tracking/bench/bench.mjs\` against \`${version}\` (\`mlflow server\`, default workers)
-and Cairn's \`tracking-service\`, both on the same Postgres (${new URL(PG).host}), same workload, one run.
+and Cairn's all-in-one \`server\`, both on the same Postgres (${new URL(PG).host}), same workload, one run.
 
 Machine: ${os.cpus().length} CPUs, 1-min load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after the run
 (the servers, Postgres and the load generators share those CPUs; with other work on the machine the numbers swing by 2-3x).
 Postgres settings in effect for both servers: ${settings}${settings.includes('fsync=off') ? ' (the test cluster of tools/infra: not durable; both servers gain from it, and Cairn, which commits more often per request, probably more)' : ''}.
 Load: ingest, search and history from this script (Node); log-metric from tools/loadgen (Go, 32 clients, ${SIZES.logMetricSeconds} s after a 5 s warm-up).
-Cairn's events are relayed from the outbox to its in-process bus, where the tracking-service alone has no subscriber (with
-\`npm start\`'s single process the registry's and artifacts' consumers would also apply each event).
+Cairn's events are relayed from the outbox to its in-process bus, where the registry's and artifacts' consumers apply each
+one too (a service process alone needs Kafka since issue 17; the all-in-one server is the one process that needs nothing else).
 
 Sizes: ${JSON.stringify(SIZES)} (the issue's full sizes: BENCH_INGEST_POINTS=1000000 BENCH_SEARCH_RUNS=100000 BENCH_HISTORY_POINTS=1000000).
 
