@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)?.url;
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-home-'));
-  const orphanWatch = path.join(repoRoot, 'dist', 'libs', 'testing', 'src', 'stop-when-orphaned.js');
+  const orphanWatch = path.join(repoRoot, 'libs', 'testing', 'src', 'stop-when-orphaned.cjs');
   const child = spawn(process.execPath, ['--enable-source-maps', '--require', orphanWatch, path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: repoRoot,
     env: {

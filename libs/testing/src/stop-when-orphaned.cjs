@@ -1,5 +1,6 @@
 /**
- * Preloaded (`node --require`) into every server or service a test starts, never into production:
+ * Preloaded (`node --require`) into every server or service a test starts, never into production
+ * (plain CommonJS, run from the source tree: test support is not compiled into dist/):
  * when the test process is gone without stopping it (Jest killed, a crash), the server finds itself
  * adopted by another parent and shuts down as on SIGTERM, then exits at the latest 15 s later. The
  * last resort behind `stopChildProcesses`, which covers every failure Jest itself survives.
@@ -12,5 +13,3 @@ const watch = setInterval(() => {
   setTimeout(() => process.exit(1), 15_000).unref();
 }, 500);
 watch.unref();
-
-export {};
