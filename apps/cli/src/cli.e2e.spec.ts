@@ -67,10 +67,12 @@ describe('the cairn CLI against a started server', () => {
     scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-cli-e2e-'));
   }, 120_000);
 
+  // Every step runs even when beforeAll failed part-way (no scratch dir yet, no server): a receiver
+  // left listening kept Jest from exiting.
   afterAll(async () => {
-    rmSync(scratch, { recursive: true, force: true });
-    await server?.stop();
-    await new Promise((resolve) => receiver?.close(resolve));
+    receiver?.closeAllConnections();
+    await Promise.allSettled([server?.stop(), new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)))]);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('npx cairn (tools/bin/cairn.js) runs, and reads the tracking URI from the environment', async () => {

@@ -1,7 +1,6 @@
 export * from './config/config';
 export * from './database/database';
 export * from './database/unit-of-work';
-export { runPipelined, PreparedStatements, type PipelinedStatement } from './database/pipeline';
 export * from './database/migrator';
 export * from './embedded/home-lock';
 export * from './embedded/embedded-database';

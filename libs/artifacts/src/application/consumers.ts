@@ -10,7 +10,7 @@ import {
   type EventMetadata,
 } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import type { Sql, UnitOfWork } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import { ArtifactRepository } from '../infra/artifact-repository';
 import { BlobCollector } from './blob-collector';
 import { RetentionEnforcer } from './retention-enforcer';
@@ -41,7 +41,7 @@ function parse<T>(parser: () => T, what: string): T {
  */
 export async function recordPolicyMetrics(
   repository: ArtifactRepository,
-  tx: Sql,
+  tx: UnitOfWork,
   envelope: EventEnvelope,
 ): Promise<{ runId: string; keys: Set<string> } | null> {
   if (envelope.type !== TRACKING_EVENT_TYPES.metricsLogged) return null;
@@ -124,7 +124,7 @@ export function registrySubscription(repository: ArtifactRepository, collection:
  */
 export async function recordModelVersionRefs(
   repository: ArtifactRepository,
-  tx: Sql,
+  tx: UnitOfWork,
   envelope: EventEnvelope,
 ): Promise<Array<{ runId: string | null; source: string }>> {
   const relevant: string[] = [

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { modelVersionReferencesRun, type ArtifactOwnerKind } from '@cairn/contracts';
-import { Database, type NamedStatement, type Sql } from '@cairn/platform';
+import { Database, type NamedStatement, type Sql, type UnitOfWork } from '@cairn/platform';
 import type { IndexedFile, ReadableFile, Usage } from '../application/views';
 import type { RetentionPolicy } from '../domain/retention';
 import * as q from './sql';
@@ -60,7 +60,7 @@ export class ArtifactRepository {
     return this.database;
   }
 
-  async lockOwner(tx: Sql, ownerId: string): Promise<void> {
+  async lockOwner(tx: UnitOfWork, ownerId: string): Promise<void> {
     await tx.query(q.LOCK_OWNER, [ownerId]);
   }
 
@@ -73,7 +73,12 @@ export class ArtifactRepository {
   }
 
   /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD); `at` is the event's time. */
-  async recordUpload(tx: Sql, file: IndexedFile, storageKey: string, at: string): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
+  async recordUpload(
+    tx: UnitOfWork,
+    file: IndexedFile,
+    storageKey: string,
+    at: string,
+  ): Promise<{ created: boolean; previous?: { digest: string; size: number } }> {
     const { rows } = await tx.query<{ created: boolean; previous_digest: string | null; previous_size: number | null }>({
       name: 'artifacts.record-upload',
       text: q.RECORD_UPLOAD,
@@ -100,7 +105,7 @@ export class ArtifactRepository {
    * Drops one reference per listed digest; contents left with none lose their row and their blob is
    * queued for deletion in the same transaction. Returns the queued storage keys.
    */
-  async releaseReferences(tx: Sql, digests: readonly string[]): Promise<string[]> {
+  async releaseReferences(tx: UnitOfWork, digests: readonly string[]): Promise<string[]> {
     if (digests.length === 0) return [];
     const { rows } = await tx.query<{ digest: string; ref_count: number }>(q.RELEASE_REFERENCES, [digests]);
     const unreferenced = rows.filter((r) => r.ref_count === 0).map((r) => r.digest);
@@ -111,7 +116,7 @@ export class ArtifactRepository {
     return keys;
   }
 
-  async enqueueGarbage(tx: Sql, storageKeys: readonly string[]): Promise<void> {
+  async enqueueGarbage(tx: UnitOfWork, storageKeys: readonly string[]): Promise<void> {
     if (storageKeys.length > 0) await tx.query(q.ENQUEUE_GARBAGE, [storageKeys]);
   }
 
@@ -167,7 +172,7 @@ export class ArtifactRepository {
   }
 
   /** Removes these paths from the index; returns the digests they pointed at (one per removed file). */
-  async removeFiles(tx: Sql, paths: readonly string[]): Promise<string[]> {
+  async removeFiles(tx: UnitOfWork, paths: readonly string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     const { rows } = await tx.query<{ digest: string }>(q.DELETE_FILES, [paths]);
     return rows.map((r) => r.digest);
@@ -196,7 +201,7 @@ export class ArtifactRepository {
     return rows[0] ? Number(rows[0].max_bytes) : undefined;
   }
 
-  async setQuota(tx: Sql, experimentId: string, maxBytes: number | null, at: string): Promise<void> {
+  async setQuota(tx: UnitOfWork, experimentId: string, maxBytes: number | null, at: string): Promise<void> {
     if (maxBytes === null) await tx.query(q.DELETE_QUOTA, [experimentId]);
     else await tx.query(q.UPSERT_QUOTA, [experimentId, maxBytes, at]);
   }
@@ -212,7 +217,7 @@ export class ArtifactRepository {
   }
 
   /** Creates or replaces the policy of (experiment, prefix); returns the id it keeps. */
-  async upsertPolicy(tx: Sql, policy: RetentionPolicy, at: string): Promise<string> {
+  async upsertPolicy(tx: UnitOfWork, policy: RetentionPolicy, at: string): Promise<string> {
     const { rows } = await tx.query<{ policy_id: string }>(q.UPSERT_POLICY, [
       policy.policyId,
       policy.experimentId,
@@ -235,7 +240,7 @@ export class ArtifactRepository {
     return new Set(rows.map((r) => r.metric_key));
   }
 
-  async saveRunMetrics(tx: Sql, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
+  async saveRunMetrics(tx: UnitOfWork, runId: string, points: ReadonlyArray<{ key: string; step: number; value: number; timestamp: number }>): Promise<void> {
     if (points.length === 0) return;
     await tx.query(q.UPSERT_RUN_METRICS, [
       runId,
@@ -253,23 +258,23 @@ export class ArtifactRepository {
   }
 
   async saveModelVersionRef(
-    tx: Sql,
+    tx: UnitOfWork,
     ref: { modelId: string; version: string; name: string; source: string; runId: string | null; loggedModelId: string | null },
   ): Promise<void> {
     await tx.query(q.UPSERT_MODEL_VERSION_REF, [ref.modelId, ref.version, ref.name, ref.source, ref.runId, ref.loggedModelId]);
   }
 
-  async deleteModelVersionRef(tx: Sql, modelId: string, version: string): Promise<Array<{ runId: string | null; source: string }>> {
+  async deleteModelVersionRef(tx: UnitOfWork, modelId: string, version: string): Promise<Array<{ runId: string | null; source: string }>> {
     const { rows } = await tx.query<{ run_id: string | null; source: string }>(q.DELETE_MODEL_VERSION_REF, [modelId, version]);
     return rows.map((r) => ({ runId: r.run_id, source: r.source }));
   }
 
-  async deleteModelRefs(tx: Sql, modelId: string): Promise<Array<{ runId: string | null; source: string }>> {
+  async deleteModelRefs(tx: UnitOfWork, modelId: string): Promise<Array<{ runId: string | null; source: string }>> {
     const { rows } = await tx.query<{ run_id: string | null; source: string }>(q.DELETE_MODEL_REFS, [modelId]);
     return rows.map((r) => ({ runId: r.run_id, source: r.source }));
   }
 
-  async renameModelRefs(tx: Sql, modelId: string, newName: string): Promise<void> {
+  async renameModelRefs(tx: UnitOfWork, modelId: string, newName: string): Promise<void> {
     await tx.query(q.RENAME_MODEL_REFS, [modelId, newName]);
   }
 
@@ -292,7 +297,7 @@ export class ArtifactRepository {
     return rows[0]?.state ?? null;
   }
 
-  async setPurgeState(tx: Sql, runId: string, state: 'deferred' | 'collected', at: string): Promise<void> {
+  async setPurgeState(tx: UnitOfWork, runId: string, state: 'deferred' | 'collected', at: string): Promise<void> {
     await tx.query(q.UPSERT_PURGED_RUN, [runId, state, at]);
   }
 }

@@ -1,13 +1,14 @@
 import { ARTIFACTS_EVENT_TYPES as A, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import type { EventStore } from '@cairn/eventing';
-import type { Sql, UnitOfWork } from '@cairn/platform';
+import type { UnitOfWork } from '@cairn/platform';
 import type { IndexedFile } from '../application/views';
 import type { ArtifactRepository } from './artifact-repository';
 
 /*
  * The artifacts context's projection: its events → the path index, content references, retention
- * policies, quotas and purge states, every timestamp the event's. Commands apply their events here
- * and then append them at commit (projectThenAppend), so an event's position in the log follows the
+ * policies, quotas and purge states, every timestamp the event's. Commands (through the shared
+ * CommandHandler) and consumers (projectThenAppend) apply their events here and append them with the
+ * COMMIT, after the projection, so an event's position in the log follows the
  * row locks its projection took: two owners releasing and re-uploading one content replay in the
  * order they happened. A rebuild replays artifacts.events through the same function.
  */
@@ -21,14 +22,19 @@ export interface StoreOutcome {
 }
 
 /** An upload's index writes: one more reference to the content, the path pointed at it, the replaced content released. */
-export async function storeArtifact(repository: ArtifactRepository, tx: Sql, file: IndexedFile, storageKey: string, at: string): Promise<StoreOutcome> {
+export async function storeArtifact(repository: ArtifactRepository, tx: UnitOfWork, file: IndexedFile, storageKey: string, at: string): Promise<StoreOutcome> {
   const recorded = await repository.recordUpload(tx, file, storageKey, at);
   const released = recorded.previous ? await repository.releaseReferences(tx, [recorded.previous.digest]) : [];
   return { ...recorded, released };
 }
 
 /** Applies `events` (all stamped `occurredAt`) to the read model; consecutive deletions go in one statement. */
-export async function projectArtifactsEvents(repository: ArtifactRepository, tx: Sql, events: readonly ArtifactsEvent[], occurredAt: string): Promise<void> {
+export async function projectArtifactsEvents(
+  repository: ArtifactRepository,
+  tx: UnitOfWork,
+  events: readonly ArtifactsEvent[],
+  occurredAt: string,
+): Promise<void> {
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     switch (event.type) {

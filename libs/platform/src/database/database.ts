@@ -29,9 +29,9 @@ const RETRIABLE_SQLSTATES = new Set(['40001', '40P01']);
 const BUSY_SQLSTATES = new Set(['57014', '25P03']);
 
 /**
- * Dedicated sessions a process may hold: one outbox relay per context it writes (four in the
- * all-in-one server) and the webhook dispatcher's LISTEN, with room to spare. Counted in the
- * connection budget (docs/operations.md).
+ * Dedicated sessions a process may hold: one outbox relay per context it writes, the tracking
+ * reaper's and GC's leader locks, the webhook dispatcher's LISTEN (six in the all-in-one server),
+ * with room to spare. Counted in the connection budget (docs/operations.md).
  */
 export const MAX_SESSIONS = 8;
 
@@ -72,7 +72,7 @@ class PgUnitOfWork implements UnitOfWork {
   async query<R extends QueryResultRow = QueryResultRow>(textOrStatement: string | NamedStatement, params?: readonly unknown[]) {
     if (typeof textOrStatement === 'string') return this.client.query<R>(textOrStatement, params as unknown[] | undefined);
     const result = await this.client.query<R>(textOrStatement);
-    this.prepared.record(this.client, textOrStatement.name, textOrStatement.text);
+    if (!this.prepared.allPrepared(this.client, [textOrStatement])) this.prepared.record(this.client, textOrStatement.name, textOrStatement.text);
     return result;
   }
 

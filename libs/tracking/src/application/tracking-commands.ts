@@ -45,7 +45,7 @@ export class TrackingCommands {
     @Inject(EventStore) eventStore: EventStore,
     @Inject(TRACKING_CLOCK) private readonly clock: Clock,
   ) {
-    this.handler = new CommandHandler(db, eventStore, 'tracking', { onConflict: conflict });
+    this.handler = new CommandHandler(db, eventStore, 'tracking', { onConflict: conflict, clock });
   }
 
   /**

@@ -167,13 +167,15 @@ const datasetUuid = (experimentId: string, name: string, digest: string) => name
 const inputUuid = (sourceType: 'DATASET' | 'MODEL', sourceId: string, runId: string) =>
   nameBasedUuid('tracking.input', sourceType, sourceId, 'RUN', runId).replace(/-/g, '');
 
+/** A statement the metric projection would otherwise queue for the commit, run now. */
+const runNow = (sql: UnitOfWork, { name, text, values }: DeferredStatement) =>
+  name === undefined ? sql.query(text, values) : sql.query({ name, text, values });
+
 /**
  * One set-based statement for up to 1000 points (history and latest per key), plus one for the
  * logged-model copies when a point names a model. Named, so each pooled connection parses and
  * plans it once: planning the CTE cost as much as running it for a single point.
  */
-const runNow = (sql: UnitOfWork, { name, text, values }: DeferredStatement) =>
-  name === undefined ? sql.query(text, values) : sql.query({ name, text, values });
 
 async function projectMetrics(run: (statement: DeferredStatement) => unknown, runId: string, metrics: MetricPoint[]): Promise<void> {
   const points = metrics.map((m): StoredPoint => {

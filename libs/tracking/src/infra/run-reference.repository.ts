@@ -1,26 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '@cairn/platform';
+import type { Sql, UnitOfWork } from '@cairn/platform';
 import * as q from './sql';
 
 /** `tracking.run_references`: which live registered model versions point at which runs (from registry events). */
 @Injectable()
 export class RunReferenceRepository {
   /** Records the version's references, holding the runs FOR SHARE so a purge of one of them waits (or went first). */
-  async save(tx: Sql, ref: { registeredModelId: string; name: string; version: string; runIds: string[] }): Promise<void> {
+  async save(tx: UnitOfWork, ref: { registeredModelId: string; name: string; version: string; runIds: string[] }): Promise<void> {
     if (ref.runIds.length === 0) return;
     await tx.query(q.LOCK_RUNS_SHARE, [ref.runIds]);
     await tx.query(q.INSERT_RUN_REFERENCES, [ref.registeredModelId, ref.version, ref.name, ref.runIds]);
   }
 
-  async deleteVersion(tx: Sql, registeredModelId: string, version: string): Promise<void> {
+  async deleteVersion(tx: UnitOfWork, registeredModelId: string, version: string): Promise<void> {
     await tx.query(q.DELETE_VERSION_REFERENCES, [registeredModelId, version]);
   }
 
-  async deleteModel(tx: Sql, registeredModelId: string): Promise<void> {
+  async deleteModel(tx: UnitOfWork, registeredModelId: string): Promise<void> {
     await tx.query(q.DELETE_MODEL_REFERENCES, [registeredModelId]);
   }
 
-  async renameModel(tx: Sql, registeredModelId: string, name: string): Promise<void> {
+  async renameModel(tx: UnitOfWork, registeredModelId: string, name: string): Promise<void> {
     await tx.query(q.RENAME_MODEL_REFERENCES, [registeredModelId, name]);
   }
 
