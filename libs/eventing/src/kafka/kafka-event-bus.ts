@@ -12,6 +12,9 @@ import type { EventingDatabase } from '../sql';
 import { kafkaLogCreator } from './kafka-logger';
 import { untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
 
+/** How long a lag read (a /metrics scrape) waits out a moving partition leader. */
+const LAG_READ_TIMEOUT_MS = 5_000;
+
 export interface KafkaEventBusOptions {
   brokers: readonly string[];
   clientId: string;
@@ -195,7 +198,25 @@ export class KafkaEventBus implements EventBus {
     const lags: ConsumerLag[] = [];
     for (const { consumer, context, topics } of this.subscriptions.values()) {
       for (const topic of topics) {
-        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), readConsumerPositions(this.database, context, consumer, topic)]);
+        // A partition's leader can move (a fresh or restarting broker): kafkajs reports that as an
+        // error it does not retry here, so the read refreshes the topic's metadata and tries again,
+        // for a scrape's worth of time (LAG_READ_TIMEOUT_MS), not a start-up's.
+        const offsets = async () => {
+          try {
+            return await admin.fetchTopicOffsets(topic);
+          } catch (error) {
+            await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+            throw error;
+          }
+        };
+        const [ends, committed] = await Promise.all([
+          untilKafkaReady(`offsets of ${topic}`, offsets, {
+            ...this.readinessWait(),
+            deadline: Date.now() + LAG_READ_TIMEOUT_MS,
+            timeoutMs: LAG_READ_TIMEOUT_MS,
+          }),
+          readConsumerPositions(this.database, context, consumer, topic),
+        ]);
         let messages = 0n;
         for (const end of ends) {
           const next = committed.get(end.partition) ?? BigInt(end.low);
