@@ -46,6 +46,13 @@ export function metricView(row: MetricRow): MetricView {
   return view;
 }
 
+// int8 minimum, so a first page includes negative steps and timestamps.
+const INT8_MIN = '-9223372036854775808';
+
+/** A history page's keyset cursor (step, timestamp, id) as the page queries' parameters $3–$5; the series' start when null. */
+const cursorParams = (after: { step: number; timestamp: number; id: number } | null): [string, string, string] =>
+  after ? [String(after.step), String(after.timestamp), String(after.id)] : [INT8_MIN, INT8_MIN, '0'];
+
 function groupBy<R, K extends keyof R>(rows: R[], key: K): Map<R[K], R[]> {
   const map = new Map<R[K], R[]>();
   for (const row of rows) {
@@ -354,17 +361,7 @@ export class TrackingStore {
     after: { step: number; timestamp: number; id: number } | null,
     limit: number,
   ): Promise<{ points: (MetricView & { cursor: { step: number; timestamp: number; id: number } })[]; cut: boolean }> {
-    // int8 minimum, so the first page includes negative steps.
-    const step = after ? String(after.step) : '-9223372036854775808';
-    const ts = after ? String(after.timestamp) : '-9223372036854775808';
-    const { rows } = await this.db.query<MetricRow & { id: string; cut: boolean }>(q.SELECT_METRIC_HISTORY_PAGE, [
-      runId,
-      key,
-      step,
-      ts,
-      String(after?.id ?? 0),
-      limit,
-    ]);
+    const { rows } = await this.db.query<MetricRow & { id: string; cut: boolean }>(q.SELECT_METRIC_HISTORY_PAGE, [runId, key, ...cursorParams(after), limit]);
     return {
       points: rows.map((r) => ({ ...metricView(r), cursor: { step: Number(r.step), timestamp: Number(r.timestamp), id: Number(r.id) } })),
       cut: rows[0]?.cut === true,
@@ -382,14 +379,10 @@ export class TrackingStore {
     after: { step: number; timestamp: number; id: number } | null,
     limit: number,
   ): Promise<{ json: string; count: number; last: { step: number; timestamp: number; id: number } | null; cut: boolean }> {
-    const step = after ? String(after.step) : '-9223372036854775808';
-    const ts = after ? String(after.timestamp) : '-9223372036854775808';
     const { rows } = await this.db.query<{ json: string | null; n: number; last: string[] | null; cut: boolean }>(q.SELECT_METRIC_HISTORY_JSON_PAGE, [
       runId,
       key,
-      step,
-      ts,
-      String(after?.id ?? 0),
+      ...cursorParams(after),
       limit,
       `{"key":${JSON.stringify(key)},"value":`,
     ]);
@@ -400,13 +393,7 @@ export class TrackingStore {
 
   /** Up to `limit` chunks of a series after (min_step, chunk_id), their arrays as text. */
   async metricChunksAsText(runId: string, key: string, after: { minStep: string; chunkId: string } | null, limit: number): Promise<ChunkText[]> {
-    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [
-      runId,
-      key,
-      after?.minStep ?? '-9223372036854775808',
-      after?.chunkId ?? '0',
-      limit,
-    ]);
+    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [runId, key, after?.minStep ?? INT8_MIN, after?.chunkId ?? '0', limit]);
     return rows;
   }
 
