@@ -17,7 +17,7 @@ CREATE TABLE identity.users (
 -- MLflow's experiment_permissions and registered_model_permissions in one table.
 CREATE TABLE identity.user_grants (
   user_id       integer NOT NULL REFERENCES identity.users (id) ON DELETE CASCADE,
-  resource_type text    NOT NULL CHECK (resource_type IN ('experiment', 'registered_model')),
+  resource_type text    NOT NULL CHECK (resource_type IN ('experiment', 'registered_model', 'webhook')),
   resource_id   text    NOT NULL,
   permission    text    NOT NULL CHECK (permission IN ('NO_PERMISSIONS', 'READ', 'EDIT', 'MANAGE')),
   PRIMARY KEY (user_id, resource_type, resource_id)
@@ -29,7 +29,7 @@ CREATE INDEX user_grants_resource ON identity.user_grants (resource_type, resour
 -- groups' grants and its own.
 CREATE TABLE identity.group_grants (
   group_name    text NOT NULL,
-  resource_type text NOT NULL CHECK (resource_type IN ('experiment', 'registered_model')),
+  resource_type text NOT NULL CHECK (resource_type IN ('experiment', 'registered_model', 'webhook')),
   resource_id   text NOT NULL,
   permission    text NOT NULL CHECK (permission IN ('NO_PERMISSIONS', 'READ', 'EDIT', 'MANAGE')),
   PRIMARY KEY (group_name, resource_type, resource_id)

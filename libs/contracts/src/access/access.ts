@@ -24,8 +24,14 @@ export function weakerPermission(a: Permission, b: Permission): Permission {
 /** The actor of a request nobody authenticated (a server with CAIRN_AUTH=none, a public route). */
 export const ANONYMOUS_PRINCIPAL_NAME = 'anonymous';
 
-/** The kinds of resource permissions are granted on; everything else inherits from one of them. */
-export type ResourceType = 'experiment' | 'registered_model';
+/**
+ * The kinds of resource permissions are granted on; everything else inherits from one of them (runs,
+ * metrics, artifacts and logged models from their experiment; versions, aliases and stages from their
+ * model). Webhooks are server-wide and admin-managed: a grant on one (a CI token's) only lets its
+ * holder read or redeliver that webhook's deliveries, and the default permission never applies.
+ */
+export type ResourceType = 'experiment' | 'registered_model' | 'webhook';
+export const RESOURCE_TYPES: readonly ResourceType[] = ['experiment', 'registered_model', 'webhook'];
 
 /**
  * Who made a request, as the API edge authenticated it. `actor` is what events record: a user
