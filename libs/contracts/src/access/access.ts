@@ -43,11 +43,12 @@ export interface Principal {
   userId: number | undefined;
   username: string;
   actor: string;
+  /** May call admin-only routes and holds MANAGE everywhere (a token: only one minted as an admin token). */
   isAdmin: boolean;
   /** OIDC groups (from the configured claim); empty otherwise. */
   groups: readonly string[];
   /** Machine tokens only: what the token may touch (narrower than its owner), and where. */
-  token?: { id: string; scopes: readonly TokenScope[]; servingOnly: boolean };
+  token?: { id: string; scopes: readonly TokenScope[]; servingOnly: boolean; ownerIsAdmin: boolean };
 }
 
 /** One grant a token carries: a permission on one experiment or model (`*` = any). */

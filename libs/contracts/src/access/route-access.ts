@@ -41,6 +41,14 @@ export interface Creates {
   idOf(response: unknown): string | undefined;
 }
 
+/**
+ * What a successful call changes about grants: a rename carries the resource's grants to its new
+ * name; a deletion drops them (a registered model's name can be taken again by someone else).
+ */
+export type GrantEffect =
+  | { kind: 'rename'; type: ResourceType; from(request: AccessRequest): string | undefined; to(request: AccessRequest): string | undefined }
+  | { kind: 'delete'; type: ResourceType; id(request: AccessRequest): string | undefined };
+
 export type RouteAccess =
   /** Probes, version, sign-in: no credentials needed. */
   | { kind: 'public' }
@@ -49,7 +57,7 @@ export type RouteAccess =
   /** Server-wide operations: user management, GC, the reaper, retention, webhooks, dead letters. */
   | { kind: 'admin' }
   /** Needs `need` on the resource the request names. `serving` admits serving tokens. */
-  | { kind: 'resource'; need: Permission; locate: Locator; serving?: boolean; anyOf?: boolean };
+  | { kind: 'resource'; need: Permission; locate: Locator; serving?: boolean; anyOf?: boolean; effect?: GrantEffect };
 
 type HandlerName<C> = { [K in keyof C]: C[K] extends (...args: never[]) => unknown ? K : never }[keyof C] & string;
 
@@ -61,7 +69,7 @@ export const AUTHENTICATED: RouteAccess = { kind: 'authenticated' };
 export const ADMIN_ONLY: RouteAccess = { kind: 'admin' };
 
 /** Needs `need` on the resource(s) `locate` finds in the request. */
-export const requires = (need: Permission, locate: Locator, options: { serving?: boolean; anyOf?: boolean } = {}): RouteAccess => ({
+export const requires = (need: Permission, locate: Locator, options: { serving?: boolean; anyOf?: boolean; effect?: GrantEffect } = {}): RouteAccess => ({
   kind: 'resource',
   need,
   locate,
