@@ -15,3 +15,4 @@ export * from './infra/prisma/prisma-schema';
 export * from './database/scratch-database';
 export * from './http/request-metadata';
 export * from './http/access-rules';
+export * from './database/notice-listener';

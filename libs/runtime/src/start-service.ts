@@ -2,6 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { IdentityModule } from '@cairn/identity';
 import { letHeapGrowBetweenCollections } from './heap-growth';
 import { createEventBus, registerConsumerLagGauge, startInboxPruner, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
 import {
@@ -120,6 +121,8 @@ export async function startService(definition: ServiceDefinition, env: Record<st
         PlatformModule.forRoot({ config, database, metrics }),
         EventingModule.forRoot(eventing),
         SystemModule.forRoot(probes),
+        // Every service enforces identity and access on every route (libs/identity, ADR 0009).
+        IdentityModule,
         ...definition.modules(runtime),
       ],
     })
