@@ -32,12 +32,15 @@ commands:
                                              the model registry
   webhooks create|list|delete|test|deliveries|redeliver
                                              registry webhooks and their delivery log
+  tokens create|list|revoke                  API tokens for CI pipelines and serving pods
   gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
 
 options (every API command):
   --tracking-uri URL   server to talk to (default: CAIRN_TRACKING_URI, MLFLOW_TRACKING_URI, http://127.0.0.1:5000)
   --json               print the API's JSON instead of tables
   -h, --help           usage of a command, e.g. cairn runs search --help
+
+credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN (as the mlflow client reads them)
 
 exit codes: 0 ok, 1 API or server error (e.g. not found), 2 usage error
 `;

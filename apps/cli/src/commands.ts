@@ -1,6 +1,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type CairnClient, CairnApiError, type ModelStage, type ViewType, type WebhookAction, type WebhookEntity, type WebhookEvent } from '@cairn/sdk';
+import {
+  type ApiToken,
+  type CairnClient,
+  CairnApiError,
+  type ModelStage,
+  type TokenScopeWire,
+  type ViewType,
+  type WebhookAction,
+  type WebhookEntity,
+  type WebhookEvent,
+} from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
 import { formatBytes, formatTime, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
 
@@ -105,6 +115,29 @@ function onExperiment(summary: string, act: (client: CairnClient, id: string) =>
       out(ctx, {}, () => `${done} experiment ${experiment.name !== undefined ? `'${experiment.name}' (id ${experiment.id})` : experiment.id}\n`);
     },
   };
+}
+
+/** The flag a scope is given with, per resource type (and how `tokens list` shows it). */
+const SCOPE_FLAGS = { model: 'registered_model', experiment: 'experiment', webhook: 'webhook' } as const;
+const SCOPE_PERMISSIONS = ['READ', 'EDIT', 'MANAGE'] as const;
+
+/** `--model NAME:PERMISSION`: split at the last colon, since model names may contain colons. */
+function scopeOf(flag: keyof typeof SCOPE_FLAGS, value: string): TokenScopeWire {
+  const colon = value.lastIndexOf(':');
+  const id = value.slice(0, colon);
+  const permission = value.slice(colon + 1).toUpperCase();
+  if (colon <= 0 || !(SCOPE_PERMISSIONS as readonly string[]).includes(permission))
+    throw new UsageError(`--${flag} must look like ${flag === 'model' ? 'NAME' : 'ID'}:${SCOPE_PERMISSIONS.join('|')} (ID * for all), got '${value}'`);
+  return { resource_type: SCOPE_FLAGS[flag], resource_id: id, permission: permission as TokenScopeWire['permission'] };
+}
+
+function describeScopes(token: ApiToken): string {
+  const flagOf = (type: string) => Object.entries(SCOPE_FLAGS).find(([, t]) => t === type)?.[0] ?? type;
+  const scopes = token.scopes.map((s) => `${flagOf(s.resource_type)}:${s.resource_id}:${s.permission}`);
+  if (scopes.length === 0) scopes.push("all of the owner's");
+  if (token.serving_only) scopes.unshift('serving-only');
+  if (token.admin) scopes.unshift('admin');
+  return scopes.join(' ');
 }
 
 export const COMMANDS: Record<string, Record<string, Command>> = {
@@ -555,6 +588,72 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
         out(ctx, { delivery }, () => `${delivery.delivery_id}\n`);
       },
     },
+  },
+  tokens: {
+    create: {
+      args: [],
+      summary: 'create a scoped, expiring API token (for CI or serving); prints its secret once',
+      flags: {
+        name: { type: 'string', description: 'what the token is for, e.g. ci-churn' },
+        user: { type: 'string', placeholder: 'USER', description: 'owner (default: you; another user needs an admin)' },
+        model: { type: 'string', multiple: true, placeholder: 'NAME:PERMISSION', description: 'READ|EDIT|MANAGE on a registered model' },
+        experiment: { type: 'string', multiple: true, placeholder: 'ID:PERMISSION', description: 'READ|EDIT|MANAGE on an experiment' },
+        webhook: { type: 'string', multiple: true, placeholder: 'ID:PERMISSION', description: "READ on a webhook's deliveries (EDIT: redeliver)" },
+        serving: { type: 'boolean', description: 'serving pods: only read models, aliases and their artifacts' },
+        admin: { type: 'boolean', description: 'an admin token (admins only)' },
+        'expires-in-days': { type: 'number', placeholder: 'D', description: 'default 90, at most 730' },
+      },
+      async run(ctx, _a, f) {
+        const name = str(f['name']);
+        if (name === undefined) throw new UsageError('--name is required');
+        const scopes = (Object.keys(SCOPE_FLAGS) as (keyof typeof SCOPE_FLAGS)[]).flatMap((flag) => strs(f[flag]).map((v) => scopeOf(flag, v)));
+        const days = num(f['expires-in-days']);
+        if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new UsageError('--expires-in-days must be a whole number of days, at least 1');
+        const created = await ctx.client.createToken({
+          name,
+          username: str(f['user']),
+          scopes,
+          servingOnly: f['serving'] === true,
+          admin: f['admin'] === true,
+          expiresInDays: days,
+        });
+        out(
+          ctx,
+          created,
+          () =>
+            renderPairs([
+              ['token_id', created.token.token_id],
+              ['user', created.token.username],
+              ['scopes', describeScopes(created.token)],
+              ['expires', formatTime(created.token.expires_at ?? undefined)],
+              ['secret', created.secret],
+            ]) + '\nCopy the secret now: it will not be shown again. Clients use it as MLFLOW_TRACKING_TOKEN.\n',
+        );
+      },
+    },
+    list: {
+      args: [],
+      summary: "list tokens (yours; an admin sees everyone's, or one user's with --user)",
+      flags: { user: { type: 'string', placeholder: 'USER' } },
+      async run(ctx, _a, f) {
+        const tokens = await ctx.client.listTokens({ username: str(f['user']) });
+        out(ctx, { tokens }, () =>
+          renderTable(
+            ['ID', 'NAME', 'USER', 'SCOPES', 'EXPIRES', 'LAST USED', 'REVOKED'],
+            tokens.map((t) => [
+              t.token_id,
+              t.name,
+              t.username,
+              describeScopes(t),
+              formatTime(t.expires_at ?? undefined) || 'never',
+              formatTime(t.last_used_at ?? undefined) || 'never',
+              formatTime(t.revoked_at ?? undefined) || 'no',
+            ]),
+          ),
+        );
+      },
+    },
+    revoke: onOne('token_id', 'revoke a token: refused from its next request on', (c, id) => c.revokeToken(id), 'revoked token'),
   },
 };
 

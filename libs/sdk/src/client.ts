@@ -13,6 +13,8 @@ import type {
   CreateModelVersionRequest,
   CreateRegisteredModelRequest,
   CreateRunRequest,
+  CreateTokenRequest,
+  CreateTokenResponse,
   CreateWebhookRequest,
   DeleteTagRequest,
   ExperimentIdRequest,
@@ -29,12 +31,14 @@ import type {
   GetWebhookResponse,
   HeartbeatResponse,
   ListArtifactsResponse,
+  ListTokensResponse,
   ListWebhookDeliveriesResponse,
   ListWebhooksResponse,
   LogBatchRequest,
   PromoteRequest,
   RegisteredModelAliasRequest,
   RegisteredModelNameRequest,
+  RevokeTokenRequest,
   RunIdRequest,
   RunKeyValueRequest,
   SearchExperimentsRequest,
@@ -55,6 +59,7 @@ import type {
 } from '@cairn/contracts';
 import type {
   AliasResolution,
+  ApiToken,
   Experiment,
   FileInfo,
   GcResult,
@@ -71,6 +76,7 @@ import type {
   Run,
   RunInfo,
   RunStatus,
+  TokenScopeWire,
   ViewType,
   Webhook,
   WebhookDelivery,
@@ -626,6 +632,46 @@ export class CairnClient {
         false,
       )
     ).delivery;
+  }
+
+  // ---- machine tokens (Cairn: /api/2.0/cairn/tokens) ----------------------------------------
+
+  /**
+   * A scoped, expiring bearer token for a CI pipeline or a serving pod. The answer's `secret` is the
+   * only copy: the server keeps its hash. Use it as MLFLOW_TRACKING_TOKEN.
+   */
+  createToken(options: {
+    name: string;
+    /** Another user's token (admins only); the caller's by default. */
+    username?: string;
+    scopes?: TokenScopeWire[];
+    servingOnly?: boolean;
+    admin?: boolean;
+    expiresInDays?: number;
+  }): Promise<CreateTokenResponse> {
+    return this.send<CreateTokenResponse>(
+      'POST',
+      `${CAIRN}/tokens/create`,
+      {
+        name: options.name,
+        username: options.username,
+        scopes: options.scopes,
+        serving_only: options.servingOnly,
+        admin: options.admin,
+        expires_in_days: options.expiresInDays,
+      } satisfies CreateTokenRequest,
+      false,
+    );
+  }
+
+  /** The caller's tokens (an admin: everyone's, or one user's with `username`), without secrets. */
+  async listTokens(options: { username?: string } = {}): Promise<ApiToken[]> {
+    return asList((await this.get<ListTokensResponse>(`${CAIRN}/tokens/list`, { username: options.username })).tokens);
+  }
+
+  /** Refused from the next request on, on every replica. */
+  async revokeToken(tokenId: string): Promise<void> {
+    await this.send('POST', `${CAIRN}/tokens/revoke`, { token_id: tokenId } satisfies RevokeTokenRequest);
   }
 
   // ---- maintenance --------------------------------------------------------------------------

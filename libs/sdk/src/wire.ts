@@ -5,6 +5,7 @@
  */
 export type {
   AliasResolution,
+  ApiToken,
   CairnWebhook,
   Dataset,
   DatasetInput,
@@ -35,6 +36,7 @@ export type {
   RunInputs,
   RunOutputs,
   RunStatus,
+  TokenScopeWire,
   ViewType,
   Webhook,
   WebhookAction,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, Req } from '@nestjs/common';
-import type { ResourceType } from '@cairn/contracts';
+import type { AuthUser, ExperimentPermission, RegisteredModelPermission, ResourceType } from '@cairn/contracts';
 import { AccessRules, accessOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { IdentityService } from '../application/identity.service';
@@ -19,12 +19,12 @@ export class MlflowAuthController {
 
   @Post('users/create')
   @HttpCode(200)
-  async createUser(@Body() b: Params) {
+  async createUser(@Body() b: Params): Promise<{ user: AuthUser }> {
     return { user: await this.identity.createUser(b?.['username'], b?.['password']) };
   }
 
   @Get('users/get')
-  async getUser(@Query() q: Params, @Req() req: FastifyRequest) {
+  async getUser(@Query() q: Params, @Req() req: FastifyRequest): Promise<{ user: AuthUser }> {
     return { user: await this.identity.getUser(accessOf(req).principal, q['username']) };
   }
 
@@ -60,13 +60,13 @@ export class MlflowAuthController {
 
   @Post('experiments/permissions/create')
   @HttpCode(200)
-  async createExperimentPermission(@Body() b: Params) {
+  async createExperimentPermission(@Body() b: Params): Promise<{ experiment_permission: ExperimentPermission }> {
     const grant = await this.identity.createGrant('experiment', b?.['experiment_id'], b?.['username'], b?.['permission']);
     return { experiment_permission: { experiment_id: grant.resourceId, user_id: grant.userId, permission: grant.permission } };
   }
 
   @Get('experiments/permissions/get')
-  async getExperimentPermission(@Query() q: Params) {
+  async getExperimentPermission(@Query() q: Params): Promise<{ experiment_permission: ExperimentPermission }> {
     const grant = await this.identity.getGrant('experiment', q['experiment_id'], q['username']);
     return { experiment_permission: { experiment_id: grant.resourceId, user_id: grant.userId, permission: grant.permission } };
   }
@@ -87,13 +87,13 @@ export class MlflowAuthController {
 
   @Post('registered-models/permissions/create')
   @HttpCode(200)
-  async createRegisteredModelPermission(@Body() b: Params) {
+  async createRegisteredModelPermission(@Body() b: Params): Promise<{ registered_model_permission: RegisteredModelPermission }> {
     const grant = await this.identity.createGrant('registered_model', b?.['name'], b?.['username'], b?.['permission']);
     return { registered_model_permission: { name: grant.resourceId, user_id: grant.userId, permission: grant.permission } };
   }
 
   @Get('registered-models/permissions/get')
-  async getRegisteredModelPermission(@Query() q: Params) {
+  async getRegisteredModelPermission(@Query() q: Params): Promise<{ registered_model_permission: RegisteredModelPermission }> {
     const grant = await this.identity.getGrant('registered_model', q['name'], q['username']);
     return { registered_model_permission: { name: grant.resourceId, user_id: grant.userId, permission: grant.permission } };
   }

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import type { CreateTokenResponse, ListTokensResponse } from '@cairn/contracts';
 import { AccessRules, accessOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { IdentityService } from '../application/identity.service';
@@ -17,7 +18,7 @@ export class TokensController {
 
   @Post('create')
   @HttpCode(200)
-  create(@Body() b: Params, @Req() req: FastifyRequest) {
+  create(@Body() b: Params, @Req() req: FastifyRequest): Promise<CreateTokenResponse> {
     return this.identity.createToken(accessOf(req).principal, {
       name: b?.['name'],
       username: b?.['username'],
@@ -29,7 +30,7 @@ export class TokensController {
   }
 
   @Get('list')
-  async list(@Query() q: Params, @Req() req: FastifyRequest) {
+  async list(@Query() q: Params, @Req() req: FastifyRequest): Promise<ListTokensResponse> {
     return { tokens: await this.identity.listTokens(accessOf(req).principal, q['username']) };
   }
 

@@ -7,6 +7,9 @@ import {
   notFound,
   permissionDenied,
   RESOURCE_TYPES,
+  type ApiToken,
+  type AuthUser,
+  type CreateTokenResponse,
   type Permission,
   type Principal,
   type ResourceType,
@@ -16,28 +19,6 @@ import { mintToken } from '../domain/credentials';
 import { hashPassword, passwordMatches } from '../infra/passwords';
 import { AccessControl } from './access-control';
 import { IDENTITY_STORE, type GrantRecord, type IdentityStore, type TokenRecord, type UserRecord } from './identity-store';
-
-/** A user as MLflow's auth API returns it (never the password hash). */
-export interface UserView {
-  id: number;
-  username: string;
-  is_admin: boolean;
-  experiment_permissions: Array<{ experiment_id: string; user_id: number; permission: Permission }>;
-  registered_model_permissions: Array<{ name: string; user_id: number; permission: Permission }>;
-}
-
-export interface TokenView {
-  token_id: string;
-  name: string;
-  username: string;
-  scopes: Array<{ resource_type: ResourceType; resource_id: string; permission: Permission }>;
-  serving_only: boolean;
-  admin: boolean;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 export const MIN_PASSWORD_LENGTH = 8;
@@ -59,14 +40,14 @@ export class IdentityService {
 
   // ---- users ---------------------------------------------------------------------------------
 
-  async createUser(username: unknown, password: unknown): Promise<UserView> {
+  async createUser(username: unknown, password: unknown): Promise<AuthUser> {
     const name = validUsername(username);
     const created = await this.store.createUser({ username: name, passwordHash: await hashPassword(validPassword(password)), isAdmin: false, source: 'local' });
     if (!created) throw alreadyExists(`User '${name}' already exists`);
     return this.view(created);
   }
 
-  async getUser(caller: Principal, username: unknown): Promise<UserView> {
+  async getUser(caller: Principal, username: unknown): Promise<AuthUser> {
     const user = await this.user(username);
     if (!caller.isAdmin && caller.userId !== user.id) throw permissionDenied('Only admins can read other users');
     return this.view(user);
@@ -170,7 +151,7 @@ export class IdentityService {
   async createToken(
     caller: Principal,
     request: { name: unknown; username: unknown; scopes: unknown; serving_only: unknown; admin: unknown; expires_in_days: unknown },
-  ): Promise<{ token: TokenView; secret: string }> {
+  ): Promise<CreateTokenResponse> {
     // A scoped token must not mint an unscoped one for its owner: only people (and admin tokens) mint.
     if (caller.kind === 'token' && !caller.isAdmin) throw permissionDenied('Tokens cannot create tokens');
     const owner = request.username === undefined || request.username === caller.username ? await this.user(caller.username) : await this.user(request.username);
@@ -197,7 +178,7 @@ export class IdentityService {
     return { token: tokenView(record), secret: minted.token };
   }
 
-  async listTokens(caller: Principal, username: unknown): Promise<TokenView[]> {
+  async listTokens(caller: Principal, username: unknown): Promise<ApiToken[]> {
     if (username !== undefined && username !== caller.username) {
       if (!caller.isAdmin) throw permissionDenied('Only admins can list other users’ tokens');
       return (await this.store.listTokens((await this.user(username)).id)).map(tokenView);
@@ -224,7 +205,7 @@ export class IdentityService {
     return user;
   }
 
-  private async view(user: UserRecord): Promise<UserView> {
+  private async view(user: UserRecord): Promise<AuthUser> {
     const grants = await this.store.userGrants(user.id);
     return {
       id: user.id,
@@ -288,7 +269,7 @@ function validScopes(value: unknown): TokenScope[] {
   });
 }
 
-function tokenView(t: TokenRecord): TokenView {
+function tokenView(t: TokenRecord): ApiToken {
   return {
     token_id: t.tokenId,
     name: t.name,
