@@ -341,3 +341,136 @@ describe('the cairn CLI against a started server', () => {
     expect(JSON.parse(again.stderr)).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
   });
 });
+
+describe('cairn tokens against a server with CAIRN_AUTH=basic', () => {
+  const ADMIN = { MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: 'cli-admin-password' };
+  const OWNER = { MLFLOW_TRACKING_USERNAME: 'ci-owner', MLFLOW_TRACKING_PASSWORD: 'ci-owner-password' };
+  let server: StartedServer;
+
+  const cli = (env: Record<string, string>, ...args: string[]) => spawnCli(distMain, [...args, '--tracking-uri', server.url], env);
+  async function cliJson<T>(env: Record<string, string>, ...args: string[]): Promise<T> {
+    const r = await cli(env, ...args, '--json');
+    if (r.code !== 0) throw new Error(`cairn ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  beforeAll(async () => {
+    server = await startServer({ env: { CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: ADMIN.MLFLOW_TRACKING_PASSWORD } });
+    const basic = Buffer.from(`${ADMIN.MLFLOW_TRACKING_USERNAME}:${ADMIN.MLFLOW_TRACKING_PASSWORD}`).toString('base64');
+    const created = await fetch(`${server.url}/api/2.0/mlflow/users/create`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: OWNER.MLFLOW_TRACKING_USERNAME, password: OWNER.MLFLOW_TRACKING_PASSWORD }),
+    });
+    expect(created.status).toBe(200);
+  }, 120_000);
+  afterAll(() => server?.stop(), 60_000);
+
+  it('without credentials, a command is refused with 401 and exits 1', async () => {
+    const r = await cli({}, 'tokens', 'list');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('UNAUTHENTICATED (HTTP 401)');
+  });
+
+  it('create prints the secret once; the token works as MLFLOW_TRACKING_TOKEN within its scopes; list shows it; revoke refuses it at once', async () => {
+    const { experiment_id: visible } = await cliJson<{ experiment_id: string }>(OWNER, 'experiments', 'create', 'ci-visible');
+    await cliJson(OWNER, 'experiments', 'create', 'ci-hidden');
+
+    const created = await cli(
+      ADMIN,
+      'tokens',
+      'create',
+      '--name',
+      'ci-churn',
+      '--user',
+      'ci-owner',
+      '--experiment',
+      `${visible}:read`,
+      '--model',
+      'team:churn:EDIT',
+      '--expires-in-days',
+      '7',
+    );
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toContain('will not be shown again');
+    const secret = /^secret\s+(cairn_[0-9a-f]{32}_\S{43})$/m.exec(created.stdout)?.[1];
+    const tokenId = /^token_id\s+(\S+)$/m.exec(created.stdout)?.[1];
+    expect(secret).toBeDefined();
+    expect(tokenId).toMatch(/^[0-9a-f-]{36}$/);
+    // The name keeps its colon: a scope splits at the last one.
+    expect(created.stdout).toMatch(new RegExp(`^scopes\\s+experiment:${visible}:READ model:team:churn:EDIT$`, 'm'));
+    const TOKEN = { MLFLOW_TRACKING_TOKEN: secret as string };
+
+    // The token sees what its scopes name, nothing more of what its owner may read.
+    const seen = await cliJson<{ experiments: Experiment[] }>(TOKEN, 'experiments', 'list');
+    expect(seen.experiments.map((e) => e.name)).toEqual(['ci-visible']);
+    const owners = await cliJson<{ experiments: Experiment[] }>(OWNER, 'experiments', 'list');
+    expect(owners.experiments.map((e) => e.name).sort()).toEqual(['ci-hidden', 'ci-visible']);
+    // A READ scope does not write.
+    const write = await cli(TOKEN, 'experiments', 'delete', '--experiment-id', visible);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain('PERMISSION_DENIED (HTTP 403)');
+
+    // The admin's table: id, name, owner, scopes, expiry, last use (recorded off the request path), revoked.
+    const listed = await waitFor(async () => {
+      const r = await cli(ADMIN, 'tokens', 'list', '--user', 'ci-owner');
+      return r.code === 0 && !/never\s+no$/m.test(r.stdout) ? r.stdout : undefined;
+    });
+    expect(listed.split('\n')[0]).toMatch(/^ID\s+NAME\s+USER\s+SCOPES\s+EXPIRES\s+LAST USED\s+REVOKED$/);
+    const row = listed.split('\n').find((line) => line.startsWith(tokenId as string));
+    expect(row).toMatch(
+      new RegExp(`ci-churn\\s+ci-owner\\s+experiment:${visible}:READ model:team:churn:EDIT\\s+\\d{4}-\\d\\d-\\d\\d .*Z\\s+\\d{4}-.*Z\\s+no$`),
+    );
+    expect(listed).not.toContain(secret);
+    // The owner lists its own tokens too.
+    expect((await cliJson<{ tokens: { token_id: string }[] }>(OWNER, 'tokens', 'list')).tokens.map((t) => t.token_id)).toEqual([tokenId]);
+
+    const revoked = await cli(ADMIN, 'tokens', 'revoke', tokenId as string);
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked token ${tokenId}\n` });
+    const refused = await cli(TOKEN, 'experiments', 'list');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('UNAUTHENTICATED (HTTP 401)');
+    const after = await cliJson<{ tokens: { token_id: string; revoked_at: number | null }[] }>(ADMIN, 'tokens', 'list', '--user', 'ci-owner');
+    expect(after.tokens.find((t) => t.token_id === tokenId)?.revoked_at).toEqual(expect.any(Number));
+  });
+
+  it('a serving token is refused outside serving routes; a user cannot mint for someone else; a token cannot mint', async () => {
+    const serving = await cliJson<{ token: { serving_only: boolean; scopes: unknown[] }; secret: string }>(
+      OWNER,
+      'tokens',
+      'create',
+      '--name',
+      'pod',
+      '--serving',
+      '--model',
+      'churn:READ',
+    );
+    expect(serving.token).toMatchObject({ serving_only: true, scopes: [{ resource_type: 'registered_model', resource_id: 'churn', permission: 'READ' }] });
+    const listExperiments = await cli({ MLFLOW_TRACKING_TOKEN: serving.secret }, 'experiments', 'list');
+    expect(listExperiments.code).toBe(1);
+    expect(listExperiments.stderr).toContain('PERMISSION_DENIED (HTTP 403)');
+    const minted = await cli({ MLFLOW_TRACKING_TOKEN: serving.secret }, 'tokens', 'create', '--name', 'escalate');
+    expect(minted.code).toBe(1);
+    expect(minted.stderr).toContain('PERMISSION_DENIED');
+
+    const forAdmin = await cli(OWNER, 'tokens', 'create', '--name', 'steal', '--user', 'admin');
+    expect(forAdmin.code).toBe(1);
+    expect(forAdmin.stderr).toContain('PERMISSION_DENIED (HTTP 403)');
+    const adminToken = await cli(OWNER, 'tokens', 'create', '--name', 'root', '--admin');
+    expect(adminToken.code).toBe(1);
+    expect(adminToken.stderr).toContain('PERMISSION_DENIED (HTTP 403)');
+  });
+
+  it('usage errors exit 2 before any request: no --name, a scope without a permission, an unknown permission', async () => {
+    for (const args of [
+      ['--model', 'churn:READ'],
+      ['--name', 'x', '--model', 'churn'],
+      ['--name', 'x', '--experiment', '1:OWNER'],
+    ]) {
+      const r = await cli(ADMIN, 'tokens', 'create', ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+    }
+    const r = await cli(ADMIN, 'tokens', 'create', '--name', 'x', '--model', 'churn');
+    expect(r.stderr).toContain('--model must look like NAME:READ|EDIT|MANAGE');
+  });
+});
