@@ -1,15 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findUp } from '@cairn/platform';
-import { runMlflowClient, startServer, type StartedServer } from '@cairn/testing';
+import { patchedSeedScenario, runMlflowClient, SEED_SCENARIO, startServer, type StartedServer } from '@cairn/testing';
 
 // The acceptance test: the seed's workflow end to end (shared/conformance/seed_scenario.py), driven by
 // the official, unmodified mlflow client against a started all-in-one server.
 // A verbatim copy is kept in the repository so a clean clone can run it; it must equal the shared one.
-const seedScenario = path.join(__dirname, '..', 'e2e', 'seed_scenario.py');
+const seedScenario = SEED_SCENARIO;
 const sharedSeedScenario = path.join(path.dirname(findUp('package.json')), '..', 'shared', 'conformance', 'seed_scenario.py');
-const LOG_MODEL_CALL = 'mlflow.sklearn.log_model(model, "model", registered_model_name=MODEL)';
 
 describe('the seed scenario with the real mlflow client', () => {
   let server: StartedServer;
@@ -41,11 +39,7 @@ describe('the seed scenario with the real mlflow client', () => {
   }, 600_000);
 
   it('passes with mlflow 3.x when the model is logged with serialization_format="cloudpickle"', async () => {
-    const source = readFileSync(seedScenario, 'utf8');
-    expect(source).toContain(LOG_MODEL_CALL);
-    const patched = path.join(mkdtempSync(path.join(os.tmpdir(), 'seed-')), 'seed_scenario_cloudpickle.py');
-    writeFileSync(patched, source.replace(LOG_MODEL_CALL, LOG_MODEL_CALL.replace(')', ', serialization_format="cloudpickle")')));
-    const result = await run(3, patched);
+    const result = await run(3, patchedSeedScenario({ cloudpickle: true }));
     expect({ code: result.code, tail: result.stdout.slice(-300), stderr: result.code === 0 ? '' : result.stderr.slice(-2000) }).toMatchObject({ code: 0 });
     expect(result.stdout).toContain('SEED SCENARIO OK');
   }, 600_000);

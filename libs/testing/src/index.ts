@@ -3,6 +3,7 @@ export * from './test-database';
 export * from './server-process';
 export * from './child-processes';
 export * from './python';
+export * from './seed-scenario';
 export * from './wait-for';
 export * from './decider-specification';
 export * from './test-bucket';
