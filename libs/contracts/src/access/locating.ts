@@ -1,10 +1,22 @@
-import type { ResourceRef } from './route-access';
+import { fromQuery, objectBody } from '../wire/request';
+import type { AccessRequest, ResourceRef } from './route-access';
 
 /**
  * Shared pieces of the contexts' locators (each context's `api/locators.ts`): how an experiment id
  * is named in a grant, what "every resource of a type" is, and a bounded cache for mappings that
  * never change (a run's experiment), so the hot write path pays no extra query per request.
  */
+
+/**
+ * Where a handler reads its input, for its locator to read the same: a POST's JSON body (never the
+ * query string), or a GET's query string as `fromQuery` hands it over, with the same list fields.
+ */
+export type RequestInput = (request: AccessRequest) => Record<string, unknown>;
+export const bodyInput: RequestInput = (request) => objectBody(request.body);
+export const queryInput =
+  (...listFields: string[]): RequestInput =>
+  (request) =>
+    fromQuery(request.query, listFields);
 
 /** A grant, scope or request naming every resource of its type (token scopes use the same spelling). */
 export const EVERY_RESOURCE = '*';

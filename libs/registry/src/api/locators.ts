@@ -4,9 +4,8 @@ import {
   fromQuery,
   mayReferenceRunSql,
   modelVersionReferencesRun,
-  objectBody,
   runsReferencedByModelVersion,
-  type AccessRequest,
+  type RequestInput,
   type Locator,
   type ResourceRef,
 } from '@cairn/contracts';
@@ -21,11 +20,6 @@ const MAX_VERSION = 2 ** 31 - 1;
  * it (a JSON body for writes, the query string for GETs), so the check and the handler see one name;
  * a request the handler refuses names nothing. Only registry's own tables are read.
  */
-
-/** A handler's input: its JSON body, or its query string (repeated keys: the first value). */
-export type RequestInput = (request: AccessRequest) => Record<string, unknown>;
-export const fromBody: RequestInput = (request) => objectBody(request.body);
-export const fromQueryString: RequestInput = (request) => fromQuery(request.query);
 
 /** `name`: every registry handler reads it with the same `required` text schema. */
 export const modelIn =

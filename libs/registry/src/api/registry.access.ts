@@ -1,6 +1,6 @@
-import { AUTHENTICATED, requires, type AccessTable, type RouteAccess } from '@cairn/contracts';
+import { AUTHENTICATED, bodyInput, queryInput, requires, type AccessTable, type RouteAccess } from '@cairn/contracts';
 import type { CairnRegistryController } from './cairn-registry.controller';
-import { fromBody, fromQueryString, lineageIn, modelIn, runReferencesIn, runSummaryIn } from './locators';
+import { lineageIn, modelIn, runReferencesIn, runSummaryIn } from './locators';
 import type { RegistryController } from './registry.controller';
 import type { RunSummaryController } from './run-summary.controller';
 
@@ -15,37 +15,37 @@ export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
     kind: 'authenticated',
     creates: { type: 'registered_model', idOf: (r) => (r as { registered_model?: { name?: string } }).registered_model?.name },
   },
-  getRegisteredModel: requires('READ', modelIn(fromQueryString)),
+  getRegisteredModel: requires('READ', modelIn(queryInput())),
   // The identity context moves the model's grants to the new name after a rename.
-  renameRegisteredModel: requires('EDIT', modelIn(fromBody)),
-  updateRegisteredModel: requires('EDIT', modelIn(fromBody)),
-  deleteRegisteredModel: requires('MANAGE', modelIn(fromBody)),
+  renameRegisteredModel: requires('EDIT', modelIn(bodyInput)),
+  updateRegisteredModel: requires('EDIT', modelIn(bodyInput)),
+  deleteRegisteredModel: requires('MANAGE', modelIn(bodyInput)),
   searchRegisteredModels: AUTHENTICATED,
-  getLatestVersionsPost: requires('READ', modelIn(fromBody), { serving: true }),
-  getLatestVersionsGet: requires('READ', modelIn(fromQueryString), { serving: true }),
-  setRegisteredModelTag: requires('EDIT', modelIn(fromBody)),
-  deleteRegisteredModelTag: requires('EDIT', modelIn(fromBody)),
+  getLatestVersionsPost: requires('READ', modelIn(bodyInput), { serving: true }),
+  getLatestVersionsGet: requires('READ', modelIn(queryInput()), { serving: true }),
+  setRegisteredModelTag: requires('EDIT', modelIn(bodyInput)),
+  deleteRegisteredModelTag: requires('EDIT', modelIn(bodyInput)),
 
-  setAlias: requires('EDIT', modelIn(fromBody)),
-  deleteAlias: requires('EDIT', modelIn(fromBody)),
-  getModelVersionByAlias: requires('READ', modelIn(fromQueryString), { serving: true }),
+  setAlias: requires('EDIT', modelIn(bodyInput)),
+  deleteAlias: requires('EDIT', modelIn(bodyInput)),
+  getModelVersionByAlias: requires('READ', modelIn(queryInput()), { serving: true }),
 
-  createModelVersion: requires('EDIT', modelIn(fromBody)),
-  getModelVersion: requires('READ', modelIn(fromQueryString), { serving: true }),
-  updateModelVersion: requires('EDIT', modelIn(fromBody)),
-  deleteModelVersion: requires('MANAGE', modelIn(fromBody)),
+  createModelVersion: requires('EDIT', modelIn(bodyInput)),
+  getModelVersion: requires('READ', modelIn(queryInput()), { serving: true }),
+  updateModelVersion: requires('EDIT', modelIn(bodyInput)),
+  deleteModelVersion: requires('MANAGE', modelIn(bodyInput)),
   searchModelVersions: AUTHENTICATED,
-  transitionStage: requires('EDIT', modelIn(fromBody)),
-  getDownloadUri: requires('READ', modelIn(fromQueryString), { serving: true }),
-  setModelVersionTag: requires('EDIT', modelIn(fromBody)),
-  deleteModelVersionTag: requires('EDIT', modelIn(fromBody)),
+  transitionStage: requires('EDIT', modelIn(bodyInput)),
+  getDownloadUri: requires('READ', modelIn(queryInput()), { serving: true }),
+  setModelVersionTag: requires('EDIT', modelIn(bodyInput)),
+  deleteModelVersionTag: requires('EDIT', modelIn(bodyInput)),
 };
 
 /** Cairn's registry API: promotion writes the model; history and as-of read it; lineage also shows its run. */
 export const CAIRN_REGISTRY_ACCESS: AccessTable<CairnRegistryController> = {
-  promote: requires('EDIT', modelIn(fromBody)),
-  history: requires('READ', modelIn(fromQueryString)),
-  asOf: requires('READ', modelIn(fromQueryString)),
+  promote: requires('EDIT', modelIn(bodyInput)),
+  history: requires('READ', modelIn(queryInput())),
+  asOf: requires('READ', modelIn(queryInput())),
   runReferences: requires('READ', runReferencesIn),
   lineage: requires('READ', lineageIn),
 };
@@ -60,4 +60,4 @@ export const RUN_SUMMARY_ACCESS: AccessTable<RunSummaryController> = {
  * speed, not a controller: the identity context applies this entry to it. The handler reads `name`
  * as the first value of the query key.
  */
-export const ALIAS_RESOLVE_ACCESS: RouteAccess = requires('READ', modelIn(fromQueryString), { serving: true });
+export const ALIAS_RESOLVE_ACCESS: RouteAccess = requires('READ', modelIn(queryInput()), { serving: true });

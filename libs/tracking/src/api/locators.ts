@@ -2,12 +2,11 @@ import {
   BoundedCache,
   distinctRefs,
   experimentRef,
-  fromQuery,
   objectBody,
   withRunId,
   type AccessLookup,
-  type AccessRequest,
   type Locator,
+  type RequestInput,
   type ResourceRef,
 } from '@cairn/contracts';
 import type { z } from 'zod';
@@ -41,14 +40,6 @@ const EXPERIMENT_NAMED = `SELECT experiment_id::text AS experiment_id FROM track
 const CACHE_ENTRIES = 100_000;
 const experimentOfRun = new BoundedCache<string>(CACHE_ENTRIES);
 const experimentOfLoggedModel = new BoundedCache<string>(CACHE_ENTRIES);
-
-/** A handler's input: its JSON body, or its query string as `fromQuery` hands it over. */
-export type RequestInput = (request: AccessRequest) => Record<string, unknown>;
-export const fromBody: RequestInput = (request) => objectBody(request.body);
-export const fromQueryString =
-  (...listFields: string[]): RequestInput =>
-  (request) =>
-    fromQuery(request.query, listFields);
 
 /** The input as the handler's schema reads it, or undefined where the handler answers 400. */
 export function parsedBy<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.output<T> | undefined {

@@ -1,5 +1,5 @@
-import { AUTHENTICATED, requires, type AccessTable } from '@cairn/contracts';
-import { experimentIn, experimentNamed, experimentsIn, fromBody, fromQueryString, loggedModelIn, newRunExperiment, runIn, runsIn } from './locators';
+import { AUTHENTICATED, bodyInput, queryInput, requires, type AccessTable } from '@cairn/contracts';
+import { experimentIn, experimentNamed, experimentsIn, loggedModelIn, newRunExperiment, runIn, runsIn } from './locators';
 import * as s from './schemas';
 import type { TrackingController } from './tracking.controller';
 
@@ -11,38 +11,38 @@ import type { TrackingController } from './tracking.controller';
  */
 export const TRACKING_ACCESS: AccessTable<TrackingController> = {
   createExperiment: { kind: 'authenticated', creates: { type: 'experiment', idOf: (r) => (r as { experiment_id?: string }).experiment_id } },
-  getExperiment: requires('READ', experimentIn(fromQueryString())),
-  getExperimentByName: requires('READ', experimentNamed(fromQueryString())),
+  getExperiment: requires('READ', experimentIn(queryInput())),
+  getExperimentByName: requires('READ', experimentNamed(queryInput())),
   searchExperimentsPost: AUTHENTICATED,
   searchExperimentsGet: AUTHENTICATED,
-  updateExperiment: requires('EDIT', experimentIn(fromBody)),
-  deleteExperiment: requires('MANAGE', experimentIn(fromBody)),
-  restoreExperiment: requires('MANAGE', experimentIn(fromBody)),
-  setExperimentTag: requires('EDIT', experimentIn(fromBody)),
-  deleteExperimentTag: requires('EDIT', experimentIn(fromBody)),
-  searchDatasets: requires('READ', experimentsIn(s.searchDatasets.pick({ experiment_ids: true }), fromBody)),
+  updateExperiment: requires('EDIT', experimentIn(bodyInput)),
+  deleteExperiment: requires('MANAGE', experimentIn(bodyInput)),
+  restoreExperiment: requires('MANAGE', experimentIn(bodyInput)),
+  setExperimentTag: requires('EDIT', experimentIn(bodyInput)),
+  deleteExperimentTag: requires('EDIT', experimentIn(bodyInput)),
+  searchDatasets: requires('READ', experimentsIn(s.searchDatasets.pick({ experiment_ids: true }), bodyInput)),
 
   createRun: requires('EDIT', newRunExperiment),
-  updateRun: requires('EDIT', runIn(fromBody)),
-  deleteRun: requires('MANAGE', runIn(fromBody)),
-  restoreRun: requires('MANAGE', runIn(fromBody)),
-  getRun: requires('READ', runIn(fromQueryString())),
-  searchRunsPost: requires('READ', experimentsIn(s.searchRuns.pick({ experiment_ids: true }), fromBody)),
-  searchRunsGet: requires('READ', experimentsIn(s.searchRuns.pick({ experiment_ids: true }), fromQueryString('experiment_ids'))),
-  logMetric: requires('EDIT', runIn(fromBody)),
-  logParam: requires('EDIT', runIn(fromBody)),
-  setTag: requires('EDIT', runIn(fromBody)),
-  deleteTag: requires('EDIT', runIn(fromBody)),
-  logBatch: requires('EDIT', runIn(fromBody)),
-  logModel: requires('EDIT', runIn(fromBody)),
-  logInputs: requires('EDIT', runIn(fromBody)),
-  logOutputs: requires('EDIT', runIn(fromBody)),
+  updateRun: requires('EDIT', runIn(bodyInput)),
+  deleteRun: requires('MANAGE', runIn(bodyInput)),
+  restoreRun: requires('MANAGE', runIn(bodyInput)),
+  getRun: requires('READ', runIn(queryInput())),
+  searchRunsPost: requires('READ', experimentsIn(s.searchRuns.pick({ experiment_ids: true }), bodyInput)),
+  searchRunsGet: requires('READ', experimentsIn(s.searchRuns.pick({ experiment_ids: true }), queryInput('experiment_ids'))),
+  logMetric: requires('EDIT', runIn(bodyInput)),
+  logParam: requires('EDIT', runIn(bodyInput)),
+  setTag: requires('EDIT', runIn(bodyInput)),
+  deleteTag: requires('EDIT', runIn(bodyInput)),
+  logBatch: requires('EDIT', runIn(bodyInput)),
+  logModel: requires('EDIT', runIn(bodyInput)),
+  logInputs: requires('EDIT', runIn(bodyInput)),
+  logOutputs: requires('EDIT', runIn(bodyInput)),
 
-  getMetricHistory: requires('READ', runIn(fromQueryString())),
-  getMetricHistoryBulkInterval: requires('READ', runsIn(fromQueryString('run_ids'))),
+  getMetricHistory: requires('READ', runIn(queryInput())),
+  getMetricHistoryBulkInterval: requires('READ', runsIn(queryInput('run_ids'))),
 
-  createLoggedModel: requires('EDIT', experimentIn(fromBody)),
-  searchLoggedModels: requires('READ', experimentsIn(s.searchLoggedModels.pick({ experiment_ids: true }), fromBody)),
+  createLoggedModel: requires('EDIT', experimentIn(bodyInput)),
+  searchLoggedModels: requires('READ', experimentsIn(s.searchLoggedModels.pick({ experiment_ids: true }), bodyInput)),
   getLoggedModel: requires('READ', loggedModelIn),
   finalizeLoggedModel: requires('EDIT', loggedModelIn),
   deleteLoggedModel: requires('MANAGE', loggedModelIn),
