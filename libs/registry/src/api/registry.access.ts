@@ -1,8 +1,14 @@
-import { AUTHENTICATED, bodyInput, queryInput, requires, type AccessTable, type RouteAccess } from '@cairn/contracts';
+import { AUTHENTICATED, bodyInput, queryInput, requires, type AccessRequest, type AccessTable, type RouteAccess } from '@cairn/contracts';
 import type { CairnRegistryController } from './cairn-registry.controller';
 import { lineageIn, modelIn, runReferencesIn, runSummaryIn } from './locators';
 import type { RegistryController } from './registry.controller';
 import type { RunSummaryController } from './run-summary.controller';
+
+/** A string field of a JSON body, as the rename and delete handlers read `name` and `new_name`. */
+function bodyString(request: AccessRequest, field: string): string | undefined {
+  const value = request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
 
 /**
  * Who may call each registry route (MLflow's basic-auth semantics). Versions, aliases and stages
@@ -16,10 +22,12 @@ export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
     creates: { type: 'registered_model', idOf: (r) => (r as { registered_model?: { name?: string } }).registered_model?.name },
   },
   getRegisteredModel: requires('READ', modelIn(queryInput())),
-  // The identity context moves the model's grants to the new name after a rename.
-  renameRegisteredModel: requires('EDIT', modelIn(bodyInput)),
+  // The model's grants follow a rename, and go with a deletion (its name may be taken again).
+  renameRegisteredModel: requires('EDIT', modelIn(bodyInput), {
+    effect: { kind: 'rename', type: 'registered_model', from: (r) => bodyString(r, 'name'), to: (r) => bodyString(r, 'new_name') },
+  }),
   updateRegisteredModel: requires('EDIT', modelIn(bodyInput)),
-  deleteRegisteredModel: requires('MANAGE', modelIn(bodyInput)),
+  deleteRegisteredModel: requires('MANAGE', modelIn(bodyInput), { effect: { kind: 'delete', type: 'registered_model', id: (r) => bodyString(r, 'name') } }),
   searchRegisteredModels: AUTHENTICATED,
   getLatestVersionsPost: requires('READ', modelIn(bodyInput), { serving: true }),
   getLatestVersionsGet: requires('READ', modelIn(queryInput()), { serving: true }),
