@@ -14,3 +14,4 @@ export * from './wire/identity';
 export * from './wire/request';
 export * from './access/access';
 export * from './access/route-access';
+export * from './access/locating';

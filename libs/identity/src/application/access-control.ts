@@ -55,7 +55,9 @@ export class AccessControl {
   private readonly logger = new Logger('identity');
   private readonly principals = new Map<string, Cached<Principal>>();
   private readonly grants = new Map<string, Cached<GrantMap>>();
+  /** Per client address and user name, and per address alone (ten times looser: a spray of names). */
   private readonly failures: FailureLimiter;
+  private readonly addressFailures: FailureLimiter;
   private readonly lastTouched = new Map<string, number>();
   private generation = 0;
   /** Set by the change listener: whether notices are arriving (else caches live UNLISTENED_TTL_MS). */
@@ -68,6 +70,7 @@ export class AccessControl {
     private readonly now: () => number = Date.now,
   ) {
     this.failures = new FailureLimiter(config.auth.maxFailuresPerMinute, now);
+    this.addressFailures = new FailureLimiter(config.auth.maxFailuresPerMinute * 10, now);
   }
 
   get enabled(): boolean {
@@ -99,12 +102,13 @@ export class AccessControl {
     }
     const generation = this.generation;
     const limiterKey = `${presented.clientAddress}|${credentials.kind === 'basic' ? credentials.username : credentials.kind}`;
-    if (this.failures.isBlocked(limiterKey)) {
+    if (this.failures.isBlocked(limiterKey) || this.addressFailures.isBlocked(presented.clientAddress)) {
       this.logger.warn(`sign-in refused: too many failures from ${presented.clientAddress} (${credentials.kind}) on ${presented.route}`);
       throw new CairnError('REQUEST_LIMIT_EXCEEDED', 'Too many failed sign-in attempts; try again in a minute');
     }
     const fail = (reason: string, who: string): never => {
       this.failures.recordFailure(limiterKey);
+      this.addressFailures.recordFailure(presented.clientAddress);
       this.logger.warn(`sign-in failed: ${reason} (principal ${who}, from ${presented.clientAddress}, route ${presented.route})`);
       throw unauthenticated(reason === 'malformed' ? 'Malformed credentials' : 'Invalid credentials');
     };
