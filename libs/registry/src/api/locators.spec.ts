@@ -35,6 +35,13 @@ describe('registry locators read the model name the handlers read', () => {
       .filter(([, e]) => e.kind === 'resource' && e.serving === true)
       .map(([k]) => k)
       .sort();
-    expect(serving).toEqual(['getDownloadUri', 'getLatestVersionsGet', 'getLatestVersionsPost', 'getModelVersion', 'getModelVersionByAlias']);
+    expect(serving).toEqual([
+      'getDownloadUri',
+      'getLatestVersionsGet',
+      'getLatestVersionsPost',
+      'getModelVersion',
+      'getModelVersionByAlias',
+      'getRegisteredModel',
+    ]);
   });
 });

@@ -13,15 +13,17 @@ function bodyString(request: AccessRequest, field: string): string | undefined {
 /**
  * Who may call each registry route (MLflow's basic-auth semantics). Versions, aliases and stages
  * inherit their registered model's permission. `serving` marks the reads a serving token (READ on
- * named models' aliases only) needs to load a model: aliases, latest versions, a version and its
- * download URI.
+ * named models' aliases only) needs to load a model: the model, aliases, latest versions, a version
+ * and its download URI.
  */
 export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
   createRegisteredModel: {
     kind: 'authenticated',
     creates: { type: 'registered_model', idOf: (r) => (r as { registered_model?: { name?: string } }).registered_model?.name },
   },
-  getRegisteredModel: requires('READ', modelIn(queryInput())),
+  // Serving too: the mlflow client reads the model (`_raise_if_prompt`) before a version's download
+  // URI, so `mlflow.pyfunc.load_model("models:/name@champion")` needs it.
+  getRegisteredModel: requires('READ', modelIn(queryInput()), { serving: true }),
   // The model's grants follow a rename, and go with a deletion (its name may be taken again).
   renameRegisteredModel: requires('EDIT', modelIn(bodyInput), {
     effect: { kind: 'rename', type: 'registered_model', from: (r) => bodyString(r, 'name'), to: (r) => bodyString(r, 'new_name') },
