@@ -398,7 +398,7 @@ describe('cairn tokens against a server with CAIRN_AUTH=basic', () => {
     expect(secret).toBeDefined();
     expect(tokenId).toMatch(/^[0-9a-f-]{36}$/);
     // The name keeps its colon: a scope splits at the last one.
-    expect(created.stdout).toMatch(new RegExp(`^scopes\\s+experiment:${visible}:READ model:team:churn:EDIT$`, 'm'));
+    expect(created.stdout).toMatch(new RegExp(`^scopes\\s+model:team:churn:EDIT experiment:${visible}:READ$`, 'm'));
     const TOKEN = { MLFLOW_TRACKING_TOKEN: secret as string };
 
     // The token sees what its scopes name, nothing more of what its owner may read.
@@ -419,7 +419,7 @@ describe('cairn tokens against a server with CAIRN_AUTH=basic', () => {
     expect(listed.split('\n')[0]).toMatch(/^ID\s+NAME\s+USER\s+SCOPES\s+EXPIRES\s+LAST USED\s+REVOKED$/);
     const row = listed.split('\n').find((line) => line.startsWith(tokenId as string));
     expect(row).toMatch(
-      new RegExp(`ci-churn\\s+ci-owner\\s+experiment:${visible}:READ model:team:churn:EDIT\\s+\\d{4}-\\d\\d-\\d\\d .*Z\\s+\\d{4}-.*Z\\s+no$`),
+      new RegExp(`ci-churn\\s+ci-owner\\s+model:team:churn:EDIT experiment:${visible}:READ\\s+\\d{4}-\\d\\d-\\d\\d .*Z\\s+\\d{4}-.*Z\\s+no$`),
     );
     expect(listed).not.toContain(secret);
     // The owner lists its own tokens too.
