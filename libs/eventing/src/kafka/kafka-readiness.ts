@@ -35,6 +35,30 @@ export function isTransientKafkaError(error: unknown): boolean {
   return retriable === true;
 }
 
+/**
+ * The error's message with what kafkajs nests in it: an aggregate says only "Topic creation
+ * errors", the broker's reasons (a replication factor above the broker count, a policy) are inside.
+ */
+export function describeKafkaError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { errors } = error as { errors?: unknown };
+  if (!Array.isArray(errors) || errors.length === 0) return error.message;
+  const reasons = errors.map((inner: unknown) => {
+    const { type } = (inner ?? {}) as { type?: unknown };
+    return typeof type === 'string' ? `${type} (${describeKafkaError(inner)})` : describeKafkaError(inner);
+  });
+  return `${error.message}: ${reasons.join('; ')}`;
+}
+
+/** An aggregate kafkajs error re-thrown with its reasons in the message (anything else as it is). */
+function withDescription(error: unknown): unknown {
+  const { errors } = (error ?? {}) as { errors?: unknown };
+  if (!(error instanceof Error) || !Array.isArray(errors)) return error;
+  const described = new Error(describeKafkaError(error), { cause: error });
+  described.name = error.name;
+  return described;
+}
+
 export interface ReadinessWait {
   /** Epoch ms after which a transient error is final. */
   deadline: number;
@@ -56,10 +80,10 @@ export async function untilKafkaReady<T>(what: string, attempt: () => Promise<T>
     try {
       return await attempt();
     } catch (error) {
-      if (!isTransientKafkaError(error)) throw error;
+      if (!isTransientKafkaError(error)) throw withDescription(error);
       const delayMs = Math.min(2_000, 100 * 2 ** (failures - 1), wait.deadline - Date.now());
       if (delayMs <= 0) {
-        throw new KafkaNotReadyError(`Kafka not ready after ${wait.timeoutMs} ms: ${what}: ${(error as Error).message}`, { cause: error });
+        throw new KafkaNotReadyError(`Kafka not ready after ${wait.timeoutMs} ms: ${what}: ${describeKafkaError(error)}`, { cause: error });
       }
       wait.logger.info({ waitingFor: what, attempt: failures, retryInMs: delayMs, ...errorFields(error) }, `waiting for Kafka: ${what}`);
       await sleep(delayMs, wait.signal);
