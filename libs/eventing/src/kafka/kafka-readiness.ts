@@ -29,7 +29,10 @@ export class KafkaNotReadyError extends Error {
 export function isTransientKafkaError(error: unknown): boolean {
   // A wait that already spent its deadline is final, whatever it waited on.
   if (typeof error !== 'object' || error === null || error instanceof KafkaNotReadyError) return false;
-  const { errors, cause, retriable } = error as { errors?: unknown; cause?: unknown; retriable?: unknown };
+  const { errors, cause, retriable, code } = error as { errors?: unknown; cause?: unknown; retriable?: unknown; code?: unknown };
+  // kafkajs calls every connection error retriable, but a certificate the client does not trust
+  // will not become trusted by waiting: fail the start now, with Node's reason.
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE_CODES.has(code)) return false;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isTransientKafkaError);
   if (cause !== undefined && cause !== error) return isTransientKafkaError(cause);
   return retriable === true;
@@ -58,6 +61,17 @@ function withDescription(error: unknown): unknown {
   described.name = error.name;
   return described;
 }
+
+/** Node's (OpenSSL's) codes for a broker certificate that cannot be trusted as configured. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface ReadinessWait {
   /** Epoch ms after which a transient error is final. */
