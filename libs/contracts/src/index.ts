@@ -11,3 +11,5 @@ export * from './assert-never';
 export * from './model-version-runs';
 export * from './wire/webhooks';
 export * from './wire/request';
+export * from './access/access';
+export * from './access/route-access';

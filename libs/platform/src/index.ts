@@ -14,3 +14,5 @@ export * from './infra/prisma/prisma-client';
 export * from './infra/prisma/prisma-schema';
 export * from './database/scratch-database';
 export * from './http/request-metadata';
+export * from './http/access-rules';
+export * from './database/notice-listener';

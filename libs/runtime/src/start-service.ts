@@ -2,6 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { IdentityModule } from '@cairn/identity';
 import { letHeapGrowBetweenCollections } from './heap-growth';
 import {
   createEventBus,
@@ -66,6 +67,8 @@ export interface Runtime {
 export interface RunningService {
   url: string;
   runtime: Runtime;
+  /** The Nest application (tests inspect its controllers and their access tables). */
+  app: INestApplicationContext;
   stop(): Promise<void>;
 }
 
@@ -130,6 +133,8 @@ export async function startService(definition: ServiceDefinition, env: Record<st
         PlatformModule.forRoot({ config, database, metrics }),
         EventingModule.forRoot(eventing),
         SystemModule.forRoot(probes),
+        // Every service enforces identity and access on every route (libs/identity, ADR 0009).
+        IdentityModule,
         ...definition.modules(runtime),
       ],
     })
@@ -153,7 +158,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
     if (definition.background) cleanups.push(await definition.background(runtime));
-    return { url, runtime, stop };
+    return { url, runtime, app, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from './test-database';
 import { compatibleColumnTypes, createPrismaClient, Database, findUp, readPrismaModels } from '@cairn/platform';
 
 // Migrations are hand-written SQL (prisma migrate cannot run here); this keeps schema.prisma honest.
-const CONTEXT_SCHEMAS = ['tracking', 'artifacts', 'registry', 'webhooks'];
+const CONTEXT_SCHEMAS = ['tracking', 'artifacts', 'registry', 'webhooks', 'identity'];
 const models = readPrismaModels(findUp(path.join('prisma', 'schema.prisma')));
 
 describe('prisma/schema.prisma matches the migrated database', () => {

@@ -200,4 +200,34 @@ describe('configuration', () => {
     expect(attempt).toThrow(/CAIRN_DATABASE_URL: .*\(got "mysql:\/\/app:\*\*\*@db\/cairn"\)/);
     expect(attempt).not.toThrow(/hunter/);
   });
+
+  describe('identity and access', () => {
+    it('runs open only on a loopback address unless told to', () => {
+      expect(loadConfig({}).auth).toMatchObject({ mode: 'none', openOnNetwork: false, defaultPermission: 'NO_PERMISSIONS' });
+      expect(() => loadConfig({ CAIRN_HOST: '0.0.0.0' })).toThrow(/CAIRN_AUTH: required when listening on 0\.0\.0\.0/);
+      expect(loadConfig({ CAIRN_HOST: '0.0.0.0', CAIRN_AUTH: 'none' }).auth).toMatchObject({ mode: 'none', openOnNetwork: true });
+    });
+
+    it('takes the first admin password from a file (a mounted Secret), and refuses a short one', () => {
+      const files: Record<string, string> = { '/run/secrets/admin': 'correct-horse-battery\n', '/run/secrets/short': 'short' };
+      const read = (file: string) => {
+        const content = files[file];
+        if (content === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        return content;
+      };
+      expect(loadConfig({ CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD_FILE: '/run/secrets/admin' }, {}, read).auth.adminPassword).toBe('correct-horse-battery');
+      expect(() => loadConfig({ CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD_FILE: '/run/secrets/short' }, {}, read)).toThrow(/at least 12 characters/);
+      expect(() => loadConfig({ CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD_FILE: '/nope' }, {}, read)).toThrow(/cannot read \/nope \(ENOENT\)/);
+    });
+
+    it('needs an issuer and an audience for OIDC', () => {
+      expect(() => loadConfig({ CAIRN_AUTH: 'oidc' })).toThrow(/CAIRN_OIDC_ISSUER: required[\s\S]*CAIRN_OIDC_AUDIENCE: required/);
+      expect(loadConfig({ CAIRN_AUTH: 'oidc', CAIRN_OIDC_ISSUER: 'https://idp.example.com', CAIRN_OIDC_CLIENT_ID: 'cairn' }).auth.oidc).toMatchObject({
+        issuer: 'https://idp.example.com',
+        audience: 'cairn',
+        groupsClaim: 'groups',
+        clockSkewS: 60,
+      });
+    });
+  });
 });

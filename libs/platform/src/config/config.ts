@@ -117,7 +117,33 @@ const environmentSchema = z.object({
   CAIRN_REAPER_INTERVAL_S: positiveInt(60),
   CAIRN_RETENTION_DAYS: positiveInt(30),
   CAIRN_GC_INTERVAL_S: positiveInt(3600),
+  // Identity and access (issue 18). Unset CAIRN_AUTH means none on a loopback address, and a refusal
+  // to start anywhere else: a shared server is never left open by omission.
+  CAIRN_AUTH: z.preprocess(emptyToUndefined, z.enum(['none', 'basic', 'oidc']).optional()),
+  CAIRN_ADMIN_USERNAME: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only')
+      .default('admin'),
+  ),
+  CAIRN_ADMIN_PASSWORD: optionalString,
+  CAIRN_ADMIN_PASSWORD_FILE: optionalString,
+  CAIRN_AUTH_DEFAULT_PERMISSION: z.preprocess(emptyToUndefined, z.enum(['NO_PERMISSIONS', 'READ', 'EDIT', 'MANAGE']).default('NO_PERMISSIONS')),
+  CAIRN_AUTH_CACHE_TTL_S: positiveInt(30),
+  CAIRN_AUTH_MAX_FAILURES_PER_MINUTE: positiveInt(10),
+  CAIRN_PUBLIC_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  CAIRN_OIDC_ISSUER: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  CAIRN_OIDC_AUDIENCE: optionalString,
+  CAIRN_OIDC_CLIENT_ID: optionalString,
+  CAIRN_OIDC_CLIENT_SECRET: optionalString,
+  CAIRN_OIDC_USERNAME_CLAIM: z.preprocess(emptyToUndefined, z.string().default('preferred_username')),
+  CAIRN_OIDC_GROUPS_CLAIM: z.preprocess(emptyToUndefined, z.string().default('groups')),
+  CAIRN_OIDC_ADMIN_GROUP: optionalString,
+  CAIRN_OIDC_CLOCK_SKEW_S: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(300).optional()).transform((v) => v ?? 60),
 });
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export type ArtifactRoot = { kind: 'file'; directory: string } | { kind: 's3'; bucket: string; prefix: string };
 
@@ -170,6 +196,37 @@ export interface CairnConfig {
     /** How often the embedded server runs GC itself (a CronJob runs `cairn gc` otherwise). */
     gcIntervalS: number;
   };
+  auth: AuthConfig;
+}
+
+export type AuthMode = 'none' | 'basic' | 'oidc';
+
+export interface AuthConfig {
+  mode: AuthMode;
+  /** True when `none` was asked for explicitly on a non-loopback address (logged as a warning). */
+  openOnNetwork: boolean;
+  adminUsername: string;
+  /** The first admin's password (from CAIRN_ADMIN_PASSWORD or the file it names); undefined → a one-time bootstrap token is printed. */
+  adminPassword: string | undefined;
+  defaultPermission: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+  /** How long a verified credential or a loaded grant set is trusted without a change notice. */
+  cacheTtlS: number;
+  /** Failed sign-ins allowed per client address and user name per minute before 429. */
+  maxFailuresPerMinute: number;
+  /** The address browsers reach this server at (OIDC redirect URI); defaults to the listen address. */
+  publicUrl: string | undefined;
+  oidc:
+    | {
+        issuer: string;
+        audience: string;
+        clientId: string | undefined;
+        clientSecret: string | undefined;
+        usernameClaim: string;
+        groupsClaim: string;
+        adminGroup: string | undefined;
+        clockSkewS: number;
+      }
+    | undefined;
 }
 
 /** How to reach a secured cluster and how big the topics are (used only when CAIRN_KAFKA_BROKERS is set). */
@@ -205,7 +262,11 @@ export interface LoadConfigOptions {
 }
 
 /** Parses the environment into a CairnConfig, or throws a ConfigError listing every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): CairnConfig {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
+  readFile: (file: string) => string = (file) => readFileSync(file, 'utf8'),
+): CairnConfig {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
@@ -232,7 +293,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.CAIRN_S3_ACCESS_KEY) problems.push('CAIRN_S3_ACCESS_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
     if (!e.CAIRN_S3_SECRET_KEY) problems.push('CAIRN_S3_SECRET_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
   }
-  const kafka = kafkaSettings(e, env, problems);
+  const kafka = kafkaSettings(e, env, problems, readFile);
+  const auth = parseAuth(e, problems, readFile);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host: e.CAIRN_HOST,
@@ -275,20 +337,78 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionDays: e.CAIRN_RETENTION_DAYS,
       gcIntervalS: e.CAIRN_GC_INTERVAL_S,
     },
+    auth,
+  };
+}
+
+type Environment = z.infer<typeof environmentSchema>;
+
+function parseAuth(e: Environment, problems: string[], readFile: (file: string) => string): AuthConfig {
+  const loopback = LOOPBACK_HOSTS.has(e.CAIRN_HOST);
+  if (e.CAIRN_AUTH === undefined && !loopback) {
+    problems.push(`CAIRN_AUTH: required when listening on ${e.CAIRN_HOST} (not a loopback address): set basic or oidc, or none to run open on purpose`);
+  }
+  const mode = e.CAIRN_AUTH ?? 'none';
+  let adminPassword = e.CAIRN_ADMIN_PASSWORD;
+  if (e.CAIRN_ADMIN_PASSWORD_FILE !== undefined) {
+    try {
+      adminPassword = readFile(e.CAIRN_ADMIN_PASSWORD_FILE).replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`CAIRN_ADMIN_PASSWORD_FILE: cannot read ${e.CAIRN_ADMIN_PASSWORD_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (adminPassword !== undefined && adminPassword.length < 12) problems.push('CAIRN_ADMIN_PASSWORD: must be at least 12 characters');
+  let oidc: AuthConfig['oidc'];
+  if (mode === 'oidc') {
+    if (e.CAIRN_OIDC_ISSUER === undefined) problems.push('CAIRN_OIDC_ISSUER: required when CAIRN_AUTH=oidc');
+    const audience = e.CAIRN_OIDC_AUDIENCE ?? e.CAIRN_OIDC_CLIENT_ID;
+    if (audience === undefined) problems.push('CAIRN_OIDC_AUDIENCE: required when CAIRN_AUTH=oidc (or CAIRN_OIDC_CLIENT_ID, used as the audience)');
+    if (e.CAIRN_OIDC_ISSUER !== undefined && audience !== undefined) {
+      oidc = {
+        issuer: e.CAIRN_OIDC_ISSUER,
+        audience,
+        clientId: e.CAIRN_OIDC_CLIENT_ID,
+        clientSecret: e.CAIRN_OIDC_CLIENT_SECRET,
+        usernameClaim: e.CAIRN_OIDC_USERNAME_CLAIM,
+        groupsClaim: e.CAIRN_OIDC_GROUPS_CLAIM,
+        adminGroup: e.CAIRN_OIDC_ADMIN_GROUP,
+        clockSkewS: e.CAIRN_OIDC_CLOCK_SKEW_S,
+      };
+    }
+  }
+  return {
+    mode,
+    openOnNetwork: mode === 'none' && !loopback,
+    adminUsername: e.CAIRN_ADMIN_USERNAME,
+    adminPassword,
+    defaultPermission: e.CAIRN_AUTH_DEFAULT_PERMISSION,
+    cacheTtlS: e.CAIRN_AUTH_CACHE_TTL_S,
+    maxFailuresPerMinute: e.CAIRN_AUTH_MAX_FAILURES_PER_MINUTE,
+    publicUrl: e.CAIRN_PUBLIC_URL,
+    oidc,
   };
 }
 
 /** TLS and SASL settings, with the files they name read now, so a bad one fails the boot, not the first connection. */
-function kafkaSettings(e: z.infer<typeof environmentSchema>, env: Record<string, string | undefined>, problems: string[]): KafkaSettings {
+function kafkaSettings(e: Environment, env: Record<string, string | undefined>, problems: string[], readFile: (file: string) => string): KafkaSettings {
+  const readConfigFile = (variable: string, file: string): string | undefined => {
+    try {
+      return readFile(file);
+    } catch (error) {
+      // The variable and the path, never the file's contents.
+      problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return undefined;
+    }
+  };
   let tls: KafkaSettings['tls'];
   if (e.CAIRN_KAFKA_TLS) {
     let ca: string[] | undefined;
     if (e.CAIRN_KAFKA_TLS_CA_FILE !== undefined) {
-      const pem = readConfigFile('CAIRN_KAFKA_TLS_CA_FILE', e.CAIRN_KAFKA_TLS_CA_FILE, problems);
+      const pem = readConfigFile('CAIRN_KAFKA_TLS_CA_FILE', e.CAIRN_KAFKA_TLS_CA_FILE);
       if (pem !== undefined && !pem.includes('-----BEGIN CERTIFICATE-----'))
         problems.push(`CAIRN_KAFKA_TLS_CA_FILE: ${e.CAIRN_KAFKA_TLS_CA_FILE} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
       // Node drops its own CAs (and NODE_EXTRA_CA_CERTS) when given any: keep them, so the file only adds.
-      const extra = env['NODE_EXTRA_CA_CERTS'] ? readConfigFile('NODE_EXTRA_CA_CERTS', env['NODE_EXTRA_CA_CERTS'], problems) : undefined;
+      const extra = env['NODE_EXTRA_CA_CERTS'] ? readConfigFile('NODE_EXTRA_CA_CERTS', env['NODE_EXTRA_CA_CERTS']) : undefined;
       ca = [...rootCertificates, ...(extra === undefined ? [] : [extra]), ...(pem === undefined ? [] : [pem])];
     }
     tls = { ca };
@@ -313,8 +433,7 @@ function kafkaSettings(e: z.infer<typeof environmentSchema>, env: Record<string,
     else if (password === undefined && passwordFile === undefined)
       problems.push(`CAIRN_KAFKA_SASL_PASSWORD or CAIRN_KAFKA_SASL_PASSWORD_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
     // A mounted Secret file usually ends with a newline that is not part of the password.
-    const secret =
-      password ?? (passwordFile === undefined ? undefined : readConfigFile('CAIRN_KAFKA_SASL_PASSWORD_FILE', passwordFile, problems)?.replace(/\r?\n$/, ''));
+    const secret = password ?? (passwordFile === undefined ? undefined : readConfigFile('CAIRN_KAFKA_SASL_PASSWORD_FILE', passwordFile)?.replace(/\r?\n$/, ''));
     if (passwordFile !== undefined && secret === '') problems.push(`CAIRN_KAFKA_SASL_PASSWORD_FILE: ${passwordFile} is empty`);
     if (username !== undefined && secret) sasl = { mechanism, username, password: secret };
   }
@@ -328,16 +447,6 @@ function kafkaSettings(e: z.infer<typeof environmentSchema>, env: Record<string,
     },
     createTopics: e.CAIRN_KAFKA_CREATE_TOPICS,
   };
-}
-
-/** The file's text, or undefined with a problem naming the variable (never the file's contents). */
-function readConfigFile(variable: string, file: string, problems: string[]): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    return undefined;
-  }
 }
 
 function parseArtifactRoot(uri: string): ArtifactRoot {

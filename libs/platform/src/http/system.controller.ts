@@ -4,6 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusModule, HealthIndicatorService } from '@nestjs/terminus';
 import { findUp } from '../database/migrator';
 import { MetricsRegistry } from '../observability/metrics';
+import { AccessRules } from './access-rules';
+import { SYSTEM_ACCESS } from './system.access';
 
 /** Something `/health/ready` must be able to reach: the database, the bus, the blob store. */
 export interface ReadinessProbe {
@@ -33,6 +35,7 @@ const PROBE_TIMEOUT_MS = 3000;
 const OPTIONAL_PROBE_TIMEOUT_MS = 500;
 
 @Controller()
+@AccessRules(SYSTEM_ACCESS)
 export class SystemController {
   constructor(
     @Inject(HealthCheckService) private readonly health: HealthCheckService,

@@ -1,0 +1,89 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { CairnError, type AccessLookup, type AccessRequest, type AccessTable, type RouteAccess } from '@cairn/contracts';
+import { ACCESS_TABLE, ANONYMOUS_PRINCIPAL, Database, OPEN_ACCESS } from '@cairn/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessControl } from '../application/access-control';
+import { SESSION_COOKIE } from './cookies';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The access entry of the handler a request reached, from its controller's table (undefined: none). */
+export function accessEntryOf(reflector: Reflector, context: ExecutionContext): RouteAccess | undefined {
+  const table = reflector.get<AccessTable<Record<string, () => unknown>> | undefined>(ACCESS_TABLE, context.getClass());
+  return table?.[context.getHandler().name];
+}
+
+export const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+
+/**
+ * The global guard (every route of every service): finds the handler's access entry, authenticates
+ * the caller and applies the entry, then leaves the caller's AccessContext on the request for
+ * handlers and event metadata. With CAIRN_AUTH=none it only checks that the entry exists.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  private readonly lookup: AccessLookup;
+
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AccessControl) private readonly access: AccessControl,
+    @Inject(Database) database: Database,
+  ) {
+    this.lookup = { query: async <R>(text: string, values: unknown[]) => (await database.query(text, values)).rows as R[] };
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const entry = accessEntryOf(this.reflector, context);
+    const route = routeOf(request);
+    if (!this.access.enabled) {
+      if (entry === undefined) await this.access.authorize(entry, undefined, emptyRequest, this.lookup, route);
+      request.cairnAccess = OPEN_ACCESS;
+      return true;
+    }
+    try {
+      const principal = await this.access.authenticate({
+        authorization: request.headers.authorization,
+        sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
+        csrfHeader: headerValue(request.headers['x-csrf-token']),
+        safeMethod: SAFE_METHODS.has(request.method),
+        clientAddress: request.ip,
+        route,
+      });
+      const accessRequest: AccessRequest = {
+        params: (request.params ?? {}) as AccessRequest['params'],
+        query: (request.query ?? {}) as AccessRequest['query'],
+        body: request.body,
+      };
+      await this.access.authorize(entry, principal, accessRequest, this.lookup, route);
+      request.cairnAccess = this.access.contextFor(principal ?? ANONYMOUS_PRINCIPAL);
+      return true;
+    } catch (error) {
+      if (error instanceof CairnError && error.code === 'UNAUTHENTICATED') {
+        // MLflow's challenge, so browsers and curl know which credentials to send.
+        void http.getResponse<FastifyReply>().header('www-authenticate', this.challenge());
+      }
+      throw error;
+    }
+  }
+
+  private challenge(): string {
+    return this.access.mode === 'oidc' ? 'Bearer realm="cairn"' : 'Basic realm="mlflow"';
+  }
+}
+
+const emptyRequest: AccessRequest = { params: {}, query: {}, body: undefined };
+
+const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+/** One cookie's value from a Cookie header (no library: one name, no attributes to parse). */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}

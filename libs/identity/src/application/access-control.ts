@@ -1,0 +1,318 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  CairnError,
+  permissionAllows,
+  permissionDenied,
+  unauthenticated,
+  type AccessContext,
+  type AccessLookup,
+  type AccessRequest,
+  type Permission,
+  type Principal,
+  type ReadScope,
+  type ResourceType,
+  type RouteAccess,
+} from '@cairn/contracts';
+import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { parseAuthorization, secretMatches, sha256 } from '../domain/credentials';
+import { effectivePermission, grantKey, readScope, type GrantMap, type PermissionInputs } from '../domain/effective-permission';
+import { FailureLimiter } from '../domain/failure-limiter';
+import { passwordMatches } from '../infra/passwords';
+import { IDENTITY_STORE, type GrantRecord, type IdentityStore } from './identity-store';
+import { InvalidTokenError, OIDC_VERIFIER, type OidcVerifier } from './oidc-verifier';
+
+/** What the guard hands over of an HTTP request: only what authentication reads. */
+export interface PresentedCredentials {
+  authorization: string | undefined;
+  sessionCookie: string | undefined;
+  csrfHeader: string | undefined;
+  /** GET/HEAD/OPTIONS: a cookie-authenticated request needs no CSRF token. */
+  safeMethod: boolean;
+  clientAddress: string;
+  route: string;
+}
+
+const CACHE_LIMIT = 10_000;
+/** last_used_at is written at most this often per token (it is for humans, not for audit). */
+const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+/** Without a working LISTEN, caches are trusted this long (a revocation then takes up to this). */
+const UNLISTENED_TTL_MS = 1000;
+
+interface Cached<T> {
+  value: T;
+  until: number;
+}
+
+/**
+ * Authentication and authorization for every route of every service: who is calling (Basic
+ * password, Cairn token, OIDC bearer JWT, browser session) and whether the route's access entry lets
+ * it through. Verified credentials and loaded grants are cached per process and dropped whenever any
+ * replica commits an identity change (the `cairn_identity` NOTIFY), so the hot paths pay no argon2 and
+ * no query per request, and a revocation is refused everywhere within milliseconds.
+ */
+@Injectable()
+export class AccessControl {
+  private readonly logger = new Logger('identity');
+  private readonly principals = new Map<string, Cached<Principal>>();
+  private readonly grants = new Map<string, Cached<GrantMap>>();
+  /** Per client address and user name, and per address alone (ten times looser: a spray of names). */
+  private readonly failures: FailureLimiter;
+  private readonly addressFailures: FailureLimiter;
+  private readonly lastTouched = new Map<string, number>();
+  private generation = 0;
+  /** Set by the change listener: whether notices are arriving (else caches live UNLISTENED_TTL_MS). */
+  listening = false;
+
+  constructor(
+    @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
+    @Inject(CONFIG) private readonly config: CairnConfig,
+    @Optional() @Inject(OIDC_VERIFIER) private readonly oidc: OidcVerifier | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.failures = new FailureLimiter(config.auth.maxFailuresPerMinute, now);
+    this.addressFailures = new FailureLimiter(config.auth.maxFailuresPerMinute * 10, now);
+  }
+
+  get enabled(): boolean {
+    return this.config.auth.mode !== 'none';
+  }
+
+  get mode(): CairnConfig['auth']['mode'] {
+    return this.config.auth.mode;
+  }
+
+  /** Some replica changed users, grants, tokens or sessions: forget everything derived from them. */
+  invalidate(): void {
+    this.generation++;
+    this.principals.clear();
+    this.grants.clear();
+  }
+
+  // ---- authentication ------------------------------------------------------------------------
+
+  /** The caller, or undefined when it presented nothing. Throws 401/429 for bad credentials. */
+  async authenticate(presented: PresentedCredentials): Promise<Principal | undefined> {
+    const credentials = parseAuthorization(presented.authorization);
+    if (credentials === undefined) return presented.sessionCookie === undefined ? undefined : this.sessionPrincipal(presented);
+    const cacheKey = sha256(presented.authorization ?? '').toString('base64');
+    const cached = this.fromCache(this.principals, cacheKey);
+    if (cached) {
+      if (cached.token) this.touchToken(cached.token.id);
+      return cached;
+    }
+    const generation = this.generation;
+    const limiterKey = `${presented.clientAddress}|${credentials.kind === 'basic' ? credentials.username : credentials.kind}`;
+    if (this.failures.isBlocked(limiterKey) || this.addressFailures.isBlocked(presented.clientAddress)) {
+      this.logger.warn(`sign-in refused: too many failures from ${presented.clientAddress} (${credentials.kind}) on ${presented.route}`);
+      throw new CairnError('REQUEST_LIMIT_EXCEEDED', 'Too many failed sign-in attempts; try again in a minute');
+    }
+    const fail = (reason: string, who: string): never => {
+      this.failures.recordFailure(limiterKey);
+      this.addressFailures.recordFailure(presented.clientAddress);
+      this.logger.warn(`sign-in failed: ${reason} (principal ${who}, from ${presented.clientAddress}, route ${presented.route})`);
+      throw unauthenticated(reason === 'malformed' ? 'Malformed credentials' : 'Invalid credentials');
+    };
+    let principal: Principal;
+    let until = this.now() + this.ttlMs();
+    switch (credentials.kind) {
+      case 'malformed':
+        return fail(`malformed: ${credentials.reason}`, 'unknown');
+      case 'basic': {
+        if (this.config.auth.mode !== 'basic' && this.config.auth.mode !== 'oidc') return fail('password sign-in disabled', credentials.username);
+        const user = await this.store.findUser(credentials.username);
+        // Verify against a fixed hash when the user is unknown, so timing does not tell which names exist.
+        const matches = await passwordMatches(user?.passwordHash ?? UNKNOWN_USER_HASH, credentials.password);
+        if (!user || user.passwordHash === null || !matches) return fail('wrong user name or password', credentials.username);
+        principal = { kind: 'user', userId: user.id, username: user.username, actor: user.username, isAdmin: user.isAdmin, groups: [] };
+        break;
+      }
+      case 'token': {
+        const token = await this.store.findToken(credentials.tokenId);
+        if (!token || !secretMatches(credentials.secret, token.secretSha256)) return fail('unknown token', `token:${credentials.tokenId}`);
+        if (token.revokedAt !== null) return fail('revoked token', `token:${token.tokenId}`);
+        if (token.expiresAt !== null && token.expiresAt.getTime() <= this.now()) return fail('expired token', `token:${token.tokenId}`);
+        if (token.expiresAt !== null) until = Math.min(until, token.expiresAt.getTime());
+        principal = {
+          kind: 'token',
+          userId: token.userId,
+          username: token.username,
+          actor: `token:${token.tokenId}`,
+          isAdmin: token.isAdmin && token.ownerIsAdmin,
+          groups: [],
+          token: { id: token.tokenId, scopes: token.scopes, servingOnly: token.servingOnly, ownerIsAdmin: token.ownerIsAdmin },
+        };
+        this.touchToken(token.tokenId);
+        break;
+      }
+      case 'jwt': {
+        if (this.config.auth.mode !== 'oidc' || this.oidc === undefined) return fail('bearer JWTs need CAIRN_AUTH=oidc', 'unknown');
+        let identity;
+        try {
+          identity = await this.oidc.verify(credentials.jwt);
+        } catch (error) {
+          if (error instanceof InvalidTokenError) return fail(`invalid OIDC token: ${error.message}`, 'unknown');
+          throw error;
+        }
+        principal = await this.oidcPrincipal(identity.username, identity.groups);
+        until = Math.min(until, identity.expiresAt * 1000);
+        break;
+      }
+    }
+    this.toCache(this.principals, cacheKey, principal, until, generation);
+    return principal;
+  }
+
+  /** A user signed in through OIDC (bearer or browser session), created on first sight. */
+  async oidcPrincipal(username: string, groups: string[]): Promise<Principal> {
+    let user = await this.store.findUser(username);
+    if (!user) user = (await this.store.createUser({ username, passwordHash: null, isAdmin: false, source: 'oidc' })) ?? (await this.store.findUser(username));
+    if (!user) throw unauthenticated('Invalid credentials');
+    // A local account with a password is not taken over by an identity provider's user of the same name.
+    if (user.source !== 'oidc') {
+      this.logger.warn(`OIDC sign-in refused: '${username}' is a local user`);
+      throw unauthenticated('Invalid credentials');
+    }
+    const adminGroup = this.config.auth.oidc?.adminGroup;
+    return {
+      kind: 'oidc',
+      userId: user.id,
+      username: user.username,
+      actor: user.username,
+      isAdmin: user.isAdmin || (adminGroup !== undefined && groups.includes(adminGroup)),
+      groups,
+    };
+  }
+
+  private async sessionPrincipal(presented: PresentedCredentials): Promise<Principal | undefined> {
+    const session = await this.store.findSession(sha256(presented.sessionCookie ?? ''), new Date(this.now()));
+    if (!session) throw unauthenticated('Your session has expired; sign in again');
+    if (!presented.safeMethod) {
+      // Cookie-authenticated writes must prove they come from our pages (double-submit token).
+      const csrf = presented.csrfHeader ?? '';
+      if (!secretMatches(csrf, sha256(session.csrfToken))) {
+        this.logger.warn(`CSRF check failed for ${session.username} on ${presented.route}`);
+        throw permissionDenied('Missing or wrong X-CSRF-Token header');
+      }
+    }
+    const adminGroup = this.config.auth.oidc?.adminGroup;
+    return {
+      kind: 'oidc',
+      userId: session.userId,
+      username: session.username,
+      actor: session.username,
+      isAdmin: session.isAdmin || (adminGroup !== undefined && session.groups.includes(adminGroup)),
+      groups: session.groups,
+    };
+  }
+
+  private touchToken(tokenId: string): void {
+    const last = this.lastTouched.get(tokenId) ?? 0;
+    if (this.now() - last < TOKEN_TOUCH_INTERVAL_MS) return;
+    if (this.lastTouched.size > CACHE_LIMIT) this.lastTouched.clear();
+    this.lastTouched.set(tokenId, this.now());
+    this.store.touchToken(tokenId, new Date(this.now())).catch((error: Error) => this.logger.warn(`cannot record token use: ${error.message}`));
+  }
+
+  // ---- authorization -------------------------------------------------------------------------
+
+  /**
+   * Applies one route's access entry to the caller; throws 401 (no credentials where some are
+   * needed) or 403 (not allowed). Returns the caller's access context for the handler.
+   */
+  async authorize(
+    entry: RouteAccess | undefined,
+    principal: Principal | undefined,
+    request: AccessRequest,
+    lookup: AccessLookup,
+    route: string,
+  ): Promise<void> {
+    if (entry === undefined) {
+      // Deny by default: a handler whose controller has no access table is a bug, refused loudly.
+      this.logger.error(`route ${route} has no access rule: refused`);
+      throw permissionDenied(`Route ${route} has no access rule`);
+    }
+    if (entry.kind === 'public') return;
+    if (principal === undefined) throw unauthenticated();
+    const deny = (why: string): never => {
+      this.logger.warn(`permission denied: ${principal.actor} on ${route} (${why})`);
+      throw permissionDenied(`Permission denied for ${principal.username} on ${route}`);
+    };
+    if (principal.token?.servingOnly && !(entry.kind !== 'admin' && entry.serving === true)) deny('serving token on a non-serving route');
+    switch (entry.kind) {
+      case 'admin':
+        if (!principal.isAdmin) deny('admin only');
+        return;
+      case 'authenticated':
+        return;
+      case 'resource': {
+        const resources = await entry.locate(request, lookup);
+        if (resources.length === 0) return;
+        const allowed = await Promise.all(resources.map(async (r) => permissionAllows(await this.permissionOn(principal, r.type, r.id), entry.need)));
+        if (entry.anyOf === true ? !allowed.some(Boolean) : !allowed.every(Boolean)) {
+          deny(`needs ${entry.need} on ${resources.map((r) => `${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
+        }
+        return;
+      }
+    }
+  }
+
+  /** The AccessContext a handler sees (searches filter by `readable`). */
+  contextFor(principal: Principal): AccessContext {
+    return {
+      principal,
+      readable: (type) => this.readable(principal, type),
+      permissionOn: (type, id) => this.permissionOn(principal, type, id),
+    };
+  }
+
+  async permissionOn(principal: Principal, type: ResourceType, id: string): Promise<Permission> {
+    return effectivePermission(await this.inputs(principal), type, id);
+  }
+
+  async readable(principal: Principal, type: ResourceType): Promise<ReadScope> {
+    return readScope(await this.inputs(principal), type);
+  }
+
+  private async inputs(principal: Principal): Promise<PermissionInputs> {
+    const userGrants = principal.userId === undefined ? new Map<string, Permission>() : await this.grantsOf(`user:${principal.userId}`);
+    const groupGrants = await Promise.all(principal.groups.map((g) => this.grantsOf(`group:${g}`)));
+    return { principal, userGrants, groupGrants, defaultPermission: this.config.auth.defaultPermission };
+  }
+
+  private async grantsOf(subject: string): Promise<GrantMap> {
+    const cached = this.fromCache(this.grants, subject);
+    if (cached) return cached;
+    const generation = this.generation;
+    const [kind, name] = [subject.slice(0, subject.indexOf(':')), subject.slice(subject.indexOf(':') + 1)];
+    const records: GrantRecord[] = kind === 'user' ? await this.store.userGrants(Number(name)) : ((await this.store.groupGrants([name])).get(name) ?? []);
+    const map: GrantMap = new Map(records.map((g) => [grantKey(g.resourceType, g.resourceId), g.permission]));
+    this.toCache(this.grants, subject, map, this.now() + this.ttlMs(), generation);
+    return map;
+  }
+
+  // ---- caches --------------------------------------------------------------------------------
+
+  private ttlMs(): number {
+    return this.listening ? this.config.auth.cacheTtlS * 1000 : UNLISTENED_TTL_MS;
+  }
+
+  private fromCache<T>(cache: Map<string, Cached<T>>, key: string): T | undefined {
+    const entry = cache.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until <= this.now()) {
+      cache.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  /** Stores unless a change notice arrived while the value was being loaded (it may be stale). */
+  private toCache<T>(cache: Map<string, Cached<T>>, key: string, value: T, until: number, generation: number): void {
+    if (generation !== this.generation) return;
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, { value, until });
+  }
+}
+
+// An argon2id hash of a random password nobody knows: verifying against it costs what a real check costs.
+const UNKNOWN_USER_HASH = '$argon2id$v=19$m=19456,t=2,p=1$grFnq2OBbKJQqhEuZYYOWQ$IQetWCcn0DE99UFWyZ0XTMNF6OYcIid/6BsMM+0LUak';

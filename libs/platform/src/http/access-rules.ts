@@ -1,0 +1,40 @@
+import { SetMetadata } from '@nestjs/common';
+import { ANONYMOUS_PRINCIPAL_NAME, READ_ALL, type AccessContext, type AccessTable, type Principal } from '@cairn/contracts';
+import type { FastifyRequest } from 'fastify';
+
+/** Metadata key under which a controller carries its route access table. */
+export const ACCESS_TABLE = 'cairn:access-table';
+
+/**
+ * Attaches a controller's access table (libs/contracts route-access.ts). The identity context's
+ * guard refuses any handler of a controller without one, so a new controller cannot ship open.
+ */
+export const AccessRules = <C>(table: AccessTable<C>): ClassDecorator => SetMetadata(ACCESS_TABLE, table);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the identity guard before any handler runs: who asked and what it may see. */
+    cairnAccess?: AccessContext;
+  }
+}
+
+export const ANONYMOUS_PRINCIPAL: Principal = {
+  kind: 'anonymous',
+  userId: undefined,
+  username: ANONYMOUS_PRINCIPAL_NAME,
+  actor: ANONYMOUS_PRINCIPAL_NAME,
+  isAdmin: false,
+  groups: [],
+};
+
+/** What a server without authentication (CAIRN_AUTH=none) lets anyone do: everything. */
+export const OPEN_ACCESS: AccessContext = {
+  principal: ANONYMOUS_PRINCIPAL,
+  readable: () => Promise.resolve(READ_ALL),
+  permissionOn: () => Promise.resolve('MANAGE'),
+};
+
+/** The caller of a request, as the identity guard authenticated it (open access before the guard ran). */
+export function accessOf(request: FastifyRequest): AccessContext {
+  return request.cairnAccess ?? OPEN_ACCESS;
+}
