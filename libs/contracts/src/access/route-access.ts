@@ -13,6 +13,12 @@ export interface AccessRequest {
   params: Readonly<Record<string, string | undefined>>;
   query: Readonly<Record<string, unknown>>;
   body: unknown;
+  /**
+   * The raw request URL (path and query) as the server received it. Handlers that read their input
+   * from it (the artifact proxy takes its path from the raw URL, not the router's decoded parameter)
+   * need their locators to read the same bytes.
+   */
+  url?: string;
 }
 
 /** A read-only query port for locators, over the context's own tables (never another's). */
