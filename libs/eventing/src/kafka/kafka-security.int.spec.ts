@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { startPrivateKafka, type PrivateKafka } from '@cairn/testing';
+import type { Logger } from '../logger';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 import { declareKafkaTopics } from './kafka-topics';
 import {
@@ -45,9 +46,10 @@ describe('Kafka over TLS with SASL', () => {
       ...options,
     });
 
-  it('publishes and consumes with SCRAM-SHA-256 credentials and the broker certificate trusted', async () => {
+  it('publishes and consumes with SCRAM-SHA-256 credentials and the broker certificate trusted, never logging the password', async () => {
     const topic = uniqueTopic();
-    const bus = busWith({ topics: [topic] });
+    const logged = capturingLogger();
+    const bus = busWith({ topics: [topic], logger: logged.logger });
     try {
       await bus.start();
       await bus.ping();
@@ -59,6 +61,8 @@ describe('Kafka over TLS with SASL', () => {
     } finally {
       await bus.stop();
     }
+    expect(logged.lines.length).toBeGreaterThan(0);
+    expect(logged.lines.filter((line) => line.includes(kafka.user.password))).toEqual([]);
   });
 
   it('publishes with PLAIN credentials too', async () => {
@@ -73,7 +77,13 @@ describe('Kafka over TLS with SASL', () => {
   });
 
   it('fails to start at once, saying authentication failed, with a wrong password (no waiting out the ready timeout)', async () => {
-    const bus = busWith({ sasl: { mechanism: 'scram-sha-256', username: kafka.user.username, password: 'wrong' }, readyTimeoutMs: 60_000 });
+    const wrong = `wrong-${kafka.user.password}`;
+    const logged = capturingLogger();
+    const bus = busWith({
+      sasl: { mechanism: 'scram-sha-256', username: kafka.user.username, password: wrong },
+      readyTimeoutMs: 60_000,
+      logger: logged.logger,
+    });
     const startedAt = Date.now();
     try {
       await expect(bus.start()).rejects.toThrow(/SASL SCRAM SHA256 authentication failed/);
@@ -81,6 +91,8 @@ describe('Kafka over TLS with SASL', () => {
     } finally {
       await bus.stop();
     }
+    expect(logged.lines.some((line) => line.includes('authentication failed'))).toBe(true);
+    expect(logged.lines.filter((line) => line.includes(wrong))).toEqual([]);
   });
 
   it("fails to start, naming the certificate problem, when the broker's certificate is not trusted", async () => {
@@ -110,3 +122,10 @@ describe('Kafka over TLS with SASL', () => {
     );
   });
 });
+
+/** Every log line, at every level, as the text a log pipeline would store. */
+function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const capture = (fields: Record<string, unknown>, message: string) => void lines.push(`${message} ${JSON.stringify(fields)}`);
+  return { lines, logger: { debug: capture, info: capture, warn: capture, error: capture } };
+}
