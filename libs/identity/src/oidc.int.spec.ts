@@ -145,7 +145,7 @@ describe('OIDC sign-in against a real OpenID provider', () => {
     expect(await shared.json()).toMatchObject({ experiment_permission: { experiment_id: '42', permission: 'READ' } });
   });
 
-  it('refuses an expired token, one for another audience, an unsigned one and one signed with a key the issuer does not publish', async () => {
+  it('refuses an expired token, one for another audience, an unsigned one, an HMAC one and one signed with a key the issuer does not publish', async () => {
     const current = (token: string) => get('/api/2.0/mlflow/users/current', bearer(token)).then((r) => r.status);
     const now = Math.floor(Date.now() / 1000);
     // The hand-signed control passes, so each refusal below is for the one thing that differs.
@@ -161,6 +161,16 @@ describe('OIDC sign-in against a real OpenID provider', () => {
       .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
       .join('.');
     expect(await current(`${unsigned}.`)).toBe(401);
+
+    // HS256 with a shared secret: the algorithm-confusion trick (an HMAC keyed with public material) is refused outright.
+    const hmac = await new SignJWT({ preferred_username: 'team-a-ci', groups: [ADMIN_GROUP] })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setIssuer(settings.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject('team-a-ci')
+      .setExpirationTime(now + 300)
+      .sign(new TextEncoder().encode('a-secret-anyone-could-guess-from-the-jwks'));
+    expect(await current(hmac)).toBe(401);
 
     const stranger = await signingKey('k1');
     expect(await current(await handSigned(stranger, { exp: now + 300 }))).toBe(401);
@@ -307,3 +317,27 @@ async function signInAtProvider(start: URL, login: string, cairnUrl: string): Pr
   }
   throw new Error('the provider did not send the browser back to Cairn');
 }
+
+describe('browser sign-in without OIDC', () => {
+  let db: TestDatabase;
+  let cairn: IdentityServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: true });
+    cairn = await startIdentityServer({ CAIRN_DATABASE_URL: db.url, CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: 'the-first-admin-password' });
+  });
+
+  afterAll(async () => {
+    await cairn?.stop();
+    await db?.drop();
+  });
+
+  it('says the feature is off (CAIRN_AUTH=basic) and knows no session', async () => {
+    const login = await fetch(`${cairn.url}/auth/login`, { redirect: 'manual' });
+    expect(login.status).toBe(501);
+    expect(await login.json()).toMatchObject({ error_code: 'FEATURE_DISABLED' });
+    expect((await fetch(`${cairn.url}/auth/session`)).status).toBe(401);
+    const basic = `Basic ${Buffer.from('admin:the-first-admin-password').toString('base64')}`;
+    expect((await fetch(`${cairn.url}/api/2.0/mlflow/users/current`, { headers: { authorization: basic } })).status).toBe(200);
+  });
+});

@@ -67,7 +67,7 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
   async verifyIdToken(jwt: string, nonce: string): Promise<OidcIdentity> {
     const clientId = this.config.clientId;
     if (clientId === undefined) throw new InvalidTokenError('no client id configured');
-    return this.check(jwt, clientId, nonce);
+    return this.check(jwt, clientId, { nonce, clientId });
   }
 
   async endpoints(): Promise<OidcEndpoints> {
@@ -120,7 +120,8 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
     return body.id_token;
   }
 
-  private async check(jwt: string, audience: string, nonce?: string): Promise<OidcIdentity> {
+  /** `idToken`: also the sign-in's nonce, and (OIDC Core §3.1.3.7) `azp` when it names several audiences. */
+  private async check(jwt: string, audience: string, idToken?: { nonce: string; clientId: string }): Promise<OidcIdentity> {
     const { keys } = await this.discovery();
     let payload: JWTPayload;
     try {
@@ -136,7 +137,10 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
       if (reason === undefined) throw unavailable(`cannot read its keys (${(error as Error).message})`);
       throw new InvalidTokenError(reason);
     }
-    if (nonce !== undefined && payload['nonce'] !== nonce) throw new InvalidTokenError('nonce does not match the sign-in');
+    if (idToken !== undefined) {
+      if (payload['nonce'] !== idToken.nonce) throw new InvalidTokenError('nonce does not match the sign-in');
+      if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload['azp'] !== idToken.clientId) throw new InvalidTokenError('azp is not this client');
+    }
     const username = usernameFromClaims(payload, this.config.usernameClaim);
     if (username === undefined) throw new InvalidTokenError(`no usable '${this.config.usernameClaim}' or 'sub' claim`);
     return {
