@@ -39,9 +39,9 @@ describe('OIDC sign-in against a real OpenID provider', () => {
   const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(url(p), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), redirect: 'manual' });
   const machineToken = (clientId: string, resource = AUDIENCE) => clientCredentialsToken(settings.issuer, clientId, CI_SECRET, resource);
-  const restartProvider = async (keys: SigningKey[]) => {
+  const restartProvider = async (changes: Partial<ProviderSettings>) => {
     await provider?.stop();
-    settings = { ...settings, keys };
+    settings = { ...settings, ...changes };
     provider = await startOidcProvider(settings);
   };
   /** A token signed by hand with `key`, claims like the provider's (for what the provider would never issue). */
@@ -93,6 +93,7 @@ describe('OIDC sign-in against a real OpenID provider', () => {
           post_logout_redirect_uris: [`${cairn.url}/`],
         },
       ],
+      claimsInIdToken: true,
       accountGroups: { alice: ['team-a'], root: [ADMIN_GROUP] },
       clientGroups: { 'platform-ci': [ADMIN_GROUP], 'team-a-ci': ['team-a'] },
     };
@@ -184,7 +185,7 @@ describe('OIDC sign-in against a real OpenID provider', () => {
     const oldToken = await machineToken('team-a-ci');
     expect((await get('/api/2.0/mlflow/users/current', bearer(oldToken))).status).toBe(200);
 
-    await restartProvider([k2]);
+    await restartProvider({ keys: [k2] });
     const newToken = await machineToken('team-a-ci');
     // An unknown kid refetches the JWKS (at most every few seconds): poll, never sleep.
     const accepted = await waitFor(
@@ -263,7 +264,8 @@ describe('OIDC sign-in against a real OpenID provider', () => {
       expect((await get('/auth/login', { cookie })).status).toBe(302);
     });
 
-    it('makes a member of the admin group an admin in the browser too', async () => {
+    it('makes a member of the admin group an admin in the browser too, with groups the provider gives in userinfo only', async () => {
+      await restartProvider({ claimsInIdToken: false });
       const login = await get('/auth/login');
       const signedIn = await fetch(await signInAtProvider(new URL(login.headers.get('location') ?? ''), 'root', cairn.url), { redirect: 'manual' });
       expect(signedIn.headers.get('location')).toBe('/');

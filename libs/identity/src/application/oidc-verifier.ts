@@ -34,14 +34,16 @@ export interface OidcEndpoints {
 
 /**
  * The authorization-code flow's calls to the identity provider (the browser carries the rest):
- * its endpoints, redeeming a code with the PKCE verifier, and checking the returned ID token.
+ * its endpoints, and completing a sign-in from the code the provider sent the browser back with.
  */
 export interface OidcSignIn {
   endpoints(): Promise<OidcEndpoints>;
-  /** The ID token the token endpoint returns for `code`; InvalidTokenError when it refuses. */
-  redeemCode(code: string, codeVerifier: string, redirectUri: string): Promise<string>;
-  /** Checks an ID token for this client (`aud` = client id) and its `nonce`. */
-  verifyIdToken(jwt: string, nonce: string): Promise<OidcIdentity>;
+  /**
+   * Redeems the code at the token endpoint (with the PKCE verifier), checks the ID token for this
+   * client and the sign-in's nonce, and reads from userinfo the user name or groups the ID token
+   * lacks. InvalidTokenError when the provider refuses the code or the token does not verify.
+   */
+  completeSignIn(request: { code: string; codeVerifier: string; redirectUri: string; nonce: string }): Promise<OidcIdentity>;
 }
 
 export const OIDC_SIGN_IN = Symbol('OidcSignIn');

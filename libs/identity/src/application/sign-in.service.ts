@@ -85,7 +85,7 @@ export class SignInService {
     if (typeof query.code !== 'string' || query.code === '' || query.code.length > 4096) return refuse('no code');
     let identity: OidcIdentity;
     try {
-      identity = await oidc.verifyIdToken(await oidc.redeemCode(query.code, request.codeVerifier, redirectUri), request.nonce);
+      identity = await oidc.completeSignIn({ code: query.code, codeVerifier: request.codeVerifier, redirectUri, nonce: request.nonce });
     } catch (error) {
       if (error instanceof InvalidTokenError) return refuse(error.message);
       throw error;

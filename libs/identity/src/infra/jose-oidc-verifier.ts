@@ -32,6 +32,7 @@ const discoveryDocument = z.object({
   jwks_uri: z.url(),
   authorization_endpoint: z.url().optional(),
   token_endpoint: z.url().optional(),
+  userinfo_endpoint: z.url().optional(),
   end_session_endpoint: z.url().optional(),
   scopes_supported: z.array(z.string()).optional(),
   token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
@@ -60,14 +61,19 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
 
   constructor(private readonly config: OidcConfig) {}
 
-  verify(jwt: string): Promise<OidcIdentity> {
-    return this.check(jwt, this.config.audience);
+  async verify(jwt: string): Promise<OidcIdentity> {
+    return this.identityOf(await this.verifiedClaims(jwt, this.config.audience));
   }
 
-  async verifyIdToken(jwt: string, nonce: string): Promise<OidcIdentity> {
+  async completeSignIn(request: { code: string; codeVerifier: string; redirectUri: string; nonce: string }): Promise<OidcIdentity> {
     const clientId = this.config.clientId;
     if (clientId === undefined) throw new InvalidTokenError('no client id configured');
-    return this.check(jwt, clientId, { nonce, clientId });
+    const tokens = await this.redeemCode(clientId, request.code, request.codeVerifier, request.redirectUri);
+    const claims = await this.verifiedClaims(tokens.idToken, clientId, { nonce: request.nonce, clientId });
+    // Many providers put profile and group claims in userinfo only (OIDC Core §5.4): fill the gaps from there.
+    const lacking = claims[this.config.usernameClaim] === undefined || claims[this.config.groupsClaim] === undefined;
+    const fromUserinfo = lacking && tokens.accessToken !== undefined ? await this.userinfo(tokens.accessToken, claims.sub) : {};
+    return this.identityOf({ ...fromUserinfo, ...claims });
   }
 
   async endpoints(): Promise<OidcEndpoints> {
@@ -82,11 +88,15 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
     };
   }
 
-  async redeemCode(code: string, codeVerifier: string, redirectUri: string): Promise<string> {
+  private async redeemCode(
+    clientId: string,
+    code: string,
+    codeVerifier: string,
+    redirectUri: string,
+  ): Promise<{ idToken: string; accessToken: string | undefined }> {
     const { document } = await this.discovery();
     if (document.token_endpoint === undefined) throw unavailable('its discovery document has no token_endpoint');
-    const { clientId, clientSecret } = this.config;
-    if (clientId === undefined) throw new InvalidTokenError('no client id configured');
+    const { clientSecret } = this.config;
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     // client_secret_basic is the default (RFC 8414); _post only when the provider offers nothing else.
@@ -111,17 +121,42 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
     } catch (error) {
       throw unavailable(`token endpoint: ${(error as Error).message}`);
     }
-    const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
+    const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; access_token?: unknown; error?: unknown };
     if (!response.ok) {
       if (response.status >= 500) throw unavailable(`token endpoint answered ${response.status}`);
       throw new InvalidTokenError(`token endpoint refused the code (${typeof body.error === 'string' ? body.error.slice(0, 100) : response.status})`);
     }
     if (typeof body.id_token !== 'string') throw new InvalidTokenError('token endpoint returned no id_token');
-    return body.id_token;
+    return { idToken: body.id_token, accessToken: typeof body.access_token === 'string' ? body.access_token : undefined };
+  }
+
+  /** The userinfo claims (JSON only), which must be about the ID token's subject; none when the provider has no userinfo. */
+  private async userinfo(accessToken: string, subject: string | undefined): Promise<Record<string, unknown>> {
+    const { document } = await this.discovery();
+    if (document.userinfo_endpoint === undefined) return {};
+    let response: Response;
+    try {
+      response = await fetch(document.userinfo_endpoint, {
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw unavailable(`userinfo: ${(error as Error).message}`);
+    }
+    if (!response.ok) throw new InvalidTokenError(`userinfo answered ${response.status}`);
+    if (!(response.headers.get('content-type') ?? '').includes('json')) {
+      this.logger.warn('OIDC userinfo is not plain JSON (signed or encrypted userinfo is not supported): its claims are ignored');
+      return {};
+    }
+    const claims = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    // OIDC Core §5.3.4: a userinfo response about anyone else must not be used.
+    if (claims === undefined || claims['sub'] !== subject) throw new InvalidTokenError('userinfo is about another subject');
+    return claims;
   }
 
   /** `idToken`: also the sign-in's nonce, and (OIDC Core §3.1.3.7) `azp` when it names several audiences. */
-  private async check(jwt: string, audience: string, idToken?: { nonce: string; clientId: string }): Promise<OidcIdentity> {
+  private async verifiedClaims(jwt: string, audience: string, idToken?: { nonce: string; clientId: string }): Promise<JWTPayload> {
     const { keys } = await this.discovery();
     let payload: JWTPayload;
     try {
@@ -141,13 +176,17 @@ export class JoseOidcVerifier implements OidcVerifier, OidcSignIn {
       if (payload['nonce'] !== idToken.nonce) throw new InvalidTokenError('nonce does not match the sign-in');
       if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload['azp'] !== idToken.clientId) throw new InvalidTokenError('azp is not this client');
     }
-    const username = usernameFromClaims(payload, this.config.usernameClaim);
+    return payload;
+  }
+
+  private identityOf(claims: JWTPayload): OidcIdentity {
+    const username = usernameFromClaims(claims, this.config.usernameClaim);
     if (username === undefined) throw new InvalidTokenError(`no usable '${this.config.usernameClaim}' or 'sub' claim`);
     return {
-      subject: typeof payload.sub === 'string' ? payload.sub : username,
+      subject: typeof claims.sub === 'string' ? claims.sub : username,
       username,
-      groups: groupsFromClaim(payload[this.config.groupsClaim]),
-      expiresAt: payload.exp ?? 0,
+      groups: groupsFromClaim(claims[this.config.groupsClaim]),
+      expiresAt: claims.exp ?? 0,
     };
   }
 

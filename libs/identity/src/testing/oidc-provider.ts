@@ -26,6 +26,8 @@ export interface ProviderSettings {
   clientGroups: Record<string, string[]>;
   /** Resource indicators (token audiences) the provider issues JWT access tokens for. */
   resources: string[];
+  /** Whether a code flow's ID token carries the profile and groups claims (else only userinfo does). */
+  claimsInIdToken: boolean;
 }
 
 export interface RunningProvider {

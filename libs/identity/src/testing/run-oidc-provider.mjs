@@ -1,7 +1,8 @@
 // A real OpenID provider for the identity integration tests (the certified `oidc-provider`, ESM-only,
 // hence its own process launched with `node`). Everything comes from OIDC_TEST_PROVIDER (JSON):
 //   { port, issuer, keys: [private JWKs, the first signs], clients: [client metadata],
-//     accountGroups: { account: [groups] }, clientGroups: { client_id: [groups] }, resources: [audiences] }
+//     accountGroups: { account: [groups] }, clientGroups: { client_id: [groups] }, resources: [audiences],
+//     claimsInIdToken: boolean }
 // Any login is accepted (devInteractions); an account's groups come from accountGroups. Machine
 // clients get JWT access tokens (client_credentials + a resource indicator) whose groups come from
 // clientGroups. Prints "ready" once it listens.
@@ -19,8 +20,9 @@ const provider = new Provider(settings.issuer, {
     claims: () => ({ sub: id, preferred_username: id, email: `${id}@example.test`, groups: settings.accountGroups?.[id] ?? [] }),
   }),
   claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'], groups: ['groups'] },
-  // Scope claims in the ID token of a code flow too (as Keycloak and Entra ID do), not only in userinfo.
-  conformIdTokenClaims: false,
+  // claimsInIdToken: scope claims in the ID token of a code flow too (as Keycloak and Entra ID do);
+  // otherwise only in userinfo (as Okta and the spec's default do).
+  conformIdTokenClaims: settings.claimsInIdToken !== true,
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
