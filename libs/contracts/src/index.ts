@@ -13,3 +13,4 @@ export * from './wire/webhooks';
 export * from './wire/request';
 export * from './access/access';
 export * from './access/route-access';
+export * from './access/locating';

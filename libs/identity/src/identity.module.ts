@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { ACCESS_GATE, CONFIG, type CairnConfig } from '@cairn/platform';
 import { AccessGuard } from './api/access.guard';
 import { GrantEffectsInterceptor } from './api/grant-effects.interceptor';
 import { MlflowAuthController } from './api/mlflow-auth.controller';
@@ -24,6 +24,7 @@ const oidcClient = (config: CairnConfig) =>
  * after creations, MLflow's auth API and Cairn's tokens. The runtime imports it into every service,
  * so no service (and no route) can be served without it.
  */
+@Global()
 @Module({
   controllers: [MlflowAuthController, TokensController, SignInController],
   providers: [
@@ -39,9 +40,11 @@ const oidcClient = (config: CairnConfig) =>
     IdentityService,
     SignInService,
     IdentityLifecycle,
-    { provide: APP_GUARD, useClass: AccessGuard },
+    AccessGuard,
+    { provide: APP_GUARD, useExisting: AccessGuard },
+    { provide: ACCESS_GATE, useExisting: AccessGuard },
     { provide: APP_INTERCEPTOR, useClass: GrantEffectsInterceptor },
   ],
-  exports: [AccessControl, IDENTITY_STORE],
+  exports: [AccessControl, IDENTITY_STORE, ACCESS_GATE],
 })
 export class IdentityModule {}

@@ -59,6 +59,8 @@ export interface Runtime {
 export interface RunningService {
   url: string;
   runtime: Runtime;
+  /** The Nest application (tests inspect its controllers and their access tables). */
+  app: INestApplicationContext;
   stop(): Promise<void>;
 }
 
@@ -146,7 +148,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     cleanups.push(await startRelays(definition.relays ?? [], runtime));
     const url = await listen(app, config);
     if (definition.background) cleanups.push(await definition.background(runtime));
-    return { url, runtime, stop };
+    return { url, runtime, app, stop };
   } catch (error) {
     await stop();
     throw error;

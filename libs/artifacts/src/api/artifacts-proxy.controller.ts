@@ -6,10 +6,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { listQuery, parseRequest } from './dto';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { discardRestOfBody } from './raw-upload';
 import { rawPathAfter } from './request-metadata';
 import { downloadRequestOf, sendArtifact } from './send-artifact';
+import { ARTIFACTS_PROXY_ACCESS } from './artifacts.access';
 
 /** MLflow's exact words: the 3.x/2.x client falls back to a single PUT on this 501 (test_http_artifact_repo.py). */
 export const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
@@ -22,6 +23,7 @@ const ARTIFACTS = '/mlflow-artifacts/artifacts/';
  * the path module before anything else happens — on every route, multipart included (PR #21945).
  */
 @Controller(['api/2.0/mlflow-artifacts', 'ajax-api/2.0/mlflow-artifacts'])
+@AccessRules(ARTIFACTS_PROXY_ACCESS)
 export class ArtifactsProxyController {
   constructor(
     @Inject(ArtifactCommands) private readonly commands: ArtifactCommands,

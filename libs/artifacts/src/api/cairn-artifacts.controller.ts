@@ -5,7 +5,8 @@ import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import type { RetentionPolicy } from '../domain/retention';
 import { deleteRetentionPolicy, experimentQuery, parseRequest, runListQuery, setQuota, setRetentionPolicy, usageQuery } from './dto';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
+import { CAIRN_ARTIFACTS_ACCESS, MLFLOW_ARTIFACT_LIST_ACCESS } from './artifacts.access';
 
 const policyJson = (p: RetentionPolicy) => ({
   policy_id: p.policyId,
@@ -21,6 +22,7 @@ const policyJson = (p: RetentionPolicy) => ({
  * here, with the artifact index, rather than in tracking: same answer as Cairn's `/list` below.
  */
 @Controller(['api/2.0/mlflow/artifacts', 'ajax-api/2.0/mlflow/artifacts'])
+@AccessRules(MLFLOW_ARTIFACT_LIST_ACCESS)
 export class MlflowArtifactListController {
   constructor(@Inject(ArtifactQueries) private readonly queries: ArtifactQueries) {}
 
@@ -38,6 +40,7 @@ async function listRunArtifacts(queries: ArtifactQueries, query: unknown): Promi
 
 /** Cairn's own artifact API: storage usage, retention policies and quotas (CLI and UI use it too). */
 @Controller('api/2.0/cairn/artifacts')
+@AccessRules(CAIRN_ARTIFACTS_ACCESS)
 export class CairnArtifactsController {
   constructor(
     @Inject(ArtifactCommands) private readonly commands: ArtifactCommands,

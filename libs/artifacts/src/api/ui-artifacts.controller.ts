@@ -3,9 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { modelVersionArtifactQuery, parseRequest, runArtifactQuery } from './dto';
 import { downloadRequestOf, sendArtifact } from './send-artifact';
+import { AccessRules } from '@cairn/platform';
+import { UI_ARTIFACTS_ACCESS } from './artifacts.access';
 
 /** The web UI's download routes (MLflow serves them at the root, not under /api). */
 @Controller()
+@AccessRules(UI_ARTIFACTS_ACCESS)
 export class UiArtifactsController {
   constructor(@Inject(ArtifactQueries) private readonly queries: ArtifactQueries) {}
 

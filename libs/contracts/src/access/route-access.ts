@@ -1,4 +1,5 @@
 import type { Permission, ResourceType } from './access';
+import { experimentRef } from './locating';
 
 /**
  * Route access tables: every HTTP handler of every context declares, in one table beside its
@@ -13,6 +14,12 @@ export interface AccessRequest {
   params: Readonly<Record<string, string | undefined>>;
   query: Readonly<Record<string, unknown>>;
   body: unknown;
+  /**
+   * The raw request URL (path and query) as the server received it. Handlers that read their input
+   * from it (the artifact proxy takes its path from the raw URL, not the router's decoded parameter)
+   * need their locators to read the same bytes.
+   */
+  url?: string;
 }
 
 /** A read-only query port for locators, over the context's own tables (never another's). */
@@ -93,5 +100,6 @@ export const named =
   (type: ResourceType, ...fields: string[]): Locator =>
   (request) => {
     const id = requestField(request, ...fields);
-    return id === undefined ? [] : [{ type, id }];
+    if (id === undefined) return [];
+    return [type === 'experiment' ? experimentRef(id) : { type, id }];
   };

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { CairnError, type AccessLookup, type AccessRequest, type AccessTable, type RouteAccess } from '@cairn/contracts';
-import { ACCESS_TABLE, ANONYMOUS_PRINCIPAL, Database, OPEN_ACCESS } from '@cairn/platform';
+import { ACCESS_TABLE, ANONYMOUS_PRINCIPAL, Database, OPEN_ACCESS, type AccessGate } from '@cairn/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessControl } from '../application/access-control';
 import { SESSION_COOKIE } from './cookies';
@@ -22,7 +22,7 @@ export const routeOf = (request: FastifyRequest) => `${request.method} ${request
  * handlers and event metadata. With CAIRN_AUTH=none it only checks that the entry exists.
  */
 @Injectable()
-export class AccessGuard implements CanActivate {
+export class AccessGuard implements CanActivate, AccessGate {
   private readonly lookup: AccessLookup;
 
   constructor(
@@ -35,13 +35,16 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const entry = accessEntryOf(this.reflector, context);
+    await this.admit(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), accessEntryOf(this.reflector, context));
+    return true;
+  }
+
+  async admit(request: FastifyRequest, reply: FastifyReply, entry: RouteAccess | undefined): Promise<void> {
     const route = routeOf(request);
     if (!this.access.enabled) {
       if (entry === undefined) await this.access.authorize(entry, undefined, emptyRequest, this.lookup, route);
       request.cairnAccess = OPEN_ACCESS;
-      return true;
+      return;
     }
     try {
       const principal = await this.access
@@ -64,14 +67,14 @@ export class AccessGuard implements CanActivate {
         params: (request.params ?? {}) as AccessRequest['params'],
         query: (request.query ?? {}) as AccessRequest['query'],
         body: request.body,
+        url: request.url,
       };
       await this.access.authorize(entry, principal, accessRequest, this.lookup, route);
       request.cairnAccess = this.access.contextFor(principal ?? ANONYMOUS_PRINCIPAL);
-      return true;
     } catch (error) {
       if (error instanceof CairnError && error.code === 'UNAUTHENTICATED') {
         // MLflow's challenge, so browsers and curl know which credentials to send.
-        void http.getResponse<FastifyReply>().header('www-authenticate', this.challenge());
+        void reply.header('www-authenticate', this.challenge());
       }
       throw error;
     }

@@ -32,6 +32,7 @@ export class GrantEffectsInterceptor implements NestInterceptor {
       params: (request.params ?? {}) as AccessRequest['params'],
       query: (request.query ?? {}) as AccessRequest['query'],
       body: request.body,
+      url: request.url,
     };
     // Read before the handler runs: handlers may consume or replace what they were given.
     const effect = entry.kind === 'resource' ? entry.effect : undefined;

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
-import { ANONYMOUS_PRINCIPAL_NAME, READ_ALL, type AccessContext, type AccessTable, type Principal } from '@cairn/contracts';
-import type { FastifyRequest } from 'fastify';
+import { ANONYMOUS_PRINCIPAL_NAME, READ_ALL, type AccessContext, type AccessTable, type Principal, type RouteAccess } from '@cairn/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Metadata key under which a controller carries its route access table. */
 export const ACCESS_TABLE = 'cairn:access-table';
@@ -38,3 +38,14 @@ export const OPEN_ACCESS: AccessContext = {
 export function accessOf(request: FastifyRequest): AccessContext {
   return request.cairnAccess ?? OPEN_ACCESS;
 }
+
+/**
+ * The identity guard's check, for the few routes registered on Fastify directly rather than through
+ * a Nest controller (the alias-resolve hot path): they call `admit` with their access entry first.
+ * Throws the same 401/403 the guard would.
+ */
+export interface AccessGate {
+  admit(request: FastifyRequest, reply: FastifyReply, entry: RouteAccess): Promise<void>;
+}
+
+export const ACCESS_GATE = Symbol('AccessGate');

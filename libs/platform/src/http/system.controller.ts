@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Controller, Get, Header, Inject, Module, Res, ServiceUnavailableException, type DynamicModule } from '@nestjs/common';
+import { PUBLIC, type AccessTable } from '@cairn/contracts';
 import type { FastifyReply } from 'fastify';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusModule, HealthIndicatorService } from '@nestjs/terminus';
 import { findUp } from '../database/migrator';
 import { MetricsRegistry } from '../observability/metrics';
 import { AccessRules } from './access-rules';
-import { SYSTEM_ACCESS } from './system.access';
 
 /** Something `/health/ready` must be able to reach: the database, the bus, the blob store. */
 export interface ReadinessProbe {
@@ -25,6 +25,15 @@ export const CAIRN_VERSION: string = (() => {
 // MLflow's reported version: clients compare it for feature gates, so report the line we mirror.
 const MLFLOW_COMPATIBLE_VERSION = '3.18.0';
 const PROBE_TIMEOUT_MS = 3000;
+
+/** Probes, version and metrics answer anyone: load balancers and Prometheus carry no credentials. */
+const SYSTEM_ACCESS: AccessTable<SystemController> = {
+  liveness: PUBLIC,
+  readiness: PUBLIC,
+  version: PUBLIC,
+  prometheus: PUBLIC,
+  serverInfo: PUBLIC,
+};
 
 @Controller()
 @AccessRules(SYSTEM_ACCESS)

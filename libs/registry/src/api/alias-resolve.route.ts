@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { invalidParameter, notFound } from '@cairn/contracts';
-import { toMlflowError } from '@cairn/platform';
+import { ACCESS_GATE, toMlflowError, type AccessGate } from '@cairn/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AliasResolver, type ResolvedAlias } from '../application/alias-resolution';
 import { parseWait } from './dto';
+import { ALIAS_RESOLVE_ACCESS } from './registry.access';
 
 export const ALIAS_RESOLVE_PATH = '/api/2.0/cairn/registered-models/alias/resolve';
 const MAX_WAIT_MS = 60_000;
@@ -21,6 +22,7 @@ export class AliasResolveRoute implements OnModuleInit {
   constructor(
     @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
     @Inject(AliasResolver) private readonly aliases: AliasResolver,
+    @Inject(ACCESS_GATE) private readonly gate: AccessGate,
   ) {}
 
   onModuleInit(): void {
@@ -32,6 +34,8 @@ export class AliasResolveRoute implements OnModuleInit {
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
+      // Not a Nest route, so the identity guard does not run by itself: the same check, explicitly.
+      await this.gate.admit(request, reply, ALIAS_RESOLVE_ACCESS);
       const query = request.query as Record<string, unknown>;
       const name = single(query['name'], 'name');
       const alias = single(query['alias'], 'alias');

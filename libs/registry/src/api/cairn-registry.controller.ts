@@ -14,13 +14,15 @@ import { PromotionService } from '../application/promotion';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, validateAlias, validateVersion } from '../domain/validation';
 import { parseInstant, parseRequest, schemas as s } from './dto';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson } from './wire';
+import { CAIRN_REGISTRY_ACCESS } from './registry.access';
 
 const ENVIRONMENT_FILES = ['MLmodel', 'conda.yaml', 'python_env.yaml', 'requirements.txt'];
 
 /** Cairn's own registry API: history, as-of, lineage, champion/challenger (alias resolution: alias-resolve.route.ts). */
 @Controller('api/2.0/cairn')
+@AccessRules(CAIRN_REGISTRY_ACCESS)
 export class CairnRegistryController {
   constructor(
     @Inject(RegistryQueries) private readonly queries: RegistryQueries,

@@ -26,8 +26,9 @@ import {
   type AllowedArtifactRoot,
 } from '../domain/validation';
 import { parseRequest, schemas as s } from './dto';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson, registeredModelJson } from './wire';
+import { REGISTRY_ACCESS } from './registry.access';
 
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
@@ -36,6 +37,7 @@ const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
  * Every success is 200 with a JSON object; DELETE and PATCH carry JSON bodies.
  */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
+@AccessRules(REGISTRY_ACCESS)
 export class RegistryController {
   private readonly artifactRoots: AllowedArtifactRoot[];
 

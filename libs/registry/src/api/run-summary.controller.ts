@@ -1,12 +1,15 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { invalidParameter } from '@cairn/contracts';
 import { RegistryQueries } from '../application/registry-queries';
+import { AccessRules } from '@cairn/platform';
+import { RUN_SUMMARY_ACCESS } from './registry.access';
 
 /**
  * What the registry knows of a tracking run, from its own projection of tracking events. Lineage
  * (model version → run → commit, data, params, metrics) is built on this without calling tracking.
  */
 @Controller('api/2.0/cairn/registry/run-summaries')
+@AccessRules(RUN_SUMMARY_ACCESS)
 export class RunSummaryController {
   constructor(@Inject(RegistryQueries) private readonly queries: RegistryQueries) {}
 

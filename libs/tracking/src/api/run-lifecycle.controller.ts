@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { objectBody, parseRequest, withRunId, type GcResult, type HeartbeatResponse, type ReapOrphansResult } from '@cairn/contracts';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RunLifecycle } from '../application/run-lifecycle';
 import * as s from './schemas';
+import { RUN_LIFECYCLE_ACCESS } from './run-lifecycle.access';
 
 /**
  * Cairn's run-lifecycle API (issue 7): heartbeats from the SDK, and the orphan reaper and garbage
@@ -11,6 +12,7 @@ import * as s from './schemas';
  * `{error_code, message}`.
  */
 @Controller('api/2.0/cairn')
+@AccessRules(RUN_LIFECYCLE_ACCESS)
 export class RunLifecycleController {
   constructor(@Inject(RunLifecycle) private readonly lifecycle: RunLifecycle) {}
 

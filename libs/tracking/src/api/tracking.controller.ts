@@ -34,9 +34,10 @@ import {
   validateParamValue,
   validateTagValue,
 } from '../domain/validation';
-import { eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
+import { TRACKING_ACCESS } from './tracking.access';
 
 type Body_ = Record<string, unknown> | undefined;
 
@@ -47,6 +48,7 @@ const GET_HISTORY_MAX_RESULTS = 25_000;
  * `/ajax-api/2.0/mlflow`. Every POST answers 200 (the client rejects anything else).
  */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
+@AccessRules(TRACKING_ACCESS)
 export class TrackingController {
   constructor(
     @Inject(TrackingCommands) private readonly commands: TrackingCommands,

@@ -7,12 +7,15 @@ import type {
   ListWebhooksResponse,
   TestWebhookResponse,
 } from '@cairn/contracts';
+import { AccessRules } from '@cairn/platform';
 import { WebhookCommands } from '../application/webhook-commands';
 import { parseRequest, required, schemas as s } from './dto';
+import { CAIRN_WEBHOOKS_ACCESS, MLFLOW_WEBHOOKS_ACCESS } from './webhooks.access';
 import { attemptJson, cairnWebhookJson, deliveryJson, mlflowWebhookJson, testResultJson } from './wire';
 
 /** MLflow 3.3+'s webhook API (webhooks.proto, mlflow-api.md §6), so `MlflowClient.create_webhook` works. */
 @Controller(['api/2.0/mlflow/webhooks', 'ajax-api/2.0/mlflow/webhooks'])
+@AccessRules(MLFLOW_WEBHOOKS_ACCESS)
 export class MlflowWebhooksController {
   constructor(@Inject(WebhookCommands) private readonly commands: WebhookCommands) {}
 
@@ -55,6 +58,7 @@ export class MlflowWebhooksController {
 
 /** Cairn's additions: endpoint health and the delivery log, with manual redelivery. */
 @Controller(['api/2.0/cairn/webhooks', 'ajax-api/2.0/cairn/webhooks'])
+@AccessRules(CAIRN_WEBHOOKS_ACCESS)
 export class CairnWebhooksController {
   constructor(@Inject(WebhookCommands) private readonly commands: WebhookCommands) {}
 
