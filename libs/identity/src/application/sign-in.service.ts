@@ -106,6 +106,8 @@ export class SignInService {
 
   /** Who the session cookie belongs to, and the CSRF token the web UI echoes on writes. */
   async current(sessionId: string | undefined, clientAddress: string): Promise<{ user: { username: string; is_admin: boolean }; csrf_token: string }> {
+    // Browser sessions exist only with OIDC: elsewhere the route is off, like signing in.
+    this.provider();
     const session = sessionId === undefined ? undefined : await this.store.findSession(sha256(sessionId), new Date());
     if (sessionId === undefined || !session) throw unauthenticated('No session; sign in at /auth/login');
     // The same principal every other route sees (admin through the admin group included).
