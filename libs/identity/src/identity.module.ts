@@ -21,7 +21,8 @@ const oidcClient = (config: CairnConfig) =>
 
 /**
  * Identity and access for one process: the global guard every route passes, the grant bookkeeping
- * after creations, MLflow's auth API and Cairn's tokens. The runtime imports it into every service,
+ * after creations, MLflow's auth API, Cairn's tokens, and (CAIRN_AUTH=oidc) OIDC bearer checks and
+ * the web UI's browser sign-in. The runtime imports it into every service,
  * so no service (and no route) can be served without it.
  */
 @Global()
