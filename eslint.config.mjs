@@ -45,6 +45,8 @@ const scopes = {
   // The all-in-one server composes every context; the CLI knows only shared libraries (the SDK).
   'scope:server': [...contexts.map((context) => `scope:${context}`), 'scope:shared'],
   'scope:cli': ['scope:shared'],
+  // The migration job: runtime and platform only (SQL migrations, Kafka topics), no context.
+  'scope:ops': ['scope:shared'],
 };
 const moduleBoundaries = (types) => [
   'error',

@@ -9,6 +9,7 @@ export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './
 export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';
+export { declareKafkaTopics, type DeclareTopicsOptions, type KafkaConnection, type TopicDeclaration, type TopicSpec } from './kafka/kafka-topics';
 export { errorFields, silentLogger, type Logger } from './logger';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { DEFAULT_RETRY_POLICY, Wakeup, backoffDelay, retryPolicy, type RetryPolicy } from './retry';

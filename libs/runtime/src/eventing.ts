@@ -1,8 +1,18 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { CONTEXTS, topicOf } from '@cairn/contracts';
-import { EventStore, InboxPruner, InProcessEventBus, KafkaEventBus, OutboxRelay, withTopicPrefix, type EventBus, type Logger } from '@cairn/eventing';
-import type { CairnConfig, Database, JsonLogger, MetricsRegistry } from '@cairn/platform';
+import {
+  EventStore,
+  InboxPruner,
+  InProcessEventBus,
+  KafkaEventBus,
+  OutboxRelay,
+  withTopicPrefix,
+  type EventBus,
+  type KafkaConnection,
+  type Logger,
+} from '@cairn/eventing';
+import type { CairnConfig, Database, JsonLogger, MetricsRegistry, ReadinessProbe } from '@cairn/platform';
 
 /** Injection token for the process's EventBus (contexts inject `EventStore` by class). */
 export const EVENT_BUS = Symbol('EventBus');
@@ -29,7 +39,7 @@ export class EventingModule {
 }
 
 // The eventing port takes pino's argument order, so a pino child logger fits as is.
-const eventingLogger = (logger: JsonLogger): Logger => logger.pino.child({ context: 'eventing' });
+export const eventingLogger = (logger: JsonLogger): Logger => logger.pino.child({ context: 'eventing' });
 
 /** Kafka when CAIRN_KAFKA_BROKERS is set (distributed mode), otherwise the in-process bus. */
 export function createEventBus(config: CairnConfig, database: Database, logger: JsonLogger): EventBus {
@@ -37,18 +47,30 @@ export function createEventBus(config: CairnConfig, database: Database, logger: 
   if (config.kafkaBrokers) {
     const prefix = config.kafkaTopicPrefix;
     const kafka = new KafkaEventBus({
-      brokers: config.kafkaBrokers,
-      clientId: `cairn-${config.serviceName}`,
+      ...kafkaConnection(config, config.kafkaBrokers),
       groupIdPrefix: prefix,
       readyTimeoutMs: config.kafkaReadyTimeoutMs,
       database,
       logger: log,
-      topics: CONTEXTS.map((context) => prefix + topicOf(context)),
+      topics: contextTopics(config),
+      partitions: config.kafka.topics.partitions,
+      replicationFactor: config.kafka.topics.replicationFactor,
+      retentionMs: config.kafka.topics.retentionMs,
+      createTopics: config.kafka.createTopics,
     });
     return withTopicPrefix(kafka, prefix);
   }
   return new InProcessEventBus({ database, logger: log });
 }
+
+/** Brokers, TLS and SASL from the configuration, for the bus and for the migration job's admin step. */
+export function kafkaConnection(config: CairnConfig, brokers: string[]): KafkaConnection {
+  const { tls, sasl } = config.kafka;
+  return { brokers, clientId: `cairn-${config.serviceName}`, tls, sasl };
+}
+
+/** Every context's topic, under this installation's prefix. */
+export const contextTopics = (config: CairnConfig): string[] => CONTEXTS.map((context) => config.kafkaTopicPrefix + topicOf(context));
 
 /** One relay per context this process writes; only one replica's relay per context is active. */
 export async function startRelays(
@@ -65,7 +87,7 @@ export async function startRelays(
         logger: eventingLogger(runtime.logger),
       }),
   );
-  if (runtime.metrics && contexts.length > 0) registerOutboxGauges(runtime.metrics, runtime.database, contexts);
+  if (runtime.metrics && contexts.length > 0) registerOutboxGauges(runtime.metrics, outboxBacklogReader(runtime.database, contexts));
   await Promise.all(relays.map((relay) => relay.start()));
   return async () => {
     await Promise.all(relays.map((relay) => relay.stop()));
@@ -96,15 +118,16 @@ export function registerConsumerLagGauge(metrics: MetricsRegistry, bus: EventBus
   });
 }
 
+type OutboxBacklog = Map<ContextName, { events: number; ageSeconds: number }>;
+
 /**
- * The relays' lag, read when /metrics is scraped: events committed but not yet published, and how
- * long the oldest has waited. Outbox rows are deleted once published, so both are one small read;
- * every replica reports the same figures (they read the same tables), whichever leads.
+ * Events committed but not yet published, per context, and how long the oldest has waited. Outbox
+ * rows are deleted once published, so this is one small read; every replica reports the same
+ * figures (they read the same tables), whichever leads. Callers within 100 ms share one read.
  */
-function registerOutboxGauges(metrics: MetricsRegistry, database: Database, contexts: ContextName[]): void {
-  let reading: Promise<Map<ContextName, { events: number; ageSeconds: number }>> | undefined;
-  // One read per scrape for both gauges (prom-client collects them one after the other).
-  const read = () =>
+function outboxBacklogReader(database: Database, contexts: ContextName[]): () => Promise<OutboxBacklog> {
+  let reading: Promise<OutboxBacklog> | undefined;
+  return () =>
     (reading ??= Promise.all(
       contexts.map(async (context) => {
         const { rows } = await database.query<{ n: number; age: number }>(
@@ -115,6 +138,10 @@ function registerOutboxGauges(metrics: MetricsRegistry, database: Database, cont
     )
       .then((entries) => new Map(entries))
       .finally(() => setTimeout(() => (reading = undefined), 100).unref()));
+}
+
+/** The relays' lag as gauges, read when /metrics is scraped (prom-client collects them one after the other). */
+function registerOutboxGauges(metrics: MetricsRegistry, read: () => Promise<OutboxBacklog>): void {
   metrics.gauge('cairn_outbox_backlog_events', 'Events committed but not yet published by the outbox relay', ['context'], async function () {
     for (const [context, lag] of await read()) this.set({ context }, lag.events);
   });
@@ -126,4 +153,23 @@ function registerOutboxGauges(metrics: MetricsRegistry, database: Database, cont
       for (const [context, lag] of await read()) this.set({ context }, lag.ageSeconds);
     },
   );
+}
+
+/**
+ * The outbox backlog in /health/ready's report. Informational: while Kafka is away the backlog
+ * grows and the service stays ready (the writes are safe in Postgres); alert on the gauges.
+ */
+export function outboxReadinessProbe(database: Database, contexts: ContextName[]): ReadinessProbe {
+  const read = outboxBacklogReader(database, contexts);
+  return {
+    name: 'outbox',
+    required: false,
+    check: async () => {
+      const backlog = await read();
+      return {
+        backlog_events: Object.fromEntries([...backlog].map(([context, lag]) => [context, lag.events])),
+        oldest_event_age_seconds: Object.fromEntries([...backlog].map(([context, lag]) => [context, Math.round(lag.ageSeconds)])),
+      };
+    },
+  };
 }

@@ -1,2 +1,3 @@
 export * from './start-service';
 export * from './eventing';
+export * from './migrate-job';

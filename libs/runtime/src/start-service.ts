@@ -4,7 +4,15 @@ import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
 import { IdentityModule } from '@cairn/identity';
 import { letHeapGrowBetweenCollections } from './heap-growth';
-import { createEventBus, registerConsumerLagGauge, startInboxPruner, startRelays, type EventingModuleDeps, EventingModule } from './eventing';
+import {
+  createEventBus,
+  outboxReadinessProbe,
+  registerConsumerLagGauge,
+  startInboxPruner,
+  startRelays,
+  type EventingModuleDeps,
+  EventingModule,
+} from './eventing';
 import {
   acquireHomeLock,
   ConfigError,
@@ -113,7 +121,9 @@ export async function startService(definition: ServiceDefinition, env: Record<st
 
     const probes: ReadinessProbe[] = [
       { name: 'database', check: () => database.ping() },
-      { name: 'event_bus', check: () => bus.ping() },
+      // Not required: while Kafka is away the outbox keeps the events and the API keeps serving.
+      { name: 'event_bus', required: false, check: () => bus.ping() },
+      ...(definition.relays?.length ? [outboxReadinessProbe(database, definition.relays)] : []),
       ...(definition.probes?.(runtime) ?? []),
     ];
     const eventing: EventingModuleDeps = { bus, eventStore };

@@ -11,3 +11,4 @@ export * from './stand-in-s3';
 export * from './read-model-snapshot';
 export * from './rolled-back';
 export * from './wire-contract';
+export * from './private-kafka';

@@ -1,4 +1,5 @@
 import type { Permission, ResourceType } from './access';
+import { experimentRef } from './locating';
 
 /**
  * Route access tables: every HTTP handler of every context declares, in one table beside its
@@ -99,5 +100,6 @@ export const named =
   (type: ResourceType, ...fields: string[]): Locator =>
   (request) => {
     const id = requestField(request, ...fields);
-    return id === undefined ? [] : [{ type, id }];
+    if (id === undefined) return [];
+    return [type === 'experiment' ? experimentRef(id) : { type, id }];
   };

@@ -1,5 +1,5 @@
 import type { ContextName, EventEnvelope } from '@cairn/contracts';
-import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
 import { readConsumerPosition, readConsumerPositions } from '../consumer-offsets';
 import { encodeEnvelope } from '../envelope-codec';
 import { DeliveryAbortedError } from '../errors';
@@ -9,15 +9,13 @@ import { errorFields, silentLogger, type Logger } from '../logger';
 import { withTimeout } from '../retry';
 import { SerialQueue } from '../serial-queue';
 import type { EventingDatabase } from '../sql';
-import { kafkaLogCreator } from './kafka-logger';
-import { untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
+import { KafkaNotReadyError, untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
+import { createKafkaClient, createTopicIfMissing, type KafkaConnection } from './kafka-topics';
 
 /** How long a lag read (a /metrics scrape) waits out a moving partition leader. */
 const LAG_READ_TIMEOUT_MS = 5_000;
 
-export interface KafkaEventBusOptions {
-  brokers: readonly string[];
-  clientId: string;
+export interface KafkaEventBusOptions extends KafkaConnection {
   database: EventingDatabase;
   logger?: Logger;
   /** Topics to create at start if missing (e.g. `CONTEXTS.map(topicOf)`); others are created on first use. */
@@ -26,6 +24,13 @@ export interface KafkaEventBusOptions {
   partitions?: number;
   /** Replication factor of created topics; the broker's default when absent. */
   replicationFactor?: number;
+  /** `retention.ms` of created topics; the broker's default when absent. */
+  retentionMs?: number;
+  /**
+   * Whether missing topics are created (true by default, for development). When false they must
+   * exist (the migration job declares them): the bus only waits for them, up to `readyTimeoutMs`.
+   */
+  createTopics?: boolean;
   /** Payload bytes per produce request; a bigger batch is sent as several requests, in order. */
   maxRequestBytes?: number;
   /**
@@ -67,6 +72,8 @@ export class KafkaEventBus implements EventBus {
   private readonly logger: Logger;
   private readonly partitions: number;
   private readonly replicationFactor: number | undefined;
+  private readonly retentionMs: number | undefined;
+  private readonly createTopics: boolean;
   private readonly maxRequestBytes: number;
   private readonly readyTimeoutMs: number;
   private readonly pingTimeoutMs: number;
@@ -79,6 +86,7 @@ export class KafkaEventBus implements EventBus {
   private readonly subscriptions = new Map<KafkaSubscription, Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
   private producer: Producer | undefined;
   private admin: Admin | undefined;
+  private pinging: Promise<void> | undefined;
   /** Aborted by `stop`, so no readiness wait outlives the bus. */
   private lifetime = new AbortController();
 
@@ -87,13 +95,15 @@ export class KafkaEventBus implements EventBus {
     this.logger = options.logger ?? silentLogger;
     this.partitions = options.partitions ?? 3;
     this.replicationFactor = options.replicationFactor;
+    this.retentionMs = options.retentionMs;
+    this.createTopics = options.createTopics ?? true;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     this.consumerOptions = options.consumer ?? {};
     this.groupIdPrefix = options.groupIdPrefix ?? '';
     this.initialTopics = options.topics ?? [];
-    this.kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logCreator: kafkaLogCreator(this.logger) });
+    this.kafka = createKafkaClient(options, this.logger);
   }
 
   async start(): Promise<void> {
@@ -137,10 +147,14 @@ export class KafkaEventBus implements EventBus {
     await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
   }
 
-  async ping(): Promise<void> {
+  ping(): Promise<void> {
     const admin = this.admin;
-    if (admin === undefined) throw new Error('Kafka event bus is not started');
-    await withTimeout(admin.describeCluster(), this.pingTimeoutMs, `Kafka did not answer within ${this.pingTimeoutMs} ms`);
+    if (admin === undefined) return Promise.reject(new Error('Kafka event bus is not started'));
+    // One ping at a time: while Kafka is away each lasts until its timeout, and readiness asks often.
+    this.pinging ??= withTimeout(admin.describeCluster(), this.pingTimeoutMs, `Kafka did not answer within ${this.pingTimeoutMs} ms`)
+      .then(() => undefined)
+      .finally(() => (this.pinging = undefined));
+    return this.pinging;
   }
 
   publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
@@ -235,26 +249,28 @@ export class KafkaEventBus implements EventBus {
   }
 
   /**
-   * Creates the topic with this bus's partition count if it does not exist yet, then waits until
-   * every partition has a leader (once per topic). Whether this bus or another process created it,
-   * a moment ago, the topic may not be served yet: the broker answers "does not host this
-   * topic-partition" or "leader not available", and producing or joining then fails. kafkajs's own
-   * wait (`waitForLeaders`) retries only the second, so the wait here is ours.
+   * Makes sure the topic is served before first use (once per topic): created with this bus's
+   * sizing if missing (unless topics are declared by the migration job), then waited on until
+   * every partition has a leader. Whether this bus or another process created it a moment ago, the
+   * topic may not be served yet: the broker answers "does not host this topic-partition" or
+   * "leader not available", and producing or joining then fails.
    */
   private ensureTopic(topic: string, wait: ReadinessWait): Promise<void> {
-    let created = this.topics.get(topic);
-    if (created === undefined) {
+    let ready = this.topics.get(topic);
+    if (ready === undefined) {
       const admin = this.admin;
       if (admin === undefined) return Promise.reject(new Error('Kafka event bus is not started'));
-      const spec = { topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor };
-      created = (async () => {
-        await untilKafkaReady(`topic ${topic} to be created`, () => admin.createTopics({ waitForLeaders: false, topics: [spec] }), wait);
-        await waitForTopicLeaders(admin, topic, wait);
-      })();
-      this.topics.set(topic, created);
-      created.catch(() => this.topics.delete(topic));
+      const spec = { partitions: this.partitions, replicationFactor: this.replicationFactor, retentionMs: this.retentionMs };
+      ready = this.createTopics
+        ? createTopicIfMissing(admin, topic, spec, wait).then(() => undefined)
+        : waitForTopicLeaders(admin, topic, wait).catch((error: unknown) => {
+            if (!(error instanceof KafkaNotReadyError)) throw error;
+            throw new KafkaNotReadyError(`${error.message} (this process does not create topics: the migration job declares them)`, { cause: error.cause });
+          });
+      this.topics.set(topic, ready);
+      ready.catch(() => this.topics.delete(topic));
     }
-    return created;
+    return ready;
   }
 
   /** Splits a batch into produce requests of at most `maxRequestBytes` (at least one message each). */

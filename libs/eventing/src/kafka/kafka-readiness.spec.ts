@@ -1,5 +1,5 @@
 import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { isTransientKafkaError, KafkaNotReadyError, TopicNotReadyError, untilKafkaReady } from './kafka-readiness';
+import { describeKafkaError, isTransientKafkaError, KafkaNotReadyError, TopicNotReadyError, untilKafkaReady } from './kafka-readiness';
 
 // kafkajs builds protocol errors from the broker's error codes, as here (its constructor takes that shape).
 const protocolError = (type: string, retriable: boolean, message = type) =>
@@ -29,6 +29,27 @@ describe('isTransientKafkaError', () => {
     expect(isTransientKafkaError(new KafkaNotReadyError('Kafka not ready after 10 ms: x', { cause: unknownTopic() }))).toBe(false);
   });
 });
+
+describe('describeKafkaError', () => {
+  it("names the broker's reasons inside kafkajs's aggregate, which alone says only 'Topic creation errors'", () => {
+    const aggregate = new KafkaJSAggregateError('Topic creation errors', [
+      protocolError('INVALID_REPLICATION_FACTOR', false, 'Replication factor: 3 larger than available brokers: 1.'),
+    ]);
+    expect(describeKafkaError(aggregate)).toBe('Topic creation errors: INVALID_REPLICATION_FACTOR (Replication factor: 3 larger than available brokers: 1.)');
+    expect(describeKafkaError(unknownTopic())).toBe('This server does not host this topic-partition');
+  });
+
+  it('is the message a non-transient aggregate is thrown with', async () => {
+    const attempt = async () => {
+      throw new KafkaJSAggregateError('Topic creation errors', [protocolError('POLICY_VIOLATION', false, 'retention.ms too large')]);
+    };
+    await expect(untilKafkaReady('t', attempt, { deadline: Date.now() + 1_000, timeoutMs: 1_000, logger: silent })).rejects.toThrow(
+      'Topic creation errors: POLICY_VIOLATION (retention.ms too large)',
+    );
+  });
+});
+
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('untilKafkaReady', () => {
   const logged: string[] = [];

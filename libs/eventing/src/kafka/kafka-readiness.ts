@@ -29,11 +29,49 @@ export class KafkaNotReadyError extends Error {
 export function isTransientKafkaError(error: unknown): boolean {
   // A wait that already spent its deadline is final, whatever it waited on.
   if (typeof error !== 'object' || error === null || error instanceof KafkaNotReadyError) return false;
-  const { errors, cause, retriable } = error as { errors?: unknown; cause?: unknown; retriable?: unknown };
+  const { errors, cause, retriable, code } = error as { errors?: unknown; cause?: unknown; retriable?: unknown; code?: unknown };
+  // kafkajs calls every connection error retriable, but a certificate the client does not trust
+  // will not become trusted by waiting: fail the start now, with Node's reason.
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE_CODES.has(code)) return false;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isTransientKafkaError);
   if (cause !== undefined && cause !== error) return isTransientKafkaError(cause);
   return retriable === true;
 }
+
+/**
+ * The error's message with what kafkajs nests in it: an aggregate says only "Topic creation
+ * errors", the broker's reasons (a replication factor above the broker count, a policy) are inside.
+ */
+export function describeKafkaError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { errors } = error as { errors?: unknown };
+  if (!Array.isArray(errors) || errors.length === 0) return error.message;
+  const reasons = errors.map((inner: unknown) => {
+    const { type } = (inner ?? {}) as { type?: unknown };
+    return typeof type === 'string' ? `${type} (${describeKafkaError(inner)})` : describeKafkaError(inner);
+  });
+  return `${error.message}: ${reasons.join('; ')}`;
+}
+
+/** An aggregate kafkajs error re-thrown with its reasons in the message (anything else as it is). */
+function withDescription(error: unknown): unknown {
+  const { errors } = (error ?? {}) as { errors?: unknown };
+  if (!(error instanceof Error) || !Array.isArray(errors)) return error;
+  const described = new Error(describeKafkaError(error), { cause: error });
+  described.name = error.name;
+  return described;
+}
+
+/** Node's (OpenSSL's) codes for a broker certificate that cannot be trusted as configured. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface ReadinessWait {
   /** Epoch ms after which a transient error is final. */
@@ -56,10 +94,10 @@ export async function untilKafkaReady<T>(what: string, attempt: () => Promise<T>
     try {
       return await attempt();
     } catch (error) {
-      if (!isTransientKafkaError(error)) throw error;
+      if (!isTransientKafkaError(error)) throw withDescription(error);
       const delayMs = Math.min(2_000, 100 * 2 ** (failures - 1), wait.deadline - Date.now());
       if (delayMs <= 0) {
-        throw new KafkaNotReadyError(`Kafka not ready after ${wait.timeoutMs} ms: ${what}: ${(error as Error).message}`, { cause: error });
+        throw new KafkaNotReadyError(`Kafka not ready after ${wait.timeoutMs} ms: ${what}: ${describeKafkaError(error)}`, { cause: error });
       }
       wait.logger.info({ waitingFor: what, attempt: failures, retryInMs: delayMs, ...errorFields(error) }, `waiting for Kafka: ${what}`);
       await sleep(delayMs, wait.signal);

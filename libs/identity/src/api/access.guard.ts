@@ -47,14 +47,22 @@ export class AccessGuard implements CanActivate, AccessGate {
       return;
     }
     try {
-      const principal = await this.access.authenticate({
-        authorization: request.headers.authorization,
-        sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
-        csrfHeader: headerValue(request.headers['x-csrf-token']),
-        safeMethod: SAFE_METHODS.has(request.method),
-        clientAddress: request.ip,
-        route,
-      });
+      const principal = await this.access
+        .authenticate({
+          authorization: request.headers.authorization,
+          sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
+          csrfHeader: headerValue(request.headers['x-csrf-token']),
+          safeMethod: SAFE_METHODS.has(request.method),
+          clientAddress: request.ip,
+          route,
+        })
+        .catch((error: unknown) => {
+          // A public route needs no credentials, so stale ones (an ended session's cookie) must not
+          // lock the caller out of it — above all out of signing in again.
+          if (entry?.kind === 'public' && error instanceof CairnError && (error.code === 'UNAUTHENTICATED' || error.code === 'PERMISSION_DENIED'))
+            return undefined;
+          throw error;
+        });
       const accessRequest: AccessRequest = {
         params: (request.params ?? {}) as AccessRequest['params'],
         query: (request.query ?? {}) as AccessRequest['query'],

@@ -82,6 +82,32 @@ export interface IdentityStore {
   touchToken(tokenId: string, at: Date): Promise<void>;
 
   findSession(sessionSha256: Buffer, now: Date): Promise<SessionRecord | undefined>;
+
+  // ---- browser sign-in (OIDC authorization code + PKCE) ----
+  createLoginRequest(request: LoginRequestRecord): Promise<void>;
+  /** Deletes the request and returns it (each state is redeemed once); undefined when unknown or expired. */
+  takeLoginRequest(state: string, now: Date): Promise<LoginRequestRecord | undefined>;
+  createSession(session: NewSession): Promise<void>;
+  deleteSession(sessionSha256: Buffer): Promise<void>;
+  /** Drops expired sessions and abandoned sign-ins. */
+  pruneExpired(now: Date): Promise<void>;
+}
+
+/** A sign-in in flight, keyed by the `state` sent to the identity provider. */
+export interface LoginRequestRecord {
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+  returnTo: string;
+  expiresAt: Date;
+}
+
+export interface NewSession {
+  sessionSha256: Buffer;
+  userId: number;
+  csrfToken: string;
+  groups: string[];
+  expiresAt: Date;
 }
 
 export const IDENTITY_STORE = Symbol('IdentityStore');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   alreadyExists,
+  canonicalExperimentId,
   invalidParameter,
   isPermission,
   notFound,
@@ -253,7 +254,11 @@ function validResourceType(value: unknown): ResourceType {
 function validResourceId(value: unknown, type: ResourceType): string {
   const id = typeof value === 'number' ? String(value) : value;
   if (typeof id !== 'string' || id === '' || id.length > 1000) throw invalidParameter(`Missing value for required parameter '${idLabel(type)}'`);
-  if (type === 'experiment' && !/^\d{1,19}$/.test(id)) throw invalidParameter(`Invalid experiment_id '${id}'`);
+  if (type === 'experiment') {
+    if (!/^\d{1,18}$/.test(id)) throw invalidParameter(`Invalid experiment_id '${id}'`);
+    // Granted under its canonical spelling: a grant on '007' is the grant on experiment 7.
+    return canonicalExperimentId(id);
+  }
   return id;
 }
 

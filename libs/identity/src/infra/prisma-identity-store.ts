@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isPermission, type ResourceType, type TokenScope } from '@cairn/contracts';
 import { createPrismaClient, Database, type PrismaClient } from '@cairn/platform';
-import type { GrantRecord, IdentityStore, NewToken, SessionRecord, TokenRecord, UserRecord } from '../application/identity-store';
+import type {
+  GrantRecord,
+  IdentityStore,
+  LoginRequestRecord,
+  NewSession,
+  NewToken,
+  SessionRecord,
+  TokenRecord,
+  UserRecord,
+} from '../application/identity-store';
 
 /** The NOTIFY channel every replica LISTENs on to drop its cached principals and grants. */
 export const IDENTITY_CHANGES_CHANNEL = 'cairn_identity';
@@ -227,5 +236,34 @@ export class PrismaIdentityStore implements IdentityStore {
       groups: row.groups,
       expiresAt: row.expiresAt,
     };
+  }
+
+  async createLoginRequest(request: LoginRequestRecord): Promise<void> {
+    await this.prisma.identityLoginRequest.create({ data: request });
+  }
+
+  async takeLoginRequest(state: string, now: Date): Promise<LoginRequestRecord | undefined> {
+    // DELETE … RETURNING: of two callbacks racing with one state, only one gets the row.
+    const rows = await this.prisma.$queryRaw<LoginRequestRecord[]>`
+      DELETE FROM identity.login_requests WHERE state = ${state}
+      RETURNING state, code_verifier AS "codeVerifier", nonce, return_to AS "returnTo", expires_at AS "expiresAt"`;
+    const request = rows[0];
+    return request && request.expiresAt > now ? request : undefined;
+  }
+
+  async createSession(session: NewSession): Promise<void> {
+    // Not announced: sessions are looked up on every request, never cached.
+    await this.prisma.identitySession.create({ data: { ...session, sessionSha256: new Uint8Array(session.sessionSha256) } });
+  }
+
+  async deleteSession(sessionSha256: Buffer): Promise<void> {
+    await this.prisma.identitySession.deleteMany({ where: { sessionSha256: new Uint8Array(sessionSha256) } });
+  }
+
+  async pruneExpired(now: Date): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.identitySession.deleteMany({ where: { expiresAt: { lte: now } } }),
+      this.prisma.identityLoginRequest.deleteMany({ where: { expiresAt: { lte: now } } }),
+    ]);
   }
 }

@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { ConfigError, loadConfig } from './config';
 
 describe('configuration', () => {
@@ -88,6 +91,116 @@ describe('configuration', () => {
   it('requires S3 credentials with an s3:// artifact root', () => {
     expect(() => loadConfig({ CAIRN_ARTIFACT_ROOT: 's3://bucket' })).toThrow(/CAIRN_S3_ENDPOINT[\s\S]*CAIRN_S3_ACCESS_KEY[\s\S]*CAIRN_S3_SECRET_KEY/);
   });
+
+  describe('Kafka on a secured cluster', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cairn-config-'));
+    const file = (name: string, text: string) => {
+      const full = path.join(dir, name);
+      writeFileSync(full, text);
+      return full;
+    };
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    it('is plaintext without SASL, creating 3-partition topics with the broker defaults, unless told otherwise', () => {
+      expect(loadConfig({}).kafka).toEqual({
+        tls: undefined,
+        sasl: undefined,
+        topics: { partitions: 3, replicationFactor: undefined, retentionMs: undefined },
+        createTopics: true,
+      });
+      expect(
+        loadConfig({
+          CAIRN_KAFKA_TOPIC_PARTITIONS: '12',
+          CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+          CAIRN_KAFKA_TOPIC_RETENTION_MS: '-1',
+          CAIRN_KAFKA_CREATE_TOPICS: 'false',
+        }).kafka,
+      ).toMatchObject({ topics: { partitions: 12, replicationFactor: 3, retentionMs: -1 }, createTopics: false });
+      expect(problemsOf({ CAIRN_KAFKA_TOPIC_RETENTION_MS: '0', CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR: '0' }).join('\n')).toMatch(
+        /CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR[\s\S]*CAIRN_KAFKA_TOPIC_RETENTION_MS: must be a positive number of milliseconds, or -1/,
+      );
+    });
+
+    it("TLS trusts Node's CAs, and with a CA file that file on top of them", () => {
+      expect(loadConfig({ CAIRN_KAFKA_TLS: 'true' }).kafka.tls).toEqual({ ca: undefined });
+      const ca = loadConfig({ CAIRN_KAFKA_TLS: 'true', CAIRN_KAFKA_TLS_CA_FILE: file('ca.pem', pem) }).kafka.tls?.ca;
+      expect(ca).toEqual([...rootCertificates, pem]);
+      const extra = file('extra.pem', pem.replace('MIIB', 'MIIC'));
+      expect(loadConfig({ CAIRN_KAFKA_TLS: 'true', CAIRN_KAFKA_TLS_CA_FILE: file('ca.pem', pem), NODE_EXTRA_CA_CERTS: extra }).kafka.tls?.ca).toEqual([
+        ...rootCertificates,
+        pem.replace('MIIB', 'MIIC'),
+        pem,
+      ]);
+    });
+
+    it('refuses a CA file that is missing, not PEM, or given without TLS', () => {
+      expect(problemsOf({ CAIRN_KAFKA_TLS: 'true', CAIRN_KAFKA_TLS_CA_FILE: path.join(dir, 'nope.pem') })).toEqual([
+        `CAIRN_KAFKA_TLS_CA_FILE: cannot read ${path.join(dir, 'nope.pem')} (ENOENT)`,
+      ]);
+      expect(problemsOf({ CAIRN_KAFKA_TLS: 'true', CAIRN_KAFKA_TLS_CA_FILE: file('key.txt', 'hello') })).toEqual([
+        `CAIRN_KAFKA_TLS_CA_FILE: ${path.join(dir, 'key.txt')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      ]);
+      expect(problemsOf({ CAIRN_KAFKA_TLS_CA_FILE: file('ca.pem', pem) })).toEqual([
+        'CAIRN_KAFKA_TLS_CA_FILE: set, but CAIRN_KAFKA_TLS is not true (set CAIRN_KAFKA_TLS=true to connect with TLS)',
+      ]);
+    });
+
+    it('reads SASL credentials from the variables or from a mounted file, without its trailing newline', () => {
+      expect(
+        loadConfig({ CAIRN_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', CAIRN_KAFKA_SASL_USERNAME: 'cairn', CAIRN_KAFKA_SASL_PASSWORD: 's3cret' }).kafka.sasl,
+      ).toEqual({ mechanism: 'scram-sha-512', username: 'cairn', password: 's3cret' });
+      expect(
+        loadConfig({
+          CAIRN_KAFKA_SASL_MECHANISM: 'plain',
+          CAIRN_KAFKA_SASL_USERNAME: 'cairn',
+          CAIRN_KAFKA_SASL_PASSWORD_FILE: file('password', 'from-a-secret\n'),
+        }).kafka.sasl,
+      ).toEqual({ mechanism: 'plain', username: 'cairn', password: 'from-a-secret' });
+    });
+
+    it('says what is missing or contradictory in SASL settings, all at once', () => {
+      expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'scram-sha-256' })).toEqual([
+        'CAIRN_KAFKA_SASL_USERNAME: required when CAIRN_KAFKA_SASL_MECHANISM is scram-sha-256',
+        'CAIRN_KAFKA_SASL_PASSWORD or CAIRN_KAFKA_SASL_PASSWORD_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is scram-sha-256',
+      ]);
+      expect(
+        problemsOf({
+          CAIRN_KAFKA_SASL_MECHANISM: 'plain',
+          CAIRN_KAFKA_SASL_USERNAME: 'u',
+          CAIRN_KAFKA_SASL_PASSWORD: 'p',
+          CAIRN_KAFKA_SASL_PASSWORD_FILE: file('password', 'p'),
+        }),
+      ).toEqual(['CAIRN_KAFKA_SASL_PASSWORD: set together with CAIRN_KAFKA_SASL_PASSWORD_FILE (set only one)']);
+      expect(problemsOf({ CAIRN_KAFKA_SASL_USERNAME: 'u', CAIRN_KAFKA_SASL_PASSWORD: 'p' })).toEqual([
+        'CAIRN_KAFKA_SASL_USERNAME: set, but CAIRN_KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)',
+        'CAIRN_KAFKA_SASL_PASSWORD: set, but CAIRN_KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)',
+      ]);
+      expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'plain', CAIRN_KAFKA_SASL_USERNAME: 'u', CAIRN_KAFKA_SASL_PASSWORD_FILE: file('empty', '\n') })).toEqual([
+        `CAIRN_KAFKA_SASL_PASSWORD_FILE: ${path.join(dir, 'empty')} is empty`,
+      ]);
+      expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer' })).toEqual([
+        'CAIRN_KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512 (oauthbearer is not supported: see docs/adr/0010) (got "oauthbearer")',
+      ]);
+    });
+  });
+
+  it('never repeats a secret (or the password in a URL) in its error messages', () => {
+    const attempt = () =>
+      loadConfig({ CAIRN_WEBHOOK_SECRET_KEY: 'hunter2-not-hex', CAIRN_DATABASE_URL: 'mysql://app:hunter3@db/cairn', CAIRN_KAFKA_TLS: 'yes' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/CAIRN_WEBHOOK_SECRET_KEY: .*\(value hidden\)/);
+    expect(attempt).toThrow(/CAIRN_DATABASE_URL: .*\(got "mysql:\/\/app:\*\*\*@db\/cairn"\)/);
+    expect(attempt).not.toThrow(/hunter/);
+  });
+
   describe('identity and access', () => {
     it('runs open only on a loopback address unless told to', () => {
       expect(loadConfig({}).auth).toMatchObject({ mode: 'none', openOnNetwork: false, defaultPermission: 'NO_PERMISSIONS' });

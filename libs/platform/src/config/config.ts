@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { z } from 'zod';
 
 /**
@@ -15,6 +16,12 @@ const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).transform((v) => v ?? fallback);
+
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** Variables whose values never appear in an error message (nor anywhere else). */
+const isSecretVariable = (name: string) => /PASSWORD|SECRET/.test(name) && !name.endsWith('_FILE');
 
 const environmentSchema = z.object({
   CAIRN_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
@@ -49,6 +56,27 @@ const environmentSchema = z.object({
       .regex(/^[A-Za-z0-9._-]{1,100}$/, 'may contain only letters, digits, dot, underscore and dash')
       .default(''),
   ),
+  // Kafka on a real cluster (issue 21): TLS, SASL, and the topics' sizing.
+  CAIRN_KAFKA_TLS: booleanFlag(false),
+  CAIRN_KAFKA_TLS_CA_FILE: optionalString,
+  CAIRN_KAFKA_SASL_MECHANISM: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyToUndefined(value.toLowerCase()) : value),
+    z.enum(SASL_MECHANISMS, { error: 'must be plain, scram-sha-256 or scram-sha-512 (oauthbearer is not supported: see docs/adr/0010)' }).optional(),
+  ),
+  CAIRN_KAFKA_SASL_USERNAME: optionalString,
+  CAIRN_KAFKA_SASL_PASSWORD: optionalString,
+  CAIRN_KAFKA_SASL_PASSWORD_FILE: optionalString,
+  CAIRN_KAFKA_TOPIC_PARTITIONS: positiveInt(3),
+  CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()),
+  CAIRN_KAFKA_TOPIC_RETENTION_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .refine((ms) => ms === -1 || ms > 0, 'must be a positive number of milliseconds, or -1 to keep events forever')
+      .optional(),
+  ),
+  CAIRN_KAFKA_CREATE_TOPICS: booleanFlag(true),
   CAIRN_S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CAIRN_S3_ACCESS_KEY: optionalString,
   CAIRN_S3_SECRET_KEY: optionalString,
@@ -133,6 +161,7 @@ export interface CairnConfig {
   kafkaReadyTimeoutMs: number;
   /** Prepended to every topic name: several installations (or test runs) can share one cluster. */
   kafkaTopicPrefix: string;
+  kafka: KafkaSettings;
   artifactRoot: ArtifactRoot;
   s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
   relayIntervalMs: number;
@@ -200,6 +229,21 @@ export interface AuthConfig {
     | undefined;
 }
 
+/** How to reach a secured cluster and how big the topics are (used only when CAIRN_KAFKA_BROKERS is set). */
+export interface KafkaSettings {
+  /**
+   * undefined → plaintext. Otherwise TLS; `ca` undefined trusts Node's CAs (which include
+   * NODE_EXTRA_CA_CERTS), else Node's CAs, NODE_EXTRA_CA_CERTS's and CAIRN_KAFKA_TLS_CA_FILE's.
+   */
+  tls: { ca: string[] | undefined } | undefined;
+  /** The password is read once here (from the variable or its file) and never logged. */
+  sasl: { mechanism: KafkaSaslMechanism; username: string; password: string } | undefined;
+  /** For topics Cairn creates; an existing topic is never altered. undefined → the broker's default. */
+  topics: { partitions: number; replicationFactor: number | undefined; retentionMs: number | undefined };
+  /** Whether services create missing topics at start (dev); false when the migration job declares them. */
+  createTopics: boolean;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -225,7 +269,13 @@ export function loadConfig(
 ): CairnConfig {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const shown = isSecretVariable(name) ? 'value hidden' : `got ${JSON.stringify(env[name]?.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:***@'))}`;
+        return `${issue.path.join('.')}: ${issue.message} (${shown})`;
+      }),
+    );
   }
   const e = parsed.data;
   const problems: string[] = [];
@@ -243,6 +293,7 @@ export function loadConfig(
     if (!e.CAIRN_S3_ACCESS_KEY) problems.push('CAIRN_S3_ACCESS_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
     if (!e.CAIRN_S3_SECRET_KEY) problems.push('CAIRN_S3_SECRET_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
   }
+  const kafka = kafkaSettings(e, env, problems, readFile);
   const auth = parseAuth(e, problems, readFile);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -255,6 +306,7 @@ export function loadConfig(
     kafkaBrokers: e.CAIRN_KAFKA_BROKERS?.split(','),
     kafkaReadyTimeoutMs: e.CAIRN_KAFKA_READY_TIMEOUT_MS,
     kafkaTopicPrefix: e.CAIRN_KAFKA_TOPIC_PREFIX,
+    kafka,
     artifactRoot,
     s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
@@ -334,6 +386,66 @@ function parseAuth(e: Environment, problems: string[], readFile: (file: string) 
     maxFailuresPerMinute: e.CAIRN_AUTH_MAX_FAILURES_PER_MINUTE,
     publicUrl: e.CAIRN_PUBLIC_URL,
     oidc,
+  };
+}
+
+/** TLS and SASL settings, with the files they name read now, so a bad one fails the boot, not the first connection. */
+function kafkaSettings(e: Environment, env: Record<string, string | undefined>, problems: string[], readFile: (file: string) => string): KafkaSettings {
+  const readConfigFile = (variable: string, file: string): string | undefined => {
+    try {
+      return readFile(file);
+    } catch (error) {
+      // The variable and the path, never the file's contents.
+      problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return undefined;
+    }
+  };
+  let tls: KafkaSettings['tls'];
+  if (e.CAIRN_KAFKA_TLS) {
+    let ca: string[] | undefined;
+    if (e.CAIRN_KAFKA_TLS_CA_FILE !== undefined) {
+      const pem = readConfigFile('CAIRN_KAFKA_TLS_CA_FILE', e.CAIRN_KAFKA_TLS_CA_FILE);
+      if (pem !== undefined && !pem.includes('-----BEGIN CERTIFICATE-----'))
+        problems.push(`CAIRN_KAFKA_TLS_CA_FILE: ${e.CAIRN_KAFKA_TLS_CA_FILE} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      // Node drops its own CAs (and NODE_EXTRA_CA_CERTS) when given any: keep them, so the file only adds.
+      const extra = env['NODE_EXTRA_CA_CERTS'] ? readConfigFile('NODE_EXTRA_CA_CERTS', env['NODE_EXTRA_CA_CERTS']) : undefined;
+      ca = [...rootCertificates, ...(extra === undefined ? [] : [extra]), ...(pem === undefined ? [] : [pem])];
+    }
+    tls = { ca };
+  } else if (e.CAIRN_KAFKA_TLS_CA_FILE !== undefined) {
+    problems.push('CAIRN_KAFKA_TLS_CA_FILE: set, but CAIRN_KAFKA_TLS is not true (set CAIRN_KAFKA_TLS=true to connect with TLS)');
+  }
+
+  let sasl: KafkaSettings['sasl'];
+  const mechanism = e.CAIRN_KAFKA_SASL_MECHANISM;
+  const { CAIRN_KAFKA_SASL_USERNAME: username, CAIRN_KAFKA_SASL_PASSWORD: password, CAIRN_KAFKA_SASL_PASSWORD_FILE: passwordFile } = e;
+  if (mechanism === undefined) {
+    for (const [name, value] of Object.entries({
+      CAIRN_KAFKA_SASL_USERNAME: username,
+      CAIRN_KAFKA_SASL_PASSWORD: password,
+      CAIRN_KAFKA_SASL_PASSWORD_FILE: passwordFile,
+    }))
+      if (value !== undefined) problems.push(`${name}: set, but CAIRN_KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)`);
+  } else {
+    if (username === undefined) problems.push(`CAIRN_KAFKA_SASL_USERNAME: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
+    if (password !== undefined && passwordFile !== undefined)
+      problems.push('CAIRN_KAFKA_SASL_PASSWORD: set together with CAIRN_KAFKA_SASL_PASSWORD_FILE (set only one)');
+    else if (password === undefined && passwordFile === undefined)
+      problems.push(`CAIRN_KAFKA_SASL_PASSWORD or CAIRN_KAFKA_SASL_PASSWORD_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
+    // A mounted Secret file usually ends with a newline that is not part of the password.
+    const secret = password ?? (passwordFile === undefined ? undefined : readConfigFile('CAIRN_KAFKA_SASL_PASSWORD_FILE', passwordFile)?.replace(/\r?\n$/, ''));
+    if (passwordFile !== undefined && secret === '') problems.push(`CAIRN_KAFKA_SASL_PASSWORD_FILE: ${passwordFile} is empty`);
+    if (username !== undefined && secret) sasl = { mechanism, username, password: secret };
+  }
+  return {
+    tls,
+    sasl,
+    topics: {
+      partitions: e.CAIRN_KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: e.CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR,
+      retentionMs: e.CAIRN_KAFKA_TOPIC_RETENTION_MS,
+    },
+    createTopics: e.CAIRN_KAFKA_CREATE_TOPICS,
   };
 }
 

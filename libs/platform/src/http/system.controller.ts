@@ -10,7 +10,14 @@ import { AccessRules } from './access-rules';
 /** Something `/health/ready` must be able to reach: the database, the bus, the blob store. */
 export interface ReadinessProbe {
   name: string;
-  check(): Promise<void>;
+  /** Resolves, with details for the report if it has any, when the dependency answers. */
+  check(): Promise<void | Record<string, unknown>>;
+  /**
+   * false → the service keeps working while it is away (Kafka: the outbox keeps the events until
+   * it is back), so a failure is reported (`reachable: false`) but leaves the service ready, and the
+   * probe is given less time, to answer within the kubelet's default 1 s. true by default.
+   */
+  required?: boolean;
 }
 
 export const READINESS_PROBES = Symbol('ReadinessProbes');
@@ -25,6 +32,7 @@ export const CAIRN_VERSION: string = (() => {
 // MLflow's reported version: clients compare it for feature gates, so report the line we mirror.
 const MLFLOW_COMPATIBLE_VERSION = '3.18.0';
 const PROBE_TIMEOUT_MS = 3000;
+const OPTIONAL_PROBE_TIMEOUT_MS = 500;
 
 /** Probes, version and metrics answer anyone: load balancers and Prometheus carry no credentials. */
 const SYSTEM_ACCESS: AccessTable<SystemController> = {
@@ -92,14 +100,17 @@ export class SystemController {
 
   private async runProbe(probe: ReadinessProbe): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(probe.name);
+    const required = probe.required ?? true;
+    const timeoutMs = required ? PROBE_TIMEOUT_MS : OPTIONAL_PROBE_TIMEOUT_MS;
     try {
-      await Promise.race([
+      const details = await Promise.race([
         probe.check(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS).unref()),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref()),
       ]);
-      return indicator.up();
+      return indicator.up(details ?? undefined);
     } catch (error) {
-      return indicator.down({ message: (error as Error).message });
+      const message = (error as Error).message;
+      return required ? indicator.down({ message }) : indicator.up({ reachable: false, message });
     }
   }
 }
