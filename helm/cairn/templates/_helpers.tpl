@@ -16,11 +16,16 @@
 {{- end -}}
 {{- end -}}
 
-{{/* "<fullname>-<part>": the full name is cut, never the part, so two parts never collide. */}}
+{{/*
+"<fullname>-<part>", at most 63 characters (or the third argument: a CronJob's name must leave room
+for its Jobs' suffix): the full name is cut, never the part, so two parts never collide.
+*/}}
 {{- define "cairn.partName" -}}
 {{- $root := index . 0 -}}
 {{- $part := index . 1 -}}
-{{- printf "%s-%s" (include "cairn.fullname" $root | trunc (int (sub 62 (len $part))) | trimSuffix "-") $part -}}
+{{- $max := 63 -}}
+{{- if gt (len .) 2 }}{{ $max = index . 2 }}{{ end -}}
+{{- printf "%s-%s" (include "cairn.fullname" $root | trunc (int (sub (sub $max 1) (len $part))) | trimSuffix "-") $part -}}
 {{- end -}}
 
 {{- define "cairn.chart" -}}
@@ -252,4 +257,21 @@ automountServiceAccountToken: {{ .Values.automountServiceAccountToken }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/* What the schema cannot say: settings that need each other. The services would refuse them at start-up; say so at install. */}}
+{{- define "cairn.validate" -}}
+{{- $v := .Values -}}
+{{- $refs := include "cairn.secretRefs" . | fromYaml -}}
+{{- if not (hasKey $refs "database-url") }}{{ fail "database: set url or existingSecret (every service needs CAIRN_DATABASE_URL)" }}{{ end -}}
+{{- if not (and (hasKey $refs "s3-access-key") (hasKey $refs "s3-secret-key")) }}{{ fail "artifacts.s3: set accessKey and secretKey, or existingSecret" }}{{ end -}}
+{{- if $v.kafka.sasl.mechanism -}}
+{{- if not $v.kafka.sasl.username }}{{ fail "kafka.sasl.username: required with kafka.sasl.mechanism" }}{{ end -}}
+{{- if not (hasKey $refs "kafka-sasl-password") }}{{ fail "kafka.sasl: set password or existingSecret with kafka.sasl.mechanism" }}{{ end -}}
+{{- end -}}
+{{- if and $v.kafka.tls.caSecret (not $v.kafka.tls.enabled) }}{{ fail "kafka.tls.caSecret: set, but kafka.tls.enabled is false" }}{{ end -}}
+{{- if eq $v.auth.mode "oidc" -}}
+{{- if not $v.auth.oidc.issuer }}{{ fail "auth.oidc.issuer: required with auth.mode=oidc" }}{{ end -}}
+{{- if not (or $v.auth.oidc.audience $v.auth.oidc.clientId) }}{{ fail "auth.oidc.audience (or clientId): required with auth.mode=oidc" }}{{ end -}}
+{{- end -}}
 {{- end -}}

@@ -90,6 +90,7 @@ func main() {
 	var problems []string
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
+	count := 0
 	for i, doc := range splitDocuments(input) {
 		var t typeMeta
 		if err := yaml.Unmarshal(doc, &t); err != nil {
@@ -99,6 +100,7 @@ func main() {
 		if t.Kind == "" {
 			continue // an empty document (a template that rendered nothing)
 		}
+		count++
 		where := fmt.Sprintf("%s %s", t.Kind, nameOf(doc))
 		if *asJSON {
 			line, err := yaml.YAMLToJSON(doc)
@@ -124,6 +126,9 @@ func main() {
 		for _, p := range check(obj, evaluator, restricted) {
 			problems = append(problems, fmt.Sprintf("%s: %s", where, p))
 		}
+	}
+	if count == 0 {
+		problems = append(problems, "no Kubernetes object in the input")
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
