@@ -84,7 +84,12 @@ function replay(stages: Stage[]): Image {
         }
       } else if (keyword === 'RUN' && !final) {
         // The build stage's commands, as written (npm and node from this machine; the image's are Node 24).
-        execFileSync('sh', ['-c', args], { cwd: dir, env: { ...process.env, ...stage.env }, stdio: ['ignore', 'inherit', 'inherit'] });
+        // The npm cache is warm on a machine that ran `npm ci` already: use it before the registry.
+        execFileSync('sh', ['-c', args], {
+          cwd: dir,
+          env: { ...process.env, npm_config_prefer_offline: 'true', ...stage.env },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
       } else if (keyword === 'CMD') {
         cmd = JSON.parse(args) as string[];
       }
