@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { distributedServices, samplePath, servedRoutes } from './served-routes';
+import { distributedServices, samplePath, servedRoutes, unservedControllers } from './served-routes';
 
 // The Helm chart as a platform team installs it, checked offline: `helm lint --strict`, then what
 // `helm template` renders for the default, a production-like and the all-in-one values is decoded
@@ -174,6 +174,8 @@ describe('the default install', () => {
       }
     }
     expect(servedBy.size).toBeGreaterThan(100);
+    // A controller outside every service's module graph would escape this check.
+    expect(unservedControllers()).toEqual([]);
     const misrouted: string[] = [];
     for (const [sample, services] of servedBy) {
       const target = routeOf(paths, sample);
