@@ -112,7 +112,7 @@ describe('helm lint --strict', () => {
 describe('the default install', () => {
   let objects: K8sObject[];
   beforeAll(() => {
-    objects = render('cairn');
+    objects = render('cairn', ['--set', 'auth.admin.existingSecret=cairn-admin', '--set', 'webhooks.existingSecret=cairn-webhooks']);
   });
 
   it('renders a Deployment, Service and (with 2+ replicas) a PDB per service, tracking-service with 2 replicas', () => {
@@ -133,12 +133,12 @@ describe('the default install', () => {
         .filter((e) => e.valueFrom?.secretKeyRef !== undefined || e.name.endsWith('_FILE'))
         .map((e) => e.name)
         .sort();
-    expect(secretsOf('tracking-service')).toEqual(['CAIRN_DATABASE_URL']);
+    expect(secretsOf('tracking-service')).toEqual(['CAIRN_ADMIN_PASSWORD_FILE', 'CAIRN_DATABASE_URL']);
     // The registry checks model-version sources against the artifact root, and the configuration
     // requires S3 credentials wherever CAIRN_ARTIFACT_ROOT is s3://.
-    expect(secretsOf('artifact-service')).toEqual(['CAIRN_DATABASE_URL', 'CAIRN_S3_ACCESS_KEY', 'CAIRN_S3_SECRET_KEY']);
-    expect(secretsOf('registry-service')).toEqual(['CAIRN_DATABASE_URL', 'CAIRN_S3_ACCESS_KEY', 'CAIRN_S3_SECRET_KEY']);
-    expect(secretsOf('webhook-dispatcher')).toEqual(['CAIRN_DATABASE_URL']);
+    expect(secretsOf('artifact-service')).toEqual(['CAIRN_ADMIN_PASSWORD_FILE', 'CAIRN_DATABASE_URL', 'CAIRN_S3_ACCESS_KEY', 'CAIRN_S3_SECRET_KEY']);
+    expect(secretsOf('registry-service')).toEqual(['CAIRN_ADMIN_PASSWORD_FILE', 'CAIRN_DATABASE_URL', 'CAIRN_S3_ACCESS_KEY', 'CAIRN_S3_SECRET_KEY']);
+    expect(secretsOf('webhook-dispatcher')).toEqual(['CAIRN_ADMIN_PASSWORD_FILE', 'CAIRN_DATABASE_URL', 'CAIRN_WEBHOOK_SECRET_KEY']);
   });
 
   it('leaves migrations and topic creation to the pre-install/pre-upgrade Job', () => {

@@ -135,17 +135,18 @@ existing Secret, as a YAML map item -> {name, key, inline (a hash of the inline 
 Which secrets each process reads: the database URL everywhere; S3 credentials where
 CAIRN_ARTIFACT_ROOT is set (the blob store, and the registry, which checks model-version sources
 against the root, so its configuration requires them too); the webhook sealing key where webhook
-endpoints are stored; the first admin's password and the OIDC client secret where the identity
-routes are served.
+endpoints are stored; the first admin's password everywhere (every service enforces access and
+whichever starts first creates the admin: one without the password would create it without, and
+print a bootstrap token); the OIDC client secret where the identity routes are served.
 */}}
 {{- define "cairn.secretsFor" -}}
 {{- $kafka := ternary (list "kafka-sasl-password") (list) (ne .Values.kafka.sasl.mechanism "") -}}
 {{- $needs := dict
   "tracking-service" (list "database-url" "admin-password" "oidc-client-secret")
-  "artifact-service" (list "database-url" "s3-access-key" "s3-secret-key")
-  "registry-service" (list "database-url" "s3-access-key" "s3-secret-key")
-  "webhook-dispatcher" (list "database-url" "webhook-secret-key")
-  "server" (list "database-url" "s3-access-key" "s3-secret-key" "webhook-secret-key" "admin-password" "oidc-client-secret")
+  "artifact-service" (list "database-url" "admin-password" "s3-access-key" "s3-secret-key")
+  "registry-service" (list "database-url" "admin-password" "s3-access-key" "s3-secret-key")
+  "webhook-dispatcher" (list "database-url" "admin-password" "webhook-secret-key")
+  "server" (list "database-url" "admin-password" "s3-access-key" "s3-secret-key" "webhook-secret-key" "oidc-client-secret")
   "migrate-job" (list "database-url")
 -}}
 {{- toYaml (concat (get $needs .service) $kafka) -}}
