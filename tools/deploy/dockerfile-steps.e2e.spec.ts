@@ -212,8 +212,10 @@ describe('the image the Dockerfile builds', () => {
       await database.drop();
     });
 
-    it('applies the migrations it ships, listens, answers /health/ready 200 and stops on SIGTERM', async () => {
-      const url = await waitFor(() => /listening at (http:\/\/\S+)/.exec(container.output())?.[1], {
+    let url: string;
+
+    it('applies the migrations it ships, listens and answers /health/ready 200', async () => {
+      url = await waitFor(() => /listening at (http:\/\/\S+)/.exec(container.output())?.[1], {
         timeoutMs: 90_000,
         message: `tracking-service to listen:\n${container.output()}`,
       });
@@ -225,6 +227,14 @@ describe('the image the Dockerfile builds', () => {
         { timeoutMs: 30_000, message: '/health/ready to answer 200' },
       );
       expect(ready.status).toBe(200);
+    });
+
+    it('runs the GC CronJob’s command (the CLI) against it', () => {
+      const gc = execFileSync(process.execPath, ['dist/apps/cli/src/main.js', 'gc', '--json', '--tracking-uri', url], { cwd: image.app, encoding: 'utf8' });
+      expect(JSON.parse(gc)).toEqual(expect.any(Object));
+    });
+
+    it('drains and exits 0 on SIGTERM', async () => {
       container.process.kill('SIGTERM');
       expect(await container.exited).toEqual({ code: 0, signal: null });
     });
