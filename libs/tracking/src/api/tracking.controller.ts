@@ -21,7 +21,6 @@ import {
   type UpdateRunResponse,
 } from '@cairn/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { accessOf } from '@cairn/platform';
 import { TrackingCommands } from '../application/tracking-commands';
 import { TrackingQueries } from '../application/tracking-queries';
 import { LIMITS } from '../domain/limits';
@@ -35,7 +34,7 @@ import {
   validateParamValue,
   validateTagValue,
 } from '../domain/validation';
-import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
 import { TRACKING_ACCESS } from './tracking.access';
