@@ -1,38 +1,14 @@
 /**
  * The tracking routes hand the caller's read scope (`accessOf(request)`) to the searches: served
  * in process, with a stand-in for the identity guard that sets `request.cairnAccess` from a test
- * header, as the real guard does before any handler runs.
+ * header (ReadScopesFromHeaderModule), as the real guard does before any handler runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import type { ReadScope, ResourceType } from '@cairn/contracts';
-import { OPEN_ACCESS } from '@cairn/platform';
 import { startService, type RunningService } from '@cairn/runtime';
-import { createTestDatabase, type TestDatabase } from '@cairn/testing';
-import type { FastifyRequest } from 'fastify';
+import { createTestDatabase, readScopesHeader, ReadScopesFromHeaderModule, type TestDatabase } from '@cairn/testing';
 import { TrackingModule } from './tracking.module';
-
-const SCOPE_HEADER = 'x-test-read-scopes';
-
-/** Sets the caller's read scopes from a JSON header `{experiment?: ReadScope, ...}` (read-all where absent). */
-@Injectable()
-class ReadScopesFromHeader implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const header = request.headers[SCOPE_HEADER];
-    if (typeof header === 'string') {
-      const scopes = JSON.parse(header) as Partial<Record<ResourceType, ReadScope>>;
-      request.cairnAccess = { ...OPEN_ACCESS, readable: (type) => Promise.resolve(scopes[type] ?? { kind: 'all' }) };
-    }
-    return true;
-  }
-}
-
-@Module({ providers: [{ provide: APP_GUARD, useClass: ReadScopesFromHeader }] })
-class ReadScopesFromHeaderModule {}
 
 describe('tracking searches over HTTP take the read scope of the request', () => {
   let db: TestDatabase;
@@ -41,7 +17,7 @@ describe('tracking searches over HTTP take the read scope of the request', () =>
   let api: string;
   let shown: string;
   let hidden: string;
-  const hiding = () => ({ [SCOPE_HEADER]: JSON.stringify({ experiment: { kind: 'all-except', ids: [hidden] } }) });
+  const hiding = () => readScopesHeader({ experiment: { kind: 'all-except', ids: [hidden] } });
 
   const post = async (route: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${api}/${route}`, {
