@@ -5,11 +5,10 @@
 import { READ_ALL, TRACKING_EVENT_TYPES as T, type EventMetadata, type ReadScope } from '@cairn/contracts';
 import { consumerReplay, EventStore } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, walkPages, type TestDatabase } from '@cairn/testing';
 import { RegistryCommands } from './application/registry-commands';
 import { RegistryQueries } from './application/registry-queries';
 import { runSummarySubscription } from './application/run-summary.consumer';
-import type { Page } from './application/views';
 import { RegistryStore } from './infra/registry-store';
 import { RunSummaryRepository } from './infra/run-summary.repository';
 
@@ -88,28 +87,17 @@ describe('registry searches filtered by the read scope, on real Postgres', () =>
     await testDb?.drop();
   });
 
-  async function walk<T>(fetch: (pageToken: string | undefined) => Promise<Page<T>>): Promise<{ items: T[]; pages: number[] }> {
-    const items: T[] = [];
-    const pages: number[] = [];
-    let token: string | undefined;
-    do {
-      const page = await fetch(token);
-      items.push(...page.items);
-      pages.push(page.items.length);
-      token = page.nextPageToken;
-    } while (token !== undefined && pages.length < 100);
-    return { items, pages };
-  }
-
   it('registered-models/search: an unreadable model never appears; pages of one walk exactly the readable ones', async () => {
     for (const scope of [allExceptSecret, onlyAlphaZeta]) {
-      const { items, pages } = await walk((pageToken) => queries.searchRegisteredModels({ filter: "tags.team = 'ml'", maxResults: 1, pageToken }, scope));
+      const { items, pageSizes } = await walkPages((pageToken) =>
+        queries.searchRegisteredModels({ filter: "tags.team = 'ml'", maxResults: 1, pageToken }, scope),
+      );
       expect(items.map((m) => m.name)).toEqual(['alpha', 'zeta']);
-      expect(pages).toEqual([1, 1]);
+      expect(pageSizes).toEqual([1, 1]);
       const byName = await queries.searchRegisteredModels({ filter: "name LIKE '%e%'" }, scope);
       expect(byName.items.map((m) => m.name)).toEqual(['zeta']);
     }
-    const all = await walk((pageToken) => queries.searchRegisteredModels({ filter: "tags.team = 'ml'", maxResults: 1, pageToken }, READ_ALL));
+    const all = await walkPages((pageToken) => queries.searchRegisteredModels({ filter: "tags.team = 'ml'", maxResults: 1, pageToken }, READ_ALL));
     expect(all.items.map((m) => m.name)).toEqual(models);
     expect((await queries.searchRegisteredModels({}, { kind: 'only', ids: [] })).items).toEqual([]);
   });
@@ -117,15 +105,15 @@ describe('registry searches filtered by the read scope, on real Postgres', () =>
   it('model-versions/search: versions of an unreadable model never appear, whatever the filter or order; pages walk the readable ones', async () => {
     const expected = ['alpha/3', 'alpha/2', 'alpha/1', 'zeta/3', 'zeta/2', 'zeta/1'];
     for (const scope of [allExceptSecret, onlyAlphaZeta]) {
-      const { items, pages } = await walk((pageToken) => queries.searchModelVersions({ maxResults: 4, pageToken }, scope));
+      const { items, pageSizes } = await walkPages((pageToken) => queries.searchModelVersions({ maxResults: 4, pageToken }, scope));
       expect(items.map((v) => `${v.name}/${v.version}`)).toEqual(expected);
-      expect(pages).toEqual([4, 2]);
+      expect(pageSizes).toEqual([4, 2]);
       const byRun = await queries.searchModelVersions({ filter: `run_id = '${RUN}'`, orderBy: ['version_number DESC'], maxResults: 5 }, scope);
       expect(byRun.items.map((v) => v.name)).not.toContain('secret');
       expect(byRun.items).toHaveLength(5);
       expect((await queries.searchModelVersions({ filter: "name = 'secret'" }, scope)).items).toEqual([]);
     }
-    const all = await walk((pageToken) => queries.searchModelVersions({ maxResults: 4, pageToken }, READ_ALL));
+    const all = await walkPages((pageToken) => queries.searchModelVersions({ maxResults: 4, pageToken }, READ_ALL));
     expect(all.items).toHaveLength(9);
   });
 

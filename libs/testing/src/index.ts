@@ -12,3 +12,4 @@ export * from './rolled-back';
 export * from './wire-contract';
 export * from './private-kafka';
 export * from './read-scopes-from-header';
+export * from './walk-pages';

@@ -5,10 +5,9 @@
 import { READ_ALL, type EventMetadata, type ReadScope } from '@cairn/contracts';
 import { EventStore, systemClock } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, walkPages, type TestDatabase } from '@cairn/testing';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
-import type { Page } from './application/views';
 import { TrackingStore } from './infra/tracking-store';
 
 const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
@@ -62,36 +61,22 @@ describe('searches filtered by the read scope, on real Postgres', () => {
   const allExceptHidden = (): ReadScope => ({ kind: 'all-except', ids: [hidden] });
   const onlyShownAndOther = (): ReadScope => ({ kind: 'only', ids: [shown, other] });
 
-  /** Every page of a search, one page at a time with `pageSize` items per page. */
-  async function walk<T>(fetch: (pageToken: string | undefined) => Promise<Page<T>>): Promise<{ items: T[]; pages: number[] }> {
-    const items: T[] = [];
-    const pages: number[] = [];
-    let token: string | undefined;
-    do {
-      const page = await fetch(token);
-      items.push(...page.items);
-      pages.push(page.items.length);
-      token = page.nextPageToken;
-    } while (token !== undefined && pages.length < 100);
-    return { items, pages };
-  }
-
   it('experiments/search: hidden experiments never appear, and pages of two walk the visible ones without an empty or short page in the middle', async () => {
     for (const scope of [allExceptHidden(), onlyShownAndOther()]) {
-      const { items, pages } = await walk((pageToken) =>
+      const { items, pageSizes } = await walkPages((pageToken) =>
         queries.searchExperiments({ viewType: 'ACTIVE_ONLY', filter: "tags.team = 'ml'", orderBy: ['name'], maxResults: 2, pageToken }, scope),
       );
       expect(items.map((e) => e.name)).toEqual(['other', 'shown']);
-      expect(pages).toEqual([2]);
+      expect(pageSizes).toEqual([2]);
     }
-    const { items } = await walk((pageToken) => queries.searchExperiments({ viewType: 'ACTIVE_ONLY', maxResults: 1, pageToken }, allExceptHidden()));
+    const { items } = await walkPages((pageToken) => queries.searchExperiments({ viewType: 'ACTIVE_ONLY', maxResults: 1, pageToken }, allExceptHidden()));
     // The Default experiment (0) is readable under "all except": three single-row pages, no hidden row in any.
     expect(items.map((e) => e.experimentId).sort()).toEqual(['0', shown, other].sort());
     expect((await queries.searchExperiments({ viewType: 'ALL' }, { kind: 'only', ids: [] })).items).toEqual([]);
   });
 
   it('experiments/search with read-all is unchanged: every experiment, in the same order', async () => {
-    const { items } = await walk((pageToken) =>
+    const { items } = await walkPages((pageToken) =>
       queries.searchExperiments({ viewType: 'ACTIVE_ONLY', filter: "tags.team = 'ml'", orderBy: ['name'], maxResults: 2, pageToken }, READ_ALL),
     );
     expect(items.map((e) => e.name)).toEqual(['hidden', 'other', 'shown']);
@@ -104,12 +89,12 @@ describe('searches filtered by the read scope, on real Postgres', () => {
       .map((r) => r.runId)
       .reverse();
     for (const scope of [allExceptHidden(), onlyShownAndOther()]) {
-      const { items, pages } = await walk((pageToken) =>
+      const { items, pageSizes } = await walkPages((pageToken) =>
         queries.searchRuns({ experimentIds: [shown, hidden, other], viewType: 'ACTIVE_ONLY', orderBy: ['metrics.auc DESC'], maxResults: 3, pageToken }, scope),
       );
       // 10 visible runs in pages of 3: a hidden run would shorten a page or shift one.
       expect(items.map((r) => r.runId)).toEqual(visible);
-      expect(pages).toEqual([3, 3, 3, 1]);
+      expect(pageSizes).toEqual([3, 3, 3, 1]);
     }
   });
 
@@ -128,11 +113,11 @@ describe('searches filtered by the read scope, on real Postgres', () => {
   });
 
   it('logged-models/search: models of an unreadable experiment never appear, and offset pages count visible models only', async () => {
-    const { items, pages } = await walk((pageToken) =>
+    const { items, pageSizes } = await walkPages((pageToken) =>
       queries.searchLoggedModels({ experimentIds: [shown, hidden], maxResults: 2, pageToken }, allExceptHidden()),
     );
     expect(items.map((m) => m.modelId).sort()).toEqual((modelsOf.get(shown) ?? []).slice().sort());
-    expect(pages).toEqual([2, 2, 1]);
+    expect(pageSizes).toEqual([2, 2, 1]);
     const only = await queries.searchLoggedModels({ experimentIds: [shown, hidden, other], filter: "name = 'model-0'" }, { kind: 'only', ids: [other] });
     expect(only.items.map((m) => m.experimentId)).toEqual([other]);
     const all = await queries.searchLoggedModels({ experimentIds: [shown, hidden, other], filter: "name = 'model-0'" }, READ_ALL);
