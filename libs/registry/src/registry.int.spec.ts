@@ -1,4 +1,4 @@
-import { parseRegistryEvent, TRACKING_EVENT_TYPES as T, type EventMetadata, type TrackingEvent } from '@cairn/contracts';
+import { parseRegistryEvent, READ_ALL, TRACKING_EVENT_TYPES as T, type EventMetadata, type TrackingEvent } from '@cairn/contracts';
 import { ConcurrencyError, consumerReplay, EventStore } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, snapshotTables, waitFor, type TestDatabase } from '@cairn/testing';
@@ -91,7 +91,7 @@ describe('the registry on real Postgres', () => {
       for (const event of events) await projectRegistryEvent(tx, event);
     });
     await expect(attempt).rejects.toBeInstanceOf(ConcurrencyError);
-    const versions = await queries.searchModelVersions({ filter: "name = 'stale'" });
+    const versions = await queries.searchModelVersions({ filter: "name = 'stale'" }, READ_ALL);
     expect(versions.items.map((v) => v.version).sort()).toEqual(['1', '2']);
   });
 
@@ -166,12 +166,12 @@ describe('the registry on real Postgres', () => {
     // The row holds what the registry's events say; the logged model's run is joined in when read.
     expect(before['registry.model_versions']).toContainEqual(expect.objectContaining({ logged_model_id: loggedModelId, run_id: null }));
     expect(before['registry.run_summaries']).toHaveLength(1);
-    const versionsBefore = await queries.searchModelVersions({ filter: "name = 'rebuilt'" });
+    const versionsBefore = await queries.searchModelVersions({ filter: "name = 'rebuilt'" }, READ_ALL);
     expect(versionsBefore.items.find((v) => v.loggedModelId === loggedModelId)?.runId).toBe(kept);
 
     await db.transaction((tx) => rebuildRegistryReadModel(tx, runs));
     expect(await snapshotTables(db, tables)).toEqual(before);
-    expect(await queries.searchModelVersions({ filter: "name = 'rebuilt'" })).toEqual(versionsBefore);
+    expect(await queries.searchModelVersions({ filter: "name = 'rebuilt'" }, READ_ALL)).toEqual(versionsBefore);
   });
 
   it('a 3.x version names a logged model; its run is filled in when tracking tells the registry', async () => {
@@ -191,7 +191,7 @@ describe('the registry on real Postgres', () => {
     const version = await queries.modelVersion('logged', '1');
     expect(version.runId).toBe(RUN);
     expect(await queries.downloadUriOf(version)).toBe(`mlflow-artifacts:/3/models/${loggedModelId}/artifacts`);
-    expect((await queries.versionsReferencingRun(RUN)).map((v) => `${v.name}/${v.version}`)).toContain('logged/1');
+    expect((await queries.versionsReferencingRun(RUN, READ_ALL)).map((v) => `${v.name}/${v.version}`)).toContain('logged/1');
     // The version's row is what the registry's own events say (a rebuild gives it back): tracking's
     // event changed registry.logged_models only.
     const { rows } = await db.query<{ run_id: string | null }>(`SELECT run_id FROM registry.model_versions WHERE name = 'logged'`);
@@ -203,9 +203,9 @@ describe('the registry on real Postgres', () => {
     await commands.createRegisteredModel('two-runs', null, [], meta);
     await newVersion('two-runs', RUN, null, `mlflow-artifacts:/3/${inSource}/artifacts/model`);
     for (const runId of [RUN, inSource]) {
-      expect((await queries.versionsReferencingRun(runId)).map((v) => `${v.name}/${v.version}`)).toContain('two-runs/1');
+      expect((await queries.versionsReferencingRun(runId, READ_ALL)).map((v) => `${v.name}/${v.version}`)).toContain('two-runs/1');
     }
-    expect((await queries.versionsReferencingRun('e'.repeat(32))).map((v) => v.name)).not.toContain('two-runs');
+    expect((await queries.versionsReferencingRun('e'.repeat(32), READ_ALL)).map((v) => v.name)).not.toContain('two-runs');
 
     // A version naming a run and a logged model references the logged model's source run too.
     const loggedModelId = `m-${'f'.repeat(32)}`;
@@ -220,7 +220,7 @@ describe('the registry on real Postgres', () => {
       }),
     );
     await newVersion('two-runs', RUN, loggedModelId);
-    expect((await queries.versionsReferencingRun(producer)).map((v) => `${v.name}/${v.version}`)).toEqual(['two-runs/2']);
+    expect((await queries.versionsReferencingRun(producer, READ_ALL)).map((v) => `${v.name}/${v.version}`)).toEqual(['two-runs/2']);
   });
 
   it('tells every listening process of an alias change on commit, and nothing for a refused command', async () => {

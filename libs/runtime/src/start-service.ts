@@ -1,4 +1,5 @@
 import type { DynamicModule, ForwardReference, INestApplicationContext, Type } from '@nestjs/common';
+import os from 'node:os';
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
 import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
@@ -168,7 +169,26 @@ export async function startService(definition: ServiceDefinition, env: Record<st
 /** For `main.ts`: start, print the URL, stop cleanly on SIGINT/SIGTERM, exit non-zero on bad config. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   letHeapGrowBetweenCollections();
-  let service: RunningService;
+  // Handlers before anything else: as a container's PID 1, node ignores a signal it has no handler
+  // for, and start-up can wait a long time (migrations, a broker that is not up yet). A signal then
+  // ends the process at once: nothing serves yet, and what start-up began is safe to abandon.
+  let service: RunningService | undefined;
+  let stopping = false;
+  const shutdown = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (stopping) return;
+    stopping = true;
+    if (service === undefined) {
+      process.stderr.write(`Cairn ${definition.name}: ${signal} during start-up, exiting\n`);
+      process.exit(128 + os.constants.signals[signal]);
+    }
+    service.runtime.logger.log(`${signal} received, shutting down`, 'runtime');
+    service
+      .stop()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
     service = await startService(definition);
   } catch (error) {
@@ -180,16 +200,4 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`Cairn ${definition.name} listening at ${service.url}\n`);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    service.runtime.logger.log(`${signal} received, shutting down`, 'runtime');
-    service
-      .stop()
-      .then(() => process.exit(0))
-      .catch(() => process.exit(1));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -27,3 +27,4 @@ export { compileSearch, resolveMaxResults, type CompiledSearch, type SearchPage,
 export type { AttributeColumn, DatasetInputTables, KeyKind, KeyValueTable, OrderTerm, OrderingRules, SearchEntity, SqlType } from './entities/descriptor';
 export { runsSearch } from './entities/runs';
 export { experimentsSearch } from './entities/experiments';
+export { readScopeCondition, type ScopeCondition } from './read-scope';

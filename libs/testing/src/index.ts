@@ -12,3 +12,5 @@ export * from './read-model-snapshot';
 export * from './rolled-back';
 export * from './wire-contract';
 export * from './private-kafka';
+export * from './read-scopes-from-header';
+export * from './walk-pages';

@@ -1,4 +1,4 @@
-import type { EventMetadata } from '@cairn/contracts';
+import { READ_ALL, type EventMetadata } from '@cairn/contracts';
 import { EventStore, systemClock } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase, inRolledBackUnitOfWork } from '@cairn/testing';
@@ -115,7 +115,7 @@ describe('tracking on real Postgres', () => {
     const run = await queries.run(runId);
     expect(run.params).toEqual([{ key: 'long', value: param }]);
     expect(run.tags.find((t) => t.key === 'long')?.value).toBe(tag);
-    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: `params.long = '${param}'`, viewType: 'ACTIVE_ONLY' });
+    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: `params.long = '${param}'`, viewType: 'ACTIVE_ONLY' }, READ_ALL);
     expect(found.items.map((r) => r.runId)).toEqual([runId]);
   });
 
@@ -166,9 +166,9 @@ describe('tracking on real Postgres', () => {
     const streamed: string[] = [];
     for (const key of ['nan', 'pinf', 'ninf']) for await (const chunk of queries.metricHistoryJsonChunks(runId, key)) streamed.push(chunk);
     expect(streamed.map((c) => (JSON.parse(c) as { value: unknown }).value)).toEqual(['NaN', 'Infinity', '-Infinity']);
-    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.nan > -1', viewType: 'ACTIVE_ONLY' });
+    const found = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.nan > -1', viewType: 'ACTIVE_ONLY' }, READ_ALL);
     expect(found.items.map((r) => r.runId)).not.toContain(runId);
-    const inf = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.pinf > 1e308', viewType: 'ACTIVE_ONLY' });
+    const inf = await queries.searchRuns({ experimentIds: [experimentId], filter: 'metrics.pinf > 1e308', viewType: 'ACTIVE_ONLY' }, READ_ALL);
     expect(inf.items.map((r) => r.runId)).toEqual([runId]);
   });
 
@@ -226,7 +226,7 @@ describe('tracking on real Postgres', () => {
     });
 
     const search = (request: Partial<Parameters<TrackingQueries['searchRuns']>[0]>) =>
-      queries.searchRuns({ experimentIds: [searchExperiment], viewType: 'ACTIVE_ONLY', ...request });
+      queries.searchRuns({ experimentIds: [searchExperiment], viewType: 'ACTIVE_ONLY', ...request }, READ_ALL);
 
     it('filters on metrics, params, tags and attributes, and hides deleted runs', async () => {
       expect((await search({ filter: 'metrics.auc >= 0.5' })).items.map((r) => r.runId).sort()).toEqual(ids.slice(6, 11).sort());

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactCommands } from '../application/artifact-commands';
 import { ArtifactQueries } from '../application/artifact-queries';
 import { listQuery, parseRequest } from './dto';
-import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { discardRestOfBody } from './raw-upload';
 import { rawPathAfter } from './request-metadata';
 import { downloadRequestOf, sendArtifact } from './send-artifact';
@@ -48,9 +48,9 @@ export class ArtifactsProxyController {
   }
 
   @Get('artifacts')
-  async list(@Query() query: unknown) {
+  async list(@Query() query: unknown, @Req() req: FastifyRequest) {
     const { path } = parseRequest(listQuery, query);
-    const files = await this.queries.list(path);
+    const files = await this.queries.list(path, await accessOf(req).readable('experiment'));
     return files.length > 0 ? { files } : {};
   }
 

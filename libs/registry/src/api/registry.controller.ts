@@ -11,7 +11,7 @@ import {
   type SearchModelVersionsResponse,
   type SearchRegisteredModelsResponse,
 } from '@cairn/contracts';
-import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { accessOf, CONFIG, type CairnConfig } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegistryCommands } from '../application/registry-commands';
 import { RegistryQueries } from '../application/registry-queries';
@@ -93,14 +93,12 @@ export class RegistryController {
   }
 
   @Get('registered-models/search')
-  async searchRegisteredModels(@Query() query: unknown): Promise<SearchRegisteredModelsResponse> {
+  async searchRegisteredModels(@Query() query: unknown, @Req() req: FastifyRequest): Promise<SearchRegisteredModelsResponse> {
     const dto = parseRequest(s.searchRegisteredModels, fromQuery(query, ['order_by']));
-    const page = await this.queries.searchRegisteredModels({
-      filter: dto.filter,
-      orderBy: dto.order_by,
-      pageToken: dto.page_token,
-      maxResults: dto.max_results,
-    });
+    const page = await this.queries.searchRegisteredModels(
+      { filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results },
+      await accessOf(req).readable('registered_model'),
+    );
     return {
       registered_models: page.items.map(registeredModelJson),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
@@ -217,9 +215,12 @@ export class RegistryController {
   }
 
   @Get('model-versions/search')
-  async searchModelVersions(@Query() query: unknown): Promise<SearchModelVersionsResponse> {
+  async searchModelVersions(@Query() query: unknown, @Req() req: FastifyRequest): Promise<SearchModelVersionsResponse> {
     const dto = parseRequest(s.searchModelVersions, fromQuery(query, ['order_by']));
-    const page = await this.queries.searchModelVersions({ filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results });
+    const page = await this.queries.searchModelVersions(
+      { filter: dto.filter, orderBy: dto.order_by, pageToken: dto.page_token, maxResults: dto.max_results },
+      await accessOf(req).readable('registered_model'),
+    );
     return {
       model_versions: page.items.map(modelVersionJson),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),

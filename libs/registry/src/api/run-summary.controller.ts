@@ -1,7 +1,8 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import { invalidParameter } from '@cairn/contracts';
+import type { FastifyRequest } from 'fastify';
 import { RegistryQueries } from '../application/registry-queries';
-import { AccessRules } from '@cairn/platform';
+import { AccessRules, accessOf } from '@cairn/platform';
 import { RUN_SUMMARY_ACCESS } from './registry.access';
 
 /**
@@ -14,8 +15,8 @@ export class RunSummaryController {
   constructor(@Inject(RegistryQueries) private readonly queries: RegistryQueries) {}
 
   @Get('get')
-  async get(@Query('run_id') runId: unknown) {
+  async get(@Query('run_id') runId: unknown, @Req() req: FastifyRequest) {
     if (typeof runId !== 'string' || runId === '') throw invalidParameter("Missing value for required parameter 'run_id'.");
-    return { run_summary: await this.queries.runSummary(runId) };
+    return { run_summary: await this.queries.runSummary(runId, await accessOf(req).readable('experiment')) };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, notFound, parseRegistryEvent, type ModelStage } from '@cairn/contracts';
+import { invalidParameter, notFound, parseRegistryEvent, scopeIncludes, type ModelStage, type ReadScope } from '@cairn/contracts';
 import { EventStore } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { changeOf, snapshotAt, type Change, type Snapshot } from '../domain/history';
@@ -23,7 +23,10 @@ export interface Lineage {
   version: ModelVersionView;
   runId: string | null;
   artifactUri: string;
+  /** The run's details, when the registry knows the run and the caller may read its experiment. */
   run: RunSummary | undefined;
+  /** Whether the registry has heard of the run (it may still be hidden from the caller). */
+  runKnown: boolean;
 }
 
 /** The read side: MLflow's registry reads from the read model, Cairn's history from the event store. */
@@ -68,12 +71,14 @@ export class RegistryQueries {
     return stages.length === 0 ? latest : latest.filter((v) => stages.includes(v.currentStage));
   }
 
-  searchRegisteredModels(input: SearchInput): Promise<Page<RegisteredModelView>> {
-    return this.store.searchRegisteredModels(input);
+  /** `readable`: the caller's registered-model scope; unreadable models never reach a page. */
+  searchRegisteredModels(input: SearchInput, readable: ReadScope): Promise<Page<RegisteredModelView>> {
+    return this.store.searchRegisteredModels(input, readable);
   }
 
-  searchModelVersions(input: SearchInput): Promise<Page<ModelVersionView>> {
-    return this.store.searchModelVersions(input);
+  /** `readable`: the caller's registered-model scope; versions of unreadable models never reach a page. */
+  searchModelVersions(input: SearchInput, readable: ReadScope): Promise<Page<ModelVersionView>> {
+    return this.store.searchModelVersions(input, readable);
   }
 
   /** Where the version's files are: a logged model's or run's artifact location when known, else the source itself. */
@@ -91,22 +96,30 @@ export class RegistryQueries {
     return version.source;
   }
 
-  /** Referential safety: what a purge of this run would orphan. */
-  versionsReferencingRun(runId: string): Promise<ModelVersionView[]> {
-    return this.store.versionsReferencingRun(runId);
+  /** Referential safety: what a purge of this run would orphan, among the models the caller may read. */
+  versionsReferencingRun(runId: string, readable: ReadScope): Promise<ModelVersionView[]> {
+    return this.store.versionsReferencingRun(runId, readable);
   }
 
-  async lineage(name: string, version: string): Promise<Lineage> {
+  /**
+   * `readableExperiments`: the caller's experiment scope. Reading a model does not open the
+   * experiment its run lives in: the run's params, metrics and tags are left out unless readable.
+   */
+  async lineage(name: string, version: string, readableExperiments: ReadScope): Promise<Lineage> {
     const mv = await this.modelVersion(name, version);
     const runId = await this.store.runOfVersion(mv);
-    const run = runId ? await this.runs.find(runId) : undefined;
-    return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run };
+    const known = runId ? await this.runs.find(runId) : undefined;
+    const run = known && scopeIncludes(readableExperiments, known.experimentId) ? known : undefined;
+    return { version: mv, runId, artifactUri: await this.downloadUriOf(mv), run, runKnown: known !== undefined };
   }
 
-  /** What the registry knows of a tracking run, from its own projection of tracking events. */
-  async runSummary(runId: string): Promise<RunSummary> {
+  /**
+   * What the registry knows of a tracking run, from its own projection of tracking events. A run in
+   * an experiment the caller may not read gets the same answer as an unknown one.
+   */
+  async runSummary(runId: string, readableExperiments: ReadScope): Promise<RunSummary> {
     const summary = await this.runs.find(runId);
-    if (!summary) throw notFound(`Run '${runId}' is not known to the registry (yet).`);
+    if (!summary || !scopeIncludes(readableExperiments, summary.experimentId)) throw notFound(`Run '${runId}' is not known to the registry (yet).`);
     return summary;
   }
 

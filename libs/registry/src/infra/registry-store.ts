@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, mayReferenceRunSql, modelVersionReferencesRun, runsReferencedByModelVersion, type ModelStage } from '@cairn/contracts';
+import {
+  invalidParameter,
+  mayReferenceRunSql,
+  modelVersionReferencesRun,
+  runsReferencedByModelVersion,
+  type ModelStage,
+  type ReadScope,
+} from '@cairn/contracts';
 import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
-import { compileSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
+import { compileSearch, readScopeCondition, SearchSyntaxError, type SearchEntity } from '@cairn/search';
 import type { ModelVersionView, Page, RegisteredModelView, SearchInput } from '../application/views';
 import { liftPromptClause } from '../domain/prompt-filter';
 import { modelVersionsSearch, registeredModelsSearch } from './search-entities';
@@ -43,11 +50,13 @@ SELECT * FROM (
 ) v WHERE v.rank = 1 ORDER BY v.model_id, array_position(ARRAY['None', 'Staging', 'Production', 'Archived'], v.current_stage)`;
 // Live versions that may point at a run (`mayReferenceRunSql`, or through a 3.x logged model the
 // run produced); `versionsReferencingRun` keeps those `modelVersionReferencesRun` accepts.
-const VERSIONS_REFERENCING_RUN = `
+// `visibleModels`: the caller's read scope on `mv.name` (readScopeCondition, from `$2`).
+const versionsReferencingRunSql = (visibleModels: string) => `
 ${VERSION_SELECT}, (SELECT lm.source_run_id FROM registry.logged_models lm WHERE lm.model_id = mv.logged_model_id) AS logged_model_run
 FROM registry.model_versions mv
-WHERE ${mayReferenceRunSql('mv', '$1')}
-   OR mv.logged_model_id IN (SELECT model_id FROM registry.logged_models WHERE source_run_id = $1)
+WHERE (${mayReferenceRunSql('mv', '$1')}
+       OR mv.logged_model_id IN (SELECT model_id FROM registry.logged_models WHERE source_run_id = $1))
+  AND ${visibleModels}
 ORDER BY mv.name, mv.version`;
 const LOGGED_MODEL = `SELECT model_id, experiment_id, source_run_id, artifact_location FROM registry.logged_models WHERE model_id = $1`;
 const MODEL_ID_OF_NAME_IN_EVENTS = `
@@ -111,13 +120,14 @@ const toVersion = (r: VersionRow): ModelVersionView => ({
 const NOT_A_PROMPT_MODEL = `NOT EXISTS (SELECT 1 FROM registry.registered_model_tags p WHERE p.model_id = rm.model_id AND p.key = 'mlflow.prompt.is_prompt' AND lower(p.value) = 'true')`;
 const NOT_A_PROMPT_VERSION = `NOT EXISTS (SELECT 1 FROM registry.model_version_tags p WHERE p.model_id = mv.model_id AND p.version = mv.version AND p.key = 'mlflow.prompt.is_prompt' AND lower(p.value) = 'true')`;
 
-function compile(entity: SearchEntity, input: SearchInput, filter: string | undefined) {
+function compile(entity: SearchEntity, input: SearchInput, filter: string | undefined, firstParamIndex: number) {
   try {
     return compileSearch(entity, {
       filter,
       orderBy: input.orderBy,
       pageToken: input.pageToken,
       maxResults: input.maxResults,
+      firstParamIndex,
       scope: { filter: input.filter ?? null },
     });
   } catch (error) {
@@ -170,28 +180,37 @@ export class RegistryStore {
     return rows.map(toVersion);
   }
 
-  async searchRegisteredModels(input: SearchInput): Promise<Page<RegisteredModelView>> {
+  /** Models the caller may read (`readable`, by name), filtered in the query so pages and tokens count only those. */
+  async searchRegisteredModels(input: SearchInput, readable: ReadScope): Promise<Page<RegisteredModelView>> {
     const lifted = liftPromptClause(input.filter);
-    const c = compile(registeredModelsSearch, input, lifted.filter);
-    const where = lifted.excludePrompts ? `${NOT_A_PROMPT_MODEL} AND ${c.where}` : c.where;
+    const visible = readScopeCondition(readable, 'rm.name', 'text', 1);
+    const c = compile(registeredModelsSearch, input, lifted.filter, 1 + visible.values.length);
+    const where = [...(lifted.excludePrompts ? [NOT_A_PROMPT_MODEL] : []), visible.sql, c.where].join(' AND ');
     const sql = `${MODEL_SELECT}, ${c.sortKeySelect} FROM registry.registered_models rm ${c.joins} WHERE ${where} ORDER BY ${c.orderBy} LIMIT ${c.limit} OFFSET ${c.offset}`;
-    const { rows } = await this.database.query<ModelRow & Record<string, unknown>>(sql, c.params);
+    const { rows } = await this.database.query<ModelRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
     const page = c.page(rows);
     return { items: await this.withLatestVersions(page.rows, this.database), nextPageToken: page.nextPageToken };
   }
 
-  async searchModelVersions(input: SearchInput): Promise<Page<ModelVersionView>> {
+  /** Versions of the models the caller may read (`readable`, by model name). */
+  async searchModelVersions(input: SearchInput, readable: ReadScope): Promise<Page<ModelVersionView>> {
     const lifted = liftPromptClause(input.filter);
-    const c = compile(modelVersionsSearch, input, lifted.filter);
-    const where = lifted.excludePrompts ? `${NOT_A_PROMPT_VERSION} AND ${c.where}` : c.where;
+    const visible = readScopeCondition(readable, 'mv.name', 'text', 1);
+    const c = compile(modelVersionsSearch, input, lifted.filter, 1 + visible.values.length);
+    const where = [...(lifted.excludePrompts ? [NOT_A_PROMPT_VERSION] : []), visible.sql, c.where].join(' AND ');
     const sql = `${VERSION_SELECT}, ${c.sortKeySelect} FROM registry.model_versions mv ${c.joins} WHERE ${where} ORDER BY ${c.orderBy} LIMIT ${c.limit} OFFSET ${c.offset}`;
-    const { rows } = await this.database.query<VersionRow & Record<string, unknown>>(sql, c.params);
+    const { rows } = await this.database.query<VersionRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
     const page = c.page(rows);
     return { items: page.rows.map(toVersion), nextPageToken: page.nextPageToken };
   }
 
-  async versionsReferencingRun(runId: string): Promise<ModelVersionView[]> {
-    const { rows } = await this.database.query<VersionRow & { logged_model_run: string | null }>(VERSIONS_REFERENCING_RUN, [runId]);
+  /** Live versions referencing the run, of the models the caller may read (`readable`). */
+  async versionsReferencingRun(runId: string, readable: ReadScope): Promise<ModelVersionView[]> {
+    const visible = readScopeCondition(readable, 'mv.name', 'text', 2);
+    const { rows } = await this.database.query<VersionRow & { logged_model_run: string | null }>(versionsReferencingRunSql(visible.sql), [
+      runId,
+      ...visible.values,
+    ]);
     return rows.filter((r) => modelVersionReferencesRun({ runId: r.run_id, source: r.source }, runId, r.logged_model_run)).map(toVersion);
   }
 

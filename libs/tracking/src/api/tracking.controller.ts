@@ -34,7 +34,7 @@ import {
   validateParamValue,
   validateTagValue,
 } from '../domain/validation';
-import { AccessRules, eventMetadataOf as metadataOf } from '@cairn/platform';
+import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import * as s from './schemas';
 import { experimentJson, loggedModelJson, metricJson, runInfoJson, runJson } from './wire';
 import { TRACKING_ACCESS } from './tracking.access';
@@ -84,23 +84,27 @@ export class TrackingController {
 
   @Post('experiments/search')
   @HttpCode(200)
-  searchExperimentsPost(@Body() b: Body_): Promise<SearchExperimentsResponse> {
-    return this.searchExperiments(parseRequest(s.searchExperiments, b));
+  searchExperimentsPost(@Body() b: Body_, @Req() req: FastifyRequest): Promise<SearchExperimentsResponse> {
+    return this.searchExperiments(parseRequest(s.searchExperiments, b), req);
   }
 
   @Get('experiments/search')
-  searchExperimentsGet(@Query() q: unknown): Promise<SearchExperimentsResponse> {
-    return this.searchExperiments(parseRequest(s.searchExperiments, fromQuery(q, ['order_by'])));
+  searchExperimentsGet(@Query() q: unknown, @Req() req: FastifyRequest): Promise<SearchExperimentsResponse> {
+    return this.searchExperiments(parseRequest(s.searchExperiments, fromQuery(q, ['order_by'])), req);
   }
 
-  private async searchExperiments(dto: ReturnType<typeof s.searchExperiments.parse>): Promise<SearchExperimentsResponse> {
-    const page = await this.queries.searchExperiments({
-      filter: dto.filter,
-      viewType: dto.view_type,
-      maxResults: dto.max_results,
-      orderBy: dto.order_by,
-      pageToken: dto.page_token,
-    });
+  /** Only experiments the caller may read, filtered in the query: pages and tokens never count the others. */
+  private async searchExperiments(dto: ReturnType<typeof s.searchExperiments.parse>, req: FastifyRequest): Promise<SearchExperimentsResponse> {
+    const page = await this.queries.searchExperiments(
+      {
+        filter: dto.filter,
+        viewType: dto.view_type,
+        maxResults: dto.max_results,
+        orderBy: dto.order_by,
+        pageToken: dto.page_token,
+      },
+      await accessOf(req).readable('experiment'),
+    );
     const out: SearchExperimentsResponse = {};
     if (page.items.length > 0) out.experiments = page.items.map(experimentJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
@@ -150,9 +154,9 @@ export class TrackingController {
   /** UI route (MLflow declares it without the leading slash; served under both prefixes here). */
   @Post('experiments/search-datasets')
   @HttpCode(200)
-  async searchDatasets(@Body() b: Body_): Promise<SearchDatasetsResponse> {
+  async searchDatasets(@Body() b: Body_, @Req() req: FastifyRequest): Promise<SearchDatasetsResponse> {
     const dto = parseRequest(s.searchDatasets, b);
-    const summaries = await this.queries.datasetSummaries(dto.experiment_ids);
+    const summaries = await this.queries.datasetSummaries(dto.experiment_ids, await accessOf(req).readable('experiment'));
     if (summaries.length === 0) return {};
     return {
       dataset_summaries: summaries.map((d) => ({
@@ -229,24 +233,27 @@ export class TrackingController {
 
   @Post('runs/search')
   @HttpCode(200)
-  searchRunsPost(@Body() b: Body_): Promise<SearchRunsResponse> {
-    return this.searchRuns(parseRequest(s.searchRuns, b));
+  searchRunsPost(@Body() b: Body_, @Req() req: FastifyRequest): Promise<SearchRunsResponse> {
+    return this.searchRuns(parseRequest(s.searchRuns, b), req);
   }
 
   @Get('runs/search')
-  searchRunsGet(@Query() q: unknown): Promise<SearchRunsResponse> {
-    return this.searchRuns(parseRequest(s.searchRuns, fromQuery(q, ['experiment_ids', 'order_by'])));
+  searchRunsGet(@Query() q: unknown, @Req() req: FastifyRequest): Promise<SearchRunsResponse> {
+    return this.searchRuns(parseRequest(s.searchRuns, fromQuery(q, ['experiment_ids', 'order_by'])), req);
   }
 
-  private async searchRuns(dto: ReturnType<typeof s.searchRuns.parse>): Promise<SearchRunsResponse> {
-    const page = await this.queries.searchRuns({
-      experimentIds: dto.experiment_ids,
-      filter: dto.filter,
-      viewType: dto.run_view_type,
-      maxResults: dto.max_results,
-      orderBy: dto.order_by,
-      pageToken: dto.page_token,
-    });
+  private async searchRuns(dto: ReturnType<typeof s.searchRuns.parse>, req: FastifyRequest): Promise<SearchRunsResponse> {
+    const page = await this.queries.searchRuns(
+      {
+        experimentIds: dto.experiment_ids,
+        filter: dto.filter,
+        viewType: dto.run_view_type,
+        maxResults: dto.max_results,
+        orderBy: dto.order_by,
+        pageToken: dto.page_token,
+      },
+      await accessOf(req).readable('experiment'),
+    );
     const out: SearchRunsResponse = {};
     if (page.items.length > 0) out.runs = page.items.map(runJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
@@ -460,16 +467,19 @@ export class TrackingController {
 
   @Post('logged-models/search')
   @HttpCode(200)
-  async searchLoggedModels(@Body() b: Body_): Promise<SearchLoggedModelsResponse> {
+  async searchLoggedModels(@Body() b: Body_, @Req() req: FastifyRequest): Promise<SearchLoggedModelsResponse> {
     const dto = parseRequest(s.searchLoggedModels, b);
-    const page = await this.queries.searchLoggedModels({
-      experimentIds: dto.experiment_ids,
-      filter: dto.filter,
-      orderBy: dto.order_by,
-      datasets: dto.datasets,
-      maxResults: dto.max_results,
-      pageToken: dto.page_token,
-    });
+    const page = await this.queries.searchLoggedModels(
+      {
+        experimentIds: dto.experiment_ids,
+        filter: dto.filter,
+        orderBy: dto.order_by,
+        datasets: dto.datasets,
+        maxResults: dto.max_results,
+        pageToken: dto.page_token,
+      },
+      await accessOf(req).readable('experiment'),
+    );
     const out: SearchLoggedModelsResponse = {};
     if (page.items.length > 0) out.models = page.items.map(loggedModelJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, notFound } from '@cairn/contracts';
+import { invalidParameter, notFound, type ReadScope } from '@cairn/contracts';
 import { Database } from '@cairn/platform';
-import { compileSearch, experimentsSearch, runsSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
+import { compileSearch, experimentsSearch, readScopeCondition, runsSearch, SearchSyntaxError, type SearchEntity } from '@cairn/search';
 import { endsBefore, lastPointOf, pointPrefix, renderChunk, type ChunkText, type HistoryCursor } from '../domain/history-json';
 import { LIMITS } from '../domain/limits';
 import { METRIC_CHUNK_POINTS } from '../domain/metrics';
@@ -61,13 +61,20 @@ export class TrackingQueries {
     return run;
   }
 
+  /**
+   * `scopeSql` holds the request's own conditions on `$1..$k` (`scopeParams`, also what a page token
+   * is tied to); `visible` the caller's read scope on `experimentColumn`, in the same WHERE, so pages
+   * and tokens walk only rows the caller may read.
+   */
   private async search<Row extends Record<string, unknown>>(
     entity: SearchEntity,
     idColumn: string,
     scopeSql: string,
     scopeParams: unknown[],
+    readable: { scope: ReadScope; experimentColumn: string },
     request: { filter?: string | undefined; orderBy?: string[] | undefined; pageToken?: string | undefined; maxResults?: number | undefined },
   ): Promise<{ ids: string[]; nextPageToken: string | undefined }> {
+    const visible = readScopeCondition(readable.scope, readable.experimentColumn, 'bigint', scopeParams.length + 1);
     let compiled;
     try {
       compiled = compileSearch(entity, {
@@ -75,7 +82,7 @@ export class TrackingQueries {
         orderBy: request.orderBy,
         pageToken: request.pageToken,
         maxResults: request.maxResults,
-        firstParamIndex: scopeParams.length + 1,
+        firstParamIndex: scopeParams.length + visible.values.length + 1,
         scope: scopeParams,
       });
     } catch (error) {
@@ -84,22 +91,30 @@ export class TrackingQueries {
     const a = compiled.alias;
     const text = `SELECT ${a}.${idColumn}::text AS search_id, ${compiled.sortKeySelect}
       FROM ${entity.table} ${a} ${compiled.joins}
-      WHERE ${scopeSql} AND ${compiled.where}
+      WHERE ${scopeSql} AND ${visible.sql} AND ${compiled.where}
       ORDER BY ${compiled.orderBy}
       LIMIT ${compiled.limit} OFFSET ${compiled.offset}`;
-    const { rows } = await this.db.query<Row & { search_id: string }>(text, [...scopeParams, ...compiled.params]);
+    const { rows } = await this.db.query<Row & { search_id: string }>(text, [...scopeParams, ...visible.values, ...compiled.params]);
     const page = compiled.page(rows);
     return { ids: page.rows.map((r) => r.search_id), nextPageToken: page.nextPageToken };
   }
 
-  async searchRuns(request: {
-    experimentIds: string[];
-    filter?: string | undefined;
-    viewType: ViewType;
-    maxResults?: number | undefined;
-    orderBy?: string[] | undefined;
-    pageToken?: string | undefined;
-  }): Promise<Page<RunView>> {
+  /**
+   * Runs of the requested experiments the caller may read (`readable`: its experiment scope). The
+   * API edge already refuses a request naming an unreadable experiment; the scope is applied here
+   * as well, so no caller of this method can page through runs it may not see.
+   */
+  async searchRuns(
+    request: {
+      experimentIds: string[];
+      filter?: string | undefined;
+      viewType: ViewType;
+      maxResults?: number | undefined;
+      orderBy?: string[] | undefined;
+      pageToken?: string | undefined;
+    },
+    readable: ReadScope,
+  ): Promise<Page<RunView>> {
     const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
     if (ids.length === 0) return { items: [] };
     const page = await this.search(
@@ -107,20 +122,32 @@ export class TrackingQueries {
       'run_uuid',
       'r.experiment_id = ANY($1::bigint[]) AND r.lifecycle_stage = ANY($2::text[])',
       [ids, STAGES[request.viewType]],
+      { scope: readable, experimentColumn: 'r.experiment_id' },
       request,
     );
     const runs = await this.store.runsByIds(page.ids);
     return page.nextPageToken ? { items: runs, nextPageToken: page.nextPageToken } : { items: runs };
   }
 
-  async searchExperiments(request: {
-    filter?: string | undefined;
-    viewType: ViewType;
-    maxResults?: number | undefined;
-    orderBy?: string[] | undefined;
-    pageToken?: string | undefined;
-  }): Promise<Page<ExperimentView>> {
-    const page = await this.search(experimentsSearch, 'experiment_id', 'e.lifecycle_stage = ANY($1::text[])', [STAGES[request.viewType]], request);
+  /** The experiments the caller may read (`readable`) that match. */
+  async searchExperiments(
+    request: {
+      filter?: string | undefined;
+      viewType: ViewType;
+      maxResults?: number | undefined;
+      orderBy?: string[] | undefined;
+      pageToken?: string | undefined;
+    },
+    readable: ReadScope,
+  ): Promise<Page<ExperimentView>> {
+    const page = await this.search(
+      experimentsSearch,
+      'experiment_id',
+      'e.lifecycle_stage = ANY($1::text[])',
+      [STAGES[request.viewType]],
+      { scope: readable, experimentColumn: 'e.experiment_id' },
+      request,
+    );
     const experiments = await this.store.experimentsByIds(page.ids);
     return page.nextPageToken ? { items: experiments, nextPageToken: page.nextPageToken } : { items: experiments };
   }
@@ -218,9 +245,10 @@ export class TrackingQueries {
     return this.store.metricPointsAtSteps(request.runIds, request.key, chosen);
   }
 
-  async datasetSummaries(experimentIds: string[]) {
+  /** Datasets of the requested experiments the caller may read (`readable`). */
+  async datasetSummaries(experimentIds: string[], readable: ReadScope) {
     if (experimentIds.length > 20) throw invalidParameter('experiment_ids must contain at most 20 experiment ids.');
-    return this.store.datasetSummaries(experimentIds);
+    return this.store.datasetSummaries(experimentIds, readable);
   }
 
   async loggedModel(modelId: string, allowDeleted = false): Promise<LoggedModelView> {
@@ -231,16 +259,20 @@ export class TrackingQueries {
 
   /**
    * Logged-model search: experiments, an optional `name`/`status`/`source_run_id`/`model_type`
-   * equality filter (AND-joined), newest first, offset tokens.
+   * equality filter (AND-joined), newest first, offset tokens; only models of experiments the caller
+   * may read (`readable`), so offsets count visible models only.
    */
-  async searchLoggedModels(request: {
-    experimentIds: string[];
-    filter?: string | undefined;
-    orderBy?: LoggedModelOrder[];
-    datasets?: DatasetFilter[];
-    maxResults?: number | undefined;
-    pageToken?: string | undefined;
-  }): Promise<Page<LoggedModelView>> {
+  async searchLoggedModels(
+    request: {
+      experimentIds: string[];
+      filter?: string | undefined;
+      orderBy?: LoggedModelOrder[];
+      datasets?: DatasetFilter[];
+      maxResults?: number | undefined;
+      pageToken?: string | undefined;
+    },
+    readable: ReadScope,
+  ): Promise<Page<LoggedModelView>> {
     const ids = request.experimentIds.filter((id) => /^\d{1,18}$/.test(id));
     const maxResults =
       request.maxResults && request.maxResults > 0 ? Math.min(request.maxResults, LIMITS.searchRunsMaxResults) : LIMITS.searchLoggedModelsDefault;
@@ -254,12 +286,13 @@ export class TrackingQueries {
         throw invalidParameter('Invalid page token');
       }
     }
-    const search = compileLoggedModelSearch(request.filter, request.orderBy ?? [], 2, request.datasets ?? []);
-    const conditions = ['lm.experiment_id = ANY($1::bigint[])', "lm.lifecycle_stage = 'active'", ...search.where];
+    const visible = readScopeCondition(readable, 'lm.experiment_id', 'bigint', 2);
+    const search = compileLoggedModelSearch(request.filter, request.orderBy ?? [], 2 + visible.values.length, request.datasets ?? []);
+    const conditions = ['lm.experiment_id = ANY($1::bigint[])', visible.sql, "lm.lifecycle_stage = 'active'", ...search.where];
     const { rows } = await this.db.query<{ model_id: string }>(
       `SELECT lm.model_id FROM tracking.logged_models lm WHERE ${conditions.join(' AND ')}
        ORDER BY ${search.orderBy} LIMIT ${maxResults + 1} OFFSET ${offset}`,
-      [ids, ...search.params],
+      [ids, ...visible.values, ...search.params],
     );
     const models = await this.store.loggedModelsByIds(rows.slice(0, maxResults).map((r) => r.model_id));
     return rows.length > maxResults

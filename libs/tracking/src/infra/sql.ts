@@ -310,13 +310,16 @@ export const SELECT_MODEL_INPUTS = `
 
 export const SELECT_RUN_OUTPUTS = `SELECT run_uuid, model_id, step FROM tracking.run_outputs WHERE run_uuid = ANY($1::text[]) ORDER BY model_id, step`;
 
-/** Datasets used by runs of the experiments, with their input context (UI: experiments/search-datasets). */
-export const SEARCH_DATASETS = `
+/**
+ * Datasets used by runs of the experiments, with their input context (UI: experiments/search-datasets).
+ * `visibleExperiments`: the caller's read scope on `d.experiment_id` (readScopeCondition, from `$2`).
+ */
+export const searchDatasets = (visibleExperiments: string) => `
   SELECT DISTINCT d.experiment_id::text AS experiment_id, d.name, d.digest, ctx.value AS context
   FROM tracking.datasets d
   JOIN tracking.inputs i ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid
   LEFT JOIN tracking.input_tags ctx ON ctx.input_uuid = i.input_uuid AND ctx.name = 'mlflow.data.context'
-  WHERE d.experiment_id = ANY($1::bigint[])
+  WHERE d.experiment_id = ANY($1::bigint[]) AND ${visibleExperiments}
   ORDER BY 1, 2, 3, 4
   LIMIT 1000`;
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
+import type { KeyValue, LoggedModelStatus, ReadScope, RunStatus } from '@cairn/contracts';
 import type { QueryResultRow } from 'pg';
 import { Database, type NamedStatement, type Sql, type UnitOfWork } from '@cairn/platform';
+import { readScopeCondition } from '@cairn/search';
 import type { ExperimentState } from '../domain/experiment';
 import type { ChunkText } from '../domain/history-json';
 import type { ModelVersionReference } from '../domain/lifecycle';
@@ -346,8 +347,15 @@ export class TrackingStore {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
-  async datasetSummaries(experimentIds: string[]): Promise<{ experimentId: string; name: string; digest: string; context: string | null }[]> {
-    const { rows } = await this.db.query<{ experiment_id: string; name: string; digest: string; context: string | null }>(q.SEARCH_DATASETS, [experimentIds]);
+  async datasetSummaries(
+    experimentIds: string[],
+    readable: ReadScope,
+  ): Promise<{ experimentId: string; name: string; digest: string; context: string | null }[]> {
+    const visible = readScopeCondition(readable, 'd.experiment_id', 'bigint', 2);
+    const { rows } = await this.db.query<{ experiment_id: string; name: string; digest: string; context: string | null }>(q.searchDatasets(visible.sql), [
+      experimentIds,
+      ...visible.values,
+    ]);
     return rows.map((r) => ({ experimentId: r.experiment_id, name: r.name, digest: r.digest, context: r.context }));
   }
 
