@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // What authentication costs on the two hot paths (issue 18): log-batch ingest and MLflow's alias
 // route, with CAIRN_AUTH=none and with CAIRN_AUTH=basic (a non-admin user's password, and a scoped
-// token), side by side in one run, alternating modes so drift hits each alike:
+// token), three servers side by side in one run, measured in alternating order so drift hits each alike:
 //   BENCH_PG=<admin postgres url> node libs/identity/bench/auth-overhead.bench.mjs
-//   [BENCH_AUTH_ROUNDS=3] [BENCH_AUTH_BATCHES=400] [BENCH_AUTH_CLIENTS=8] [BENCH_ALIAS_SECONDS=8]
+//   [BENCH_AUTH_ROUNDS=5] [BENCH_AUTH_BATCHES=400] [BENCH_AUTH_CLIENTS=8] [BENCH_ALIAS_SECONDS=8]
 // Ingest: 8 clients × 1000-point log-batch requests (Node clients, as the tracking benchmark does).
 // Alias: tools/loadgen (Go) with 64 closed-loop clients on GET registered-models/alias, pinned to
 // the other core than the server where the machine has two.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createDatabase, dropDatabase, env, loadgen, num, pinProcessTree, startCairn } from '../../../tools/bench/harness.mjs';
 
@@ -15,7 +16,7 @@ if (!PG) {
   console.error('set BENCH_PG (admin Postgres URL)');
   process.exit(2);
 }
-const ROUNDS = num('BENCH_AUTH_ROUNDS', 3);
+const ROUNDS = num('BENCH_AUTH_ROUNDS', 5);
 const BATCHES = num('BENCH_AUTH_BATCHES', 400);
 const CLIENTS = num('BENCH_AUTH_CLIENTS', 8);
 const ALIAS_SECONDS = num('BENCH_ALIAS_SECONDS', 8);
@@ -60,14 +61,19 @@ async function start(mode) {
   return { db, server, auth, runs };
 }
 
-async function ingest({ server, auth, runs }) {
+async function ingest({ server, auth, runs }, round) {
   let next = 0;
   const begin = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (next < BATCHES) {
         const b = next++;
-        const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: `m${i % 10}`, value: Math.random(), timestamp: Date.now(), step: b * 1000 + i }));
+        const metrics = Array.from({ length: 1000 }, (_, i) => ({
+          key: `m${i % 10}`,
+          value: Math.random(),
+          timestamp: Date.now(),
+          step: (round * BATCHES + b) * 1000 + i,
+        }));
         await call(server.url, auth, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runs[b % runs.length], metrics });
       }
     }),
@@ -75,12 +81,21 @@ async function ingest({ server, auth, runs }) {
   return (BATCHES * 1000) / ((performance.now() - begin) / 1000);
 }
 
+/** CPU seconds (user + system) a process has used so far; Linux only. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function alias({ server, auth }) {
   const pin = os.cpus().length >= 2 && pinProcessTree(server.child.pid, '1');
   try {
     const args = ['-url', `${server.url}/api/2.0/mlflow/registered-models/alias?name=churn&alias=champion`, '-clients', '64', '-duration', `${ALIAS_SECONDS}s`];
     if (auth) args.push('-header', `Authorization: ${auth}`);
-    return await run(args, pin ? { cpus: '0' } : {});
+    const before = cpuSeconds(server.child.pid);
+    const result = await run(args, pin ? { cpus: '0' } : {});
+    // The server's own CPU per request: what authentication adds, free of the load's throughput noise.
+    return { ...result, cpuMicrosPerRequest: ((cpuSeconds(server.child.pid) - before) * 1e6) / result.requests };
   } finally {
     if (pin) pinProcessTree(server.child.pid, `0-${os.cpus().length - 1}`);
   }
@@ -90,34 +105,44 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 async function main() {
   const modes = ['none', 'password', 'token'];
-  const results = Object.fromEntries(modes.map((m) => [m, { ingest: [], aliasRps: [], aliasP99: [] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
-      const started = await start(mode);
-      try {
-        results[mode].ingest.push(await ingest(started));
-        const a = await alias(started);
+  // All three servers run for the whole benchmark (each idle while another is measured), so every
+  // round compares them on the same machine state; the order alternates between rounds.
+  const servers = Object.fromEntries(await Promise.all(modes.map(async (mode) => [mode, await start(mode)])));
+  const results = Object.fromEntries(modes.map((m) => [m, { ingest: [], aliasRps: [], aliasP99: [], aliasCpu: [] }]));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? modes : [...modes].reverse();
+      for (const mode of order) {
+        const a = await alias(servers[mode]);
         if (a.errors > 0 || Object.keys(a.statuses ?? {}).some((s) => s !== '200')) throw new Error(`${mode}: alias answered errors ${JSON.stringify(a)}`);
         results[mode].aliasRps.push(a.rps);
         results[mode].aliasP99.push(a.p99_ms);
-        console.error(
-          `round ${round + 1} ${mode}: ingest ${Math.round(results[mode].ingest.at(-1))} points/s, alias ${Math.round(a.rps)} req/s p99 ${a.p99_ms} ms`,
-        );
-      } finally {
-        started.server.child.kill('SIGTERM');
-        await new Promise((r) => started.server.child.once('exit', r));
-        await dropDatabase(PG, started.db.name);
+        results[mode].aliasCpu.push(a.cpuMicrosPerRequest);
       }
+      for (const mode of order) results[mode].ingest.push(await ingest(servers[mode], round));
+      console.error(
+        `round ${round + 1}: ` +
+          modes.map((m) => `${m} ingest ${Math.round(results[m].ingest.at(-1))} points/s, alias ${Math.round(results[m].aliasRps.at(-1))} req/s`).join('; '),
+      );
+    }
+  } finally {
+    for (const { server, db } of Object.values(servers)) {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+      await dropDatabase(PG, db.name);
     }
   }
   const base = results.none;
-  console.log(`| mode | log-batch ingest, points/s (median of ${ROUNDS}) | vs none | alias GET, req/s | vs none | alias p99, ms |`);
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log(
+    `| mode | log-batch ingest, points/s (median of ${ROUNDS}) | vs none (median of per-round ratios) | alias GET, req/s (median of ${ROUNDS}) | vs none (median of per-round ratios) | alias p99, ms | server CPU per alias request, µs |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const mode of modes) {
     const r = results[mode];
-    const ratio = (a, b) => `${((median(a) / median(b)) * 100).toFixed(1)} %`;
+    // Paired: each round's figure over the same round's auth-off figure, then the median of those.
+    const ratio = (a, b) => `${(median(a.map((x, i) => x / b[i])) * 100).toFixed(1)} %`;
     console.log(
-      `| ${mode} | ${Math.round(median(r.ingest)).toLocaleString('en')} | ${ratio(r.ingest, base.ingest)} | ${Math.round(median(r.aliasRps)).toLocaleString('en')} | ${ratio(r.aliasRps, base.aliasRps)} | ${median(r.aliasP99)} |`,
+      `| ${mode} | ${Math.round(median(r.ingest)).toLocaleString('en')} | ${ratio(r.ingest, base.ingest)} | ${Math.round(median(r.aliasRps)).toLocaleString('en')} | ${ratio(r.aliasRps, base.aliasRps)} | ${median(r.aliasP99)} | ${median(r.aliasCpu).toFixed(0)} |`,
     );
   }
 }

@@ -26,7 +26,10 @@ export class GrantEffectsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const entry = accessEntryOf(this.reflector, context);
-    if (!this.access.enabled || entry === undefined) return next.handle();
+    // Most routes change no grants: they pass straight through (this runs on every request).
+    const effect = entry?.kind === 'resource' ? entry.effect : undefined;
+    const creates = entry?.kind === 'authenticated' ? entry.creates : undefined;
+    if (!this.access.enabled || (effect === undefined && creates === undefined)) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const accessRequest: AccessRequest = {
       params: (request.params ?? {}) as AccessRequest['params'],
@@ -35,18 +38,17 @@ export class GrantEffectsInterceptor implements NestInterceptor {
       url: request.url,
     };
     // Read before the handler runs: handlers may consume or replace what they were given.
-    const effect = entry.kind === 'resource' ? entry.effect : undefined;
     const renamed = effect?.kind === 'rename' ? { from: effect.from(accessRequest), to: effect.to(accessRequest) } : undefined;
     const deleted = effect?.kind === 'delete' ? effect.id(accessRequest) : undefined;
     return next.handle().pipe(
       mergeMap((result) =>
         from(
           (async () => {
-            if (entry.kind === 'authenticated' && entry.creates) {
+            if (creates !== undefined) {
               const principal = accessOf(request).principal;
-              const id = entry.creates.idOf(result);
+              const id = creates.idOf(result);
               if (id !== undefined && principal.userId !== undefined) {
-                await this.store.putUserGrant(principal.userId, { resourceType: entry.creates.type, resourceId: id, permission: 'MANAGE' });
+                await this.store.putUserGrant(principal.userId, { resourceType: creates.type, resourceId: id, permission: 'MANAGE' });
                 this.access.invalidate();
               }
             }

@@ -14,7 +14,7 @@ import {
   type RouteAccess,
 } from '@cairn/contracts';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
-import { parseAuthorization, secretMatches, sha256 } from '../domain/credentials';
+import { credentialCacheKey, parseAuthorization, secretMatches, sha256 } from '../domain/credentials';
 import { effectivePermission, grantKey, readScope, type GrantMap, type PermissionInputs } from '../domain/effective-permission';
 import { FailureLimiter } from '../domain/failure-limiter';
 import { passwordMatches } from '../infra/passwords';
@@ -55,6 +55,12 @@ export class AccessControl {
   private readonly logger = new Logger('identity');
   private readonly principals = new Map<string, Cached<Principal>>();
   private readonly grants = new Map<string, Cached<GrantMap>>();
+  /**
+   * Checks in flight, by cache key: 64 clients starting together with one password must cost one
+   * argon2 verification (tens of milliseconds of CPU), not 64.
+   */
+  private readonly verifying = new Map<string, Promise<Principal>>();
+  private readonly loadingGrants = new Map<string, Promise<GrantMap>>();
   /** Per client address and user name, and per address alone (ten times looser: a spray of names). */
   private readonly failures: FailureLimiter;
   private readonly addressFailures: FailureLimiter;
@@ -94,12 +100,24 @@ export class AccessControl {
   async authenticate(presented: PresentedCredentials): Promise<Principal | undefined> {
     const credentials = parseAuthorization(presented.authorization);
     if (credentials === undefined) return presented.sessionCookie === undefined ? undefined : this.sessionPrincipal(presented);
-    const cacheKey = sha256(presented.authorization ?? '').toString('base64');
+    const cacheKey = credentialCacheKey(presented.authorization ?? '');
     const cached = this.fromCache(this.principals, cacheKey);
     if (cached) {
       if (cached.token) this.touchToken(cached.token.id);
       return cached;
     }
+    const inFlight = this.verifying.get(cacheKey);
+    if (inFlight) return inFlight;
+    const verification = this.verify(credentials, cacheKey, presented).finally(() => this.verifying.delete(cacheKey));
+    this.verifying.set(cacheKey, verification);
+    return verification;
+  }
+
+  private async verify(
+    credentials: Exclude<ReturnType<typeof parseAuthorization>, undefined>,
+    cacheKey: string,
+    presented: PresentedCredentials,
+  ): Promise<Principal> {
     const generation = this.generation;
     const limiterKey = `${presented.clientAddress}|${credentials.kind === 'basic' ? credentials.username : credentials.kind}`;
     if (this.failures.isBlocked(limiterKey) || this.addressFailures.isBlocked(presented.clientAddress)) {
@@ -247,7 +265,8 @@ export class AccessControl {
       case 'resource': {
         const resources = await entry.locate(request, lookup);
         if (resources.length === 0) return;
-        const allowed = await Promise.all(resources.map(async (r) => permissionAllows(await this.permissionOn(principal, r.type, r.id), entry.need)));
+        const inputs = await this.inputs(principal);
+        const allowed = resources.map((r) => permissionAllows(effectivePermission(inputs, r.type, r.id), entry.need));
         if (entry.anyOf === true ? !allowed.some(Boolean) : !allowed.every(Boolean)) {
           deny(`needs ${entry.need} on ${resources.map((r) => `${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
         }
@@ -275,13 +294,21 @@ export class AccessControl {
 
   private async inputs(principal: Principal): Promise<PermissionInputs> {
     const userGrants = principal.userId === undefined ? new Map<string, Permission>() : await this.grantsOf(`user:${principal.userId}`);
-    const groupGrants = await Promise.all(principal.groups.map((g) => this.grantsOf(`group:${g}`)));
+    const groupGrants = principal.groups.length === 0 ? [] : await Promise.all(principal.groups.map((g) => this.grantsOf(`group:${g}`)));
     return { principal, userGrants, groupGrants, defaultPermission: this.config.auth.defaultPermission };
   }
 
   private async grantsOf(subject: string): Promise<GrantMap> {
     const cached = this.fromCache(this.grants, subject);
     if (cached) return cached;
+    const inFlight = this.loadingGrants.get(subject);
+    if (inFlight) return inFlight;
+    const loading = this.loadGrants(subject).finally(() => this.loadingGrants.delete(subject));
+    this.loadingGrants.set(subject, loading);
+    return loading;
+  }
+
+  private async loadGrants(subject: string): Promise<GrantMap> {
     const generation = this.generation;
     const [kind, name] = [subject.slice(0, subject.indexOf(':')), subject.slice(subject.indexOf(':') + 1)];
     const records: GrantRecord[] = kind === 'user' ? await this.store.userGrants(Number(name)) : ((await this.store.groupGrants([name])).get(name) ?? []);

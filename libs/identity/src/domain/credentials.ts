@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a request presented, before anything is checked. */
 export type Credentials =
@@ -50,6 +50,12 @@ export function mintToken(tokenId: string): { secret: string; token: string; sec
 }
 
 export const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * What verified credentials are cached under: the SHA-256 of the whole header, so no secret is
+ * kept as a key. One-shot `crypto.hash` (a quarter of createHash's cost): it runs on every request.
+ */
+export const credentialCacheKey = (header: string): string => hash('sha256', header, 'base64');
 
 /** Compares a presented secret with a stored hash in time independent of where they differ. */
 export function secretMatches(presented: string, storedSha256: Uint8Array): boolean {
