@@ -116,6 +116,36 @@ describe('the migrator', () => {
       }
     });
 
+    it('backfills in committed batches in a no-transaction migration: they survive a later failure, and the rerun completes', async () => {
+      const backfill = [
+        '-- cairn:no-transaction',
+        'ALTER TABLE demo.t ADD COLUMN IF NOT EXISTS a_squared int;',
+        `DO $$
+        DECLARE done int;
+        BEGIN
+          LOOP
+            UPDATE demo.t SET a_squared = a * a WHERE id IN (SELECT id FROM demo.t WHERE a_squared IS NULL LIMIT 5000);
+            GET DIAGNOSTICS done = ROW_COUNT;
+            EXIT WHEN done = 0;
+            COMMIT;
+          END LOOP;
+        END $$;`,
+        'SELECT 1 / (SELECT count(*) FILTER (WHERE a_squared IS NULL) FROM demo.t);',
+      ].join('\n');
+      const [ok, broken] = [backfill.replace('SELECT 1 / (', 'SELECT 1 + ('), backfill];
+      await migrate(db.url, readMigrations(migrationsDir({ '0001_table': table })));
+      // The last statement fails (division by zero once every row is filled): the batches stay committed.
+      await expect(migrate(db.url, readMigrations(migrationsDir({ '0001_table': table, '0002_backfill': broken })))).rejects.toThrow(/division by zero/);
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        expect((await client.query('SELECT count(*)::int AS n FROM demo.t WHERE a_squared = a * a')).rows).toEqual([{ n: 20000 }]);
+      } finally {
+        await client.end();
+      }
+      expect(await migrate(db.url, readMigrations(migrationsDir({ '0001_table': table, '0002_backfill': ok })))).toEqual(['0002_backfill']);
+    });
+
     it('serializes migrators that start together around a concurrent index build: each migration applies once', async () => {
       // A migrator blocked in pg_advisory_lock would hold a snapshot the concurrent build waits for
       // (a deadlock); waiting migrators poll instead.
