@@ -89,7 +89,7 @@ export async function migrate(databaseUrl: string, migrations: Migration[], opti
       try {
         await (migrationMarkers(migration.sql).has('no-transaction') ? applyStatementByStatement(client, migration) : applyInTransaction(client, migration));
       } catch (error) {
-        throw new Error(`migration ${migration.name} failed: ${describe(error as Error & { code?: string })}`, { cause: error });
+        throw new Error(`migration ${migration.name} failed: ${explainFailure(error as Error & { code?: string })}`, { cause: error });
       }
       applied.push(migration.name);
     }
@@ -119,7 +119,7 @@ async function applyStatementByStatement(client: Client, migration: Migration): 
   await client.query(RECORD, [migration.name, migration.checksum]);
 }
 
-function describe(error: Error & { code?: string }): string {
+function explainFailure(error: Error & { code?: string }): string {
   // 55P03 lock_not_available: lock_timeout fired. Say what to do, not just what Postgres said.
   return error.code === '55P03'
     ? `${error.message} (a lock stayed held by another session longer than the migration lock timeout; find the long transaction in pg_stat_activity, then run the migration again)`
