@@ -245,7 +245,8 @@ describe('access matrix: every route × every kind of caller (CAIRN_AUTH=basic)'
             allowed = true;
             break;
           case 'authenticated':
-            allowed = profile !== 'anonymous' && (profile !== 'serving' || entry.serving === true);
+            // A scoped token (ci) creates only what its scopes cover on every resource of the type (none here).
+            allowed = profile !== 'anonymous' && (profile !== 'serving' || entry.serving === true) && !(entry.creates !== undefined && profile === 'ci');
             break;
           case 'admin':
             allowed = profile === 'admin';
@@ -255,7 +256,7 @@ describe('access matrix: every route × every kind of caller (CAIRN_AUTH=basic)'
             const params: Record<string, string> = { modelId: own['model_id'] ?? '', webhook_id: own['webhook_id'] ?? '', tagKey: 'k', '*': '' };
             if (route.path.includes('*')) params['*'] = decodeURIComponent(new URL(`http://x${request.url}`).pathname.slice(route.path.indexOf('*')));
             const refs = await entry.locate({ params, query, body: request.body }, lookup);
-            const verdicts = refs.map((ref) => permissionAllows(held(profile, ref, own), entry.need));
+            const verdicts = refs.map((ref) => permissionAllows(held(profile, ref, own), ref.need ?? entry.need));
             allowed =
               profile !== 'anonymous' &&
               (profile !== 'serving' || entry.serving === true) &&

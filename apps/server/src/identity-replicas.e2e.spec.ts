@@ -102,6 +102,71 @@ describe('two replicas, one identity', () => {
   });
 });
 
+describe('ways around the rules, closed', () => {
+  let db: TestDatabase;
+  let server: StartedServer;
+  const ana = basic('ana', 'ana-password-1');
+  const eve = basic('eve', 'eve-password-1');
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+    server = await startServer({ database: db, env: { CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    for (const username of ['ana', 'eve']) await call(server, 'POST', '/api/2.0/mlflow/users/create', ADMIN, { username, password: `${username}-password-1` });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it("registering someone else's run under a model of one's own is refused (it would open the run's files through the model)", async () => {
+    const experiment = await call(server, 'POST', '/api/2.0/mlflow/experiments/create', ana, { name: 'ana-private' });
+    const run = await call(server, 'POST', '/api/2.0/mlflow/runs/create', ana, { experiment_id: experiment.json['experiment_id'] });
+    const runId = (run.json['run'] as { info: { run_id: string } }).info.run_id;
+    expect((await call(server, 'POST', '/api/2.0/mlflow/registered-models/create', eve, { name: 'eve-model' })).status).toBe(200);
+    // The registry learns of runs through events: wait until it knows ana's.
+    await waitFor(
+      async () =>
+        (await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', eve, { name: 'eve-model', source: `runs:/${runId}/model`, run_id: runId }))
+          .status === 403 || undefined,
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(
+      (await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', ana, { name: 'eve-model', source: `runs:/${runId}/model`, run_id: runId })).status,
+    ).toBe(403);
+    // Her own run, under her own model, is fine.
+    const own = await call(server, 'POST', '/api/2.0/mlflow/experiments/create', eve, { name: 'eve-own' });
+    const ownRun = await call(server, 'POST', '/api/2.0/mlflow/runs/create', eve, { experiment_id: own.json['experiment_id'] });
+    const ownRunId = (ownRun.json['run'] as { info: { run_id: string } }).info.run_id;
+    expect(
+      (await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', eve, { name: 'eve-model', source: `runs:/${ownRunId}/model`, run_id: ownRunId }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('a scoped token creates nothing its scopes do not cover, and revokes only itself', async () => {
+    const minted = await call(server, 'POST', '/api/2.0/cairn/tokens/create', ana, {
+      name: 'narrow',
+      scopes: [{ resource_type: 'registered_model', resource_id: 'x', permission: 'EDIT' }],
+    });
+    const narrow = `Bearer ${String(minted.json['secret'])}`;
+    expect((await call(server, 'POST', '/api/2.0/mlflow/experiments/create', narrow, { name: 'by-a-narrow-token' })).status).toBe(403);
+    expect((await call(server, 'POST', '/api/2.0/mlflow/registered-models/create', narrow, { name: 'by-a-narrow-token' })).status).toBe(403);
+    const other = await call(server, 'POST', '/api/2.0/cairn/tokens/create', ana, { name: 'other' });
+    const otherId = (other.json['token'] as { token_id: string }).token_id;
+    expect((await call(server, 'POST', '/api/2.0/cairn/tokens/revoke', narrow, { token_id: otherId })).status).toBe(403);
+    const narrowId = (minted.json['token'] as { token_id: string }).token_id;
+    expect((await call(server, 'POST', '/api/2.0/cairn/tokens/revoke', narrow, { token_id: narrowId })).status).toBe(200);
+  });
+
+  it('a malformed session cookie is no cookie, not a server error', async () => {
+    const response = await fetch(`${server.url}/api/2.0/mlflow/users/current`, { headers: { cookie: 'cairn_session=%E0%A4%A', authorization: ana } });
+    expect(response.status).toBe(200);
+  });
+});
+
 describe('secure by default', () => {
   it('a server on a non-loopback address without CAIRN_AUTH refuses to start, naming the variable', async () => {
     await expect(startServer({ env: { CAIRN_HOST: '0.0.0.0' }, timeoutMs: 30_000 })).rejects.toThrow(/CAIRN_AUTH: required when listening on 0\.0\.0\.0/);

@@ -232,6 +232,9 @@ CAIRN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: {{ $v.database.idleInTransactionTimeout
 CAIRN_AUTH: {{ $v.auth.mode | quote }}
 CAIRN_AUTH_DEFAULT_PERMISSION: {{ $v.auth.defaultPermission | quote }}
 CAIRN_ADMIN_USERNAME: {{ $v.auth.admin.username | quote }}
+{{- with $v.trustedProxies }}
+CAIRN_TRUSTED_PROXIES: {{ . | quote }}
+{{- end }}
 {{- with include "cairn.publicUrl" . }}
 CAIRN_PUBLIC_URL: {{ . | quote }}
 {{- end }}

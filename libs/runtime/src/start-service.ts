@@ -141,7 +141,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     })
     class ServiceModule {}
 
-    const app = await createHttpApp(ServiceModule, { logger, metrics });
+    const app = await createHttpApp(ServiceModule, { logger, metrics, trustProxy: config.trustedProxies });
     cleanups.push(() => app.close());
     // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
     const subscriptions = definition.subscriptions?.(app) ?? [];

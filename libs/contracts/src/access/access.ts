@@ -21,6 +21,10 @@ export function weakerPermission(a: Permission, b: Permission): Permission {
   return PERMISSIONS.indexOf(a) <= PERMISSIONS.indexOf(b) ? a : b;
 }
 
+/** What a user name may be (the first admin's, an API-created user's): one rule for config and API. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
+export const USERNAME_RULE = 'must be 1 to 128 letters, digits or . _ @ + -';
+
 /** The actor of a request nobody authenticated (a server with CAIRN_AUTH=none, a public route). */
 export const ANONYMOUS_PRINCIPAL_NAME = 'anonymous';
 

@@ -31,6 +31,8 @@ export interface AccessLookup {
 export interface ResourceRef {
   type: ResourceType;
   id: string;
+  /** What this resource needs when it is not the entry's `need` (a version's source run: READ). */
+  need?: Permission;
 }
 
 /**

@@ -94,7 +94,13 @@ export function cookieValue(header: string | undefined, name: string): string | 
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq !== -1 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined; // a malformed cookie is no cookie (a URIError here would answer 500 everywhere)
+      }
+    }
   }
   return undefined;
 }

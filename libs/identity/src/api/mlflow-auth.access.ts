@@ -1,13 +1,29 @@
-import { ADMIN_ONLY, AUTHENTICATED, named, requestField, requires, RESOURCE_TYPES, type AccessTable, type Locator, type ResourceType } from '@cairn/contracts';
+import {
+  ADMIN_ONLY,
+  AUTHENTICATED,
+  bodyInput,
+  experimentRef,
+  named,
+  queryInput,
+  requires,
+  RESOURCE_TYPES,
+  type AccessTable,
+  type Locator,
+  type RequestInput,
+  type ResourceType,
+} from '@cairn/contracts';
 import type { MlflowAuthController } from './mlflow-auth.controller';
 
-/** MLflow 3's unified grant names its resource by (resource_type, resource_id). */
-const grantedResource: Locator = (request) => {
-  const type = requestField(request, 'resource_type');
-  const id = requestField(request, 'resource_id');
-  if (type === undefined || id === undefined || !(RESOURCE_TYPES as readonly string[]).includes(type)) return [];
-  return [{ type: type as ResourceType, id }];
-};
+/** MLflow 3's unified grant names its resource by (resource_type, resource_id), from where its handler reads them. */
+const grantedResource =
+  (input: RequestInput): Locator =>
+  (request) => {
+    const fields = input(request);
+    const type = fields['resource_type'];
+    const id = typeof fields['resource_id'] === 'number' ? String(fields['resource_id']) : fields['resource_id'];
+    if (typeof type !== 'string' || typeof id !== 'string' || id === '' || !(RESOURCE_TYPES as readonly string[]).includes(type)) return [];
+    return [type === 'experiment' ? experimentRef(id) : { type: type as ResourceType, id }];
+  };
 
 const experiment = named('experiment', 'experiment_id');
 const registeredModel = named('registered_model', 'name');
@@ -32,7 +48,7 @@ export const MLFLOW_AUTH_ACCESS: AccessTable<MlflowAuthController> = {
   getRegisteredModelPermission: requires('MANAGE', registeredModel),
   updateRegisteredModelPermission: requires('MANAGE', registeredModel),
   deleteRegisteredModelPermission: requires('MANAGE', registeredModel),
-  grantUserPermission: requires('MANAGE', grantedResource),
-  revokeUserPermission: requires('MANAGE', grantedResource),
-  getUserPermission: requires('MANAGE', grantedResource),
+  grantUserPermission: requires('MANAGE', grantedResource(bodyInput)),
+  revokeUserPermission: requires('MANAGE', grantedResource(bodyInput)),
+  getUserPermission: requires('MANAGE', grantedResource(queryInput())),
 };

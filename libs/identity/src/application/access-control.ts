@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   CairnError,
+  EVERY_RESOURCE,
   permissionAllows,
   permissionDenied,
   unauthenticated,
@@ -66,8 +67,8 @@ export class AccessControl {
   private readonly addressFailures: FailureLimiter;
   private readonly lastTouched = new Map<string, number>();
   private generation = 0;
-  /** Set by the change listener: whether notices are arriving (else caches live UNLISTENED_TTL_MS). */
-  listening = false;
+  /** Whether change notices are arriving now (else caches live UNLISTENED_TTL_MS); set by IdentityLifecycle. */
+  listening: () => boolean = () => false;
 
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
@@ -119,7 +120,9 @@ export class AccessControl {
     presented: PresentedCredentials,
   ): Promise<Principal> {
     const generation = this.generation;
-    const limiterKey = `${presented.clientAddress}|${credentials.kind === 'basic' ? credentials.username : credentials.kind}`;
+    // Per client and claimed identity: one attacker's bad tokens must not block everybody's.
+    const claimed = credentials.kind === 'basic' ? credentials.username : credentials.kind === 'token' ? `token:${credentials.tokenId}` : credentials.kind;
+    const limiterKey = `${presented.clientAddress}|${claimed}`;
     if (this.failures.isBlocked(limiterKey) || this.addressFailures.isBlocked(presented.clientAddress)) {
       this.logger.warn(`sign-in refused: too many failures from ${presented.clientAddress} (${credentials.kind}) on ${presented.route}`);
       throw new CairnError('REQUEST_LIMIT_EXCEEDED', 'Too many failed sign-in attempts; try again in a minute');
@@ -190,15 +193,13 @@ export class AccessControl {
       this.logger.warn(`OIDC sign-in refused: '${username}' is a local user`);
       throw unauthenticated('Invalid credentials');
     }
+    return this.signedInPrincipal(user.id, user.username, user.isAdmin, groups);
+  }
+
+  /** A person signed in through the identity provider (bearer JWT or browser session); the admin group makes an admin. */
+  private signedInPrincipal(userId: number, username: string, isAdmin: boolean, groups: string[]): Principal {
     const adminGroup = this.config.auth.oidc?.adminGroup;
-    return {
-      kind: 'oidc',
-      userId: user.id,
-      username: user.username,
-      actor: user.username,
-      isAdmin: user.isAdmin || (adminGroup !== undefined && groups.includes(adminGroup)),
-      groups,
-    };
+    return { kind: 'oidc', userId, username, actor: username, isAdmin: isAdmin || (adminGroup !== undefined && groups.includes(adminGroup)), groups };
   }
 
   private async sessionPrincipal(presented: PresentedCredentials): Promise<Principal | undefined> {
@@ -212,15 +213,7 @@ export class AccessControl {
         throw permissionDenied('Missing or wrong X-CSRF-Token header');
       }
     }
-    const adminGroup = this.config.auth.oidc?.adminGroup;
-    return {
-      kind: 'oidc',
-      userId: session.userId,
-      username: session.username,
-      actor: session.username,
-      isAdmin: session.isAdmin || (adminGroup !== undefined && session.groups.includes(adminGroup)),
-      groups: session.groups,
-    };
+    return this.signedInPrincipal(session.userId, session.username, session.isAdmin, session.groups);
   }
 
   private touchToken(tokenId: string): void {
@@ -261,14 +254,22 @@ export class AccessControl {
         if (!principal.isAdmin) deny('admin only');
         return;
       case 'authenticated':
+        // A scoped token creates only what its scopes cover: EDIT on every resource of the type.
+        if (entry.creates !== undefined && principal.token !== undefined && principal.token.scopes.length > 0) {
+          const type = entry.creates.type;
+          const may = principal.token.scopes.some(
+            (scope) => scope.resourceType === type && scope.resourceId === EVERY_RESOURCE && permissionAllows(scope.permission, 'EDIT'),
+          );
+          if (!may) deny(`token scopes do not cover creating a ${type}`);
+        }
         return;
       case 'resource': {
         const resources = await entry.locate(request, lookup);
         if (resources.length === 0) return;
         const inputs = await this.inputs(principal);
-        const allowed = resources.map((r) => permissionAllows(effectivePermission(inputs, r.type, r.id), entry.need));
+        const allowed = resources.map((r) => permissionAllows(effectivePermission(inputs, r.type, r.id), r.need ?? entry.need));
         if (entry.anyOf === true ? !allowed.some(Boolean) : !allowed.every(Boolean)) {
-          deny(`needs ${entry.need} on ${resources.map((r) => `${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
+          deny(`needs ${resources.map((r) => `${r.need ?? entry.need} on ${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
         }
         return;
       }
@@ -320,7 +321,7 @@ export class AccessControl {
   // ---- caches --------------------------------------------------------------------------------
 
   private ttlMs(): number {
-    return this.listening ? this.config.auth.cacheTtlS * 1000 : UNLISTENED_TTL_MS;
+    return this.listening() ? this.config.auth.cacheTtlS * 1000 : UNLISTENED_TTL_MS;
   }
 
   private fromCache<T>(cache: Map<string, Cached<T>>, key: string): T | undefined {

@@ -9,6 +9,7 @@ import { IDENTITY_STORE, type IdentityStore } from './identity-store';
 
 /** How long the one-time bootstrap token printed at first start stays valid. */
 const BOOTSTRAP_TOKEN_TTL_MS = 24 * 3600 * 1000;
+const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
 
 /**
  * Start-up of the identity context in every process: listen for identity changes (caches are
@@ -36,14 +37,12 @@ export class IdentityLifecycle implements OnModuleInit, OnModuleDestroy {
     this.listener = new NoticeListener(
       this.database.url,
       IDENTITY_CHANGES_CHANNEL,
-      () => {
-        this.access.listening = this.listener?.healthy ?? false;
-        this.access.invalidate();
-      },
+      () => this.access.invalidate(),
       (message) => this.logger.warn(message),
     );
-    await this.listener.start();
-    this.access.listening = this.listener.healthy;
+    const listener = this.listener;
+    this.access.listening = () => listener.healthy;
+    await listener.start();
     await this.ensureFirstAdmin();
   }
 
@@ -55,10 +54,23 @@ export class IdentityLifecycle implements OnModuleInit, OnModuleDestroy {
     const { adminUsername, adminPassword } = this.config.auth;
     const existing = await this.store.findUser(adminUsername);
     if (existing) {
-      if (adminPassword !== undefined && existing.passwordHash === null) {
+      if (!existing.isAdmin || existing.source !== 'local') {
+        this.logger.warn(`CAIRN_ADMIN_USERNAME '${adminUsername}' names a user who is not a local admin: not touched`);
+        return;
+      }
+      if (existing.passwordHash !== null) return;
+      if (adminPassword !== undefined) {
         await this.store.updatePassword(existing.id, await hashPassword(adminPassword));
         this.logger.log(`admin '${adminUsername}': password set from CAIRN_ADMIN_PASSWORD`);
+        return;
       }
+      // No password and no live bootstrap token (a first start that stopped between creating the
+      // admin and its token, or a token that expired unused): print a new one.
+      const now = Date.now();
+      const live = (await this.store.listTokens(existing.id)).some(
+        (t) => t.name === BOOTSTRAP_TOKEN_NAME && t.revokedAt === null && (t.expiresAt === null || t.expiresAt.getTime() > now),
+      );
+      if (!live) await this.printBootstrapToken(existing.id, adminUsername);
       return;
     }
     const passwordHash = adminPassword === undefined ? null : await hashPassword(adminPassword);
@@ -69,12 +81,16 @@ export class IdentityLifecycle implements OnModuleInit, OnModuleDestroy {
       this.logger.log(`admin '${adminUsername}' created from CAIRN_ADMIN_PASSWORD`);
       return;
     }
+    await this.printBootstrapToken(created.id, adminUsername);
+  }
+
+  private async printBootstrapToken(userId: number, adminUsername: string): Promise<void> {
     const tokenId = randomUUID();
     const minted = mintToken(tokenId);
     await this.store.createToken({
       tokenId,
-      userId: created.id,
-      name: 'bootstrap',
+      userId,
+      name: BOOTSTRAP_TOKEN_NAME,
       secretSha256: minted.secretSha256,
       scopes: [],
       servingOnly: false,

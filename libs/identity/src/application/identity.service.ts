@@ -8,6 +8,8 @@ import {
   notFound,
   permissionDenied,
   RESOURCE_TYPES,
+  USERNAME_PATTERN,
+  USERNAME_RULE,
   type ApiToken,
   type AuthUser,
   type CreateTokenResponse,
@@ -21,7 +23,6 @@ import { hashPassword, passwordMatches } from '../infra/passwords';
 import { AccessControl } from './access-control';
 import { IDENTITY_STORE, type GrantRecord, type IdentityStore, type TokenRecord, type UserRecord } from './identity-store';
 
-const USERNAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 export const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 1024;
 const DEFAULT_TOKEN_DAYS = 90;
@@ -193,6 +194,8 @@ export class IdentityService {
     const token = await this.store.findToken(tokenId);
     // Someone else's token looks like no token at all: ids are not secrets, but existence is nobody's business.
     if (!token || (token.userId !== caller.userId && !caller.isAdmin)) throw notFound(`Token ${tokenId} not found`);
+    // A (non-admin) token may revoke itself, not its owner's other tokens.
+    if (caller.kind === 'token' && !caller.isAdmin && caller.token?.id !== tokenId) throw permissionDenied('A token can only revoke itself');
     await this.store.revokeToken(tokenId, new Date());
     this.access.invalidate();
   }
@@ -226,9 +229,7 @@ const label = (type: ResourceType) => (type === 'experiment' ? 'Experiment' : ty
 const idLabel = (type: ResourceType) => (type === 'experiment' ? 'experiment_id' : type === 'registered_model' ? 'name' : 'webhook_id');
 
 function validUsername(value: unknown): string {
-  if (typeof value !== 'string' || !USERNAME.test(value)) {
-    throw invalidParameter("'username' must be 1–128 letters, digits or . _ @ + -");
-  }
+  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value)) throw invalidParameter(`'username' ${USERNAME_RULE}`);
   return value;
 }
 

@@ -51,7 +51,7 @@ const toToken = (row: TokenRow): TokenRecord => ({
 /**
  * Identity's tables through Prisma (ordinary CRUD, STYLE.md). Each write commits together with a
  * NOTIFY on `cairn_identity`, so a revoked token or a changed grant reaches every replica's cache
- * the moment it is committed (ChangeNotices in this folder listens).
+ * the moment it is committed (IdentityLifecycle listens, through platform's NoticeListener).
  */
 @Injectable()
 export class PrismaIdentityStore implements IdentityStore {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { z } from 'zod';
+import { USERNAME_PATTERN, USERNAME_RULE } from '@cairn/contracts';
 import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '../database/migrator';
 
 /**
@@ -122,18 +123,22 @@ const environmentSchema = z.object({
   // Identity and access (issue 18). Unset CAIRN_AUTH means none on a loopback address, and a refusal
   // to start anywhere else: a shared server is never left open by omission.
   CAIRN_AUTH: z.preprocess(emptyToUndefined, z.enum(['none', 'basic', 'oidc']).optional()),
-  CAIRN_ADMIN_USERNAME: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only')
-      .default('admin'),
-  ),
+  CAIRN_ADMIN_USERNAME: z.preprocess(emptyToUndefined, z.string().regex(USERNAME_PATTERN, USERNAME_RULE).default('admin')),
   CAIRN_ADMIN_PASSWORD: optionalString,
   CAIRN_ADMIN_PASSWORD_FILE: optionalString,
   CAIRN_AUTH_DEFAULT_PERMISSION: z.preprocess(emptyToUndefined, z.enum(['NO_PERMISSIONS', 'READ', 'EDIT', 'MANAGE']).default('NO_PERMISSIONS')),
   CAIRN_AUTH_CACHE_TTL_S: positiveInt(30),
   CAIRN_AUTH_MAX_FAILURES_PER_MINUTE: positiveInt(10),
+  // Who may set X-Forwarded-For (an ingress): hop count or a comma-separated list of addresses/CIDRs.
+  // Unset, the client address is the TCP peer — behind a proxy, every client would share it (and
+  // the sign-in failure limit).
+  CAIRN_TRUSTED_PROXIES: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'must be a hop count or a comma-separated list of IP addresses or CIDRs')
+      .optional(),
+  ),
   CAIRN_PUBLIC_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CAIRN_OIDC_ISSUER: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CAIRN_OIDC_AUDIENCE: optionalString,
@@ -204,6 +209,8 @@ export interface CairnConfig {
     gcIntervalS: number;
   };
   auth: AuthConfig;
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses. */
+  trustedProxies: false | number | string;
 }
 
 export type AuthMode = 'none' | 'basic' | 'oidc';
@@ -346,6 +353,8 @@ export function loadConfig(
       gcIntervalS: e.CAIRN_GC_INTERVAL_S,
     },
     auth,
+    trustedProxies:
+      e.CAIRN_TRUSTED_PROXIES === undefined ? false : /^\d+$/.test(e.CAIRN_TRUSTED_PROXIES) ? Number(e.CAIRN_TRUSTED_PROXIES) : e.CAIRN_TRUSTED_PROXIES,
   };
 }
 

@@ -13,8 +13,17 @@ const JSON_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
  * lenient JSON parsing (the mlflow client and curl users do not always send a content type), and
  * request latency metrics.
  */
-export async function createHttpApp(rootModule: Type<unknown>, options: { logger: LoggerService; metrics: MetricsRegistry }): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT_BYTES, routerOptions: { maxParamLength: 2000 }, return503OnClosing: false });
+export async function createHttpApp(
+  rootModule: Type<unknown>,
+  options: { logger: LoggerService; metrics: MetricsRegistry; trustProxy?: false | number | string },
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 2000 },
+    return503OnClosing: false,
+    // The client address (sign-in limits, logs) comes from X-Forwarded-For only through trusted proxies.
+    trustProxy: options.trustProxy ?? false,
+  });
   const fastify = adapter.getInstance();
   // Nest's own body parser is disabled (bodyParser: false below) so this one decides what JSON is.
   fastify.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, parseJsonBody);

@@ -5,10 +5,12 @@ import {
   mayReferenceRunSql,
   modelVersionReferencesRun,
   runsReferencedByModelVersion,
+  objectBody,
   type RequestInput,
   type Locator,
   type ResourceRef,
 } from '@cairn/contracts';
+import { loggedModelIdOfSource } from '../domain/validation';
 import { schemas as s } from './dto';
 
 const VERSION = /^\s*\d+\s*$/;
@@ -28,6 +30,32 @@ export const modelIn =
     const parsed = s.name.safeParse(input(request));
     return parsed.success ? [{ type: 'registered_model', id: parsed.data.name }] : [];
   };
+
+/** The experiment of a logged model, from the registry's projection of tracking's logged models. */
+const EXPERIMENT_OF_LOGGED_MODEL = `SELECT experiment_id FROM registry.logged_models WHERE model_id = $1`;
+
+/**
+ * model-versions/create: EDIT on the model, and READ on the experiment of every run and logged
+ * model the new version would point at — otherwise anyone could register someone else's run under
+ * a model of their own and read its files through the model. A run the registry has not heard of
+ * yet (created in the last moments, its event still on the way) is not checked: its id is a random
+ * 128-bit value nobody else knows yet.
+ */
+export const newVersionIn: Locator = async (request, lookup) => {
+  const parsed = s.createModelVersion.safeParse(objectBody(request.body));
+  if (!parsed.success) return [];
+  const { name, source, run_id: runId, model_id: modelId } = parsed.data;
+  const refs: ResourceRef[] = [{ type: 'registered_model', id: name }];
+  for (const run of runsReferencedByModelVersion({ runId: runId ?? null, source })) {
+    for (const row of await lookup.query<{ experiment_id: string }>(EXPERIMENT_OF_RUN, [run])) refs.push({ ...experimentRef(row.experiment_id), need: 'READ' });
+  }
+  for (const loggedModel of [modelId, loggedModelIdOfSource(source)]) {
+    if (loggedModel === undefined || loggedModel === null) continue;
+    for (const row of await lookup.query<{ experiment_id: string }>(EXPERIMENT_OF_LOGGED_MODEL, [loggedModel]))
+      refs.push({ ...experimentRef(row.experiment_id), need: 'READ' });
+  }
+  return distinctRefs(refs);
+};
 
 /** The experiment of a run, from the registry's projection of tracking's runs. */
 const EXPERIMENT_OF_RUN = `SELECT experiment_id FROM registry.run_summaries WHERE run_id = $1`;

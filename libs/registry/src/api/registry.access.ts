@@ -1,6 +1,6 @@
 import { AUTHENTICATED, bodyInput, queryInput, requires, type AccessRequest, type AccessTable, type RouteAccess } from '@cairn/contracts';
 import type { CairnRegistryController } from './cairn-registry.controller';
-import { lineageIn, modelIn, runReferencesIn, runSummaryIn } from './locators';
+import { lineageIn, modelIn, newVersionIn, runReferencesIn, runSummaryIn } from './locators';
 import type { RegistryController } from './registry.controller';
 import type { RunSummaryController } from './run-summary.controller';
 
@@ -40,7 +40,7 @@ export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
   deleteAlias: requires('EDIT', modelIn(bodyInput)),
   getModelVersionByAlias: requires('READ', modelIn(queryInput()), { serving: true }),
 
-  createModelVersion: requires('EDIT', modelIn(bodyInput)),
+  createModelVersion: requires('EDIT', newVersionIn),
   getModelVersion: requires('READ', modelIn(queryInput()), { serving: true }),
   updateModelVersion: requires('EDIT', modelIn(bodyInput)),
   deleteModelVersion: requires('MANAGE', modelIn(bodyInput)),
