@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Client } from 'pg';
-import { Database } from '@cairn/platform';
+import { Database, NoticeListener } from '@cairn/platform';
 
 /** Postgres channel on which a committed alias change (or anything that moves aliases) is announced. */
 export const ALIAS_CHANNEL = 'cairn_registry_alias_changed';
@@ -23,24 +22,38 @@ export interface AliasChange {
 export class AliasNotifications implements OnModuleInit, OnModuleDestroy {
   private readonly emitter = new EventEmitter();
   private readonly logger = new Logger('registry.alias-notifications');
-  private client: Client | undefined;
-  private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  healthy = false;
+  private readonly listener: NoticeListener;
 
-  constructor(@Inject(Database) private readonly database: Database) {
+  constructor(@Inject(Database) database: Database) {
     this.emitter.setMaxListeners(0);
+    this.listener = new NoticeListener(
+      database.url,
+      ALIAS_CHANNEL,
+      (payload) => {
+        // After a (re)connection: whatever changed while we were not listening, everyone re-reads.
+        if (payload === undefined) return void this.emitter.emit('change', { modelId: '*', name: '*' });
+        try {
+          this.emitter.emit('change', JSON.parse(payload) as AliasChange);
+        } catch {
+          // A malformed payload cannot come from our writers; ignore it.
+        }
+      },
+      (message) => this.logger.warn(message),
+    );
+  }
+
+  /** False while the LISTEN connection is down: readers then fall back to short cache lifetimes. */
+  get healthy(): boolean {
+    return this.listener.healthy;
   }
 
   async onModuleInit(): Promise<void> {
-    await this.connect();
+    await this.listener.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.emitter.removeAllListeners();
-    await this.client?.end().catch(() => undefined);
+    await this.listener.stop();
   }
 
   /** A change committed by this process: listeners hear it now, before the NOTIFY comes back. */
@@ -51,40 +64,5 @@ export class AliasNotifications implements OnModuleInit, OnModuleDestroy {
   onChange(listener: (change: AliasChange) => void): () => void {
     this.emitter.on('change', listener);
     return () => this.emitter.off('change', listener);
-  }
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.database.url });
-    client.on('notification', (message) => {
-      if (message.channel !== ALIAS_CHANNEL || !message.payload) return;
-      try {
-        this.emitter.emit('change', JSON.parse(message.payload) as AliasChange);
-      } catch {
-        // A malformed payload cannot come from our writers; ignore it.
-      }
-    });
-    const retry = () => {
-      this.healthy = false;
-      if (this.stopped || this.reconnectTimer) return;
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = undefined;
-        void this.connect();
-      }, 1000);
-    };
-    client.on('error', () => retry());
-    client.on('end', () => retry());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${ALIAS_CHANNEL}`);
-      this.client = client;
-      this.healthy = true;
-      // Whatever changed while we were not listening: everyone re-reads.
-      this.emitter.emit('change', { modelId: '*', name: '*' });
-    } catch (error) {
-      this.logger.warn(`cannot LISTEN for alias changes: ${(error as Error).message}`);
-      await client.end().catch(() => undefined);
-      retry();
-    }
   }
 }
