@@ -14,3 +14,4 @@ export * from './wire-contract';
 export * from './private-kafka';
 export * from './read-scopes-from-header';
 export * from './walk-pages';
+export * from './ingress-nginx';

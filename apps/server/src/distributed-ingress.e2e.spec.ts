@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { CairnClient } from '@cairn/sdk';
+import {
+  createTestDatabase,
+  ensureBuilt,
+  patchedSeedScenario,
+  removeTestBucket,
+  renderChartIngress,
+  runMlflowClient,
+  startIngressNginx,
+  startPrivateKafka,
+  startServer,
+  testEndpoints,
+  type CairnApp,
+  type IngressNginx,
+  type PrivateKafka,
+  type PythonResult,
+  type RenderedIngress,
+  type StartedServer,
+  type TestDatabase,
+} from '@cairn/testing';
+
+// The distributed topology as the Helm chart deploys it, behind one URL: the four services as
+// separate processes (tracking-service twice), one Postgres, a Kafka that wants TLS and SCRAM, MinIO
+// as the artifact store, CAIRN_AUTH=basic — and in front a real nginx configured from the chart's
+// rendered Ingress the way ingress-nginx configures it (its paths, backends and annotations). The
+// real mlflow 3.x client and the SDK only know that one URL.
+const ADMIN = { username: 'admin', password: 'ingress-admin-password' };
+const USER = { username: 'ingress-user', password: 'ingress-user-password' };
+const RELEASE = 'cairn';
+const basic = ({ username, password }: { username: string; password: string }) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+const outcome = (result: PythonResult) => ({ code: result.code, tail: result.stdout.slice(-400), stderr: result.code === 0 ? '' : result.stderr.slice(-3000) });
+
+describe('the four services behind nginx configured from the chart’s Ingress', () => {
+  const bucket = `ingress-${randomBytes(4).toString('hex')}`;
+  let kafka: PrivateKafka;
+  let database: TestDatabase;
+  let ingress: RenderedIngress;
+  let services: Array<{ app: CairnApp; server: StartedServer }> = [];
+  let nginx: IngressNginx;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // `localhost`: an Ingress host must be a DNS name, and it resolves to the loopback nginx listens on.
+    ingress = renderChartIngress(RELEASE, { 'ingress.host': 'localhost', 'auth.admin.existingSecret': 'a', 'webhooks.existingSecret': 'w' });
+    [kafka, database] = await Promise.all([startPrivateKafka({ security: 'sasl-ssl' }), createTestDatabase({ migrated: false })]);
+    const s3 = testEndpoints.s3();
+    const env = {
+      CAIRN_AUTH: 'basic',
+      CAIRN_ADMIN_PASSWORD: ADMIN.password,
+      CAIRN_KAFKA_BROKERS: kafka.brokers,
+      CAIRN_KAFKA_TLS: 'true',
+      CAIRN_KAFKA_TLS_CA_FILE: kafka.caFile ?? '',
+      CAIRN_KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      CAIRN_KAFKA_SASL_USERNAME: kafka.user.username,
+      CAIRN_KAFKA_SASL_PASSWORD: kafka.user.password,
+      CAIRN_KAFKA_TOPIC_PREFIX: `${bucket}.`,
+      CAIRN_RELAY_INTERVAL_MS: '100',
+      CAIRN_ARTIFACT_ROOT: `s3://${bucket}/artifacts`,
+      CAIRN_S3_ENDPOINT: s3.endpoint,
+      CAIRN_S3_ACCESS_KEY: s3.accessKey,
+      CAIRN_S3_SECRET_KEY: s3.secretKey,
+    };
+    const apps: CairnApp[] = ['tracking-service', 'tracking-service', 'artifact-service', 'registry-service', 'webhook-dispatcher'];
+    const started = await Promise.allSettled(apps.map((app) => startServer({ app, database, env, timeoutMs: 150_000 }).then((server) => ({ app, server }))));
+    services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+
+    const endpoints: Record<string, string[]> = {};
+    for (const { app, server } of services) (endpoints[`${RELEASE}-${app}`] ??= []).push(new URL(server.url).host);
+    nginx = await startIngressNginx(ingress, endpoints);
+
+    const created = await fetch(`${nginx.url}/api/2.0/mlflow/users/create`, {
+      method: 'POST',
+      headers: { authorization: basic(ADMIN), 'content-type': 'application/json' },
+      body: JSON.stringify(USER),
+    });
+    expect(created.status).toBe(200);
+  }, 240_000);
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.allSettled(services.map(({ server }) => server.stop()));
+    await kafka?.destroy();
+    await database?.drop();
+    await removeTestBucket(bucket).catch(() => undefined);
+  }, 90_000);
+
+  const viaIngress = (route: string, init: RequestInit = {}) =>
+    fetch(`${nginx.url}${route}`, { ...init, headers: { authorization: basic(USER), 'content-type': 'application/json', ...init.headers } });
+
+  it('serves the API through the one URL and keeps health and metrics inside the cluster (404, the default backend)', async () => {
+    const search = await viaIngress('/api/2.0/mlflow/experiments/search', { method: 'POST', body: JSON.stringify({ max_results: 10 }) });
+    expect(search.status).toBe(200);
+    expect((await viaIngress('/api/2.0/mlflow/experiments/search', { method: 'POST', headers: { authorization: '' }, body: '{}' })).status).toBe(401);
+    for (const internal of ['/health/ready', '/metrics']) expect([internal, (await viaIngress(internal)).status]).toEqual([internal, 404]);
+    // Another Host than the rule's is the controller's default backend's.
+    const otherHost = await fetch(nginx.url.replace('localhost', '127.0.0.1') + '/api/2.0/mlflow/experiments/search', {
+      method: 'POST',
+      headers: { authorization: basic(USER) },
+      body: '{}',
+    });
+    expect(otherHost.status).toBe(404);
+  });
+
+  it('runs the seed scenario with the mlflow 3.x client as a user (runs, artifacts, the registry flow, aliases)', async () => {
+    const result = await runMlflowClient(
+      3,
+      patchedSeedScenario({ cloudpickle: true, authenticated: true }),
+      [],
+      { MLFLOW_TRACKING_URI: nginx.url, MLFLOW_TRACKING_USERNAME: USER.username, MLFLOW_TRACKING_PASSWORD: USER.password, SCENARIO_SUFFIX: 'ingress' },
+      300_000,
+    );
+    expect(outcome(result)).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('SEED SCENARIO OK');
+  }, 300_000);
+
+  it('logs a 50 MiB artifact with the mlflow client (above ingress-nginx’s 1 MB default) and downloads it back byte-identical', async () => {
+    const result = await runMlflowClient(
+      3,
+      path.join(__dirname, '..', 'e2e', 'large_artifact.py'),
+      ['50'],
+      { MLFLOW_TRACKING_URI: nginx.url, MLFLOW_TRACKING_USERNAME: USER.username, MLFLOW_TRACKING_PASSWORD: USER.password },
+      180_000,
+    );
+    expect(outcome(result)).toMatchObject({ code: 0 });
+    const line = result.stdout.split('\n').find((l) => l.startsWith('LARGE ARTIFACT '));
+    const report = JSON.parse(line?.slice('LARGE ARTIFACT '.length) ?? '{}') as {
+      uploaded_sha256: string;
+      downloaded_sha256: string;
+      size: number;
+      listed: unknown;
+    };
+    expect(report).toMatchObject({ size: 50 * 1024 * 1024, listed: { 'checkpoints/weights.bin': 50 * 1024 * 1024 } });
+    expect(report.downloaded_sha256).toBe(report.uploaded_sha256);
+  }, 180_000);
+
+  it('the SDK’s alias long-poll is held through nginx and answers as soon as the alias moves', async () => {
+    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
+    const name = 'churn-gbm-ingress';
+    const champion = await client.getModelVersionByAlias(name, 'champion');
+    const other = champion.version === '1' ? '2' : '1';
+    const first = await client.resolveAlias(name, 'champion');
+    expect(first).toMatchObject({ changed: true, resolution: { version: champion.version } });
+
+    // Unchanged: a short wait ends with the server's own 304, not a proxy error.
+    expect(await client.resolveAlias(name, 'champion', { etag: first.etag, waitSeconds: 1 })).toMatchObject({ changed: false });
+
+    const watching = client.resolveAlias(name, 'champion', { etag: first.etag, waitSeconds: 30 });
+    const held = await Promise.race([watching.then(() => 'answered'), new Promise((resolve) => setTimeout(resolve, 1_000, 'held'))]);
+    expect(held).toBe('held');
+    const movedAt = Date.now();
+    await client.setRegisteredModelAlias(name, 'champion', other);
+    const moved = await watching;
+    expect(moved).toMatchObject({ changed: true, resolution: { version: other } });
+    expect(Date.now() - movedAt).toBeLessThan(5_000);
+  }, 60_000);
+});
