@@ -12,6 +12,7 @@ import {
   startPrivateKafka,
   startServer,
   testEndpoints,
+  waitFor,
   type CairnApp,
   type IngressNginx,
   type PrivateKafka,
@@ -25,7 +26,8 @@ import {
 // separate processes (tracking-service twice), one Postgres, a Kafka that wants TLS and SCRAM, MinIO
 // as the artifact store, CAIRN_AUTH=basic — and in front a real nginx configured from the chart's
 // rendered Ingress the way ingress-nginx configures it (its paths, backends and annotations). The
-// real mlflow 3.x client and the SDK only know that one URL.
+// real mlflow 3.x client and the SDK only know that one URL. Last, one tracking replica is killed
+// under load: nginx moves on to the other, and no acknowledged write is lost.
 const ADMIN = { username: 'admin', password: 'ingress-admin-password' };
 const USER = { username: 'ingress-user', password: 'ingress-user-password' };
 const RELEASE = 'cairn';
@@ -87,6 +89,15 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     await database?.drop();
     await removeTestBucket(bucket).catch(() => undefined);
   }, 90_000);
+
+  /** How many `runs/log-batch` requests a replica answered, from its own /metrics (inside the cluster). */
+  const logBatchesServed = async (server: StartedServer) => {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: basic(ADMIN) } })).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('cairn_http_request_duration_seconds_count{') && line.includes('route="/api/2.0/mlflow/runs/log-batch"'))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  };
 
   const viaIngress = (route: string, init: RequestInit = {}) =>
     fetch(`${nginx.url}${route}`, { ...init, headers: { authorization: basic(USER), 'content-type': 'application/json', ...init.headers } });
@@ -157,4 +168,56 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     expect(moved).toMatchObject({ changed: true, resolution: { version: other } });
     expect(Date.now() - movedAt).toBeLessThan(5_000);
   }, 60_000);
+
+  it('SIGKILL of one tracking replica under load: writes go on through the other, and every acknowledged one is kept and reaches registry-service', async () => {
+    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
+    const experimentId = await client.createExperiment(`under-load-${bucket}`);
+    const runIds = await Promise.all([0, 1, 2, 3, 4, 5].map(async (i) => (await client.createRun({ experimentId, runName: `writer-${i}` })).info.run_id));
+    // Steps each writer got a 2xx for; a write the killed replica dropped is retried by the SDK (502
+    // from nginx is transient), so it counts only once it is acknowledged.
+    const acknowledged = new Map<string, number>(runIds.map((id) => [id, 0]));
+    const total = () => [...acknowledged.values()].reduce((a, b) => a + b, 0);
+    let writing = true;
+    const load = runIds.map(async (runId) => {
+      for (let step = 0; writing; step++) {
+        await client.logBatch(runId, { metrics: [{ key: 'loss', value: 1 / (step + 1), timestamp: 1_000 + step, step }] });
+        acknowledged.set(runId, step + 1);
+      }
+    });
+    try {
+      await waitFor(() => (runIds.every((id) => (acknowledged.get(id) ?? 0) >= 5) ? true : undefined), {
+        timeoutMs: 30_000,
+        message: 'every writer to be under way',
+      });
+      // nginx balances over both replicas, so the one killed was serving this load.
+      const replicas = services.filter(({ app }) => app === 'tracking-service').map(({ server }) => server);
+      for (const replica of replicas) expect(await logBatchesServed(replica)).toBeGreaterThan(0);
+      await replicas[0]?.kill();
+      const atKill = total();
+      await waitFor(() => (total() >= atKill + 60 ? true : undefined), { timeoutMs: 60_000, message: 'writes to go on after the kill' });
+    } finally {
+      writing = false;
+      // A write that failed for good (retries exhausted) rejects here.
+      await Promise.all(load);
+    }
+
+    for (const runId of runIds) {
+      const steps = new Set((await client.getMetricHistory(runId, 'loss')).map((m) => Number(m.step)));
+      const count = acknowledged.get(runId) ?? 0;
+      expect({ runId, steps: steps.size, last: Math.max(...steps) }).toEqual({ runId, steps: count, last: count - 1 });
+    }
+    // Each write's event left through the outbox of the replica that committed it, the killed one's included.
+    for (const runId of runIds) {
+      const last = (acknowledged.get(runId) ?? 0) - 1;
+      await waitFor(
+        async () => {
+          const response = await viaIngress(`/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`, { headers: { authorization: basic(ADMIN) } });
+          if (response.status !== 200) return undefined;
+          const { run_summary } = (await response.json()) as { run_summary: { metrics: Record<string, { step: number }> } };
+          return run_summary.metrics['loss']?.step === last ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, message: `registry-service to see step ${last} of ${runId}` },
+      );
+    }
+  }, 180_000);
 });
