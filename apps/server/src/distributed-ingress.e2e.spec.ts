@@ -26,8 +26,9 @@ import {
 // separate processes (tracking-service twice), one Postgres, a Kafka that wants TLS and SCRAM, MinIO
 // as the artifact store, CAIRN_AUTH=basic — and in front a real nginx configured from the chart's
 // rendered Ingress the way ingress-nginx configures it (its paths, backends and annotations). The
-// real mlflow 3.x client and the SDK only know that one URL. Last, one tracking replica is killed
-// under load: nginx moves on to the other, and no acknowledged write is lost.
+// real mlflow 3.x client and the SDK only know that one URL. Then one tracking replica is killed
+// under load (nginx moves on to the other, no acknowledged write is lost), and Kafka goes away for a
+// while (every service stays ready, writes succeed, their events arrive once it is back).
 const ADMIN = { username: 'admin', password: 'ingress-admin-password' };
 const USER = { username: 'ingress-user', password: 'ingress-user-password' };
 const RELEASE = 'cairn';
@@ -219,5 +220,39 @@ describe('the four services behind nginx configured from the chart’s Ingress',
         { timeoutMs: 30_000, intervalMs: 200, message: `registry-service to see step ${last} of ${runId}` },
       );
     }
+  }, 180_000);
+
+  it('Kafka stopped: every service stays ready, writes through nginx succeed, and their events arrive once it is back', async () => {
+    const alive = services.filter(({ server }) => server.process.exitCode === null && server.process.signalCode === null);
+    await kafka.stop();
+    const readiness: string[] = [];
+    for (const { app, server } of alive) {
+      await waitFor(
+        async () => {
+          const response = await fetch(`${server.url}/health/ready`);
+          if (response.status !== 200) readiness.push(`${app}: ${response.status}`);
+          const body = (await response.json()) as { details: { event_bus: { reachable?: boolean } } };
+          return body.details.event_bus.reachable === false ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, message: `${app} to report Kafka unreachable` },
+      );
+    }
+    expect(readiness).toEqual([]);
+
+    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
+    const experimentId = await client.createExperiment(`kafka-away-${bucket}`);
+    const runId = (await client.createRun({ experimentId, runName: 'while Kafka is away' })).info.run_id;
+    await client.logBatch(runId, { params: [{ key: 'phase', value: 'kafka away' }], metrics: [{ key: 'loss', value: 0.5, timestamp: 1, step: 0 }] });
+
+    await kafka.start();
+    await waitFor(
+      async () => {
+        const response = await viaIngress(`/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`, { headers: { authorization: basic(ADMIN) } });
+        if (response.status !== 200) return undefined;
+        const { run_summary } = (await response.json()) as { run_summary: { params: Record<string, string>; metrics: Record<string, unknown> } };
+        return run_summary.params['phase'] === 'kafka away' && run_summary.metrics['loss'] !== undefined ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, message: 'registry-service to apply the events written while Kafka was away' },
+    );
   }, 180_000);
 });
