@@ -125,8 +125,8 @@ describe('the four services behind nginx configured from the chart’s Ingress',
       { MLFLOW_TRACKING_URI: nginx.url, MLFLOW_TRACKING_USERNAME: USER.username, MLFLOW_TRACKING_PASSWORD: USER.password, SCENARIO_SUFFIX: 'ingress' },
       300_000,
     );
-    expect(outcome(result)).toMatchObject({ code: 0 });
-    expect(result.stdout).toContain('SEED SCENARIO OK');
+    // The whole object, so a failure shows the client's traceback.
+    expect(outcome(result)).toEqual({ code: 0, tail: expect.stringContaining('SEED SCENARIO OK'), stderr: '' });
   }, 300_000);
 
   it('logs a 50 MiB artifact with the mlflow client (above ingress-nginx’s 1 MB default) and downloads it back byte-identical', async () => {
@@ -137,7 +137,7 @@ describe('the four services behind nginx configured from the chart’s Ingress',
       { MLFLOW_TRACKING_URI: nginx.url, MLFLOW_TRACKING_USERNAME: USER.username, MLFLOW_TRACKING_PASSWORD: USER.password },
       180_000,
     );
-    expect(outcome(result)).toMatchObject({ code: 0 });
+    expect(outcome(result)).toEqual({ code: 0, tail: expect.stringContaining('LARGE ARTIFACT'), stderr: '' });
     const line = result.stdout.split('\n').find((l) => l.startsWith('LARGE ARTIFACT '));
     const report = JSON.parse(line?.slice('LARGE ARTIFACT '.length) ?? '{}') as {
       uploaded_sha256: string;
