@@ -7,6 +7,7 @@ import {
   patchedSeedScenario,
   removeTestBucket,
   renderChartIngress,
+  runMigrateJob,
   runMlflowClient,
   startIngressNginx,
   startPrivateKafka,
@@ -22,13 +23,14 @@ import {
   type TestDatabase,
 } from '@cairn/testing';
 
-// The distributed topology as the Helm chart deploys it, behind one URL: the four services as
-// separate processes (tracking-service twice), one Postgres, a Kafka that wants TLS and SCRAM, MinIO
-// as the artifact store, CAIRN_AUTH=basic — and in front a real nginx configured from the chart's
-// rendered Ingress the way ingress-nginx configures it (its paths, backends and annotations). The
-// real mlflow 3.x client and the SDK only know that one URL. Then one tracking replica is killed
-// under load (nginx moves on to the other, no acknowledged write is lost), and Kafka goes away for a
-// while (every service stays ready, writes succeed, their events arrive once it is back).
+// The distributed topology as the Helm chart deploys it, behind one URL: the migration Job, then
+// the four services as separate processes (tracking-service twice), one Postgres, a Kafka that wants
+// TLS and SCRAM, MinIO as the artifact store, CAIRN_AUTH=basic — and in front a real nginx
+// configured from the chart's rendered Ingress the way ingress-nginx configures it (its paths,
+// backends and annotations). The real mlflow 3.x client and the SDK only know that one URL. Then one
+// tracking replica is killed under load (nginx moves on to the other, no acknowledged write is
+// lost), and Kafka goes away for a while (every service stays ready, writes succeed, their events
+// arrive once it is back).
 const ADMIN = { username: 'admin', password: 'ingress-admin-password' };
 const USER = { username: 'ingress-user', password: 'ingress-user-password' };
 const RELEASE = 'cairn';
@@ -65,8 +67,14 @@ describe('the four services behind nginx configured from the chart’s Ingress',
       CAIRN_S3_ACCESS_KEY: s3.accessKey,
       CAIRN_S3_SECRET_KEY: s3.secretKey,
     };
+    // As the chart deploys: the migration Job (schema and topics) first, then services that do neither.
+    const job = await runMigrateJob({ ...env, CAIRN_DATABASE_URL: database.url });
+    expect(job).toEqual({ code: 0, output: expect.stringContaining('Kafka topics declared') });
+    const serviceEnv = { ...env, CAIRN_MIGRATE_ON_START: 'false', CAIRN_KAFKA_CREATE_TOPICS: 'false' };
     const apps: CairnApp[] = ['tracking-service', 'tracking-service', 'artifact-service', 'registry-service', 'webhook-dispatcher'];
-    const started = await Promise.allSettled(apps.map((app) => startServer({ app, database, env, timeoutMs: 150_000 }).then((server) => ({ app, server }))));
+    const started = await Promise.allSettled(
+      apps.map((app) => startServer({ app, database, env: serviceEnv, timeoutMs: 150_000 }).then((server) => ({ app, server }))),
+    );
     services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

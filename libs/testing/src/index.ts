@@ -15,3 +15,4 @@ export * from './private-kafka';
 export * from './read-scopes-from-header';
 export * from './walk-pages';
 export * from './ingress-nginx';
+export * from './migrate-job';
