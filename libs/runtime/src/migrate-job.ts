@@ -12,7 +12,7 @@ export async function migrateAndDeclareTopics(env: Record<string, string | undef
   const config = loadConfig({ CAIRN_SERVICE_NAME: 'migrate-job', ...env }, { embeddedDefaults: true });
   if (config.databaseUrl === undefined) throw new ConfigError(['CAIRN_DATABASE_URL: required by migrate-job']);
   const logger = new JsonLogger(config);
-  const applied = await migrate(config.databaseUrl, readMigrations(defaultMigrationsDirectory()));
+  const applied = await migrate(config.databaseUrl, readMigrations(defaultMigrationsDirectory()), { lockTimeoutMs: config.migrationLockTimeoutMs });
   logger.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'no migration pending', 'migrate-job');
   if (config.kafkaBrokers === undefined) return;
   const declared = await declareKafkaTopics({

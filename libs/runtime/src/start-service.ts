@@ -103,7 +103,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       databaseUrl = embedded.url;
     }
     if (config.migrateOnStart) {
-      const applied = await migrate(databaseUrl, readMigrations(defaultMigrationsDirectory()));
+      const applied = await migrate(databaseUrl, readMigrations(defaultMigrationsDirectory()), { lockTimeoutMs: config.migrationLockTimeoutMs });
       if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
     }
     const database = new Database(databaseUrl, {

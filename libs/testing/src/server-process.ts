@@ -33,6 +33,8 @@ export interface StartServerOptions {
   /** Reuse a CAIRN_HOME (restart tests); a fresh temporary one by default, removed on stop. */
   home?: string;
   timeoutMs?: number;
+  /** Run the build in another checkout (an older release, built with its own tools/build.mjs) instead of this tree's. */
+  checkout?: string;
 }
 
 let built = false;
@@ -53,15 +55,16 @@ export function ensureBuilt(): void {
  * (`stopChildProcesses`); if the test process dies, it stops itself (`stop-when-orphaned`).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
-  ensureBuilt();
+  if (options.checkout === undefined) ensureBuilt();
+  const appRoot = options.checkout ?? repoRoot;
   const app = options.app ?? 'server';
   const ownDatabase = options.database === undefined && !options.embedded ? await createTestDatabase({ migrated: false }) : undefined;
   const databaseUrl = options.embedded ? '' : (options.database ?? ownDatabase)?.url;
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-home-'));
   const orphanWatch = path.join(repoRoot, 'libs', 'testing', 'src', 'stop-when-orphaned.cjs');
-  const child = spawn(process.execPath, ['--enable-source-maps', '--require', orphanWatch, path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, ['--enable-source-maps', '--require', orphanWatch, path.join(appRoot, 'dist', 'apps', app, 'src', 'main.js')], {
+    cwd: appRoot,
     env: {
       PATH: process.env['PATH'] ?? '',
       HOME: home,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { z } from 'zod';
+import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '../database/migrator';
 
 /**
  * The one typed configuration object. Parsed once at boot from the environment (and, for
@@ -86,6 +87,7 @@ const environmentSchema = z.object({
   CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
   CAIRN_INBOX_RETENTION_HOURS: positiveInt(168),
   CAIRN_MIGRATE_ON_START: booleanFlag(true),
+  CAIRN_MIGRATION_LOCK_TIMEOUT_MS: positiveInt(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
   // Bounded waits on Postgres (issue 17): no request may hang on a connection, a lock or a statement.
   CAIRN_DB_POOL_SIZE: positiveInt(20),
   CAIRN_DB_ACQUIRE_TIMEOUT_MS: positiveInt(10_000),
@@ -171,6 +173,8 @@ export interface CairnConfig {
   /** How long consumers remember an applied event, to turn its redeliveries into no-ops. */
   inboxRetentionHours: number;
   migrateOnStart: boolean;
+  /** How long a migration statement waits for a lock before failing (ADR 0011). */
+  migrationLockTimeoutMs: number;
   /** This process's pool and the bounds on every wait for Postgres (see docs/operations.md for the connection budget). */
   database: { poolSize: number; acquireTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
   webhooks: {
@@ -315,6 +319,7 @@ export function loadConfig(
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
     inboxRetentionHours: e.CAIRN_INBOX_RETENTION_HOURS,
     migrateOnStart: e.CAIRN_MIGRATE_ON_START,
+    migrationLockTimeoutMs: e.CAIRN_MIGRATION_LOCK_TIMEOUT_MS,
     database: {
       poolSize: e.CAIRN_DB_POOL_SIZE,
       acquireTimeoutMs: e.CAIRN_DB_ACQUIRE_TIMEOUT_MS,
