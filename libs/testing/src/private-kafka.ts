@@ -188,7 +188,8 @@ function kafkaLibs(): string {
   return path.join(cache, home, 'libs');
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now, on the loopback. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };

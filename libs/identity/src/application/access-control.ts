@@ -266,11 +266,16 @@ export class AccessControl {
       case 'resource': {
         const resources = await entry.locate(request, lookup);
         if (resources.length === 0) return;
-        const inputs = await this.inputs(principal);
-        const allowed = resources.map((r) => permissionAllows(effectivePermission(inputs, r.type, r.id), r.need ?? entry.need));
-        if (entry.anyOf === true ? !allowed.some(Boolean) : !allowed.every(Boolean)) {
-          deny(`needs ${resources.map((r) => `${r.need ?? entry.need} on ${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
-        }
+        const allows = (inputs: PermissionInputs) => {
+          const allowed = resources.map((r) => permissionAllows(effectivePermission(inputs, r.type, r.id), r.need ?? entry.need));
+          return entry.anyOf === true ? allowed.some(Boolean) : allowed.every(Boolean);
+        };
+        if (allows(await this.inputs(principal))) return;
+        // Cached grants may predate a grant another replica just committed (its NOTIFY still on the
+        // way): an experiment created through one tracking replica, used through the next. A refusal
+        // is decided on the database's grants, never on a cache.
+        if (allows(await this.inputs(principal, { fresh: true }))) return;
+        deny(`needs ${resources.map((r) => `${r.need ?? entry.need} on ${r.type} ${r.id}`).join(entry.anyOf === true ? ' or ' : ' and ')}`);
         return;
       }
     }
@@ -293,9 +298,11 @@ export class AccessControl {
     return readScope(await this.inputs(principal), type);
   }
 
-  private async inputs(principal: Principal): Promise<PermissionInputs> {
-    const userGrants = principal.userId === undefined ? new Map<string, Permission>() : await this.grantsOf(`user:${principal.userId}`);
-    const groupGrants = principal.groups.length === 0 ? [] : await Promise.all(principal.groups.map((g) => this.grantsOf(`group:${g}`)));
+  /** `fresh`: read the grants from the database (and cache them) instead of trusting the cache. */
+  private async inputs(principal: Principal, options: { fresh?: boolean } = {}): Promise<PermissionInputs> {
+    const grantsOf = (subject: string) => (options.fresh ? this.loadGrants(subject) : this.grantsOf(subject));
+    const userGrants = principal.userId === undefined ? new Map<string, Permission>() : await grantsOf(`user:${principal.userId}`);
+    const groupGrants = principal.groups.length === 0 ? [] : await Promise.all(principal.groups.map((g) => grantsOf(`group:${g}`)));
     return { principal, userGrants, groupGrants, defaultPermission: this.config.auth.defaultPermission };
   }
 
