@@ -16,3 +16,4 @@ export * from './database/scratch-database';
 export * from './http/request-metadata';
 export * from './http/access-rules';
 export * from './database/notice-listener';
+export * from './caching/bounded-cache';

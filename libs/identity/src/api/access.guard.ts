@@ -14,6 +14,14 @@ export function accessEntryOf(reflector: Reflector, context: ExecutionContext): 
   return table?.[context.getHandler().name];
 }
 
+/** What an access rule reads of a request (locators, grant effects): one construction for both. */
+export const accessRequestOf = (request: FastifyRequest): AccessRequest => ({
+  params: (request.params ?? {}) as AccessRequest['params'],
+  query: (request.query ?? {}) as AccessRequest['query'],
+  body: request.body,
+  url: request.url,
+});
+
 export const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
 
 /**
@@ -63,13 +71,7 @@ export class AccessGuard implements CanActivate, AccessGate {
             return undefined;
           throw error;
         });
-      const accessRequest: AccessRequest = {
-        params: (request.params ?? {}) as AccessRequest['params'],
-        query: (request.query ?? {}) as AccessRequest['query'],
-        body: request.body,
-        url: request.url,
-      };
-      await this.access.authorize(entry, principal, accessRequest, this.lookup, route);
+      await this.access.authorize(entry, principal, accessRequestOf(request), this.lookup, route);
       request.cairnAccess = this.access.contextFor(principal ?? ANONYMOUS_PRINCIPAL);
     } catch (error) {
       if (error instanceof CairnError && error.code === 'UNAUTHENTICATED') {

@@ -1,12 +1,11 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AccessRequest } from '@cairn/contracts';
 import { accessOf } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { AccessControl } from '../application/access-control';
 import { IDENTITY_STORE, type IdentityStore } from '../application/identity-store';
-import { accessEntryOf } from './access.guard';
+import { accessEntryOf, accessRequestOf } from './access.guard';
 
 /**
  * After a successful call, applies what it changes about grants, before the response leaves: the
@@ -31,12 +30,7 @@ export class GrantEffectsInterceptor implements NestInterceptor {
     const creates = entry?.kind === 'authenticated' ? entry.creates : undefined;
     if (!this.access.enabled || (effect === undefined && creates === undefined)) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const accessRequest: AccessRequest = {
-      params: (request.params ?? {}) as AccessRequest['params'],
-      query: (request.query ?? {}) as AccessRequest['query'],
-      body: request.body,
-      url: request.url,
-    };
+    const accessRequest = accessRequestOf(request);
     // Read before the handler runs: handlers may consume or replace what they were given.
     const renamed = effect?.kind === 'rename' ? { from: effect.from(accessRequest), to: effect.to(accessRequest) } : undefined;
     const deleted = effect?.kind === 'delete' ? effect.id(accessRequest) : undefined;

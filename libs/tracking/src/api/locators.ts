@@ -1,15 +1,6 @@
-import {
-  BoundedCache,
-  distinctRefs,
-  experimentRef,
-  objectBody,
-  withRunId,
-  type AccessLookup,
-  type Locator,
-  type RequestInput,
-  type ResourceRef,
-} from '@cairn/contracts';
+import { distinctRefs, experimentRef, objectBody, withRunId, type AccessLookup, type Locator, type RequestInput, type ResourceRef } from '@cairn/contracts';
 import type { z } from 'zod';
+import { BoundedCache } from '@cairn/platform';
 import { LIMITS } from '../domain/limits';
 import * as s from './schemas';
 
