@@ -17,3 +17,4 @@ export * from './walk-pages';
 export * from './ingress-nginx';
 export * from './migrate-job';
 export * from './private-postgres';
+export * from './oidc-provider';
