@@ -82,7 +82,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     if (postmaster === undefined || postmaster.exitCode !== null || postmaster.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => postmaster.once('exit', () => resolve()));
     postmaster.kill('SIGINT');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
     await terminate(postmaster, 0);
   };
   try {
