@@ -5,7 +5,17 @@
  * audience (KIP-768). Nothing in between is a stand-in.
  */
 import { readFileSync } from 'node:fs';
-import { freePort, signingKey, startOidcProvider, startPrivateKafka, type PrivateKafka, type ProviderSettings, type RunningProvider } from '@cairn/testing';
+import {
+  createTestDatabase,
+  freePort,
+  runMigrateJob,
+  signingKey,
+  startOidcProvider,
+  startPrivateKafka,
+  type PrivateKafka,
+  type ProviderSettings,
+  type RunningProvider,
+} from '@cairn/testing';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus';
 import type { OAuthClientCredentials } from './oauth-bearer';
 import {
@@ -85,6 +95,29 @@ describe('Kafka with SASL/OAUTHBEARER tokens from an OpenID provider', () => {
       await outcomes.reach('applied', 2);
     } finally {
       await bus.stop();
+    }
+  });
+
+  it('configured from the environment, the migration Job declares the topics with its token (CAIRN_KAFKA_OAUTH_*)', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    try {
+      const job = await runMigrateJob({
+        CAIRN_DATABASE_URL: database.url,
+        CAIRN_KAFKA_BROKERS: kafka.brokers,
+        CAIRN_KAFKA_TOPIC_PREFIX: `${unique('oauth-job')}.`,
+        CAIRN_KAFKA_TLS: 'true',
+        CAIRN_KAFKA_TLS_CA_FILE: kafka.caFile ?? '',
+        CAIRN_KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+        CAIRN_KAFKA_OAUTH_TOKEN_URL: `${issuer}/token`,
+        CAIRN_KAFKA_OAUTH_CLIENT_ID: 'cairn-kafka',
+        CAIRN_KAFKA_OAUTH_CLIENT_SECRET: SECRET,
+        CAIRN_KAFKA_OAUTH_SCOPE: 'api',
+        CAIRN_KAFKA_OAUTH_RESOURCE: KAFKA_AUDIENCE,
+      });
+      expect(job).toEqual({ code: 0, output: expect.stringContaining('Kafka topics declared') });
+      expect(job.output).not.toContain(SECRET);
+    } finally {
+      await database.drop();
     }
   });
 
