@@ -46,8 +46,9 @@ const scopes = {
   ...Object.fromEntries(contexts.map((context) => [`scope:${context}`, [`scope:${context}`, 'scope:shared']])),
   // The all-in-one server composes every context; the CLI knows only shared libraries (the SDK).
   'scope:server': [...contexts.map((context) => `scope:${context}`), 'scope:graphql', 'scope:shared'],
-  // MLflow's GraphQL endpoint reads runs and experiments (tracking) and model versions (registry).
-  'scope:graphql': ['scope:tracking', 'scope:registry', 'scope:shared'],
+  // MLflow's GraphQL endpoint reads runs and experiments (tracking), run artifacts (artifacts) and
+  // model versions (registry).
+  'scope:graphql': ['scope:tracking', 'scope:artifacts', 'scope:registry', 'scope:shared'],
   'scope:cli': ['scope:shared'],
   // The migration job: runtime and platform only (SQL migrations, Kafka topics), no context.
   'scope:ops': ['scope:shared'],

@@ -27,6 +27,7 @@ dataset = Dataset(name="train-set", digest="abc123", source_type="local", source
 client.log_inputs(run_id, [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", "training")])])
 model = client.create_logged_model(experiment_id, name="graphql-logged-model", source_run_id=run_id)
 client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step=3)])
+client.log_text(run_id, "hello", "notes/hello.txt")
 client.set_terminated(run_id, end_time=1_700_000_100_000)
 
 running = client.create_run(experiment_id, run_name="still-running", start_time=1_700_000_000_000)

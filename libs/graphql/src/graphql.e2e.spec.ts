@@ -61,7 +61,7 @@ function normalised(value: unknown, ids: Ids): unknown {
     .replaceAll(ids.running_run_id, '<running-run>')
     .replaceAll(ids.model_id, '<model>')
     .replace(/"(creationTime|lastUpdateTime|startTime|creationTimestamp|lastUpdatedTimestamp)":"\d{13}"/g, '"$1":"<now>"')
-    .replace(/"(artifactLocation|artifactUri)":"[^"]*?(\/\d+(\/<[a-z-]+>\/artifacts)?)"/g, '"$1":"<root>$2"');
+    .replace(/"(artifactLocation|artifactUri|rootUri)":"[^"]*?(\/\d+(\/<[a-z-]+>\/artifacts(\/notes)?)?)"/g, '"$1":"<root>$2"');
   return sortLists(JSON.parse(replaced));
 }
 
@@ -202,6 +202,12 @@ describe('/graphql answers MLflow UI queries as mlflow server does', () => {
     }`;
     const [fromCairn, fromMlflow] = await both((ids) => ({ query, variables: { run: ids.run_id } }));
     expect(fromCairn).toEqual(fromMlflow);
+    const [listing, listingReference] = await both((ids) => ({
+      query: `{ root: mlflowListArtifacts(input: {runId: "${ids.run_id}"}) { rootUri files { path isDir fileSize } nextPageToken }
+        notes: mlflowListArtifacts(input: {runUuid: "${ids.run_id}", path: "notes"}) { rootUri files { path isDir fileSize } } }`,
+    }));
+    expect(listing).toEqual(listingReference);
+    expect(JSON.stringify(listing)).toContain('"path":"notes/hello.txt","isDir":false,"fileSize":"5"');
     const [datasets, datasetsReference] = await both((ids) => ({
       query: `mutation { mlflowSearchDatasets(input: {experimentIds: ["${ids.experiment_id}"]}) { datasetSummaries { experimentId name digest context } } }`,
     }));

@@ -1,4 +1,5 @@
 import { READ_ALL, type AccessContext, type Permission, type ReadScope } from '@cairn/contracts';
+import type { ArtifactQueries } from '@cairn/artifacts';
 import type { RegistryQueries } from '@cairn/registry';
 import type { ExperimentView, RunView, TrackingQueries } from '@cairn/tracking';
 import { MlflowGraphql } from './mlflow-graphql';
@@ -39,8 +40,17 @@ const tracking = {
     if (id !== run.runId) throw Object.assign(new Error('pg: relation does not exist'), { internal: true });
     return run;
   },
-  experiment: async () => experiment,
+  experiment: async () => {
+    experimentReads++;
+    return experiment;
+  },
+  searchRuns: async (request: { maxResults: number }) => {
+    searchedPages.push(request.maxResults);
+    return { items: [run, run, run], nextPageToken: 'next' };
+  },
 } as unknown as TrackingQueries;
+let experimentReads = 0;
+const searchedPages: number[] = [];
 
 const registry = {
   versionsReferencingRun: async (_runId: string, scope: ReadScope) =>
@@ -75,7 +85,17 @@ function caller(experiments: Record<string, Permission>, models: ReadScope = REA
   };
 }
 
-const graphql = new MlflowGraphql(tracking, registry);
+const artifacts = {
+  listRun: async () => ({
+    rootUri: 'mlflow-artifacts:/7/r1/artifacts',
+    files: [
+      { path: 'model', is_dir: true },
+      { path: 'notes.txt', is_dir: false, file_size: 12 },
+    ],
+  }),
+} as unknown as ArtifactQueries;
+
+const graphql = new MlflowGraphql(tracking, registry, artifacts);
 const reader = caller({ '7': 'READ' });
 
 describe('MlflowGraphql', () => {
@@ -116,6 +136,43 @@ describe('MlflowGraphql', () => {
       },
       errors: null,
     });
+  });
+
+  it("lists a run's artifacts with sizes as strings and directories without a size", async () => {
+    const answer = await graphql.execute(
+      { query: '{ mlflowListArtifacts(input: {runId: "r1"}) { rootUri files { path isDir fileSize } nextPageToken } }' },
+      reader,
+    );
+    expect(answer).toEqual({
+      data: {
+        mlflowListArtifacts: {
+          rootUri: 'mlflow-artifacts:/7/r1/artifacts',
+          files: [
+            { path: 'model', isDir: true, fileSize: '0' },
+            { path: 'notes.txt', isDir: false, fileSize: '12' },
+          ],
+          nextPageToken: '',
+        },
+      },
+      errors: null,
+    });
+    expect((await graphql.execute({ query: '{ mlflowListArtifacts(input: {runId: "r1"}) { rootUri } }' }, caller({}))).data).toEqual({
+      mlflowListArtifacts: null,
+    });
+  });
+
+  it('pages run searches by at most 1000 runs and reads each experiment once per request', async () => {
+    experimentReads = 0;
+    const answer = await graphql.execute(
+      { query: '{ mlflowSearchRuns(input: {experimentIds: ["7"], maxResults: 50000}) { nextPageToken runs { experiment { name } } } }' },
+      reader,
+    );
+    expect(answer).toEqual({
+      data: { mlflowSearchRuns: { nextPageToken: 'next', runs: [1, 2, 3].map(() => ({ experiment: { name: 'churn' } })) } },
+      errors: null,
+    });
+    expect(searchedPages).toEqual([1000]);
+    expect(experimentReads).toBe(1);
   });
 
   it('leaves out the versions of models the caller may not read', async () => {

@@ -14,16 +14,8 @@ import {
   type GraphQLScalarType,
   type GraphQLSchema,
 } from 'graphql';
-import {
-  CairnError,
-  canonicalExperimentId,
-  invalidParameter,
-  permissionAllows,
-  scopeIncludes,
-  type AccessContext,
-  type ReadScope,
-  type ResourceType,
-} from '@cairn/contracts';
+import { CairnError, canonicalExperimentId, permissionAllows, scopeIncludes, type AccessContext, type ReadScope, type ResourceType } from '@cairn/contracts';
+import { ArtifactQueries } from '@cairn/artifacts';
 import { modelVersionJson, RegistryQueries } from '@cairn/registry';
 import { experimentJson, metricJson, runJson, TrackingQueries, validateBulkInterval, type ExperimentView } from '@cairn/tracking';
 import { MLFLOW_GRAPHQL_SDL } from '../domain/mlflow-schema.sdl';
@@ -51,6 +43,8 @@ interface RequestContext {
   access: AccessContext;
   readable(type: ResourceType): Promise<ReadScope>;
   mayRead(type: ResourceType, id: string): Promise<boolean>;
+  /** An experiment's wire JSON, read once per request however many runs of it are returned. */
+  experiment(experimentId: string): Promise<Record<string, unknown>>;
 }
 
 type Input = Record<string, unknown> | null | undefined;
@@ -64,9 +58,15 @@ const int = (value: unknown): number | undefined => (typeof value === 'number' ?
 const experimentWire = (experiment: ExperimentView) => ({ ...experimentJson(experiment), workspace: 'default' });
 
 /**
+ * A page of `mlflowSearchRuns`: each run may resolve its experiment and model versions, so a page
+ * costs queries per run. MLflow's own default page; a client asking for more gets a page token.
+ */
+const GRAPHQL_RUNS_PAGE = 1000;
+
+/**
  * MLflow's `/graphql` endpoint over Cairn's read side: the schema MLflow 3.18 publishes (its UI's
- * experiment header, run page, metric charts; runs, experiments, model versions, datasets), resolved
- * through tracking's and registry's public query services. Each field that returns an experiment,
+ * experiment header, run page, metric charts; runs, experiments, artifacts, model versions,
+ * datasets), resolved through the public query services of tracking, artifacts and registry. Each field that returns an experiment,
  * a run or a model version checks READ on it as MLflow's GraphQL authorization middleware does: a
  * resource the caller may not read resolves to null (no error, so nothing says whether it exists);
  * searches see only readable experiments and models, filtered in SQL.
@@ -79,6 +79,7 @@ export class MlflowGraphql {
   constructor(
     @Inject(TrackingQueries) private readonly tracking: TrackingQueries,
     @Inject(RegistryQueries) private readonly registry: RegistryQueries,
+    @Inject(ArtifactQueries) private readonly artifacts: ArtifactQueries,
   ) {
     this.schema = buildSchema(MLFLOW_GRAPHQL_SDL);
     Object.assign(this.schema.getType('LongString') as GraphQLScalarType, longStringScalar);
@@ -89,9 +90,7 @@ export class MlflowGraphql {
       mlflowSearchRuns: searchRuns,
       mlflowGetMetricHistoryBulkInterval: (_s, { input }, context) => this.metricHistoryBulkInterval(input, context),
       mlflowSearchModelVersions: (_s, { input }, context) => this.searchModelVersions(input, context),
-      mlflowListArtifacts: () => {
-        throw invalidParameter('mlflowListArtifacts is not served over GraphQL by Cairn: use GET /ajax-api/2.0/mlflow/artifacts/list.');
-      },
+      mlflowListArtifacts: (_s, { input }, context) => this.listArtifacts(input, context),
       test: (_s, { inputString }) => ({ output: inputString }),
     });
     this.resolve('Mutation', {
@@ -101,7 +100,7 @@ export class MlflowGraphql {
     });
     this.resolve('MlflowRunExtension', {
       // The run's own experiment: reading the run already needed READ on it.
-      experiment: async (run) => experimentWire(await this.tracking.experiment(wireRun(run).info.experiment_id)),
+      experiment: (run, _args, context) => context.experiment(wireRun(run).info.experiment_id),
       modelVersions: async (run, _args, context) =>
         (await this.registry.versionsReferencingRun(wireRun(run).info.run_id, await context.readable('registered_model'))).map(modelVersionJson),
     });
@@ -138,7 +137,7 @@ export class MlflowGraphql {
       document,
       variableValues: variables,
       operationName: typeof request.operationName === 'string' ? request.operationName : undefined,
-      contextValue: requestContext(access),
+      contextValue: this.requestContext(access),
       fieldResolver: protoFieldResolver,
     });
     return {
@@ -153,6 +152,15 @@ export class MlflowGraphql {
     if (cause === undefined || cause instanceof CairnError || cause instanceof GraphQLError || cause instanceof TypeError) return error.message;
     this.logger.error(`GraphQL ${error.path?.join('.') ?? ''}: ${cause.stack ?? cause.message}`);
     return 'Internal error';
+  }
+
+  private requestContext(access: AccessContext): RequestContext {
+    return {
+      access,
+      readable: memoised((type) => access.readable(type as ResourceType)),
+      mayRead: async (type, id) => permissionAllows(await access.permissionOn(type, type === 'experiment' ? canonicalExperimentId(id) : id), 'READ'),
+      experiment: memoised(async (id) => experimentWire(await this.tracking.experiment(id))),
+    };
   }
 
   // ---- root fields -----------------------------------------------------------------------------
@@ -170,6 +178,15 @@ export class MlflowGraphql {
     return { run: runJson(run) };
   }
 
+  /** A run's artifacts at `path`, as `artifacts/list` answers (no pages: MLflow's token stays ""). */
+  private async listArtifacts(input: Input, context: RequestContext) {
+    const runId = str(input?.['runId']) ?? str(input?.['runUuid']) ?? '';
+    const run = await this.tracking.run(runId);
+    if (!(await context.mayRead('experiment', run.experimentId))) return null;
+    const listing = await this.artifacts.listRun(runId, str(input?.['path']));
+    return { root_uri: listing.rootUri ?? run.artifactUri, files: listing.files };
+  }
+
   /** Only the requested experiments the caller may read; none of them readable: null, as MLflow. */
   private async searchRuns(input: Input, context: RequestContext) {
     const requested = strings(input?.['experimentIds']);
@@ -180,7 +197,7 @@ export class MlflowGraphql {
         experimentIds: readable,
         filter: str(input?.['filter']),
         viewType: (str(input?.['runViewType']) as 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' | undefined) ?? 'ACTIVE_ONLY',
-        maxResults: int(input?.['maxResults']),
+        maxResults: Math.min(int(input?.['maxResults']) ?? GRAPHQL_RUNS_PAGE, GRAPHQL_RUNS_PAGE),
         orderBy: strings(input?.['orderBy']),
         pageToken: str(input?.['pageToken']),
       },
@@ -231,17 +248,13 @@ const wireRun = (run: unknown) => run as { info: { run_id: string; experiment_id
 
 const failed = (message: string): GraphqlResponse => ({ data: null, errors: [message] });
 
-function requestContext(access: AccessContext): RequestContext {
-  const scopes = new Map<ResourceType, Promise<ReadScope>>();
-  const readable = (type: ResourceType) => {
-    let scope = scopes.get(type);
-    if (!scope) scopes.set(type, (scope = access.readable(type)));
-    return scope;
-  };
-  return {
-    access,
-    readable,
-    mayRead: async (type, id) => permissionAllows(await access.permissionOn(type, type === 'experiment' ? canonicalExperimentId(id) : id), 'READ'),
+/** `load(key)` once per key. */
+function memoised<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const loaded = new Map<string, Promise<T>>();
+  return (key) => {
+    let value = loaded.get(key);
+    if (!value) loaded.set(key, (value = load(key)));
+    return value;
   };
 }
 
