@@ -1,11 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, printSchema } from 'graphql';
 import { MLFLOW_GRAPHQL_SDL } from './domain/mlflow-schema.sdl';
-import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
+import { runMlflowClient, startMlflowServer, startServer, testEndpoints, type StartedMlflowServer, type StartedServer } from '@cairn/testing';
 
 // Issue 20: MLflow's UI loads the experiment header and the whole run page only through /graphql.
 // The same data is logged into Cairn and into the pinned `mlflow server` by the official client,
@@ -80,9 +78,8 @@ function sortLists(value: unknown): unknown {
 }
 
 describe('/graphql answers MLflow UI queries as mlflow server does', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-graphql-reference-'));
+  let mlflow: StartedMlflowServer;
   let mlflowUrl = '';
-  let mlflow: ReturnType<typeof spawn> | undefined;
   let cairn: StartedServer;
   let cairnIds: Ids;
   let mlflowIds: Ids;
@@ -115,34 +112,8 @@ describe('/graphql answers MLflow UI queries as mlflow server does', () => {
   }
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const address = probe.address() as { port: number };
-        probe.close(() => resolve(address.port));
-      });
-    });
-    mlflowUrl = `http://127.0.0.1:${port}`;
-    mlflow = spawn(
-      testEndpoints.mlflowPython(3),
-      ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      { cwd: home, env: { PATH: process.env['PATH'] ?? '', HOME: home }, stdio: 'ignore' },
-    );
-    trackChildProcess(mlflow);
-    [cairn] = await Promise.all([
-      startServer({ env: { CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: ADMIN_PASSWORD } }),
-      waitFor(
-        async () =>
-          (await fetch(`${mlflowUrl}/health`).then(
-            (r) => r.ok,
-            () => false,
-          )) || undefined,
-        {
-          timeoutMs: 120_000,
-          intervalMs: 500,
-          message: 'mlflow server /health',
-        },
-      ),
-    ]);
+    [cairn, mlflow] = await Promise.all([startServer({ env: { CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: ADMIN_PASSWORD } }), startMlflowServer()]);
+    mlflowUrl = mlflow.url;
     [cairnIds, mlflowIds] = await Promise.all([
       logScenario(cairn.url, { MLFLOW_TRACKING_URI: cairn.url, MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD }),
       logScenario(mlflowUrl, { MLFLOW_TRACKING_URI: mlflowUrl }),
@@ -150,11 +121,7 @@ describe('/graphql answers MLflow UI queries as mlflow server does', () => {
     await cairnCall('users/create', { username: 'reader', password: READER_PASSWORD });
   }, 300_000);
 
-  afterAll(async () => {
-    await cairn?.stop();
-    if (mlflow) await terminate(mlflow);
-    rmSync(home, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => Promise.all([cairn?.stop(), mlflow?.stop()]), 60_000);
 
   /** The same request to both servers, with each server's own ids in the variables. */
   async function both(build: (ids: Ids) => unknown): Promise<[unknown, unknown]> {
@@ -247,7 +214,18 @@ describe('/graphql answers MLflow UI queries as mlflow server does', () => {
     expect((await graphql(cairn.url, { query: cyclic }, ADMIN)).errors).toEqual(['Cannot spread fragment "R" within itself via "S".']);
   });
 
-  it('also answers under /ajax-api/graphql', async () => {
+  it('also answers under /ajax-api/graphql, and queries (not mutations) over GET', async () => {
+    const byUrl = async (query: string, variables: unknown) => {
+      const params = new URLSearchParams({ query, variables: JSON.stringify(variables) });
+      const response = await fetch(`${cairn.url}/graphql?${params}`, { headers: { authorization: ADMIN } });
+      return (await response.json()) as Answer;
+    };
+    const header = await byUrl(documents['MlflowGetExperimentQuery'] ?? '', { input: { experimentId: cairnIds.experiment_id } });
+    expect((header.data?.['mlflowGetExperiment'] as { experiment: { name: string } }).experiment.name).toBe('graphql-parity');
+    expect((await byUrl('mutation { testMutation(inputString: "x") { output } }', {})).errors).toEqual([
+      'Only queries can be sent with GET; send mutations with POST.',
+    ]);
+
     const answer = await graphql(cairn.url, { query: documents['GetRun'], variables: { data: { runId: cairnIds.run_id } } }, ADMIN, '/ajax-api/graphql');
     expect((answer.data?.['mlflowGetRun'] as { run: { info: { runName: string } } }).run.info.runName).toBe('graphql-run');
   });
