@@ -18,3 +18,4 @@ export * from './ingress-nginx';
 export * from './migrate-job';
 export * from './private-postgres';
 export * from './oidc-provider';
+export * from './mlflow-server';
