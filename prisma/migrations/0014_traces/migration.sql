@@ -28,7 +28,10 @@ CREATE TABLE tracking.trace_tags (
   value    text NOT NULL,
   PRIMARY KEY (trace_id, key)
 );
-CREATE INDEX trace_tags_key_value ON tracking.trace_tags (key, value);
+-- Values may be long (8000 characters): a btree over them would refuse rows, so key and value are
+-- indexed apart, as tracking.tags.
+CREATE INDEX trace_tags_key ON tracking.trace_tags (key);
+CREATE INDEX trace_tags_value ON tracking.trace_tags USING hash (value);
 
 -- MLflow's `trace_request_metadata`: written once, with the trace.
 CREATE TABLE tracking.trace_metadata (
@@ -37,7 +40,8 @@ CREATE TABLE tracking.trace_metadata (
   value    text NOT NULL,
   PRIMARY KEY (trace_id, key)
 );
-CREATE INDEX trace_metadata_key_value ON tracking.trace_metadata (key, value);
+CREATE INDEX trace_metadata_key ON tracking.trace_metadata (key);
+CREATE INDEX trace_metadata_value ON tracking.trace_metadata USING hash (value);
 
 -- Feedback and expectations on a trace, kept as the wire's Assessment object (protobuf JSON).
 CREATE TABLE tracking.trace_assessments (

@@ -23,7 +23,7 @@ const millis = (column: string, nullable: boolean): AttributeColumn => ({
  * `tags.mlflow.traceName`), `end_time_ms`, span, feedback and expectation filters.
  *
  * Indexes: traces(experiment_id, request_time DESC, trace_id); trace_tags and trace_metadata
- * PK(trace_id, key), (key, value).
+ * PK(trace_id, key), (key), hash (value).
  */
 export const tracesSearch: SearchEntity = {
   name: 'traces',

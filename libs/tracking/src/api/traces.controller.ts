@@ -14,15 +14,13 @@ import type { FastifyRequest } from 'fastify';
 import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { TraceCommands } from '../application/trace-commands';
 import { TraceQueries } from '../application/trace-queries';
-import { checkTraceId, durationOf, timeOf, TRACE_TAG_LIMITS, type LoggedTraceInfo } from '../domain/trace';
+import { checkTraceId, durationOf, timeOf, TRACE_TAG_LIMITS, traceEntries, type LoggedTraceInfo } from '../domain/trace';
 import { validateLength } from '../domain/validation';
 import * as s from './trace-schemas';
 import { traceInfoJson } from './trace-wire';
 import { OTLP_TRACES_ACCESS, TRACES_ACCESS } from './traces.access';
 
 type Body_ = Record<string, unknown> | undefined;
-
-const entries = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
 
 /**
  * MLflow 3's trace API, as the 3.x client and web UI call it: StartTraceV3, trace info, search and
@@ -55,8 +53,8 @@ export class TracesController {
       ...(info.request_preview !== undefined ? { requestPreview: info.request_preview } : {}),
       ...(info.response_preview !== undefined ? { responsePreview: info.response_preview } : {}),
       ...(info.client_request_id !== undefined ? { clientRequestId: info.client_request_id } : {}),
-      metadata: entries(info.trace_metadata),
-      tags: entries(info.tags),
+      metadata: traceEntries(info.trace_metadata, 'trace_metadata'),
+      tags: traceEntries(info.tags, 'tags'),
       assessments: [],
     };
     const experimentId = info.trace_location.mlflow_experiment.experiment_id;

@@ -23,6 +23,17 @@ const SERVER_TRACE_TAGS: ReadonlySet<string> = new Set([TRACE_ARTIFACT_LOCATION_
 /** MLflow's MAX_TRACE_TAG_KEY_LENGTH / MAX_TRACE_TAG_VAL_LENGTH: a longer key is refused, a longer value cut. */
 export const TRACE_TAG_LIMITS = { key: 250, value: 8000 } as const;
 
+/**
+ * A trace's tags or metadata as logged: a key over the limit is refused, a value cut to it (MLflow's
+ * columns are String(250) and String(8000); its validation cuts tag values the same way).
+ */
+export function traceEntries(map: Record<string, string>, field: string): KeyValue[] {
+  return Object.entries(map).map(([key, value]) => {
+    if (key.length > TRACE_TAG_LIMITS.key) throw invalidParameter(`'${field}' key exceeds the maximum length of ${TRACE_TAG_LIMITS.key} characters`);
+    return { key, value: value.slice(0, TRACE_TAG_LIMITS.value) };
+  });
+}
+
 /** The metadata linking a trace to the run it was logged in (`attribute.run_id` in searches). */
 export const TRACE_SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 
