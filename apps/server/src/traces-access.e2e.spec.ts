@@ -97,6 +97,12 @@ describe('traces under their experiment’s permission (CAIRN_AUTH=basic)', () =
     for (const [method, route, body] of writes()) expect({ route, status: await call(READER, method, route, body) }).toEqual({ route, status: 403 });
   });
 
+  it('get-trace-artifact hands the UI the spans the client uploaded', async () => {
+    const response = await fetch(`${server.url}/ajax-api/3.0/mlflow/get-trace-artifact?request_id=${TRACE_ID}`, { headers: { authorization: READER } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('{"spans": []}');
+  });
+
   it('without credentials nothing is answered', async () => {
     const response = await fetch(`${server.url}/api/3.0/mlflow/traces/${TRACE_ID}`);
     expect(response.status).toBe(401);

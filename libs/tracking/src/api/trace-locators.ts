@@ -53,3 +53,9 @@ export const traceLocationsIn: Locator = (request) =>
       experimentRef(l.mlflow_experiment.experiment_id),
     ),
   );
+
+/** get-trace-artifact: the trace of `request_id` (query). */
+export const traceOfRequestId: Locator = (request, lookup) => {
+  const traceId = parsedBy(s.getTraceArtifact, queryInput()(request))?.request_id;
+  return traceId === undefined ? [] : experimentsOfTraces(lookup, [traceId]);
+};

@@ -50,3 +50,5 @@ export const deleteTraces = z.object({
 
 export const createAssessment = z.object({ assessment: required(assessment) });
 export const updateAssessment = z.object({ assessment: required(assessment), update_mask: required(str) });
+
+export const getTraceArtifact = z.object({ request_id: required(str) });

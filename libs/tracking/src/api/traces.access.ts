@@ -1,6 +1,6 @@
 import { AUTHENTICATED, bodyInput, requires, type AccessTable } from '@cairn/contracts';
 import { experimentIn } from './locators';
-import { newTraceExperiment, traceIn, traceLocationsIn, tracesIn } from './trace-locators';
+import { newTraceExperiment, traceIn, traceLocationsIn, traceOfRequestId, tracesIn } from './trace-locators';
 import type { OtlpTracesController, TracesController } from './traces.controller';
 
 /**
@@ -20,6 +20,7 @@ export const TRACES_ACCESS: AccessTable<TracesController> = {
   getAssessment: requires('READ', traceIn),
   updateAssessment: requires('EDIT', traceIn),
   deleteAssessment: requires('EDIT', traceIn),
+  getTraceArtifact: requires('READ', traceOfRequestId),
 };
 
 /** Refused for everyone (501); signed-in callers only, like every other write. */

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   CairnError,
   fromQuery,
   invalidParameter,
+  notFound,
   parseRequest,
   type AssessmentResponse,
   type BatchGetTracesResponse,
@@ -10,17 +11,21 @@ import {
   type SearchTracesV3Response,
   type TraceResponse,
 } from '@cairn/contracts';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/platform';
 import { TraceCommands } from '../application/trace-commands';
 import { TraceQueries } from '../application/trace-queries';
-import { checkTraceId, durationOf, timeOf, TRACE_TAG_LIMITS, traceEntries, type LoggedTraceInfo } from '../domain/trace';
+import { checkTraceId, durationOf, timeOf, TRACE_ARTIFACT_LOCATION_TAG, TRACE_TAG_LIMITS, traceEntries, type LoggedTraceInfo } from '../domain/trace';
 import { validateLength } from '../domain/validation';
 import * as s from './trace-schemas';
 import { traceInfoJson } from './trace-wire';
 import { OTLP_TRACES_ACCESS, TRACES_ACCESS } from './traces.access';
 
 type Body_ = Record<string, unknown> | undefined;
+
+const PROXIED = 'mlflow-artifacts:';
+/** MLflow's TRACE_DATA_FILE_NAME: the spans of one trace, as the client uploads them. */
+const TRACE_DATA_FILE = 'traces.json';
 
 /**
  * MLflow 3's trace API, as the 3.x client and web UI call it: StartTraceV3, trace info, search and
@@ -157,6 +162,22 @@ export class TracesController {
       .map((f) => f.trim())
       .filter((f) => f !== '');
     return { assessment: await this.commands.updateAssessment(traceId, assessmentId, dto.assessment, mask, metadataOf(req)) };
+  }
+
+  /**
+   * The web UI reads a trace's spans here. They are `traces.json` in the artifact store, which the
+   * artifacts context serves (with its own access check), so this answers with a redirect to it.
+   */
+  @Get(['2.0/mlflow/get-trace-artifact', '3.0/mlflow/get-trace-artifact'])
+  async getTraceArtifact(@Query() q: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const dto = parseRequest(s.getTraceArtifact, fromQuery(q));
+    const trace = await this.queries.trace(dto.request_id);
+    const location = trace.tags[TRACE_ARTIFACT_LOCATION_TAG] ?? '';
+    const path = location.startsWith(PROXIED) ? location.slice(PROXIED.length).replace(/^\/+/, '') : undefined;
+    if (path === undefined) throw notFound(`Trace with ID '${dto.request_id}' has no spans in Cairn's artifact store.`);
+    const prefix = req.url.startsWith('/ajax-api/') ? '/ajax-api' : '/api';
+    const encoded = [...path.split('/'), TRACE_DATA_FILE].map(encodeURIComponent).join('/');
+    await reply.redirect(`${prefix}/2.0/mlflow-artifacts/artifacts/${encoded}`, 302);
   }
 
   @Delete('3.0/mlflow/traces/:traceId/assessments/:assessmentId')
