@@ -131,4 +131,98 @@ describe('MLflow 3 tracing: Cairn answers as mlflow server does', () => {
     expect(otlp.status).toBe(501);
     expect(((await otlp.json()) as { message: string }).message).toContain('REST OTLP span logging is not supported');
   }, 60_000);
+
+  it('random wrong input to every trace route: never a 5xx, always a JSON object', async () => {
+    const values: unknown[] = [
+      null,
+      0,
+      -1,
+      1.5,
+      2 ** 63,
+      '',
+      'x',
+      'a\u0000b',
+      '../x',
+      '1'.repeat(300),
+      true,
+      [],
+      [1],
+      {},
+      { a: 1 },
+      'x'.repeat(70_000),
+      '\ud800',
+      '9'.repeat(30),
+    ];
+    const pick = () => values[Math.floor(random() * values.length)];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const location = () => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: random() < 0.5 ? '0' : pick() } });
+    const traceInfo = () => ({
+      trace_id: random() < 0.3 ? 'tr-fuzz' : pick(),
+      trace_location: random() < 0.7 ? location() : pick(),
+      request_time: random() < 0.5 ? '2026-01-01T00:00:00Z' : pick(),
+      execution_duration: pick(),
+      state: pick(),
+      trace_metadata: random() < 0.5 ? { k: pick() } : pick(),
+      tags: random() < 0.5 ? { [String(pick())]: pick() } : pick(),
+      assessments: random() < 0.5 ? [{ assessment_name: pick(), feedback: { value: pick() } }] : pick(),
+    });
+    const routes: Array<[string, string, () => unknown]> = [
+      ['POST', '/api/3.0/mlflow/traces', () => ({ trace: random() < 0.8 ? { trace_info: traceInfo() } : pick() })],
+      [
+        'POST',
+        '/api/3.0/mlflow/traces/search',
+        () => ({ locations: random() < 0.7 ? [location()] : pick(), filter: pick(), max_results: pick(), order_by: pick(), page_token: pick() }),
+      ],
+      ['PATCH', '/api/2.0/mlflow/traces/tr-fuzz/tags', () => ({ key: pick(), value: pick() })],
+      ['DELETE', '/api/2.0/mlflow/traces/tr-fuzz/tags', () => ({ key: pick() })],
+      [
+        'POST',
+        '/api/2.0/mlflow/traces/delete-traces',
+        () => ({ experiment_id: pick(), max_timestamp_millis: pick(), max_traces: pick(), request_ids: pick() }),
+      ],
+      [
+        'POST',
+        '/api/3.0/mlflow/traces/tr-fuzz/assessments',
+        () => ({ assessment: random() < 0.7 ? { assessment_name: pick(), expectation: { value: pick() }, create_time: pick() } : pick() }),
+      ],
+      ['PATCH', '/api/3.0/mlflow/traces/tr-fuzz/assessments/a-x', () => ({ assessment: pick(), update_mask: pick() })],
+    ];
+    const bad: string[] = [];
+    for (const [method, route, body] of routes) {
+      for (let i = 0; i < 40; i++) {
+        const sent = JSON.stringify(body());
+        const response = await fetch(`${server.url}${route}`, { method, headers: { 'content-type': 'application/json' }, body: sent });
+        const text = await response.text();
+        let isObject = false;
+        try {
+          const parsed: unknown = JSON.parse(text);
+          isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+        } catch {
+          // not JSON
+        }
+        if (response.status >= 500 || !isObject) bad.push(`${method} ${route} ${sent.slice(0, 200)} -> ${response.status} ${text.slice(0, 200)}`);
+      }
+    }
+    for (const query of ['trace_ids=', 'trace_ids=%00', `trace_ids=${'x'.repeat(3000)}`, 'nothing=1']) {
+      const response = await fetch(`${server.url}/api/3.0/mlflow/traces/batchGet?${query}`);
+      if (response.status >= 500) bad.push(`batchGet ${query.slice(0, 50)} -> ${response.status}`);
+    }
+    for (const id of ['%00', 'x'.repeat(3000), '..', 'tr-%C3%28']) {
+      for (const [method, route, body] of [
+        ['GET', `/api/3.0/mlflow/traces/${id}`, undefined],
+        ['PATCH', `/api/2.0/mlflow/traces/${id}/tags`, { key: 'k', value: 'v' }],
+        ['GET', `/api/3.0/mlflow/traces/${id}/assessments/${id}`, undefined],
+        ['DELETE', `/api/3.0/mlflow/traces/tr-fuzz/assessments/${id}`, undefined],
+        ['GET', `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=${id}`, undefined],
+      ] as const) {
+        const response = await fetch(`${server.url}${route}`, {
+          method,
+          ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        });
+        if (response.status >= 500) bad.push(`${method} ${route.slice(0, 80)} -> ${response.status}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { distinctRefs, experimentRef, objectBody, queryInput, type Locator } from '@cairn/contracts';
 import { BoundedCache } from '@cairn/platform';
+import { isTraceId } from '../domain/trace';
 import { parsedBy } from './locators';
 import * as s from './trace-schemas';
 
@@ -16,7 +17,7 @@ const experimentOfTrace = new BoundedCache<string>(100_000);
 async function experimentsOfTraces(lookup: Parameters<Locator>[1], traceIds: readonly string[]) {
   const experiments = new Set<string>();
   const missing: string[] = [];
-  for (const traceId of new Set(traceIds)) {
+  for (const traceId of new Set(traceIds.filter(isTraceId))) {
     const known = experimentOfTrace.get(traceId);
     if (known === undefined) missing.push(traceId);
     else experiments.add(known);

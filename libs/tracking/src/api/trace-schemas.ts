@@ -4,8 +4,9 @@ import { id, int64, protoEnum, required, str, type TraceState } from '@cairn/con
 /** Request schemas of MLflow 3's trace endpoints (service.proto: StartTraceV3, SearchTracesV3, …), field names as on the wire. */
 
 const traceState = protoEnum<TraceState>({ 0: 'STATE_UNSPECIFIED', 1: 'OK', 2: 'ERROR', 3: 'IN_PROGRESS' });
-const stringMap = z.record(z.string(), str).optional().default({});
-const assessment = z.record(z.string(), z.unknown());
+const stringMap = z.record(str, str).optional().default({});
+/** Stored as jsonb, which refuses NUL in any string (Postgres cannot hold it): refused here, not a 500 there. */
+const assessment = z.record(z.string(), z.unknown()).refine((a) => !JSON.stringify(a).includes('\\u0000'), 'Strings must not contain NUL characters.');
 const experimentLocation = z.object({ mlflow_experiment: z.object({ experiment_id: required(id) }) });
 
 export const traceInfo = z.object({

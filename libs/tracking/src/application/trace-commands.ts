@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { CairnError, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
+import { CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
 import { CommandHandler, ConcurrencyError, EventStore, type Clock, type Loaded } from '@cairn/eventing';
 import { Database, type UnitOfWork } from '@cairn/platform';
-import { decideLogTrace, decideTrace, timeOf, toTimestamp, type LoggedTraceInfo, type TraceAggregate, type TraceCommand } from '../domain/trace';
+import { decideLogTrace, decideTrace, isTraceId, timeOf, toTimestamp, type LoggedTraceInfo, type TraceAggregate, type TraceCommand } from '../domain/trace';
 import { project } from '../infra/projection';
 import { TraceStore } from '../infra/trace-store';
 import { TrackingStore } from '../infra/tracking-store';
@@ -11,6 +11,8 @@ import * as tq from '../infra/trace-sql';
 import { TRACKING_CLOCK } from './ports';
 
 const conflict = (error: ConcurrencyError) => new CairnError('RESOURCE_CONFLICT', `Concurrent update of ${error.aggregateIds.join(', ')}; retry the request.`);
+
+const ASSESSMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** MLflow's assessment ids: `a-` and 32 hex digits. */
 export const newAssessmentId = () => `a-${randomUUID().replace(/-/g, '')}`;
@@ -82,7 +84,8 @@ export class TraceCommands {
     return this.handle<TraceAggregate | null, R>(
       traceId,
       async (uow) => {
-        const loaded = await this.traces.lockTrace(uow, traceId);
+        // An id no trace can have (NUL, a slash) is not looked up: it is not found.
+        const loaded = isTraceId(traceId) ? await this.traces.lockTrace(uow, traceId) : null;
         return { state: loaded?.state ?? null, version: loaded?.version ?? 0 };
       },
       (state) => decideTrace(state, traceId, cmd),
@@ -130,7 +133,11 @@ export class TraceCommands {
   /** CreateAssessment: the server names it and stamps its times unless the client did (as MLflow's). */
   async createAssessment(traceId: string, body: Record<string, unknown>, metadata: EventMetadata): Promise<Record<string, unknown>> {
     const now = this.clock.now();
-    const assessmentId = typeof body['assessment_id'] === 'string' && body['assessment_id'] !== '' ? body['assessment_id'] : newAssessmentId();
+    const given = body['assessment_id'];
+    // The client names assessments logged with a trace (so a retried StartTraceV3 does not add them twice).
+    const assessmentId = given === undefined || given === '' ? newAssessmentId() : given;
+    if (typeof assessmentId !== 'string' || !ASSESSMENT_ID.test(assessmentId))
+      throw invalidParameter(`Invalid assessment ID ${JSON.stringify(assessmentId).slice(0, 200)}.`);
     const createTime = timeOf(body['create_time']) ?? now;
     const lastUpdateTime = timeOf(body['last_update_time']) ?? createTime;
     const assessment: TraceAssessment = {

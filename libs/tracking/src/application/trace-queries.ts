@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { invalidParameter, notFound, type ReadScope } from '@cairn/contracts';
 import { SearchSyntaxError, type SearchPage } from '@cairn/search';
+import { isTraceId } from '../domain/trace';
 import { TraceStore } from '../infra/trace-store';
 import type { TraceView } from './views';
 
@@ -10,14 +11,14 @@ export class TraceQueries {
   constructor(@Inject(TraceStore) private readonly store: TraceStore) {}
 
   async trace(traceId: string): Promise<TraceView> {
-    const [trace] = await this.store.traces([traceId]);
+    const [trace] = isTraceId(traceId) ? await this.store.traces([traceId]) : [];
     if (!trace) throw notFound(`Trace with ID ${traceId} is not found.`);
     return trace;
   }
 
   /** BatchGetTraces: the traces found, in the order asked; unknown ids are left out (as MLflow's). */
   traces(traceIds: readonly string[]): Promise<TraceView[]> {
-    return this.store.traces([...new Set(traceIds)]);
+    return this.store.traces([...new Set(traceIds)].filter(isTraceId));
   }
 
   async search(
@@ -36,7 +37,7 @@ export class TraceQueries {
   }
 
   async assessment(traceId: string, assessmentId: string): Promise<Record<string, unknown>> {
-    const assessment = await this.store.assessment(traceId, assessmentId);
+    const assessment = isTraceId(traceId) && !assessmentId.includes('\u0000') ? await this.store.assessment(traceId, assessmentId) : null;
     if (!assessment) throw notFound(`Assessment with ID '${assessmentId}' not found for trace '${traceId}'`);
     return assessment;
   }

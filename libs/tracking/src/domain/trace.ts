@@ -44,9 +44,12 @@ export const TRACE_SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 const TRACE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function checkTraceId(traceId: string): string {
-  if (!TRACE_ID.test(traceId)) throw invalidParameter(`Invalid trace ID '${traceId}'.`);
+  if (!TRACE_ID.test(traceId)) throw invalidParameter(`Invalid trace ID '${traceId.slice(0, 200)}'.`);
   return traceId;
 }
+
+/** Whether `traceId` could name a stored trace; one that cannot (NUL, a slash, too long) is simply not found. */
+export const isTraceId = (traceId: string): boolean => TRACE_ID.test(traceId);
 
 export interface TraceAggregate {
   traceId: string;
