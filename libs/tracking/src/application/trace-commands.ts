@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
-import { CommandHandler, ConcurrencyError, EventStore, type Clock, type Loaded } from '@cairn/eventing';
+import { CommandHandler, EventStore, type Clock, type Loaded } from '@cairn/eventing';
 import { Database, type UnitOfWork } from '@cairn/platform';
 import { decideLogTrace, decideTrace, isTraceId, timeOf, toTimestamp, type LoggedTraceInfo, type TraceAggregate, type TraceCommand } from '../domain/trace';
 import { project } from '../infra/projection';
 import { TraceStore } from '../infra/trace-store';
 import { TrackingStore } from '../infra/tracking-store';
-import * as tq from '../infra/trace-sql';
 import { TRACKING_CLOCK } from './ports';
-
-const conflict = (error: ConcurrencyError) => new CairnError('RESOURCE_CONFLICT', `Concurrent update of ${error.aggregateIds.join(', ')}; retry the request.`);
+import { conflict } from './tracking-commands';
 
 const ASSESSMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
@@ -51,7 +49,7 @@ export class TraceCommands {
         result,
         project: async (uow, events, loaded) => {
           for (const event of events) await project(uow, event);
-          await uow.query(tq.SET_TRACE_VERSION, [traceId, (loaded.version ?? 0) + events.length]);
+          await this.traces.setVersion(uow, traceId, (loaded.version ?? 0) + events.length);
         },
       },
       metadata,
@@ -59,7 +57,7 @@ export class TraceCommands {
     return r;
   }
 
-  /** StartTraceV3: the trace as logged, in the experiment given; answers its info as stored. */
+  /** StartTraceV3: the trace as logged, in the experiment given (merged into the stored one if any). */
   async logTrace(experimentId: string, info: LoggedTraceInfo, metadata: EventMetadata): Promise<void> {
     await this.handle(
       info.traceId,

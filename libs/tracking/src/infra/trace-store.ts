@@ -68,6 +68,10 @@ export class TraceStore {
     };
   }
 
+  async setVersion(tx: UnitOfWork, traceId: string, version: number): Promise<void> {
+    await tx.query(tq.SET_TRACE_VERSION, [traceId, version]);
+  }
+
   async traceIdsUpTo(experimentId: string, maxTimestampMillis: number, maxTraces: number): Promise<string[]> {
     return (await this.db.query<{ trace_id: string }>(tq.SELECT_TRACE_IDS_UP_TO, [experimentId, maxTimestampMillis, maxTraces])).rows.map((r) => r.trace_id);
   }
