@@ -64,12 +64,14 @@ describe('traces under their experiment’s permission (CAIRN_AUTH=basic)', () =
     [
       ['GET', `/api/3.0/mlflow/traces/${TRACE_ID}`, undefined],
       ['GET', `/api/3.0/mlflow/traces/batchGet?trace_ids=${TRACE_ID}`, undefined],
+      ['POST', '/ajax-api/3.0/mlflow/traces/batchGetInfos', { trace_ids: [TRACE_ID] }],
       ['POST', '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] }],
       ['GET', spans.replace('{experiment}', experimentId), undefined],
     ] as const;
   const writes = () =>
     [
       ['PATCH', `/api/2.0/mlflow/traces/${TRACE_ID}/tags`, { key: 'k', value: 'v' }],
+      ['PATCH', `/api/3.0/mlflow/traces/${TRACE_ID}/tags`, { key: 'k', value: 'v' }],
       ['POST', `/api/3.0/mlflow/traces/${TRACE_ID}/assessments`, { assessment: { assessment_name: 'a', feedback: { value: true } } }],
       ['POST', '/api/2.0/mlflow/traces/delete-traces', { experiment_id: experimentId, request_ids: [TRACE_ID] }],
       [
@@ -95,6 +97,16 @@ describe('traces under their experiment’s permission (CAIRN_AUTH=basic)', () =
   it('a READ user reads the traces and their spans but cannot write them', async () => {
     for (const [method, route, body] of reads()) expect({ route, status: await call(READER, method, route, body) }).toEqual({ route, status: 200 });
     for (const [method, route, body] of writes()) expect({ route, status: await call(READER, method, route, body) }).toEqual({ route, status: 403 });
+  });
+
+  it('batchGetInfos answers the READ user the trace infos asked for', async () => {
+    const response = await fetch(`${server.url}/ajax-api/3.0/mlflow/traces/batchGetInfos`, {
+      method: 'POST',
+      headers: { authorization: READER, 'content-type': 'application/json' },
+      body: JSON.stringify({ trace_ids: [TRACE_ID, 'tr-unknown'] }),
+    });
+    const body = (await response.json()) as { trace_infos: Array<{ trace_id: string }> };
+    expect(body.trace_infos.map((t) => t.trace_id)).toEqual([TRACE_ID]);
   });
 
   it('get-trace-artifact hands the UI the spans the client uploaded', async () => {

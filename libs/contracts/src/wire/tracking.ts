@@ -188,6 +188,9 @@ export interface TraceResponse {
 export interface BatchGetTracesResponse {
   traces: { trace_info: TraceInfoV3 }[];
 }
+export interface BatchGetTraceInfosResponse {
+  trace_infos: TraceInfoV3[];
+}
 export interface SearchTracesV3Response extends NextPageToken {
   traces?: TraceInfoV3[];
 }

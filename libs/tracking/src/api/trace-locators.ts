@@ -60,3 +60,7 @@ export const traceOfRequestId: Locator = (request, lookup) => {
   const traceId = parsedBy(s.getTraceArtifact, queryInput()(request))?.request_id;
   return traceId === undefined ? [] : experimentsOfTraces(lookup, [traceId]);
 };
+
+/** traces/batchGetInfos: every trace of `trace_ids` (body). */
+export const traceInfosIn: Locator = (request, lookup) =>
+  experimentsOfTraces(lookup, parsedBy(s.batchGetTraceInfos, objectBody(request.body))?.trace_ids ?? []);

@@ -30,6 +30,7 @@ export const startTraceV3Experiment = z.object({
 });
 
 export const batchGetTraces = z.object({ trace_ids: z.array(str).min(1) });
+export const batchGetTraceInfos = z.object({ trace_ids: required(z.array(str)), experiment_ids: z.array(str).optional() });
 
 export const searchTracesV3 = z.object({
   locations: z.array(experimentLocation).optional().default([]),

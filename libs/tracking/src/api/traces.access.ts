@@ -1,6 +1,6 @@
 import { AUTHENTICATED, bodyInput, requires, type AccessTable } from '@cairn/contracts';
 import { experimentIn } from './locators';
-import { newTraceExperiment, traceIn, traceLocationsIn, traceOfRequestId, tracesIn } from './trace-locators';
+import { newTraceExperiment, traceIn, traceInfosIn, traceLocationsIn, traceOfRequestId, tracesIn } from './trace-locators';
 import type { OtlpTracesController, TracesController } from './traces.controller';
 
 /**
@@ -12,6 +12,7 @@ export const TRACES_ACCESS: AccessTable<TracesController> = {
   startTrace: requires('EDIT', newTraceExperiment),
   getTraceInfo: requires('READ', traceIn),
   batchGetTraces: requires('READ', tracesIn),
+  batchGetTraceInfos: requires('READ', traceInfosIn),
   searchTraces: requires('READ', traceLocationsIn),
   setTraceTag: requires('EDIT', traceIn),
   deleteTraceTag: requires('EDIT', traceIn),

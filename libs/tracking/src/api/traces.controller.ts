@@ -6,6 +6,7 @@ import {
   notFound,
   parseRequest,
   type AssessmentResponse,
+  type BatchGetTraceInfosResponse,
   type BatchGetTracesResponse,
   type DeleteTracesResponse,
   type SearchTracesV3Response,
@@ -29,7 +30,8 @@ const TRACE_DATA_FILE = 'traces.json';
 
 /**
  * MLflow 3's trace API, as the 3.x client and web UI call it: StartTraceV3, trace info, search and
- * assessments under `3.0/mlflow/traces`; tags and deletes stayed under `2.0/mlflow/traces`. Spans
+ * assessments under `3.0/mlflow/traces`; tags and deletes under both `2.0` (what the client calls) and
+ * `3.0` (MLflow's V3 messages). Spans
  * are not sent here: the client uploads them as `traces.json` to the `mlflow.artifactLocation` tag
  * this server sets, through the artifact API.
  */
@@ -82,6 +84,16 @@ export class TracesController {
     return { traces: (await this.queries.traces(dto.trace_ids)).map((t) => ({ trace_info: traceInfoJson(t) })) };
   }
 
+  /** BatchGetTraceInfos (the web UI): the infos found, in the order asked; `experiment_ids`, when given, bounds them. */
+  @Post('3.0/mlflow/traces/batchGetInfos')
+  @HttpCode(200)
+  async batchGetTraceInfos(@Body() b: Body_): Promise<BatchGetTraceInfosResponse> {
+    const dto = parseRequest(s.batchGetTraceInfos, b);
+    const within = dto.experiment_ids === undefined ? undefined : new Set(dto.experiment_ids);
+    const traces = (await this.queries.traces(dto.trace_ids)).filter((t) => within === undefined || within.has(t.experimentId));
+    return { trace_infos: traces.map(traceInfoJson) };
+  }
+
   @Post('3.0/mlflow/traces/search')
   @HttpCode(200)
   async searchTraces(@Body() b: Body_, @Req() req: FastifyRequest): Promise<SearchTracesV3Response> {
@@ -102,7 +114,7 @@ export class TracesController {
     return out;
   }
 
-  @Patch('2.0/mlflow/traces/:traceId/tags')
+  @Patch(['2.0/mlflow/traces/:traceId/tags', '3.0/mlflow/traces/:traceId/tags'])
   @HttpCode(200)
   async setTraceTag(@Param('traceId') traceId: string, @Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.setTraceTag, b);
@@ -111,7 +123,7 @@ export class TracesController {
     return {};
   }
 
-  @Delete('2.0/mlflow/traces/:traceId/tags')
+  @Delete(['2.0/mlflow/traces/:traceId/tags', '3.0/mlflow/traces/:traceId/tags'])
   @HttpCode(200)
   async deleteTraceTag(@Param('traceId') traceId: string, @Body() b: Body_, @Query() q: unknown, @Req() req: FastifyRequest) {
     // The client sends the key in the body; a DELETE without one may carry it in the query string.
@@ -121,7 +133,7 @@ export class TracesController {
   }
 
   /** DeleteTraces: by `request_ids`, or up to `max_timestamp_millis` (at most `max_traces`), never both. */
-  @Post('2.0/mlflow/traces/delete-traces')
+  @Post(['2.0/mlflow/traces/delete-traces', '3.0/mlflow/traces/delete-traces'])
   @HttpCode(200)
   async deleteTraces(@Body() b: Body_, @Req() req: FastifyRequest): Promise<DeleteTracesResponse> {
     const dto = parseRequest(s.deleteTraces, b);
