@@ -195,13 +195,13 @@ async function walk(browser: Browser, base: string, data: UiData): Promise<Map<s
     if (!isApi(request.url())) return;
     const answer: Answer = { shape: requestShape(request.method(), request.url(), request.postData()), url: request.url(), status: response.status() };
     current.answers.push(answer);
-    if (answer.status >= 400)
-      bodies.push(
-        response.text().then(
-          (text) => void (answer.body = text.slice(0, 300)),
-          () => undefined,
-        ),
-      );
+    // every body, short: a failure line shows what each server answered
+    bodies.push(
+      response.text().then(
+        (text) => void (answer.body = text.replace(/\s+/g, ' ').slice(0, 200)),
+        () => undefined,
+      ),
+    );
   });
   page.on('pageerror', (error) => current.pageErrors.push(error.message.split('\n')[0]?.replace(idPattern, ':id') ?? ''));
 
@@ -229,19 +229,20 @@ async function walk(browser: Browser, base: string, data: UiData): Promise<Map<s
 function differences(page: string, mlflow: PageResult, cairn: PageResult): string[] {
   const found: string[] = [];
   if (mlflow.missing !== undefined) found.push(`${page}: the page does not behave as this test expects even on mlflow server (${mlflow.missing})`);
-  const mlflowAnswers = new Map<string, number>();
-  for (const a of mlflow.answers) mlflowAnswers.set(a.shape, Math.max(mlflowAnswers.get(a.shape) ?? 0, a.status === 0 ? 999 : a.status));
+  const mlflowAnswers = new Map<string, Answer>();
+  const rank = (a: Answer) => (a.status === 0 ? 999 : a.status);
+  for (const a of mlflow.answers) if (rank(a) >= rank(mlflowAnswers.get(a.shape) ?? { ...a, status: 1 })) mlflowAnswers.set(a.shape, a);
   const reported = new Set<string>();
   for (const a of cairn.answers) {
     if (a.status !== 0 && a.status < 400) continue;
     const reference = mlflowAnswers.get(a.shape);
-    if (reference !== undefined && reference >= 400) continue; // MLflow refuses it too
+    if (reference !== undefined && rank(reference) >= 400) continue; // MLflow refuses it too
     if (reported.has(a.shape)) continue;
     reported.add(a.shape);
     const { pathname, search } = new URL(a.url);
     const operation = a.shape.split(' ')[2];
     found.push(
-      `${page}: ${a.shape.split(' ')[0]} ${pathname}${search}${operation ? ` (${operation})` : ''} → Cairn ${a.status || 'no answer'} ${a.body ?? ''} | MLflow ${reference ?? 'never sent it'}`,
+      `${page}: ${a.shape.split(' ')[0]} ${pathname}${search}${operation ? ` (${operation})` : ''} → Cairn ${a.status || 'no answer'} ${a.body ?? ''} | MLflow ${reference === undefined ? 'never sent it' : `${reference.status} ${reference.body ?? ''}`}`,
     );
   }
   for (const error of new Set(cairn.pageErrors)) if (!mlflow.pageErrors.includes(error)) found.push(`${page}: page error on Cairn only: ${error}`);
