@@ -19,3 +19,4 @@ export * from './migrate-job';
 export * from './private-postgres';
 export * from './oidc-provider';
 export * from './mlflow-server';
+export * from './mlflow-ui';
