@@ -686,7 +686,10 @@ up_chromium() {
   command -v apt-get >/dev/null || die "chromium is not at $CHROMIUM_BIN and there is no apt-get to install it: install Debian's chromium package"
   ((EUID == 0)) || die "chromium is not at $CHROMIUM_BIN: install it as root with \`apt-get install -y chromium=$CHROMIUM_VERSION\` (or rerun infra.sh as root)"
   mkdir -p "$CACHE"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "chromium=$CHROMIUM_VERSION" >"$CACHE/chromium.install.log" 2>&1; then
+  # A fresh machine may have no package lists yet: refresh them once and try again.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "chromium=$CHROMIUM_VERSION" >"$CACHE/chromium.install.log" 2>&1 &&
+    ! { apt-get update >>"$CACHE/chromium.install.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "chromium=$CHROMIUM_VERSION" >>"$CACHE/chromium.install.log" 2>&1; }; then
     tail_log "$CACHE/chromium.install.log"
     die "apt-get install chromium=$CHROMIUM_VERSION failed: run apt-get update once, or set CHROMIUM_VERSION to what \`apt-cache policy chromium\` offers"
   fi
