@@ -1,16 +1,18 @@
 import { Client } from 'pg';
 import { SignJWT } from 'jose';
-import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
-import { startIdentityServer, type IdentityServer } from './testing/identity-server';
 import {
   clientCredentialsToken,
+  createTestDatabase,
   freePort,
   signingKey,
   startOidcProvider,
+  waitFor,
   type ProviderSettings,
   type RunningProvider,
   type SigningKey,
-} from './testing/oidc-provider';
+  type TestDatabase,
+} from '@cairn/testing';
+import { startIdentityServer, type IdentityServer } from './testing/identity-server';
 
 const AUDIENCE = 'https://cairn.test/api';
 const OTHER_AUDIENCE = 'https://other.test/api';

@@ -16,3 +16,5 @@ export * from './read-scopes-from-header';
 export * from './walk-pages';
 export * from './ingress-nginx';
 export * from './migrate-job';
+export * from './oidc-provider';
+export * from './private-minio';

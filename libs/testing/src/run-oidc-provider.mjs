@@ -1,4 +1,4 @@
-// A real OpenID provider for the identity integration tests (the certified `oidc-provider`, ESM-only,
+// A real OpenID provider for integration tests (identity's sign-in, S3 web identity) (the certified `oidc-provider`, ESM-only,
 // hence its own process launched with `node`). Everything comes from OIDC_TEST_PROVIDER (JSON):
 //   { port, issuer, keys: [private JWKs, the first signs], clients: [client metadata],
 //     accountGroups: { account: [groups] }, clientGroups: { client_id: [groups] }, resources: [audiences],
