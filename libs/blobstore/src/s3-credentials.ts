@@ -48,9 +48,10 @@ export function credentialProviderFor(credentials: S3Credentials): CredentialPro
 
 /**
  * Hands out the credentials it last fetched until they come within REFRESH_MARGIN_MS of expiring
- * (or are half-way through a shorter life), then fetches new ones; concurrent callers share one fetch. If a refresh fails while the current
- * credentials still have time left, they keep being used (and the refresh is tried again on the
- * next request): a slow STS never fails an upload its credentials could still sign.
+ * (or are half-way through a shorter life), then fetches new ones; concurrent callers share one
+ * fetch. If a refresh fails while the current credentials still have time left, they keep being
+ * used (and the refresh is tried again on the next request): a slow STS never fails an upload its
+ * credentials could still sign.
  */
 export class RefreshingCredentialProvider extends CredentialProvider {
   private current: (ExpiringCredentials & { refreshAt: number }) | undefined;
