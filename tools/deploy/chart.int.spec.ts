@@ -221,6 +221,24 @@ describe('a production-like install (Kafka TLS + SCRAM, OIDC, HPA, TLS Ingress, 
     expect(config['CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR']).toBe('3');
   });
 
+  it('reaches S3 as on AWS: IRSA on the ServiceAccount instead of keys, virtual-hosted addressing, SSE-KMS', () => {
+    const account = named(objects, 'ServiceAccount', 'cairn');
+    expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe('arn:aws:iam::123456789012:role/cairn');
+    for (const name of ['cairn-artifact-service', 'cairn-registry-service']) {
+      const deployment = named(objects, 'Deployment', name);
+      expect((specOf(deployment)['template'] as { spec: { serviceAccountName?: string } }).spec.serviceAccountName).toBe('cairn');
+      const env = envOf(deployment);
+      // No key anywhere: the EKS webhook gives the pod AWS_ROLE_ARN and the token file.
+      expect(env.has('CAIRN_S3_ACCESS_KEY') || env.has('CAIRN_S3_SECRET_KEY')).toBe(false);
+      expect(Object.fromEntries(['CAIRN_S3_PATH_STYLE', 'CAIRN_S3_SSE', 'CAIRN_S3_SSE_KMS_KEY_ID'].map((n) => [n, env.get(n)?.value]))).toEqual({
+        CAIRN_S3_PATH_STYLE: 'false',
+        CAIRN_S3_SSE: 'aws:kms',
+        CAIRN_S3_SSE_KMS_KEY_ID: 'alias/ml-platform-artifacts',
+      });
+    }
+    expect(ofKind(objects, 'Secret').flatMap((o) => Object.keys(dataOf(o)))).not.toContain('s3-secret-key');
+  });
+
   it('pins the image by digest, autoscales, and adds the optional objects', () => {
     const deployment = named(objects, 'Deployment', 'cairn-tracking-service');
     expect((firstContainer(deployment) as Container & { image: string }).image).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -300,6 +318,14 @@ describe('settings', () => {
     expect(helmFails(['--set', 'auth.mode=oidc']).stderr).toContain('auth.oidc.issuer: required');
     expect(helmFails(['--set', 'serviceDefaults.replica=3']).stderr).toContain("additional properties 'replica' not allowed");
     expect(helmFails(['--set', 'database.existingSecret=']).stderr).toContain('database: set url or existingSecret');
+    expect(helmFails(['--set', 'artifacts.s3.existingSecret=']).stderr).toContain(
+      'artifacts.s3: set accessKey and secretKey, or existingSecret (or credentials=aws',
+    );
+    expect(helmFails(['--set', 'artifacts.s3.roleArn=arn:aws:iam::123456789012:role/cairn']).stderr).toContain('set only with artifacts.s3.credentials=aws');
+    const irsa = ['--set', 'artifacts.s3.credentials=aws', '--set', 'artifacts.s3.roleArn=arn:aws:iam::123456789012:role/cairn'];
+    expect(helmFails([...irsa, '--set', 'serviceAccount.create=false']).stderr).toContain('artifacts.s3.roleArn: needs serviceAccount.create');
+    expect(helmFails(['--set', 'artifacts.s3.kmsKeyId=alias/x']).stderr).toContain('artifacts.s3.kmsKeyId: set only with artifacts.s3.sse=aws:kms');
+    expect(helmFails(['--set', 'artifacts.s3.sse=kms']).stderr).toContain("at '/artifacts/s3/sse': value must be one of 'none', 'AES256', 'aws:kms'");
   });
 });
 

@@ -95,10 +95,12 @@ app.kubernetes.io/part-of: cairn
 {{/* Every secret the processes may read: item, value given inline, existing Secret, its key. */}}
 {{- define "cairn.secretTable" -}}
 {{- $v := .Values -}}
+{{- $s3 := $v.artifacts.s3 -}}
+{{- $keys := eq $s3.credentials "keys" -}}
 {{- toYaml (list
   (list "database-url" $v.database.url $v.database.existingSecret $v.database.existingSecretKey)
-  (list "s3-access-key" $v.artifacts.s3.accessKey $v.artifacts.s3.existingSecret $v.artifacts.s3.accessKeyKey)
-  (list "s3-secret-key" $v.artifacts.s3.secretKey $v.artifacts.s3.existingSecret $v.artifacts.s3.secretKeyKey)
+  (list "s3-access-key" (ternary $s3.accessKey "" $keys) (ternary $s3.existingSecret "" $keys) $s3.accessKeyKey)
+  (list "s3-secret-key" (ternary $s3.secretKey "" $keys) (ternary $s3.existingSecret "" $keys) $s3.secretKeyKey)
   (list "kafka-sasl-password" $v.kafka.sasl.password $v.kafka.sasl.existingSecret $v.kafka.sasl.existingSecretKey)
   (list "admin-password" $v.auth.admin.password $v.auth.admin.existingSecret $v.auth.admin.existingSecretKey)
   (list "oidc-client-secret" $v.auth.oidc.clientSecret $v.auth.oidc.existingSecret $v.auth.oidc.existingSecretKey)
@@ -178,6 +180,10 @@ Output: YAML {env, volumeMounts, volumes, checksum}.
 {{- $env = append $env (dict "name" "CAIRN_ARTIFACT_ROOT" "value" $v.artifacts.root) -}}
 {{- $env = append $env (dict "name" "CAIRN_S3_ENDPOINT" "value" $v.artifacts.s3.endpoint) -}}
 {{- $env = append $env (dict "name" "CAIRN_S3_REGION" "value" $v.artifacts.s3.region) -}}
+{{- $env = append $env (dict "name" "CAIRN_S3_PATH_STYLE" "value" (toString $v.artifacts.s3.pathStyle)) -}}
+{{- $env = append $env (dict "name" "CAIRN_S3_SSE" "value" $v.artifacts.s3.sse) -}}
+{{- if $v.artifacts.s3.kmsKeyId }}{{ $env = append $env (dict "name" "CAIRN_S3_SSE_KMS_KEY_ID" "value" $v.artifacts.s3.kmsKeyId) }}{{ end -}}
+{{- if and (eq $v.artifacts.s3.credentials "aws") $v.artifacts.s3.instanceProfile }}{{ $env = append $env (dict "name" "CAIRN_S3_INSTANCE_PROFILE" "value" "true") }}{{ end -}}
 {{- end -}}
 {{- $asEnv := dict "database-url" "CAIRN_DATABASE_URL" "s3-access-key" "CAIRN_S3_ACCESS_KEY" "s3-secret-key" "CAIRN_S3_SECRET_KEY" "oidc-client-secret" "CAIRN_OIDC_CLIENT_SECRET" "webhook-secret-key" "CAIRN_WEBHOOK_SECRET_KEY" -}}
 {{- $kafkaSecretFile := ternary "CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE" "CAIRN_KAFKA_SASL_PASSWORD_FILE" (eq $v.kafka.sasl.mechanism "oauthbearer") -}}
@@ -282,7 +288,13 @@ imagePullSecrets:
 {{- $v := .Values -}}
 {{- $refs := include "cairn.secretRefs" . | fromYaml -}}
 {{- if not (hasKey $refs "database-url") }}{{ fail "database: set url or existingSecret (every service needs CAIRN_DATABASE_URL)" }}{{ end -}}
-{{- if not (and (hasKey $refs "s3-access-key") (hasKey $refs "s3-secret-key")) }}{{ fail "artifacts.s3: set accessKey and secretKey, or existingSecret" }}{{ end -}}
+{{- $s3 := $v.artifacts.s3 -}}
+{{- if eq $s3.credentials "keys" -}}
+{{- if not (and (hasKey $refs "s3-access-key") (hasKey $refs "s3-secret-key")) }}{{ fail "artifacts.s3: set accessKey and secretKey, or existingSecret (or credentials=aws for IRSA, EKS Pod Identity or the instance profile)" }}{{ end -}}
+{{- if or $s3.roleArn $s3.instanceProfile }}{{ fail "artifacts.s3.roleArn and instanceProfile: set only with artifacts.s3.credentials=aws" }}{{ end -}}
+{{- end -}}
+{{- if and $s3.roleArn (not $v.serviceAccount.create) }}{{ fail "artifacts.s3.roleArn: needs serviceAccount.create (or annotate your own ServiceAccount with eks.amazonaws.com/role-arn and leave roleArn empty)" }}{{ end -}}
+{{- if and $s3.kmsKeyId (ne $s3.sse "aws:kms") }}{{ fail "artifacts.s3.kmsKeyId: set only with artifacts.s3.sse=aws:kms" }}{{ end -}}
 {{- if eq $v.kafka.sasl.mechanism "oauthbearer" -}}
 {{- if not (and $v.kafka.sasl.oauth.tokenUrl $v.kafka.sasl.oauth.clientId) }}{{ fail "kafka.sasl.oauth: tokenUrl and clientId required with kafka.sasl.mechanism=oauthbearer" }}{{ end -}}
 {{- if not (hasKey $refs "kafka-sasl-password") }}{{ fail "kafka.sasl: set password or existingSecret (the OAuth client secret) with kafka.sasl.mechanism=oauthbearer" }}{{ end -}}

@@ -12,9 +12,14 @@ import { S3BlobStore } from './s3-blob-store';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const bucket = `cairn-test-${randomBytes(4).toString('hex')}`;
 
+/** The infra's MinIO, with its static keys. */
+function minio() {
+  const { endpoint, accessKey, secretKey } = testEndpoints.s3();
+  return { endpoint, credentials: { source: 'static' as const, accessKey, secretKey } };
+}
+
 function store(prefix: string, extra: { partSize?: number } = {}) {
-  const s3 = testEndpoints.s3();
-  return new S3BlobStore({ ...s3, region: 'us-east-1', bucket, prefix, partSize: extra.partSize ?? 5 * 1024 * 1024 });
+  return new S3BlobStore({ ...minio(), region: 'us-east-1', bucket, prefix, partSize: extra.partSize ?? 5 * 1024 * 1024 });
 }
 
 afterAll(() => removeTestBucket(bucket));
@@ -62,11 +67,9 @@ async function tlsTerminatorForMinio(): Promise<{ endpoint: string; close(): Pro
 
 blobStoreContract('s3 over https (MinIO behind TLS)', async () => {
   const terminator = await tlsTerminatorForMinio();
-  const { accessKey, secretKey } = testEndpoints.s3();
   const s = new S3BlobStore({
+    ...minio(),
     endpoint: terminator.endpoint,
-    accessKey,
-    secretKey,
     region: 'us-east-1',
     bucket,
     prefix: 'over-tls',
@@ -194,9 +197,8 @@ describe('S3BlobStore specifics', () => {
   }, 60_000);
 
   it("a streamed upload S3 refuses fails with S3's error code before the body is sent", async () => {
-    const s3 = testEndpoints.s3();
     const missing = new S3BlobStore({
-      ...s3,
+      ...minio(),
       region: 'us-east-1',
       bucket: `cairn-missing-${randomBytes(4).toString('hex')}`,
       prefix: '',
@@ -221,8 +223,7 @@ describe('S3BlobStore specifics', () => {
   });
 
   it('ping fails for a bucket that does not exist', async () => {
-    const s3 = testEndpoints.s3();
-    const missing = new S3BlobStore({ ...s3, region: 'us-east-1', bucket: `cairn-missing-${randomBytes(4).toString('hex')}`, prefix: '' });
+    const missing = new S3BlobStore({ ...minio(), region: 'us-east-1', bucket: `cairn-missing-${randomBytes(4).toString('hex')}`, prefix: '' });
     await expect(missing.ping()).rejects.toThrow(/does not exist/);
   });
 });

@@ -2,7 +2,6 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client } from 'minio';
 import {
   asStorageFullError,
   BlobNotFoundError,
@@ -18,12 +17,27 @@ import { joinArtifactPath, normaliseArtifactPath } from './artifact-path';
 import { S3ObjectStream } from './s3-object-stream';
 import { S3RequestError } from './s3-request-error';
 import { putObjectStream } from './s3-object-upload';
+import { credentialProviderFor, type S3Credentials } from './s3-credentials';
+import { SigningClient } from './s3-signing-client';
+
+/**
+ * Server-side encryption asked for on every object the store writes (single PUT, streamed PUT and
+ * multipart alike): SSE-S3 (`AES256`) or SSE-KMS (`aws:kms`, with the bucket's default AWS managed
+ * key or `keyId`). Reads need nothing: S3 decrypts for any caller the key policy admits.
+ */
+export type S3ServerSideEncryption = { mode: 'AES256' } | { mode: 'aws:kms'; keyId?: string };
 
 export interface S3BlobStoreOptions {
   endpoint: string;
-  accessKey: string;
-  secretKey: string;
+  credentials: S3Credentials;
   region: string;
+  /**
+   * `true`: https://endpoint/bucket/key (MinIO, most S3-compatible stores); `false`: virtual-hosted,
+   * https://bucket.endpoint/key (AWS S3, where path style is deprecated). AWS endpoints are always
+   * virtual-hosted unless the bucket name has dots (the `minio` client's rule).
+   */
+  pathStyle?: boolean;
+  serverSideEncryption?: S3ServerSideEncryption;
   bucket: string;
   /** Key prefix inside the bucket (no leading/trailing slash), '' for none. */
   prefix: string;
@@ -64,7 +78,9 @@ const DEFAULT_PAGE = 1000;
  */
 export class S3BlobStore implements BlobStore {
   readonly description: string;
-  private readonly client: Client;
+  private readonly client: SigningClient;
+  /** The headers that ask S3 to encrypt an object, sent (and signed) with every write that creates one. */
+  private readonly encryptionHeaders: Record<string, string>;
   private readonly partSize: number;
   private readonly partConcurrency: number;
   /** Set only when `ca` is: the agent every https request of this store goes through. */
@@ -73,14 +89,14 @@ export class S3BlobStore implements BlobStore {
   constructor(private readonly options: S3BlobStoreOptions) {
     const url = new URL(options.endpoint);
     this.tlsAgent = url.protocol === 'https:' && options.ca !== undefined ? new HttpsAgent({ ca: options.ca, keepAlive: true }) : undefined;
-    this.client = new Client({
+    this.client = new SigningClient({
       endPoint: url.hostname,
       port: url.port ? Number(url.port) : undefined,
       useSSL: url.protocol === 'https:',
-      accessKey: options.accessKey,
-      secretKey: options.secretKey,
+      // Asked before every request, presigned ones included: temporary credentials are renewed there.
+      credentialsProvider: credentialProviderFor(options.credentials),
       region: options.region,
-      pathStyle: true,
+      pathStyle: options.pathStyle ?? true,
       ...(this.tlsAgent ? { transportAgent: this.tlsAgent } : {}),
     });
     // Over plain http, minio-js hashes every request body with sha256 to sign it: for an upload that
@@ -89,6 +105,7 @@ export class S3BlobStore implements BlobStore {
     // UNSIGNED-PAYLOAD, as SDKs do over https, keeps the request authenticated; single-PUT bodies
     // then carry a Content-MD5 instead (minio-js adds it), parts rely on TCP as over https they rely on TLS.
     this.client.enableSHA256 = false;
+    this.encryptionHeaders = encryptionHeaders(options.serverSideEncryption);
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.partConcurrency = options.partConcurrency ?? DEFAULT_PART_CONCURRENCY;
     this.description = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ''}`;
@@ -114,8 +131,8 @@ export class S3BlobStore implements BlobStore {
     try {
       if (size !== undefined && size >= this.partSize && size <= MAX_SINGLE_PUT_BYTES) {
         // Size known and larger than a part: streamed in one PUT as it arrives (see putObjectStream).
-        const url = await this.client.presignedPutObject(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS);
-        await putObjectStream(new URL(url), meter, size, { agent: this.tlsAgent });
+        const url = await this.client.presignedPutWithHeaders(this.options.bucket, objectName, PUT_URL_EXPIRY_SECONDS, this.encryptionHeaders);
+        await putObjectStream(url, meter, size, { agent: this.tlsAgent, headers: this.encryptionHeaders });
       } else {
         const metered = new PassThrough({ highWaterMark: 1024 * 1024 });
         const feeding = pipeline(meter, metered);
@@ -211,7 +228,8 @@ export class S3BlobStore implements BlobStore {
     const take = () => pool.pop() ?? Buffer.allocUnsafeSlow(this.partSize);
 
     const sendPart = async (body: Buffer, part: number) => {
-      uploadId ??= await this.client.initiateNewMultipartUpload(bucket, objectName, {});
+      // Encryption is asked for when the upload is created; S3 refuses the headers on its parts.
+      uploadId ??= await this.client.initiateNewMultipartUpload(bucket, objectName, this.encryptionHeaders);
       const result = await this.client.uploadPart(
         { bucketName: bucket, objectName, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': body.length } },
         body,
@@ -268,7 +286,7 @@ export class S3BlobStore implements BlobStore {
       }
       if (current === undefined) {
         // Fits in one part: a single PUT, no multipart bookkeeping.
-        await this.client.putObject(bucket, objectName, Buffer.concat(firstChunks, firstBytes), firstBytes);
+        await this.client.putObject(bucket, objectName, Buffer.concat(firstChunks, firstBytes), firstBytes, this.encryptionHeaders);
         return;
       }
       if (filled > 0) await startPart(current, filled, ++partNumber);
@@ -282,6 +300,19 @@ export class S3BlobStore implements BlobStore {
       if (uploadId !== undefined) await this.client.abortMultipartUpload(bucket, objectName, uploadId).catch(() => undefined);
       throw error;
     }
+  }
+}
+
+function encryptionHeaders(sse: S3ServerSideEncryption | undefined): Record<string, string> {
+  if (sse === undefined) return {};
+  switch (sse.mode) {
+    case 'AES256':
+      return { 'x-amz-server-side-encryption': 'AES256' };
+    case 'aws:kms':
+      return {
+        'x-amz-server-side-encryption': 'aws:kms',
+        ...(sse.keyId !== undefined ? { 'x-amz-server-side-encryption-aws-kms-key-id': sse.keyId } : {}),
+      };
   }
 }
 

@@ -36,7 +36,16 @@ export function putObjectStream(
   url: URL,
   body: Readable,
   size: number,
-  { agent, idleTimeoutMs = S3_PUT_IDLE_TIMEOUT_MS }: { agent?: Agent; idleTimeoutMs?: number } = {},
+  {
+    agent,
+    idleTimeoutMs = S3_PUT_IDLE_TIMEOUT_MS,
+    headers = {},
+  }: {
+    agent?: Agent;
+    idleTimeoutMs?: number;
+    /** Headers the URL's signature covers (server-side encryption): sent exactly as signed. */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -56,7 +65,7 @@ export function putObjectStream(
       path: `${url.pathname}${url.search}`,
       // A connection per upload: these are large objects, and no idle socket outlives them.
       agent: agent ?? false,
-      headers: { 'content-length': String(size), 'content-type': 'application/octet-stream', expect: '100-continue' },
+      headers: { ...headers, 'content-length': String(size), 'content-type': 'application/octet-stream', expect: '100-continue' },
     });
     request.setTimeout(idleTimeoutMs, () => settle(new Error(`S3 PUT: no progress for ${idleTimeoutMs} ms; upload given up`)));
     request.on('error', settle);

@@ -20,3 +20,4 @@ export * from './private-postgres';
 export * from './oidc-provider';
 export * from './mlflow-server';
 export * from './mlflow-ui';
+export * from './private-minio';

@@ -88,8 +88,95 @@ describe('configuration', () => {
     expect(() => loadConfig({ CAIRN_KAFKA_READY_TIMEOUT_MS: '-1' })).toThrow(/CAIRN_KAFKA_READY_TIMEOUT_MS/);
   });
 
-  it('requires S3 credentials with an s3:// artifact root', () => {
-    expect(() => loadConfig({ CAIRN_ARTIFACT_ROOT: 's3://bucket' })).toThrow(/CAIRN_S3_ENDPOINT[\s\S]*CAIRN_S3_ACCESS_KEY[\s\S]*CAIRN_S3_SECRET_KEY/);
+  describe('S3 as AWS users configure it', () => {
+    const s3 = { CAIRN_ARTIFACT_ROOT: 's3://bucket', CAIRN_S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' };
+
+    it('refuses to boot with an s3:// root and no credential source, naming every source', () => {
+      expect(() => loadConfig({ CAIRN_ARTIFACT_ROOT: 's3://bucket' })).toThrow(/CAIRN_S3_ENDPOINT: required/);
+      let message = '';
+      try {
+        loadConfig(s3);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      for (const variable of [
+        'CAIRN_S3_ACCESS_KEY',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_WEB_IDENTITY_TOKEN_FILE',
+        'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+        'CAIRN_S3_INSTANCE_PROFILE',
+      ])
+        expect(message).toContain(variable);
+    });
+
+    it("takes Cairn's own keys first, then the AWS key variables with their session token", () => {
+      const aws = {
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'aws-secret',
+        AWS_SESSION_TOKEN: 'tok',
+        AWS_WEB_IDENTITY_TOKEN_FILE: '/t',
+        AWS_ROLE_ARN: 'arn',
+      };
+      expect(loadConfig({ ...s3, ...aws, CAIRN_S3_ACCESS_KEY: 'a', CAIRN_S3_SECRET_KEY: 's' }).s3.credentials).toEqual({
+        source: 'static',
+        accessKey: 'a',
+        secretKey: 's',
+      });
+      expect(loadConfig({ ...s3, ...aws }).s3.credentials).toEqual({ source: 'static', accessKey: 'AKIA', secretKey: 'aws-secret', sessionToken: 'tok' });
+      expect(() => loadConfig({ ...s3, CAIRN_S3_ACCESS_KEY: 'a' })).toThrow(/CAIRN_S3_ACCESS_KEY, CAIRN_S3_SECRET_KEY: set both/);
+    });
+
+    it('uses the web identity token EKS mounts for a service account with a role (IRSA), against the regional STS', () => {
+      const env = {
+        ...s3,
+        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+        AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/cairn',
+      };
+      const config = loadConfig({ ...env, AWS_REGION: 'eu-west-1', CAIRN_SERVICE_NAME: 'artifact-service' });
+      expect(config.s3.credentials).toMatchObject({
+        source: 'web-identity',
+        tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
+        roleArn: env.AWS_ROLE_ARN,
+        sessionName: expect.stringMatching(/^cairn-artifact-service-/),
+        stsEndpoint: 'https://sts.eu-west-1.amazonaws.com',
+      });
+      // The S3 region follows AWS_REGION when CAIRN_S3_REGION is not set.
+      expect(config.s3.region).toBe('eu-west-1');
+      expect(loadConfig({ ...env, AWS_REGION: 'cn-north-1' }).s3.credentials).toMatchObject({ stsEndpoint: 'https://sts.cn-north-1.amazonaws.com.cn' });
+      expect(() => loadConfig({ ...s3, AWS_WEB_IDENTITY_TOKEN_FILE: '/t' })).toThrow(/AWS_ROLE_ARN: required with AWS_WEB_IDENTITY_TOKEN_FILE/);
+    });
+
+    it('uses the container credentials endpoint (EKS Pod Identity, ECS), and the instance profile only when asked to', () => {
+      expect(
+        loadConfig({
+          ...s3,
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/token',
+        }).s3.credentials,
+      ).toEqual({ source: 'container', url: 'http://169.254.170.23/v1/credentials', authorizationTokenFile: '/var/run/token' });
+      expect(loadConfig({ ...s3, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/x' }).s3.credentials).toEqual({
+        source: 'container',
+        url: 'http://169.254.170.2/v2/credentials/x',
+      });
+      expect(loadConfig({ ...s3, CAIRN_S3_INSTANCE_PROFILE: 'true' }).s3.credentials).toEqual({
+        source: 'instance-profile',
+        endpoint: 'http://169.254.169.254',
+      });
+    });
+
+    it('addresses buckets path-style unless told otherwise, and encrypts with SSE-S3 or SSE-KMS when asked', () => {
+      const keys = { ...s3, CAIRN_S3_ACCESS_KEY: 'a', CAIRN_S3_SECRET_KEY: 's' };
+      expect(loadConfig(keys).s3).toMatchObject({ pathStyle: true, serverSideEncryption: undefined, region: 'us-east-1' });
+      expect(loadConfig({ ...keys, CAIRN_S3_PATH_STYLE: 'false' }).s3.pathStyle).toBe(false);
+      expect(loadConfig({ ...keys, CAIRN_S3_SSE: 'AES256' }).s3.serverSideEncryption).toEqual({ mode: 'AES256' });
+      expect(loadConfig({ ...keys, CAIRN_S3_SSE: 'aws:kms' }).s3.serverSideEncryption).toEqual({ mode: 'aws:kms' });
+      expect(loadConfig({ ...keys, CAIRN_S3_SSE: 'aws:kms', CAIRN_S3_SSE_KMS_KEY_ID: 'alias/cairn' }).s3.serverSideEncryption).toEqual({
+        mode: 'aws:kms',
+        keyId: 'alias/cairn',
+      });
+      expect(() => loadConfig({ ...keys, CAIRN_S3_SSE_KMS_KEY_ID: 'alias/cairn' })).toThrow(/CAIRN_S3_SSE_KMS_KEY_ID: set only with CAIRN_S3_SSE=aws:kms/);
+      expect(() => loadConfig({ ...keys, CAIRN_S3_SSE: 'kms' })).toThrow(/CAIRN_S3_SSE: must be none, AES256/);
+    });
   });
 
   describe('Kafka on a secured cluster', () => {

@@ -91,7 +91,17 @@ const environmentSchema = z.object({
   CAIRN_S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   CAIRN_S3_ACCESS_KEY: optionalString,
   CAIRN_S3_SECRET_KEY: optionalString,
-  CAIRN_S3_REGION: z.preprocess(emptyToUndefined, z.string().default('us-east-1')),
+  // Unset: AWS_REGION (set by EKS with IRSA and Pod Identity), AWS_DEFAULT_REGION, then us-east-1.
+  CAIRN_S3_REGION: optionalString,
+  CAIRN_S3_PATH_STYLE: booleanFlag(true),
+  CAIRN_S3_SSE: z.preprocess(
+    emptyToUndefined,
+    z.enum(['none', 'AES256', 'aws:kms'], { error: 'must be none, AES256 (SSE-S3) or aws:kms (SSE-KMS)' }).default('none'),
+  ),
+  CAIRN_S3_SSE_KMS_KEY_ID: optionalString,
+  // The EC2 instance profile through IMDSv2: opt-in, so that a forgotten key fails at boot rather than
+  // as a metadata timeout on the first upload (and a pod rarely should use its node's role).
+  CAIRN_S3_INSTANCE_PROFILE: booleanFlag(false),
   CAIRN_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CAIRN_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('cairn')),
   CAIRN_RELAY_INTERVAL_MS: positiveInt(200),
@@ -182,7 +192,7 @@ export interface CairnConfig {
   kafkaTopicPrefix: string;
   kafka: KafkaSettings;
   artifactRoot: ArtifactRoot;
-  s3: { endpoint: string | undefined; accessKey: string | undefined; secretKey: string | undefined; region: string };
+  s3: S3Settings;
   relayIntervalMs: number;
   /** How long consumers remember an applied event, to turn its redeliveries into no-ops. */
   inboxRetentionHours: number;
@@ -252,6 +262,24 @@ export interface AuthConfig {
     | undefined;
 }
 
+/** The S3 artifact store: where, as whom, how objects are addressed and encrypted. */
+export interface S3Settings {
+  endpoint: string | undefined;
+  region: string;
+  /** Decided at boot from CAIRN_S3_* and the standard AWS variables; undefined only without an s3:// root. */
+  credentials: S3CredentialSource | undefined;
+  /** false → virtual-hosted-style requests (bucket.endpoint/key), as AWS S3 expects. */
+  pathStyle: boolean;
+  serverSideEncryption: { mode: 'AES256' } | { mode: 'aws:kms'; keyId?: string } | undefined;
+}
+
+/** Where S3 credentials come from, in the AWS SDKs' order (the blob store fetches and renews them). */
+export type S3CredentialSource =
+  | { source: 'static'; accessKey: string; secretKey: string; sessionToken?: string }
+  | { source: 'web-identity'; tokenFile: string; roleArn: string; sessionName: string; stsEndpoint: string }
+  | { source: 'container'; url: string; authorizationToken?: string; authorizationTokenFile?: string }
+  | { source: 'instance-profile'; endpoint: string };
+
 /** How to reach a secured cluster and how big the topics are (used only when CAIRN_KAFKA_BROKERS is set). */
 export interface KafkaSettings {
   /**
@@ -319,11 +347,7 @@ export function loadConfig(
   }
   const home = path.resolve(e.CAIRN_HOME ?? path.join(os.homedir(), '.cairn'));
   const artifactRoot = parseArtifactRoot(e.CAIRN_ARTIFACT_ROOT ?? `file://${path.join(home, 'artifacts')}`);
-  if (artifactRoot.kind === 's3') {
-    if (!e.CAIRN_S3_ENDPOINT) problems.push('CAIRN_S3_ENDPOINT: required when CAIRN_ARTIFACT_ROOT is s3://');
-    if (!e.CAIRN_S3_ACCESS_KEY) problems.push('CAIRN_S3_ACCESS_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
-    if (!e.CAIRN_S3_SECRET_KEY) problems.push('CAIRN_S3_SECRET_KEY: required when CAIRN_ARTIFACT_ROOT is s3://');
-  }
+  const s3 = s3Settings(e, env, artifactRoot.kind === 's3', problems);
   const kafka = kafkaSettings(e, env, problems, readFile);
   const auth = parseAuth(e, problems, readFile);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -339,7 +363,7 @@ export function loadConfig(
     kafkaTopicPrefix: e.CAIRN_KAFKA_TOPIC_PREFIX,
     kafka,
     artifactRoot,
-    s3: { endpoint: e.CAIRN_S3_ENDPOINT, accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY, region: e.CAIRN_S3_REGION },
+    s3,
     relayIntervalMs: e.CAIRN_RELAY_INTERVAL_MS,
     inboxRetentionHours: e.CAIRN_INBOX_RETENTION_HOURS,
     migrateOnStart: e.CAIRN_MIGRATE_ON_START,
@@ -424,6 +448,80 @@ function parseAuth(e: Environment, problems: string[], readFile: (file: string) 
 }
 
 /** TLS and SASL settings, with the files they name read now, so a bad one fails the boot, not the first connection. */
+function s3Settings(e: Environment, env: Record<string, string | undefined>, required: boolean, problems: string[]): S3Settings {
+  const region = e.CAIRN_S3_REGION ?? nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']) ?? 'us-east-1';
+  let serverSideEncryption: S3Settings['serverSideEncryption'];
+  if (e.CAIRN_S3_SSE === 'AES256') serverSideEncryption = { mode: 'AES256' };
+  else if (e.CAIRN_S3_SSE === 'aws:kms') serverSideEncryption = { mode: 'aws:kms', ...(e.CAIRN_S3_SSE_KMS_KEY_ID ? { keyId: e.CAIRN_S3_SSE_KMS_KEY_ID } : {}) };
+  else if (e.CAIRN_S3_SSE_KMS_KEY_ID !== undefined) problems.push('CAIRN_S3_SSE_KMS_KEY_ID: set only with CAIRN_S3_SSE=aws:kms');
+  let credentials: S3CredentialSource | undefined;
+  if (required) {
+    if (!e.CAIRN_S3_ENDPOINT) problems.push('CAIRN_S3_ENDPOINT: required when CAIRN_ARTIFACT_ROOT is s3:// (e.g. https://s3.eu-west-1.amazonaws.com)');
+    credentials = s3CredentialSource(e, env, region, problems);
+  }
+  return { endpoint: e.CAIRN_S3_ENDPOINT, region, credentials, pathStyle: e.CAIRN_S3_PATH_STYLE, serverSideEncryption };
+}
+
+/**
+ * The first source that is configured, in the AWS SDKs' order: Cairn's own keys, the AWS key
+ * variables, a web identity token (EKS IRSA), a container credentials endpoint (EKS Pod Identity,
+ * ECS), the instance profile if asked for. Only the presence of the variables is checked here.
+ */
+function s3CredentialSource(e: Environment, env: Record<string, string | undefined>, region: string, problems: string[]): S3CredentialSource | undefined {
+  const variable = (name: string) => nonEmpty(env[name]);
+  if (e.CAIRN_S3_ACCESS_KEY !== undefined || e.CAIRN_S3_SECRET_KEY !== undefined) {
+    if (e.CAIRN_S3_ACCESS_KEY === undefined || e.CAIRN_S3_SECRET_KEY === undefined) {
+      problems.push('CAIRN_S3_ACCESS_KEY, CAIRN_S3_SECRET_KEY: set both, or neither to use the AWS credential chain');
+      return undefined;
+    }
+    return { source: 'static', accessKey: e.CAIRN_S3_ACCESS_KEY, secretKey: e.CAIRN_S3_SECRET_KEY };
+  }
+  const accessKeyId = variable('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = variable('AWS_SECRET_ACCESS_KEY');
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    const sessionToken = variable('AWS_SESSION_TOKEN');
+    return { source: 'static', accessKey: accessKeyId, secretKey: secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+  const tokenFile = variable('AWS_WEB_IDENTITY_TOKEN_FILE');
+  if (tokenFile !== undefined) {
+    const roleArn = variable('AWS_ROLE_ARN');
+    if (roleArn === undefined) {
+      problems.push(
+        'AWS_ROLE_ARN: required with AWS_WEB_IDENTITY_TOKEN_FILE (the role to assume; EKS sets both for a service account annotated eks.amazonaws.com/role-arn)',
+      );
+      return undefined;
+    }
+    const stsRegion = variable('AWS_REGION') ?? variable('AWS_DEFAULT_REGION') ?? region;
+    return {
+      source: 'web-identity',
+      tokenFile,
+      roleArn,
+      sessionName: variable('AWS_ROLE_SESSION_NAME') ?? `cairn-${e.CAIRN_SERVICE_NAME}-${os.hostname()}`.slice(0, 64),
+      stsEndpoint: variable('AWS_ENDPOINT_URL_STS') ?? `https://sts.${stsRegion}.amazonaws.com${stsRegion.startsWith('cn-') ? '.cn' : ''}`,
+    };
+  }
+  const fullUri = variable('AWS_CONTAINER_CREDENTIALS_FULL_URI');
+  const relativeUri = variable('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI');
+  if (fullUri !== undefined || relativeUri !== undefined) {
+    const tokenFileName = variable('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+    const token = variable('AWS_CONTAINER_AUTHORIZATION_TOKEN');
+    return {
+      source: 'container',
+      url: fullUri ?? `http://169.254.170.2${relativeUri}`,
+      ...(tokenFileName !== undefined ? { authorizationTokenFile: tokenFileName } : token !== undefined ? { authorizationToken: token } : {}),
+    };
+  }
+  if (e.CAIRN_S3_INSTANCE_PROFILE) return { source: 'instance-profile', endpoint: variable('AWS_EC2_METADATA_SERVICE_ENDPOINT') ?? 'http://169.254.169.254' };
+  problems.push(
+    'CAIRN_S3_ACCESS_KEY: no S3 credentials for the s3:// artifact root. Set CAIRN_S3_ACCESS_KEY and CAIRN_S3_SECRET_KEY; ' +
+      'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; or AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (EKS IRSA); ' +
+      'or AWS_CONTAINER_CREDENTIALS_FULL_URI (EKS Pod Identity, ECS); or CAIRN_S3_INSTANCE_PROFILE=true (EC2 instance profile)',
+  );
+  return undefined;
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+
 function kafkaSettings(e: Environment, env: Record<string, string | undefined>, problems: string[], readFile: (file: string) => string): KafkaSettings {
   const readConfigFile = (variable: string, file: string): string | undefined => {
     try {
