@@ -218,6 +218,8 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     // MLflow's own path answers the same.
     expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=model`)).json()).toEqual(listed.json());
     expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=..%2f..`)).status).toBe(400);
+    // MLflow's list_artifacts_impl reads `run_id or run_uuid`; its UI sends run_uuid.
+    expect((await rawRequest(service.url, 'GET', `/ajax-api/2.0/mlflow/artifacts/list?run_uuid=${RUN}&path=model`)).json()).toEqual(listed.json());
   });
 
   it('reports usage per run and per experiment (logical vs stored bytes)', async () => {
