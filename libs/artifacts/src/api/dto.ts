@@ -28,6 +28,8 @@ export const runArtifactQuery = z.object({ run_id: nonEmpty.optional(), run_uuid
 export const modelVersionArtifactQuery = z.object({ name: nonEmpty, version: nonEmpty, path: nonEmpty });
 /** MLflow's `list_artifacts_impl` reads `run_id or run_uuid`. */
 export const runListQuery = z.preprocess((q) => withRunId(objectBody(q)), z.object({ run_id: nonEmpty, path: queryString.optional() }));
+export const loggedModelDirectoryQuery = z.object({ artifact_directory_path: queryString.optional() });
+export const loggedModelFileQuery = z.object({ artifact_file_path: nonEmpty.optional() });
 export const usageQuery = z.object({ run_id: nonEmpty.optional(), experiment_id: nonEmpty.optional() });
 export const experimentQuery = z.object({ experiment_id: nonEmpty });
 
