@@ -175,10 +175,7 @@ export class TrackingController {
   @HttpCode(200)
   async createRun(@Body() b: Body_, @Req() req: FastifyRequest): Promise<GetRunResponse> {
     const dto = parseRequest(s.createRun, b);
-    dto.tags.forEach((t, i) => {
-      validateEntityKey(t.key, `tags[${i}].key`);
-      validateTagValue(t.value, `tags[${i}].value`);
-    });
+    dto.tags.forEach((t, i) => validateEntityKey(t.key, `tags[${i}].key`));
     if (dto.run_name !== undefined) validateLength(dto.run_name, LIMITS.tagValueLength, 'run_name');
     const runId = await this.commands.createRun(
       {
@@ -276,7 +273,6 @@ export class TrackingController {
   async logParam(@Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.logParam, withRunId(body(b)));
     validateEntityKey(dto.key);
-    validateParamValue(dto.value);
     await this.commands.logBatch(dto.run_id, { metrics: [], params: [{ key: dto.key, value: dto.value }], tags: [] }, metadataOf(req));
     return {};
   }
@@ -286,7 +282,6 @@ export class TrackingController {
   async setTag(@Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.setTag, withRunId(body(b)));
     validateEntityKey(dto.key);
-    validateTagValue(dto.value);
     await this.commands.logBatch(dto.run_id, { metrics: [], params: [], tags: [{ key: dto.key, value: dto.value }] }, metadataOf(req));
     return {};
   }
