@@ -98,6 +98,32 @@ export function validateSource(source: string, roots: readonly AllowedArtifactRo
   return source;
 }
 
+/** MLflow's `_PROMPT_SOURCE_PLACEHOLDERS`: what its client (`dummy-source`) and store send as a prompt version's source. */
+const PROMPT_SOURCE_PLACEHOLDERS: readonly string[] = ['dummy-source', 'prompt-template'];
+
+/** MLflow `_is_prompt_request`: the request's last `mlflow.prompt.is_prompt` tag, case-insensitively `true`. */
+export function isPromptVersionRequest(tags: ReadonlyArray<{ key: string; value?: string | undefined }>): boolean {
+  const last = tags.filter((t) => t.key === 'mlflow.prompt.is_prompt').at(-1);
+  return (last?.value ?? 'false').toLowerCase() === 'true';
+}
+
+/**
+ * A version's source, as MLflow 3.18's `create_model_version` checks it: a prompt version has no
+ * files, so its source must be one of MLflow's placeholders (`_validate_prompt_source`), never a
+ * location; any other version's goes through validateSource.
+ */
+export function validateVersionSource(
+  source: string,
+  tags: ReadonlyArray<{ key: string; value?: string | undefined }>,
+  roots: readonly AllowedArtifactRoot[],
+): string {
+  if (!isPromptVersionRequest(tags)) return validateSource(source, roots);
+  if (!PROMPT_SOURCE_PLACEHOLDERS.includes(source)) {
+    throw invalidParameter(`Invalid prompt source: '${source}'. Prompt sources must use an MLflow placeholder.`);
+  }
+  return source;
+}
+
 /** `models:/m-<id>` → the logged model id (3.x `log_model(registered_model_name=…)`). */
 export function loggedModelIdOfSource(source: string): string | null {
   const match = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source);
