@@ -21,7 +21,9 @@ const testSupportFiles = ['**/testing/**'];
  * and reaches the server only through the SDK (the server platform costs it a second of start-up).
  */
 const productionTypes = {
-  'type:app': ['type:runtime', 'type:context'],
+  'type:app': ['type:runtime', 'type:context', 'type:gateway'],
+  // A read-side gateway (GraphQL) composes contexts' public query services, as an app composes modules.
+  'type:gateway': ['type:context', 'type:platform', 'type:contracts'],
   'type:cli': ['type:sdk', 'type:contracts'],
   'type:runtime': ['type:platform', 'type:contracts'],
   'type:context': ['type:platform', 'type:storage', 'type:contracts', 'type:runtime'],
@@ -43,7 +45,10 @@ const specTypes = Object.fromEntries(
 const scopes = {
   ...Object.fromEntries(contexts.map((context) => [`scope:${context}`, [`scope:${context}`, 'scope:shared']])),
   // The all-in-one server composes every context; the CLI knows only shared libraries (the SDK).
-  'scope:server': [...contexts.map((context) => `scope:${context}`), 'scope:shared'],
+  'scope:server': [...contexts.map((context) => `scope:${context}`), 'scope:graphql', 'scope:shared'],
+  // MLflow's GraphQL endpoint reads runs and experiments (tracking), run artifacts (artifacts) and
+  // model versions (registry).
+  'scope:graphql': ['scope:tracking', 'scope:artifacts', 'scope:registry', 'scope:shared'],
   'scope:cli': ['scope:shared'],
   // The migration job: runtime and platform only (SQL migrations, Kafka topics), no context.
   'scope:ops': ['scope:shared'],

@@ -253,6 +253,31 @@ describe('the all-in-one server profile with inline secrets', () => {
 });
 
 describe('settings', () => {
+  it('give OAUTHBEARER the token endpoint and client, and mount the client secret as its file', () => {
+    const objects = render('cairn', [
+      ...['--set', 'kafka.sasl.mechanism=oauthbearer', '--set', 'kafka.sasl.existingSecret=cairn-kafka-oauth'],
+      ...[
+        '--set',
+        'kafka.sasl.oauth.tokenUrl=https://idp.example.com/oauth2/token',
+        '--set',
+        'kafka.sasl.oauth.clientId=cairn',
+        '--set',
+        'kafka.sasl.oauth.scope=kafka',
+      ],
+    ]);
+    const config = dataOf(named(objects, 'ConfigMap', 'cairn-config'));
+    expect(config).toMatchObject({
+      CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer',
+      CAIRN_KAFKA_OAUTH_TOKEN_URL: 'https://idp.example.com/oauth2/token',
+      CAIRN_KAFKA_OAUTH_CLIENT_ID: 'cairn',
+      CAIRN_KAFKA_OAUTH_SCOPE: 'kafka',
+    });
+    expect(config['CAIRN_KAFKA_SASL_USERNAME']).toBeUndefined();
+    const env = envOf(named(objects, 'Deployment', 'cairn-registry-service'));
+    expect(env.get('CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE')?.value).toBe('/etc/cairn/secrets/kafka-sasl-password/kafka-sasl-password');
+    expect(env.has('CAIRN_KAFKA_SASL_PASSWORD_FILE')).toBe(false);
+  });
+
   it('roll only the pods of the services that read a changed secret', () => {
     const checksums = (s3Secret: string) =>
       new Map(
@@ -269,6 +294,9 @@ describe('settings', () => {
 
   it('that contradict each other, or are misspelt, fail the install with the reason', () => {
     expect(helmFails(['--set', 'kafka.sasl.mechanism=scram-sha-256']).stderr).toContain('kafka.sasl.username: required');
+    expect(helmFails(['--set', 'kafka.sasl.mechanism=oauthbearer', '--set', 'kafka.sasl.password=s']).stderr).toContain(
+      'kafka.sasl.oauth: tokenUrl and clientId required',
+    );
     expect(helmFails(['--set', 'auth.mode=oidc']).stderr).toContain('auth.oidc.issuer: required');
     expect(helmFails(['--set', 'serviceDefaults.replica=3']).stderr).toContain("additional properties 'replica' not allowed");
     expect(helmFails(['--set', 'database.existingSecret=']).stderr).toContain('database: set url or existingSecret');

@@ -7,7 +7,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
  * The HTTP routes each service process serves, read from the code itself: the Nest controllers of
  * the modules its `apps/<service>/src/main.ts` passes to runService and of those the runtime adds to
  * every process (libs/runtime/src/start-service.ts), with the modules they import, and the plain
- * Fastify routes a context registers on its own (the alias long-poll). The chart's Ingress path
+ * Fastify routes a context registers on its own (the registry's hot reads). The chart's Ingress path
  * table is checked against this; `unservedControllers` catches a controller this reading misses.
  */
 export interface ServedRoute {
@@ -69,18 +69,21 @@ const sourceFiles = (dir: string): string[] =>
         : [],
   );
 
-/** `fastify.get(SOME_PATH, …)` in a context's sources, with SOME_PATH a string constant of the same file. */
-function plainFastifyRoutes(libDirectory: string): ServedRoute[] {
-  const routes: ServedRoute[] = [];
-  for (const file of sourceFiles(libDirectory)) {
-    const source = readFileSync(file, 'utf8');
-    for (const [, verb = '', argument = ''] of source.matchAll(/fastify\.(get|post|put|delete|patch|route|all)\(\s*([^,)]+)/g)) {
-      const constant = new RegExp(`const ${argument.trim()} = '([^']+)'`).exec(source)?.[1];
-      if (constant === undefined) throw new Error(`${path.relative(root, file)}: cannot tell the path of fastify.${verb}(${argument.trim()}, …)`);
-      routes.push({ method: verb.toUpperCase(), pattern: constant });
-    }
-  }
-  return routes;
+/**
+ * The routes a context registers on Fastify directly (hot paths), from the `*_FASTIFY_ROUTES` tables
+ * its index exports. A library whose sources register a route that way without exporting a table
+ * is an error, so that no route escapes the path table.
+ */
+function plainFastifyRoutes(library: string): ServedRoute[] {
+  const exported = require(`@cairn/${library}`) as Record<string, unknown>;
+  const tables = Object.entries(exported)
+    .filter(([name]) => name.endsWith('_FASTIFY_ROUTES'))
+    .flatMap(([, table]) => table as Array<{ method: string; path: string }>);
+  const registers = sourceFiles(path.join(root, 'libs', library, 'src')).some((file) =>
+    /fastify\.(get|post|put|delete|patch|route|all)\(/.test(readFileSync(file, 'utf8')),
+  );
+  if (registers && tables.length === 0) throw new Error(`libs/${library} registers Fastify routes directly but its index exports no *_FASTIFY_ROUTES table`);
+  return tables.map((route) => ({ method: route.method, pattern: route.path }));
 }
 
 /** `import { A, B } from '@cairn/lib'` lines of a source file: name → library. */
@@ -137,7 +140,7 @@ function modulesOfEveryProcess(): NestModule[] {
 export function servedRoutes(service: ServiceName): ServedRoute[] {
   const own = modulesOfService(service);
   const controllers = [...own.map((m) => m.module), ...modulesOfEveryProcess()].flatMap((m) => controllersOf(m));
-  return [...controllers.flatMap(routesOfController), ...own.flatMap((m) => plainFastifyRoutes(path.join(root, 'libs', m.library, 'src')))];
+  return [...controllers.flatMap(routesOfController), ...own.flatMap((m) => plainFastifyRoutes(m.library))];
 }
 
 /** Controllers declared somewhere in libs/ that no service's module graph reaches (so the route check would miss them). */

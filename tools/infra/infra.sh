@@ -7,8 +7,8 @@
 #   infra.sh down [service...]   stop what this script started (pid files in the state dir)
 #   infra.sh smoke               round-trip checks against the CAIRN_TEST_* endpoints in the env
 #
-# Services: postgres kafka minio python nginx (python only prepares the mlflow virtualenvs, nginx
-# only the binary the ingress e2e starts).
+# Services: postgres kafka minio python nginx chromium (python only prepares the mlflow virtualenvs,
+# nginx only the binary the ingress e2e starts, chromium the browser the MLflow-UI e2e drives).
 # See tools/infra/README.md.
 set -euo pipefail
 
@@ -27,8 +27,13 @@ MVN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # nginx: Debian bookworm's package (as ingress-nginx runs nginx), fetched with `apt-get download` and
 # unpacked with `dpkg -x` (no root needed); an nginx already on PATH is used instead.
 NGINX_VERSION=1.22.1-9+deb12u12
+# chromium: Debian bookworm's package, installed with apt-get (it needs ~100 library packages, so it
+# cannot be unpacked beside the cache like nginx; installing needs root, which CI has); an installed
+# /usr/bin/chromium of any version is used as it is.
+CHROMIUM_VERSION=156.0.8078.129-1~deb12u1
+CHROMIUM_BIN=/usr/bin/chromium
 
-ALL_SERVICES=(postgres kafka minio python nginx)
+ALL_SERVICES=(postgres kafka minio python nginx chromium)
 
 CACHE="${CAIRN_INFRA_CACHE:-$HOME/.cache/cairn-infra}"
 STATE="${CAIRN_INFRA_STATE:-$REPO_ROOT/.cache/infra}"
@@ -674,6 +679,25 @@ _fetch_nginx() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# chromium (installed only: the MLflow-UI e2e launches it through playwright-core, never a download)
+
+up_chromium() {
+  [[ -x $CHROMIUM_BIN ]] && return 0
+  command -v apt-get >/dev/null || die "chromium is not at $CHROMIUM_BIN and there is no apt-get to install it: install Debian's chromium package"
+  ((EUID == 0)) || die "chromium is not at $CHROMIUM_BIN: install it as root with \`apt-get install -y chromium=$CHROMIUM_VERSION\` (or rerun infra.sh as root)"
+  mkdir -p "$CACHE"
+  # A fresh machine may have no package lists yet: refresh them once and try again.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "chromium=$CHROMIUM_VERSION" >"$CACHE/chromium.install.log" 2>&1 &&
+    ! { apt-get update >>"$CACHE/chromium.install.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "chromium=$CHROMIUM_VERSION" >>"$CACHE/chromium.install.log" 2>&1; }; then
+    tail_log "$CACHE/chromium.install.log"
+    die "apt-get install chromium=$CHROMIUM_VERSION failed: run apt-get update once, or set CHROMIUM_VERSION to what \`apt-cache policy chromium\` offers"
+  fi
+  "$CHROMIUM_BIN" --version >/dev/null 2>&1 || die "the installed chromium does not run"
+  log "chromium $CHROMIUM_VERSION installed at $CHROMIUM_BIN"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 parse_services() { # prints the services, validated; none => all
@@ -684,7 +708,7 @@ parse_services() { # prints the services, validated; none => all
   fi
   for s in "$@"; do
     case $s in
-      postgres | kafka | minio | python | nginx) echo "$s" ;;
+      postgres | kafka | minio | python | nginx | chromium) echo "$s" ;;
       pg) echo postgres ;;
       s3) echo minio ;;
       *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;;
@@ -733,7 +757,7 @@ cmd_down() {
   local pids=() rc=0 p
   for svc in "${services[@]}"; do
     case $svc in
-      python | nginx) ;; # nothing runs
+      python | nginx | chromium) ;; # nothing runs
       *)
         "down_$svc" &
         pids+=($!)
@@ -779,6 +803,11 @@ cmd_env() {
           printf 'export CAIRN_TEST_NGINX=%q\n' "$(nginx_bin)"
         else log "infra env: nginx is not fetched (infra.sh up nginx)"; fi
         ;;
+      chromium)
+        if [[ -x $CHROMIUM_BIN ]]; then
+          printf 'export CAIRN_TEST_CHROMIUM=%q\n' "$CHROMIUM_BIN"
+        else log "infra env: chromium is not installed (infra.sh up chromium, as root)"; fi
+        ;;
     esac
   done
 }
@@ -802,6 +831,7 @@ cmd_status() {
     else echo "python    mlflow$line not prepared"; fi
   done
   if [[ -x $(nginx_bin) ]]; then echo "nginx     ready  $(nginx_bin)"; else echo "nginx     not fetched"; fi
+  if [[ -x $CHROMIUM_BIN ]]; then echo "chromium  ready  $CHROMIUM_BIN"; else echo "chromium  not installed"; fi
 }
 
 cmd_smoke() {
@@ -809,7 +839,7 @@ cmd_smoke() {
 }
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {

@@ -7,7 +7,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { Client } from 'pg';
 import { permissionAllows, type AccessTable, type Permission, type ResourceRef, type RouteAccess } from '@cairn/contracts';
 import { ACCESS_TABLE } from '@cairn/platform';
-import { ALIAS_RESOLVE_ACCESS, ALIAS_RESOLVE_PATH } from '@cairn/registry';
+import { REGISTRY_FASTIFY_ROUTES } from '@cairn/registry';
 import { startService, type RunningService } from '@cairn/runtime';
 import { createTestDatabase, type TestDatabase } from '@cairn/testing';
 import { serverDefinition } from './server.definition';
@@ -52,7 +52,8 @@ function routesOf(service: RunningService): Route[] {
     }
   }
   // Routes registered on Fastify directly (hot paths) declare their entry beside them and call the gate.
-  routes.push({ method: 'GET', path: ALIAS_RESOLVE_PATH, controller: 'AliasResolveRoute', handler: 'handle', entry: ALIAS_RESOLVE_ACCESS });
+  for (const route of REGISTRY_FASTIFY_ROUTES)
+    routes.push({ method: route.method, path: route.path, controller: 'fastify', handler: route.path, entry: route.access });
   return routes;
 }
 

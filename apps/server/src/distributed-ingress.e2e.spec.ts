@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CairnClient } from '@cairn/sdk';
 import {
-  createTestDatabase,
   ensureBuilt,
   patchedSeedScenario,
   removeTestBucket,
@@ -11,26 +12,30 @@ import {
   runMlflowClient,
   startIngressNginx,
   startPrivateKafka,
+  startPrivatePostgres,
   startServer,
   testEndpoints,
   waitFor,
   type CairnApp,
   type IngressNginx,
   type PrivateKafka,
+  type PrivatePostgres,
   type PythonResult,
   type RenderedIngress,
   type StartedServer,
-  type TestDatabase,
 } from '@cairn/testing';
+import { Webhook } from 'standardwebhooks';
 
 // The distributed topology as the Helm chart deploys it, behind one URL: the migration Job, then
-// the four services as separate processes (tracking-service twice), one Postgres, a Kafka that wants
-// TLS and SCRAM, MinIO as the artifact store, CAIRN_AUTH=basic — and in front a real nginx
+// the four services as separate processes (tracking-service twice), one Postgres (this file's own,
+// since it is restarted), a Kafka that wants TLS and SCRAM, MinIO as the artifact store, CAIRN_AUTH=basic — and in front a real nginx
 // configured from the chart's rendered Ingress the way ingress-nginx configures it (its paths,
 // backends and annotations). The real mlflow 3.x client and the SDK only know that one URL. Then one
 // tracking replica is killed under load (nginx moves on to the other, no acknowledged write is
-// lost), and Kafka goes away for a while (every service stays ready, writes succeed, their events
-// arrive once it is back).
+// lost); Kafka goes away for a full minute (every service stays ready, writes succeed, an alias
+// long-poll is held through nginx for its whole 60 s, and the events — a signed webhook to a CI
+// receiver among them — arrive once it is back); Postgres restarts (the services recover without
+// being restarted); and every write acknowledged on the way is counted back at the end.
 const ADMIN = { username: 'admin', password: 'ingress-admin-password' };
 const USER = { username: 'ingress-user', password: 'ingress-user-password' };
 const RELEASE = 'cairn';
@@ -40,7 +45,8 @@ const outcome = (result: PythonResult) => ({ code: result.code, tail: result.std
 describe('the four services behind nginx configured from the chart’s Ingress', () => {
   const bucket = `ingress-${randomBytes(4).toString('hex')}`;
   let kafka: PrivateKafka;
-  let database: TestDatabase;
+  let database: PrivatePostgres;
+  let receiver: CiReceiver;
   let ingress: RenderedIngress;
   let services: Array<{ app: CairnApp; server: StartedServer }> = [];
   let nginx: IngressNginx;
@@ -49,7 +55,7 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     ensureBuilt();
     // `localhost`: an Ingress host must be a DNS name, and it resolves to the loopback nginx listens on.
     ingress = renderChartIngress(RELEASE, { 'ingress.host': 'localhost', 'auth.admin.existingSecret': 'a', 'webhooks.existingSecret': 'w' });
-    [kafka, database] = await Promise.all([startPrivateKafka({ security: 'sasl-ssl' }), createTestDatabase({ migrated: false })]);
+    [kafka, database, receiver] = await Promise.all([startPrivateKafka({ security: 'sasl-ssl' }), startPrivatePostgres(), startCiReceiver()]);
     const s3 = testEndpoints.s3();
     const env = {
       CAIRN_AUTH: 'basic',
@@ -66,6 +72,12 @@ describe('the four services behind nginx configured from the chart’s Ingress',
       CAIRN_S3_ENDPOINT: s3.endpoint,
       CAIRN_S3_ACCESS_KEY: s3.accessKey,
       CAIRN_S3_SECRET_KEY: s3.secretKey,
+      // The CI receiver is on this machine's loopback (in a cluster: an allow-listed in-cluster host).
+      CAIRN_WEBHOOK_ALLOW_HTTP: 'true',
+      CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      CAIRN_WEBHOOK_SECRET_KEY: randomBytes(32).toString('hex'),
+      CAIRN_WEBHOOK_RETRY_BASE_MS: '200',
+      CAIRN_WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
     };
     // As the chart deploys: the migration Job (schema and topics) first, then services that do neither.
     const job = await runMigrateJob({ ...env, CAIRN_DATABASE_URL: database.url });
@@ -95,7 +107,8 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     await nginx?.stop();
     await Promise.allSettled(services.map(({ server }) => server.stop()));
     await kafka?.destroy();
-    await database?.drop();
+    await database?.destroy();
+    await receiver?.stop();
     await removeTestBucket(bucket).catch(() => undefined);
   }, 90_000);
 
@@ -110,6 +123,50 @@ describe('the four services behind nginx configured from the chart’s Ingress',
 
   const viaIngress = (route: string, init: RequestInit = {}) =>
     fetch(`${nginx.url}${route}`, { ...init, headers: { authorization: basic(USER), 'content-type': 'application/json', ...init.headers } });
+
+  /** Every metric write acknowledged through nginx in this file: run → steps 0…n-1 (`loss`), counted back at the end. */
+  const acknowledged = new Map<string, number>();
+  const runsOf = (runIds: string[]) => runIds.map((id) => acknowledged.get(id) ?? 0);
+
+  /**
+   * One writer per run, each logging the next step of `loss` as soon as (or `pauseMs` after) the
+   * last was acknowledged; only a 2xx counts. `stop` waits for the writes in flight, and rejects if
+   * one failed for good (the SDK's retries exhausted).
+   */
+  const startWriters = (client: CairnClient, runIds: string[], pauseMs = 0) => {
+    let writing = true;
+    for (const id of runIds) acknowledged.set(id, acknowledged.get(id) ?? 0);
+    const load = runIds.map(async (runId) => {
+      while (writing) {
+        const step = acknowledged.get(runId) ?? 0;
+        await client.logBatch(runId, { metrics: [{ key: 'loss', value: 1 / (step + 1), timestamp: 1_000 + step, step }] });
+        acknowledged.set(runId, step + 1);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    });
+    return {
+      total: () => runsOf(runIds).reduce((a, b) => a + b, 0),
+      stop: async () => {
+        writing = false;
+        await Promise.all(load);
+      },
+    };
+  };
+
+  const createRuns = async (client: CairnClient, name: string, count: number) => {
+    const experimentId = await client.createExperiment(`${name}-${bucket}`);
+    return Promise.all(Array.from({ length: count }, async (_, i) => (await client.createRun({ experimentId, runName: `${name}-${i}` })).info.run_id));
+  };
+
+  /** The step of `loss` registry-service's run summary holds (it learns it from tracking's events over Kafka). */
+  const registryStep = async (runId: string) => {
+    const response = await viaIngress(`/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`, { headers: { authorization: basic(ADMIN) } });
+    if (response.status !== 200) return undefined;
+    const { run_summary } = (await response.json()) as { run_summary: { metrics: Record<string, { step: number }> } };
+    return run_summary.metrics['loss']?.step;
+  };
+
+  const aliveServices = () => services.filter(({ server }) => server.process.exitCode === null && server.process.signalCode === null);
 
   it('serves the API through the one URL and keeps health and metrics inside the cluster (404, the default backend)', async () => {
     const search = await viaIngress('/api/2.0/mlflow/experiments/search', { method: 'POST', body: JSON.stringify({ max_results: 10 }) });
@@ -180,34 +237,20 @@ describe('the four services behind nginx configured from the chart’s Ingress',
 
   it('SIGKILL of one tracking replica under load: writes go on through the other, and every acknowledged one is kept and reaches registry-service', async () => {
     const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
-    const experimentId = await client.createExperiment(`under-load-${bucket}`);
-    const runIds = await Promise.all([0, 1, 2, 3, 4, 5].map(async (i) => (await client.createRun({ experimentId, runName: `writer-${i}` })).info.run_id));
-    // Steps each writer got a 2xx for; a write the killed replica dropped is retried by the SDK (502
-    // from nginx is transient), so it counts only once it is acknowledged.
-    const acknowledged = new Map<string, number>(runIds.map((id) => [id, 0]));
-    const total = () => [...acknowledged.values()].reduce((a, b) => a + b, 0);
-    let writing = true;
-    const load = runIds.map(async (runId) => {
-      for (let step = 0; writing; step++) {
-        await client.logBatch(runId, { metrics: [{ key: 'loss', value: 1 / (step + 1), timestamp: 1_000 + step, step }] });
-        acknowledged.set(runId, step + 1);
-      }
-    });
+    const runIds = await createRuns(client, 'under-load', 6);
+    // A write the killed replica dropped is retried by the SDK (502 from nginx is transient), so it
+    // counts only once it is acknowledged.
+    const writers = startWriters(client, runIds);
     try {
-      await waitFor(() => (runIds.every((id) => (acknowledged.get(id) ?? 0) >= 5) ? true : undefined), {
-        timeoutMs: 30_000,
-        message: 'every writer to be under way',
-      });
+      await waitFor(() => (runsOf(runIds).every((n) => n >= 5) ? true : undefined), { timeoutMs: 30_000, message: 'every writer to be under way' });
       // nginx balances over both replicas, so the one killed was serving this load.
       const replicas = services.filter(({ app }) => app === 'tracking-service').map(({ server }) => server);
       for (const replica of replicas) expect(await logBatchesServed(replica)).toBeGreaterThan(0);
       await replicas[0]?.kill();
-      const atKill = total();
-      await waitFor(() => (total() >= atKill + 60 ? true : undefined), { timeoutMs: 60_000, message: 'writes to go on after the kill' });
+      const atKill = writers.total();
+      await waitFor(() => (writers.total() >= atKill + 60 ? true : undefined), { timeoutMs: 60_000, message: 'writes to go on after the kill' });
     } finally {
-      writing = false;
-      // A write that failed for good (retries exhausted) rejects here.
-      await Promise.all(load);
+      await writers.stop();
     }
 
     for (const runId of runIds) {
@@ -218,49 +261,182 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     // Each write's event left through the outbox of the replica that committed it, the killed one's included.
     for (const runId of runIds) {
       const last = (acknowledged.get(runId) ?? 0) - 1;
-      await waitFor(
-        async () => {
-          const response = await viaIngress(`/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`, { headers: { authorization: basic(ADMIN) } });
-          if (response.status !== 200) return undefined;
-          const { run_summary } = (await response.json()) as { run_summary: { metrics: Record<string, { step: number }> } };
-          return run_summary.metrics['loss']?.step === last ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 200, message: `registry-service to see step ${last} of ${runId}` },
-      );
+      await waitFor(async () => ((await registryStep(runId)) === last ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        message: `registry-service to see step ${last} of ${runId}`,
+      });
     }
   }, 180_000);
 
-  it('Kafka stopped: every service stays ready, writes through nginx succeed, and their events arrive once it is back', async () => {
-    const alive = services.filter(({ server }) => server.process.exitCode === null && server.process.signalCode === null);
+  it('Kafka stopped for a full minute: every service stays ready, writes and an alias long-poll go through nginx, and the events (a signed webhook among them) arrive once it is back', async () => {
+    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
+    const admin = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(ADMIN) } });
+    const name = 'churn-gbm-ingress';
+    // CI subscribes through the one URL, with a signing secret of its own.
+    const secret = `whsec_${randomBytes(24).toString('base64')}`;
+    await admin.createWebhook({
+      name: 'ci-deploy',
+      url: `${receiver.url}/deploy`,
+      events: [{ entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' }],
+      secret,
+    });
+    const runIds = await createRuns(client, 'kafka-away', 3);
+    const champion = await client.resolveAlias(name, 'champion');
+
     await kafka.stop();
-    const readiness: string[] = [];
+    const stoppedAt = Date.now();
+    const alive = aliveServices();
+    const unready: string[] = [];
     for (const { app, server } of alive) {
       await waitFor(
         async () => {
           const response = await fetch(`${server.url}/health/ready`);
-          if (response.status !== 200) readiness.push(`${app}: ${response.status}`);
+          if (response.status !== 200) unready.push(`${app}: ${response.status}`);
           const body = (await response.json()) as { details: { event_bus: { reachable?: boolean } } };
           return body.details.event_bus.reachable === false ? true : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 250, message: `${app} to report Kafka unreachable` },
       );
     }
-    expect(readiness).toEqual([]);
 
-    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
-    const experimentId = await client.createExperiment(`kafka-away-${bucket}`);
-    const runId = (await client.createRun({ experimentId, runName: 'while Kafka is away' })).info.run_id;
-    await client.logBatch(runId, { params: [{ key: 'phase', value: 'kafka away' }], metrics: [{ key: 'loss', value: 0.5, timestamp: 1, step: 0 }] });
+    // Through the minute: steady writes, and a long-poll held for the server's whole 60 s cap —
+    // past ingress-nginx's default 60 s read timeout, so it ends with the server's 304 only if the
+    // chart's Ingress annotations raised it.
+    const writers = startWriters(client, runIds, 100);
+    const polled = (async () => {
+      const started = Date.now();
+      const answer = await client.resolveAlias(name, 'champion', { etag: champion.etag, waitSeconds: 60 });
+      return { changed: answer.changed, heldMs: Date.now() - started };
+    })();
+    // A model version moved while Kafka is away: its webhook leaves once the event can.
+    const version = champion.resolution?.version ?? '1';
+    await client.setRegisteredModelAlias(name, 'ci-candidate', version);
+    let held: { changed: boolean; heldMs: number };
+    try {
+      held = await polled;
+      await waitFor(() => (Date.now() - stoppedAt >= 60_000 ? true : undefined), { timeoutMs: 60_000, message: 'a full minute without Kafka' });
+      for (const { app, server } of alive) {
+        const response = await fetch(`${server.url}/health/ready`);
+        if (response.status !== 200) unready.push(`${app}: ${response.status} after a minute`);
+      }
+    } finally {
+      await writers.stop();
+    }
+    expect(unready).toEqual([]);
+    expect(held.changed).toBe(false);
+    expect(held.heldMs).toBeGreaterThanOrEqual(59_000);
+    expect(receiver.deliveries).toEqual([]);
 
     await kafka.start();
-    await waitFor(
-      async () => {
-        const response = await viaIngress(`/api/2.0/cairn/registry/run-summaries/get?run_id=${runId}`, { headers: { authorization: basic(ADMIN) } });
-        if (response.status !== 200) return undefined;
-        const { run_summary } = (await response.json()) as { run_summary: { params: Record<string, string>; metrics: Record<string, unknown> } };
-        return run_summary.params['phase'] === 'kafka away' && run_summary.metrics['loss'] !== undefined ? true : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 250, message: 'registry-service to apply the events written while Kafka was away' },
-    );
+    for (const runId of runIds) {
+      const last = (acknowledged.get(runId) ?? 0) - 1;
+      expect(last).toBeGreaterThan(100);
+      await waitFor(async () => ((await registryStep(runId)) === last ? true : undefined), {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        message: `registry-service to apply step ${last} of ${runId}, written while Kafka was away`,
+      });
+    }
+    await waitFor(() => (receiver.deliveries.length > 0 ? true : undefined), { timeoutMs: 60_000, message: 'the CI receiver to get the alias move' });
+    const [delivery] = receiver.deliveries;
+    if (delivery === undefined) throw new Error('no delivery');
+    // The CI side checks the Standard Webhooks signature with the secret it registered.
+    expect(new Webhook(secret).verify(delivery.body, delivery.headers)).toMatchObject({
+      entity: 'model_version_alias',
+      action: 'created',
+      data: { name, alias: 'ci-candidate', version },
+    });
+    expect(delivery.path).toBe('/deploy');
+  }, 300_000);
+
+  it('Postgres restarted under load: the services recover without being restarted, and writes through nginx succeed again', async () => {
+    // A patient client: a write the restart refused is retried (log-batch is idempotent) until the services are back.
+    const client = new CairnClient({
+      trackingUri: nginx.url,
+      headers: { authorization: basic(USER) },
+      retry: { maxRetries: 60, baseDelayMs: 250, maxDelayMs: 1_000 },
+    });
+    const alive = aliveServices();
+    const pids = alive.map(({ server }) => server.process.pid);
+    const runIds = await createRuns(client, 'postgres-restart', 3);
+    const writers = startWriters(client, runIds, 50);
+    try {
+      await waitFor(() => (runsOf(runIds).every((n) => n >= 5) ? true : undefined), { timeoutMs: 30_000, message: 'every writer to be under way' });
+      await database.stop();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await database.start();
+      const atRestart = writers.total();
+      await waitFor(() => (writers.total() >= atRestart + 30 ? true : undefined), { timeoutMs: 60_000, message: 'writes to succeed after the restart' });
+    } finally {
+      await writers.stop();
+    }
+
+    for (const { app, server } of alive) {
+      await waitFor(async () => ((await fetch(`${server.url}/health/ready`)).status === 200 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        message: `${app} to be ready again`,
+      });
+    }
+    expect(aliveServices().map(({ server }) => server.process.pid)).toEqual(pids);
+    // A create (not retried once sent) and a fresh experiment, on the reconnected pools.
+    expect((await createRuns(client, 'after-restart', 1)).length).toBe(1);
+
+    // The alias notifications' LISTEN session reconnected: a long-poll answers as soon as the alias moves.
+    const name = 'churn-gbm-ingress';
+    const before = await client.resolveAlias(name, 'champion');
+    const other = before.resolution?.version === '1' ? '2' : '1';
+    const watching = client.resolveAlias(name, 'champion', { etag: before.etag, waitSeconds: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const movedAt = Date.now();
+    await client.setRegisteredModelAlias(name, 'champion', other);
+    expect(await watching).toMatchObject({ changed: true, resolution: { version: other } });
+    expect(Date.now() - movedAt).toBeLessThan(5_000);
   }, 180_000);
+
+  it('nothing acknowledged was lost: every write through nginx, across the kill and both outages, is readable and reached registry-service', async () => {
+    const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
+    const runs = [...acknowledged];
+    expect(runs.length).toBe(12);
+    for (const [runId, count] of runs) {
+      const steps = new Set((await client.getMetricHistory(runId, 'loss')).map((m) => Number(m.step)));
+      expect({ runId, steps: steps.size, last: Math.max(...steps) }).toEqual({ runId, steps: count, last: count - 1 });
+      await waitFor(async () => ((await registryStep(runId)) === count - 1 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        message: `registry-service to see step ${count - 1} of ${runId}`,
+      });
+    }
+  }, 120_000);
 });
+
+interface CiReceiver {
+  url: string;
+  /** Every request, in arrival order, with the raw body (what a signature is computed over). */
+  deliveries: Array<{ path: string; headers: Record<string, string>; body: string }>;
+  stop(): Promise<void>;
+}
+
+/** A CI system's webhook endpoint: a real HTTP server that records what it is sent and answers 202. */
+async function startCiReceiver(): Promise<CiReceiver> {
+  const deliveries: CiReceiver['deliveries'] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key, String(value)]));
+      deliveries.push({ path: request.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    deliveries,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { GraphqlModule } from '@cairn/graphql';
 import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
 import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
 import type { ServiceDefinition } from '@cairn/runtime';
@@ -9,7 +10,7 @@ import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 export const serverDefinition: ServiceDefinition = {
   name: 'server',
   embeddedDefaults: true,
-  modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule],
+  modules: () => [TrackingModule, RegistryModule, ArtifactsModule, WebhooksModule, GraphqlModule],
   relays: ['tracking', 'registry', 'artifacts'],
   subscriptions: (app: INestApplicationContext) => [
     runSummarySubscription(app.get(RunSummaryRepository)),

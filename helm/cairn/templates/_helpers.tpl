@@ -180,7 +180,8 @@ Output: YAML {env, volumeMounts, volumes, checksum}.
 {{- $env = append $env (dict "name" "CAIRN_S3_REGION" "value" $v.artifacts.s3.region) -}}
 {{- end -}}
 {{- $asEnv := dict "database-url" "CAIRN_DATABASE_URL" "s3-access-key" "CAIRN_S3_ACCESS_KEY" "s3-secret-key" "CAIRN_S3_SECRET_KEY" "oidc-client-secret" "CAIRN_OIDC_CLIENT_SECRET" "webhook-secret-key" "CAIRN_WEBHOOK_SECRET_KEY" -}}
-{{- $asFile := dict "kafka-sasl-password" "CAIRN_KAFKA_SASL_PASSWORD_FILE" "admin-password" "CAIRN_ADMIN_PASSWORD_FILE" -}}
+{{- $kafkaSecretFile := ternary "CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE" "CAIRN_KAFKA_SASL_PASSWORD_FILE" (eq $v.kafka.sasl.mechanism "oauthbearer") -}}
+{{- $asFile := dict "kafka-sasl-password" $kafkaSecretFile "admin-password" "CAIRN_ADMIN_PASSWORD_FILE" -}}
 {{- range $item := $wanted -}}
 {{- $ref := get $refs $item -}}
 {{- if $ref -}}
@@ -214,7 +215,20 @@ CAIRN_KAFKA_BROKERS: {{ $v.kafka.brokers | quote }}
 CAIRN_KAFKA_TOPIC_PREFIX: {{ $v.kafka.topicPrefix | quote }}
 CAIRN_KAFKA_READY_TIMEOUT_MS: {{ $v.kafka.readyTimeoutMs | quote }}
 CAIRN_KAFKA_TLS: {{ $v.kafka.tls.enabled | quote }}
-{{- if $v.kafka.sasl.mechanism }}
+{{- if eq $v.kafka.sasl.mechanism "oauthbearer" }}
+CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer'
+CAIRN_KAFKA_OAUTH_TOKEN_URL: {{ $v.kafka.sasl.oauth.tokenUrl | quote }}
+CAIRN_KAFKA_OAUTH_CLIENT_ID: {{ $v.kafka.sasl.oauth.clientId | quote }}
+{{- with $v.kafka.sasl.oauth.scope }}
+CAIRN_KAFKA_OAUTH_SCOPE: {{ . | quote }}
+{{- end }}
+{{- with $v.kafka.sasl.oauth.resource }}
+CAIRN_KAFKA_OAUTH_RESOURCE: {{ . | quote }}
+{{- end }}
+{{- with $v.kafka.sasl.oauth.audience }}
+CAIRN_KAFKA_OAUTH_AUDIENCE: {{ . | quote }}
+{{- end }}
+{{- else if $v.kafka.sasl.mechanism }}
 CAIRN_KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
 CAIRN_KAFKA_SASL_USERNAME: {{ $v.kafka.sasl.username | quote }}
 {{- end }}
@@ -269,7 +283,10 @@ imagePullSecrets:
 {{- $refs := include "cairn.secretRefs" . | fromYaml -}}
 {{- if not (hasKey $refs "database-url") }}{{ fail "database: set url or existingSecret (every service needs CAIRN_DATABASE_URL)" }}{{ end -}}
 {{- if not (and (hasKey $refs "s3-access-key") (hasKey $refs "s3-secret-key")) }}{{ fail "artifacts.s3: set accessKey and secretKey, or existingSecret" }}{{ end -}}
-{{- if $v.kafka.sasl.mechanism -}}
+{{- if eq $v.kafka.sasl.mechanism "oauthbearer" -}}
+{{- if not (and $v.kafka.sasl.oauth.tokenUrl $v.kafka.sasl.oauth.clientId) }}{{ fail "kafka.sasl.oauth: tokenUrl and clientId required with kafka.sasl.mechanism=oauthbearer" }}{{ end -}}
+{{- if not (hasKey $refs "kafka-sasl-password") }}{{ fail "kafka.sasl: set password or existingSecret (the OAuth client secret) with kafka.sasl.mechanism=oauthbearer" }}{{ end -}}
+{{- else if $v.kafka.sasl.mechanism -}}
 {{- if not $v.kafka.sasl.username }}{{ fail "kafka.sasl.username: required with kafka.sasl.mechanism" }}{{ end -}}
 {{- if not (hasKey $refs "kafka-sasl-password") }}{{ fail "kafka.sasl: set password or existingSecret with kafka.sasl.mechanism" }}{{ end -}}
 {{- end -}}

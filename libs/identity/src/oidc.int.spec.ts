@@ -1,16 +1,18 @@
 import { Client } from 'pg';
 import { SignJWT } from 'jose';
-import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
-import { startIdentityServer, type IdentityServer } from './testing/identity-server';
 import {
   clientCredentialsToken,
+  createTestDatabase,
   freePort,
   signingKey,
   startOidcProvider,
+  waitFor,
   type ProviderSettings,
   type RunningProvider,
   type SigningKey,
-} from './testing/oidc-provider';
+  type TestDatabase,
+} from '@cairn/testing';
+import { startIdentityServer, type IdentityServer } from './testing/identity-server';
 
 const AUDIENCE = 'https://cairn.test/api';
 const OTHER_AUDIENCE = 'https://other.test/api';
@@ -250,6 +252,11 @@ describe('OIDC sign-in against a real OpenID provider', () => {
       // A cookie alone does not authorize a write (another site could make the browser send it).
       const forged = await post('/api/2.0/cairn/tokens/create', { name: 'from-the-browser' }, { cookie });
       expect(forged.status).toBe(403);
+      const crossSite = await post('/api/2.0/cairn/tokens/create', { name: 'from-the-browser' }, { cookie, 'sec-fetch-site': 'cross-site' });
+      expect(crossSite.status).toBe(403);
+      // A page of this origin (MLflow's own UI sends no token) is vouched for by the browser's fetch metadata.
+      const sameOrigin = await post('/api/2.0/cairn/tokens/create', { name: 'from-mlflow-ui' }, { cookie, 'sec-fetch-site': 'same-origin' });
+      expect(sameOrigin.status).toBe(200);
       const written = await post('/api/2.0/cairn/tokens/create', { name: 'from-the-browser' }, { cookie, 'x-csrf-token': csrf });
       expect(written.status).toBe(200);
       expect(await written.json()).toMatchObject({ token: { name: 'from-the-browser', username: 'alice' } });

@@ -90,6 +90,14 @@ async function pinned(server, work) {
 const NULL_SERVER = `require('node:http').createServer((q, s) => { s.writeHead(304, { etag: '"x"' }); s.end(); })
   .listen(0, '127.0.0.1', function () { console.log('listening at http://127.0.0.1:' + this.address().port); });`;
 
+/** The floor for MLflow's route: a Node HTTP server answering 200 with a model version's JSON, doing nothing else. */
+const NULL_JSON_SERVER = `const body = JSON.stringify({ model_version: { name: 'm', version: '1', creation_timestamp: 1, last_updated_timestamp: 1,
+  current_stage: 'None', source: 'runs:/' + 'a'.repeat(32) + '/model', run_id: 'a'.repeat(32), status: 'READY', tags: [], aliases: ['champion'] } });
+require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }); s.end(body); })
+  .listen(0, '127.0.0.1', function () { console.log('listening at http://127.0.0.1:' + this.address().port); });`;
+// The connections the issue's measurement (wrk) used for MLflow's route.
+const MID_CLIENTS = 64;
+
 /** A GET on a fresh connection (no pooled socket the server may have closed meanwhile). */
 function get(url, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -137,6 +145,9 @@ async function main() {
     await seed(cairn.url, name, (id) => `runs:/${id}/model`);
     await seed(mlflow.url, name, (id) => `s3://bench/${id}/model`);
     const mlflowRoute = `/api/2.0/mlflow/registered-models/alias?name=${name}&alias=champion`;
+    // The other reads \`mlflow.pyfunc.load_model("models:/name@champion")\` makes.
+    const modelRoute = `/api/2.0/mlflow/registered-models/get?name=${name}`;
+    const downloadRoute = `/api/2.0/mlflow/model-versions/get-download-uri?name=${name}&version=1`;
     const resolvePath = `/api/2.0/cairn/registered-models/alias/resolve?name=${name}&alias=champion`;
     const etag = (await get(`${cairn.url}${resolvePath}`)).headers.etag;
     const loadBefore = os.loadavg()[0];
@@ -149,6 +160,13 @@ async function main() {
       mlflowClosed: await load(`${mlflow.url}${mlflowRoute}`),
       mlflowOpen: await load(`${mlflow.url}${mlflowRoute}`, [], INTERVAL_MS),
       cairnMlflowRouteClosed: await load(`${cairn.url}${mlflowRoute}`),
+      mlflowMid: await load(`${mlflow.url}${mlflowRoute}`, [], 0, MID_CLIENTS),
+      cairnMlflowRouteMid: await load(`${cairn.url}${mlflowRoute}`, [], 0, MID_CLIENTS),
+      cairnMlflowRouteOpen: await load(`${cairn.url}${mlflowRoute}`, [], INTERVAL_MS),
+      mlflowModelMid: await load(`${mlflow.url}${modelRoute}`, [], 0, MID_CLIENTS),
+      cairnModelMid: await load(`${cairn.url}${modelRoute}`, [], 0, MID_CLIENTS),
+      mlflowDownloadMid: await load(`${mlflow.url}${downloadRoute}`, [], 0, MID_CLIENTS),
+      cairnDownloadMid: await load(`${cairn.url}${downloadRoute}`, [], 0, MID_CLIENTS),
       cairnResolveClosed: await load(`${cairn.url}${resolvePath}`),
       cairnResolve304Closed: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`]),
       cairnResolve304Open: await load(`${cairn.url}${resolvePath}`, [`If-None-Match: ${etag}`], INTERVAL_MS),
@@ -158,6 +176,10 @@ async function main() {
     const nullServer = await startProcess(process.execPath, ['-e', NULL_SERVER], {}, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
     results.nullServer304Open = await load(`${nullServer.url}/`, [], INTERVAL_MS);
     nullServer.child.kill();
+    const nullJsonServer = await startProcess(process.execPath, ['-e', NULL_JSON_SERVER], {}, (out) => /listening at (http:\/\/\S+)/.exec(out)?.[1]);
+    results.nullServerJsonOpen = await load(`${nullJsonServer.url}/`, [], INTERVAL_MS);
+    results.nullServerJsonMid = await load(`${nullJsonServer.url}/`, [], 0, MID_CLIENTS);
+    nullJsonServer.child.kill();
     const memory = { cairn: rssMiB(cairn.child.pid), mlflow: rssMiB(mlflow.child.pid) };
     console.error(JSON.stringify({ results, memory }));
     const stale = await staleness(cairn.url, name, resolvePath);
@@ -183,6 +205,15 @@ ${row(`Cairn \`GET registered-models/alias\` (MLflow route), ${FEW_CLIENTS} clie
 ${row('MLflow `GET registered-models/alias`, closed loop', r.mlflowClosed)}
 ${row(`MLflow \`GET registered-models/alias\`, polling every ${INTERVAL_MS} ms`, r.mlflowOpen)}
 ${row('Cairn `GET registered-models/alias` (MLflow route), closed loop', r.cairnMlflowRouteClosed)}
+${row(`MLflow \`GET registered-models/alias\`, ${MID_CLIENTS} clients, closed loop`, r.mlflowMid)}
+${row(`Cairn \`GET registered-models/alias\` (MLflow route), ${MID_CLIENTS} clients, closed loop`, r.cairnMlflowRouteMid)}
+${row(`Cairn \`GET registered-models/alias\` (MLflow route), polling every ${INTERVAL_MS} ms`, r.cairnMlflowRouteOpen)}
+${row(`Floor: a Node server answering 200 with a model version's JSON and nothing else, ${MID_CLIENTS} clients, closed loop`, r.nullServerJsonMid)}
+${row(`Floor: the same, polling every ${INTERVAL_MS} ms`, r.nullServerJsonOpen)}
+${row(`MLflow \`GET registered-models/get\`, ${MID_CLIENTS} clients, closed loop`, r.mlflowModelMid)}
+${row(`Cairn \`GET registered-models/get\`, ${MID_CLIENTS} clients, closed loop`, r.cairnModelMid)}
+${row(`MLflow \`GET model-versions/get-download-uri\`, ${MID_CLIENTS} clients, closed loop`, r.mlflowDownloadMid)}
+${row(`Cairn \`GET model-versions/get-download-uri\`, ${MID_CLIENTS} clients, closed loop`, r.cairnDownloadMid)}
 ${row('Cairn `GET …/alias/resolve` (200), closed loop', r.cairnResolveClosed)}
 ${row('Cairn `GET …/alias/resolve` with If-None-Match (304), closed loop', r.cairnResolve304Closed)}
 ${row(`Cairn \`GET …/alias/resolve\` with If-None-Match, polling every ${INTERVAL_MS} ms`, r.cairnResolve304Open)}
@@ -195,7 +226,9 @@ The last two rows are an experiment on where the tail comes from: each server ge
 on CPU 1, Postgres unpinned) and the load generator the other. If the tail were the load generator
 preempting the server, it would shrink there.
 
-Ratios (Cairn / MLflow): same MLflow route, ${FEW_CLIENTS} clients ${ratio(r.cairnMlflowRouteFew.rps, r.mlflowFew.rps)}, ${CLIENTS} clients ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
+Ratios (Cairn / MLflow): same MLflow route, ${FEW_CLIENTS} clients ${ratio(r.cairnMlflowRouteFew.rps, r.mlflowFew.rps)}, ${MID_CLIENTS} clients ${ratio(r.cairnMlflowRouteMid.rps, r.mlflowMid.rps)}, ${CLIENTS} clients ${ratio(r.cairnMlflowRouteClosed.rps, r.mlflowClosed.rps)};
+\`registered-models/get\` ${ratio(r.cairnModelMid.rps, r.mlflowModelMid.rps)}, \`get-download-uri\` ${ratio(r.cairnDownloadMid.rps, r.mlflowDownloadMid.rps)} (${MID_CLIENTS} clients);
+MLflow's route polled every ${INTERVAL_MS} ms by ${CLIENTS} clients: p99 ${r.cairnMlflowRouteOpen.p99_ms.toFixed(2)} ms vs the floor's ${r.nullServerJsonOpen.p99_ms.toFixed(2)} ms (${(r.cairnMlflowRouteOpen.p99_ms / r.nullServerJsonOpen.p99_ms).toFixed(2)}×; goal ≤ 1.5×);
 resolve with ETag (${CLIENTS} clients) vs MLflow's best (${FEW_CLIENTS} clients) ${ratio(r.cairnResolve304Closed.rps, r.mlflowFew.rps)} throughput;
 polling p99 ${r.mlflowOpen.p99_ms.toFixed(1)} ms (MLflow) vs ${r.cairnResolve304Open.p99_ms.toFixed(1)} ms (Cairn).
 
@@ -204,7 +237,8 @@ ${INTERVAL_MS} ms poller saw the new version after ${stale.pollMs ?? 'more than 
 
 Resident memory after the runs: Cairn ${memory.cairn} MiB, MLflow ${memory.mlflow} MiB (all workers).
 
-Goal (issue 5): ≥ 10k req/s and p99 ≤ 5 ms with 256 polling clients, ≥ 10× MLflow, staleness ≤ 1 s.
+Goals: resolve (issue 5) ≥ 10k req/s and p99 ≤ 5 ms with 256 polling clients, ≥ 10× MLflow, staleness ≤ 1 s;
+MLflow's route (issue 24) ≥ 10k req/s polled, p99 within 1.5× of the do-nothing floor, ≥ 10× \`mlflow server\`.
 
 Reproduce: \`BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node libs/registry/bench/alias-resolution.bench.mjs\`
 (the venv needs \`mlflow\` and \`psycopg2-binary\`; \`go\` builds the load generator).

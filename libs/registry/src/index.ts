@@ -8,4 +8,4 @@ export { RegistryQueries } from './application/registry-queries';
 export { registeredModelDecider, type RegisteredModelState, type RegistryCommand } from './domain/registered-model';
 export { modelVersionJson } from './api/wire';
 export { ALIAS_RESOLVE_PATH } from './api/alias-resolve.route';
-export { ALIAS_RESOLVE_ACCESS } from './api/registry.access';
+export { REGISTRY_FASTIFY_ROUTES } from './api/fastify-routes';

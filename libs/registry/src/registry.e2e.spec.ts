@@ -5,6 +5,13 @@ const scenario = path.join(__dirname, '..', 'e2e', 'registry_scenario.py');
 
 // The registry against a started all-in-one server: the invariants that must hold under
 // concurrency, Cairn's history and as-of reads, the alias watch, and the real mlflow clients.
+/** The fields of MLflow's registry read answers the replica test looks at. */
+interface ModelReadAnswer {
+  registered_model?: { description?: string };
+  model_version?: { version: string; current_stage: string; tags: unknown[] };
+  model_versions?: Array<{ version: string }>;
+}
+
 describe('registry API against a started server', () => {
   let server: StartedServer;
   let api: string;
@@ -164,6 +171,56 @@ describe('registry API against a started server', () => {
       const moved = await watching;
       expect(await moved.json()).toMatchObject({ version: '2' });
       expect(Date.now() - movedAt).toBeLessThan(1000);
+    } finally {
+      await replica.stop();
+    }
+  }, 120_000);
+
+  it("a model load's reads on another replica (answered from its cache) see every change made through this one", async () => {
+    const replica = await startServer({ app: 'server', database: { url: server.databaseUrl } });
+    try {
+      const name = 'cached-on-replica';
+      const onReplica = async (route: string) => {
+        const response = await fetch(`${replica.url}/api/2.0/mlflow/${route}`);
+        return { status: response.status, body: (await response.json()) as ModelReadAnswer };
+      };
+      // Within 2 s: a change reaches the other replica's cache through NOTIFY in milliseconds; a stale
+      // entry would otherwise live its full 10 s lifetime.
+      const soon = (check: () => Promise<boolean>, what: string) =>
+        waitFor(async () => ((await check()) ? true : undefined), { timeoutMs: 2000, intervalMs: 20, message: what });
+      // Not registered yet: the replica caches the 404 as well, and must drop it on creation.
+      expect((await onReplica(`registered-models/get?name=${name}`)).status).toBe(404);
+      await ok('POST', 'registered-models/create', { name });
+      await soon(async () => (await onReplica(`registered-models/get?name=${name}`)).status === 200, 'the model on the replica');
+      await createVersion(name);
+      await ok('POST', 'registered-models/alias', { name, alias: 'champion', version: '1' });
+      const alias = `registered-models/alias?name=${name}&alias=champion`;
+      const latest = `registered-models/get-latest-versions?name=${name}`;
+      await soon(async () => (await onReplica(alias)).body.model_version?.version === '1', 'champion → 1 on the replica');
+      expect((await onReplica(latest)).body.model_versions?.map((v) => v.version)).toEqual(['1']);
+
+      // Each kind of change, read right after through MLflow's routes on the replica (each read
+      // cached there first, so that only a dropped entry can show the change).
+      await createVersion(name);
+      await soon(async () => (await onReplica(latest)).body.model_versions?.[0]?.version === '2', 'latest version 2');
+      expect((await onReplica(`model-versions/get?name=${name}&version=2`)).body.model_version?.tags).toEqual([]);
+      expect((await onReplica(`model-versions/get-download-uri?name=${name}&version=1`)).status).toBe(200);
+      await ok('POST', 'registered-models/alias', { name, alias: 'champion', version: '2' });
+      await soon(async () => (await onReplica(alias)).body.model_version?.version === '2', 'champion → 2');
+      await ok('POST', 'model-versions/set-tag', { name, version: '2', key: 'validated', value: 'yes' });
+      await soon(
+        async () =>
+          JSON.stringify((await onReplica(`model-versions/get?name=${name}&version=2`)).body.model_version?.tags) === '[{"key":"validated","value":"yes"}]',
+        'the version tag',
+      );
+      await ok('POST', 'model-versions/transition-stage', { name, version: '2', stage: 'Production', archive_existing_versions: false });
+      await soon(async () => (await onReplica(alias)).body.model_version?.current_stage === 'Production', 'the stage');
+      await ok('PATCH', 'registered-models/update', { name, description: 'churn model' });
+      await soon(async () => (await onReplica(`registered-models/get?name=${name}`)).body.registered_model?.description === 'churn model', 'the description');
+      await ok('DELETE', 'registered-models/alias', { name, alias: 'champion' });
+      await soon(async () => (await onReplica(alias)).status === 400, 'the alias gone');
+      await ok('DELETE', 'registered-models/delete', { name });
+      await soon(async () => (await onReplica(`model-versions/get-download-uri?name=${name}&version=1`)).status === 404, 'the model gone');
     } finally {
       await replica.stop();
     }

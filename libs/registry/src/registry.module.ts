@@ -4,6 +4,8 @@ import { CairnRegistryController } from './api/cairn-registry.controller';
 import { RegistryController } from './api/registry.controller';
 import { RunSummaryController } from './api/run-summary.controller';
 import { AliasResolver } from './application/alias-resolution';
+import { ModelReadCache } from './application/model-read-cache';
+import { ModelReadRoutes } from './api/model-reads.route';
 import { PromotionService } from './application/promotion';
 import { RegistryCommands } from './application/registry-commands';
 import { RegistryQueries } from './application/registry-queries';
@@ -18,7 +20,18 @@ import { RunSummaryRepository } from './infra/run-summary.repository';
  */
 @Module({
   controllers: [RegistryController, CairnRegistryController, RunSummaryController],
-  providers: [RunSummaryRepository, RegistryStore, RegistryCommands, RegistryQueries, AliasNotifications, AliasResolver, PromotionService, AliasResolveRoute],
+  providers: [
+    RunSummaryRepository,
+    RegistryStore,
+    RegistryCommands,
+    RegistryQueries,
+    AliasNotifications,
+    ModelReadCache,
+    AliasResolver,
+    PromotionService,
+    AliasResolveRoute,
+    ModelReadRoutes,
+  ],
   exports: [RunSummaryRepository, RegistryCommands, RegistryQueries],
 })
 export class RegistryModule {}

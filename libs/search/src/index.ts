@@ -27,4 +27,5 @@ export { compileSearch, resolveMaxResults, type CompiledSearch, type SearchPage,
 export type { AttributeColumn, DatasetInputTables, KeyKind, KeyValueTable, OrderTerm, OrderingRules, SearchEntity, SqlType } from './entities/descriptor';
 export { runsSearch } from './entities/runs';
 export { experimentsSearch } from './entities/experiments';
+export { tracesSearch } from './entities/traces';
 export { readScopeCondition, type ScopeCondition } from './read-scope';

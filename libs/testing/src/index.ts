@@ -16,3 +16,7 @@ export * from './read-scopes-from-header';
 export * from './walk-pages';
 export * from './ingress-nginx';
 export * from './migrate-job';
+export * from './private-postgres';
+export * from './oidc-provider';
+export * from './mlflow-server';
+export * from './mlflow-ui';

@@ -13,6 +13,11 @@ export interface PrivateKafkaOptions {
    * as `user`.
    */
   security: 'plaintext' | 'sasl-ssl';
+  /**
+   * With `sasl-ssl`: OAUTHBEARER too, the broker validating each client's JWT against an OpenID
+   * provider's keys (KIP-768's OAuthBearerValidatorCallbackHandler), its issuer and audience.
+   */
+  oauthBearer?: { jwksUrl: string; issuer: string; audience: string };
 }
 
 export interface PrivateKafka {
@@ -98,9 +103,18 @@ export async function startPrivateKafka(options: PrivateKafkaOptions): Promise<P
           'ssl.keystore.type=PKCS12',
           `ssl.keystore.password=${storePassword}`,
           `ssl.key.password=${storePassword}`,
-          'sasl.enabled.mechanisms=SCRAM-SHA-256,PLAIN',
+          `sasl.enabled.mechanisms=SCRAM-SHA-256,PLAIN${options.oauthBearer ? ',OAUTHBEARER' : ''}`,
           'listener.name.client.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
           `listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${user.username}="${user.password}";`,
+        ]
+      : []),
+    ...(secured && options.oauthBearer
+      ? [
+          'listener.name.client.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+          'listener.name.client.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+          `sasl.oauthbearer.jwks.endpoint.url=${options.oauthBearer.jwksUrl}`,
+          `sasl.oauthbearer.expected.issuer=${options.oauthBearer.issuer}`,
+          `sasl.oauthbearer.expected.audience=${options.oauthBearer.audience}`,
         ]
       : []),
   ];
@@ -122,6 +136,8 @@ export async function startPrivateKafka(options: PrivateKafkaOptions): Promise<P
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`,
+    // Kafka fetches only the OAuth URLs it is allowed to (CVE-2025-27817).
+    ...(options.oauthBearer ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${options.oauthBearer.jwksUrl}`] : []),
     '-cp',
     `${libs}/*`,
   ];

@@ -7,6 +7,7 @@ export { TrackingModule } from './tracking.module';
 export { TrackingQueries } from './application/tracking-queries';
 export type { ExperimentView, LoggedModelView, MetricView, RunView } from './application/views';
 export { LIMITS as TRACKING_LIMITS } from './domain/limits';
+export { validateBulkInterval } from './domain/validation';
 export { REGISTRY_REFERENCES_CONSUMER, registryReferencesSubscription } from './application/registry-references.consumer';
 export { RunReferenceRepository } from './infra/run-reference.repository';
 export { rebuildTrackingReadModel, TRACKING_CONSUMED_TABLES, TRACKING_READ_MODEL_TABLES } from './infra/read-model-rebuild';
@@ -17,4 +18,4 @@ export { startTrackingLifecycleJobs } from './tracking-lifecycle.jobs';
 export function trackingSubscriptions(app: INestApplicationContext): Subscription[] {
   return [registryReferencesSubscription(app.get(RunReferenceRepository))];
 }
-export { runJson } from './api/wire';
+export { experimentJson, metricJson, runJson } from './api/wire';

@@ -3,11 +3,16 @@ import { systemClock } from '@cairn/eventing';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
+import { OtlpBodyParser } from './api/otlp-body';
+import { OtlpTracesController, TracesController } from './api/traces.controller';
 import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
+import { TraceCommands } from './application/trace-commands';
+import { TraceQueries } from './application/trace-queries';
 import { RunReferenceRepository } from './infra/run-reference.repository';
+import { TraceStore } from './infra/trace-store';
 import { TrackingStore } from './infra/tracking-store';
 
 /**
@@ -17,11 +22,15 @@ import { TrackingStore } from './infra/tracking-store';
  * from `trackingSubscriptions(app)`, its timers from `startTrackingLifecycleJobs(runtime)`.
  */
 @Module({
-  controllers: [TrackingController, RunLifecycleController],
+  controllers: [TrackingController, RunLifecycleController, TracesController, OtlpTracesController],
   providers: [
     TrackingStore,
     TrackingCommands,
     TrackingQueries,
+    TraceStore,
+    TraceCommands,
+    TraceQueries,
+    OtlpBodyParser,
     RunLifecycle,
     RunReferenceRepository,
     { provide: TRACKING_CLOCK, useValue: systemClock },

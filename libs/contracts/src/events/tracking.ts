@@ -31,6 +31,12 @@ export const TRACKING_EVENT_TYPES = {
   loggedModelTagsSet: 'tracking.logged_model.tags_set.v1',
   loggedModelTagDeleted: 'tracking.logged_model.tag_deleted.v1',
   loggedModelParamsLogged: 'tracking.logged_model.params_logged.v1',
+  traceLogged: 'tracking.trace.logged.v1',
+  traceTagSet: 'tracking.trace.tag_set.v1',
+  traceTagDeleted: 'tracking.trace.tag_deleted.v1',
+  traceDeleted: 'tracking.trace.deleted.v1',
+  traceAssessmentSet: 'tracking.trace.assessment_set.v1',
+  traceAssessmentDeleted: 'tracking.trace.assessment_deleted.v1',
 } as const;
 
 export type TrackingEventType = (typeof TRACKING_EVENT_TYPES)[keyof typeof TRACKING_EVENT_TYPES];
@@ -40,6 +46,23 @@ export type WireDouble = z.infer<typeof wireDoubleSchema>;
 
 const keyValue = z.object({ key: z.string(), value: z.string() });
 export type KeyValue = z.infer<typeof keyValue>;
+
+/** MLflow 3's TraceInfoV3.State. */
+export const traceStateSchema = z.enum(['STATE_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS']);
+export type TraceState = z.infer<typeof traceStateSchema>;
+
+/**
+ * A trace's assessment (feedback or expectation) as MLflow's `Assessment` protobuf JSON, which the
+ * server stores and answers as given; the id, times and trace are the server's, kept beside it.
+ */
+export const traceAssessmentSchema = z.object({
+  assessmentId: z.string(),
+  name: z.string(),
+  createTime: z.number().int(),
+  lastUpdateTime: z.number().int(),
+  body: z.record(z.string(), z.unknown()),
+});
+export type TraceAssessment = z.infer<typeof traceAssessmentSchema>;
 
 export const runStatusSchema = z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
@@ -140,6 +163,29 @@ export const trackingEventSchemas = {
   [TRACKING_EVENT_TYPES.loggedModelTagsSet]: z.object({ modelId: z.string(), tags: z.array(keyValue), updatedTime: z.number().int() }),
   [TRACKING_EVENT_TYPES.loggedModelTagDeleted]: z.object({ modelId: z.string(), key: z.string(), updatedTime: z.number().int() }),
   [TRACKING_EVENT_TYPES.loggedModelParamsLogged]: z.object({ modelId: z.string(), params: z.array(keyValue), updatedTime: z.number().int() }),
+  /**
+   * StartTraceV3, which the client calls once the trace has ended, with its whole info. Logged again
+   * for the same trace (a retried request), it merges: tags and metadata upserted, fields replaced.
+   */
+  [TRACKING_EVENT_TYPES.traceLogged]: z.object({
+    traceId: z.string(),
+    experimentId: z.string(),
+    requestTime: z.number().int(),
+    executionDuration: z.number().int().optional(),
+    state: traceStateSchema,
+    requestPreview: z.string().optional(),
+    responsePreview: z.string().optional(),
+    clientRequestId: z.string().optional(),
+    metadata: z.array(keyValue),
+    tags: z.array(keyValue),
+    assessments: z.array(traceAssessmentSchema),
+  }),
+  [TRACKING_EVENT_TYPES.traceTagSet]: z.object({ traceId: z.string(), key: z.string(), value: z.string() }),
+  [TRACKING_EVENT_TYPES.traceTagDeleted]: z.object({ traceId: z.string(), key: z.string() }),
+  [TRACKING_EVENT_TYPES.traceDeleted]: z.object({ traceId: z.string() }),
+  /** An assessment created or replaced whole (an update carries the merged assessment). */
+  [TRACKING_EVENT_TYPES.traceAssessmentSet]: z.object({ traceId: z.string(), assessment: traceAssessmentSchema }),
+  [TRACKING_EVENT_TYPES.traceAssessmentDeleted]: z.object({ traceId: z.string(), assessmentId: z.string() }),
 } as const;
 
 type Schemas = typeof trackingEventSchemas;

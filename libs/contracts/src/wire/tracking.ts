@@ -1,4 +1,4 @@
-import type { KeyValue, LoggedModelStatus, RunStatus, WireDouble } from '../events/tracking';
+import type { KeyValue, LoggedModelStatus, RunStatus, TraceState, WireDouble } from '../events/tracking';
 import type { LifecycleStage, NextPageToken, ViewType } from './common';
 
 /**
@@ -162,6 +162,43 @@ export interface SearchLoggedModelsResponse extends NextPageToken {
 export interface ListArtifactsResponse extends NextPageToken {
   root_uri?: string;
   files?: FileInfo[];
+}
+
+// ---- MLflow 3 traces (`/api/3.0/mlflow/traces`, tags and deletes under `/api/2.0/mlflow/traces`) ----
+
+/** `TraceInfoV3` as protobuf JSON: times are RFC 3339 Timestamps, the duration a Duration (`"0.437s"`). */
+export interface TraceInfoV3 {
+  trace_id: string;
+  trace_location: { type: 'MLFLOW_EXPERIMENT'; mlflow_experiment: { experiment_id: string } };
+  request_time: string;
+  execution_duration?: string;
+  state: TraceState;
+  request_preview?: string;
+  response_preview?: string;
+  client_request_id?: string;
+  trace_metadata?: Record<string, string>;
+  tags?: Record<string, string>;
+  /** MLflow's `Assessment` messages, as logged. */
+  assessments?: Record<string, unknown>[];
+}
+/** StartTraceV3 and GetTraceInfoV3. Spans are not here: they are `traces.json` in the artifact location. */
+export interface TraceResponse {
+  trace: { trace_info: TraceInfoV3 };
+}
+export interface BatchGetTracesResponse {
+  traces: { trace_info: TraceInfoV3 }[];
+}
+export interface BatchGetTraceInfosResponse {
+  trace_infos: TraceInfoV3[];
+}
+export interface SearchTracesV3Response extends NextPageToken {
+  traces?: TraceInfoV3[];
+}
+export interface DeleteTracesResponse {
+  traces_deleted: number;
+}
+export interface AssessmentResponse {
+  assessment: Record<string, unknown>;
 }
 
 // ---- Cairn's run-lifecycle endpoints (`/api/2.0/cairn`) ---------------------------------------

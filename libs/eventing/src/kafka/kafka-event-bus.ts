@@ -10,7 +10,7 @@ import { withTimeout } from '../retry';
 import { SerialQueue } from '../serial-queue';
 import type { EventingDatabase } from '../sql';
 import { KafkaNotReadyError, untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
-import { createKafkaClient, createTopicIfMissing, type KafkaConnection } from './kafka-topics';
+import { createKafkaClient, createTopicIfMissing, type KafkaClient, type KafkaConnection } from './kafka-topics';
 
 /** How long a lag read (a /metrics scrape) waits out a moving partition leader. */
 const LAG_READ_TIMEOUT_MS = 5_000;
@@ -67,6 +67,7 @@ export interface KafkaEventBusOptions extends KafkaConnection {
  * matches the projection, whatever Kafka remembers.
  */
 export class KafkaEventBus implements EventBus {
+  private readonly client: KafkaClient;
   private readonly kafka: Kafka;
   private readonly database: EventingDatabase;
   private readonly logger: Logger;
@@ -103,7 +104,8 @@ export class KafkaEventBus implements EventBus {
     this.consumerOptions = options.consumer ?? {};
     this.groupIdPrefix = options.groupIdPrefix ?? '';
     this.initialTopics = options.topics ?? [];
-    this.kafka = createKafkaClient(options, this.logger);
+    this.client = createKafkaClient(options, this.logger);
+    this.kafka = this.client.kafka;
   }
 
   async start(): Promise<void> {
@@ -119,6 +121,7 @@ export class KafkaEventBus implements EventBus {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     try {
+      await this.client.credentialsReady(wait);
       await untilKafkaReady('the brokers to accept an admin connection', () => admin.connect(), wait);
       await untilKafkaReady('the brokers to accept a producer connection', () => producer.connect(), wait);
     } catch (error) {

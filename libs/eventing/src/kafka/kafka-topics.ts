@@ -1,15 +1,18 @@
 import { ConfigResourceTypes, Kafka, type Admin, type SASLOptions } from 'kafkajs';
 import { errorFields, silentLogger, type Logger } from '../logger';
 import { kafkaLogCreator } from './kafka-logger';
+import { clientCredentialsTokenProvider, type OAuthClientCredentials } from './oauth-bearer';
 import { untilKafkaReady, waitForTopicLeaders, type ReadinessWait } from './kafka-readiness';
 
-/** How to reach a secured cluster. The password is handed to kafkajs only, never logged. */
+/** How to reach a secured cluster. The password (or client secret) is handed to kafkajs or the token endpoint only, never logged. */
 export interface KafkaConnection {
   brokers: readonly string[];
   clientId: string;
   /** TLS to the brokers; `ca` (PEM) replaces Node's trusted CAs when given. Absent → plaintext. */
   tls?: { ca?: readonly string[] };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  sasl?:
+    | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+    | { mechanism: 'oauthbearer'; oauth: OAuthClientCredentials };
 }
 
 /** What a topic Cairn creates looks like; an existing topic is never altered. */
@@ -21,16 +24,37 @@ export interface TopicSpec {
   retentionMs?: number;
 }
 
-export function createKafkaClient(connection: KafkaConnection, logger: Logger): Kafka {
+export interface KafkaClient {
+  kafka: Kafka;
+  /**
+   * Waits until the credentials are at hand: with OAUTHBEARER, a token from the endpoint (a
+   * transient failure waited out until `wait.deadline`, a refusal thrown at once). Call it before
+   * connecting: kafkajs asks for the token in the middle of the SASL exchange, and a failure there
+   * leaves the connection in a state the broker then rejects ("not valid given the current SASL
+   * state") instead of the endpoint's reason. Later connections take the cached token.
+   */
+  credentialsReady(wait: ReadinessWait): Promise<void>;
+}
+
+export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
   const { tls, sasl } = connection;
-  return new Kafka({
+  let saslOptions: SASLOptions | undefined;
+  let credentialsReady: KafkaClient['credentialsReady'] = async () => undefined;
+  if (sasl?.mechanism === 'oauthbearer') {
+    const token = clientCredentialsTokenProvider(sasl.oauth);
+    saslOptions = { mechanism: 'oauthbearer', oauthBearerProvider: token };
+    credentialsReady = async (wait) => void (await untilKafkaReady(`a token from ${sasl.oauth.tokenUrl}`, token, wait));
+  } else {
+    saslOptions = sasl;
+  }
+  const kafka = new Kafka({
     clientId: connection.clientId,
     brokers: [...connection.brokers],
     ssl: tls === undefined ? undefined : tls.ca === undefined ? true : { ca: [...tls.ca] },
-    // The same union as kafkajs's, spread per mechanism there.
-    sasl: sasl as SASLOptions | undefined,
+    sasl: saslOptions,
     logCreator: kafkaLogCreator(logger),
   });
+  return { kafka, credentialsReady };
 }
 
 /**
@@ -78,8 +102,10 @@ export async function declareKafkaTopics(options: DeclareTopicsOptions): Promise
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const wait: ReadinessWait = { deadline: Date.now() + timeoutMs, timeoutMs, logger };
-  const admin = createKafkaClient(options.connection, logger).admin();
+  const client = createKafkaClient(options.connection, logger);
+  const admin = client.kafka.admin();
   try {
+    await client.credentialsReady(wait);
     await untilKafkaReady('the brokers to accept an admin connection', () => admin.connect(), wait);
     const declarations: TopicDeclaration[] = [];
     for (const topic of options.topics) {

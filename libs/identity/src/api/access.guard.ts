@@ -61,6 +61,7 @@ export class AccessGuard implements CanActivate, AccessGate {
           sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
           csrfHeader: headerValue(request.headers['x-csrf-token']),
           safeMethod: SAFE_METHODS.has(request.method),
+          sameOrigin: headerValue(request.headers['sec-fetch-site']) === 'same-origin',
           clientAddress: request.ip,
           route,
         })

@@ -36,6 +36,7 @@ export const MLFLOW_AUTH_ACCESS: AccessTable<MlflowAuthController> = {
   createUser: ADMIN_ONLY,
   getUser: AUTHENTICATED,
   currentUser: AUTHENTICATED,
+  currentUserPermissions: AUTHENTICATED,
   listUsers: ADMIN_ONLY,
   updatePassword: AUTHENTICATED,
   updateAdmin: ADMIN_ONLY,

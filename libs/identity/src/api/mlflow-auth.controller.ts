@@ -33,6 +33,11 @@ export class MlflowAuthController {
     return this.identity.currentUser(accessOf(req).principal);
   }
 
+  @Get('users/current/permissions')
+  currentUserPermissions(@Req() req: FastifyRequest) {
+    return this.identity.currentUserPermissions(accessOf(req).principal);
+  }
+
   @Get('users/list')
   async listUsers() {
     return { users: await this.identity.listUsers() };

@@ -29,6 +29,11 @@ export interface PresentedCredentials {
   csrfHeader: string | undefined;
   /** GET/HEAD/OPTIONS: a cookie-authenticated request needs no CSRF token. */
   safeMethod: boolean;
+  /**
+   * The browser says the request comes from a page of this origin (`Sec-Fetch-Site: same-origin`,
+   * a header no page can set): proof enough for a cookie-authenticated write, as the CSRF token is.
+   */
+  sameOrigin: boolean;
   clientAddress: string;
   route: string;
 }
@@ -205,8 +210,10 @@ export class AccessControl {
   private async sessionPrincipal(presented: PresentedCredentials): Promise<Principal | undefined> {
     const session = await this.store.findSession(sha256(presented.sessionCookie ?? ''), new Date(this.now()));
     if (!session) throw unauthenticated('Your session has expired; sign in again');
-    if (!presented.safeMethod) {
-      // Cookie-authenticated writes must prove they come from our pages (double-submit token).
+    if (!presented.safeMethod && !presented.sameOrigin) {
+      // Cookie-authenticated writes must prove they come from our pages: the browser's fetch
+      // metadata says so (MLflow's own UI, served from the same origin, sends no token), or, from
+      // a browser without it, the double-submit token.
       const csrf = presented.csrfHeader ?? '';
       if (!secretMatches(csrf, sha256(session.csrfToken))) {
         this.logger.warn(`CSRF check failed for ${session.username} on ${presented.route}`);

@@ -28,6 +28,16 @@ const MAX_PASSWORD_LENGTH = 1024;
 const DEFAULT_TOKEN_DAYS = 90;
 const MAX_TOKEN_DAYS = 730;
 
+/** One row of MLflow 3's `users/current/permissions` (its `_UserRolePermissionRow`). */
+export interface CurrentUserPermission {
+  role_id: null;
+  role_name: string;
+  workspace: string;
+  resource_type: ResourceType;
+  resource_pattern: string;
+  permission: Permission;
+}
+
 /**
  * Users, grants and tokens: MLflow's basic-auth API (users and experiment / registered-model
  * permissions) and Cairn's machine tokens. The route table decides who may call each operation;
@@ -89,6 +99,28 @@ export class IdentityService {
 
   currentUser(caller: Principal): { user: { id: number | undefined; username: string; is_admin: boolean }; is_basic_auth: boolean } {
     return { user: { id: caller.userId, username: caller.username, is_admin: caller.isAdmin }, is_basic_auth: this.access.mode === 'basic' };
+  }
+
+  /**
+   * MLflow 3's `users/current/permissions`: every grant the caller holds, with `is_admin`, which its
+   * web UI asks for once `users/current` answers (and gates its edit controls on). MLflow flattens
+   * roles into rows; Cairn's direct grants are MLflow's per-user role (`__user_<id>__`, as its
+   * grant/revoke API writes them) and a group's grants a role named after the group. Cairn has no
+   * role ids, so `role_id` is null; without a user (auth off) there are no grants to list.
+   */
+  async currentUserPermissions(caller: Principal): Promise<{ is_admin: boolean; permissions: CurrentUserPermission[] }> {
+    const rows = (role: string, grants: readonly GrantRecord[]): CurrentUserPermission[] =>
+      grants.map((g) => ({
+        role_id: null,
+        role_name: role,
+        workspace: 'default',
+        resource_type: g.resourceType,
+        resource_pattern: g.resourceId,
+        permission: g.permission,
+      }));
+    const own = caller.userId === undefined ? [] : rows(`__user_${caller.userId}__`, await this.store.userGrants(caller.userId));
+    const groups = caller.groups.length === 0 ? new Map<string, GrantRecord[]>() : await this.store.groupGrants(caller.groups);
+    return { is_admin: caller.isAdmin, permissions: [...own, ...[...groups].flatMap(([group, grants]) => rows(group, grants))] };
   }
 
   // ---- grants ----------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ export class SignInService {
       sessionCookie: sessionId,
       csrfHeader: undefined,
       safeMethod: true,
+      sameOrigin: false,
       clientAddress,
       route: 'GET /auth/session',
     });

@@ -186,8 +186,41 @@ describe('configuration', () => {
       expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'plain', CAIRN_KAFKA_SASL_USERNAME: 'u', CAIRN_KAFKA_SASL_PASSWORD_FILE: file('empty', '\n') })).toEqual([
         `CAIRN_KAFKA_SASL_PASSWORD_FILE: ${path.join(dir, 'empty')} is empty`,
       ]);
-      expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer' })).toEqual([
-        'CAIRN_KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512 (oauthbearer is not supported: see docs/adr/0010) (got "oauthbearer")',
+    });
+
+    it('takes OAUTHBEARER client credentials for a token endpoint, the secret from a variable or a mounted file', () => {
+      const oauth = {
+        CAIRN_KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+        CAIRN_KAFKA_OAUTH_TOKEN_URL: 'https://idp.example.com/oauth2/token',
+        CAIRN_KAFKA_OAUTH_CLIENT_ID: 'cairn-kafka',
+        CAIRN_KAFKA_OAUTH_SCOPE: 'kafka',
+      };
+      expect(loadConfig({ ...oauth, CAIRN_KAFKA_OAUTH_CLIENT_SECRET: 's3cret' }).kafka.sasl).toEqual({
+        mechanism: 'oauthbearer',
+        oauth: { tokenUrl: 'https://idp.example.com/oauth2/token', clientId: 'cairn-kafka', clientSecret: 's3cret', scope: 'kafka' },
+      });
+      expect(loadConfig({ ...oauth, CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE: file('client-secret', 'mounted\n') }).kafka.sasl).toMatchObject({
+        oauth: { clientSecret: 'mounted' },
+      });
+    });
+
+    it('says what is missing or contradictory in OAUTHBEARER settings, and sends a client secret over plain HTTP only on loopback', () => {
+      expect(problemsOf({ CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer', CAIRN_KAFKA_SASL_USERNAME: 'u' })).toEqual([
+        'CAIRN_KAFKA_SASL_USERNAME: set, but CAIRN_KAFKA_SASL_MECHANISM is oauthbearer (the client id and secret authenticate)',
+        'CAIRN_KAFKA_OAUTH_TOKEN_URL: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer',
+        'CAIRN_KAFKA_OAUTH_CLIENT_ID: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer',
+        'CAIRN_KAFKA_OAUTH_CLIENT_SECRET or CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer',
+      ]);
+      const credentials = { CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer', CAIRN_KAFKA_OAUTH_CLIENT_ID: 'c', CAIRN_KAFKA_OAUTH_CLIENT_SECRET: 's' };
+      expect(problemsOf({ ...credentials, CAIRN_KAFKA_OAUTH_TOKEN_URL: 'http://idp.example.com/token' })).toEqual([
+        'CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got http://idp.example.com/token',
+      ]);
+      expect(loadConfig({ ...credentials, CAIRN_KAFKA_OAUTH_TOKEN_URL: 'http://127.0.0.1:8080/token' }).kafka.sasl).toMatchObject({ mechanism: 'oauthbearer' });
+      expect(
+        problemsOf({ CAIRN_KAFKA_OAUTH_CLIENT_ID: 'c', CAIRN_KAFKA_SASL_MECHANISM: 'plain', CAIRN_KAFKA_SASL_USERNAME: 'u', CAIRN_KAFKA_SASL_PASSWORD: 'p' }),
+      ).toEqual(['CAIRN_KAFKA_OAUTH_CLIENT_ID: set, but CAIRN_KAFKA_SASL_MECHANISM is plain, not oauthbearer']);
+      expect(problemsOf({ CAIRN_KAFKA_OAUTH_TOKEN_URL: 'https://idp.example.com/token' })).toEqual([
+        'CAIRN_KAFKA_OAUTH_TOKEN_URL: set, but CAIRN_KAFKA_SASL_MECHANISM is not oauthbearer',
       ]);
     });
   });

@@ -19,7 +19,7 @@ const booleanFlag = (fallback: boolean) =>
   z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()).transform((v) => v ?? fallback);
 
-const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
 export type KafkaSaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 /** Variables whose values never appear in an error message (nor anywhere else). */
@@ -63,11 +63,20 @@ const environmentSchema = z.object({
   CAIRN_KAFKA_TLS_CA_FILE: optionalString,
   CAIRN_KAFKA_SASL_MECHANISM: z.preprocess(
     (value) => (typeof value === 'string' ? emptyToUndefined(value.toLowerCase()) : value),
-    z.enum(SASL_MECHANISMS, { error: 'must be plain, scram-sha-256 or scram-sha-512 (oauthbearer is not supported: see docs/adr/0010)' }).optional(),
+    z.enum(SASL_MECHANISMS, { error: 'must be plain, scram-sha-256, scram-sha-512 or oauthbearer' }).optional(),
   ),
   CAIRN_KAFKA_SASL_USERNAME: optionalString,
   CAIRN_KAFKA_SASL_PASSWORD: optionalString,
   CAIRN_KAFKA_SASL_PASSWORD_FILE: optionalString,
+  // OAUTHBEARER: a token from the identity provider's token endpoint (client credentials), as Kafka's
+  // own clients get one (sasl.oauthbearer.token.endpoint.url, clientId, clientSecret, scope).
+  CAIRN_KAFKA_OAUTH_TOKEN_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  CAIRN_KAFKA_OAUTH_CLIENT_ID: optionalString,
+  CAIRN_KAFKA_OAUTH_CLIENT_SECRET: optionalString,
+  CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE: optionalString,
+  CAIRN_KAFKA_OAUTH_SCOPE: optionalString,
+  CAIRN_KAFKA_OAUTH_RESOURCE: optionalString,
+  CAIRN_KAFKA_OAUTH_AUDIENCE: optionalString,
   CAIRN_KAFKA_TOPIC_PARTITIONS: positiveInt(3),
   CAIRN_KAFKA_TOPIC_REPLICATION_FACTOR: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()),
   CAIRN_KAFKA_TOPIC_RETENTION_MS: z.preprocess(
@@ -250,13 +259,21 @@ export interface KafkaSettings {
    * NODE_EXTRA_CA_CERTS), else Node's CAs, NODE_EXTRA_CA_CERTS's and CAIRN_KAFKA_TLS_CA_FILE's.
    */
   tls: { ca: string[] | undefined } | undefined;
-  /** The password is read once here (from the variable or its file) and never logged. */
-  sasl: { mechanism: KafkaSaslMechanism; username: string; password: string } | undefined;
+  /** The password (or OAuth client secret) is read once here (from the variable or its file) and never logged. */
+  sasl: KafkaSasl | undefined;
   /** For topics Cairn creates; an existing topic is never altered. undefined → the broker's default. */
   topics: { partitions: number; replicationFactor: number | undefined; retentionMs: number | undefined };
   /** Whether services create missing topics at start (dev); false when the migration job declares them. */
   createTopics: boolean;
 }
+
+export type KafkaSasl =
+  | { mechanism: Exclude<KafkaSaslMechanism, 'oauthbearer'>; username: string; password: string }
+  | {
+      mechanism: 'oauthbearer';
+      /** The OAuth 2.0 client-credentials grant the token is fetched with (and fetched again before it expires). */
+      oauth: { tokenUrl: string; clientId: string; clientSecret: string; scope?: string; resource?: string; audience?: string };
+    };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -433,26 +450,55 @@ function kafkaSettings(e: Environment, env: Record<string, string | undefined>, 
     problems.push('CAIRN_KAFKA_TLS_CA_FILE: set, but CAIRN_KAFKA_TLS is not true (set CAIRN_KAFKA_TLS=true to connect with TLS)');
   }
 
-  let sasl: KafkaSettings['sasl'];
+  const secretFrom = (value: string | undefined, fileVariable: string, file: string | undefined): string | undefined => {
+    // A mounted Secret file usually ends with a newline that is not part of the secret.
+    const secret = value ?? (file === undefined ? undefined : readConfigFile(fileVariable, file)?.replace(/\r?\n$/, ''));
+    if (file !== undefined && secret === '') problems.push(`${fileVariable}: ${file} is empty`);
+    return secret || undefined;
+  };
+  const onlyOne = (name: string, value: string | undefined, file: string | undefined, mechanism: string) => {
+    if (value !== undefined && file !== undefined) problems.push(`${name}: set together with ${name}_FILE (set only one)`);
+    else if (value === undefined && file === undefined) problems.push(`${name} or ${name}_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
+  };
+  const unused = (variables: Record<string, string | undefined>, why: string) => {
+    for (const [name, value] of Object.entries(variables)) if (value !== undefined) problems.push(`${name}: set, but ${why}`);
+  };
   const mechanism = e.CAIRN_KAFKA_SASL_MECHANISM;
   const { CAIRN_KAFKA_SASL_USERNAME: username, CAIRN_KAFKA_SASL_PASSWORD: password, CAIRN_KAFKA_SASL_PASSWORD_FILE: passwordFile } = e;
+  const passwordVariables = { CAIRN_KAFKA_SASL_USERNAME: username, CAIRN_KAFKA_SASL_PASSWORD: password, CAIRN_KAFKA_SASL_PASSWORD_FILE: passwordFile };
+  const oauthVariables = {
+    CAIRN_KAFKA_OAUTH_TOKEN_URL: e.CAIRN_KAFKA_OAUTH_TOKEN_URL,
+    CAIRN_KAFKA_OAUTH_CLIENT_ID: e.CAIRN_KAFKA_OAUTH_CLIENT_ID,
+    CAIRN_KAFKA_OAUTH_CLIENT_SECRET: e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET,
+    CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE: e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE,
+    CAIRN_KAFKA_OAUTH_SCOPE: e.CAIRN_KAFKA_OAUTH_SCOPE,
+    CAIRN_KAFKA_OAUTH_RESOURCE: e.CAIRN_KAFKA_OAUTH_RESOURCE,
+    CAIRN_KAFKA_OAUTH_AUDIENCE: e.CAIRN_KAFKA_OAUTH_AUDIENCE,
+  };
+  let sasl: KafkaSettings['sasl'];
   if (mechanism === undefined) {
-    for (const [name, value] of Object.entries({
-      CAIRN_KAFKA_SASL_USERNAME: username,
-      CAIRN_KAFKA_SASL_PASSWORD: password,
-      CAIRN_KAFKA_SASL_PASSWORD_FILE: passwordFile,
-    }))
-      if (value !== undefined) problems.push(`${name}: set, but CAIRN_KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)`);
+    unused(passwordVariables, 'CAIRN_KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)');
+    unused(oauthVariables, 'CAIRN_KAFKA_SASL_MECHANISM is not oauthbearer');
+  } else if (mechanism === 'oauthbearer') {
+    unused(passwordVariables, 'CAIRN_KAFKA_SASL_MECHANISM is oauthbearer (the client id and secret authenticate)');
+    const { CAIRN_KAFKA_OAUTH_TOKEN_URL: tokenUrl, CAIRN_KAFKA_OAUTH_CLIENT_ID: clientId } = e;
+    if (tokenUrl === undefined) problems.push('CAIRN_KAFKA_OAUTH_TOKEN_URL: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer');
+    // The client secret is sent to it: in the clear only to this machine.
+    else if (new URL(tokenUrl).protocol === 'http:' && !isLoopbackHost(new URL(tokenUrl).hostname.replace(/^\[|\]$/g, '')))
+      problems.push(`CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got ${tokenUrl}`);
+    if (clientId === undefined) problems.push('CAIRN_KAFKA_OAUTH_CLIENT_ID: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer');
+    onlyOne('CAIRN_KAFKA_OAUTH_CLIENT_SECRET', e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET, e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE, mechanism);
+    const clientSecret = secretFrom(e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET, 'CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE', e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE);
+    if (tokenUrl !== undefined && clientId !== undefined && clientSecret !== undefined) {
+      const { CAIRN_KAFKA_OAUTH_SCOPE: scope, CAIRN_KAFKA_OAUTH_RESOURCE: resource, CAIRN_KAFKA_OAUTH_AUDIENCE: audience } = e;
+      sasl = { mechanism, oauth: { tokenUrl, clientId, clientSecret, scope, resource, audience } };
+    }
   } else {
+    unused(oauthVariables, `CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}, not oauthbearer`);
     if (username === undefined) problems.push(`CAIRN_KAFKA_SASL_USERNAME: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
-    if (password !== undefined && passwordFile !== undefined)
-      problems.push('CAIRN_KAFKA_SASL_PASSWORD: set together with CAIRN_KAFKA_SASL_PASSWORD_FILE (set only one)');
-    else if (password === undefined && passwordFile === undefined)
-      problems.push(`CAIRN_KAFKA_SASL_PASSWORD or CAIRN_KAFKA_SASL_PASSWORD_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is ${mechanism}`);
-    // A mounted Secret file usually ends with a newline that is not part of the password.
-    const secret = password ?? (passwordFile === undefined ? undefined : readConfigFile('CAIRN_KAFKA_SASL_PASSWORD_FILE', passwordFile)?.replace(/\r?\n$/, ''));
-    if (passwordFile !== undefined && secret === '') problems.push(`CAIRN_KAFKA_SASL_PASSWORD_FILE: ${passwordFile} is empty`);
-    if (username !== undefined && secret) sasl = { mechanism, username, password: secret };
+    onlyOne('CAIRN_KAFKA_SASL_PASSWORD', password, passwordFile, mechanism);
+    const secret = secretFrom(password, 'CAIRN_KAFKA_SASL_PASSWORD_FILE', passwordFile);
+    if (username !== undefined && secret !== undefined) sasl = { mechanism, username, password: secret };
   }
   return {
     tls,

@@ -10,18 +10,26 @@ import { BUSY_RETRY_AFTER_S, DatabaseBusyError } from '../database/database';
  */
 @Catch()
 export class MlflowErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body } = toMlflowError(exception);
-    if (status >= 500 && status !== 503) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    if (exception instanceof DatabaseBusyError) {
-      this.logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
-      void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
-    }
-    void reply.status(status).header('content-type', 'application/json').send(body);
+    replyWithMlflowError(host.switchToHttp().getResponse<FastifyReply>(), exception);
   }
+}
+
+const logger = new Logger('http');
+
+/**
+ * Sends `exception` as MLflow's error answer: what the filter does for Nest routes, for the few
+ * plain Fastify routes (hot paths) to call themselves. Server errors are logged; a busy database
+ * answers 503 with Retry-After.
+ */
+export function replyWithMlflowError(reply: FastifyReply, exception: unknown): void {
+  const { status, body } = toMlflowError(exception);
+  if (status >= 500 && status !== 503) logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  if (exception instanceof DatabaseBusyError) {
+    logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
+    void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+  }
+  void reply.status(status).header('content-type', 'application/json').send(body);
 }
 
 export function toMlflowError(exception: unknown): { status: number; body: { error_code: ErrorCode; message: string } } {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { invalidParameter, notFound } from '@cairn/contracts';
-import { ACCESS_GATE, toMlflowError, type AccessGate } from '@cairn/platform';
+import { ACCESS_GATE, replyWithMlflowError, type AccessGate } from '@cairn/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AliasResolver, type ResolvedAlias } from '../application/alias-resolution';
 import { parseWait } from './dto';
@@ -54,8 +54,7 @@ export class AliasResolveRoute implements OnModuleInit {
       if (resolution.json === undefined) throw notFound(`Registered model ${name} has no alias ${alias}.`);
       await reply.status(200).header('content-type', 'application/json; charset=utf-8').send(resolution.json);
     } catch (error) {
-      const { status, body } = toMlflowError(error);
-      await reply.status(status).header('content-type', 'application/json').send(body);
+      replyWithMlflowError(reply, error);
     }
   }
 }

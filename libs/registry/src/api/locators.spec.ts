@@ -1,5 +1,5 @@
 import type { AccessLookup, AccessRequest, RouteAccess } from '@cairn/contracts';
-import { ALIAS_RESOLVE_ACCESS, REGISTRY_ACCESS } from './registry.access';
+import { ALIAS_RESOLVE_ACCESS, MODEL_READS_ACCESS, REGISTRY_ACCESS } from './registry.access';
 
 const nothing: AccessLookup = { query: () => Promise.resolve([]) };
 const request = (parts: Partial<AccessRequest>): AccessRequest => ({ params: {}, query: {}, body: undefined, ...parts });
@@ -19,7 +19,7 @@ describe('registry locators read the model name the handlers read', () => {
   });
 
   it('take a read’s name from the first value of the query key', async () => {
-    expect(await locate(REGISTRY_ACCESS.getModelVersionByAlias, request({ query: { name: ['a', 'b'], alias: 'x' } }))).toEqual([
+    expect(await locate(MODEL_READS_ACCESS.getModelVersionByAlias, request({ query: { name: ['a', 'b'], alias: 'x' } }))).toEqual([
       { type: 'registered_model', id: 'a' },
     ]);
     expect(await locate(ALIAS_RESOLVE_ACCESS, request({ query: { name: 'churn', alias: 'champion' } }))).toEqual([{ type: 'registered_model', id: 'churn' }]);
@@ -31,7 +31,7 @@ describe('registry locators read the model name the handlers read', () => {
   });
 
   it('admit serving tokens to the reads that load a model, and to nothing that writes', () => {
-    const serving = Object.entries(REGISTRY_ACCESS)
+    const serving = Object.entries({ ...REGISTRY_ACCESS, ...MODEL_READS_ACCESS })
       .filter(([, e]) => e.kind === 'resource' && e.serving === true)
       .map(([k]) => k)
       .sort();

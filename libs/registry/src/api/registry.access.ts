@@ -12,18 +12,14 @@ function bodyString(request: AccessRequest, field: string): string | undefined {
 
 /**
  * Who may call each registry route (MLflow's basic-auth semantics). Versions, aliases and stages
- * inherit their registered model's permission. `serving` marks the reads a serving token (READ on
- * named models' aliases only) needs to load a model: the model, aliases, latest versions, a version
- * and its download URI.
+ * inherit their registered model's permission. The reads a model load makes are plain Fastify
+ * routes (MODEL_READS_ACCESS below).
  */
 export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
   createRegisteredModel: {
     kind: 'authenticated',
     creates: { type: 'registered_model', idOf: (r) => (r as { registered_model?: { name?: string } }).registered_model?.name },
   },
-  // Serving too: the mlflow client reads the model (`_raise_if_prompt`) before a version's download
-  // URI, so `mlflow.pyfunc.load_model("models:/name@champion")` needs it.
-  getRegisteredModel: requires('READ', modelIn(queryInput()), { serving: true }),
   // The model's grants follow a rename, and go with a deletion (its name may be taken again).
   renameRegisteredModel: requires('EDIT', modelIn(bodyInput), {
     effect: { kind: 'rename', type: 'registered_model', from: (r) => bodyString(r, 'name'), to: (r) => bodyString(r, 'new_name') },
@@ -31,22 +27,17 @@ export const REGISTRY_ACCESS: AccessTable<RegistryController> = {
   updateRegisteredModel: requires('EDIT', modelIn(bodyInput)),
   deleteRegisteredModel: requires('MANAGE', modelIn(bodyInput), { effect: { kind: 'delete', type: 'registered_model', id: (r) => bodyString(r, 'name') } }),
   searchRegisteredModels: AUTHENTICATED,
-  getLatestVersionsPost: requires('READ', modelIn(bodyInput), { serving: true }),
-  getLatestVersionsGet: requires('READ', modelIn(queryInput()), { serving: true }),
   setRegisteredModelTag: requires('EDIT', modelIn(bodyInput)),
   deleteRegisteredModelTag: requires('EDIT', modelIn(bodyInput)),
 
   setAlias: requires('EDIT', modelIn(bodyInput)),
   deleteAlias: requires('EDIT', modelIn(bodyInput)),
-  getModelVersionByAlias: requires('READ', modelIn(queryInput()), { serving: true }),
 
   createModelVersion: requires('EDIT', newVersionIn),
-  getModelVersion: requires('READ', modelIn(queryInput()), { serving: true }),
   updateModelVersion: requires('EDIT', modelIn(bodyInput)),
   deleteModelVersion: requires('MANAGE', modelIn(bodyInput)),
   searchModelVersions: AUTHENTICATED,
   transitionStage: requires('EDIT', modelIn(bodyInput)),
-  getDownloadUri: requires('READ', modelIn(queryInput()), { serving: true }),
   setModelVersionTag: requires('EDIT', modelIn(bodyInput)),
   deleteModelVersionTag: requires('EDIT', modelIn(bodyInput)),
 };
@@ -64,6 +55,23 @@ export const CAIRN_REGISTRY_ACCESS: AccessTable<CairnRegistryController> = {
 export const RUN_SUMMARY_ACCESS: AccessTable<RunSummaryController> = {
   get: requires('READ', runSummaryIn),
 };
+
+/**
+ * The reads a model load makes (model-reads.route.ts: plain Fastify routes answered from the read
+ * cache; the identity context applies these entries to them). `serving` marks what a serving token
+ * (READ on named models' aliases only) needs to load a model: the model, aliases, latest versions,
+ * a version and its download URI.
+ */
+export const MODEL_READS_ACCESS = {
+  // Serving too: the mlflow client reads the model (`_raise_if_prompt`) before a version's download
+  // URI, so `mlflow.pyfunc.load_model("models:/name@champion")` needs it.
+  getRegisteredModel: requires('READ', modelIn(queryInput()), { serving: true }),
+  getLatestVersionsPost: requires('READ', modelIn(bodyInput), { serving: true }),
+  getLatestVersionsGet: requires('READ', modelIn(queryInput()), { serving: true }),
+  getModelVersionByAlias: requires('READ', modelIn(queryInput()), { serving: true }),
+  getModelVersion: requires('READ', modelIn(queryInput()), { serving: true }),
+  getDownloadUri: requires('READ', modelIn(queryInput()), { serving: true }),
+} satisfies Record<string, RouteAccess>;
 
 /**
  * `GET …/registered-models/alias/resolve` (alias-resolve.route.ts) is a plain Fastify route for

@@ -4,8 +4,6 @@ import {
   invalidParameter,
   REGISTRY_EVENT_TYPES as E,
   runsReferencedByModelVersion,
-  type GetLatestVersionsResponse,
-  type GetModelVersionDownloadUriResponse,
   type GetModelVersionResponse,
   type GetRegisteredModelResponse,
   type SearchModelVersionsResponse,
@@ -34,7 +32,9 @@ const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
 /**
  * MLflow's model registry REST API (mlflow-api.md §5) under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
- * Every success is 200 with a JSON object; DELETE and PATCH carry JSON bodies.
+ * Every success is 200 with a JSON object; DELETE and PATCH carry JSON bodies. The reads a model load
+ * makes (the model, an alias, a version, its download URI, latest versions) are served from the read
+ * cache by model-reads.route.ts.
  */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
 @AccessRules(REGISTRY_ACCESS)
@@ -60,12 +60,6 @@ export class RegistryController {
     dto.tags.forEach((t) => validateTag(t.key, t.value));
     const tags = dto.tags.map((t) => ({ key: t.key, value: t.value ?? '' }));
     await this.commands.createRegisteredModel(dto.name, dto.description ?? null, tags, metadataOf(req));
-    return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
-  }
-
-  @Get('registered-models/get')
-  async getRegisteredModel(@Query() query: unknown): Promise<GetRegisteredModelResponse> {
-    const dto = parseRequest(s.name, fromQuery(query));
     return { registered_model: registeredModelJson(await this.queries.registeredModel(dto.name)) };
   }
 
@@ -105,23 +99,6 @@ export class RegistryController {
     };
   }
 
-  // The client POSTs first and only falls back to GET on ENDPOINT_NOT_FOUND; both are served.
-  @Post('registered-models/get-latest-versions')
-  @HttpCode(200)
-  getLatestVersionsPost(@Body() body: unknown): Promise<GetLatestVersionsResponse> {
-    return this.getLatestVersions(parseRequest(s.getLatestVersions, body));
-  }
-
-  @Get('registered-models/get-latest-versions')
-  getLatestVersionsGet(@Query() query: unknown): Promise<GetLatestVersionsResponse> {
-    return this.getLatestVersions(parseRequest(s.getLatestVersions, fromQuery(query, ['stages'])));
-  }
-
-  private async getLatestVersions(dto: { name: string; stages: string[] }): Promise<GetLatestVersionsResponse> {
-    const versions = await this.queries.latestVersions(dto.name, dto.stages.map(canonicalStage));
-    return versions.length > 0 ? { model_versions: versions.map(modelVersionJson) } : {};
-  }
-
   @Post('registered-models/set-tag')
   @HttpCode(200)
   async setRegisteredModelTag(@Body() body: unknown, @Req() req: FastifyRequest) {
@@ -156,12 +133,6 @@ export class RegistryController {
     return {};
   }
 
-  @Get('registered-models/alias')
-  async getModelVersionByAlias(@Query() query: unknown): Promise<GetModelVersionResponse> {
-    const dto = parseRequest(s.alias, fromQuery(query));
-    return { model_version: modelVersionJson(await this.queries.versionByAlias(dto.name, dto.alias)) };
-  }
-
   // ---- model versions ---------------------------------------------------------------------------
 
   @Post('model-versions/create')
@@ -191,12 +162,6 @@ export class RegistryController {
     const created = result.events.find((e) => e.type === E.modelVersionCreated);
     if (!created || created.type !== E.modelVersionCreated) throw new Error('createModelVersion decided no version');
     return { model_version: modelVersionJson(await this.queries.modelVersion(result.state.name, created.data.version)) };
-  }
-
-  @Get('model-versions/get')
-  async getModelVersion(@Query() query: unknown): Promise<GetModelVersionResponse> {
-    const dto = parseRequest(s.version, fromQuery(query));
-    return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, validateVersion(dto.version))) };
   }
 
   @Patch('model-versions/update')
@@ -238,13 +203,6 @@ export class RegistryController {
       metadataOf(req),
     );
     return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, version)) };
-  }
-
-  @Get('model-versions/get-download-uri')
-  async getDownloadUri(@Query() query: unknown): Promise<GetModelVersionDownloadUriResponse> {
-    const dto = parseRequest(s.version, fromQuery(query));
-    const version = await this.queries.modelVersion(dto.name, validateVersion(dto.version));
-    return { artifact_uri: await this.queries.downloadUriOf(version) };
   }
 
   @Post('model-versions/set-tag')

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AliasChange, AliasNotifications } from '../infra/alias-notifications';
 import type { ModelVersionView } from './views';
 import { AliasResolver } from './alias-resolution';
+import { ModelReadCache } from './model-read-cache';
 import type { RegistryQueries } from './registry-queries';
 
 /** A registry whose alias reads are counted and can be held open, to interleave them with notifications. */
@@ -54,7 +55,8 @@ describe('AliasResolver', () => {
     jest.useRealTimers();
     registry = new FakeRegistry();
     notifications = new FakeNotifications();
-    resolver = new AliasResolver(registry.queries, notifications as unknown as AliasNotifications);
+    const heard = notifications as unknown as AliasNotifications;
+    resolver = new AliasResolver(registry.queries, heard, new ModelReadCache(heard));
   });
 
   it('answers a burst of requests for an uncached alias with one database read', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AliasResolution } from '@cairn/contracts';
-import { AliasNotifications, type AliasChange } from '../infra/alias-notifications';
+import { AliasNotifications } from '../infra/alias-notifications';
+import { ModelReadCache, TTL_UNNOTIFIED_MS } from './model-read-cache';
 import { RegistryQueries } from './registry-queries';
 
 /** An alias's answer as the resolve route sends it, with its validator. */
@@ -12,20 +13,7 @@ export interface ResolvedAlias {
   json: string | undefined;
 }
 
-interface CacheEntry {
-  value: ResolvedAlias;
-  expiresAt: number;
-  /** Set while one refresh of an expired entry is running (at most one per key). */
-  refreshing?: boolean;
-}
-
-// With change notifications flowing, entries live long and are dropped on change; without them
-// (listener reconnecting), staleness is bounded by the short lifetime.
-const TTL_NOTIFIED_MS = 10_000;
-const TTL_UNNOTIFIED_MS = 500;
 const ABSENT_ETAG = '"absent"';
-// Names come from requests: bound the cache so that made-up names cannot grow it without limit.
-const MAX_ENTRIES = 10_000;
 
 /**
  * Alias resolution for serving pods: answers from memory while nothing changes, invalidated by the
@@ -34,61 +22,15 @@ const MAX_ENTRIES = 10_000;
  */
 @Injectable()
 export class AliasResolver {
-  private readonly cache = new Map<string, CacheEntry>();
-  /** Loads in flight for keys not cached yet: concurrent misses share one database read. */
-  private readonly loading = new Map<string, Promise<ResolvedAlias>>();
-  /** Bumped by every change notification: a read started before one must not be cached after it. */
-  private generation = 0;
-
   constructor(
     @Inject(RegistryQueries) private readonly queries: RegistryQueries,
     @Inject(AliasNotifications) private readonly notifications: AliasNotifications,
-  ) {
-    this.notifications.onChange((change) => this.invalidate(change));
-  }
+    @Inject(ModelReadCache) private readonly cache: ModelReadCache,
+  ) {}
 
-  /**
-   * The cached resolution while it is fresh. Past its lifetime, with change notifications flowing
-   * (so nothing changed unannounced), the cached value is still answered while one background read
-   * refreshes it: hundreds of pollers hitting an expired entry at once would otherwise each wait on
-   * (and each issue) the same query — a latency spike every TTL. Without notifications an expired
-   * entry is re-read before answering, by one shared read per key.
-   */
-  async resolve(name: string, alias: string): Promise<ResolvedAlias> {
-    const key = `${name}\u0000${alias}`;
-    const cached = this.cache.get(key);
-    if (cached) {
-      if (cached.expiresAt > Date.now()) return cached.value;
-      if (this.notifications.healthy) {
-        if (!cached.refreshing) {
-          cached.refreshing = true;
-          this.fetch(key, name, alias).catch(() => {
-            cached.refreshing = false; // the next request tries again; until then the last answer stands
-          });
-        }
-        return cached.value;
-      }
-    }
-    return this.fetch(key, name, alias);
-  }
-
-  /** Reads and caches one resolution; concurrent calls for one key share the read. */
-  private fetch(key: string, name: string, alias: string): Promise<ResolvedAlias> {
-    const inFlight = this.loading.get(key);
-    if (inFlight) return inFlight;
-    // A notification arriving while the read runs must win over what the read returns.
-    const generation = this.generation;
-    const read = this.load(name, alias)
-      .then((value) => {
-        if (generation === this.generation) {
-          if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-          this.cache.set(key, { value, expiresAt: Date.now() + (this.notifications.healthy ? TTL_NOTIFIED_MS : TTL_UNNOTIFIED_MS) });
-        }
-        return value;
-      })
-      .finally(() => this.loading.delete(key));
-    this.loading.set(key, read);
-    return read;
+  /** From the registry's read cache (kept per model, dropped when the model changes). */
+  resolve(name: string, alias: string): Promise<ResolvedAlias> {
+    return this.cache.get(name, `resolve\u0000${alias}`, () => this.load(name, alias));
   }
 
   /** Resolves once the alias no longer has `etag`, or after `waitMs` with the unchanged resolution. */
@@ -104,7 +46,7 @@ export class AliasResolver {
         return current;
       }
       // Without notifications, poll at the cache lifetime so a move is still seen within a second.
-      await change.wait(this.notifications.healthy ? left : Math.min(left, TTL_UNNOTIFIED_MS));
+      await change.wait(this.cache.notified ? left : Math.min(left, TTL_UNNOTIFIED_MS));
     }
   }
 
@@ -130,16 +72,6 @@ export class AliasResolver {
           if (changed) finish();
         }),
     };
-  }
-
-  private invalidate(change: AliasChange): void {
-    this.generation += 1;
-    this.loading.clear();
-    if (change.name === '*') {
-      this.cache.clear();
-      return;
-    }
-    for (const key of this.cache.keys()) if (key.startsWith(`${change.name}\u0000`)) this.cache.delete(key);
   }
 
   private async load(name: string, alias: string): Promise<ResolvedAlias> {

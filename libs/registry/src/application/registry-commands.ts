@@ -17,28 +17,13 @@ export interface CommandResult {
   events: RegistryEvent[];
 }
 
-/** Names under which cached alias resolutions become stale after this event (a rename: both). */
-function namesWhoseAliasesMove(event: RegistryEvent): string[] {
-  switch (event.type) {
-    case E.aliasSet:
-    case E.aliasDeleted:
-    case E.modelVersionDeleted:
-    case E.modelVersionStageTransitioned: // the resolution carries the version's stage
-    case E.registeredModelDeleted:
-      return [event.data.name];
-    case E.registeredModelRenamed:
-      return [event.data.name, event.data.newName];
-    case E.registeredModelCreated:
-    case E.registeredModelUpdated:
-    case E.registeredModelTagSet:
-    case E.registeredModelTagDeleted:
-    case E.modelVersionCreated:
-    case E.modelVersionUpdated:
-    case E.modelVersionTagSet:
-    case E.modelVersionTagDeleted:
-    case E.promotionDecided:
-      return [];
-  }
+/**
+ * Names whose cached reads this event makes stale (a rename: both). Every registry event changes what
+ * some read of its model answers (a tag, a description, a stage, an alias, a new latest version), so
+ * every event announces its model: the read cache (ModelReadCache) drops that model's answers.
+ */
+function namesWhoseReadsChange(event: RegistryEvent): string[] {
+  return event.type === E.registeredModelRenamed ? [event.data.name, event.data.newName] : [event.data.name];
 }
 
 /**
@@ -131,8 +116,8 @@ export class RegistryCommands {
           project: async (uow, events, { state: { modelId } }) => {
             for (const event of events) {
               await projectRegistryEvent(uow, event);
-              // Delivered on commit to every process listening (alias caches and watches), this one included.
-              for (const moved of namesWhoseAliasesMove(event))
+              // Delivered on commit to every process listening (read caches and alias watches), this one included.
+              for (const moved of namesWhoseReadsChange(event))
                 await uow.query('SELECT pg_notify($1, $2)', [ALIAS_CHANNEL, JSON.stringify({ modelId, name: moved })]);
             }
           },
@@ -142,7 +127,7 @@ export class RegistryCommands {
       );
       // This process's caches learn at once (read-your-writes); others through the NOTIFY.
       for (const event of result.events)
-        for (const moved of namesWhoseAliasesMove(event)) this.notifications?.announceLocally({ modelId: result.modelId, name: moved });
+        for (const moved of namesWhoseReadsChange(event)) this.notifications?.announceLocally({ modelId: result.modelId, name: moved });
       return result;
     } catch (error) {
       if (isUniqueViolation(error, 'registered_models_name_unique')) throw alreadyExists(`Registered Model (name=${name}) already exists.`);

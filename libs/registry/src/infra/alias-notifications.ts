@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Database, NoticeListener } from '@cairn/platform';
 
-/** Postgres channel on which a committed alias change (or anything that moves aliases) is announced. */
+/**
+ * Postgres channel on which every committed registry change is announced with its model's name (read
+ * caches and alias watches listen). Named for what it first carried; kept so that processes of the
+ * previous release, still running during a rolling upgrade, keep hearing changes.
+ */
 export const ALIAS_CHANNEL = 'cairn_registry_alias_changed';
 
 export interface AliasChange {

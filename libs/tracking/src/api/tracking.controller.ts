@@ -28,6 +28,7 @@ import { LIMITS } from '../domain/limits';
 import { toWireDouble } from '../domain/metrics';
 import {
   validateArtifactLocation,
+  validateBulkInterval,
   validateEntityKey,
   validateExperimentTag,
   validateLength,
@@ -410,19 +411,7 @@ export class TrackingController {
   @Get('metrics/get-history-bulk-interval')
   async getMetricHistoryBulkInterval(@Query() q: unknown): Promise<GetMetricHistoryBulkIntervalResponse> {
     const dto = parseRequest(s.metricHistoryBulkInterval, fromQuery(q, ['run_ids']));
-    if (dto.run_ids.length === 0) throw invalidParameter('GetMetricHistoryBulkInterval request must specify at least one run_id.');
-    if (dto.run_ids.length > LIMITS.bulkIntervalMaxRuns) {
-      throw invalidParameter(
-        `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalMaxRuns} run_ids. Received ${dto.run_ids.length} run_ids.`,
-      );
-    }
-    const maxResults = dto.max_results ?? LIMITS.bulkIntervalMaxResults;
-    if (maxResults < 1 || maxResults > LIMITS.bulkIntervalMaxResults)
-      throw invalidParameter(`max_results must be between 1 and ${LIMITS.bulkIntervalMaxResults}.`);
-    if ((dto.start_step === undefined) !== (dto.end_step === undefined))
-      throw invalidParameter('If either start step or end step are specified, both must be specified.');
-    if (dto.start_step !== undefined && dto.end_step !== undefined && dto.start_step > dto.end_step)
-      throw invalidParameter('end_step must be greater than start_step. ');
+    const maxResults = validateBulkInterval({ runIds: dto.run_ids, startStep: dto.start_step, endStep: dto.end_step, maxResults: dto.max_results });
     const metrics = await this.queries.metricHistoryBulkInterval({
       runIds: dto.run_ids,
       key: dto.metric_key,

@@ -26,7 +26,8 @@ import { TRACKING_CLOCK } from './ports';
 const newRunId = () => randomUUID().replace(/-/g, '');
 
 /** A ConcurrencyError that outlived the handler's retries: the read model and the log disagree. */
-const conflict = (error: ConcurrencyError) => new CairnError('RESOURCE_CONFLICT', `Concurrent update of ${error.aggregateIds.join(', ')}; retry the request.`);
+export const conflict = (error: ConcurrencyError) =>
+  new CairnError('RESOURCE_CONFLICT', `Concurrent update of ${error.aggregateIds.join(', ')}; retry the request.`);
 
 type TrackingAggregate = 'run' | 'experiment' | 'loggedModel';
 

@@ -1,4 +1,4 @@
-import type { KeyValue, LoggedModelStatus, RunStatus } from '@cairn/contracts';
+import type { KeyValue, LoggedModelStatus, RunStatus, TraceState } from '@cairn/contracts';
 import type { LifecycleStage } from '../domain/run';
 
 /** Read-side shapes handed from infra to the API; the API turns them into MLflow's wire JSON. */
@@ -71,4 +71,20 @@ export interface LoggedModelView {
 export interface Page<T> {
   items: T[];
   nextPageToken?: string;
+}
+
+/** An MLflow 3 trace's info (its spans are in the artifact store). Times in epoch milliseconds. */
+export interface TraceView {
+  traceId: string;
+  experimentId: string;
+  requestTime: number;
+  executionDuration: number | null;
+  state: TraceState;
+  requestPreview: string | null;
+  responsePreview: string | null;
+  clientRequestId: string | null;
+  tags: Record<string, string>;
+  metadata: Record<string, string>;
+  /** MLflow's Assessment messages, oldest first. */
+  assessments: Record<string, unknown>[];
 }

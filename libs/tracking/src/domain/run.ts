@@ -260,6 +260,12 @@ export function evolveRun(state: RunState | null, event: TrackingEvent): RunStat
     case T.loggedModelTagsSet:
     case T.loggedModelTagDeleted:
     case T.loggedModelParamsLogged:
+    case T.traceLogged:
+    case T.traceTagSet:
+    case T.traceTagDeleted:
+    case T.traceDeleted:
+    case T.traceAssessmentSet:
+    case T.traceAssessmentDeleted:
       return state;
     default:
       return assertNever(event);

@@ -157,3 +157,30 @@ export function validateLogBatch(batch: BatchInput): void {
     );
   }
 }
+
+/**
+ * MLflow's checks on `get-history-bulk-interval` (REST and GraphQL alike): at least one and at most
+ * `bulkIntervalMaxRuns` runs, `max_results` within bounds, both steps or neither. Returns the
+ * `max_results` to use.
+ */
+export function validateBulkInterval(request: {
+  runIds: readonly string[];
+  startStep?: number | undefined;
+  endStep?: number | undefined;
+  maxResults?: number | undefined;
+}): number {
+  if (request.runIds.length === 0) throw invalidParameter('GetMetricHistoryBulkInterval request must specify at least one run_id.');
+  if (request.runIds.length > LIMITS.bulkIntervalMaxRuns) {
+    throw invalidParameter(
+      `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalMaxRuns} run_ids. Received ${request.runIds.length} run_ids.`,
+    );
+  }
+  const maxResults = request.maxResults ?? LIMITS.bulkIntervalMaxResults;
+  if (maxResults < 1 || maxResults > LIMITS.bulkIntervalMaxResults)
+    throw invalidParameter(`max_results must be between 1 and ${LIMITS.bulkIntervalMaxResults}.`);
+  if ((request.startStep === undefined) !== (request.endStep === undefined))
+    throw invalidParameter('If either start step or end step are specified, both must be specified.');
+  if (request.startStep !== undefined && request.endStep !== undefined && request.startStep > request.endStep)
+    throw invalidParameter('end_step must be greater than start_step. ');
+  return maxResults;
+}

@@ -1,9 +1,15 @@
-import { assertNever, TRACKING_EVENT_TYPES as T, type MetricPoint, type TrackingEvent } from '@cairn/contracts';
+import { assertNever, TRACKING_EVENT_TYPES as T, type MetricPoint, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
 import { nameBasedUuid } from '@cairn/eventing';
 import type { DeferredStatement, UnitOfWork } from '@cairn/platform';
 import { fromWireDouble, METRIC_CHUNK_POINTS, planMetricWrites, toStored, type StoredPoint } from '../domain/metrics';
 import { RUN_NAME_TAG } from '../domain/run';
+import { TRACE_SOURCE_RUN_METADATA } from '../domain/trace';
 import * as q from './sql';
+import * as tq from './trace-sql';
+
+function projectAssessment(sql: UnitOfWork, traceId: string, a: TraceAssessment) {
+  return sql.query(tq.UPSERT_TRACE_ASSESSMENT, [traceId, a.assessmentId, a.name, a.createTime, a.lastUpdateTime, JSON.stringify(a.body)]);
+}
 
 /**
  * The inline projection: applies tracking events to the read model in the command's transaction,
@@ -41,6 +47,7 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
       return;
     case T.experimentPurged:
       await sql.query(q.PURGE_EXPERIMENT_CONTENTS, [event.data.experimentId]);
+      await sql.query(tq.PURGE_EXPERIMENT_TRACES, [event.data.experimentId]);
       await sql.query(q.DELETE_EXPERIMENT, [event.data.experimentId]);
       return;
     case T.runCreated: {
@@ -152,6 +159,40 @@ export async function project(sql: UnitOfWork, event: TrackingEvent, { metricsAt
       await sql.query(q.TOUCH_LOGGED_MODEL, [d.modelId, d.updatedTime]);
       return;
     }
+    case T.traceLogged: {
+      const d = event.data;
+      const runId = d.metadata.find((m) => m.key === TRACE_SOURCE_RUN_METADATA)?.value ?? null;
+      await sql.query(tq.UPSERT_TRACE, [
+        d.traceId,
+        d.experimentId,
+        d.requestTime,
+        d.executionDuration ?? null,
+        d.state,
+        d.requestPreview ?? null,
+        d.responsePreview ?? null,
+        d.clientRequestId ?? null,
+        runId,
+      ]);
+      if (d.tags.length > 0) await sql.query(tq.UPSERT_TRACE_TAGS, [d.traceId, d.tags.map((t) => t.key), d.tags.map((t) => t.value)]);
+      if (d.metadata.length > 0) await sql.query(tq.UPSERT_TRACE_METADATA, [d.traceId, d.metadata.map((m) => m.key), d.metadata.map((m) => m.value)]);
+      for (const a of d.assessments) await projectAssessment(sql, d.traceId, a);
+      return;
+    }
+    case T.traceTagSet:
+      await sql.query(tq.UPSERT_TRACE_TAGS, [event.data.traceId, [event.data.key], [event.data.value]]);
+      return;
+    case T.traceTagDeleted:
+      await sql.query(tq.DELETE_TRACE_TAG, [event.data.traceId, event.data.key]);
+      return;
+    case T.traceDeleted:
+      await sql.query(tq.DELETE_TRACE, [event.data.traceId]);
+      return;
+    case T.traceAssessmentSet:
+      await projectAssessment(sql, event.data.traceId, event.data.assessment);
+      return;
+    case T.traceAssessmentDeleted:
+      await sql.query(tq.DELETE_TRACE_ASSESSMENT, [event.data.traceId, event.data.assessmentId]);
+      return;
     default:
       return assertNever(event, 'event');
   }

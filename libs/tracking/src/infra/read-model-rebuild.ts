@@ -5,6 +5,7 @@ import { registryReferencesSubscription } from '../application/registry-referenc
 import { project } from './projection';
 import { RunReferenceRepository } from './run-reference.repository';
 import * as q from './sql';
+import * as tq from './trace-sql';
 
 /** Tracking's read model: every table `project()` writes, from tracking.events. */
 export const TRACKING_READ_MODEL_TABLES = [
@@ -23,6 +24,10 @@ export const TRACKING_READ_MODEL_TABLES = [
   'tracking.logged_model_tags',
   'tracking.logged_model_params',
   'tracking.logged_model_metrics',
+  'tracking.traces',
+  'tracking.trace_tags',
+  'tracking.trace_metadata',
+  'tracking.trace_assessments',
 ] as const;
 
 /** What tracking's registry consumer learns from registry.events. */
@@ -39,6 +44,7 @@ const DROP_RUN_ACTIVITY = `DROP TABLE rebuild_run_activity`;
 
 const EXPERIMENT_EVENT = /^tracking\.experiment\./;
 const LOGGED_MODEL_EVENT = /^tracking\.logged_model\./;
+const TRACE_EVENT = /^tracking\.trace\./;
 
 /**
  * Rebuilds tracking's read model inside `tx`: empties it, then replays tracking.events through the
@@ -67,4 +73,5 @@ async function applyTrackingEvent(tx: UnitOfWork, envelope: EventEnvelope): Prom
   // Commands read these versions as the expected version of their next append.
   if (EXPERIMENT_EVENT.test(envelope.type)) await tx.query(q.SET_EXPERIMENT_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
   else if (LOGGED_MODEL_EVENT.test(envelope.type)) await tx.query(q.SET_LOGGED_MODEL_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
+  else if (TRACE_EVENT.test(envelope.type)) await tx.query(tq.SET_TRACE_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
 }

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { terminate, trackChildProcess } from '@cairn/testing';
 import { exportJWK, generateKeyPair, type JWK, type KeyLike } from 'jose';
+import { terminate, trackChildProcess } from './child-processes';
 
 /** An RS256 signing key: the private JWK the provider publishes (public half) and signs with, and the key itself. */
 export interface SigningKey {
@@ -35,20 +34,8 @@ export interface RunningProvider {
   output(): string;
 }
 
-/** A port nobody listens on now (the provider's issuer URL must be known before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const script = path.join(__dirname, 'run-oidc-provider.mjs');
-const orphanWatch = path.join(__dirname, '..', '..', '..', 'testing', 'src', 'stop-when-orphaned.cjs');
+const orphanWatch = path.join(__dirname, 'stop-when-orphaned.cjs');
 
 /** Starts `oidc-provider` (run-oidc-provider.mjs) in its own process; resolves once it listens. */
 export async function startOidcProvider(settings: ProviderSettings): Promise<RunningProvider> {

@@ -1,5 +1,5 @@
-// A real OpenID provider for the identity integration tests (the certified `oidc-provider`, ESM-only,
-// hence its own process launched with `node`). Everything comes from OIDC_TEST_PROVIDER (JSON):
+// A real OpenID provider for the integration tests (identity; Kafka OAUTHBEARER) — the certified `oidc-provider`, ESM-only,
+// hence its own process launched with `node`. Everything comes from OIDC_TEST_PROVIDER (JSON):
 //   { port, issuer, keys: [private JWKs, the first signs], clients: [client metadata],
 //     accountGroups: { account: [groups] }, clientGroups: { client_id: [groups] }, resources: [audiences],
 //     claimsInIdToken: boolean }

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
+import { CommandHandler, EventStore, type Clock, type Loaded } from '@cairn/eventing';
+import { Database, type UnitOfWork } from '@cairn/platform';
+import { decideLogTrace, decideTrace, isTraceId, timeOf, toTimestamp, type LoggedTraceInfo, type TraceAggregate, type TraceCommand } from '../domain/trace';
+import { project } from '../infra/projection';
+import { TraceStore } from '../infra/trace-store';
+import { TrackingStore } from '../infra/tracking-store';
+import { TRACKING_CLOCK } from './ports';
+import { conflict } from './tracking-commands';
+
+const ASSESSMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** MLflow's assessment ids: `a-` and 32 hex digits. */
+export const newAssessmentId = () => `a-${randomUUID().replace(/-/g, '')}`;
+
+/**
+ * Trace writes: one trace is one aggregate, loaded under its row lock with its version, decided by
+ * the pure trace decider, appended to tracking.events and projected in the same transaction, through
+ * the loop every context shares (`CommandHandler`).
+ */
+@Injectable()
+export class TraceCommands {
+  private readonly handler: CommandHandler;
+
+  constructor(
+    @Inject(Database) db: Database,
+    @Inject(TraceStore) private readonly traces: TraceStore,
+    @Inject(TrackingStore) private readonly tracking: TrackingStore,
+    @Inject(EventStore) eventStore: EventStore,
+    @Inject(TRACKING_CLOCK) private readonly clock: Clock,
+  ) {
+    this.handler = new CommandHandler(db, eventStore, 'tracking', { onConflict: conflict, clock });
+  }
+
+  private async handle<State, R>(
+    traceId: string,
+    load: (uow: UnitOfWork) => Promise<Loaded<State>>,
+    decide: (state: State, uow: UnitOfWork) => TrackingEvent[],
+    result: (loaded: Loaded<State>) => R,
+    metadata: EventMetadata,
+  ): Promise<R> {
+    const { result: r } = await this.handler.handle(
+      {
+        aggregateId: traceId,
+        load,
+        decide,
+        result,
+        project: async (uow, events, loaded) => {
+          for (const event of events) await project(uow, event);
+          await this.traces.setVersion(uow, traceId, (loaded.version ?? 0) + events.length);
+        },
+      },
+      metadata,
+    );
+    return r;
+  }
+
+  /** StartTraceV3: the trace as logged, in the experiment given (merged into the stored one if any). */
+  async logTrace(experimentId: string, info: LoggedTraceInfo, metadata: EventMetadata): Promise<void> {
+    await this.handle(
+      info.traceId,
+      async (uow) => {
+        const existing = await this.traces.lockTrace(uow, info.traceId);
+        const experiment = await this.tracking.lockExperiment(uow, experimentId, 'share');
+        return { state: { existing: existing?.state ?? null, experiment }, version: existing?.version ?? 0 };
+      },
+      ({ existing, experiment }) =>
+        decideLogTrace({
+          info,
+          existing,
+          requestedExperimentId: experimentId,
+          experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
+        }),
+      () => undefined,
+      metadata,
+    );
+  }
+
+  async onTrace<R = void>(traceId: string, cmd: TraceCommand, metadata: EventMetadata, result?: (state: TraceAggregate | null) => R): Promise<R> {
+    return this.handle<TraceAggregate | null, R>(
+      traceId,
+      async (uow) => {
+        // An id no trace can have (NUL, a slash) is not looked up: it is not found.
+        const loaded = isTraceId(traceId) ? await this.traces.lockTrace(uow, traceId) : null;
+        return { state: loaded?.state ?? null, version: loaded?.version ?? 0 };
+      },
+      (state) => decideTrace(state, traceId, cmd),
+      ({ state }) => (result ? result(state) : (undefined as R)),
+      metadata,
+    );
+  }
+
+  setTag(traceId: string, key: string, value: string, metadata: EventMetadata) {
+    return this.onTrace(traceId, { kind: 'setTag', key, value }, metadata);
+  }
+
+  deleteTag(traceId: string, key: string, metadata: EventMetadata) {
+    return this.onTrace(traceId, { kind: 'deleteTag', key }, metadata);
+  }
+
+  /**
+   * delete-traces: by ids (only those of the experiment) or every trace up to a time, oldest first,
+   * at most `maxTraces`. One transaction per trace: each is its own aggregate. Answers how many went.
+   */
+  async deleteTraces(
+    experimentId: string,
+    select: { traceIds: string[] } | { maxTimestampMillis: number; maxTraces: number },
+    metadata: EventMetadata,
+  ): Promise<number> {
+    const ids =
+      'traceIds' in select
+        ? await this.traces.traceIdsIn(experimentId, select.traceIds)
+        : await this.traces.traceIdsUpTo(experimentId, select.maxTimestampMillis, select.maxTraces);
+    let deleted = 0;
+    for (const traceId of ids) {
+      // A trace deleted meanwhile by someone else is not counted.
+      const gone = await this.onTrace(traceId, { kind: 'delete' }, metadata).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof CairnError && error.code === 'RESOURCE_DOES_NOT_EXIST') return false;
+          throw error;
+        },
+      );
+      if (gone) deleted++;
+    }
+    return deleted;
+  }
+
+  /** CreateAssessment: the server names it and stamps its times unless the client did (as MLflow's). */
+  async createAssessment(traceId: string, body: Record<string, unknown>, metadata: EventMetadata): Promise<Record<string, unknown>> {
+    const now = this.clock.now();
+    const given = body['assessment_id'];
+    // The client names assessments logged with a trace (so a retried StartTraceV3 does not add them twice).
+    const assessmentId = given === undefined || given === '' ? newAssessmentId() : given;
+    if (typeof assessmentId !== 'string' || !ASSESSMENT_ID.test(assessmentId))
+      throw invalidParameter(`Invalid assessment ID ${JSON.stringify(assessmentId).slice(0, 200)}.`);
+    const createTime = timeOf(body['create_time']) ?? now;
+    const lastUpdateTime = timeOf(body['last_update_time']) ?? createTime;
+    const assessment: TraceAssessment = {
+      assessmentId,
+      name: typeof body['assessment_name'] === 'string' ? body['assessment_name'] : '',
+      createTime,
+      lastUpdateTime,
+      body: {
+        ...body,
+        assessment_id: assessmentId,
+        trace_id: traceId,
+        create_time: toTimestamp(createTime),
+        last_update_time: toTimestamp(lastUpdateTime),
+        valid: body['valid'] ?? true,
+      },
+    };
+    await this.onTrace(traceId, { kind: 'createAssessment', assessment }, metadata);
+    return assessment.body;
+  }
+
+  /** UpdateAssessment: the fields named in `update_mask` (camelCase, as protobuf's FieldMask) replace the stored ones. */
+  async updateAssessment(
+    traceId: string,
+    assessmentId: string,
+    patch: Record<string, unknown>,
+    mask: string[],
+    metadata: EventMetadata,
+  ): Promise<Record<string, unknown>> {
+    const now = this.clock.now();
+    return this.onTrace(
+      traceId,
+      {
+        kind: 'updateAssessment',
+        assessmentId,
+        patch: (current) => {
+          const body = { ...current.body };
+          for (const field of mask.map(snakeCase)) {
+            if (patch[field] === undefined) delete body[field];
+            else body[field] = patch[field];
+          }
+          // A feedback and an expectation are one `value` oneof: setting one clears the other.
+          if (mask.map(snakeCase).includes('feedback')) delete body['expectation'];
+          if (mask.map(snakeCase).includes('expectation')) delete body['feedback'];
+          body['last_update_time'] = toTimestamp(now);
+          return { ...current, name: typeof body['assessment_name'] === 'string' ? body['assessment_name'] : current.name, lastUpdateTime: now, body };
+        },
+      },
+      metadata,
+    ).then(async () => (await this.traces.assessment(traceId, assessmentId)) ?? {});
+  }
+
+  deleteAssessment(traceId: string, assessmentId: string, metadata: EventMetadata) {
+    return this.onTrace(traceId, { kind: 'deleteAssessment', assessmentId }, metadata);
+  }
+}
+
+const snakeCase = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

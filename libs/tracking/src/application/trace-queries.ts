@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { invalidParameter, notFound, type ReadScope } from '@cairn/contracts';
+import { SearchSyntaxError, type SearchPage } from '@cairn/search';
+import { isTraceId } from '../domain/trace';
+import { TraceStore } from '../infra/trace-store';
+import type { TraceView } from './views';
+
+/** Read side of traces: infos, searches and assessments straight from the read model. */
+@Injectable()
+export class TraceQueries {
+  constructor(@Inject(TraceStore) private readonly store: TraceStore) {}
+
+  async trace(traceId: string): Promise<TraceView> {
+    const [trace] = isTraceId(traceId) ? await this.store.traces([traceId]) : [];
+    if (!trace) throw notFound(`Trace with ID ${traceId} is not found.`);
+    return trace;
+  }
+
+  /** BatchGetTraces: the traces found, in the order asked; unknown ids are left out (as MLflow's). */
+  traces(traceIds: readonly string[]): Promise<TraceView[]> {
+    return this.store.traces([...new Set(traceIds)].filter(isTraceId));
+  }
+
+  async search(
+    experimentIds: readonly string[],
+    readable: ReadScope,
+    request: { filter?: string | undefined; orderBy?: readonly string[] | undefined; maxResults?: number | undefined; pageToken?: string | undefined },
+  ): Promise<SearchPage<TraceView>> {
+    const ids = experimentIds.filter((id) => /^\d{1,18}$/.test(id));
+    if (ids.length === 0) return { rows: [], nextPageToken: undefined };
+    try {
+      return await this.store.search(ids, readable, request);
+    } catch (error) {
+      if (error instanceof SearchSyntaxError) throw invalidParameter(error.message);
+      throw error;
+    }
+  }
+
+  async assessment(traceId: string, assessmentId: string): Promise<Record<string, unknown>> {
+    const assessment = isTraceId(traceId) && !assessmentId.includes('\u0000') ? await this.store.assessment(traceId, assessmentId) : null;
+    if (!assessment) throw notFound(`Assessment with ID '${assessmentId}' not found for trace '${traceId}'`);
+    return assessment;
+  }
+}
