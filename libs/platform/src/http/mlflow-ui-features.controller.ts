@@ -10,12 +10,16 @@ const MLFLOW_UI_FEATURES_ACCESS: AccessTable<MlflowUiFeaturesController> = {
   assistantProviders: AUTHENTICATED,
   gatewayProxy: AUTHENTICATED,
   gatewayProxyPost: AUTHENTICATED,
+  searchEvaluationDatasets: AUTHENTICATED,
+  listScorers: AUTHENTICATED,
 };
 
 /**
  * Routes MLflow 3.18's web UI calls on most pages for features Cairn does not have (UI telemetry,
  * the AI assistant, the deployments gateway), answered as `mlflow server` answers them with those
- * features off, so the UI hides them instead of raising error toasts. Cited from mlflow/server:
+ * features off, so the UI hides them instead of raising error toasts; and the GenAI evaluation
+ * datasets and scorers its traces pages list, which Cairn does not store: an empty list, as MLflow
+ * answers for an experiment without any. Cited from mlflow/server:
  * handlers.py `get_ui_telemetry_handler` / `post_ui_telemetry_handler` (telemetry disabled),
  * assistant/api.py `get_config` / `get_providers` (no provider), `gateway_proxy_handler` (no
  * MLFLOW_DEPLOYMENTS_TARGET).
@@ -58,5 +62,18 @@ export class MlflowUiFeaturesController {
   @HttpCode(200)
   gatewayProxyPost() {
     return this.gatewayProxy();
+  }
+
+  /** `SearchEvaluationDatasets` with none stored: `{}`. */
+  @Post(['api/3.0/mlflow/datasets/search', 'ajax-api/3.0/mlflow/datasets/search'])
+  @HttpCode(200)
+  searchEvaluationDatasets() {
+    return {};
+  }
+
+  /** `ListScorers` with none registered: `{}`. */
+  @Get(['api/3.0/mlflow/scorers/list', 'ajax-api/3.0/mlflow/scorers/list'])
+  listScorers() {
+    return {};
   }
 }
