@@ -218,6 +218,43 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     // MLflow's own path answers the same.
     expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=model`)).json()).toEqual(listed.json());
     expect((await rawRequest(service.url, 'GET', `/api/2.0/mlflow/artifacts/list?run_id=${RUN}&path=..%2f..`)).status).toBe(400);
+    // MLflow's list_artifacts_impl reads `run_id or run_uuid`; its UI sends run_uuid.
+    expect((await rawRequest(service.url, 'GET', `/ajax-api/2.0/mlflow/artifacts/list?run_uuid=${RUN}&path=model`)).json()).toEqual(listed.json());
+  });
+
+  it("lists and serves a logged model's files as MLflow 3's logged-models/{id}/artifacts routes do (tracking redirects those here)", async () => {
+    const model = `m-${'ab'.repeat(16)}`;
+    const base = `/api/2.0/mlflow-artifacts/artifacts/7/models/${model}/artifacts`;
+    await rawRequest(service.url, 'PUT', `${base}/MLmodel`, { body: 'flavors: {}\n' });
+    await rawRequest(service.url, 'PUT', `${base}/sub/x.json`, { body: '{"a":1}' });
+    const routes = `/api/2.0/cairn/artifacts/logged-models/${model}`;
+    const rootUri = `mlflow-artifacts:/7/models/${model}/artifacts`;
+    // Answers recorded from `mlflow server` 3.18 over the same files (handlers.py _list_logged_model_artifacts_impl).
+    expect((await rawRequest(service.url, 'GET', `${routes}/directories`)).json()).toEqual({
+      root_uri: rootUri,
+      files: [
+        { path: 'MLmodel', is_dir: false, file_size: 12 },
+        { path: 'sub', is_dir: true },
+      ],
+    });
+    expect((await rawRequest(service.url, 'GET', `${routes}/directories?artifact_directory_path=sub`)).json()).toEqual({
+      root_uri: rootUri,
+      files: [{ path: 'sub/x.json', is_dir: false, file_size: 7 }],
+    });
+    expect((await rawRequest(service.url, 'GET', `${routes}/directories?artifact_directory_path=nope`)).json()).toEqual({ root_uri: rootUri });
+    expect((await rawRequest(service.url, 'GET', `${routes}/directories?artifact_directory_path=..%2fx`)).status).toBe(400);
+
+    const file = await rawRequest(service.url, 'GET', `${routes}/files?artifact_file_path=sub/x.json`);
+    expect([file.status, file.body.toString()]).toEqual([200, '{"a":1}']);
+    expect(file.headers['content-disposition']).toContain('attachment');
+    const missingParameter = await rawRequest(service.url, 'GET', `${routes}/files`);
+    expect([missingParameter.status, missingParameter.json()]).toEqual([
+      400,
+      { error_code: 'BAD_REQUEST', message: 'Request must include the "artifact_file_path" query parameter.' },
+    ]);
+    expect((await rawRequest(service.url, 'GET', `${routes}/files?artifact_file_path=nope`)).status).toBe(404);
+    expect((await rawRequest(service.url, 'GET', `${routes}/files?artifact_file_path=..%2f..%2fx`)).status).toBe(400);
+    expect((await rawRequest(service.url, 'GET', `/api/2.0/cairn/artifacts/logged-models/not-a-model/files?artifact_file_path=a`)).status).toBe(404);
   });
 
   it('reports usage per run and per experiment (logical vs stored bytes)', async () => {

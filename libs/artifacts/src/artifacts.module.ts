@@ -5,6 +5,7 @@ import { ArtifactsProxyController } from './api/artifacts-proxy.controller';
 import { CairnArtifactsController, MlflowArtifactListController } from './api/cairn-artifacts.controller';
 import { RawUploadBody } from './api/raw-upload';
 import { UiArtifactsController } from './api/ui-artifacts.controller';
+import { LoggedModelArtifactsController } from './api/logged-model-artifacts.controller';
 import { ArtifactCommands } from './application/artifact-commands';
 import { ArtifactQueries } from './application/artifact-queries';
 import { BlobCollector } from './application/blob-collector';
@@ -20,7 +21,7 @@ import { ArtifactRepository } from './infra/artifact-repository';
  * `artifactsSubscriptions(app)`.
  */
 @Module({
-  controllers: [ArtifactsProxyController, UiArtifactsController, CairnArtifactsController, MlflowArtifactListController],
+  controllers: [ArtifactsProxyController, UiArtifactsController, CairnArtifactsController, MlflowArtifactListController, LoggedModelArtifactsController],
   providers: [
     { provide: ARTIFACT_BLOB_STORE, useFactory: (config: CairnConfig) => createBlobStore(config), inject: [CONFIG] },
     ArtifactRepository,

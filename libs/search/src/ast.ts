@@ -3,7 +3,12 @@
  * Positions are 0-based character offsets into the source string.
  */
 
-export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL';
+
+/** `IS NULL` / `IS NOT NULL`: the comparators that take no value (MLflow 2.x+ for tags and params). */
+export type PresenceComparator = Extract<Comparator, 'IS NULL' | 'IS NOT NULL'>;
+
+export const isPresenceComparator = (comparator: Comparator): comparator is PresenceComparator => comparator === 'IS NULL' || comparator === 'IS NOT NULL';
 
 /** How a name was written: bare (`val_auc`), backticked (`` `val auc` ``) or double-quoted. */
 export type NameQuote = 'bare' | 'backtick' | 'double';
@@ -44,7 +49,13 @@ export interface ListLiteral {
   readonly position: number;
 }
 
-export type ValueNode = StringLiteral | NumberLiteral | ListLiteral;
+/** The missing right-hand side of `IS NULL` / `IS NOT NULL`. */
+export interface NoValue {
+  readonly type: 'none';
+  readonly position: number;
+}
+
+export type ValueNode = StringLiteral | NumberLiteral | ListLiteral | NoValue;
 
 export interface ComparisonNode {
   readonly identifier: IdentifierNode;
@@ -92,7 +103,8 @@ export interface KeyValueClause {
   readonly kind: 'param' | 'tag';
   readonly key: string;
   readonly comparator: Comparator;
-  readonly value: string;
+  /** null for `IS NULL` / `IS NOT NULL`, which test whether the key is there at all. */
+  readonly value: string | null;
 }
 
 export interface DatasetClause {

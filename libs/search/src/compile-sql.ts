@@ -23,7 +23,7 @@ export class SqlParams {
   }
 }
 
-const SQL_OPERATOR: Record<Exclude<Comparator, 'IN' | 'NOT IN'>, string> = {
+const SQL_OPERATOR: Record<Exclude<Comparator, 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL'>, string> = {
   '=': '=',
   '!=': '<>',
   '<': '<',
@@ -40,6 +40,7 @@ function comparison(column: string, comparator: Comparator, value: string | read
     const list = params.add(Array.isArray(value) ? value : [value], 'text[]');
     return comparator === 'IN' ? `${column} = ANY(${list})` : `${column} <> ALL(${list})`;
   }
+  if (comparator === 'IS NULL' || comparator === 'IS NOT NULL') return `${column} ${comparator}`;
   return `${column} ${SQL_OPERATOR[comparator]} ${params.add(value, type)}`;
 }
 
@@ -54,7 +55,7 @@ function comparison(column: string, comparator: Comparator, value: string | read
 export function keysPresentInEveryMatch(clauses: readonly SearchClause[]): Set<string> {
   const present = new Set<string>();
   for (const clause of clauses) {
-    if (clause.kind === 'param' || clause.kind === 'tag' || (clause.kind === 'metric' && clause.comparator !== '!=')) {
+    if (((clause.kind === 'param' || clause.kind === 'tag') && clause.comparator !== 'IS NULL') || (clause.kind === 'metric' && clause.comparator !== '!=')) {
       present.add(presentKeyId(clause.kind, clause.key));
     }
   }
@@ -102,8 +103,17 @@ function compileClause(entity: SearchEntity, clause: SearchClause, params: SqlPa
     case 'param':
     case 'tag': {
       const table = requireTable(clause.kind === 'param' ? entity.params : entity.tags, clause.kind);
+      if (clause.comparator === 'IS NULL' || clause.comparator === 'IS NOT NULL') {
+        const joinedAlias = joined.get(presentKeyId(clause.kind, clause.key));
+        // A key another clause inner-joined is there on every row.
+        if (joinedAlias !== undefined) return clause.comparator === 'IS NULL' ? 'FALSE' : 'TRUE';
+        const exists = keyValueMatch(entity, table, clause.key, params, undefined, () => 'TRUE');
+        return clause.comparator === 'IS NULL' ? `NOT ${exists}` : exists;
+      }
+      const value = clause.value;
+      if (value === null) throw new Error(`a ${clause.kind} clause with '${clause.comparator}' needs a value`);
       return keyValueMatch(entity, table, clause.key, params, joined.get(presentKeyId(clause.kind, clause.key)), (row) =>
-        comparison(`${row}.${table.valueColumn}`, clause.comparator, clause.value, 'text', params),
+        comparison(`${row}.${table.valueColumn}`, clause.comparator, value, 'text', params),
       );
     }
     case 'dataset':

@@ -1,4 +1,13 @@
-import type { Comparator, ComparisonNode, FilterNode, IdentifierNode, NameQuote, StringLiteral, ValueNode } from './ast';
+import {
+  isPresenceComparator,
+  type Comparator,
+  type ComparisonNode,
+  type FilterNode,
+  type IdentifierNode,
+  type NameQuote,
+  type StringLiteral,
+  type ValueNode,
+} from './ast';
 import { filterError } from './errors';
 import { tokenize, type LexFailure, type Token } from './lexer';
 
@@ -6,13 +15,14 @@ import { tokenize, type LexFailure, type Token } from './lexer';
  * Recursive-descent parser for MLflow filter strings (`SearchUtils.parse_search_filter`):
  *
  *   filter      := ε | comparison (AND comparison)*
- *   comparison  := identifier comparator value
+ *   comparison  := identifier comparator value | identifier IS [NOT] NULL
  *   identifier  := name ('.' name)*          -- split at the first dot: prefix.key
  *   comparator  := = | != | < | <= | > | >= | LIKE | ILIKE | IN | NOT IN
  *   value       := 'string' | "string" | number | '(' string (',' string)* ')'
  *
- * Keywords are case-insensitive. OR, NOT (other than NOT IN), IS and grouping parentheses are
- * rejected, as MLflow rejects them ("Invalid clause(s) in filter string").
+ * Keywords are case-insensitive. OR, NOT (other than NOT IN and IS NOT NULL) and grouping
+ * parentheses are rejected, as MLflow rejects them ("Invalid clause(s) in filter string").
+ * Which keys accept IS [NOT] NULL is the entity's business (resolveFilter).
  */
 export function parseFilter(source: string): FilterNode {
   const fail: LexFailure = (detail, position) => {
@@ -122,6 +132,7 @@ export function parseIdentifier(cursor: TokenCursor): IdentifierNode {
 function parseComparison(cursor: TokenCursor): ComparisonNode {
   const identifier = parseIdentifier(cursor);
   const { comparator, position } = parseComparator(cursor, identifier);
+  if (isPresenceComparator(comparator)) return { identifier, comparator, comparatorPosition: position, value: { type: 'none', position } };
   const value = comparator === 'IN' || comparator === 'NOT IN' ? parseList(cursor) : parseScalar(cursor, comparator);
   return { identifier, comparator, comparatorPosition: position, value };
 }
@@ -154,7 +165,11 @@ function parseComparator(cursor: TokenCursor, identifier: IdentifierNode): { com
     cursor.fail(`expected IN after NOT (only NOT IN is supported), found ${describe(following)}`, following.start);
   }
   if (isKeyword(token, 'IS')) {
-    cursor.fail('IS NULL / IS NOT NULL comparisons are not supported', position);
+    // `_join_in_comparison_tokens`: `IS NULL` and `IS NOT NULL` are the only IS forms.
+    const following = cursor.next();
+    if (isKeyword(following, 'NULL')) return { comparator: 'IS NULL', position };
+    if (isKeyword(following, 'NOT') && isKeyword(cursor.next(), 'NULL')) return { comparator: 'IS NOT NULL', position };
+    cursor.fail('expected NULL or NOT NULL after IS', following.start);
   }
   cursor.fail(
     `expected a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN) after ${identifierText(identifier)}, found ${describe(token)}`,

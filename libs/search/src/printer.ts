@@ -11,7 +11,8 @@ export function printFilter(filter: FilterNode): string {
 }
 
 function printComparison(comparison: ComparisonNode): string {
-  return `${printIdentifier(comparison.identifier)} ${comparison.comparator} ${printValue(comparison.value)}`;
+  const printed = `${printIdentifier(comparison.identifier)} ${comparison.comparator}`;
+  return comparison.value.type === 'none' ? printed : `${printed} ${printValue(comparison.value)}`;
 }
 
 const RESERVED = new Set(['AND', 'OR', 'NOT', 'IN', 'LIKE', 'ILIKE', 'IS', 'NULL', 'ASC', 'DESC']);
@@ -54,6 +55,8 @@ function printValue(value: ValueNode): string {
       return printString(value);
     case 'list':
       return `(${value.items.map(printString).join(', ')})`;
+    case 'none':
+      return '';
   }
 }
 

@@ -79,7 +79,7 @@ describe('resolveFilter for runs', () => {
     ["datasets.source = 'x'", "Invalid dataset key 'source' specified. Valid keys are '{'name', 'digest', 'context'}' (at position 0)"],
     ["metrics.acc LIKE '1%'", "Expected numeric value type for metric. Found '1%' (at position 17)"],
     ['metrics.acc LIKE 1', "Invalid comparator 'LIKE' not one of '{'>', '>=', '!=', '=', '<', '<='}' (at position 12)"],
-    ["params.lr > '1'", "Invalid comparator '>' not one of '{'!=', '=', 'LIKE', 'ILIKE'}' (at position 10)"],
+    ["params.lr > '1'", "Invalid comparator '>' not one of '{'!=', '=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}' (at position 10)"],
     ["tags.a IN ('x')", "Expected a quoted string value for tag (e.g. 'my-value'). Got value ('x') (at position 10)"],
     ["status > 'A'", "Invalid comparator '>' not one of '{'!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}' (at position 7)"],
     ['end_time LIKE 5', "Invalid comparator 'LIKE' not one of '{'>', '>=', '!=', '=', '<', '<='}' (at position 9)"],
@@ -130,5 +130,25 @@ describe('resolveFilter for experiments', () => {
     ['tags.a ILIKE 5', /^Expected a quoted string value for tag/],
   ])('rejects %j', (filter, message) => {
     expect(rejected(experimentsSearch, filter).message).toMatch(message);
+  });
+});
+
+describe('IS NULL / IS NOT NULL (MLflow: SearchUtils.VALID_TAG_COMPARATORS, SearchExperimentsUtils._get_comparison)', () => {
+  it('tests run tags and params, and experiment tags, for presence', () => {
+    expect(runs('params.lr IS NULL AND tags.`mlflow.note` IS NOT NULL')).toEqual([
+      { kind: 'param', key: 'lr', comparator: 'IS NULL', value: null },
+      { kind: 'tag', key: 'mlflow.note', comparator: 'IS NOT NULL', value: null },
+    ]);
+    expect(experiments('tags.`mlflow.experiment.isGateway` IS NULL')).toEqual([
+      { kind: 'tag', key: 'mlflow.experiment.isGateway', comparator: 'IS NULL', value: null },
+    ]);
+  });
+
+  it.each<[SearchEntity, string, string]>([
+    [runsSearch, 'metrics.acc IS NULL', "IS NULL / IS NOT NULL is only supported for tags and params, not for 'metric' 'acc'"],
+    [runsSearch, 'status IS NOT NULL', "IS NULL / IS NOT NULL is only supported for tags and params, not for 'attribute' 'status'"],
+    [experimentsSearch, 'name IS NULL', "IS NULL / IS NOT NULL is only supported for tags, not for attribute 'name'"],
+  ])("rejects it elsewhere with MLflow's message (%#)", (entity, filter, message) => {
+    expect(rejected(entity, filter).message).toContain(message);
   });
 });

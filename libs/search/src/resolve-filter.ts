@@ -1,4 +1,15 @@
-import type { AttributeClause, Comparator, ComparisonNode, DatasetClause, FilterNode, IdentifierNode, SearchClause, ValueNode } from './ast';
+import {
+  isPresenceComparator,
+  type AttributeClause,
+  type Comparator,
+  type ComparisonNode,
+  type DatasetClause,
+  type FilterNode,
+  type IdentifierNode,
+  type PresenceComparator,
+  type SearchClause,
+  type ValueNode,
+} from './ast';
 import type { KeyKind, SearchEntity } from './entities/descriptor';
 import { filterError, pythonSet } from './errors';
 
@@ -41,6 +52,7 @@ function resolveComparison(entity: SearchEntity, comparison: ComparisonNode): Se
   const { identifier, comparator, value } = comparison;
   const kind = identifierKind(entity, identifier, failFilter);
   const key = identifier.key;
+  if (isPresenceComparator(comparator)) return resolvePresence(entity, kind, comparison, comparator);
   switch (kind) {
     case 'attribute':
       return resolveAttribute(entity, comparison);
@@ -68,6 +80,28 @@ function resolveComparison(entity: SearchEntity, comparison: ComparisonNode): Se
   }
 }
 
+/**
+ * `tags.x IS NULL` / `IS NOT NULL`: whether the key is there at all. MLflow accepts them for run
+ * tags and params (`SearchUtils.VALID_TAG_COMPARATORS`) and experiment tags
+ * (`SearchExperimentsUtils`), nowhere else in these grammars; its messages are kept.
+ */
+function resolvePresence(entity: SearchEntity, kind: KeyKind, comparison: ComparisonNode, comparator: PresenceComparator): SearchClause {
+  const { identifier } = comparison;
+  const accepting = (['param', 'tag'] as const).filter((k) => (k === 'param' ? entity.params : entity.tags)?.comparators.includes(comparator));
+  if (accepting.length === 0) {
+    return failFilter(
+      `IS NULL / IS NOT NULL is not supported for ${entity.name.replace(/_/gu, ' ').replace(/s$/u, '')} search.`,
+      comparison.comparatorPosition,
+    );
+  }
+  if (kind === 'param' || kind === 'tag') {
+    if (accepting.includes(kind)) return { kind, key: identifier.key, comparator, value: null };
+  }
+  const allowed = accepting.length === 2 ? 'tags and params' : `${accepting[0]}s`;
+  const subject = accepting.length === 2 ? `'${kind}' '${identifier.key}'` : `${kind} '${identifier.key}'`;
+  return failFilter(`IS NULL / IS NOT NULL is only supported for ${allowed}, not for ${subject}`, identifier.position);
+}
+
 function unsupportedKind(kind: KeyKind, position: number): never {
   return failFilter(`Invalid search expression type '${kind}'`, position);
 }
@@ -93,6 +127,7 @@ function resolveAttribute(entity: SearchEntity, comparison: ComparisonNode): Att
     return failFilter("Only the 'run_id' attribute supports comparison with a list of quoted string values.", value.position);
   }
   checkComparator(comparator, column.comparators, comparison);
+  if (value.type === 'none') throw new Error('IS [NOT] NULL is resolved before attributes');
   const resolved = value.type === 'list' ? value.items.map((item) => item.value) : checkedPattern(comparator, value.value, value.position);
   return { kind: 'attribute', attribute, comparator, value: resolved };
 }
@@ -109,6 +144,7 @@ function resolveDataset(entity: SearchEntity, comparison: ComparisonNode): Datas
     return failFilter(`Expected a quoted string value for dataset attributes. Got value ${value.text}`, value.position);
   }
   checkComparator(comparator, datasets.comparators, comparison);
+  if (value.type === 'none') throw new Error('IS [NOT] NULL is resolved before datasets');
   const resolved = value.type === 'list' ? value.items.map((item) => item.value) : checkedPattern(comparator, value.value, value.position);
   return { kind: 'dataset', field, comparator, value: resolved };
 }
@@ -168,5 +204,7 @@ function valueText(value: ValueNode): string {
       return value.quote === 'single' ? `'${value.value}'` : `"${value.value}"`;
     case 'list':
       return `(${value.items.map(valueText).join(', ')})`;
+    case 'none':
+      return '';
   }
 }

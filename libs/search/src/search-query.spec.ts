@@ -56,6 +56,8 @@ function skeleton(filter: FilterNode, keys: StandInKeys): FilterNode {
         return { ...node, value: 'v' };
       case 'list':
         return { ...node, items: node.items.map((item) => ({ ...item, value: 'v' })) };
+      case 'none':
+        return node;
     }
   };
   return {

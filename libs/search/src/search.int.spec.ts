@@ -122,6 +122,12 @@ it('matches what MLflow matches', async () => {
   expect(await matches("datasets.context = 'training' AND datasets.digest = 'abc'")).toBe(
     await count(`SELECT count(*) n FROM tracking.inputs i JOIN tracking.input_tags t USING (input_uuid) WHERE t.value = 'training' AND i.source_id = 'd1'`),
   );
+  // IS [NOT] NULL tests whether the key is there at all (MLflow's UI lists experiments with
+  // ``tags.`mlflow.experiment.isGateway` IS NULL``).
+  const tagged = await count(`SELECT count(*) n FROM tracking.tags WHERE key = 'team'`);
+  expect(await matches('tags.team IS NOT NULL')).toBe(tagged);
+  expect(await matches('tags.`team` is null')).toBe(1500 - tagged);
+  expect(await matches("tags.team IS NOT NULL AND tags.team = 'ml' AND tags.team IS NULL")).toBe(0);
   expect(await matches('end_time > 0')).toBe(await count('SELECT count(*) n FROM tracking.runs WHERE end_time IS NOT NULL'));
   expect(await matches(`run_id IN ('${'00000001'}${'a'.repeat(24)}', 'nope')`)).toBe(1);
 });

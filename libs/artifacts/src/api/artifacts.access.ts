@@ -1,8 +1,19 @@
 import { ADMIN_ONLY, requires, type AccessTable } from '@cairn/contracts';
 import type { ArtifactsProxyController } from './artifacts-proxy.controller';
 import type { CairnArtifactsController, MlflowArtifactListController } from './cairn-artifacts.controller';
-import { modelVersionArtifact, proxyListingReaders, proxyPathExperiment, proxyPathReaders, runArtifactFile, runListing, usageScope } from './locators';
+import {
+  loggedModelArtifactFile,
+  loggedModelListing,
+  modelVersionArtifact,
+  proxyListingReaders,
+  proxyPathExperiment,
+  proxyPathReaders,
+  runArtifactFile,
+  runListing,
+  usageScope,
+} from './locators';
 import type { UiArtifactsController } from './ui-artifacts.controller';
+import type { LoggedModelArtifactsController } from './logged-model-artifacts.controller';
 
 const ARTIFACTS = '/mlflow-artifacts/artifacts/';
 /** As the multipart handler finds its marker. */
@@ -41,4 +52,10 @@ export const CAIRN_ARTIFACTS_ACCESS: AccessTable<CairnArtifactsController> = {
 export const UI_ARTIFACTS_ACCESS: AccessTable<UiArtifactsController> = {
   runArtifact: requires('READ', runArtifactFile),
   modelVersionArtifact: requires('READ', modelVersionArtifact, { serving: true }),
+};
+
+/** A logged model's files inherit its experiment's permission, as a run's do. */
+export const LOGGED_MODEL_ARTIFACTS_ACCESS: AccessTable<LoggedModelArtifactsController> = {
+  directories: requires('READ', loggedModelListing),
+  file: requires('READ', loggedModelArtifactFile),
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidParameter } from '@cairn/contracts';
+import { invalidParameter, objectBody, withRunId } from '@cairn/contracts';
 
 /** Parses a request against a zod schema; any mismatch is a 400 INVALID_PARAMETER_VALUE naming the field. */
 export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -26,7 +26,10 @@ export const runArtifactQuery = z.object({ run_id: nonEmpty.optional(), run_uuid
   path: ['run_id'],
 });
 export const modelVersionArtifactQuery = z.object({ name: nonEmpty, version: nonEmpty, path: nonEmpty });
-export const runListQuery = z.object({ run_id: nonEmpty, path: queryString.optional() });
+/** MLflow's `list_artifacts_impl` reads `run_id or run_uuid`. */
+export const runListQuery = z.preprocess((q) => withRunId(objectBody(q)), z.object({ run_id: nonEmpty, path: queryString.optional() }));
+export const loggedModelDirectoryQuery = z.object({ artifact_directory_path: queryString.optional() });
+export const loggedModelFileQuery = z.object({ artifact_file_path: nonEmpty.optional() });
 export const usageQuery = z.object({ run_id: nonEmpty.optional(), experiment_id: nonEmpty.optional() });
 export const experimentQuery = z.object({ experiment_id: nonEmpty });
 

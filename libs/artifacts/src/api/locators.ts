@@ -1,7 +1,7 @@
 import { normaliseArtifactPath } from '@cairn/blobstore';
 import { distinctRefs, EVERY_RESOURCE, experimentRef, type AccessLookup, type AccessRequest, type Locator, type ResourceRef } from '@cairn/contracts';
 import { locateArtifact, resolveSource, type ArtifactLocation } from '../domain/artifact-location';
-import { listQuery, modelVersionArtifactQuery, runArtifactQuery, runListQuery, usageQuery } from './dto';
+import { listQuery, loggedModelFileQuery, modelVersionArtifactQuery, runArtifactQuery, runListQuery, usageQuery } from './dto';
 import { rawPathAfter } from './request-metadata';
 
 /**
@@ -12,6 +12,7 @@ import { rawPathAfter } from './request-metadata';
  */
 
 const RUN_ID = /^[0-9a-f]{32}$/;
+const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 /** Model versions made from one run's or logged model's artifacts (`$1`: its id), with their source. */
 const VERSIONS_FROM_OWNER = `SELECT DISTINCT name, source FROM artifacts.model_version_refs WHERE run_id = $1 OR logged_model_id = $1`;
@@ -123,6 +124,24 @@ export const runArtifactFile: Locator = async (request, lookup) => {
   const relative = checkedPath(parsed.data.path);
   if (!RUN_ID.test(runId) || relative === undefined || relative === '') return [];
   const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER_FILE, [runId, relative]);
+  return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
+};
+
+/** `logged-models/{id}/artifacts/directories`: every experiment the model's files are under. */
+export const loggedModelListing: Locator = async (request, lookup) => {
+  const modelId = request.params['modelId'] ?? '';
+  if (!LOGGED_MODEL_ID.test(modelId)) return [];
+  const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER, [modelId]);
+  return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
+};
+
+/** `logged-models/{id}/artifacts/files?artifact_file_path=`: the experiment of the very file it serves. */
+export const loggedModelArtifactFile: Locator = async (request, lookup) => {
+  const modelId = request.params['modelId'] ?? '';
+  const parsed = loggedModelFileQuery.safeParse(request.query ?? {});
+  const relative = parsed.success ? checkedPath(parsed.data.artifact_file_path ?? '') : undefined;
+  if (!LOGGED_MODEL_ID.test(modelId) || relative === undefined || relative === '') return [];
+  const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER_FILE, [modelId, relative]);
   return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
 };
 

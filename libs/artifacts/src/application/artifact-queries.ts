@@ -23,6 +23,18 @@ export interface DownloadRequest {
 }
 
 const RUN_ID = /^[0-9a-f]{32}$/;
+const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
+
+/** Not a logged model id: MLflow's store answers such an id as an unknown model. */
+function checkLoggedModelId(modelId: string): void {
+  if (!LOGGED_MODEL_ID.test(modelId)) throw notFound(`Logged model with ID '${modelId.slice(0, 64)}' not found.`);
+}
+
+/** An owner's artifacts as tracking's `artifacts/list` answers (owner-relative paths, `root_uri`). */
+export interface OwnerListing {
+  rootUri?: string;
+  files: Array<{ path: string; is_dir: boolean; file_size?: number }>;
+}
 
 /** The read side: listing from the path index, downloads streamed from the blob store. */
 @Injectable()
@@ -60,6 +72,15 @@ export class ArtifactQueries {
     return this.open(file, request);
   }
 
+  /** MLflow 3's `logged-models/{id}/artifacts/files?artifact_file_path=`: a file of a logged model. */
+  async downloadLoggedModelArtifact(modelId: string, userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
+    checkLoggedModelId(modelId);
+    const relative = normaliseArtifactPath(userPath);
+    const file = await this.repository.findOwnerFile(modelId, relative);
+    if (!file) throw notFound(`No such artifact: '${relative}' of logged model '${modelId}'.`);
+    return this.open(file, request);
+  }
+
   /** The UI's `/model-versions/get-artifact?name=&version=&path=`, through the version's source. */
   async downloadModelVersionArtifact(name: string, version: string, userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
     const relative = normaliseArtifactPath(userPath);
@@ -79,15 +100,22 @@ export class ArtifactQueries {
    * the tracking API and the UI: they cannot read this context's tables. Known from the index only,
    * so a run without artifacts lists as nothing.
    */
-  async listRun(
-    runId: string,
-    userPath: string | undefined,
-  ): Promise<{ rootUri?: string; files: Array<{ path: string; is_dir: boolean; file_size?: number }> }> {
+  listRun(runId: string, userPath: string | undefined): Promise<OwnerListing> {
     if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    return this.listOwner(runId, (experimentId) => `${experimentId}/${runId}/artifacts`, userPath);
+  }
+
+  /** MLflow 3's `logged-models/{id}/artifacts/directories`: as `listRun`, below the model's root. */
+  listLoggedModel(modelId: string, userPath: string | undefined): Promise<OwnerListing> {
+    checkLoggedModelId(modelId);
+    return this.listOwner(modelId, (experimentId) => `${experimentId}/models/${modelId}/artifacts`, userPath);
+  }
+
+  private async listOwner(ownerId: string, rootIn: (experimentId: string) => string, userPath: string | undefined): Promise<OwnerListing> {
     const relative = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
-    const [experimentId] = await this.repository.experimentsOfOwner(this.repository.pool, runId);
+    const [experimentId] = await this.repository.experimentsOfOwner(this.repository.pool, ownerId);
     if (experimentId === undefined) return { files: [] };
-    const root = `${experimentId}/${runId}/artifacts`;
+    const root = rootIn(experimentId);
     const children = await this.repository.listChildren(joinArtifactPath(root, relative));
     return {
       rootUri: `mlflow-artifacts:/${root}`,

@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusMo
 import { findUp } from '../database/migrator';
 import { MetricsRegistry } from '../observability/metrics';
 import { AccessRules } from './access-rules';
+import { MlflowUiFeaturesController } from './mlflow-ui-features.controller';
 
 /** Something `/health/ready` must be able to reach: the database, the bus, the blob store. */
 export interface ReadinessProbe {
@@ -85,8 +86,14 @@ export class SystemController {
     return this.metrics.registry.metrics();
   }
 
-  /** Read by recent 3.x clients (3 s timeout, no retries) to discover optional capabilities. */
-  @Get('api/3.0/mlflow/server-info')
+  /**
+   * Read by 3.x clients (3 s timeout, no retries) and MLflow's UI to discover optional capabilities,
+   * without login. MLflow 3.18's `build_server_info_payload` fields, saying what Cairn serves: the
+   * artifact proxy (`artifact_serving_enabled`); no presigned transfers (the presigned-URL route
+   * answers 501), no multipart, no workspaces, no trace archival, no skills (the skill limits are
+   * left out, as MLflow does when it cannot tell them), no AI gateway or scheduled issue detection.
+   */
+  @Get(['api/3.0/mlflow/server-info', 'ajax-api/3.0/mlflow/server-info'])
   serverInfo() {
     return {
       store_type: 'SqlStore',
@@ -94,6 +101,13 @@ export class SystemController {
       trace_archival_enabled: false,
       multipart_uploads_enabled: false,
       multipart_downloads_enabled: false,
+      artifact_serving_enabled: true,
+      presigned_upload_run_id_supported: false,
+      presigned_upload_model_id_supported: false,
+      model_artifact_presigned_downloads_supported: false,
+      features_enabled: { gateway: false, scheduled_issue_detection: false },
+      tracking_auth: '',
+      artifacts_presigned_only: false,
       cairn_version: CAIRN_VERSION,
     };
   }
@@ -122,7 +136,7 @@ export class SystemModule {
     return {
       module: SystemModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [SystemController],
+      controllers: [SystemController, MlflowUiFeaturesController],
       providers: [{ provide: READINESS_PROBES, useValue: probes }],
     };
   }

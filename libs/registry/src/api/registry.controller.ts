@@ -18,7 +18,7 @@ import {
   loggedModelIdOfSource,
   validateAlias,
   validateModelName,
-  validateSource,
+  validateVersionSource,
   validateTag,
   validateVersion,
   type AllowedArtifactRoot,
@@ -140,7 +140,7 @@ export class RegistryController {
   async createModelVersion(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.createModelVersion, body);
     validateModelName(dto.name);
-    const source = validateSource(dto.source, this.artifactRoots);
+    const source = validateVersionSource(dto.source, dto.tags, this.artifactRoots);
     if (dto.run_id !== undefined && !RUN_ID.test(dto.run_id)) throw invalidParameter(`Invalid run ID: '${dto.run_id}'`);
     dto.tags.forEach((t) => validateTag(t.key, t.value));
     // References to runs and logged models are accepted as given (a run named only by the source is

@@ -58,6 +58,16 @@ export class RegistryQueries {
 
   /** An unknown alias is 400 INVALID_PARAMETER_VALUE, not 404: the mlflow client and its callers branch on it. */
   async versionByAlias(name: string, alias: string): Promise<ModelVersionView> {
+    // MLflow 3.18's store resolves the reserved alias `latest` (any case) to the highest version,
+    // which is what `load_prompt("prompts:/name@latest")` asks for.
+    if (alias.toLowerCase() === 'latest') {
+      const highest = (await this.latestVersions(name, [])).reduce<ModelVersionView | undefined>(
+        (best, v) => (best === undefined || Number(v.version) > Number(best.version) ? v : best),
+        undefined,
+      );
+      if (highest) return highest;
+      throw notFound(`Latest version not found for model ${name}.`);
+    }
     const found = await this.store.versionByAlias(name, alias);
     if (found) return found;
     await this.registeredModel(name);

@@ -1,7 +1,7 @@
 import { invalidParameter, MODEL_STAGES, type ModelStage } from '@cairn/contracts';
 
-/** mlflow/utils/validation.py limits for the registry. */
-export const REGISTRY_LIMITS = { tagKey: 250, tagValue: 5000, alias: 255, name: 500 } as const;
+/** mlflow/utils/validation.py limits for the registry (3.18: MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH 100_000). */
+export const REGISTRY_LIMITS = { tagKey: 250, tagValue: 100_000, alias: 255, name: 500 } as const;
 
 /** `get_canonical_stage`: case-insensitive in, canonical out. */
 export function canonicalStage(stage: string): ModelStage {
@@ -16,8 +16,19 @@ export function validateVersion(version: string): string {
   return String(Number(version.trim()));
 }
 
+/**
+ * MLflow 3.18 `_validate_model_name`: `/` and `:` would make `models:/<name>/<version>` ambiguous,
+ * so they are refused with MLflow's message (which also covers its `path_not_unique` check: a name
+ * without `/` always normalises to itself, except `.` and `..`).
+ */
 export function validateModelName(name: string): string {
   if (name.trim() === '') throw invalidParameter('Registered model name cannot be empty.');
+  if (name.includes('/') || name.includes(':')) throw invalidParameter(`Invalid model name '${name}'. Names cannot contain '/' or ':'.`);
+  if (name === '.' || name.startsWith('..')) {
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(name)} for parameter 'name' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${name}'`,
+    );
+  }
   if (name.length > REGISTRY_LIMITS.name) throw invalidParameter(`Registered model name exceeds the maximum length of ${REGISTRY_LIMITS.name} characters.`);
   return name;
 }
@@ -84,6 +95,32 @@ export function validateSource(source: string, roots: readonly AllowedArtifactRo
   const path = decoded.slice((scheme ?? root?.uri ?? '').length);
   if (path.split('/').some((segment) => segment === '..' || segment === '.')) throw refuse("Path segments '.' and '..' are not allowed.");
   if (scheme === 'models:/' && path === '') throw refuse('A models:/ URI must name a model.');
+  return source;
+}
+
+/** MLflow's `_PROMPT_SOURCE_PLACEHOLDERS`: what its client (`dummy-source`) and store send as a prompt version's source. */
+const PROMPT_SOURCE_PLACEHOLDERS: readonly string[] = ['dummy-source', 'prompt-template'];
+
+/** MLflow `_is_prompt_request`: the request's last `mlflow.prompt.is_prompt` tag, case-insensitively `true`. */
+export function isPromptVersionRequest(tags: ReadonlyArray<{ key: string; value?: string | undefined }>): boolean {
+  const last = tags.filter((t) => t.key === 'mlflow.prompt.is_prompt').at(-1);
+  return (last?.value ?? 'false').toLowerCase() === 'true';
+}
+
+/**
+ * A version's source, as MLflow 3.18's `create_model_version` checks it: a prompt version has no
+ * files, so its source must be one of MLflow's placeholders (`_validate_prompt_source`), never a
+ * location; any other version's goes through validateSource.
+ */
+export function validateVersionSource(
+  source: string,
+  tags: ReadonlyArray<{ key: string; value?: string | undefined }>,
+  roots: readonly AllowedArtifactRoot[],
+): string {
+  if (!isPromptVersionRequest(tags)) return validateSource(source, roots);
+  if (!PROMPT_SOURCE_PLACEHOLDERS.includes(source)) {
+    throw invalidParameter(`Invalid prompt source: '${source}'. Prompt sources must use an MLflow placeholder.`);
+  }
   return source;
 }
 

@@ -107,4 +107,6 @@ export interface OrderingRules {
 
 export const NUMERIC_COMPARATORS: readonly Comparator[] = ['>', '>=', '!=', '=', '<', '<='];
 export const STRING_COMPARATORS: readonly Comparator[] = ['!=', '=', 'LIKE', 'ILIKE'];
+/** Run tags and params, experiment tags: MLflow's `VALID_TAG_COMPARATORS` with `IS [NOT] NULL`. */
+export const KEY_PRESENCE_COMPARATORS: readonly Comparator[] = [...STRING_COMPARATORS, 'IS NULL', 'IS NOT NULL'];
 export const LIST_COMPARATORS: readonly Comparator[] = ['!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];

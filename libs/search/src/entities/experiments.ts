@@ -1,4 +1,4 @@
-import { NUMERIC_COMPARATORS, STRING_COMPARATORS, type SearchEntity } from './descriptor';
+import { KEY_PRESENCE_COMPARATORS, NUMERIC_COMPARATORS, STRING_COMPARATORS, type SearchEntity } from './descriptor';
 
 /**
  * Experiments search over `tracking.experiments` aliased `e`, with MLflow's rules from
@@ -56,7 +56,7 @@ export const experimentsSearch: SearchEntity = {
     keyColumn: 'key',
     valueColumn: 'value',
     valueType: 'text',
-    comparators: STRING_COMPARATORS,
+    comparators: KEY_PRESENCE_COMPARATORS,
     orderable: false,
     label: 'tag',
   },

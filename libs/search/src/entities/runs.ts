@@ -1,4 +1,4 @@
-import { LIST_COMPARATORS, NUMERIC_COMPARATORS, STRING_COMPARATORS, type AttributeColumn, type SearchEntity } from './descriptor';
+import { KEY_PRESENCE_COMPARATORS, LIST_COMPARATORS, NUMERIC_COMPARATORS, type AttributeColumn, type SearchEntity } from './descriptor';
 
 const text = (column: string, nullable: boolean, acceptsList = false): AttributeColumn => ({
   column,
@@ -106,7 +106,7 @@ export const runsSearch: SearchEntity = {
     keyColumn: 'key',
     valueColumn: 'value',
     valueType: 'text',
-    comparators: STRING_COMPARATORS,
+    comparators: KEY_PRESENCE_COMPARATORS,
     orderable: true,
     label: 'parameter',
   },
@@ -117,7 +117,7 @@ export const runsSearch: SearchEntity = {
     keyColumn: 'key',
     valueColumn: 'value',
     valueType: 'text',
-    comparators: STRING_COMPARATORS,
+    comparators: KEY_PRESENCE_COMPARATORS,
     orderable: true,
     label: 'tag',
   },

@@ -96,6 +96,7 @@ const stringOrList = (comparator: Comparator): fc.Arbitrary<ValueNode> => (compa
 export const runsComparison: fc.Arbitrary<ComparisonNode> = fc.oneof(
   comparison(prefixed(['metric', 'metrics']), NUMERIC_COMPARATORS, number),
   comparison(prefixed(['param', 'params', 'parameter', 'parameters', 'tag', 'tags']), STRING_COMPARATORS, () => stringLiteral),
+  comparison(prefixed(['param', 'params', 'tag', 'tags']), ['IS NULL', 'IS NOT NULL'], () => fc.constant<ValueNode>({ type: 'none', position: 0 })),
   comparison(attribute(['status', 'run_name', 'user_id', 'artifact_uri', 'Run name']), STRING_COMPARATORS, () => stringLiteral),
   comparison(attribute(['run_id']), LIST_COMPARATORS, stringOrList),
   comparison(attribute(['start_time', 'end_time', 'created', 'Created']), NUMERIC_COMPARATORS, int64),

@@ -44,6 +44,8 @@ export const TRACKING_ACCESS: AccessTable<TrackingController> = {
   createLoggedModel: requires('EDIT', experimentIn(bodyInput)),
   searchLoggedModels: requires('READ', experimentsIn(s.searchLoggedModels.pick({ experiment_ids: true }), bodyInput)),
   getLoggedModel: requires('READ', loggedModelIn),
+  listLoggedModelArtifacts: requires('READ', loggedModelIn),
+  getLoggedModelArtifact: requires('READ', loggedModelIn),
   finalizeLoggedModel: requires('EDIT', loggedModelIn),
   deleteLoggedModel: requires('MANAGE', loggedModelIn),
   setLoggedModelTags: requires('EDIT', loggedModelIn),

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
+  CairnError,
   fromQuery,
   invalidParameter,
   notFound,
@@ -175,10 +176,7 @@ export class TrackingController {
   @HttpCode(200)
   async createRun(@Body() b: Body_, @Req() req: FastifyRequest): Promise<GetRunResponse> {
     const dto = parseRequest(s.createRun, b);
-    dto.tags.forEach((t, i) => {
-      validateEntityKey(t.key, `tags[${i}].key`);
-      validateTagValue(t.value, `tags[${i}].value`);
-    });
+    dto.tags.forEach((t, i) => validateEntityKey(t.key, `tags[${i}].key`));
     if (dto.run_name !== undefined) validateLength(dto.run_name, LIMITS.tagValueLength, 'run_name');
     const runId = await this.commands.createRun(
       {
@@ -276,7 +274,6 @@ export class TrackingController {
   async logParam(@Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.logParam, withRunId(body(b)));
     validateEntityKey(dto.key);
-    validateParamValue(dto.value);
     await this.commands.logBatch(dto.run_id, { metrics: [], params: [{ key: dto.key, value: dto.value }], tags: [] }, metadataOf(req));
     return {};
   }
@@ -286,7 +283,6 @@ export class TrackingController {
   async setTag(@Body() b: Body_, @Req() req: FastifyRequest) {
     const dto = parseRequest(s.setTag, withRunId(body(b)));
     validateEntityKey(dto.key);
-    validateTagValue(dto.value);
     await this.commands.logBatch(dto.run_id, { metrics: [], params: [], tags: [{ key: dto.key, value: dto.value }] }, metadataOf(req));
     return {};
   }
@@ -480,6 +476,33 @@ export class TrackingController {
     const modelId = modelIdOf(rawModelId);
     const dto = parseRequest(s.getLoggedModel, fromQuery(q));
     return { model: loggedModelJson(await this.queries.loggedModel(modelId, dto.allow_deleted)) };
+  }
+
+  /**
+   * MLflow 3's logged-model artifact routes (`…/artifacts/directories`; `…/artifacts/files` is
+   * registered under `/ajax-api` only, as in MLflow). The files are the artifacts context's: this
+   * checks the model exists (MLflow's 404 for an unknown one) and sends the caller there with a 307,
+   * which browsers and `requests` follow with the same method and credentials.
+   */
+  @Get('logged-models/:modelId/artifacts/directories')
+  async listLoggedModelArtifacts(@Param('modelId') rawModelId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.redirectToLoggedModelArtifacts(rawModelId, 'directories', req, reply);
+  }
+
+  @Get('logged-models/:modelId/artifacts/files')
+  async getLoggedModelArtifact(@Param('modelId') rawModelId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!req.url.startsWith('/ajax-api/')) throw new CairnError('ENDPOINT_NOT_FOUND', `Cannot GET ${req.url.split('?')[0] ?? ''}`);
+    return this.redirectToLoggedModelArtifacts(rawModelId, 'files', req, reply);
+  }
+
+  private async redirectToLoggedModelArtifacts(rawModelId: string, route: 'directories' | 'files', req: FastifyRequest, reply: FastifyReply) {
+    const modelId = modelIdOf(rawModelId);
+    await this.queries.loggedModel(modelId, false);
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    return reply
+      .status(307)
+      .header('location', `/api/2.0/cairn/artifacts/logged-models/${encodeURIComponent(modelId)}/${route}${query}`)
+      .send();
   }
 
   /** Finalize; the client also sends model_id in the body, the path is authoritative. */

@@ -9,6 +9,24 @@ describe('logged-model search filter', () => {
     expect(compiled.where.join(' ')).not.toContain("'");
   });
 
+  // MLflow 3.18's SQL store takes IN / NOT IN lists on string attributes, params and tags; its UI
+  // loads a run's models with `attributes.model_id IN (...)`.
+  it('compiles IN and NOT IN lists on string attributes, params and tags', () => {
+    const compiled = compileLoggedModelSearch("attributes.model_id IN ('m-1', \"m-2\") AND name not in ('a, b') AND tags.t IN ('x')", [], 1);
+    expect(compiled.where).toEqual([
+      'lm.model_id = ANY($1::text[])',
+      'lm.name <> ALL($2::text[])',
+      'EXISTS (SELECT 1 FROM tracking.logged_model_tags x WHERE x.model_id = lm.model_id AND x.key = $3 AND x.value = ANY($4::text[]))',
+    ]);
+    expect(compiled.params).toEqual([['m-1', 'm-2'], ['a, b'], 't', ['x']]);
+  });
+
+  it('refuses lists on numeric attributes and metrics, and empty lists', () => {
+    expect(() => compileLoggedModelSearch("creation_timestamp IN ('1')", [], 1)).toThrow(/compares with a number/);
+    expect(() => compileLoggedModelSearch("metrics.acc IN ('1')", [], 1)).toThrow(/Invalid attribute key 'metrics.acc'/);
+    expect(() => compileLoggedModelSearch('name IN ()', [], 1)).toThrow(/Invalid filter clause/);
+  });
+
   it('keeps AND inside quotes as text', () => {
     expect(compileLoggedModelSearch("name = 'a AND b'", [], 2).params).toEqual(['a AND b']);
   });

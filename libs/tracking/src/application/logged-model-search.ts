@@ -12,6 +12,7 @@ import { invalidParameter, latestMetricOrderBySql } from '@cairn/contracts';
  */
 
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE';
+type ListOp = 'IN' | 'NOT IN';
 
 const STRING_ATTRIBUTES: Record<string, string> = {
   name: 'name',
@@ -32,6 +33,11 @@ const SQL_OP: Record<Op, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=',
 // [entity.]key  op  'string' | "string" | number ; keys may be backticked.
 const CLAUSE =
   /^\s*(?:(attributes?|metrics?|params?|tags?)\.)?(?:`([^`]+)`|([A-Za-z_][\w./-]*))\s*(<=|>=|!=|=|<|>|LIKE|ILIKE)\s*(?:'([^']*)'|"([^"]*)"|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?))\s*$/i;
+// [entity.]key  IN | NOT IN  ('a', "b", ...): MLflow's SQL store takes lists for string attributes,
+// params and tags (the UI asks for `attributes.model_id IN (...)`).
+const LIST_CLAUSE =
+  /^\s*(?:(attributes?|params?|tags?)\.)?(?:`([^`]+)`|([A-Za-z_][\w./-]*))\s+(NOT\s+IN|IN)\s*\(((?:\s*(?:'[^']*'|"[^"]*")\s*,)*\s*(?:'[^']*'|"[^"]*")\s*)\)\s*$/i;
+const LIST_ITEM = /'([^']*)'|"([^"]*)"/g;
 
 export interface CompiledLoggedModelSearch {
   where: string[];
@@ -67,6 +73,23 @@ function splitAnd(filter: string): string[] {
   }
   parts.push(current);
   return parts;
+}
+
+/** `key IN (...)` / `key NOT IN (...)` on a string attribute, a param or a tag. */
+function listClause(m: RegExpExecArray, bind: (value: unknown) => string): string {
+  const entity = (m[1] ?? 'attribute').toLowerCase().replace(/s$/, '');
+  const key = m[2] ?? m[3] ?? '';
+  const op: ListOp = /^NOT/i.test(m[4] ?? '') ? 'NOT IN' : 'IN';
+  const items = [...(m[5] ?? '').matchAll(LIST_ITEM)].map((item) => item[1] ?? item[2] ?? '');
+  const test = (column: string) => (op === 'IN' ? `${column} = ANY(${bind(items)}::text[])` : `${column} <> ALL(${bind(items)}::text[])`);
+  if (entity === 'param' || entity === 'tag') {
+    const table = entity === 'param' ? 'tracking.logged_model_params' : 'tracking.logged_model_tags';
+    return `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ${bind(key)} AND ${test('x.value')})`;
+  }
+  const column = STRING_ATTRIBUTES[key];
+  if (column !== undefined) return test(`lm.${column}`);
+  if (NUMERIC_ATTRIBUTES[key] !== undefined) throw invalidParameter(`Attribute '${key}' compares with a number, not a list.`);
+  throw invalidParameter(`Invalid attribute key '${key}' for logged models.`);
 }
 
 export interface DatasetFilter {
@@ -109,6 +132,11 @@ export function compileLoggedModelSearch(
   let metricFilters = 0;
   if (filter && filter.trim() !== '') {
     for (const part of splitAnd(filter)) {
+      const list = LIST_CLAUSE.exec(part);
+      if (list) {
+        where.push(listClause(list, bind));
+        continue;
+      }
       const m = CLAUSE.exec(part);
       if (!m) throw invalidParameter(`Invalid filter clause for logged models: ${JSON.stringify(part.trim())}`);
       const entity = (m[1] ?? 'attribute').toLowerCase().replace(/s$/, '');

@@ -5,7 +5,7 @@ export const LIMITS = {
   tagValueLength: 8000,
   experimentNameLength: 500,
   experimentTagKeyLength: 250,
-  experimentTagValueLength: 5000,
+  experimentTagValueLength: 20000,
   metricsPerBatch: 1000,
   paramsPerBatch: 100,
   tagsPerBatch: 100,

@@ -1,3 +1,4 @@
+import { validateLoggedModelName } from './validation';
 import {
   assertNever,
   invalidParameter,
@@ -28,6 +29,7 @@ export function decideCreateLoggedModel(cmd: {
   tags: KeyValue[];
   now: number;
 }): TrackingEvent[] {
+  validateLoggedModelName(cmd.name);
   if (!cmd.experiment) throw notFound(`No Experiment with id=${cmd.requestedExperimentId} exists`);
   if (cmd.experiment.lifecycleStage !== 'active') {
     throw invalidParameter(`The experiment ${cmd.experiment.experimentId} must be in the 'active' state. Current state is ${cmd.experiment.lifecycleStage}.`);

@@ -110,6 +110,25 @@ describe('run decider', () => {
       });
   });
 
+  // mlflow/utils/validation.py `_validate_param` / `_validate_tag` (3.18, server side):
+  // `_validate_length_limit(..., truncate=True)` keeps value[:6000] / value[:8000] and answers 200.
+  it('cuts param values to 6000 and tag values to 8000 code points, as MLflow 3.x stores them', () => {
+    const long = 'p'.repeat(6001);
+    spec
+      .given([created])
+      .when({ kind: 'logBatch', metrics: [], params: [{ key: 'long', value: long }], tags: [{ key: 't', value: `${'t'.repeat(7999)}😀😀` }] })
+      .then([
+        { type: T.paramsLogged, aggregateId: runId, data: { runId, params: [{ key: 'long', value: 'p'.repeat(6000) }] } },
+        { type: T.tagsSet, aggregateId: runId, data: { runId, tags: [{ key: 't', value: `${'t'.repeat(7999)}😀` }] } },
+      ]);
+    // Logging the same long value again compares its cut form: a no-op, as on MLflow.
+    const logged: TrackingEvent = { type: T.paramsLogged, aggregateId: runId, data: { runId, params: [{ key: 'long', value: 'p'.repeat(6000) }] } };
+    spec
+      .given([created, logged])
+      .when({ kind: 'logBatch', metrics: [], params: [{ key: 'long', value: long }], tags: [] })
+      .then([]);
+  });
+
   it('a deleted run is readable but refuses writes until restored', () => {
     const deleted: TrackingEvent = { type: T.runDeleted, aggregateId: runId, data: { runId, deletedTime: 9 } };
     for (const command of [

@@ -1,3 +1,4 @@
+import { truncatedParamValue, truncatedTagValue } from './validation';
 import {
   assertNever,
   CairnError,
@@ -64,7 +65,7 @@ export function decideCreateRun(cmd: CreateRunCommand): TrackingEvent[] {
   if (cmd.experiment.lifecycleStage !== 'active') {
     throw invalidParameter(`The experiment ${cmd.experiment.experimentId} must be in the 'active' state. Current state is ${cmd.experiment.lifecycleStage}.`);
   }
-  const tags = lastValuePerKey(cmd.tags);
+  const tags = lastValuePerKey(cmd.tags).map(truncatedTag);
   const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
   if (cmd.runName !== undefined && cmd.runName !== '' && tagName !== undefined && tagName !== cmd.runName) {
     throw invalidParameter(
@@ -91,6 +92,8 @@ export function decideCreateRun(cmd: CreateRunCommand): TrackingEvent[] {
   ];
 }
 
+const truncatedTag = (tag: KeyValue): KeyValue => ({ key: tag.key, value: truncatedTagValue(tag.value) });
+
 function assertActive(state: RunState): void {
   if (state.lifecycleStage !== 'active') {
     throw invalidParameter(`The run ${state.runId} must be in the 'active' state. Current state is ${state.lifecycleStage}.`);
@@ -116,10 +119,13 @@ export function decideRun(state: RunState, cmd: RunCommand): TrackingEvent[] {
     case 'logBatch': {
       assertActive(state);
       const events: TrackingEvent[] = [];
-      const newParams = decideParams(state, cmd.params);
+      const newParams = decideParams(
+        state,
+        cmd.params.map((p) => ({ key: p.key, value: truncatedParamValue(p.value) })),
+      );
       if (cmd.metrics.length > 0) events.push({ type: T.metricsLogged, aggregateId: runId, data: { runId, metrics: cmd.metrics } });
       if (newParams.length > 0) events.push({ type: T.paramsLogged, aggregateId: runId, data: { runId, params: newParams } });
-      if (cmd.tags.length > 0) events.push({ type: T.tagsSet, aggregateId: runId, data: { runId, tags: lastValuePerKey(cmd.tags) } });
+      if (cmd.tags.length > 0) events.push({ type: T.tagsSet, aggregateId: runId, data: { runId, tags: lastValuePerKey(cmd.tags).map(truncatedTag) } });
       return events;
     }
     case 'deleteTag':

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { toStored, toWireDouble, fromWireDouble } from './metrics';
-import { isPathLike, validateArtifactLocation, validateEntityKey, validateLogBatch } from './validation';
+import {
+  isPathLike,
+  truncatedParamValue,
+  truncatedTagValue,
+  validateArtifactLocation,
+  validateEntityKey,
+  validateExperimentTag,
+  validateLogBatch,
+  validateLoggedModelName,
+} from './validation';
 
 /** Python's posixpath.normpath, the reference for MLflow's path_not_unique. */
 function normpath(path: string): string {
@@ -82,9 +91,40 @@ describe('log-batch limits', () => {
         tags: [],
       }),
     ).toThrow(/Duplicate parameter keys/);
-    expect(() => validateLogBatch({ metrics: [], params: [{ key: 'a', value: 'v'.repeat(6001) }], tags: [] })).toThrow(/6000/);
-    expect(() => validateLogBatch({ metrics: [], params: [], tags: [{ key: 'a', value: 'v'.repeat(8001) }] })).toThrow(/8000/);
+    // Long values are cut by the run decider (MLflow 3.x truncates), not refused.
+    expect(() =>
+      validateLogBatch({ metrics: [], params: [{ key: 'a', value: 'v'.repeat(6001) }], tags: [{ key: 'a', value: 'v'.repeat(8001) }] }),
+    ).not.toThrow();
     expect(() => validateLogBatch({ metrics: [{ key: 'm', timestamp: -1 }], params: [], tags: [] })).toThrow(/nonnegative/);
+  });
+});
+
+// mlflow/utils/validation.py (3.18): `_validate_logged_model_name`, `_validate_experiment_tag`
+// (MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000), `_validate_length_limit(truncate=True)`.
+describe('MLflow 3.18 value and name rules', () => {
+  it.each(['a.b', 'a/b', 'a:b', '50%', 'say "hi"', "it's"])('refuses the logged model name %j', (name) => {
+    expect(() => validateLoggedModelName(name)).toThrow(/^Invalid model name \(.*\) provided\. Model name must be a non-empty string/);
+  });
+
+  it("quotes names as Python's repr does in the message", () => {
+    expect(() => validateLoggedModelName('a.b')).toThrow(
+      `Invalid model name ('a.b') provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'")`,
+    );
+  });
+
+  it('accepts names MLflow accepts', () => {
+    expect(() => validateLoggedModelName('my-model_1 v2')).not.toThrow();
+  });
+
+  it('takes experiment tag values up to 20000 characters', () => {
+    expect(() => validateExperimentTag('k', 'v'.repeat(20_000))).not.toThrow();
+    expect(() => validateExperimentTag('k', 'v'.repeat(20_001))).toThrow(/20000/);
+  });
+
+  it('cuts params at 6000 and run tags at 8000 code points', () => {
+    expect(truncatedParamValue('p'.repeat(6001))).toBe('p'.repeat(6000));
+    expect(truncatedTagValue(`${'t'.repeat(7999)}😀😀`)).toBe(`${'t'.repeat(7999)}😀`);
+    expect(truncatedTagValue('short')).toBe('short');
   });
 });
 

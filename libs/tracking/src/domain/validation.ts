@@ -34,10 +34,29 @@ export function validateLength(value: string, max: number, field: string): void 
   if (value.length > max) throw invalidParameter(`'${field}' exceeds the maximum length of ${max} characters`);
 }
 
+/**
+ * MLflow 3.x's server stores a param value over 6000 characters, or a run tag value over 8000, cut
+ * to the limit and answers 200 (`_validate_param` / `_validate_tag` call `_validate_length_limit`
+ * with `truncate=True`, on unless the server sets MLFLOW_TRUNCATE_LONG_VALUES=false); 2.x refused
+ * them. Python's `value[:limit]` counts code points, so a surrogate pair is never split. The run
+ * decider applies this to every write of run params and tags (create, log-parameter, set-tag,
+ * log-batch), so the rule lives here only.
+ */
+export function truncatedToLimit(value: string, limit: number): string {
+  if (value.length <= limit) return value;
+  const codePoints = Array.from(value);
+  return codePoints.length <= limit ? value : codePoints.slice(0, limit).join('');
+}
+
+export const truncatedParamValue = (value: string): string => truncatedToLimit(value, LIMITS.paramValueLength);
+export const truncatedTagValue = (value: string): string => truncatedToLimit(value, LIMITS.tagValueLength);
+
+/** Logged-model params (MLflow 3 keeps refusing those over the limit). */
 export function validateParamValue(value: string, field = 'value'): void {
   validateLength(value, LIMITS.paramValueLength, field);
 }
 
+/** Logged-model tags (MLflow 3 keeps refusing those over the limit). */
 export function validateTagValue(value: string, field = 'value'): void {
   validateLength(value, LIMITS.tagValueLength, field);
 }
@@ -51,6 +70,27 @@ export function validateExperimentTag(key: string, value: string): void {
   validateEntityKey(key);
   validateLength(key, LIMITS.experimentTagKeyLength, 'key');
   validateLength(value, LIMITS.experimentTagValueLength, 'value');
+}
+
+const LOGGED_MODEL_NAME_BAD_CHARACTERS = ['/', ':', '.', '%', '"', "'"] as const;
+
+/**
+ * MLflow 3.18 `_validate_logged_model_name`: a logged model's name becomes part of `models:/` URIs
+ * and paths, so `/ : . % " '` are refused (an empty name is replaced by a generated one before).
+ */
+export function validateLoggedModelName(name: string): void {
+  if (name === '' || LOGGED_MODEL_NAME_BAD_CHARACTERS.some((c) => name.includes(c))) {
+    const listed = `(${LOGGED_MODEL_NAME_BAD_CHARACTERS.map(pythonRepr).join(', ')})`;
+    throw invalidParameter(
+      `Invalid model name (${pythonRepr(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ${listed}`,
+    );
+  }
+}
+
+/** Python's `repr` of a str, for MLflow's messages: single quotes unless the text holds one and no double quote. */
+function pythonRepr(text: string): string {
+  if (text.includes("'") && !text.includes('"')) return `"${text.replace(/\\/g, '\\\\')}"`;
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** Metric timestamps are nonnegative int64 milliseconds; steps any int64 (MLflow `_validate_metric`). */
@@ -105,14 +145,9 @@ export function validateLogBatch(batch: BatchInput): void {
     throw invalidParameter(`A batch logging request can contain at most ${LIMITS.entitiesPerBatch} metrics, params, and tags in total. Got ${total} entities.`);
   }
   metrics.forEach((m, i) => validateMetricPoint(m, `metrics[${i}].`));
-  params.forEach((p, i) => {
-    validateEntityKey(p.key, `params[${i}].key`);
-    validateParamValue(p.value, `params[${i}].value`);
-  });
-  tags.forEach((t, i) => {
-    validateEntityKey(t.key, `tags[${i}].key`);
-    validateTagValue(t.value, `tags[${i}].value`);
-  });
+  // Values over the limits are cut by the run decider (truncatedParamValue), not refused.
+  params.forEach((p, i) => validateEntityKey(p.key, `params[${i}].key`));
+  tags.forEach((t, i) => validateEntityKey(t.key, `tags[${i}].key`));
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   for (const p of params) (seen.has(p.key) ? duplicates : seen).add(p.key);

@@ -1,0 +1,105 @@
+/**
+ * MLflow parity (issue 20): one scenario — long values, names, prompts with the real 3.18 client,
+ * and the routes MLflow's own web UI calls — run against a started Cairn and against the pinned
+ * `mlflow server`, which must observe the same things. The scenario prints what it saw; the two
+ * are compared whole, and a few observations are pinned so that "both broken alike" fails too.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
+
+const scenario = path.join(__dirname, '..', 'e2e', 'mlflow_parity_scenario.py');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function observe(trackingUri: string): Promise<Record<string, unknown>> {
+  const result = await runMlflowClient(3, scenario, [], { MLFLOW_TRACKING_URI: trackingUri });
+  const line = result.stdout.split('\n').find((l) => l.startsWith('PARITY '));
+  if (result.code !== 0 || line === undefined) throw new Error(`parity scenario failed against ${trackingUri}:\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(line.slice('PARITY '.length)) as Record<string, unknown>;
+}
+
+describe('MLflow 3.18 parity: the real client and the UI routes see Cairn as they see mlflow server', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-parity-'));
+  let cairn: StartedServer;
+  let reference: ReturnType<typeof spawn> | undefined;
+  let referenceUrl = '';
+
+  beforeAll(async () => {
+    cairn = await startServer();
+    referenceUrl = `http://127.0.0.1:${await freePort()}`;
+    reference = spawn(
+      testEndpoints.mlflowPython(3),
+      [
+        '-m',
+        'mlflow',
+        'server',
+        '--backend-store-uri',
+        `sqlite:///${home}/mlflow.db`,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        new URL(referenceUrl).port,
+        '--workers',
+        '1',
+      ],
+      // Telemetry off: the answers Cairn mirrors are mlflow server's with that feature off.
+      { cwd: home, env: { PATH: process.env['PATH'] ?? '', HOME: home, MLFLOW_DISABLE_TELEMETRY: 'true' }, stdio: 'ignore' },
+    );
+    trackChildProcess(reference);
+    await waitFor(
+      async () =>
+        (await fetch(`${referenceUrl}/health`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        message: 'mlflow server /health',
+      },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await cairn?.stop();
+    if (reference) await terminate(reference);
+    rmSync(home, { recursive: true, force: true });
+  }, 30_000);
+
+  it('observes the same answers on both servers', async () => {
+    const [onCairn, onMlflow] = await Promise.all([observe(cairn.url), observe(referenceUrl)]);
+    expect(onCairn).toEqual(onMlflow);
+    // Pinned MLflow behaviour (mlflow/utils/validation.py, handlers.py), so a regression on both fails.
+    expect(onCairn).toMatchObject({
+      'param over 6000': ['ok', null],
+      'tag over 8000': ['ok', null],
+      'another value for the long param': ['error', 'INVALID_PARAMETER_VALUE'],
+      'stored lengths': [6000, 8000, 6000, 8000],
+      'experiment tag of 20001': ['error', 'INVALID_PARAMETER_VALUE'],
+      'model tag of 100000': ['ok', null],
+      'version tag of 100001': ['error', 'INVALID_PARAMETER_VALUE'],
+      'registered model name with /': ['error', 'INVALID_PARAMETER_VALUE'],
+      'logged model name with .': ['error', 'INVALID_PARAMETER_VALUE'],
+      register_prompt: ['ok', 1],
+      'load_prompt by version': ['ok', 'Hello Ann!'],
+      'load_prompt @latest': ['ok', 2],
+      'a 50000-character prompt': ['ok', 3],
+      'experiments IS NULL': [200, true],
+      'artifacts/list?run_uuid': [200, [{ path: 'notes/a.txt', is_dir: false, file_size: 5 }]],
+      'logged model file': [200, { a: 1 }],
+      "logged-models/search attributes.model_id IN ('<id>', 'm-x')": [200, 1],
+      '/ajax-api server-info': [200, expect.any(Object), true],
+      'gateway-proxy': [200, { endpoints: [] }],
+    });
+  }, 600_000);
+});
