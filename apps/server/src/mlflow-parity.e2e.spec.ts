@@ -4,23 +4,10 @@
  * `mlflow server`, which must observe the same things. The scenario prints what it saw; the two
  * are compared whole, and a few observations are pinned so that "both broken alike" fails too.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
+import { runMlflowClient, startMlflowServer, startServer, type StartedMlflowServer, type StartedServer } from '@cairn/testing';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'mlflow_parity_scenario.py');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function observe(trackingUri: string): Promise<Record<string, unknown>> {
   const result = await runMlflowClient(3, scenario, [], { MLFLOW_TRACKING_URI: trackingUri });
@@ -30,54 +17,20 @@ async function observe(trackingUri: string): Promise<Record<string, unknown>> {
 }
 
 describe('MLflow 3.18 parity: the real client and the UI routes see Cairn as they see mlflow server', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-parity-'));
   let cairn: StartedServer;
-  let reference: ReturnType<typeof spawn> | undefined;
-  let referenceUrl = '';
+  let reference: StartedMlflowServer;
 
   beforeAll(async () => {
-    cairn = await startServer();
-    referenceUrl = `http://127.0.0.1:${await freePort()}`;
-    reference = spawn(
-      testEndpoints.mlflowPython(3),
-      [
-        '-m',
-        'mlflow',
-        'server',
-        '--backend-store-uri',
-        `sqlite:///${home}/mlflow.db`,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        new URL(referenceUrl).port,
-        '--workers',
-        '1',
-      ],
-      // Telemetry off: the answers Cairn mirrors are mlflow server's with that feature off.
-      { cwd: home, env: { PATH: process.env['PATH'] ?? '', HOME: home, MLFLOW_DISABLE_TELEMETRY: 'true' }, stdio: 'ignore' },
-    );
-    trackChildProcess(reference);
-    await waitFor(
-      async () =>
-        (await fetch(`${referenceUrl}/health`)
-          .then((r) => r.ok)
-          .catch(() => false)) || undefined,
-      {
-        timeoutMs: 120_000,
-        intervalMs: 500,
-        message: 'mlflow server /health',
-      },
-    );
+    // Telemetry off: the answers Cairn mirrors are mlflow server's with that feature off.
+    [cairn, reference] = await Promise.all([startServer(), startMlflowServer({ env: { MLFLOW_DISABLE_TELEMETRY: 'true' } })]);
   }, 180_000);
 
   afterAll(async () => {
-    await cairn?.stop();
-    if (reference) await terminate(reference);
-    rmSync(home, { recursive: true, force: true });
+    await Promise.all([cairn?.stop(), reference?.stop()]);
   }, 30_000);
 
   it('observes the same answers on both servers', async () => {
-    const [onCairn, onMlflow] = await Promise.all([observe(cairn.url), observe(referenceUrl)]);
+    const [onCairn, onMlflow] = await Promise.all([observe(cairn.url), observe(reference.url)]);
     expect(onCairn).toEqual(onMlflow);
     // Pinned MLflow behaviour (mlflow/utils/validation.py, handlers.py), so a regression on both fails.
     expect(onCairn).toMatchObject({

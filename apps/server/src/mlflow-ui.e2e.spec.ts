@@ -5,10 +5,10 @@ import {
   mlflowUiBuild,
   runMlflowClient,
   serveMlflowUi,
-  startReferenceMlflowServer,
+  startMlflowServer,
   startServer,
   type MlflowUiProxy,
-  type ReferenceMlflowServer,
+  type StartedMlflowServer,
   type StartedServer,
 } from '@cairn/testing';
 
@@ -258,7 +258,7 @@ const dataFrom = (stdout: string): UiData => {
 
 describe("MLflow's own web UI in front of Cairn, page by page beside mlflow server", () => {
   let cairn: StartedServer | undefined;
-  let mlflow: ReferenceMlflowServer | undefined;
+  let mlflow: StartedMlflowServer | undefined;
   const proxies: MlflowUiProxy[] = [];
   let browser: Browser | undefined;
   const logged = {} as Record<'mlflow' | 'cairn', { data: UiData; stdout: string }>;
@@ -266,7 +266,7 @@ describe("MLflow's own web UI in front of Cairn, page by page beside mlflow serv
   beforeAll(async () => {
     const build = mlflowUiBuild();
     const executablePath = chromiumBinary();
-    [cairn, mlflow] = await Promise.all([startServer({ app: 'server' }), startReferenceMlflowServer()]);
+    [cairn, mlflow] = await Promise.all([startServer({ app: 'server' }), startMlflowServer()]);
     const servers = { mlflow: mlflow.url, cairn: cairn.url };
     await Promise.all(
       (['mlflow', 'cairn'] as const).map(async (name) => {

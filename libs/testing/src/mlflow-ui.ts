@@ -1,13 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { findUp } from '@cairn/platform';
-import { terminate, trackChildProcess } from './child-processes';
 import { testEndpoints } from './environment';
-import { waitFor } from './wait-for';
 
 const repoRoot = path.dirname(findUp('package.json'));
 
@@ -99,72 +96,4 @@ export async function serveMlflowUi(build: string, backend: string): Promise<Mlf
         server.close(() => resolve());
       }),
   };
-}
-
-export interface ReferenceMlflowServer {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `mlflow server` of the pinned 3.x package on a sqlite store and local artifacts in a temporary directory. */
-export async function startReferenceMlflowServer(): Promise<ReferenceMlflowServer> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-reference-'));
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    testEndpoints.mlflowPython(3),
-    [
-      '-m',
-      'mlflow',
-      'server',
-      '--backend-store-uri',
-      `sqlite:///${home}/mlflow.db`,
-      '--artifacts-destination',
-      path.join(home, 'artifacts'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--workers',
-      '1',
-    ],
-    // its own process group: `mlflow server` runs uvicorn and a job runner as children, stopped with it
-    { cwd: home, env: { PATH: process.env['PATH'] ?? '', HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, signal);
-    } catch {
-      // the group is gone already
-    }
-  };
-  const stop = async () => {
-    signalGroup('SIGTERM');
-    await terminate(child);
-    signalGroup('SIGKILL');
-    rmSync(home, { recursive: true, force: true });
-  };
-  trackChildProcess(child, stop);
-  await waitFor(
-    async () =>
-      (await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )) || undefined,
-    {
-      timeoutMs: 150_000,
-      intervalMs: 500,
-      message: 'mlflow server /health',
-    },
-  );
-  return { url, output: () => output, stop };
 }

@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
+import { runMlflowClient, startMlflowServer, startServer, type StartedMlflowServer, type StartedServer } from '@cairn/testing';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'traces_scenario.py');
 
@@ -17,15 +13,6 @@ async function traceScenario(url: string): Promise<Record<string, unknown>> {
   return JSON.parse(line?.slice('TRACES SUMMARY '.length) ?? '{}') as Record<string, unknown>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address() as { port: number };
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
 /**
  * MLflow 3 tracing against Cairn and against the pinned `mlflow server`, with the same script:
  * `@mlflow.trace` nested spans, get/search (tags, status, time, run, metadata, order), tags,
@@ -33,34 +20,17 @@ async function freePort(): Promise<number> {
  * store (the client uploads `traces.json`), MLflow in its database: the user must not see a difference.
  */
 describe('MLflow 3 tracing: Cairn answers as mlflow server does', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-traces-'));
   let server: StartedServer;
+  let mlflowServer: StartedMlflowServer;
   let reference = '';
-  let child: ReturnType<typeof spawn> | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    reference = `http://127.0.0.1:${port}`;
-    child = spawn(
-      testEndpoints.mlflowPython(3),
-      ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      { cwd: home, env: { PATH: process.env['PATH'] ?? '', HOME: home }, stdio: 'ignore' },
-    );
-    trackChildProcess(child);
-    server = await startServer({ app: 'server' });
-    await waitFor(
-      async () =>
-        (await fetch(`${reference}/health`)
-          .then((r) => r.ok)
-          .catch(() => false)) || undefined,
-      { timeoutMs: 120_000, intervalMs: 500, message: 'mlflow server /health' },
-    );
+    [server, mlflowServer] = await Promise.all([startServer({ app: 'server' }), startMlflowServer()]);
+    reference = mlflowServer.url;
   }, 180_000);
 
   afterAll(async () => {
-    await server?.stop();
-    if (child) await terminate(child);
-    rmSync(home, { recursive: true, force: true });
+    await Promise.all([server?.stop(), mlflowServer?.stop()]);
   }, 30_000);
 
   it('@mlflow.trace nested spans, search_traces, get_trace, tags, assessments and deletes read back alike', async () => {

@@ -1,10 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { runMlflowClient, startServer, terminate, testEndpoints, trackChildProcess, waitFor, type StartedServer } from '@cairn/testing';
+import { runMlflowClient, startMlflowServer, startServer, testEndpoints, waitFor, type StartedMlflowServer, type StartedServer } from '@cairn/testing';
 
 const scenario = path.join(__dirname, '..', 'e2e', 'tracking_scenario.py');
 const fuzz = path.join(__dirname, '..', 'e2e', 'fuzz_no_5xx.py');
@@ -95,47 +91,19 @@ describe('tracking API against a started tracking-service', () => {
  * Cairn is deliberately stricter) passes against the real `mlflow server` of the pinned 3.x package.
  */
 describe('the tracking scenario against the reference mlflow server', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cairn-mlflow-reference-'));
-  let url = '';
-  let child: ReturnType<typeof spawn> | undefined;
+  let reference: StartedMlflowServer | undefined;
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const address = probe.address() as { port: number };
-        probe.close(() => resolve(address.port));
-      });
-    });
-    url = `http://127.0.0.1:${port}`;
-    child = spawn(
-      testEndpoints.mlflowPython(3),
-      ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${home}/mlflow.db`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      {
-        cwd: home,
-        env: { PATH: process.env['PATH'] ?? '', HOME: home },
-        stdio: 'ignore',
-      },
-    );
-    trackChildProcess(child);
-    await waitFor(
-      async () =>
-        (await fetch(`${url}/health`)
-          .then((r) => r.ok)
-          .catch(() => false)) || undefined,
-      { timeoutMs: 120_000, intervalMs: 500, message: 'mlflow server /health' },
-    );
-  }, 150_000);
+    reference = await startMlflowServer();
+  }, 180_000);
 
   // Waits for the server to exit (its shutdown takes seconds), so Jest is not left waiting on it.
-  afterAll(async () => {
-    if (child) await terminate(child);
-    rmSync(home, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => reference?.stop(), 30_000);
 
   it.each([3, 2] as const)(
     'mlflow %i.x client',
     async (major) => {
-      const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: url, SCENARIO_AGAINST_MLFLOW: '1' });
+      const result = await runMlflowClient(major, scenario, [], { MLFLOW_TRACKING_URI: reference?.url ?? '', SCENARIO_AGAINST_MLFLOW: '1' });
       if (result.code !== 0) throw new Error(`scenario failed against mlflow server (client ${major}.x):\n${result.stdout}\n${result.stderr}`);
       expect(result.stdout).toContain('TRACKING SCENARIO OK');
     },
