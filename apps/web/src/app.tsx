@@ -24,7 +24,8 @@ function useSession() {
       try {
         return await api.get<Session>('auth/session');
       } catch (error) {
-        if (error instanceof ApiError && error.status < 500) return null;
+        // 401: nobody signed in; 501: the server has no browser sign-in (no OIDC).
+        if (error instanceof ApiError && (error.status < 500 || error.status === 501)) return null;
         throw error;
       }
     },
