@@ -1,0 +1,35 @@
+/** How the artifacts browser shows a file, from its name and size (pure: unit-tested). */
+export type PreviewKind = 'image' | 'json' | 'text' | 'none';
+
+/** Larger files are offered for download only: a preview must not stall the tab. */
+export const PREVIEW_LIMIT_BYTES = 2 * 1024 * 1024;
+
+const IMAGE = /\.(png|jpe?g|gif|svg|webp|bmp)$/i;
+const JSON_FILE = /\.(json|ipynb)$/i;
+const TEXT = /\.(txt|log|md|csv|tsv|ya?ml|py|sh|toml|ini|cfg|conf|xml|html|r|sql|jsonl)$/i;
+/** Files MLflow writes without an extension, all text. */
+const TEXT_NAMES = new Set(['MLmodel', 'requirements.txt', 'conda.yaml', 'python_env.yaml', 'Dockerfile', 'LICENSE', 'README']);
+
+export function previewKind(path: string, size: number | undefined): PreviewKind {
+  if (size !== undefined && size > PREVIEW_LIMIT_BYTES) return 'none';
+  const name = path.split('/').pop() ?? path;
+  if (IMAGE.test(name)) return 'image';
+  if (JSON_FILE.test(name)) return 'json';
+  if (TEXT.test(name) || TEXT_NAMES.has(name)) return 'text';
+  return 'none';
+}
+
+/** JSON pretty-printed; anything that does not parse is shown as it is. */
+export function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** The folders above a path, outermost first: `a/b/c.txt` → [`a`, `a/b`] (opened when a deep link lands). */
+export function ancestorsOf(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
