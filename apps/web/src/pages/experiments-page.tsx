@@ -26,6 +26,8 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
     placeholderData: keepPreviousData,
   });
   const [editing, setEditing] = useState<string | undefined>();
+  // Another search or page closes the open editor (it belongs to the list it was opened in).
+  useEffect(() => setEditing(undefined), [route.search, route.view, route.token]);
   const rows = list.data?.experiments ?? [];
 
   return (

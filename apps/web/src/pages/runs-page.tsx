@@ -20,6 +20,7 @@ import {
   parseOrderBy,
   treeRows,
   type KeyColumn,
+  type OrderBy,
   type RunRow,
 } from '../runs/run-rows';
 import { Pager } from './experiments-page';
@@ -34,6 +35,14 @@ const CHOOSER_LIMIT = 300;
 /** Width of each column, by id (key columns share one width). */
 const WIDTHS: Record<string, number> = { select: 40, name: 300, status: 90, start_time: 195, duration: 100, user: 120 };
 const widthOf = (id: string) => WIDTHS[id] ?? 140;
+/** What each sortable column sorts by on the server (key columns: their own id). */
+const SORTS: Record<string, string> = {
+  name: 'attributes.run_name',
+  status: 'attributes.status',
+  start_time: 'attributes.start_time',
+  user: 'attributes.user_id',
+};
+const sortOf = (id: string) => SORTS[id] ?? (parseColumn(id) ? id : undefined);
 
 /**
  * The runs of an experiment: MLflow's filter box, sorting by any attribute or key on the server,
@@ -153,7 +162,7 @@ export function RunsPage({ route }: { route: RunsRoute }) {
       ) : page.error ? null : rows.length === 0 ? (
         <Empty>{state.filter === '' ? 'No runs in this experiment yet.' : 'No run matches the filter.'}</Empty>
       ) : (
-        <RunsGrid table={table} rowCount={rows.length} />
+        <RunsGrid table={table} rowCount={rows.length} order={order} />
       )}
       <Pager token={state.token} next={page.data?.next_page_token} go={(token) => setState({ token })} />
     </section>
@@ -170,7 +179,7 @@ function toggled(set: ReadonlySet<string>, id: string): ReadonlySet<string> {
 type RunsTable = ReactTable<typeof features, RunRow>;
 
 /** Only the rows in view (plus a few) are in the DOM: 100 or 10,000 rows scroll the same. */
-function RunsGrid({ table, rowCount }: { table: RunsTable; rowCount: number }) {
+function RunsGrid({ table, rowCount, order }: { table: RunsTable; rowCount: number; order: OrderBy }) {
   const scroller = useRef<HTMLDivElement>(null);
   const tableRows = table.getRowModel().rows;
   const virtualizer = useVirtualizer({
@@ -186,7 +195,12 @@ function RunsGrid({ table, rowCount }: { table: RunsTable; rowCount: number }) {
       {table.getHeaderGroups().map((group) => (
         <div role="row" className="header-row" key={group.id} aria-rowindex={1} style={{ width }}>
           {group.headers.map((header) => (
-            <div role="columnheader" key={header.id} style={{ width: widthOf(header.column.id) }}>
+            <div
+              role="columnheader"
+              key={header.id}
+              style={{ width: widthOf(header.column.id) }}
+              aria-sort={sortOf(header.column.id) === order.column ? (order.descending ? 'descending' : 'ascending') : undefined}
+            >
               <table.FlexRender header={header} />
             </div>
           ))}
@@ -251,16 +265,10 @@ function RunNameCell({
   );
 }
 
-function SortButton({ column, order, sortBy, label }: { column: string; order: ReturnType<typeof parseOrderBy>; sortBy(column: string): void; label: string }) {
+function SortButton({ column, order, sortBy, label }: { column: string; order: OrderBy; sortBy(column: string): void; label: string }) {
   const active = order.column === column;
   return (
-    <button
-      type="button"
-      className="sort"
-      onClick={() => sortBy(column)}
-      title={`Sort by ${label}`}
-      aria-sort={active ? (order.descending ? 'descending' : 'ascending') : undefined}
-    >
+    <button type="button" className="sort" onClick={() => sortBy(column)} title={`Sort by ${label}`}>
       {label}
       {active ? (order.descending ? ' ↓' : ' ↑') : ''}
     </button>

@@ -1,0 +1,245 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runMlflowClient, startServer, waitFor, type StartedServer } from '@cairn/testing';
+
+// Issue 19: Cairn's own web UI, served at `/` by the all-in-one server, in Debian's chromium against
+// a server the real mlflow client populated. Each page is checked for what a user looks for,
+// screenshotted into the test output, and checked by axe-core (no serious or critical violations).
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const outputDir = process.env['CAIRN_TEST_OUTPUT_DIR'] ?? path.join(repoRoot, 'dist', 'test-output', 'web-ui');
+const axeScript = require.resolve('axe-core/axe.min.js');
+
+interface Populated {
+  experiment_id: string;
+  parent_run_id: string;
+  children: string[];
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+describe('web UI in a browser', () => {
+  let server: StartedServer;
+  let browser: Browser;
+  let page: Page;
+  let data: Populated;
+  /** The URL the mlflow client printed after the parent run ("🏃 View run … at: <url>"). */
+  let printedRunUrl: string;
+
+  beforeAll(async () => {
+    mkdirSync(outputDir, { recursive: true });
+    server = await startServer();
+    const populated = await runMlflowClient(3, path.join(__dirname, 'populate.py'), [server.url], {});
+    if (populated.code !== 0) throw new Error(`populate.py failed:\n${populated.stdout}\n${populated.stderr}`);
+    const lines = populated.stdout.trim().split('\n');
+    data = JSON.parse(lines[lines.length - 1] ?? '{}') as Populated;
+    const printed = /View run sweep-parent at: (\S+)/.exec(populated.stdout + populated.stderr)?.[1];
+    if (printed === undefined) throw new Error(`the mlflow client printed no run URL:\n${populated.stdout}\n${populated.stderr}`);
+    printedRunUrl = printed;
+    browser = await chromium.launch({ executablePath: process.env['CAIRN_TEST_CHROMIUM'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+  afterEach(async () => {
+    await page.close();
+  });
+
+  /** The run names in the runs grid, top to bottom, once they equal `expected`. */
+  const runNamesBecome = (expected: string[]) =>
+    waitFor(
+      async () => {
+        const names = await page.locator('.runs-grid .body-row a').allTextContents();
+        return JSON.stringify(names) === JSON.stringify(expected) ? names : undefined;
+      },
+      { message: `runs ${expected.join(', ')}` },
+    );
+
+  const open = async (hash: string) => {
+    await page.goto(`${server.url}/${hash}`);
+    await page.locator('main h1').first().waitFor();
+  };
+
+  /** Screenshot into the test output, then axe-core: serious and critical violations fail the test. */
+  const checkPage = async (name: string) => {
+    await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+    await page.addScriptTag({ path: axeScript });
+    // A string, not a function: this file is compiled for Node, without the DOM's types.
+    const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)")) as AxeViolation[];
+    const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(blocking.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`)).toEqual([]);
+  };
+
+  it('serves the UI at / and lists the experiments, searchable by name', async () => {
+    await open('');
+    const table = page.getByRole('table', { name: 'Experiments' });
+    await table.getByRole('link', { name: 'ui-sweep' }).waitFor();
+    expect(await table.getByRole('link', { name: 'ui-other' }).count()).toBe(1);
+    expect(await table.textContent()).toContain('team: vision');
+    await checkPage('experiments');
+
+    await page.getByLabel('Search experiments').fill('sweep');
+    await page.waitForURL(/q=sweep/);
+    await table.getByRole('link', { name: 'ui-other' }).waitFor({ state: 'detached' });
+    expect(await table.getByRole('link', { name: 'ui-sweep' }).count()).toBe(1);
+  });
+
+  it('creates, renames and deletes an experiment, and finds it among the deleted', async () => {
+    await open('#/experiments');
+    await page.getByLabel('New experiment name').fill('ui-created');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'ui-created' }).waitFor();
+
+    await open('#/experiments?q=ui-created');
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('ui-renamed');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    // The list still searches for the old name: the renamed experiment leaves it.
+    await page.getByText('No experiment matches.').waitFor();
+
+    await open('#/experiments?q=ui-renamed');
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No experiment matches.').waitFor();
+    await open('#/experiments?q=ui-renamed&view=deleted');
+    await page.getByRole('link', { name: 'ui-renamed' }).waitFor();
+  });
+
+  it('shows the runs of an experiment as a tree, sorted and filtered on the server, with the view in the URL', async () => {
+    await open(`#/experiments/${data.experiment_id}?cols=metrics.loss,params.lr&order=${encodeURIComponent('metrics.loss ASC')}`);
+    const grid = page.getByRole('grid', { name: 'Runs' });
+    await grid.getByRole('link', { name: 'sweep-parent' }).waitFor();
+    // The children sit under their parent, sorted by loss ascending (trial-0 learns fastest).
+    await runNamesBecome(['sweep-parent', 'trial-0', 'trial-1', 'trial-2']);
+    expect(await grid.getByRole('columnheader').allTextContents()).toEqual(expect.arrayContaining(['metric: loss ↑', 'param: lr']));
+    await checkPage('runs');
+
+    // Sorting from the header flips the order and goes into the URL.
+    await grid.getByRole('button', { name: 'metric: loss' }).click();
+    await page.waitForURL(/order=metrics.loss\+DESC/);
+    await runNamesBecome(['sweep-parent', 'trial-2', 'trial-1', 'trial-0']);
+    expect(await grid.getByRole('columnheader', { name: /metric: loss/ }).getAttribute('aria-sort')).toBe('descending');
+
+    // Collapsing the parent hides its children.
+    await grid.getByRole('button', { name: /Hide 3 child runs of sweep-parent/ }).click();
+    await runNamesBecome(['sweep-parent']);
+
+    await page.getByLabel('Filter runs').fill("params.lr = '0.01'");
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/filter=params.lr/);
+    await runNamesBecome(['trial-1']);
+  });
+
+  it("shows the server's filter error with the offending part of the string marked", async () => {
+    await open(`#/experiments/${data.experiment_id}?filter=${encodeURIComponent("metrics.loss < 0.5 and params.lr ~ '1'")}`);
+    const alert = page.locator('#run-filter-error');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('INVALID_PARAMETER_VALUE');
+    expect(await alert.locator('mark').textContent()).toBe('~');
+    expect(await page.getByLabel('Filter runs').getAttribute('aria-invalid')).toBe('true');
+    await checkPage('runs-filter-error');
+  });
+
+  it('opens the run from the URL the mlflow client prints, with its overview', async () => {
+    expect(printedRunUrl).toBe(`${server.url}/#/experiments/${data.experiment_id}/runs/${data.parent_run_id}`);
+    await page.goto(printedRunUrl);
+    await page.getByRole('heading', { name: /sweep-parent/ }).waitFor();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain('3f2a9c1d0b7e4f5a6b8c9d0e1f2a3b4c5d6e7f80');
+    expect(text).toContain('md5:9b2f0c');
+    expect(text).toContain('FINISHED');
+    for (const child of ['trial-0', 'trial-1', 'trial-2']) await page.getByRole('link', { name: child }).waitFor();
+    await checkPage('run-overview');
+  });
+
+  it("charts a run's metric history from the downsampled endpoint", async () => {
+    const requests: string[] = [];
+    page.on('request', (request) => request.url().includes('get-history-bulk-interval') && requests.push(request.url()));
+    await open(`#/experiments/${data.experiment_id}/runs/${data.children[1]}?tab=metrics`);
+    const chart = page.getByRole('figure', { name: 'Chart of loss' });
+    await chart.locator('canvas').waitFor();
+    await chart.getByText('300 points').waitFor();
+    expect(requests.some((url) => /metric_key=loss/.test(url) && /max_results=\d+/.test(url))).toBe(true);
+    expect(await page.getByRole('table', { name: 'Metrics' }).textContent()).toContain('step 299');
+    await checkPage('run-metrics');
+  });
+
+  it('edits run tags', async () => {
+    await open(`#/experiments/${data.experiment_id}/runs/${data.children[0]}?tab=tags`);
+    await page.getByLabel('Tag', { exact: true }).fill('reviewed');
+    await page.getByLabel('Value', { exact: true }).fill('yes');
+    await page.getByRole('button', { name: 'Set tag' }).click();
+    const tags = page.getByRole('table', { name: 'Tags' });
+    await tags.getByText('reviewed').waitFor();
+    await checkPage('run-tags');
+    await tags.getByRole('button', { name: 'Remove tag reviewed' }).click();
+    await tags.getByText('reviewed').waitFor({ state: 'detached' });
+  });
+
+  it('browses artifacts with text, JSON and image previews', async () => {
+    await open(`#/experiments/${data.experiment_id}/runs/${data.parent_run_id}?tab=artifacts`);
+    const tree = page.getByRole('navigation', { name: 'Artifacts' });
+    await tree.getByRole('button', { name: /notes\.txt/ }).click();
+    await page.locator('.preview pre').getByText('best trial: lr=0.01').waitFor();
+    await tree.getByRole('button', { name: /summary\.json/ }).click();
+    await page.locator('.preview pre').getByText('"best_lr": 0.01').waitFor();
+    await tree.getByRole('button', { name: /plots/ }).click();
+    await tree.getByRole('button', { name: /loss\.png/ }).click();
+    await page.waitForURL(/artifact=plots%2Floss\.png/);
+    const image = page.getByRole('img', { name: 'Artifact plots/loss.png' });
+    await image.waitFor();
+    await waitFor(async () => ((await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) === 64 ? true : undefined), {
+      message: 'the image to load',
+    });
+    await checkPage('run-artifacts');
+
+    // MLflow's own deep link into an artifact opens the same preview.
+    await open(`#/experiments/${data.experiment_id}/runs/${data.parent_run_id}/artifactPath/summary.json`);
+    await page.locator('.preview pre').getByText('"trials": 3').waitFor();
+  });
+
+  it('lists registered models and opens a version by the link people paste', async () => {
+    await open('#/models');
+    const models = page.getByRole('table', { name: 'Registered models' });
+    await models.getByRole('link', { name: 'ui-model' }).waitFor();
+    expect(await models.textContent()).toContain('@champion → v2');
+    await checkPage('models');
+
+    await open('#/models/ui-model/versions/2');
+    await page.getByRole('heading', { name: /ui-model · version 2/ }).waitFor();
+    const versions = page.getByRole('table', { name: 'Versions' });
+    await versions.getByRole('link', { name: 'trial-1' }).waitFor();
+    expect(await page.getByLabel('Stage of version 1').inputValue()).toBe('Staging');
+    await checkPage('model-version');
+
+    // Move @champion to version 1 and see both tables follow.
+    await page.getByLabel('Set alias', { exact: true }).fill('champion');
+    await page.getByLabel('to version').selectOption('1');
+    await page.getByRole('button', { name: 'Set alias' }).click();
+    await page.getByRole('table', { name: 'Aliases' }).getByRole('link', { name: 'v1' }).waitFor();
+  });
+
+  it('has no serious accessibility violations in the dark theme either', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await open(`#/experiments/${data.experiment_id}`);
+    await page.getByRole('grid', { name: 'Runs' }).getByRole('link', { name: 'sweep-parent' }).waitFor();
+    await checkPage('runs-dark');
+  });
+
+  it('says so when a page does not exist', async () => {
+    await open('#/nowhere/at/all');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  });
+});
