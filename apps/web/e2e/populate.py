@@ -57,6 +57,11 @@ def main():
                 curve = [Metric("loss", 1.0 / (1 + step * lr * 10) + i * 0.01, 1_700_000_000_000 + step, step) for step in range(300)]
                 client.log_batch(child.info.run_id, metrics=curve)
                 mlflow.log_metric("acc", 0.8 + i * 0.05)
+                if i == 1:
+                    # More steps than a chart asks for: drawn downsampled, fetched again when zoomed.
+                    long = [Metric("long_loss", 1.0 / (1 + step), 1_700_000_000_000 + step, step) for step in range(5000)]
+                    for start in range(0, len(long), 1000):
+                        client.log_batch(child.info.run_id, metrics=long[start : start + 1000])
         mlflow.log_metric("best_acc", 0.9)
 
     client.create_registered_model("ui-model", description="Model of the UI tests")

@@ -174,6 +174,28 @@ describe('web UI in a browser', () => {
     expect(requests.some((url) => /metric_key=loss/.test(url) && /max_results=\d+/.test(url))).toBe(true);
     expect(await page.getByRole('table', { name: 'Metrics' }).textContent()).toContain('step 299');
     await checkPage('run-metrics');
+
+    // 5,000 steps: the overview is downsampled to the chart's width; a dragged range is fetched again.
+    const long = page.getByRole('figure', { name: 'Chart of long_loss' });
+    const caption = long.locator('figcaption');
+    await caption.getByText(/^\d+ points · drag to zoom/).waitFor();
+    const overviewPoints = Number(/^(\d+)/.exec((await caption.textContent()) ?? '')?.[1]);
+    expect(overviewPoints).toBeLessThan(5000);
+    const plot = long.locator('.u-over');
+    const box = await plot.boundingBox();
+    if (box === null) throw new Error('the chart has no plot area');
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await caption.getByText(/zoomed to steps/).waitFor();
+    const zoomed = await waitFor(() => requests.find((url) => /metric_key=long_loss/.test(url) && /start_step=\d+/.test(url) && /end_step=\d+/.test(url)), {
+      message: 'a request for the zoomed range',
+    });
+    const start = Number(/start_step=(\d+)/.exec(zoomed)?.[1]);
+    const end = Number(/end_step=(\d+)/.exec(zoomed)?.[1]);
+    expect(start).toBeGreaterThan(0);
+    expect(end - start).toBeLessThan(1000);
   });
 
   it('edits run tags', async () => {

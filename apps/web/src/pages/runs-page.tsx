@@ -33,7 +33,7 @@ const ROW_HEIGHT = 34;
 const CHOOSER_LIMIT = 300;
 
 /** Width of each column, by id (key columns share one width). */
-const WIDTHS: Record<string, number> = { select: 40, name: 300, status: 90, start_time: 195, duration: 100, user: 120 };
+const WIDTHS: Record<string, number> = { select: 40, name: 300, status: 90, start_time: 215, duration: 100, user: 120 };
 const widthOf = (id: string) => WIDTHS[id] ?? 140;
 /** What each sortable column sorts by on the server (key columns: their own id). */
 const SORTS: Record<string, string> = {
