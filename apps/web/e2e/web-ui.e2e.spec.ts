@@ -265,3 +265,43 @@ describe('web UI in a browser', () => {
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   });
 });
+
+describe('web UI on a server with password sign-in (CAIRN_AUTH=basic)', () => {
+  const password = 'web-ui-admin-password';
+  let server: StartedServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { CAIRN_AUTH: 'basic', CAIRN_ADMIN_PASSWORD: password } });
+    browser = await chromium.launch({ executablePath: process.env['CAIRN_TEST_CHROMIUM'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  // Headless chromium has no password dialog: a refused password is what a visitor who cancels it sees.
+  it('asks a visitor whose password is refused to sign in, instead of showing an empty list', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'admin', password: 'not-the-password' } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/#/experiments`);
+    const prompt = page.getByRole('alert').filter({ hasText: 'Sign in to see this.' });
+    await prompt.waitFor();
+    expect(await prompt.textContent()).toContain('user name and password');
+    expect(await page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).count()).toBe(1);
+    expect(await page.getByText('No experiments yet.').count()).toBe(0);
+    await context.close();
+  });
+
+  it('works with the credentials the browser sends after its password prompt, writes included', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'admin', password } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/#/experiments`);
+    await page.getByRole('table', { name: 'Experiments' }).getByRole('link', { name: 'Default' }).waitFor();
+    await page.getByLabel('New experiment name').fill('made-in-the-browser');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'made-in-the-browser' }).waitFor();
+    expect(await page.getByText('Sign in to see this.').count()).toBe(0);
+    await context.close();
+  });
+});

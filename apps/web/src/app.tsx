@@ -11,21 +11,23 @@ import { RunsPage } from './pages/runs-page';
 import type { Route } from './routing/route';
 import { useRoute } from './routing/use-route';
 
-interface Session {
-  user: { username: string; is_admin: boolean };
-  csrf_token: string;
-}
+/**
+ * Who is signed in. Browser sessions exist only with OIDC (`/auth/session` answers 401 without
+ * one); elsewhere the route answers 501, and a browser asked for a password (HTTP Basic) answers
+ * the server's challenge itself.
+ */
+type Session = { kind: 'signed-in'; username: string } | { kind: 'signed-out' } | { kind: 'no-browser-sign-in' };
 
-/** Who is signed in (browser sessions exist only with OIDC sign-in; elsewhere this is absent). */
 function useSession() {
   return useQuery({
     queryKey: ['session'],
-    queryFn: async () => {
+    queryFn: async (): Promise<Session> => {
       try {
-        return await api.get<Session>('auth/session');
+        const session = await api.get<{ user: { username: string } }>('auth/session');
+        return { kind: 'signed-in', username: session.user.username };
       } catch (error) {
-        // 401: nobody signed in; 501: the server has no browser sign-in (no OIDC).
-        if (error instanceof ApiError && (error.status < 500 || error.status === 501)) return null;
+        if (error instanceof ApiError && error.status === 401) return { kind: 'signed-out' };
+        if (error instanceof ApiError && (error.status < 500 || error.status === 501)) return { kind: 'no-browser-sign-in' };
         throw error;
       }
     },
@@ -68,9 +70,9 @@ export function App() {
           </Link>
         </nav>
         <div className="topbar-end">
-          {session.data ? (
+          {session.data?.kind === 'signed-in' ? (
             <span className="muted">
-              Signed in as <strong>{session.data.user.username}</strong>
+              Signed in as <strong>{session.data.username}</strong>
             </span>
           ) : null}
           <label className="theme-choice">
@@ -83,13 +85,16 @@ export function App() {
           </label>
         </div>
       </header>
-      {signInNeeded && !session.data ? (
+      {signInNeeded && session.data?.kind !== 'signed-in' ? (
         <div className="signin" role="alert">
           <strong>Sign in to see this.</strong> The server asks who you are.{' '}
-          <a className="button primary" href={api.url('auth/login', { return_to: returnTo })}>
-            Sign in
-          </a>{' '}
-          <span className="muted">(A server with password sign-in asks through the browser: reload the page to be prompted.)</span>
+          {session.data?.kind === 'signed-out' ? (
+            <a className="button primary" href={api.url('auth/login', { return_to: returnTo })}>
+              Sign in
+            </a>
+          ) : (
+            <span>This server signs in with a user name and password: reload the page and give them when the browser asks.</span>
+          )}
         </div>
       ) : null}
       <main id="main" tabIndex={-1}>

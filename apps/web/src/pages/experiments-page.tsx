@@ -59,7 +59,7 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
       <ErrorMessage error={list.error} />
       {list.isPending ? (
         <Loading what="experiments" />
-      ) : rows.length === 0 ? (
+      ) : list.error ? null : rows.length === 0 ? (
         <Empty>{route.search === '' ? 'No experiments yet.' : 'No experiment matches.'}</Empty>
       ) : (
         <table className="data" aria-label="Experiments">

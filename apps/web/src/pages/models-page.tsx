@@ -39,7 +39,7 @@ export function ModelsPage({ route }: { route: ModelsRoute }) {
       <ErrorMessage error={list.error} />
       {list.isPending ? (
         <Loading what="models" />
-      ) : rows.length === 0 ? (
+      ) : list.error ? null : rows.length === 0 ? (
         <Empty>{route.search === '' ? 'No registered models yet.' : 'No model matches.'}</Empty>
       ) : (
         <table className="data" aria-label="Registered models">
