@@ -53,7 +53,7 @@ def main():
         for i, lr in enumerate([0.1, 0.01, 0.001]):
             with mlflow.start_run(run_name=f"trial-{i}", nested=True) as child:
                 out["children"].append(child.info.run_id)
-                mlflow.log_params({"lr": lr, "depth": 4 + i})
+                mlflow.log_params({"lr": lr, "depth": 4 + i, "optimizer": "adam"})
                 curve = [Metric("loss", 1.0 / (1 + step * lr * 10) + i * 0.01, 1_700_000_000_000 + step, step) for step in range(300)]
                 client.log_batch(child.info.run_id, metrics=curve)
                 mlflow.log_metric("acc", 0.8 + i * 0.05)

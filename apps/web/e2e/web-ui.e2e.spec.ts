@@ -198,6 +198,29 @@ describe('web UI in a browser', () => {
     expect(end - start).toBeLessThan(1000);
   });
 
+  it('compares selected runs: one metric overlaid, and what differs between them', async () => {
+    await open(`#/experiments/${data.experiment_id}`);
+    const grid = page.getByRole('grid', { name: 'Runs' });
+    for (const name of ['trial-0', 'trial-2']) await grid.getByRole('checkbox', { name: `Select run ${name}` }).check();
+    await page.getByRole('button', { name: 'Compare 2 runs' }).click();
+    await page.getByRole('heading', { name: 'Comparing 2 runs' }).waitFor();
+    expect(page.url()).toContain('#/compare-runs?runs=');
+
+    await page.getByLabel('Metric').selectOption('loss');
+    const chart = page.getByRole('figure', { name: 'Chart of loss for 2 runs' });
+    await chart.locator('canvas').waitFor();
+    await chart.getByText(/\d+ points over 2 runs/).waitFor();
+
+    const table = page.getByRole('table', { name: 'Differences' });
+    const row = (key: string) => table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${key}`) }) });
+    expect(await row('param: lr').getByRole('cell').allTextContents()).toEqual(['0.1', '0.001']);
+    expect(await row('param: optimizer').getByRole('cell').allTextContents()).toEqual(['adam', 'adam']);
+    await checkPage('compare');
+    await page.getByLabel('Only what differs').check();
+    await row('param: optimizer').waitFor({ state: 'detached' });
+    expect(await row('param: lr').count()).toBe(1);
+  });
+
   it('edits run tags', async () => {
     await open(`#/experiments/${data.experiment_id}/runs/${data.children[0]}?tab=tags`);
     await page.getByLabel('Tag', { exact: true }).fill('reviewed');

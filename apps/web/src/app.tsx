@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, onSignInNeeded } from './api/client';
 import { Link } from './components/link';
 import { useTheme, type ThemeChoice } from './components/theme';
+import { ComparePage } from './pages/compare-page';
 import { ExperimentsPage } from './pages/experiments-page';
 import { ModelPage } from './pages/model-page';
 import { ModelsPage } from './pages/models-page';
@@ -112,6 +113,8 @@ function Page({ route }: { route: Route }) {
       return <RunsPage key={route.experimentId} route={route} />;
     case 'run':
       return <RunPage key={route.runId} route={route} />;
+    case 'compare':
+      return <ComparePage route={route} />;
     case 'models':
       return <ModelsPage route={route} />;
     case 'model':
@@ -136,6 +139,8 @@ function titleOf(route: Route): string {
       return `Experiment ${route.experimentId}`;
     case 'run':
       return `Run ${route.runId}`;
+    case 'compare':
+      return `Comparing ${route.runIds.length} runs`;
     case 'models':
       return 'Models';
     case 'model':

@@ -76,10 +76,20 @@ export const runs = {
       filter: `tags.mlflow.parentRunId = ${literal(parentRunId)}`,
     }),
   get: (runId: string) => api.get<GetRunResponse>(`${MLFLOW}/runs/get`, { run_id: runId }),
+  /** Runs by id, in one search (`attributes.run_id IN (…)`), as MLflow's compare page loads them. */
+  byIds: (experimentIds: string[], runIds: string[]) =>
+    api.post<SearchRunsResponse>(`${MLFLOW}/runs/search`, {
+      experiment_ids: experimentIds,
+      max_results: Math.max(1, Math.min(1000, runIds.length)),
+      filter: `attributes.run_id IN (${runIds.map(literal).join(', ')})`,
+    }),
   setTag: (runId: string, key: string, value: string) => api.post<object>(`${MLFLOW}/runs/set-tag`, { run_id: runId, key, value }),
   deleteTag: (runId: string, key: string) => api.post<object>(`${MLFLOW}/runs/delete-tag`, { run_id: runId, key }),
   history: (runId: string, key: string, window: HistoryRequest) =>
     api.get<GetMetricHistoryBulkIntervalResponse>(`${MLFLOW}/metrics/get-history-bulk-interval`, { run_ids: [runId], metric_key: key, ...window }),
+  /** Several runs' histories of one metric (at most 100 runs per request, the server's limit). */
+  histories: (runIds: string[], key: string, window: HistoryRequest) =>
+    api.get<GetMetricHistoryBulkIntervalResponse>(`${MLFLOW}/metrics/get-history-bulk-interval`, { run_ids: runIds, metric_key: key, ...window }),
 };
 
 export const artifacts = {

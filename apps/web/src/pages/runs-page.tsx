@@ -72,7 +72,14 @@ export function RunsPage({ route }: { route: RunsRoute }) {
       helper.columns([
         helper.display({
           id: 'select',
-          header: () => <span className="sr-only">Select</span>,
+          header: () => (
+            <input
+              type="checkbox"
+              aria-label="Select all runs on this page"
+              checked={loaded.length > 0 && loaded.every((run) => selected.has(run.info.run_id))}
+              onChange={(e) => setSelected(e.target.checked ? new Set([...selected, ...loaded.map((run) => run.info.run_id)]) : new Set())}
+            />
+          ),
           cell: ({ row }) => (
             <input
               type="checkbox"
@@ -116,7 +123,7 @@ export function RunsPage({ route }: { route: RunsRoute }) {
         ),
       ]),
     // The header and cell renderers close over the view state; rebuild when it changes.
-    [keyColumns, selected, collapsed, state.orderBy, route.experimentId],
+    [keyColumns, selected, collapsed, state.orderBy, route.experimentId, loaded],
   );
   const table = useTable({ features, columns, data: rows, getRowId: (row) => row.run.info.run_id });
 
@@ -151,9 +158,19 @@ export function RunsPage({ route }: { route: RunsRoute }) {
           {selected.size > 0 ? ` · ${selected.size} selected` : ''}
         </span>
         {selected.size > 0 ? (
-          <button type="button" onClick={() => setSelected(new Set())}>
-            Clear selection
-          </button>
+          <>
+            <button
+              type="button"
+              className="primary"
+              disabled={selected.size < 2}
+              onClick={() => navigate({ page: 'compare', experimentIds: [route.experimentId], runIds: [...selected], metric: '' })}
+            >
+              Compare {selected.size} runs
+            </button>
+            <button type="button" onClick={() => setSelected(new Set())}>
+              Clear selection
+            </button>
+          </>
         ) : null}
       </div>
       {filterProblem ? null : <ErrorMessage error={page.error} />}

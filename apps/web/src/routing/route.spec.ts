@@ -10,6 +10,11 @@ describe('hash routes', () => {
     expect(parseHash('#/experiments/1/runs/r1/artifactPath/model/MLmodel')).toMatchObject({ page: 'run', tab: 'artifacts', artifact: 'model/MLmodel' });
   });
 
+  it("opens MLflow's compare link, JSON arrays in the query", () => {
+    expect(parseHash('#/compare-runs?runs=["a","b","a"]&experiments=["1"]')).toEqual({ page: 'compare', runIds: ['a', 'b'], experimentIds: ['1'], metric: '' });
+    expect(parseHash('#/compare-runs?runs=not-json')).toEqual({ page: 'compare', runIds: [], experimentIds: [], metric: '' });
+  });
+
   it('lands on the experiments list for an empty hash and says not found for an unknown one', () => {
     expect(parseHash('')).toEqual({ page: 'experiments', search: '', view: 'active', token: '' });
     expect(parseHash('#/nope/1')).toEqual({ page: 'not-found', hash: '/nope/1' });
@@ -43,6 +48,7 @@ describe('hash routes', () => {
       { page: 'experiments', search: 'name LIKE "%cv%"', view: 'deleted', token: 't1' },
       { page: 'run', experimentId: '1', runId: 'r', tab: 'artifacts', artifact: 'plots/a b.png' },
       { page: 'models', search: 'fraud', token: '' },
+      { page: 'compare', runIds: ['r1', 'r2'], experimentIds: ['1', '2'], metric: 'val/loss' },
       { page: 'model', name: 'a/b', version: '' },
       { page: 'model', name: 'a/b', version: '2' },
     ];

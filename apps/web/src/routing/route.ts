@@ -7,6 +7,7 @@ export type Route =
   | { page: 'experiments'; search: string; view: LifecycleView; token: string }
   | { page: 'runs'; experimentId: string; runs: RunsViewState }
   | { page: 'run'; experimentId: string; runId: string; tab: RunTab; artifact: string }
+  | { page: 'compare'; experimentIds: string[]; runIds: string[]; metric: string }
   | { page: 'models'; search: string; token: string }
   | { page: 'model'; name: string; version: string }
   | { page: 'not-found'; hash: string };
@@ -59,6 +60,10 @@ export function parseHash(hash: string): Route {
       return { page: 'run', experimentId: second, runId: fourth, tab, artifact: artifactLink ?? query.get('artifact') ?? '' };
     }
   }
+  // MLflow's compare link: `#/compare-runs?runs=["a","b"]&experiments=["1"]` (JSON arrays).
+  if (first === 'compare-runs' && second === undefined) {
+    return { page: 'compare', runIds: jsonList(query.get('runs')), experimentIds: jsonList(query.get('experiments')), metric: query.get('metric') ?? '' };
+  }
   if (first === 'models') {
     if (second === undefined) return { page: 'models', search: query.get('q') ?? '', token: query.get('page') ?? '' };
     if (third === undefined) return { page: 'model', name: second, version: '' };
@@ -79,6 +84,8 @@ export function formatHash(route: Route): string {
         tab: route.tab === 'overview' ? '' : route.tab,
         artifact: route.artifact,
       });
+    case 'compare':
+      return withQuery('#/compare-runs', { runs: JSON.stringify(route.runIds), experiments: JSON.stringify(route.experimentIds), metric: route.metric });
     case 'models':
       return withQuery('#/models', { q: route.search, page: route.token });
     case 'model':
@@ -111,6 +118,15 @@ function runsViewQuery(state: RunsViewState): Record<string, string> {
     view: state.view === 'deleted' ? 'deleted' : '',
     page: state.token,
   };
+}
+
+function jsonList(value: string | null): string[] {
+  try {
+    const parsed: unknown = JSON.parse(value ?? '[]');
+    return Array.isArray(parsed) ? [...new Set(parsed.filter((v): v is string => typeof v === 'string'))] : [];
+  } catch {
+    return [];
+  }
 }
 
 function runTab(value: string | null): RunTab {
