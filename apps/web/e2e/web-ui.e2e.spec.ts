@@ -267,6 +267,16 @@ describe('web UI in a browser', () => {
     const versions = page.getByRole('table', { name: 'Versions' });
     await versions.getByRole('link', { name: 'trial-1' }).waitFor();
     expect(await page.getByLabel('Stage of version 1').inputValue()).toBe('Staging');
+    // Lineage: version → run, with the run's params and final metrics.
+    await page.getByRole('definition').getByRole('link', { name: 'trial-1' }).first().waitFor();
+    await page.getByRole('table', { name: 'Final metrics of the run' }).getByText('0.85').waitFor();
+    expect(await page.getByRole('table', { name: 'Parameters of the run' }).textContent()).toContain('0.01');
+    // History, newest first, each change with its actor.
+    const history = page.getByRole('list', { name: 'History' });
+    await history.getByText('model version stage transitioned').waitFor();
+    expect(await history.textContent()).toContain('by anonymous');
+    await page.getByLabel('As of').fill('2020-01-01T00:00:00');
+    await page.getByRole('status', { name: 'The model as of the chosen time' }).getByText('did not exist yet').waitFor();
     await checkPage('model-version');
 
     // Move @champion to version 1 and see both tables follow.

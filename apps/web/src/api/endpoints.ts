@@ -7,6 +7,9 @@ import type {
   GetRegisteredModelResponse,
   GetRunResponse,
   ListArtifactsResponse,
+  ModelAsOf,
+  ModelHistory,
+  ModelVersionLineage,
   ModelStage,
   SearchExperimentsResponse,
   SearchModelVersionsResponse,
@@ -19,6 +22,7 @@ import type { LifecycleView } from '../routing/route';
 import { api } from './client';
 
 const MLFLOW = 'api/2.0/mlflow';
+const CAIRN = 'api/2.0/cairn';
 export const RUNS_PAGE_SIZE = 100;
 export const EXPERIMENTS_PAGE_SIZE = 50;
 
@@ -116,6 +120,10 @@ export const models = {
   version: (name: string, version: string) => api.get<GetModelVersionResponse>(`${MLFLOW}/model-versions/get`, { name, version }),
   setAlias: (name: string, alias: string, version: string) => api.post<object>(`${MLFLOW}/registered-models/alias`, { name, alias, version }),
   deleteAlias: (name: string, alias: string) => api.delete<object>(`${MLFLOW}/registered-models/alias`, { name, alias }),
+  lineage: (name: string, version: string) => api.get<ModelVersionLineage>(`${CAIRN}/model-versions/lineage`, { name, version }),
+  history: (name: string) => api.get<ModelHistory>(`${CAIRN}/registered-models/history`, { name }),
+  /** The model as it stood at an instant (epoch ms): which version held each alias, and each version's stage. */
+  asOf: (name: string, at: number) => api.get<ModelAsOf>(`${CAIRN}/registered-models/as-of`, { name, as_of: String(at) }),
   transitionStage: (name: string, version: string, stage: ModelStage) =>
     api.post<object>(`${MLFLOW}/model-versions/transition-stage`, { name, version, stage, archive_existing_versions: false }),
 };

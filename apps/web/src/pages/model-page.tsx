@@ -5,6 +5,7 @@ import { models, runs } from '../api/endpoints';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
+import { ModelTimeline, VersionLineage } from '../components/registry-history';
 import type { Route } from '../routing/route';
 
 type ModelRoute = Extract<Route, { page: 'model' }>;
@@ -33,7 +34,11 @@ export function ModelPage({ route }: { route: ModelRoute }) {
       {registered?.description ? <p>{registered.description}</p> : null}
       {route.version !== '' ? (
         chosen ? (
-          <VersionDetails version={chosen} />
+          <>
+            <VersionDetails version={chosen} />
+            <h2>Lineage</h2>
+            <VersionLineage name={route.name} version={route.version} />
+          </>
         ) : versions.isPending ? (
           <Loading what={`version ${route.version}`} />
         ) : (
@@ -83,6 +88,8 @@ export function ModelPage({ route }: { route: ModelRoute }) {
           </tbody>
         </table>
       )}
+      <h2>History</h2>
+      <ModelTimeline name={route.name} />
     </section>
   );
 }
