@@ -94,6 +94,8 @@ describe('web UI in a browser', () => {
     await page.waitForURL(/q=sweep/);
     await table.getByRole('link', { name: 'ui-other' }).waitFor({ state: 'detached' });
     expect(await table.getByRole('link', { name: 'ui-sweep' }).count()).toBe(1);
+    // The URL followed the box without taking the focus from it (typing goes on).
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('experiment-search');
   });
 
   it('creates, renames and deletes an experiment, and finds it among the deleted', async () => {

@@ -43,11 +43,13 @@ export function App() {
   const session = useSession();
   const [signInNeeded, setSignInNeeded] = useState(false);
   useEffect(() => onSignInNeeded(() => setSignInNeeded(true)), []);
+  const title = titleOf(route);
   useEffect(() => {
-    document.title = `${titleOf(route)} · Cairn`;
-    // A new page starts reading at its heading (screen readers and keyboard users).
+    document.title = `${title} · Cairn`;
+    // A new page starts reading at its heading (screen readers and keyboard users). Only a new
+    // page: a filter or sort changes the URL too, and must not take the focus from the box being typed in.
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
-  }, [route]);
+  }, [title]);
   const returnTo = `/${window.location.hash}`;
 
   return (

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { runs } from '../api/endpoints';
@@ -41,7 +41,7 @@ export function MetricChart({ runId, metricKey }: { runId: string; metricKey: st
     enabled: width > 0,
     staleTime: 60_000,
   });
-  const overviewPoints = pointsOf(overview.data?.metrics);
+  const overviewPoints = useMemo(() => pointsOf(overview.data?.metrics), [overview.data]);
   const detailWindow = zoom === undefined ? undefined : zoomRequest(zoom, bucket, { points: overviewPoints.length, asked: overviewWindow.max_results });
   const detail = useQuery({
     queryKey: ['history', runId, metricKey, detailWindow],
@@ -49,7 +49,10 @@ export function MetricChart({ runId, metricKey }: { runId: string; metricKey: st
     enabled: detailWindow !== undefined,
     staleTime: 60_000,
   });
-  const points = zoom !== undefined && detail.data ? mergeDetail(overviewPoints, pointsOf(detail.data.metrics), zoom) : overviewPoints;
+  const points = useMemo(
+    () => (zoom !== undefined && detail.data ? mergeDetail(overviewPoints, pointsOf(detail.data.metrics), zoom) : overviewPoints),
+    [overviewPoints, detail.data, zoom],
+  );
 
   useEffect(() => {
     const element = box.current;

@@ -20,7 +20,14 @@ export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, la
   const [value, setValue] = useState('');
   const id = useId();
   const done = () => queryClient.invalidateQueries({ queryKey: invalidates });
-  const set = useMutation({ mutationFn: () => setTag(key.trim(), value), onSuccess: async () => (setKey(''), setValue(''), await done()) });
+  const set = useMutation({
+    mutationFn: () => setTag(key.trim(), value),
+    onSuccess: async () => {
+      setKey('');
+      setValue('');
+      await done();
+    },
+  });
   const remove = useMutation({ mutationFn: (k: string) => deleteTag(k), onSuccess: done });
   const shown = hideSystem ? tags.filter((t) => !t.key.startsWith('mlflow.')) : tags;
   const submit = (e: FormEvent) => {

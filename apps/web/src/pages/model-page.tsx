@@ -167,7 +167,10 @@ function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyA
     Promise.all([queryClient.invalidateQueries({ queryKey: ['model', name] }), queryClient.invalidateQueries({ queryKey: ['model-versions', name] })]);
   const set = useMutation({
     mutationFn: () => models.setAlias(name, alias.trim(), version || versions[0] || ''),
-    onSuccess: async () => (setAlias(''), await refresh()),
+    onSuccess: async () => {
+      setAlias('');
+      await refresh();
+    },
   });
   const remove = useMutation({ mutationFn: (a: string) => models.deleteAlias(name, a), onSuccess: refresh });
   const submit = (e: FormEvent) => {
