@@ -281,11 +281,25 @@ describe('web UI in a browser', () => {
     await page.getByRole('status', { name: 'The model as of the chosen time' }).getByText('did not exist yet').waitFor();
     await checkPage('model-version');
 
-    // Move @champion to version 1 and see both tables follow.
-    await page.getByLabel('Set alias', { exact: true }).fill('champion');
-    await page.getByLabel('to version').selectOption('1');
+    // Promote a challenger: the server's decision record is shown, both ways.
+    await page.getByLabel('Challenger').selectOption('1');
+    await page.getByLabel('on metric').fill('acc');
+    await page.getByRole('button', { name: 'Promote if better' }).click();
+    const decision = page.getByRole('status', { name: 'Promotion decision' });
+    await decision.getByText('Not promoted: @champion stays.').waitFor();
+    expect(await decision.textContent()).toContain('champion v2 0.85');
+    await page.getByLabel('Better is').selectOption('lower_is_better');
+    await page.getByRole('button', { name: 'Promote if better' }).click();
+    await decision.getByText('Promoted: version 1 is now @champion.').waitFor();
+    const aliases = page.getByRole('table', { name: 'Aliases' });
+    await aliases.getByRole('link', { name: 'v1' }).waitFor();
+    await checkPage('model-promoted');
+
+    // Set another alias by hand; the history records it, newest first.
+    await page.getByLabel('Set alias', { exact: true }).fill('challenger');
+    await page.getByLabel('to version').selectOption('2');
     await page.getByRole('button', { name: 'Set alias' }).click();
-    await page.getByRole('table', { name: 'Aliases' }).getByRole('link', { name: 'v1' }).waitFor();
+    await aliases.getByRole('row').filter({ hasText: '@challenger' }).getByRole('link', { name: 'v2' }).waitFor();
   });
 
   it('has no serious accessibility violations in the dark theme either', async () => {

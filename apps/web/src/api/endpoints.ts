@@ -10,6 +10,8 @@ import type {
   ModelAsOf,
   ModelHistory,
   ModelVersionLineage,
+  PromoteRequest,
+  PromotionDecision,
   ModelStage,
   SearchExperimentsResponse,
   SearchModelVersionsResponse,
@@ -120,6 +122,8 @@ export const models = {
   version: (name: string, version: string) => api.get<GetModelVersionResponse>(`${MLFLOW}/model-versions/get`, { name, version }),
   setAlias: (name: string, alias: string, version: string) => api.post<object>(`${MLFLOW}/registered-models/alias`, { name, alias, version }),
   deleteAlias: (name: string, alias: string) => api.delete<object>(`${MLFLOW}/registered-models/alias`, { name, alias }),
+  /** Champion/challenger on the runs' final metric: the server decides, and says why. */
+  promote: (request: PromoteRequest) => api.post<PromotionDecision>(`${CAIRN}/registered-models/promote`, request),
   lineage: (name: string, version: string) => api.get<ModelVersionLineage>(`${CAIRN}/model-versions/lineage`, { name, version }),
   history: (name: string) => api.get<ModelHistory>(`${CAIRN}/registered-models/history`, { name }),
   /** The model as it stood at an instant (epoch ms): which version held each alias, and each version's stage. */

@@ -5,6 +5,7 @@ import { models, runs } from '../api/endpoints';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
+import { PromoteForm } from '../components/promote-form';
 import { ModelTimeline, VersionLineage } from '../components/registry-history';
 import type { Route } from '../routing/route';
 
@@ -88,6 +89,12 @@ export function ModelPage({ route }: { route: ModelRoute }) {
           </tbody>
         </table>
       )}
+      {rows.length > 0 ? (
+        <>
+          <h2>Promote a challenger</h2>
+          <PromoteForm name={route.name} versions={rows.map((v) => v.version)} />
+        </>
+      ) : null}
       <h2>History</h2>
       <ModelTimeline name={route.name} />
     </section>
