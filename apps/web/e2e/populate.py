@@ -46,6 +46,8 @@ def main():
                 f.write("best trial: lr=0.01\n")
             with open(os.path.join(tmp, "summary.json"), "w") as f:
                 json.dump({"best_lr": 0.01, "trials": 3}, f)
+            with open(os.path.join(tmp, "predictions.csv"), "w") as f:
+                f.write('id,label,score\n1,cat,0.9\n2,"dog, big",0.7\n')
             os.makedirs(os.path.join(tmp, "plots"))
             with open(os.path.join(tmp, "plots", "loss.png"), "wb") as f:
                 f.write(png(64, 32, (30, 120, 200)))

@@ -235,13 +235,17 @@ describe('web UI in a browser', () => {
     await tags.getByText('reviewed').waitFor({ state: 'detached' });
   });
 
-  it('browses artifacts with text, JSON and image previews', async () => {
+  it('browses artifacts with text, JSON, CSV and image previews', async () => {
     await open(`#/experiments/${data.experiment_id}/runs/${data.parent_run_id}?tab=artifacts`);
     const tree = page.getByRole('navigation', { name: 'Artifacts' });
     await tree.getByRole('button', { name: /notes\.txt/ }).click();
     await page.locator('.preview pre').getByText('best trial: lr=0.01').waitFor();
     await tree.getByRole('button', { name: /summary\.json/ }).click();
     await page.locator('.preview pre').getByText('"best_lr": 0.01').waitFor();
+    await tree.getByRole('button', { name: /predictions\.csv/ }).click();
+    const csv = page.getByRole('table', { name: 'Table predictions.csv' });
+    await csv.getByRole('cell', { name: 'dog, big' }).waitFor();
+    expect(await csv.getByRole('columnheader').allTextContents()).toEqual(['id', 'label', 'score']);
     await tree.getByRole('button', { name: /plots/ }).click();
     await tree.getByRole('button', { name: /loss\.png/ }).click();
     await page.waitForURL(/artifact=plots%2Floss\.png/);

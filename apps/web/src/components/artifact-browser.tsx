@@ -4,7 +4,7 @@ import type { FileInfo } from '@cairn/contracts';
 import { artifacts } from '../api/endpoints';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
-import { ancestorsOf, prettyJson, previewKind } from './artifact-preview';
+import { ancestorsOf, parseDelimited, prettyJson, previewKind } from './artifact-preview';
 import { ErrorMessage, Loading } from './feedback';
 
 type RunRoute = Extract<Route, { page: 'run' }>;
@@ -90,7 +90,7 @@ function Preview({ runId, path }: { runId: string; path: string }) {
   const content = useQuery({
     queryKey: ['artifact', runId, path],
     queryFn: async () => (await artifacts.fetch(runId, path)).blob.text(),
-    enabled: path !== '' && size.isSuccess && (kind === 'text' || kind === 'json'),
+    enabled: path !== '' && size.isSuccess && (kind === 'text' || kind === 'json' || kind === 'table'),
   });
   const [imageUrl, setImageUrl] = useState<string>();
   useEffect(() => setImageUrl(kind === 'image' && path !== '' ? artifacts.url(runId, path) : undefined), [kind, runId, path]);
@@ -108,9 +108,45 @@ function Preview({ runId, path }: { runId: string; path: string }) {
       {kind === 'image' && imageUrl ? <img src={imageUrl} alt={`Artifact ${path}`} /> : null}
       {kind === 'json' && content.data !== undefined ? <pre>{prettyJson(content.data)}</pre> : null}
       {kind === 'text' && content.data !== undefined ? <pre>{content.data}</pre> : null}
+      {kind === 'table' && content.data !== undefined ? <CsvTable text={content.data} tab={/\.tsv$/i.test(path)} label={path} /> : null}
       {kind === 'none' && size.isSuccess ? <p className="muted">No preview for this file.</p> : null}
       {content.isFetching ? <Loading what={path} /> : null}
     </section>
+  );
+}
+
+const CSV_PREVIEW_ROWS = 500;
+
+/** The first rows of a CSV/TSV artifact as a table, its first row as the header. */
+function CsvTable({ text, tab, label }: { text: string; tab: boolean; label: string }) {
+  const { rows, truncated } = parseDelimited(text, tab ? '\t' : ',', CSV_PREVIEW_ROWS + 1);
+  const [header = [], ...body] = rows;
+  return (
+    <>
+      <table className="data" aria-label={`Table ${label}`}>
+        <thead>
+          <tr>
+            {header.map((cell, i) => (
+              <th scope="col" key={i}>
+                {cell}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {body.map((row, r) => (
+            <tr key={r}>
+              {row.map((cell, i) => (
+                <td key={i} className="mono">
+                  {cell}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {truncated ? <p className="muted">The first {CSV_PREVIEW_ROWS} rows; download the file for the rest.</p> : null}
+    </>
   );
 }
 
