@@ -79,6 +79,7 @@ async function compileServer() {
 
 /** The web UI: Vite bundles apps/web into dist/apps/web (hashed assets; the server serves them at `/`). */
 async function bundleWebUi() {
+  if (!existsSync(path.join(webApp, 'index.html'))) return;
   const sources = [...webSources(), path.join(webApp, 'index.html'), path.join(webApp, 'vite.config.mjs')];
   if (ifStale && existsSync(webIndex) && statSync(webIndex).mtimeMs >= newestMtime(sources)) return;
   const { build } = await import('vite');
