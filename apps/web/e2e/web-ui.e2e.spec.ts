@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runMlflowClient, startServer, waitFor, type StartedServer } from '@cairn/testing';
@@ -22,6 +24,16 @@ interface AxeViolation {
   impact: string | null;
   help: string;
   nodes: Array<{ target: unknown[] }>;
+}
+
+/** Screenshot into the test output, then axe-core: serious and critical violations fail the test. */
+async function checkAxe(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: axeScript });
+  // A string, not a function: this file is compiled for Node, without the DOM's types.
+  const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)")) as AxeViolation[];
+  const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(blocking.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`)).toEqual([]);
 }
 
 describe('web UI in a browser', () => {
@@ -72,15 +84,7 @@ describe('web UI in a browser', () => {
     await page.locator('main h1').first().waitFor();
   };
 
-  /** Screenshot into the test output, then axe-core: serious and critical violations fail the test. */
-  const checkPage = async (name: string) => {
-    await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
-    await page.addScriptTag({ path: axeScript });
-    // A string, not a function: this file is compiled for Node, without the DOM's types.
-    const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)")) as AxeViolation[];
-    const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(blocking.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`)).toEqual([]);
-  };
+  const checkPage = (name: string) => checkAxe(page, name);
 
   it('serves the UI at / and lists the experiments, searchable by name', async () => {
     await open('');
@@ -356,5 +360,83 @@ describe('web UI on a server with password sign-in (CAIRN_AUTH=basic)', () => {
     await page.getByRole('heading', { name: 'made-in-the-browser' }).waitFor();
     expect(await page.getByText('Sign in to see this.').count()).toBe(0);
     await context.close();
+  });
+});
+
+describe('web UI: webhooks', () => {
+  let server: StartedServer;
+  let browser: Browser;
+  let receiver: Server;
+  /** What the receiving endpoint answers: refusal (400) until the test fixes it. */
+  let accepting = false;
+  let webhookId: string;
+
+  const api = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${server.url}/api/2.0/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => (accepting ? response.writeHead(200).end('ok') : response.writeHead(400).end('receiver says: bad payload')));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    server = await startServer({ env: { CAIRN_WEBHOOK_ALLOW_HTTP: 'true', CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
+    const created = await api<{ webhook: { webhook_id: string } }>('POST', 'mlflow/webhooks', {
+      name: 'ui-hook',
+      url: `http://127.0.0.1:${port}/hook`,
+      events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }],
+    });
+    webhookId = created.webhook.webhook_id;
+    await api('POST', 'mlflow/registered-models/create', { name: 'hooked-model' });
+    await waitFor(
+      async () => {
+        const page = await api<{ deliveries: Array<{ status: string }> }>('GET', `cairn/webhooks/deliveries?webhook_id=${webhookId}`);
+        return page.deliveries.some((d) => d.status === 'FAILED') ? true : undefined;
+      },
+      { timeoutMs: 30_000, message: 'a failed delivery' },
+    );
+    browser = await chromium.launch({ executablePath: process.env['CAIRN_TEST_CHROMIUM'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('shows an endpoint failing, the attempt and its response, and a redelivery that succeeds', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/#/webhooks`);
+    const list = page.getByRole('table', { name: 'Webhooks' });
+    await list.getByRole('link', { name: 'ui-hook' }).waitFor();
+    await list.getByText('1 failed delivery in a row').waitFor();
+    await checkAxe(page, 'webhooks');
+
+    await list.getByRole('link', { name: 'ui-hook' }).click();
+    const deliveries = page.getByRole('table', { name: 'Deliveries' });
+    const failed = deliveries.getByRole('row').filter({ hasText: 'FAILED' });
+    await failed.waitFor();
+    expect(await failed.textContent()).toContain('HTTP 400');
+    await failed.getByRole('button', { name: /^Attempts of/ }).click();
+    await page.getByText('receiver says: bad payload').waitFor();
+
+    // Redelivery queues the same delivery again: its row turns SUCCEEDED, with a second attempt.
+    accepting = true;
+    const first = deliveries.getByRole('row').nth(1);
+    await first.getByRole('button', { name: /^Redeliver/ }).click();
+    await first.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    expect(await first.getByRole('cell').nth(2).textContent()).toBe('2');
+
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page.getByRole('status', { name: 'Test result' }).getByText('Delivered · HTTP 200').waitFor();
+    await checkAxe(page, 'webhook');
+    await page.close();
   });
 });

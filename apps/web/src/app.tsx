@@ -9,6 +9,7 @@ import { ModelPage } from './pages/model-page';
 import { ModelsPage } from './pages/models-page';
 import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
+import { WebhookPage, WebhooksPage } from './pages/webhooks-page';
 import type { Route } from './routing/route';
 import { useRoute } from './routing/use-route';
 
@@ -72,12 +73,15 @@ export function App() {
         <nav aria-label="Main">
           <Link
             to={{ page: 'experiments', search: '', view: 'active', token: '' }}
-            className={route.page === 'models' || route.page === 'model' ? '' : 'active'}
+            className={['experiments', 'runs', 'run', 'compare', 'not-found'].includes(route.page) ? 'active' : ''}
           >
             Experiments
           </Link>
           <Link to={{ page: 'models', search: '', token: '' }} className={route.page === 'models' || route.page === 'model' ? 'active' : ''}>
             Models
+          </Link>
+          <Link to={{ page: 'webhooks' }} className={route.page === 'webhooks' || route.page === 'webhook' ? 'active' : ''}>
+            Webhooks
           </Link>
         </nav>
         <div className="topbar-end">
@@ -125,6 +129,10 @@ function Page({ route }: { route: Route }) {
       return <RunPage key={route.runId} route={route} />;
     case 'compare':
       return <ComparePage route={route} />;
+    case 'webhooks':
+      return <WebhooksPage />;
+    case 'webhook':
+      return <WebhookPage key={route.webhookId} route={route} />;
     case 'models':
       return <ModelsPage route={route} />;
     case 'model':
@@ -151,6 +159,10 @@ function titleOf(route: Route): string {
       return `Run ${route.runId}`;
     case 'compare':
       return `Comparing ${route.runIds.length} runs`;
+    case 'webhooks':
+      return 'Webhooks';
+    case 'webhook':
+      return `Webhook ${route.webhookId}`;
     case 'models':
       return 'Models';
     case 'model':

@@ -5,7 +5,12 @@ import type {
   GetMetricHistoryBulkIntervalResponse,
   GetModelVersionResponse,
   GetRegisteredModelResponse,
+  GetCairnWebhookResponse,
   GetRunResponse,
+  GetWebhookDeliveryResponse,
+  ListWebhookDeliveriesResponse,
+  ListWebhooksResponse,
+  TestWebhookResponse,
   ListArtifactsResponse,
   ModelAsOf,
   ModelHistory,
@@ -130,4 +135,14 @@ export const models = {
   asOf: (name: string, at: number) => api.get<ModelAsOf>(`${CAIRN}/registered-models/as-of`, { name, as_of: String(at) }),
   transitionStage: (name: string, version: string, stage: ModelStage) =>
     api.post<object>(`${MLFLOW}/model-versions/transition-stage`, { name, version, stage, archive_existing_versions: false }),
+};
+
+export const webhooks = {
+  list: () => api.get<ListWebhooksResponse>(`${MLFLOW}/webhooks`, { max_results: 100 }),
+  /** Cairn's view: every event and the endpoint's health (consecutive failures, last success). */
+  get: (id: string) => api.get<GetCairnWebhookResponse>(`${CAIRN}/webhooks/get`, { webhook_id: id }),
+  deliveries: (id: string) => api.get<ListWebhookDeliveriesResponse>(`${CAIRN}/webhooks/deliveries`, { webhook_id: id, max_results: 100 }),
+  delivery: (deliveryId: string) => api.get<GetWebhookDeliveryResponse>(`${CAIRN}/webhooks/deliveries/get`, { delivery_id: deliveryId }),
+  redeliver: (deliveryId: string) => api.post<GetWebhookDeliveryResponse>(`${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }),
+  test: (id: string) => api.post<TestWebhookResponse>(`${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, {}),
 };

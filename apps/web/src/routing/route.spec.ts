@@ -49,6 +49,8 @@ describe('hash routes', () => {
       { page: 'run', experimentId: '1', runId: 'r', tab: 'artifacts', artifact: 'plots/a b.png' },
       { page: 'models', search: 'fraud', token: '' },
       { page: 'compare', runIds: ['r1', 'r2'], experimentIds: ['1', '2'], metric: 'val/loss' },
+      { page: 'webhooks' },
+      { page: 'webhook', webhookId: 'wh-1', delivery: 'd-9' },
       { page: 'model', name: 'a/b', version: '' },
       { page: 'model', name: 'a/b', version: '2' },
     ];

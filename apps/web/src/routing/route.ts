@@ -9,6 +9,8 @@ export type Route =
   | { page: 'run'; experimentId: string; runId: string; tab: RunTab; artifact: string }
   | { page: 'compare'; experimentIds: string[]; runIds: string[]; metric: string }
   | { page: 'models'; search: string; token: string }
+  | { page: 'webhooks' }
+  | { page: 'webhook'; webhookId: string; delivery: string }
   | { page: 'model'; name: string; version: string }
   | { page: 'not-found'; hash: string };
 
@@ -64,6 +66,10 @@ export function parseHash(hash: string): Route {
   if (first === 'compare-runs' && second === undefined) {
     return { page: 'compare', runIds: jsonList(query.get('runs')), experimentIds: jsonList(query.get('experiments')), metric: query.get('metric') ?? '' };
   }
+  if (first === 'webhooks') {
+    if (second === undefined) return { page: 'webhooks' };
+    if (third === undefined) return { page: 'webhook', webhookId: second, delivery: query.get('delivery') ?? '' };
+  }
   if (first === 'models') {
     if (second === undefined) return { page: 'models', search: query.get('q') ?? '', token: query.get('page') ?? '' };
     if (third === undefined) return { page: 'model', name: second, version: '' };
@@ -88,6 +94,10 @@ export function formatHash(route: Route): string {
       return withQuery('#/compare-runs', { runs: JSON.stringify(route.runIds), experiments: JSON.stringify(route.experimentIds), metric: route.metric });
     case 'models':
       return withQuery('#/models', { q: route.search, page: route.token });
+    case 'webhooks':
+      return '#/webhooks';
+    case 'webhook':
+      return withQuery(`#/webhooks/${segment(route.webhookId)}`, { delivery: route.delivery });
     case 'model':
       return route.version === '' ? `#/models/${segment(route.name)}` : `#/models/${segment(route.name)}/versions/${segment(route.version)}`;
     case 'not-found':
