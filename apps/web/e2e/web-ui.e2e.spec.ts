@@ -310,6 +310,22 @@ describe('web UI in a browser', () => {
     await aliases.getByRole('row').filter({ hasText: '@challenger' }).getByRole('link', { name: 'v2' }).waitFor();
   });
 
+  it("shows each experiment's artifact storage, and dry runs of the orphan reaper and of GC", async () => {
+    await open('#/operations');
+    const storage = page.getByRole('table', { name: 'Artifact storage' });
+    const sweep = storage.getByRole('row').filter({ has: page.getByRole('link', { name: 'ui-sweep' }) });
+    // The parent run's notes.txt, summary.json, predictions.csv and plots/loss.png.
+    await waitFor(async () => ((await sweep.getByRole('cell').nth(1).textContent()) === '4' ? true : undefined), { message: '4 files in ui-sweep' });
+    await page.getByRole('button', { name: 'Check now (dry run)' }).click();
+    await page.getByRole('status', { name: 'Orphaned runs' }).getByText('No orphaned runs.').waitFor();
+    await page.getByRole('button', { name: 'Report (dry run)' }).click();
+    await page
+      .getByRole('status', { name: 'Garbage collection report' })
+      .getByText(/^Would purge \d+ runs/)
+      .waitFor();
+    await checkPage('operations');
+  });
+
   it('has no serious accessibility violations in the dark theme either', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await open(`#/experiments/${data.experiment_id}`);

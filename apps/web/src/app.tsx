@@ -6,6 +6,7 @@ import { useTheme, type ThemeChoice } from './components/theme';
 import { ComparePage } from './pages/compare-page';
 import { ExperimentsPage } from './pages/experiments-page';
 import { ModelPage } from './pages/model-page';
+import { OperationsPage } from './pages/operations-page';
 import { ModelsPage } from './pages/models-page';
 import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
@@ -83,6 +84,9 @@ export function App() {
           <Link to={{ page: 'webhooks' }} className={route.page === 'webhooks' || route.page === 'webhook' ? 'active' : ''}>
             Webhooks
           </Link>
+          <Link to={{ page: 'operations' }} className={route.page === 'operations' ? 'active' : ''}>
+            Operations
+          </Link>
         </nav>
         <div className="topbar-end">
           {session.data?.kind === 'signed-in' ? (
@@ -131,6 +135,8 @@ function Page({ route }: { route: Route }) {
       return <ComparePage route={route} />;
     case 'webhooks':
       return <WebhooksPage />;
+    case 'operations':
+      return <OperationsPage />;
     case 'webhook':
       return <WebhookPage key={route.webhookId} route={route} />;
     case 'models':
@@ -161,6 +167,8 @@ function titleOf(route: Route): string {
       return `Comparing ${route.runIds.length} runs`;
     case 'webhooks':
       return 'Webhooks';
+    case 'operations':
+      return 'Operations';
     case 'webhook':
       return `Webhook ${route.webhookId}`;
     case 'models':

@@ -5,6 +5,7 @@ import type {
   GetMetricHistoryBulkIntervalResponse,
   GetModelVersionResponse,
   GetRegisteredModelResponse,
+  GcResult,
   GetCairnWebhookResponse,
   GetRunResponse,
   GetWebhookDeliveryResponse,
@@ -13,6 +14,7 @@ import type {
   TestWebhookResponse,
   ListArtifactsResponse,
   ModelAsOf,
+  ReapOrphansResult,
   ModelHistory,
   ModelVersionLineage,
   PromoteRequest,
@@ -145,4 +147,31 @@ export const webhooks = {
   delivery: (deliveryId: string) => api.get<GetWebhookDeliveryResponse>(`${CAIRN}/webhooks/deliveries/get`, { delivery_id: deliveryId }),
   redeliver: (deliveryId: string) => api.post<GetWebhookDeliveryResponse>(`${CAIRN}/webhooks/deliveries/redeliver`, { delivery_id: deliveryId }),
   test: (id: string) => api.post<TestWebhookResponse>(`${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, {}),
+};
+
+/** Artifact storage of one experiment (what was uploaded, what is kept after deduplication) and its quota. */
+export interface ExperimentUsage {
+  experiment_id: string;
+  files: number;
+  logical_bytes: number;
+  stored_bytes: number;
+  quota_bytes?: number;
+}
+
+export interface RetentionPolicy {
+  policy_id: string;
+  prefix: string;
+  keep_last?: number | null;
+  keep_best?: number | null;
+  metric_key?: string | null;
+  metric_goal?: string | null;
+}
+
+export const operations = {
+  usage: (experimentId: string) => api.get<ExperimentUsage>(`${CAIRN}/artifacts/usage`, { experiment_id: experimentId }),
+  retention: (experimentId: string) => api.get<{ policies: RetentionPolicy[] }>(`${CAIRN}/artifacts/retention-policies`, { experiment_id: experimentId }),
+  /** Which runs the orphan reaper would close now (nothing is changed). */
+  orphans: () => api.post<ReapOrphansResult>(`${CAIRN}/runs/reap-orphans`, { dry_run: true }),
+  /** What garbage collection would purge, and what it would keep and why (nothing is changed). */
+  gcDryRun: () => api.post<GcResult>(`${CAIRN}/gc`, { dry_run: true }),
 };

@@ -6,6 +6,7 @@ import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 import { ancestorsOf, parseDelimited, prettyJson, previewKind } from './artifact-preview';
 import { ErrorMessage, Loading } from './feedback';
+import { formatBytes } from './format';
 
 type RunRoute = Extract<Route, { page: 'run' }>;
 
@@ -65,7 +66,7 @@ function Folder({
             ) : (
               <button type="button" aria-current={selected === file.path ? 'true' : undefined} onClick={() => select(file.path)}>
                 {name}
-                {file.file_size !== undefined ? <span className="muted"> · {formatSize(file.file_size)}</span> : null}
+                {file.file_size !== undefined ? <span className="muted"> · {formatBytes(file.file_size)}</span> : null}
               </button>
             )}
           </li>
@@ -148,10 +149,4 @@ function CsvTable({ text, tab, label }: { text: string; tab: boolean; label: str
       {truncated ? <p className="muted">The first {CSV_PREVIEW_ROWS} rows; download the file for the rest.</p> : null}
     </>
   );
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -23,3 +23,11 @@ export function formatValue(value: string | number | undefined): string {
   if (Number.isInteger(value)) return String(value);
   return Number(value.toPrecision(6)).toString();
 }
+
+/** A size in bytes the way a file browser shows it. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}

@@ -50,6 +50,7 @@ describe('hash routes', () => {
       { page: 'models', search: 'fraud', token: '' },
       { page: 'compare', runIds: ['r1', 'r2'], experimentIds: ['1', '2'], metric: 'val/loss' },
       { page: 'webhooks' },
+      { page: 'operations' },
       { page: 'webhook', webhookId: 'wh-1', delivery: 'd-9' },
       { page: 'model', name: 'a/b', version: '' },
       { page: 'model', name: 'a/b', version: '2' },

@@ -10,6 +10,7 @@ export type Route =
   | { page: 'compare'; experimentIds: string[]; runIds: string[]; metric: string }
   | { page: 'models'; search: string; token: string }
   | { page: 'webhooks' }
+  | { page: 'operations' }
   | { page: 'webhook'; webhookId: string; delivery: string }
   | { page: 'model'; name: string; version: string }
   | { page: 'not-found'; hash: string };
@@ -66,6 +67,7 @@ export function parseHash(hash: string): Route {
   if (first === 'compare-runs' && second === undefined) {
     return { page: 'compare', runIds: jsonList(query.get('runs')), experimentIds: jsonList(query.get('experiments')), metric: query.get('metric') ?? '' };
   }
+  if (first === 'operations' && second === undefined) return { page: 'operations' };
   if (first === 'webhooks') {
     if (second === undefined) return { page: 'webhooks' };
     if (third === undefined) return { page: 'webhook', webhookId: second, delivery: query.get('delivery') ?? '' };
@@ -96,6 +98,8 @@ export function formatHash(route: Route): string {
       return withQuery('#/models', { q: route.search, page: route.token });
     case 'webhooks':
       return '#/webhooks';
+    case 'operations':
+      return '#/operations';
     case 'webhook':
       return withQuery(`#/webhooks/${segment(route.webhookId)}`, { delivery: route.delivery });
     case 'model':
