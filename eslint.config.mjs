@@ -33,6 +33,8 @@ const productionTypes = {
   'type:contracts': ['type:contracts'],
   'type:sdk': ['type:contracts'],
   'type:testing': ['type:runtime', 'type:platform', 'type:contracts'],
+  // The web UI is a browser bundle: the MLflow wire types and nothing else (see below: types only).
+  'type:web': ['type:contracts'],
 };
 // Specs may also use the test support, and an app's specs may reach below the runtime (a database to
 // inspect) and use the SDK (to check that what the server sends is what the SDK reads).
@@ -52,6 +54,7 @@ const scopes = {
   'scope:cli': ['scope:shared'],
   // The migration job: runtime and platform only (SQL migrations, Kafka topics), no context.
   'scope:ops': ['scope:shared'],
+  'scope:web': ['scope:shared'],
 };
 const moduleBoundaries = (types) => [
   'error',
@@ -109,14 +112,14 @@ const kafkaFolder = 'libs/eventing/src/kafka/**';
 export default tseslint.config(
   {
     ignores: [
-      ...['**/node_modules/**', 'dist/**', '**/generated/**', 'apps/web/**', '.cache/**', 'coverage/**', 'bench/results/**'],
+      ...['**/node_modules/**', 'dist/**', '**/generated/**', '.cache/**', 'coverage/**', 'bench/results/**'],
       ...['**/*.ts', ...typedFiles.map((glob) => `!${glob}`)],
     ],
   },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'apps/web/src/**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -140,6 +143,17 @@ export default tseslint.config(
       { files: files.map((glob) => glob.replace(/\*\.ts$/, '*.spec.ts')), rules: { 'no-restricted-imports': restrictImports(kafkajs, rules) } },
     ];
   }),
+  // The browser bundle takes only types from contracts: a value import would bundle zod (and worse).
+  {
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
+    ignores: specFiles,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@cairn/contracts', allowTypeImports: true, message: 'The web UI imports only types from contracts (import type).' }] },
+      ],
+    },
+  },
   {
     files: ['**/*.cjs', '**/*.mjs', '**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

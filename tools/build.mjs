@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Compiles apps/ and libs/ to dist/ with SWC (path aliases rewritten to relative imports) and
-// generates the Prisma client first. `--if-stale` skips the work when dist/ is newer than every
-// source, so `npm start` stays fast after the first run.
+// Compiles apps/ and libs/ to dist/ with SWC (path aliases rewritten to relative imports), generates
+// the Prisma client first, and bundles the web UI (apps/web, Vite) into dist/apps/web. `--if-stale`
+// skips each part when its output is newer than every source, so `npm start` stays fast after the first run.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -16,6 +16,8 @@ const sourceDirs = ['apps', 'libs'];
 const stampFile = path.join(root, 'dist', '.build-stamp');
 const prismaSchema = path.join(root, 'prisma', 'schema.prisma');
 const prismaOut = path.join(root, 'libs', 'platform', 'src', 'infra', 'prisma', 'generated');
+const webApp = path.join(root, 'apps', 'web');
+const webIndex = path.join(root, 'dist', 'apps', 'web', 'index.html');
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -24,6 +26,14 @@ function* walk(dir) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(full);
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.spec.ts')) yield full;
+  }
+}
+
+function* webSources(dir = path.join(webApp, 'src')) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* webSources(full);
+    else if (!entry.name.endsWith('.spec.ts')) yield full;
   }
 }
 
@@ -45,6 +55,11 @@ export function generatePrismaClient() {
 async function main() {
   generatePrismaClient();
   if (process.argv.includes('--prisma-only')) return;
+  await compileServer();
+  await bundleWebUi();
+}
+
+async function compileServer() {
   const files = sourceDirs.flatMap((d) => (existsSync(path.join(root, d)) ? [...walk(path.join(root, d))] : []));
   if (ifStale && existsSync(stampFile) && statSync(stampFile).mtimeMs >= newestMtime([...files, path.join(root, 'tsconfig.base.json')])) return;
   const options = swcOptions({ withPaths: true });
@@ -60,6 +75,16 @@ async function main() {
   mkdirSync(path.dirname(stampFile), { recursive: true });
   writeFileSync(stampFile, new Date().toISOString());
   if (!ifStale || process.argv.includes('--verbose')) console.error(`built ${files.length} files into dist/`);
+}
+
+/** The web UI: Vite bundles apps/web into dist/apps/web (hashed assets; the server serves them at `/`). */
+async function bundleWebUi() {
+  if (!existsSync(path.join(webApp, 'index.html'))) return;
+  const sources = [...webSources(), path.join(webApp, 'index.html'), path.join(webApp, 'vite.config.mjs')];
+  if (ifStale && existsSync(webIndex) && statSync(webIndex).mtimeMs >= newestMtime(sources)) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(webApp, 'vite.config.mjs'), logLevel: 'warn' });
+  if (!ifStale || process.argv.includes('--verbose')) console.error('bundled the web UI into dist/apps/web');
 }
 
 main().catch((err) => {

@@ -11,6 +11,7 @@ step "build (prisma generate + swc)"
 node tools/build.mjs
 step "typecheck"
 npx tsc -p tsconfig.json
+npx tsc -p apps/web/tsconfig.json
 step "lint (ESLint project by project, then prettier --check)"
 node tools/lint.mjs
 step "unit tier (*.spec.ts)"

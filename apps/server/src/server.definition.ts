@@ -21,4 +21,6 @@ export const serverDefinition: ServiceDefinition = {
   probes: (runtime) => artifactsReadinessProbes(runtime),
   // Orphan reaper and retention GC (one replica each, advisory lock).
   background: (runtime) => startTrackingLifecycleJobs(runtime),
+  // The web UI (dist/apps/web) at `/`.
+  webUi: true,
 };

@@ -17,3 +17,4 @@ export * from './http/request-metadata';
 export * from './http/access-rules';
 export * from './database/notice-listener';
 export * from './caching/bounded-cache';
+export * from './http/web-ui';

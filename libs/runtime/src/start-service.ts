@@ -29,6 +29,8 @@ import {
   readMigrations,
   startEmbeddedDatabase,
   SystemModule,
+  serveWebUi,
+  webUiDirectory,
   type CairnConfig,
   type ReadinessProbe,
 } from '@cairn/platform';
@@ -54,6 +56,8 @@ export interface ServiceDefinition {
   probes?(runtime: Runtime): ReadinessProbe[];
   /** Background work started after the HTTP server listens (relays, consumers); returns its stopper. */
   background?(runtime: Runtime): Promise<() => Promise<void>>;
+  /** Serves the web UI (the build's dist/apps/web) at `/`: the all-in-one server does. */
+  webUi?: boolean;
 }
 
 export interface Runtime {
@@ -143,6 +147,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
 
     const app = await createHttpApp(ServiceModule, { logger, metrics, trustProxy: config.trustedProxies });
     cleanups.push(() => app.close());
+    if (definition.webUi) serveWebUi(app.getHttpAdapter().getInstance(), webUiDirectory());
     // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
     const subscriptions = definition.subscriptions?.(app) ?? [];
     for (const subscription of subscriptions) {

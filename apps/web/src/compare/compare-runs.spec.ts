@@ -1,0 +1,53 @@
+import type { Run } from '@cairn/contracts';
+import { alignByStep, diffRows, inBatches, metricKeys } from './compare-runs';
+
+const run = (id: string, params: Record<string, string>, metrics: Record<string, number>): Run => ({
+  info: { run_id: id, run_uuid: id, run_name: id, experiment_id: '1', user_id: 'u', status: 'FINISHED', artifact_uri: '', lifecycle_stage: 'active' },
+  data: {
+    params: Object.entries(params).map(([key, value]) => ({ key, value })),
+    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })),
+  },
+  inputs: {},
+  outputs: {},
+});
+
+describe('comparing runs', () => {
+  it('marks the params and metrics that differ, a missing key included', () => {
+    const rows = diffRows([run('a', { lr: '0.1', depth: '4' }, { loss: 0.5 }), run('b', { lr: '0.01', depth: '4' }, { loss: 0.5, acc: 0.9 })]);
+    expect(rows.map((r) => [`${r.kind}.${r.key}`, r.values, r.differs])).toEqual([
+      ['params.depth', ['4', '4'], false],
+      ['params.lr', ['0.1', '0.01'], true],
+      ['metrics.acc', [undefined, '0.9'], true],
+      ['metrics.loss', ['0.5', '0.5'], false],
+    ]);
+  });
+
+  it('offers every metric key any run logged', () => {
+    expect(metricKeys([run('a', {}, { loss: 1 }), run('b', {}, { acc: 1, loss: 2 })])).toEqual(['acc', 'loss']);
+  });
+
+  it('puts histories logged at different steps on one axis, with gaps where a run has no point', () => {
+    const aligned = alignByStep([
+      [
+        { step: 0, value: 1 },
+        { step: 10, value: 0.5 },
+      ],
+      [
+        { step: 5, value: 2 },
+        { step: 10, value: 1 },
+      ],
+    ]);
+    expect(aligned).toEqual({
+      steps: [0, 5, 10],
+      values: [
+        [1, null, 0.5],
+        [null, 2, 1],
+      ],
+    });
+  });
+
+  it('asks for 200 runs in two requests of 100', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `r${i}`);
+    expect(inBatches(ids).map((b) => b.length)).toEqual([100, 100]);
+  });
+});
