@@ -106,8 +106,14 @@ export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): Run
     case TRACKING_EVENT_TYPES.loggedModelParamsLogged:
     case TRACKING_EVENT_TYPES.experimentPurged:
     case TRACKING_EVENT_TYPES.runPurged:
-      // Not about a run's summary (logged models are projected separately, and a purged run's
-      // summary is deleted, by the consumer).
+    case TRACKING_EVENT_TYPES.traceLogged:
+    case TRACKING_EVENT_TYPES.traceTagSet:
+    case TRACKING_EVENT_TYPES.traceTagDeleted:
+    case TRACKING_EVENT_TYPES.traceDeleted:
+    case TRACKING_EVENT_TYPES.traceAssessmentSet:
+    case TRACKING_EVENT_TYPES.traceAssessmentDeleted:
+      // Not about a run's summary (logged models are projected separately, a purged run's summary
+      // is deleted by the consumer, and traces carry no run id in their events).
       return summary;
     default:
       return summary;
