@@ -1,0 +1,224 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CairnClient, type Run } from '@cairn/sdk';
+import { startServer, type StartedServer, testEndpoints, trackChildProcess } from '@cairn/testing';
+import type { RunComparison } from './compare';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const distMain = path.join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+jest.setTimeout(300_000);
+
+/**
+ * `cairn run` and `cairn reproduce` against a started server, with the official mlflow client (the
+ * pinned 3.x venv, first on PATH) logging from inside the project's command.
+ */
+describe('cairn run and cairn reproduce', () => {
+  let server: StartedServer;
+  let client: CairnClient;
+  let scratch: string;
+  let env: Record<string, string>;
+  let gitRepo: string;
+  let tagCommit: string;
+
+  function cairn(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [distMain, ...args, '--tracking-uri', server.url], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      trackChildProcess(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        onStdout?.(stdout, child);
+      });
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function cairnJson<T>(...args: string[]): Promise<T> {
+    const r = await cairn([...args, '--json']);
+    if (r.code !== 0) throw new Error(`cairn ${args.join(' ')} exited ${String(r.code)}:\n${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  const tagsOf = (run: Run) => Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value]));
+  const paramsOf = (run: Run) => Object.fromEntries((run.data.params ?? []).map((p) => [p.key, p.value]));
+  const metricsOf = (run: Run) => Object.fromEntries((run.data.metrics ?? []).map((m) => [m.key, Number(m.value)]));
+  const gitIn = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+
+  beforeAll(async () => {
+    server = await startServer();
+    client = new CairnClient(server.url);
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-project-e2e-'));
+    const venvBin = path.dirname(testEndpoints.mlflowPython(3));
+    env = {
+      PATH: `${venvBin}${path.delimiter}${process.env['PATH'] ?? ''}`,
+      HOME: scratch,
+      CAIRN_CACHE_DIR: path.join(scratch, 'cache'),
+      PYTHONUNBUFFERED: '1',
+      MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+      GIT_AUTHOR_NAME: 'e2e',
+      GIT_AUTHOR_EMAIL: 'e2e@example.com',
+      GIT_COMMITTER_NAME: 'e2e',
+      GIT_COMMITTER_EMAIL: 'e2e@example.com',
+    };
+    // A repository holding the example under projects/churn, tagged v1, with a later commit on top.
+    gitRepo = path.join(scratch, 'repo');
+    mkdirSync(path.join(gitRepo, 'projects'), { recursive: true });
+    cpSync(path.join(repoRoot, 'examples', 'churn'), path.join(gitRepo, 'projects', 'churn'), { recursive: true });
+    const gitEnv = { ...process.env, ...env };
+    const g = (...args: string[]) => execFileSync('git', args, { cwd: gitRepo, env: gitEnv, encoding: 'utf8' }).trim();
+    g('init', '--quiet', '--initial-branch', 'main');
+    g('add', '.');
+    g('commit', '--quiet', '-m', 'churn example');
+    g('tag', 'v1');
+    tagCommit = g('rev-parse', 'HEAD');
+    writeFileSync(path.join(gitRepo, 'projects', 'churn', 'NOTES.md'), 'after v1\n');
+    g('add', '.');
+    g('commit', '--quiet', '-m', 'after v1');
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('cairn run examples/churn -P learning_rate=0.05: the official client logs into the run it created, which ends FINISHED', async () => {
+    const result = await cairnJson<{ run_id: string; status: string }>(
+      'run',
+      path.join(repoRoot, 'examples', 'churn'),
+      '-P',
+      'learning_rate=0.05',
+      '--experiment',
+      'churn',
+    );
+    expect(result.status).toBe('FINISHED');
+    const run = await client.getRun(result.run_id);
+    expect(run.info.status).toBe('FINISHED');
+    expect(paramsOf(run)).toMatchObject({ learning_rate: '0.05', n_estimators: '50', max_depth: '3', data: 'data/churn.csv' });
+    expect(metricsOf(run)['val_auc']).toBeGreaterThan(0.6);
+    const tags = tagsOf(run);
+    expect(tags).toMatchObject({
+      'mlflow.source.type': 'PROJECT',
+      'mlflow.project.entryPoint': 'main',
+      'mlflow.project.backend': 'local',
+      'mlflow.source.git.commit': gitIn(repoRoot, 'rev-parse', 'HEAD'),
+      'cairn.project.subdir': 'examples/churn',
+    });
+    expect(tags['cairn.env.lockfile.requirements.txt']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(tags['cairn.env.freeze_sha256']).toMatch(/^[0-9a-f]{64}$/);
+    // The resolved versions of the interpreter that ran it are among the run's artifacts.
+    const files = await client.listArtifactFiles(run.info.run_id, 'cairn');
+    expect(files.map((f) => f.path)).toContain('cairn/environment.txt');
+    const freeze = path.join(scratch, 'freeze.txt');
+    await client.downloadArtifact(run.info.run_id, 'cairn/environment.txt', freeze);
+    expect(execFileSync('cat', [freeze], { encoding: 'utf8' })).toMatch(/^scikit-learn==1\.9\.1$/m);
+  });
+
+  it('a parameter of the wrong type is refused, naming it, before any run exists', async () => {
+    const experimentId = await client.createExperiment('churn-typed');
+    const r = await cairn(['run', path.join(repoRoot, 'examples', 'churn'), '-P', 'learning_rate=fast', '--experiment-id', experimentId]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("parameter 'learning_rate' must be a float, got 'fast'");
+    expect((await client.searchRuns({ experimentIds: [experimentId] })).items).toHaveLength(0);
+  });
+
+  let gitRunId = '';
+
+  it('runs the project from a local git repository URI at a tag, recording that commit', async () => {
+    const uri = `file://${gitRepo}#v1:projects/churn`;
+    const result = await cairnJson<{ run_id: string; status: string }>(
+      'run',
+      uri,
+      '-P',
+      'learning_rate=0.05',
+      '-P',
+      'n_estimators=30',
+      '--experiment',
+      'churn',
+    );
+    expect(result.status).toBe('FINISHED');
+    gitRunId = result.run_id;
+    const run = await client.getRun(gitRunId);
+    expect(tagsOf(run)).toMatchObject({
+      'mlflow.source.git.commit': tagCommit,
+      'mlflow.source.git.repoURL': `file://${gitRepo}`,
+      'mlflow.source.name': `file://${gitRepo}`,
+      'cairn.git.dirty': 'false',
+      'cairn.project.ref': 'v1',
+      'cairn.project.subdir': 'projects/churn',
+    });
+    expect(paramsOf(run)).toMatchObject({ learning_rate: '0.05', n_estimators: '30' });
+    expect(metricsOf(run)['val_auc']).toBeGreaterThan(0.6);
+  });
+
+  it('cairn reproduce <run_id>: same commit and params into a new run, metrics and environment compared', async () => {
+    const r = await cairnJson<{ original_run_id: string; run_id: string; comparison: RunComparison }>('reproduce', gitRunId);
+    expect(r.original_run_id).toBe(gitRunId);
+    expect(r.comparison.params_identical).toBe(true);
+    expect(r.comparison.environment_diff).toEqual([]);
+    const auc = r.comparison.metrics.find((m) => m.key === 'val_auc');
+    expect(auc?.relative_difference).toBeLessThan(1e-9);
+    const reproduced = await client.getRun(r.run_id);
+    expect(tagsOf(reproduced)).toMatchObject({ 'cairn.reproduces': gitRunId, 'mlflow.source.git.commit': tagCommit });
+
+    const diff = await cairnJson<RunComparison>('runs', 'diff', gitRunId, r.run_id);
+    expect(diff).toMatchObject({ params_identical: true, environment_diff: [] });
+  });
+
+  it('cairn reproduce models:/churn-gbm@champion resolves the alias to its run; --dry-run only prints the plan', async () => {
+    const version = await client.registerModel('churn-gbm', `runs:/${gitRunId}/model`, { runId: gitRunId });
+    await client.setRegisteredModelAlias('churn-gbm', 'champion', version.version);
+    const before = (await client.searchRuns({ experimentIds: [(await client.getRun(gitRunId)).info.experiment_id] })).items.length;
+
+    const plan = await cairn(['reproduce', 'models:/churn-gbm@champion', '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain(tagCommit);
+    expect(plan.stdout).toContain('learning_rate=0.05');
+    expect((await client.searchRuns({ experimentIds: [(await client.getRun(gitRunId)).info.experiment_id] })).items).toHaveLength(before);
+
+    const r = await cairnJson<{ original_run_id: string; comparison: RunComparison }>('reproduce', 'models:/churn-gbm@champion');
+    expect(r.original_run_id).toBe(gitRunId);
+    expect(r.comparison).toMatchObject({ params_identical: true, environment_diff: [] });
+    for (const m of r.comparison.metrics) expect(m.relative_difference).toBeLessThan(1e-9);
+  });
+
+  it('refuses to reproduce a run from a dirty working tree, saying why', async () => {
+    const run = await client.createRun({
+      experimentId: '0',
+      tags: { 'mlflow.source.git.commit': tagCommit, 'cairn.git.dirty': 'true', 'cairn.project.repo': gitRepo },
+    });
+    const r = await cairn(['reproduce', run.info.run_id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('uncommitted changes');
+  });
+
+  it('Ctrl-C (SIGINT) stops the command and marks the run KILLED', async () => {
+    const project = path.join(scratch, 'sleeper');
+    mkdirSync(project);
+    writeFileSync(
+      path.join(project, 'MLproject'),
+      'name: sleeper\nentry_points:\n  main:\n    command: "python -c \'import time; print(\\"started\\", flush=True); time.sleep(120)\'"\n',
+    );
+    let interrupted = false;
+    const r = await cairn(['run', project], (text, child) => {
+      if (!interrupted && text.includes('started')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(interrupted).toBe(true);
+    expect(r.code).toBe(1);
+    const runId = /run ([0-9a-f]{32})/.exec(r.stderr)?.[1] as string;
+    expect((await client.getRun(runId)).info.status).toBe('KILLED');
+  });
+});
