@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import { sha256 } from '@cairn/sdk';
 import { ProjectError, type ProjectEnvironment } from './mlproject';
-import { parseYamlSubset, type YamlValue } from './yaml-subset';
+import { parseYamlSubset, YamlFloat, type YamlValue } from './yaml-subset';
 
 export const ENV_MANAGERS = ['local', 'virtualenv', 'uv'] as const;
 export type EnvManager = (typeof ENV_MANAGERS)[number];
@@ -49,7 +49,8 @@ const strings = (v: YamlValue | undefined): string[] => (Array.isArray(v) ? v.ma
 /** MLflow's python_env.yaml: `python`, `build_dependencies`, `dependencies` (`-r requirements.txt` lines allowed). */
 export function readPythonEnv(file: string): PythonEnvSpec {
   const spec = parseYamlSubset(readFileSync(file, 'utf8'));
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ProjectError(`${path.basename(file)}: expected a mapping`);
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec) || spec instanceof YamlFloat)
+    throw new ProjectError(`${path.basename(file)}: expected a mapping`);
   return {
     ...(spec['python'] !== undefined && spec['python'] !== null ? { python: String(spec['python']) } : {}),
     build: strings(spec['build_dependencies']),

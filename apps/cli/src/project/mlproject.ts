@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseYamlSubset, type YamlValue } from './yaml-subset';
+import { parseYamlSubset, YamlFloat, type YamlValue } from './yaml-subset';
 
 /** A project the user asked for cannot run as given: refused before anything is created or started. */
 export class ProjectError extends Error {
@@ -46,17 +46,12 @@ function pythonStr(value: YamlValue): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (value === null) return 'None';
-  if (typeof value === 'number') return Number.isInteger(value) && !String(value).includes('e') ? String(value) : pythonFloat(value);
-  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'string' || value instanceof YamlFloat) return String(value);
   throw new ProjectError(`a parameter default must be a scalar, got ${JSON.stringify(value)}`);
 }
 
-function pythonFloat(n: number): string {
-  const s = String(n);
-  return /[.e]/.test(s) ? s.replace(/e([+-])(\d)$/, 'e$10$2') : `${s}.0`;
-}
-
-const isMap = (v: YamlValue | undefined): v is Record<string, YamlValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: YamlValue | undefined): v is Record<string, YamlValue> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof YamlFloat);
 
 function parameterOf(name: string, spec: YamlValue): Parameter {
   // MLflow accepts `name: type` as well as `name: {type: …, default: …}`.

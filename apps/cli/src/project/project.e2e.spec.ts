@@ -152,13 +152,53 @@ describe('cairn run and cairn reproduce', () => {
     expect(tagsOf(run)).toMatchObject({
       'mlflow.source.git.commit': tagCommit,
       'mlflow.source.git.repoURL': `file://${gitRepo}`,
-      'mlflow.source.name': `file://${gitRepo}`,
+      'mlflow.source.name': `file://${gitRepo}#projects/churn`,
       'cairn.git.dirty': 'false',
       'cairn.project.ref': 'v1',
       'cairn.project.subdir': 'projects/churn',
     });
     expect(paramsOf(run)).toMatchObject({ learning_rate: '0.05', n_estimators: '30' });
     expect(metricsOf(run)['val_auc']).toBeGreaterThan(0.6);
+  });
+
+  it('mlflow run of the same project against Cairn records the same tags and params as cairn run', async () => {
+    const python = testEndpoints.mlflowPython(3);
+    const r = await new Promise<CliResult>((resolve) => {
+      const child = spawn(
+        python,
+        [
+          '-m',
+          'mlflow',
+          'run',
+          `file://${gitRepo}#projects/churn`,
+          '--version',
+          'v1',
+          '--env-manager',
+          'local',
+          '-P',
+          'learning_rate=0.05',
+          '-P',
+          'n_estimators=30',
+          '--experiment-name',
+          'churn',
+        ],
+        { cwd: scratch, env: { ...env, MLFLOW_TRACKING_URI: server.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      trackChildProcess(child);
+      let [stdout, stderr] = ['', ''];
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(r.stderr).toContain('succeeded');
+    const runId = /=== Run \(ID '([0-9a-f]{32})'\) succeeded ===/.exec(r.stderr)?.[1] as string;
+    const [viaMlflow, viaCairn] = [await client.getRun(runId), await client.getRun(gitRunId)];
+    // The run name is generated per run; MLflow mangles a file:// source name into
+    // `<cwd>/file:/<path>#<subdir>` (os.path.abspath of the URI), which Cairn does not copy.
+    const mlflowTags = Object.entries(tagsOf(viaMlflow)).filter(([k]) => k !== 'mlflow.runName' && k !== 'mlflow.source.name');
+    expect(tagsOf(viaMlflow)['mlflow.source.name']).toContain(`file:${gitRepo}#projects/churn`);
+    expect(tagsOf(viaCairn)).toMatchObject(Object.fromEntries(mlflowTags));
+    expect(paramsOf(viaCairn)).toEqual(paramsOf(viaMlflow));
   });
 
   it('cairn reproduce <run_id>: same commit and params into a new run, metrics and environment compared', async () => {

@@ -90,8 +90,14 @@ export async function planProjectRun(request: Pick<ProjectRunRequest, 'uri' | 'e
     const repoUrl = uri.kind === 'git' ? withoutCredentials(uri.location) : repo.repoUrl;
     tags['mlflow.source.git.commit'] = repo.commit;
     if (repoUrl !== undefined) tags['mlflow.source.git.repoURL'] = repoUrl;
-    // MLflow names a local project by its repository's remote plus the subdirectory, else by its path.
-    tags['mlflow.source.name'] = uri.kind === 'git' ? withoutCredentials(uri.location) : repo.repoUrl !== undefined ? `${repo.repoUrl}#${subdir}` : fetched.dir;
+    // As mlflow run names the source: a remote project by its URI in MLflow's `uri#subdir` form, a
+    // local one by its repository's remote plus the subdirectory, else by its path.
+    tags['mlflow.source.name'] =
+      uri.kind === 'git'
+        ? `${withoutCredentials(uri.location)}${subdir ? `#${subdir}` : ''}`
+        : repo.repoUrl !== undefined
+          ? `${repo.repoUrl}#${subdir}`
+          : fetched.dir;
     if (uri.kind === 'git' && uri.ref !== undefined && (await isBranch(uri.location, uri.ref, fetched.dir))) tags['mlflow.source.git.branch'] = uri.ref;
     tags['cairn.git.dirty'] = String(repo.dirty);
     // Where reproduce fetches the commit from: the URI given, or the local repository's own root.

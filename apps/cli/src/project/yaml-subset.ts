@@ -5,7 +5,30 @@
  * tags, multi-document streams, multi-line flow collections) is refused with its line number rather
  * than misread.
  */
-export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+export type YamlValue = string | number | YamlFloat | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+
+/**
+ * A YAML float, kept apart from integers because MLflow substitutes and logs Python's `str()` of
+ * it: `default: 1.0` is `1.0`, `1.0e20` is `1e+20`, where a JS number would print `1`.
+ */
+export class YamlFloat {
+  constructor(readonly value: number) {}
+
+  toString(): string {
+    const v = this.value;
+    if (Number.isNaN(v)) return 'nan';
+    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+    // Python's repr switches to exponent notation from 1e16 up and below 1e-4.
+    const abs = Math.abs(v);
+    if (abs !== 0 && (abs >= 1e16 || abs < 1e-4))
+      return v
+        .toExponential()
+        .replace(/e([+-])(\d)$/, 'e$10$2')
+        .replace(/\.0e/, 'e');
+    const s = String(v);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+}
 
 export class YamlSubsetError extends Error {
   constructor(message: string, line: number) {
@@ -40,7 +63,9 @@ function plainScalar(raw: string): YamlValue {
   if (/^(false|False|FALSE|no|No|NO|off|Off|OFF)$/.test(raw)) return false;
   if (/^[-+]?(0|[1-9][0-9_]*)$/.test(raw)) return Number(raw.replace(/_/g, ''));
   // PyYAML's float needs a dot: `1e-3` stays a string, `1.0e-3` is a float.
-  if (/^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$/.test(raw) && /[0-9]/.test(raw)) return Number(raw.replace(/_/g, ''));
+  if (/^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$/.test(raw) && /[0-9]/.test(raw)) return new YamlFloat(Number(raw.replace(/_/g, '')));
+  if (/^[-+]?\.(inf|Inf|INF)$/.test(raw)) return new YamlFloat(raw.startsWith('-') ? -Infinity : Infinity);
+  if (/^\.(nan|NaN|NAN)$/.test(raw)) return new YamlFloat(NaN);
   return raw;
 }
 
