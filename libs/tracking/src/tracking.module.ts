@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { systemClock } from '@cairn/eventing';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { RunEnvironmentController } from './api/run-environment.controller';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
 import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS } from './application/ports';
@@ -17,7 +18,7 @@ import { TrackingStore } from './infra/tracking-store';
  * from `trackingSubscriptions(app)`, its timers from `startTrackingLifecycleJobs(runtime)`.
  */
 @Module({
-  controllers: [TrackingController, RunLifecycleController],
+  controllers: [TrackingController, RunLifecycleController, RunEnvironmentController],
   providers: [
     TrackingStore,
     TrackingCommands,

@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ENVIRONMENT_ARTIFACT, type PackageVersionDifference } from '@cairn/contracts';
 import type { CairnClient, Run } from '@cairn/sdk';
-import { diffEnvironments, type PackageDifference, parseFreeze } from './environment';
-import { ENVIRONMENT_ARTIFACT } from './run-project';
 
 export interface MetricComparison {
   key: string;
@@ -20,7 +19,7 @@ export interface RunComparison {
   params: { key: string; a?: string; b?: string }[];
   metrics: MetricComparison[];
   /** Undefined when a run recorded no environment. */
-  environment_diff?: PackageDifference[];
+  environment_diff?: PackageVersionDifference[];
   environment_recorded: { a: boolean; b: boolean };
 }
 
@@ -66,15 +65,15 @@ export async function compareRuns(client: CairnClient, a: Run, b: Run): Promise<
       ...(x !== undefined && y !== undefined ? { relative_difference: relativeDifference(x, y) } : {}),
     };
   });
-  const [ea, eb] = await Promise.all([recordedEnvironment(client, a), recordedEnvironment(client, b)]);
+  const environment = await client.environmentDiff(a.info.run_id, b.info.run_id);
   return {
     run_a: a.info.run_id,
     run_b: b.info.run_id,
     params_identical: params.every((p) => p.a === p.b),
     params,
     metrics,
-    ...(ea !== undefined && eb !== undefined ? { environment_diff: diffEnvironments(parseFreeze(ea), parseFreeze(eb)) } : {}),
-    environment_recorded: { a: ea !== undefined, b: eb !== undefined },
+    ...(environment.differences !== undefined ? { environment_diff: environment.differences } : {}),
+    environment_recorded: { a: environment.recorded.run_a, b: environment.recorded.run_b },
   };
 }
 
@@ -95,7 +94,7 @@ export function renderComparison(c: RunComparison, labels: { a: string; b: strin
   else if (c.environment_diff.length === 0) lines.push('environment: identical');
   else {
     lines.push(`environment: ${c.environment_diff.length} package(s) differ:`);
-    for (const d of c.environment_diff) lines.push(`  ${d.name}: ${labels.a} ${show(d.a)}  ${labels.b} ${show(d.b)}`);
+    for (const d of c.environment_diff) lines.push(`  ${d.name}: ${labels.a} ${show(d.run_a)}  ${labels.b} ${show(d.run_b)}`);
   }
   return `${lines.join('\n')}\n`;
 }

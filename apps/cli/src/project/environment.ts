@@ -193,35 +193,3 @@ export async function freezeEnvironment(python: string): Promise<string | undefi
     return undefined;
   }
 }
-
-/** `name==version` lines (and `# python X`) of a freeze as a map of normalized name to version. */
-export function parseFreeze(text: string): Record<string, string> {
-  const versions: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const python = /^#\s*python\s+(\S+)/.exec(raw);
-    if (python !== null) {
-      versions['python'] = python[1] as string;
-      continue;
-    }
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const pinned = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:===?|\s@\s)\s*(.+)$/.exec(line);
-    if (pinned !== null) versions[(pinned[1] as string).toLowerCase().replace(/[-_.]+/g, '-')] = (pinned[2] as string).trim();
-    else versions[line.toLowerCase()] = '';
-  }
-  return versions;
-}
-
-export interface PackageDifference {
-  name: string;
-  a?: string;
-  b?: string;
-}
-
-/** Packages whose versions differ between two freezes (present in one only counts), by name. */
-export function diffEnvironments(a: Record<string, string>, b: Record<string, string>): PackageDifference[] {
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return names
-    .filter((n) => a[n] !== b[n])
-    .map((name) => ({ name, ...(a[name] !== undefined ? { a: a[name] } : {}), ...(b[name] !== undefined ? { b: b[name] } : {}) }));
-}

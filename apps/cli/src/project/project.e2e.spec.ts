@@ -232,6 +232,30 @@ describe('cairn run and cairn reproduce', () => {
     for (const m of r.comparison.metrics) expect(m.relative_difference).toBeLessThan(1e-9);
   });
 
+  it('with one library version changed in the environment, runs diff (and the server) name it beside the metrics', async () => {
+    // A distribution's metadata on PYTHONPATH is what pip freeze reports: two runs, one version apart.
+    const withHelper = async (version: string) => {
+      const site = path.join(scratch, `site-${version}`);
+      mkdirSync(path.join(site, `churn_helper-${version}.dist-info`), { recursive: true });
+      writeFileSync(path.join(site, `churn_helper-${version}.dist-info`, 'METADATA'), `Metadata-Version: 2.1\nName: churn-helper\nVersion: ${version}\n`);
+      const saved = env['PYTHONPATH'];
+      env['PYTHONPATH'] = site;
+      try {
+        return (await cairnJson<{ run_id: string }>('run', `file://${gitRepo}#v1:projects/churn`, '-P', 'n_estimators=20', '--experiment', 'churn')).run_id;
+      } finally {
+        if (saved === undefined) delete env['PYTHONPATH'];
+        else env['PYTHONPATH'] = saved;
+      }
+    };
+    const [a, b] = [await withHelper('1.0'), await withHelper('2.0')];
+    const diff = await cairnJson<RunComparison>('runs', 'diff', a, b);
+    expect(diff.environment_diff).toEqual([{ name: 'churn-helper', run_a: '1.0', run_b: '2.0' }]);
+    expect(diff.metrics.find((m) => m.key === 'val_auc')).toMatchObject({ relative_difference: 0 });
+    const human = await cairn(['runs', 'diff', a, b]);
+    expect(human.stdout).toContain('churn-helper: A 1.0  B 2.0');
+    expect(await client.environmentDiff(a, gitRunId)).toMatchObject({ identical: false, differences: [{ name: 'churn-helper', run_a: '1.0' }] });
+  });
+
   it('refuses to reproduce a run from a dirty working tree, saying why', async () => {
     const run = await client.createRun({
       experimentId: '0',

@@ -2,13 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ENVIRONMENT_ARTIFACT, ENVIRONMENT_HASH_TAG, environmentPackagesTags, parseFreeze } from '@cairn/contracts';
 import { type CairnClient, fileProvenanceTags, HEARTBEAT_INTERVAL_MS, readGit, sha256, withoutCredentials } from '@cairn/sdk';
 import { type EnvManager, freezeEnvironment, prepareEnvironment } from './environment';
 import { entryPointOf, loadProject, ProjectError, type ProjectEnvironment, resolveEntryPoint } from './mlproject';
 import { cacheRoot, fetchProject, git, parseProjectUri } from './source';
-
-/** Where the run's resolved package versions are stored among its artifacts. */
-export const ENVIRONMENT_ARTIFACT = 'cairn/environment.txt';
 
 export type ProjectRunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -136,7 +134,9 @@ export async function runProject(client: CairnClient, request: ProjectRunRequest
   const prepared = await prepareEnvironment(request.envManager, plan.environment, plan.dir, cacheRoot(env), { env, frozen: request.frozen, log });
   const freeze = await freezeEnvironment(prepared.python);
 
-  const tags = { ...plan.tags, ...request.tags, ...(freeze !== undefined ? { 'cairn.env.freeze_sha256': sha256(freeze) } : {}) };
+  // The full freeze is an artifact; the same versions as tags let the server diff two runs' environments.
+  const environmentTags = freeze !== undefined ? { [ENVIRONMENT_HASH_TAG]: sha256(freeze), ...environmentPackagesTags(parseFreeze(freeze)) } : {};
+  const tags = { ...plan.tags, ...request.tags, ...environmentTags };
   const run = await client.createRun({ experimentId: request.experimentId, tags });
   const runId = run.info.run_id;
   onCreated?.(runId);
