@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type CairnClient, type Run } from '@cairn/sdk';
 import { UsageError } from '../args';
 import type { Command, CommandContext } from '../commands';
@@ -111,7 +112,9 @@ export function reproductionSource(run: Run): ReproductionSource {
     throw new ProjectError(`run ${id} ran from a working tree with uncommitted changes (cairn.git.dirty=true): the code that ran is in no commit`);
   // `mlflow run` names a local project "<repo url>#<subdir>" and records no repository of its own.
   const [sourceRepo, sourceSubdir] = (tags['mlflow.source.name'] ?? '').split('#');
-  const repo = tags['cairn.project.repo'] ?? tags['mlflow.source.git.repoURL'] ?? (sourceSubdir !== undefined ? sourceRepo : undefined);
+  // A local repository path works on the machine that ran it; elsewhere, its remote.
+  const candidates = [tags['cairn.project.repo'], tags['mlflow.source.git.repoURL'], sourceSubdir !== undefined ? sourceRepo : undefined];
+  const repo = candidates.find((c) => c !== undefined && c !== '' && (/^[a-z][a-z0-9+.-]*:|^git@/i.test(c) || existsSync(c))) ?? candidates.find(Boolean);
   if (repo === undefined || repo === '')
     throw new ProjectError(`run ${id} recorded no repository (cairn.project.repo or mlflow.source.git.repoURL) to fetch commit ${commit} from`);
   const subdir = tags['cairn.project.subdir'] ?? sourceSubdir ?? '';

@@ -266,6 +266,41 @@ describe('cairn run and cairn reproduce', () => {
     expect(r.stderr).toContain('uncommitted changes');
   });
 
+  it('--env virtualenv builds the environment once into the cache, records its freeze, and reproduce rebuilds it from that freeze', async () => {
+    const repo = path.join(scratch, 'env-repo');
+    mkdirSync(repo);
+    writeFileSync(path.join(repo, 'python_env.yaml'), 'python: "3.11"\nbuild_dependencies: []\ndependencies: []\n');
+    writeFileSync(
+      path.join(repo, 'MLproject'),
+      'name: envcheck\nentry_points:\n  main:\n    command: "python -c \'import sys; print(\\"prefix\\", sys.prefix)\'"\n',
+    );
+    const g = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+    g('init', '--quiet');
+    g('add', '.');
+    g('commit', '--quiet', '-m', 'envcheck');
+
+    const first = await cairn(['run', `${repo}#HEAD`, '--env', 'virtualenv', '--json']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('building the virtualenv environment');
+    expect(first.stderr).toMatch(new RegExp(`prefix ${path.join(scratch, 'cache', 'envs')}/virtualenv-[0-9a-f]{24}`));
+    const runId = (JSON.parse(first.stdout) as { run_id: string }).run_id;
+    const run = await client.getRun(runId);
+    expect(tagsOf(run)).toMatchObject({ 'mlflow.project.env': 'virtualenv', 'cairn.project.env': 'virtualenv' });
+    // The venv's own packages, not the mlflow venv's that built it.
+    expect(Object.keys(JSON.parse(tagsOf(run)['cairn.env.packages.0'] ?? '{}') as object)).not.toContain('mlflow');
+
+    const again = await cairn(['run', `${repo}#HEAD`, '--env', 'virtualenv']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('building');
+
+    const reproduced = await cairnJson<{ comparison: RunComparison }>('reproduce', runId);
+    expect(reproduced.comparison).toMatchObject({ params_identical: true, environment_diff: [] });
+
+    const uv = await cairn(['run', repo, '--env', 'uv']);
+    expect(uv.code).toBe(1);
+    expect(uv.stderr).toContain('--env uv needs the uv executable on PATH');
+  });
+
   it('Ctrl-C (SIGINT) stops the command and marks the run KILLED', async () => {
     const project = path.join(scratch, 'sleeper');
     mkdirSync(project);
