@@ -135,6 +135,7 @@ export const REPRODUCE: Command = {
     'dry-run': { type: 'boolean', description: 'print the plan; create and run nothing' },
     env: { type: 'string', placeholder: 'local|virtualenv|uv', description: 'override the environment manager the run used' },
     experiment: { type: 'string', placeholder: 'NAME', description: "experiment for the new run (default: the original run's)" },
+    'skip-data': { type: 'boolean', description: 'do not restore DVC-tracked data (dvc pull); run on the data in the checkout' },
   },
   async run(ctx, a, f) {
     const target = a['target'] as string;
@@ -146,10 +147,14 @@ export const REPRODUCE: Command = {
     if (f['dry-run'] === true) {
       const plan = await planProjectRun({ uri: source.uri, entryPoint: source.entryPoint, params: source.params, envManager: manager, env: ctx.env });
       const frozen = manager !== 'local' && (await recordedEnvironment(ctx.client, original)) !== undefined;
+      const dvcFiles = plan.tags['cairn.dvc.files'];
+      const dataPlan =
+        dvcFiles === undefined ? 'no DVC-tracked data' : f['skip-data'] === true ? `${dvcFiles}: not restored (--skip-data)` : `dvc pull (${dvcFiles})`;
       out(
         ctx,
         {
           run_id: originalId,
+          data: dataPlan,
           source: source.uri,
           commit: source.commit,
           entry_point: source.entryPoint,
@@ -171,6 +176,7 @@ export const REPRODUCE: Command = {
                 .map(([k, v]) => `${k}=${v}`)
                 .join(' '),
             ],
+            ['data', dataPlan],
             [
               'environment',
               `${manager}${manager === 'local' ? ' (the python on PATH)' : frozen ? ' (built from the recorded pip freeze)' : ' (built from the project requirements)'}`,
@@ -190,6 +196,7 @@ export const REPRODUCE: Command = {
       experimentId,
       envManager: manager,
       tags: { 'cairn.reproduces': originalId },
+      restoreData: f['skip-data'] !== true,
       ...(frozen !== undefined ? { frozen } : {}),
       env: ctx.env,
       stdout: ctx.stderr,

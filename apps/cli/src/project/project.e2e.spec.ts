@@ -301,6 +301,27 @@ describe('cairn run and cairn reproduce', () => {
     expect(uv.stderr).toContain('--env uv needs the uv executable on PATH');
   });
 
+  it('reproduce of a project with DVC-tracked data plans a dvc pull, and without dvc refuses, naming the data, unless --skip-data', async () => {
+    const repo = path.join(scratch, 'dvc-repo');
+    mkdirSync(repo);
+    writeFileSync(path.join(repo, 'MLproject'), 'name: dvcdata\nentry_points:\n  main:\n    command: "python -c \'print(1)\'"\n');
+    writeFileSync(path.join(repo, 'train.csv.dvc'), 'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 10\n  path: train.csv\n');
+    const g = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+    g('init', '--quiet');
+    g('add', '.');
+    g('commit', '--quiet', '-m', 'dvc-tracked data');
+    const { run_id: runId } = await cairnJson<{ run_id: string }>('run', `${repo}#HEAD`);
+    expect(tagsOf(await client.getRun(runId))['cairn.dvc.files']).toBe('train.csv.dvc');
+
+    const refused = await cairn(['reproduce', runId]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('tracks its data with DVC (train.csv.dvc');
+    expect(refused.stderr).toContain('dvc is not on PATH');
+    const plan = await cairn(['reproduce', runId, '--dry-run']);
+    expect(plan.stdout).toContain('dvc pull (train.csv.dvc)');
+    expect((await cairn(['reproduce', runId, '--skip-data'])).code).toBe(0);
+  });
+
   it('Ctrl-C (SIGINT) stops the command and marks the run KILLED', async () => {
     const project = path.join(scratch, 'sleeper');
     mkdirSync(project);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ENVIRONMENT_ARTIFACT, ENVIRONMENT_HASH_TAG, environmentPackagesTags, parseFreeze } from '@cairn/contracts';
 import { type CairnClient, fileProvenanceTags, HEARTBEAT_INTERVAL_MS, readGit, sha256, withoutCredentials } from '@cairn/sdk';
-import { type EnvManager, freezeEnvironment, prepareEnvironment } from './environment';
+import { type EnvManager, freezeEnvironment, onPath, prepareEnvironment } from './environment';
 import { entryPointOf, loadProject, ProjectError, type ProjectEnvironment, resolveEntryPoint } from './mlproject';
 import { cacheRoot, fetchProject, git, parseProjectUri } from './source';
 
@@ -20,6 +20,8 @@ export interface ProjectRunRequest {
   tags?: Record<string, string>;
   /** Use this recorded `pip freeze` to build the environment (reproduce). */
   frozen?: string;
+  /** Restore DVC-tracked data with `dvc pull` before running (reproduce), refusing when dvc is missing. */
+  restoreData?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Where the child's output goes. */
   stdout: NodeJS.WritableStream;
@@ -111,6 +113,27 @@ export async function planProjectRun(request: Pick<ProjectRunRequest, 'uri' | 'e
   return { dir: fetched.dir, command: resolved.command, params: resolved.params, tags, environment: project.environment };
 }
 
+/**
+ * `dvc pull` in the checkout: the `.dvc` files at the run's commit name the data it trained on, so
+ * pulling restores exactly the recorded data hash. Without dvc the data cannot be restored, and a
+ * rerun on whatever data is lying around is the trap reproduction exists to avoid: refused.
+ */
+async function restoreDvcData(plan: ProjectPlan, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  const files = plan.tags['cairn.dvc.files'];
+  if (files === undefined) return;
+  const dvc = onPath(['dvc'], env);
+  if (dvc === undefined)
+    throw new ProjectError(
+      `the project tracks its data with DVC (${files}; data hash ${plan.tags['cairn.dvc.data_hash'] ?? '?'}), and dvc is not on PATH: install dvc to restore it, or pass --skip-data to run on the data in the checkout`,
+    );
+  log(`cairn: dvc pull (${files})\n`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(dvc, ['pull'], { cwd: plan.dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new ProjectError(`dvc pull failed (exit ${String(code)}) in ${plan.dir}`))));
+  });
+}
+
 async function isBranch(location: string, ref: string, dir: string): Promise<boolean> {
   try {
     return (await git(['ls-remote', '--heads', location, ref], dir, 30_000)) !== '';
@@ -131,6 +154,7 @@ export async function runProject(client: CairnClient, request: ProjectRunRequest
   const env = request.env ?? process.env;
   const plan = await planProjectRun(request);
   const log = (line: string) => request.stderr.write(line);
+  if (request.restoreData === true) await restoreDvcData(plan, env, log);
   const prepared = await prepareEnvironment(request.envManager, plan.environment, plan.dir, cacheRoot(env), { env, frozen: request.frozen, log });
   const freeze = await freezeEnvironment(prepared.python);
 
