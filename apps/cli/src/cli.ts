@@ -7,8 +7,8 @@ import { bind, type Command, COMMANDS, TOP_LEVEL, usageOf } from './commands';
 /**
  * Exit codes, for scripts:
  *   0  success
- *   1  the server refused the request or could not be reached (an API error, e.g. a 404), or a
- *      local file operation failed
+ *   1  the server refused the request or could not be reached (an API error, e.g. a 404), a
+ *      local file operation failed, or a project run was refused or did not finish
  *   2  usage error: unknown command or option, missing or malformed argument
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -45,7 +45,7 @@ options (every API command):
 
 credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN (as the mlflow client reads them)
 
-exit codes: 0 ok, 1 API or server error (e.g. not found), 2 usage error
+exit codes: 0 ok, 1 API or server error (e.g. not found), or a run/reproduce that failed, 2 usage error
 `;
 
 export interface CliIo {

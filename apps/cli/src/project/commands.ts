@@ -53,7 +53,7 @@ export const RUN: Command = {
   summary: 'run an MLproject entry point (a directory, or <git-uri>[#ref][:subdir]) into a new run',
   flags: {
     'entry-point': { type: 'string', short: 'e', placeholder: 'NAME', description: 'entry point or .py/.sh script (default main)' },
-    param: { type: 'string', short: 'P', multiple: true, placeholder: 'NAME=VALUE', description: 'a parameter (repeatable)' },
+    param: { type: 'string', short: 'P', multiple: true, placeholder: 'NAME=VALUE', description: 'a parameter of the entry point' },
     experiment: { type: 'string', placeholder: 'NAME', description: 'experiment by name (created if missing)' },
     'experiment-id': { type: 'string', placeholder: 'ID' },
     env: { type: 'string', placeholder: 'local|virtualenv|uv', description: 'where the command runs (default local: the python on PATH)' },

@@ -118,7 +118,7 @@ export async function planProjectRun(request: Pick<ProjectRunRequest, 'uri' | 'e
  * pulling restores exactly the recorded data hash. Without dvc the data cannot be restored, and a
  * rerun on whatever data is lying around is the trap reproduction exists to avoid: refused.
  */
-async function restoreDvcData(plan: ProjectPlan, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+async function restoreDvcData(plan: ProjectPlan, env: NodeJS.ProcessEnv, log: (line: string) => void, output: NodeJS.WritableStream): Promise<void> {
   const files = plan.tags['cairn.dvc.files'];
   if (files === undefined) return;
   const dvc = onPath(['dvc'], env);
@@ -128,7 +128,10 @@ async function restoreDvcData(plan: ProjectPlan, env: NodeJS.ProcessEnv, log: (l
     );
   log(`cairn: dvc pull (${files})\n`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(dvc, ['pull'], { cwd: plan.dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its output is progress, not the command's answer: to stderr, so `--json` stays parseable.
+    const child = spawn(dvc, ['pull'], { cwd: plan.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(output, { end: false });
+    child.stderr.pipe(output, { end: false });
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new ProjectError(`dvc pull failed (exit ${String(code)}) in ${plan.dir}`))));
   });
@@ -154,7 +157,7 @@ export async function runProject(client: CairnClient, request: ProjectRunRequest
   const env = request.env ?? process.env;
   const plan = await planProjectRun(request);
   const log = (line: string) => request.stderr.write(line);
-  if (request.restoreData === true) await restoreDvcData(plan, env, log);
+  if (request.restoreData === true) await restoreDvcData(plan, env, log, request.stderr);
   const prepared = await prepareEnvironment(request.envManager, plan.environment, plan.dir, cacheRoot(env), { env, frozen: request.frozen, log });
   const freeze = await freezeEnvironment(prepared.python);
 
