@@ -161,8 +161,8 @@ describe('cairn run and cairn reproduce', () => {
     expect(metricsOf(run)['val_auc']).toBeGreaterThan(0.6);
   });
 
-  it('mlflow run of the same project against Cairn records the same tags and params as cairn run', async () => {
-    const python = testEndpoints.mlflowPython(3);
+  it.each([3, 2] as const)('mlflow run (MLflow %i.x) of the same project against Cairn records the same tags and params as cairn run', async (major) => {
+    const python = testEndpoints.mlflowPython(major);
     const r = await new Promise<CliResult>((resolve) => {
       const child = spawn(
         python,
@@ -182,7 +182,12 @@ describe('cairn run and cairn reproduce', () => {
           '--experiment-name',
           'churn',
         ],
-        { cwd: scratch, env: { ...env, MLFLOW_TRACKING_URI: server.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+        // The project's command runs with the python on PATH: the same client that launched it.
+        {
+          cwd: scratch,
+          env: { ...env, PATH: `${path.dirname(python)}${path.delimiter}${env['PATH'] ?? ''}`, MLFLOW_TRACKING_URI: server.url },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       trackChildProcess(child);
       let [stdout, stderr] = ['', ''];

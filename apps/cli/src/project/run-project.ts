@@ -89,7 +89,8 @@ export async function planProjectRun(request: Pick<ProjectRunRequest, 'uri' | 'e
     subdir = path.relative(repo.root, fetched.dir).split(path.sep).join('/');
     const repoUrl = uri.kind === 'git' ? withoutCredentials(uri.location) : repo.repoUrl;
     tags['mlflow.source.git.commit'] = repo.commit;
-    if (repoUrl !== undefined) tags['mlflow.source.git.repoURL'] = repoUrl;
+    // MLflow 2.x's mlflow run also writes the legacy key (3.x dropped it); older UIs and scripts read it.
+    if (repoUrl !== undefined) Object.assign(tags, { 'mlflow.source.git.repoURL': repoUrl, 'mlflow.gitRepoURL': repoUrl });
     // As mlflow run names the source: a remote project by its URI in MLflow's `uri#subdir` form, a
     // local one by its repository's remote plus the subdirectory, else by its path.
     tags['mlflow.source.name'] =
