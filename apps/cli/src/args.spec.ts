@@ -22,6 +22,15 @@ describe('parseArgs', () => {
     expect(parseArgs(['--order-by', 'a DESC', '--order-by=b', '--no-archive'], specs).flags).toEqual({ 'order-by': ['a DESC', 'b'], archive: false });
   });
 
+  it('reads one-letter aliases as their long flags (-e main -P a=1 -P b=2), and refuses unknown ones', () => {
+    const runSpecs = { 'entry-point': { type: 'string' as const, short: 'e' }, param: { type: 'string' as const, multiple: true, short: 'P' } };
+    expect(parseArgs(['dir', '-e', 'train', '-P', 'a=1', '--param', 'b=-2', '-P', 'c=3'], runSpecs)).toEqual({
+      positionals: ['dir'],
+      flags: { 'entry-point': 'train', param: ['a=1', 'b=-2', 'c=3'] },
+    });
+    expect(() => parseArgs(['-x'], runSpecs)).toThrow("unknown option '-x'");
+  });
+
   it('treats everything after -- as positionals, and a negative number as a value', () => {
     expect(parseArgs(['--', '--json'], specs).positionals).toEqual(['--json']);
     expect(parseArgs(['--max-results', '-1'], specs).flags['max-results']).toBe(-1);

@@ -18,6 +18,8 @@ export interface FlagSpec {
   description?: string;
   /** Shown in usage for valued flags, e.g. `N` or `ID`. */
   placeholder?: string;
+  /** A one-letter alias, as `mlflow run` spells its options: `-e main`, `-P alpha=0.5`. */
+  short?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -40,7 +42,8 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number {
  * flags. Flags and positionals may come in any order; an unknown flag is a usage error rather than
  * silently ignored, so a typo never runs a different command than the one meant.
  */
-export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs {
+export function parseArgs(given: readonly string[], specs: FlagSpecs): ParsedArgs {
+  let argv = given;
   const positionals: string[] = [];
   const flags: Record<string, FlagValue | undefined> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -55,7 +58,11 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
           flags['help'] = true;
           continue;
         }
-        throw new UsageError(`unknown option '${arg}'`);
+        const long = /^-[A-Za-z]$/.test(arg) ? Object.keys(specs).find((n) => specs[n]?.short === arg.slice(1)) : undefined;
+        if (long === undefined) throw new UsageError(`unknown option '${arg}'`);
+        argv = [...argv.slice(0, i), `--${long}`, ...argv.slice(i + 1)];
+        i--;
+        continue;
       }
       positionals.push(arg);
       continue;

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CairnApiError, CairnClient, CairnConnectionError, resolveTrackingUri } from '@cairn/sdk';
 import { type FlagSpecs, parseArgs, UsageError } from './args';
-import { bind, type Command, COMMANDS, GC, usageOf } from './commands';
+import { bind, type Command, COMMANDS, TOP_LEVEL, usageOf } from './commands';
 
 /**
  * Exit codes, for scripts:
  *   0  success
- *   1  the server refused the request or could not be reached (an API error, e.g. a 404), or a
- *      local file operation failed
+ *   1  the server refused the request or could not be reached (an API error, e.g. a 404), a
+ *      local file operation failed, or a project run was refused or did not finish
  *   2  usage error: unknown command or option, missing or malformed argument
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -25,7 +25,10 @@ commands:
   server                                     start the all-in-one server (configured by CAIRN_* variables)
   version                                    print the version
   experiments list|create|delete|restore     manage experiments (by name, or --experiment-id ID)
-  runs search|get|delete|restore             find and inspect runs
+  run <dir|git-uri[#ref][:subdir]>           run an MLproject entry point into a new run (-e ENTRY, -P k=v)
+  reproduce <run_id|models:/name/version|models:/name@alias>
+                                             re-run a run at its commit, params and environment; compare
+  runs search|get|delete|restore|diff        find, inspect and compare runs
   metrics history <run_id> <key>             every point of a metric
   artifacts ls|get|put                       list, download, upload run artifacts
   models list|versions|transition|alias|promote|history|lineage
@@ -42,7 +45,7 @@ options (every API command):
 
 credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN (as the mlflow client reads them)
 
-exit codes: 0 ok, 1 API or server error (e.g. not found), 2 usage error
+exit codes: 0 ok, 1 API or server error (e.g. not found), or a run/reproduce that failed, 2 usage error
 `;
 
 export interface CliIo {
@@ -60,7 +63,8 @@ function groupUsage(group: string, commands: Record<string, Command>): string {
 /** Resolves the command named by `argv` (without `server`/`version`), or throws a usage error. */
 export function resolveCommand(argv: readonly string[]): { path: string; command: Command; rest: string[] } {
   const [group, sub, ...rest] = argv;
-  if (group === 'gc') return { path: 'gc', command: GC, rest: argv.slice(1) };
+  const topLevel = group !== undefined ? TOP_LEVEL[group] : undefined;
+  if (topLevel !== undefined && group !== undefined) return { path: group, command: topLevel, rest: argv.slice(1) };
   const commands = group !== undefined ? COMMANDS[group] : undefined;
   if (commands === undefined) throw new UsageError(`unknown command '${group ?? ''}'`, USAGE);
   if (sub === undefined || sub.startsWith('-'))
@@ -134,7 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    await command.run({ client, json, stdout: io.stdout, stderr: io.stderr }, args, parsed.flags);
+    await command.run({ client, json, stdout: io.stdout, stderr: io.stderr, env: io.env ?? process.env }, args, parsed.flags);
     return EXIT.ok;
   } catch (error) {
     return report(error, json, io);

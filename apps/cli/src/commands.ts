@@ -12,13 +12,16 @@ import {
   type WebhookEvent,
 } from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
-import { formatBytes, formatTime, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
+import { formatBytes, formatTime, out, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
+import { REPRODUCE, RUN, RUNS_DIFF } from './project/commands';
 
 export interface CommandContext {
   client: CairnClient;
   json: boolean;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** The environment the CLI was started with (tracking credentials, PATH for `cairn run`). */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface Command {
@@ -27,11 +30,6 @@ export interface Command {
   summary: string;
   flags?: FlagSpecs;
   run(ctx: CommandContext, args: Record<string, string | undefined>, flags: ParsedArgs['flags']): Promise<void>;
-}
-
-/** Prints `data` as JSON for scripts, or what `human` renders for people. */
-function out(ctx: CommandContext, data: unknown, human: () => string): void {
-  ctx.stdout.write(ctx.json ? `${JSON.stringify(data, null, 2)}\n` : human());
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -247,6 +245,7 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
     },
     delete: onOne('run_id', 'delete a run (restorable until GC purges it)', (c, id) => c.deleteRun(id), 'deleted run'),
     restore: onOne('run_id', 'restore a deleted run', (c, id) => c.restoreRun(id), 'restored run'),
+    diff: RUNS_DIFF,
   },
   metrics: {
     history: {
@@ -679,11 +678,14 @@ export const GC: Command = {
   },
 };
 
+/** Commands without a subcommand: `cairn gc`, `cairn run`, `cairn reproduce`. */
+export const TOP_LEVEL: Record<string, Command> = { gc: GC, run: RUN, reproduce: REPRODUCE };
+
 export function usageOf(path: string, command: Command): string {
   const args = command.args.map((a) => (a.startsWith('[') ? a : `<${a}>`)).join(' ');
   const flags = Object.entries(command.flags ?? {}).map(([name, spec]) => {
     const value = spec.type === 'boolean' ? '' : ` ${spec.placeholder ?? (spec.type === 'number' ? 'N' : 'VALUE')}`;
-    return `  --${name}${value}${spec.multiple ? ' (repeatable)' : ''}${spec.description ? `  ${spec.description}` : ''}`;
+    return `  ${spec.short !== undefined ? `-${spec.short}, ` : ''}--${name}${value}${spec.multiple ? ' (repeatable)' : ''}${spec.description ? `  ${spec.description}` : ''}`;
   });
   return `usage: cairn ${path}${args ? ` ${args}` : ''} [--json] [--tracking-uri URL]\n  ${command.summary}\n${flags.length ? `${flags.join('\n')}\n` : ''}`;
 }

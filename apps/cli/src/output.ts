@@ -71,3 +71,8 @@ export function progressBar(
     },
   };
 }
+
+/** Prints `data` as JSON for scripts, or what `human` renders for people. */
+export function out(ctx: { json: boolean; stdout: NodeJS.WritableStream }, data: unknown, human: () => string): void {
+  ctx.stdout.write(ctx.json ? `${JSON.stringify(data, null, 2)}\n` : human());
+}

@@ -9,6 +9,7 @@ export * from './wire/registry';
 export * from './metrics/latest-metric';
 export * from './assert-never';
 export * from './model-version-runs';
+export * from './run-environment';
 export * from './wire/webhooks';
 export * from './wire/identity';
 export * from './wire/request';

@@ -8,6 +8,7 @@ import { CairnApiError } from './errors';
 import { toWireDouble } from './metric-buffer';
 import { ensureOk, type Query, Transport, type TransportOptions } from './transport';
 import type {
+  EnvironmentDiffResponse,
   CreateExperimentRequest,
   CreateExperimentResponse,
   CreateModelVersionRequest,
@@ -295,6 +296,11 @@ export class CairnClient {
   /** Tells the server the run is alive (Cairn closes silent RUNNING runs as KILLED); answers its current status. */
   async heartbeat(runId: string): Promise<HeartbeatResponse> {
     return this.send<HeartbeatResponse>('POST', `${CAIRN}/runs/heartbeat`, { run_id: runId } satisfies RunIdRequest);
+  }
+
+  /** The package versions that differ between two runs' recorded Python environments (`cairn run` records them). */
+  async environmentDiff(runA: string, runB: string): Promise<EnvironmentDiffResponse> {
+    return this.get<EnvironmentDiffResponse>(`${CAIRN}/runs/environment-diff`, { run_a: runA, run_b: runB });
   }
 
   // ---- artifacts ----------------------------------------------------------------------------

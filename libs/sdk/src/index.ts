@@ -33,6 +33,6 @@ export {
   type StartRunOptions,
 } from './fluent';
 export { MAX_METRICS_PER_BATCH, MetricBuffer, type MetricBufferOptions } from './metric-buffer';
-export { collectProvenance, type ProvenanceOptions } from './provenance';
+export { collectProvenance, fileProvenanceTags, type GitInfo, type ProvenanceOptions, readGit, sha256, withoutCredentials } from './provenance';
 export { DEFAULT_TRACKING_URI, resolveTrackingUri, type RetryPolicy } from './transport';
 export type * from './wire';

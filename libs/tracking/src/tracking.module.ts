@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { systemClock } from '@cairn/eventing';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
+import { RunEnvironmentController } from './api/run-environment.controller';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
 import { OtlpBodyParser } from './api/otlp-body';
@@ -22,7 +23,7 @@ import { TrackingStore } from './infra/tracking-store';
  * from `trackingSubscriptions(app)`, its timers from `startTrackingLifecycleJobs(runtime)`.
  */
 @Module({
-  controllers: [TrackingController, RunLifecycleController, TracesController, OtlpTracesController],
+  controllers: [TrackingController, RunLifecycleController, RunEnvironmentController, TracesController, OtlpTracesController],
   providers: [
     TrackingStore,
     TrackingCommands,

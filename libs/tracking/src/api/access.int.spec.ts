@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessLookup, AccessRequest, RouteAccess } from '@cairn/contracts';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase } from '@cairn/testing';
+import { RUN_ENVIRONMENT_ACCESS } from './run-environment.access';
 import { TRACKING_ACCESS } from './tracking.access';
 
 const request = (parts: Partial<AccessRequest>): AccessRequest => ({ params: {}, query: {}, body: undefined, ...parts });
@@ -53,6 +54,14 @@ describe('tracking access locators on real rows', () => {
       { type: 'experiment', id: '3' },
     ]);
     expect(await locate(TRACKING_ACCESS.getRun, request({ query: { run_id: hex() } }))).toEqual([]);
+  });
+
+  it('check an environment diff against both runs’ experiments', async () => {
+    expect(await locate(RUN_ENVIRONMENT_ACCESS.environmentDiff, request({ query: { run_a: runInTwo, run_b: runInThree } }))).toEqual([
+      { type: 'experiment', id: '2' },
+      { type: 'experiment', id: '3' },
+    ]);
+    expect(await locate(RUN_ENVIRONMENT_ACCESS.environmentDiff, request({ query: { run_a: runInTwo } }))).toEqual([]);
   });
 
   it('find an experiment by its name and a logged model by its id', async () => {

@@ -88,6 +88,14 @@ export const runsIn =
     return experimentsOf(lookup, runIds, experimentOfRun, EXPERIMENTS_OF_RUNS);
   };
 
+/** runs/environment-diff: both `run_a` and `run_b` (an unknown one locates nothing; the handler answers 404). */
+export const runPairIn =
+  (input: RequestInput): Locator =>
+  async (request, lookup) => {
+    const dto = parsedBy(s.environmentDiff, input(request));
+    return dto === undefined ? [] : experimentsOf(lookup, [dto.run_a, dto.run_b], experimentOfRun, EXPERIMENTS_OF_RUNS);
+  };
+
 /** The logged model of the `:modelId` path parameter; a malformed id is a 404 in the handler. */
 export const loggedModelIn: Locator = async (request, lookup) => {
   const modelId = request.params['modelId'];

@@ -27,6 +27,7 @@ export const createRun = z.object({
   tags: keyValues,
 });
 export const runId = z.object({ run_id: required(str) });
+export const environmentDiff = z.object({ run_a: required(str), run_b: required(str) });
 export const updateRun = z.object({ run_id: required(str), status: runStatus.optional(), end_time: int64.optional(), run_name: str.optional() });
 export const searchRuns = z.object({
   experiment_ids: z.array(id).optional().default([]),
