@@ -167,6 +167,51 @@ describe('traces in the tracking store (Postgres, events, read model)', () => {
     expect((await queries.trace(trace(4).traceId)).tags['after']).toBe('rebuild');
   });
 
+  it("keeps one trace's assessments out of another's reach, even under the same client-chosen id", async () => {
+    const other = await tracking.createExperiment({ name: 'traced-elsewhere', tags: [] }, meta);
+    await commands.logTrace(experimentId, trace(70), meta);
+    await commands.logTrace(other, trace(71), meta);
+    await commands.createAssessment(trace(70).traceId, { assessment_id: 'a-shared', assessment_name: 'victim', feedback: { value: 1 } }, meta);
+    // Someone who may write only the other experiment's trace reuses the id they can read.
+    await commands.createAssessment(trace(71).traceId, { assessment_id: 'a-shared', assessment_name: 'forged', feedback: { value: 0 } }, meta);
+    const victim = await queries.trace(trace(70).traceId);
+    expect(victim?.assessments.map((a) => [a['assessment_id'], a['assessment_name'], a['trace_id']])).toEqual([['a-shared', 'victim', trace(70).traceId]]);
+    // An update mask cannot move or rename an assessment.
+    await commands.updateAssessment(
+      trace(70).traceId,
+      'a-shared',
+      { trace_id: trace(71).traceId, assessment_id: 'x', rationale: 'ok' },
+      ['traceId', 'assessmentId', 'rationale'],
+      meta,
+    );
+    const updated = (await queries.trace(trace(70).traceId))?.assessments[0];
+    expect([updated?.['trace_id'], updated?.['assessment_id'], updated?.['rationale']]).toEqual([trace(70).traceId, 'a-shared', 'ok']);
+  });
+
+  it('takes a deleted trace id again in its own experiment only, and trace ids never collide with other aggregates', async () => {
+    await commands.logTrace(experimentId, trace(80), meta);
+    expect(await commands.deleteTraces(experimentId, { traceIds: [trace(80).traceId] }, meta)).toBe(1);
+    await commands.logTrace(experimentId, trace(80, { responsePreview: 'again' }), meta);
+    expect((await queries.trace(trace(80).traceId))?.responsePreview).toBe('again');
+    const other = await tracking.createExperiment({ name: 'traced-third', tags: [] }, meta);
+    expect(await commands.deleteTraces(experimentId, { traceIds: [trace(80).traceId] }, meta)).toBe(1);
+    await expect(commands.logTrace(other, trace(80), meta)).rejects.toMatchObject({ code: 'RESOURCE_ALREADY_EXISTS' });
+
+    // Ids an experiment or a run will have (a number, 32 hex digits) are just trace ids.
+    const nextExperiment = String(Number(other) + 1);
+    await commands.logTrace(experimentId, { ...trace(81), traceId: nextExperiment }, meta);
+    await expect(tracking.createExperiment({ name: 'created-after-a-numeric-trace', tags: [] }, meta)).resolves.toBe(nextExperiment);
+    const runLike = 'f'.repeat(32);
+    await commands.logTrace(experimentId, { ...trace(82), traceId: runLike }, meta);
+    expect((await queries.trace(runLike))?.experimentId).toBe(experimentId);
+  });
+
+  it('refuses a trace whose info would not fit one event message', async () => {
+    const huge = trace(90, { requestPreview: 'x'.repeat(600 * 1024) });
+    await expect(commands.logTrace(experimentId, huge, meta)).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await expect(queries.trace(huge.traceId)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+  });
+
   it('purging an experiment takes its traces with it', async () => {
     const purged = await tracking.createExperiment({ name: 'purged', tags: [] }, meta);
     await commands.logTrace(purged, trace(50, { tags: [{ key: 'a', value: 'b' }], metadata: [{ key: 'm', value: 'n' }] }), meta);
@@ -175,7 +220,7 @@ describe('traces in the tracking store (Postgres, events, read model)', () => {
     const left = await db.query<{ n: string }>(
       `SELECT (SELECT count(*) FROM tracking.traces WHERE trace_id = $1) + (SELECT count(*) FROM tracking.trace_tags WHERE trace_id = $1)
             + (SELECT count(*) FROM tracking.trace_metadata WHERE trace_id = $1) AS n`,
-      [trace(50).traceId],
+      [trace(80).traceId],
     );
     expect(Number(left.rows[0]?.n)).toBe(0);
   });

@@ -44,12 +44,14 @@ CREATE INDEX trace_metadata_key ON tracking.trace_metadata (key);
 CREATE INDEX trace_metadata_value ON tracking.trace_metadata USING hash (value);
 
 -- Feedback and expectations on a trace, kept as the wire's Assessment object (protobuf JSON).
+-- Keyed per trace: the client chooses assessment ids, so one trace's id must never reach another's row.
 CREATE TABLE tracking.trace_assessments (
-  assessment_id    text   PRIMARY KEY,
   trace_id         text   NOT NULL,
+  assessment_id    text   NOT NULL,
   name             text   NOT NULL,
   create_time      bigint NOT NULL,
   last_update_time bigint NOT NULL,
-  body             jsonb  NOT NULL
+  body             jsonb  NOT NULL,
+  PRIMARY KEY (trace_id, assessment_id)
 );
 CREATE INDEX trace_assessments_trace ON tracking.trace_assessments (trace_id, create_time);

@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
+import { alreadyExists, CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
 import { CommandHandler, EventStore, type Clock, type Loaded } from '@cairn/eventing';
 import { Database, type UnitOfWork } from '@cairn/platform';
-import { decideLogTrace, decideTrace, isTraceId, timeOf, toTimestamp, type LoggedTraceInfo, type TraceAggregate, type TraceCommand } from '../domain/trace';
+import {
+  decideLogTrace,
+  decideTrace,
+  isTraceId,
+  traceAggregateId,
+  timeOf,
+  toTimestamp,
+  type LoggedTraceInfo,
+  type TraceAggregate,
+  type TraceCommand,
+} from '../domain/trace';
 import { project } from '../infra/projection';
 import { TraceStore } from '../infra/trace-store';
 import { TrackingStore } from '../infra/tracking-store';
@@ -11,6 +21,26 @@ import { TRACKING_CLOCK } from './ports';
 import { conflict } from './tracking-commands';
 
 const ASSESSMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** Fields of a stored assessment an update mask may not touch. */
+const ASSESSMENT_IDENTITY_FIELDS = new Set(['assessment_id', 'trace_id', 'create_time']);
+
+/**
+ * The largest trace event accepted. Events travel as one Kafka message each (the brokers' default
+ * limit is 1 MB), and one the relay cannot publish would hold back every tracking event after it;
+ * previews, tags and metadata make a trace's info, so a client sending megabytes of them is refused.
+ */
+const MAX_TRACE_EVENT_BYTES = 512 * 1024;
+
+function withinEventSize(events: TrackingEvent[]): TrackingEvent[] {
+  for (const event of events) {
+    const bytes = Buffer.byteLength(JSON.stringify(event.data));
+    if (bytes > MAX_TRACE_EVENT_BYTES)
+      throw invalidParameter(
+        `Trace info is too large (${bytes} bytes; at most ${MAX_TRACE_EVENT_BYTES}): shorten its request/response previews, tags or metadata.`,
+      );
+  }
+  return events;
+}
 
 /** MLflow's assessment ids: `a-` and 32 hex digits. */
 export const newAssessmentId = () => `a-${randomUUID().replace(/-/g, '')}`;
@@ -28,7 +58,7 @@ export class TraceCommands {
     @Inject(Database) db: Database,
     @Inject(TraceStore) private readonly traces: TraceStore,
     @Inject(TrackingStore) private readonly tracking: TrackingStore,
-    @Inject(EventStore) eventStore: EventStore,
+    @Inject(EventStore) private readonly eventStore: EventStore,
     @Inject(TRACKING_CLOCK) private readonly clock: Clock,
   ) {
     this.handler = new CommandHandler(db, eventStore, 'tracking', { onConflict: conflict, clock });
@@ -43,7 +73,7 @@ export class TraceCommands {
   ): Promise<R> {
     const { result: r } = await this.handler.handle(
       {
-        aggregateId: traceId,
+        aggregateId: traceAggregateId(traceId),
         load,
         decide,
         result,
@@ -64,18 +94,36 @@ export class TraceCommands {
       async (uow) => {
         const existing = await this.traces.lockTrace(uow, info.traceId);
         const experiment = await this.tracking.lockExperiment(uow, experimentId, 'share');
-        return { state: { existing: existing?.state ?? null, experiment }, version: existing?.version ?? 0 };
+        return {
+          state: { existing: existing?.state ?? null, experiment },
+          version: existing?.version ?? (await this.deletedVersion(uow, info.traceId, experimentId)),
+        };
       },
       ({ existing, experiment }) =>
-        decideLogTrace({
-          info,
-          existing,
-          requestedExperimentId: experimentId,
-          experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
-        }),
+        withinEventSize(
+          decideLogTrace({
+            info,
+            existing,
+            requestedExperimentId: experimentId,
+            experiment: experiment ? { ...experiment.state, artifactLocation: experiment.artifactLocation } : null,
+          }),
+        ),
       () => undefined,
       metadata,
     );
+  }
+
+  /**
+   * The stream version of a trace id with no stored trace: 0 for a new one; for one logged before and
+   * deleted since, its last version, so that logging it again appends after it. A trace never moves:
+   * an id once used in one experiment is refused in another (access checks remember a trace's
+   * experiment by its id).
+   */
+  private async deletedVersion(uow: UnitOfWork, traceId: string, experimentId: string): Promise<number> {
+    const stream = await this.eventStore.readStream(uow, 'tracking', traceAggregateId(traceId));
+    const first = stream[0]?.data as { experimentId?: unknown } | undefined;
+    if (first !== undefined && first.experimentId !== experimentId) throw alreadyExists(`Trace ID '${traceId}' is already used.`);
+    return stream.at(-1)?.aggregateVersion ?? 0;
   }
 
   async onTrace<R = void>(traceId: string, cmd: TraceCommand, metadata: EventMetadata, result?: (state: TraceAggregate | null) => R): Promise<R> {
@@ -173,6 +221,8 @@ export class TraceCommands {
         patch: (current) => {
           const body = { ...current.body };
           for (const field of mask.map(snakeCase)) {
+            // What names the assessment and where it belongs is the server's, never the patch's.
+            if (ASSESSMENT_IDENTITY_FIELDS.has(field)) continue;
             if (patch[field] === undefined) delete body[field];
             else body[field] = patch[field];
           }

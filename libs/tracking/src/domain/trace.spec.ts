@@ -43,7 +43,7 @@ describe('trace decider', () => {
     );
     expect(() => decideTrace(logged, 'tr-1', { kind: 'deleteTag', key: 'color' })).toThrow(expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' }));
     expect(decideTrace(logged, 'tr-1', { kind: 'deleteTag', key: 'shape' })).toEqual([
-      { type: T.traceTagDeleted, aggregateId: 'tr-1', data: { traceId: 'tr-1', key: 'shape' } },
+      { type: T.traceTagDeleted, aggregateId: 'trace:tr-1', data: { traceId: 'tr-1', key: 'shape' } },
     ]);
     expect(decideTrace(logged, 'tr-1', { kind: 'deleteAssessment', assessmentId: 'a-x' })).toEqual([]);
     expect(() => decideTrace(null, 'tr-2', { kind: 'delete' })).toThrow(expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' }));

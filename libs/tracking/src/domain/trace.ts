@@ -48,6 +48,12 @@ export function checkTraceId(traceId: string): string {
   return traceId;
 }
 
+/**
+ * A trace's stream in tracking's event log: prefixed, because trace ids are the client's and could
+ * otherwise equal an experiment's (a number) or a run's (32 hex digits) aggregate id.
+ */
+export const traceAggregateId = (traceId: string) => `trace:${traceId}`;
+
 /** Whether `traceId` could name a stored trace; one that cannot (NUL, a slash, too long) is simply not found. */
 export const isTraceId = (traceId: string): boolean => TRACE_ID.test(traceId);
 
@@ -87,14 +93,14 @@ export function decideLogTrace(cmd: {
     throw invalidParameter(`The experiment ${cmd.experiment.experimentId} must be in the 'active' state. Current state is ${cmd.experiment.lifecycleStage}.`);
   }
   if (cmd.existing && cmd.existing.experimentId !== cmd.experiment.experimentId) {
-    throw invalidParameter(`Trace with ID '${cmd.info.traceId}' already exists in experiment ${cmd.existing.experimentId}.`);
+    throw invalidParameter(`Trace with ID '${cmd.info.traceId}' already exists in another experiment.`);
   }
   const { traceId } = cmd.info;
   const artifactLocation = `${cmd.experiment.artifactLocation}/traces/${traceId}/artifacts`;
   return [
     {
       type: T.traceLogged,
-      aggregateId: traceId,
+      aggregateId: traceAggregateId(traceId),
       data: {
         ...cmd.info,
         experimentId: cmd.experiment.experimentId,
@@ -121,24 +127,24 @@ export function decideTrace(state: TraceAggregate | null, requestedId: string, c
   }
   switch (cmd.kind) {
     case 'setTag':
-      return [{ type: T.traceTagSet, aggregateId: traceId, data: { traceId, key: cmd.key, value: cmd.value } }];
+      return [{ type: T.traceTagSet, aggregateId: traceAggregateId(traceId), data: { traceId, key: cmd.key, value: cmd.value } }];
     case 'deleteTag':
       // MLflow's SQL store: "No trace tag with key '…' for trace with ID '…'" (404).
       if (!state.tagKeys.has(cmd.key)) throw notFound(`No trace tag with key '${cmd.key}' for trace with ID '${traceId}'`);
-      return [{ type: T.traceTagDeleted, aggregateId: traceId, data: { traceId, key: cmd.key } }];
+      return [{ type: T.traceTagDeleted, aggregateId: traceAggregateId(traceId), data: { traceId, key: cmd.key } }];
     case 'delete':
-      return [{ type: T.traceDeleted, aggregateId: traceId, data: { traceId } }];
+      return [{ type: T.traceDeleted, aggregateId: traceAggregateId(traceId), data: { traceId } }];
     case 'createAssessment':
-      return [{ type: T.traceAssessmentSet, aggregateId: traceId, data: { traceId, assessment: cmd.assessment } }];
+      return [{ type: T.traceAssessmentSet, aggregateId: traceAggregateId(traceId), data: { traceId, assessment: cmd.assessment } }];
     case 'updateAssessment': {
       const current = state.assessments.get(cmd.assessmentId);
       if (!current) throw notFound(`Assessment with ID '${cmd.assessmentId}' not found for trace '${traceId}'`);
-      return [{ type: T.traceAssessmentSet, aggregateId: traceId, data: { traceId, assessment: cmd.patch(current) } }];
+      return [{ type: T.traceAssessmentSet, aggregateId: traceAggregateId(traceId), data: { traceId, assessment: cmd.patch(current) } }];
     }
     case 'deleteAssessment':
       // MLflow deletes an unknown assessment silently (DeleteAssessment is idempotent).
       if (!state.assessments.has(cmd.assessmentId)) return [];
-      return [{ type: T.traceAssessmentDeleted, aggregateId: traceId, data: { traceId, assessmentId: cmd.assessmentId } }];
+      return [{ type: T.traceAssessmentDeleted, aggregateId: traceAggregateId(traceId), data: { traceId, assessmentId: cmd.assessmentId } }];
     default:
       return assertNever(cmd, 'command');
   }

@@ -73,5 +73,5 @@ async function applyTrackingEvent(tx: UnitOfWork, envelope: EventEnvelope): Prom
   // Commands read these versions as the expected version of their next append.
   if (EXPERIMENT_EVENT.test(envelope.type)) await tx.query(q.SET_EXPERIMENT_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
   else if (LOGGED_MODEL_EVENT.test(envelope.type)) await tx.query(q.SET_LOGGED_MODEL_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
-  else if (TRACE_EVENT.test(envelope.type)) await tx.query(tq.SET_TRACE_VERSION, [envelope.aggregateId, envelope.aggregateVersion]);
+  else if (TRACE_EVENT.test(envelope.type)) await tx.query(tq.SET_TRACE_VERSION, [(envelope.data as { traceId: string }).traceId, envelope.aggregateVersion]);
 }

@@ -61,7 +61,7 @@ export const DELETE_TRACE_TAG = `DELETE FROM tracking.trace_tags WHERE trace_id 
 export const UPSERT_TRACE_ASSESSMENT = `
   INSERT INTO tracking.trace_assessments (assessment_id, trace_id, name, create_time, last_update_time, body)
   VALUES ($2, $1, $3, $4, $5, $6)
-  ON CONFLICT (assessment_id) DO UPDATE SET
+  ON CONFLICT (trace_id, assessment_id) DO UPDATE SET
     name = excluded.name, last_update_time = excluded.last_update_time, body = excluded.body`;
 
 export const DELETE_TRACE_ASSESSMENT = `DELETE FROM tracking.trace_assessments WHERE trace_id = $1 AND assessment_id = $2`;
