@@ -100,9 +100,9 @@ export class ArtifactQueries {
    * the tracking API and the UI: they cannot read this context's tables. Known from the index only,
    * so a run without artifacts lists as nothing.
    */
-  listRun(runId: string, userPath: string | undefined): Promise<OwnerListing> {
+  listRun(runId: string, userPath: string | undefined, inExperiment?: string): Promise<OwnerListing> {
     if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
-    return this.listOwner(runId, (experimentId) => `${experimentId}/${runId}/artifacts`, userPath);
+    return this.listOwner(runId, (experimentId) => `${experimentId}/${runId}/artifacts`, userPath, inExperiment);
   }
 
   /** MLflow 3's `logged-models/{id}/artifacts/directories`: as `listRun`, below the model's root. */
@@ -111,9 +111,19 @@ export class ArtifactQueries {
     return this.listOwner(modelId, (experimentId) => `${experimentId}/models/${modelId}/artifacts`, userPath);
   }
 
-  private async listOwner(ownerId: string, rootIn: (experimentId: string) => string, userPath: string | undefined): Promise<OwnerListing> {
+  /**
+   * `inExperiment`: list only what is filed under that experiment (a caller that checked access to
+   * one experiment must not be shown files someone filed under the same owner id in another).
+   */
+  private async listOwner(
+    ownerId: string,
+    rootIn: (experimentId: string) => string,
+    userPath: string | undefined,
+    inExperiment?: string,
+  ): Promise<OwnerListing> {
     const relative = normaliseArtifactPath(userPath ?? '', { allowRoot: true });
-    const [experimentId] = await this.repository.experimentsOfOwner(this.repository.pool, ownerId);
+    const experiments = await this.repository.experimentsOfOwner(this.repository.pool, ownerId);
+    const experimentId = inExperiment === undefined ? experiments[0] : experiments.find((e) => e === inExperiment);
     if (experimentId === undefined) return { files: [] };
     const root = rootIn(experimentId);
     const children = await this.repository.listChildren(joinArtifactPath(root, relative));

@@ -183,7 +183,8 @@ export class MlflowGraphql {
     const runId = str(input?.['runId']) ?? str(input?.['runUuid']) ?? '';
     const run = await this.tracking.run(runId);
     if (!(await context.mayRead('experiment', run.experimentId))) return null;
-    const listing = await this.artifacts.listRun(runId, str(input?.['path']));
+    // Only the files under the run's own experiment: that is the experiment READ was checked on.
+    const listing = await this.artifacts.listRun(runId, str(input?.['path']), run.experimentId);
     return { root_uri: listing.rootUri ?? run.artifactUri, files: listing.files };
   }
 
