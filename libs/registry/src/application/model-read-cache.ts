@@ -3,7 +3,7 @@ import { AliasNotifications, type AliasChange } from '../infra/alias-notificatio
 
 interface CacheEntry<T> {
   value: T;
-  expiresAt: number;
+  storedAt: number;
   /** Set while one refresh of an expired entry is running (at most one per key). */
   refreshing?: boolean;
 }
@@ -35,8 +35,9 @@ export class ModelReadCache {
   private size = 0;
   /** Loads in flight for keys not cached yet: concurrent misses share one database read. */
   private readonly loading = new Map<string, Promise<unknown>>();
-  /** Bumped by every change: a read started before one must not be cached after it. */
-  private generation = 0;
+  /** Bumped per model by each of its changes (all at once after a reconnection): a read started before a change must not be cached after it. */
+  private readonly generations = new Map<string, number>();
+  private everyModelGeneration = 0;
 
   constructor(@Inject(AliasNotifications) private readonly notifications: AliasNotifications) {
     this.notifications.onChange((change) => this.invalidate(change));
@@ -57,7 +58,9 @@ export class ModelReadCache {
   async get<T>(name: string, key: string, load: () => Promise<T>): Promise<T> {
     const cached = this.byModel.get(name)?.get(key) as CacheEntry<T> | undefined;
     if (cached) {
-      if (cached.expiresAt > Date.now()) return cached.value;
+      // The lifetime is decided when read: an entry stored while notified lives only the short one
+      // once the notification connection is down.
+      if (Date.now() - cached.storedAt < (this.notifications.healthy ? TTL_NOTIFIED_MS : TTL_UNNOTIFIED_MS)) return cached.value;
       if (this.notifications.healthy) {
         if (!cached.refreshing) {
           cached.refreshing = true;
@@ -76,10 +79,10 @@ export class ModelReadCache {
     const inFlight = this.loading.get(loadKey) as Promise<T> | undefined;
     if (inFlight) return inFlight;
     // A change announced while the read runs must win over what the read returns.
-    const generation = this.generation;
+    const generation = this.generationOf(name);
     const read = load()
       .then((value) => {
-        if (generation === this.generation) this.store(name, key, value);
+        if (generation === this.generationOf(name)) this.store(name, key, value);
         return value;
       })
       .finally(() => this.loading.delete(loadKey));
@@ -99,7 +102,7 @@ export class ModelReadCache {
       this.byModel.set(name, entries);
     }
     if (!entries.has(key)) this.size += 1;
-    entries.set(key, { value, expiresAt: Date.now() + (this.notifications.healthy ? TTL_NOTIFIED_MS : TTL_UNNOTIFIED_MS) });
+    entries.set(key, { value, storedAt: Date.now() });
   }
 
   private clear(): void {
@@ -107,10 +110,25 @@ export class ModelReadCache {
     this.size = 0;
   }
 
+  private generationOf(name: string): string {
+    return `${this.everyModelGeneration}.${this.generations.get(name) ?? 0}`;
+  }
+
   private invalidate(change: AliasChange): void {
-    this.generation += 1;
-    this.loading.clear();
-    if (change.name === '*') return this.clear();
+    if (change.name === '*') {
+      this.everyModelGeneration += 1;
+      this.generations.clear();
+      this.loading.clear();
+      return this.clear();
+    }
+    if (this.generations.size >= MAX_ENTRIES) {
+      // Bounded like the entries: forgetting every model's count is safe once all bump together.
+      this.generations.clear();
+      this.everyModelGeneration += 1;
+    }
+    this.generations.set(change.name, (this.generations.get(change.name) ?? 0) + 1);
+    // Reads of this model in flight must not be shared with requests arriving after the change.
+    for (const loadKey of this.loading.keys()) if (loadKey.startsWith(`${change.name}\u0000`)) this.loading.delete(loadKey);
     const entries = this.byModel.get(change.name);
     if (!entries) return;
     this.size -= entries.size;
