@@ -143,7 +143,6 @@ export function servedRoutes(service: ServiceName): ServedRoute[] {
   return [...controllers.flatMap(routesOfController), ...own.flatMap((m) => plainFastifyRoutes(m.library))];
 }
 
-/** Controllers declared somewhere in libs/ that no service's module graph reaches (so the route check would miss them). */
 /**
  * Controllers only the all-in-one server hosts, with why. MLflow's GraphQL endpoint reads three
  * contexts' query services, and no distributed service hosts all three yet (importing the other
@@ -154,6 +153,7 @@ export const ALL_IN_ONE_ONLY: Readonly<Record<string, string>> = {
   GraphqlController: "reads tracking's, artifacts' and registry's query services; no distributed service hosts all three",
 };
 
+/** Controllers declared somewhere in libs/ that no service's module graph reaches (so the route check would miss them). */
 export function unservedControllers(): string[] {
   const reached = new Set(
     [...distributedServices.flatMap((s) => modulesOfService(s).map((m) => m.module)), ...modulesOfEveryProcess()]

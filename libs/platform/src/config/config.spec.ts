@@ -164,6 +164,14 @@ describe('configuration', () => {
       });
     });
 
+    it('sends the container authorization token over plain http only to loopback or the container agents', () => {
+      for (const url of ['http://127.0.0.1:9911/creds', 'http://[::1]/creds', 'http://[fd00:ec2::23]/v1/credentials', 'https://creds.example.com/x'])
+        expect(loadConfig({ ...s3, AWS_CONTAINER_CREDENTIALS_FULL_URI: url }).s3.credentials).toMatchObject({ source: 'container', url });
+      expect(() => loadConfig({ ...s3, AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://creds.example.com/x' })).toThrow(
+        /AWS_CONTAINER_CREDENTIALS_FULL_URI: over http only/,
+      );
+    });
+
     it('addresses buckets path-style unless told otherwise, and encrypts with SSE-S3 or SSE-KMS when asked', () => {
       const keys = { ...s3, CAIRN_S3_ACCESS_KEY: 'a', CAIRN_S3_SECRET_KEY: 's' };
       expect(loadConfig(keys).s3).toMatchObject({ pathStyle: true, serverSideEncryption: undefined, region: 'us-east-1' });

@@ -503,6 +503,10 @@ function s3CredentialSource(e: Environment, env: Record<string, string | undefin
   const fullUri = variable('AWS_CONTAINER_CREDENTIALS_FULL_URI');
   const relativeUri = variable('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI');
   if (fullUri !== undefined || relativeUri !== undefined) {
+    if (fullUri !== undefined && !containerCredentialsUriAllowed(fullUri))
+      problems.push(
+        'AWS_CONTAINER_CREDENTIALS_FULL_URI: over http only a loopback address or the ECS/EKS agents (169.254.170.2, 169.254.170.23, fd00:ec2::23) may be asked (the authorization token goes with the request); use https otherwise',
+      );
     const tokenFileName = variable('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
     const token = variable('AWS_CONTAINER_AUTHORIZATION_TOKEN');
     return {
@@ -518,6 +522,18 @@ function s3CredentialSource(e: Environment, env: Record<string, string | undefin
       'or AWS_CONTAINER_CREDENTIALS_FULL_URI (EKS Pod Identity, ECS); or CAIRN_S3_INSTANCE_PROFILE=true (EC2 instance profile)',
   );
   return undefined;
+}
+
+/** As the AWS SDKs allow it: https anywhere; plain http only to loopback or the container agents' link-local addresses. */
+const CONTAINER_AGENT_HOSTS = new Set(['169.254.170.2', '169.254.170.23', 'fd00:ec2::23']);
+function containerCredentialsUriAllowed(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return url.protocol === 'https:' || (url.protocol === 'http:' && (isLoopbackHost(host) || CONTAINER_AGENT_HOSTS.has(host)));
+  } catch {
+    return false;
+  }
 }
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
