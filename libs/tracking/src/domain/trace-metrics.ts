@@ -1,0 +1,168 @@
+import { CairnError, invalidParameter } from '@cairn/contracts';
+
+/**
+ * QueryTraceMetrics (MLflow 3.18 `POST 3.0/mlflow/traces/metrics`): which metrics, aggregations,
+ * dimensions and filters a request may name, checked in the order and with the messages of MLflow's
+ * `validate_query_trace_metrics_params` (store/tracking/utils/sql_trace_metrics_utils.py).
+ */
+
+export type MetricViewType = 'TRACES' | 'SPANS' | 'ASSESSMENTS';
+export type AggregationType = 'COUNT' | 'SUM' | 'AVG' | 'PERCENTILE' | 'MIN' | 'MAX';
+
+export interface MetricAggregation {
+  type: AggregationType;
+  percentile?: number;
+}
+
+export type TraceMetricName =
+  'trace_count' | 'session_count' | 'latency' | 'input_tokens' | 'output_tokens' | 'total_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens';
+export type TraceMetricDimension = 'trace_name' | 'trace_status';
+
+/** One `filters` entry in MLflow's metrics grammar: `trace.status = 'OK'`, `trace.tag.<key> = '…'`, `trace.metadata.<key> = '…'`. */
+export type TraceMetricFilter = { entity: 'status'; value: string } | { entity: 'tag' | 'metadata'; key: string; value: string };
+
+export interface TraceMetricsQuery {
+  metricName: TraceMetricName;
+  aggregations: readonly MetricAggregation[];
+  dimensions: readonly TraceMetricDimension[];
+  filters: readonly TraceMetricFilter[];
+  /** Bucket width; absent (or 0, as MLflow's `if time_interval_seconds`) means one bucket. */
+  timeIntervalSeconds?: number;
+  startTimeMs?: number;
+  endTimeMs?: number;
+  maxResults: number;
+}
+
+/** MLflow's MAX_RESULTS_QUERY_TRACE_METRICS. */
+export const DEFAULT_MAX_RESULTS = 1000;
+
+const NUMERIC: readonly AggregationType[] = ['SUM', 'AVG', 'MIN', 'MAX', 'PERCENTILE'];
+const TOKENS = { aggregations: NUMERIC, dimensions: ['trace_name'] } as const;
+
+/** MLflow's TRACES_METRICS_CONFIGS, in its order (its error messages list the names in this order). */
+const TRACES_METRICS: Record<TraceMetricName, { aggregations: readonly AggregationType[]; dimensions: readonly TraceMetricDimension[] }> = {
+  trace_count: { aggregations: ['COUNT'], dimensions: ['trace_name', 'trace_status'] },
+  session_count: { aggregations: ['COUNT'], dimensions: [] },
+  latency: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['trace_name'] },
+  input_tokens: TOKENS,
+  output_tokens: TOKENS,
+  total_tokens: TOKENS,
+  cache_read_input_tokens: TOKENS,
+  cache_creation_input_tokens: TOKENS,
+};
+
+/** Python's `repr` of a list of strings, as MLflow's messages print them. */
+const pyList = (items: readonly string[]): string => `[${items.map((i) => `'${i}'`).join(', ')}]`;
+
+/** Python's `str(float)`: the percentile label is `f"P{percentile_value}"`, so 50 is "P50.0". */
+export function aggregationLabel(aggregation: MetricAggregation): string {
+  if (aggregation.type !== 'PERCENTILE') return aggregation.type;
+  const p = aggregation.percentile ?? 0;
+  return `P${Number.isInteger(p) ? `${p}.0` : String(p)}`;
+}
+
+/** MetricAggregation's own checks (MLflow raises them while reading the request). */
+function checkAggregation(aggregation: MetricAggregation): void {
+  if (aggregation.type === 'PERCENTILE') {
+    const p = aggregation.percentile;
+    if (p === undefined) throw invalidParameter('Percentile value is required for PERCENTILE aggregation');
+    if (!(p >= 0 && p <= 100)) throw invalidParameter(`Percentile value must be between 0 and 100, got ${p}`);
+  } else if (aggregation.percentile !== undefined) {
+    throw invalidParameter(`Percentile value is only allowed for PERCENTILE aggregation type, got ${aggregation.type}`);
+  }
+}
+
+const FILTER_SHAPE = /^\s*(`?)(\w+)\1\.(\w+)(?:\.(`[^`]+`|"[^"]+"|'[^']+'|[\w.-]+))?\s*(!=|<>|>=|<=|=|<|>|\bLIKE\b|\bILIKE\b|\bIN\b)\s*(.*?)\s*$/i;
+const VIEW_ENTITIES: Record<string, Record<string, boolean>> = {
+  trace: { status: false, tag: true, metadata: true },
+  span: { name: false, status: false, type: false },
+  assessment: { name: false, type: false },
+};
+
+/** One filter clause in MLflow's SearchTraceMetricsUtils grammar (only `=`, a quoted value). */
+export function parseMetricFilter(filter: string, viewType: MetricViewType): TraceMetricFilter {
+  const m = FILTER_SHAPE.exec(filter);
+  if (!m) throw invalidParameter(`Invalid filter: '${filter}'. Expected one filter clause.`);
+  const [, , view = '', entity = '', rawKey, comparator = '', rawValue = ''] = m;
+  const entities = VIEW_ENTITIES[view];
+  if (!entities) throw invalidParameter(`Invalid view type '${view}'. Valid values are dict_keys(${pyList(Object.keys(VIEW_ENTITIES))})`);
+  const needsKey = entities[entity];
+  if (needsKey === undefined)
+    throw invalidParameter(`Invalid entity '${entity}' specified for view type '${view}'. Valid entities are ${pyList(Object.keys(entities))}`);
+  if (needsKey && rawKey === undefined) throw invalidParameter(`Filtering by ${entity} requires a key, e.g. '${view}.${entity}.<key> = <value>'`);
+  if (!needsKey && rawKey !== undefined) throw invalidParameter(`Filtering by ${entity} does not require a key, use '${view}.${entity}' instead`);
+  if (comparator !== '=') throw invalidParameter(`Invalid comparator: '${comparator}', only '=' operator is supported`);
+  const quoted = /^(['"])(.*)\1$/s.exec(rawValue);
+  if (!quoted) throw invalidParameter(`Expected a quoted string value for ${entity} value (e.g. 'my-value'). Got value ${rawValue}`);
+  const value = quoted[2] ?? '';
+  if (view !== 'trace') {
+    const only = view === 'span' ? 'SPANS' : 'ASSESSMENTS';
+    throw invalidParameter(`Filtering by ${view} is only supported for ${only} view type, got ${viewType}`);
+  }
+  if (entity === 'status') return { entity, value };
+  const key = (rawKey ?? '').replace(/^[`'"]|[`'"]$/g, '');
+  return { entity: entity === 'tag' ? 'tag' : 'metadata', key, value };
+}
+
+export interface TraceMetricsRequest {
+  viewType: MetricViewType;
+  metricName: string;
+  aggregations: readonly MetricAggregation[];
+  dimensions: readonly string[];
+  filters: readonly string[];
+  timeIntervalSeconds?: number | undefined;
+  startTimeMs?: number | undefined;
+  endTimeMs?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+/**
+ * The request checked as MLflow's SQL store checks it. SPANS and ASSESSMENTS are valid requests to
+ * MLflow but Cairn cannot answer them: spans live in the artifact store (`traces.json`), not in a
+ * table, and assessment values are kept as the client's JSON, not MLflow's typed columns; they are
+ * refused with 501 NOT_IMPLEMENTED after the same validation, never answered with empty data.
+ */
+export function traceMetricsQuery(request: TraceMetricsRequest): TraceMetricsQuery {
+  request.aggregations.forEach(checkAggregation);
+  if (request.viewType !== 'TRACES') {
+    throw new CairnError(
+      'NOT_IMPLEMENTED',
+      `Trace metrics of view_type '${request.viewType}' are not supported by Cairn: only 'TRACES' is (spans are kept in the artifact store).`,
+    );
+  }
+  const metrics = Object.keys(TRACES_METRICS) as TraceMetricName[];
+  const metricName = metrics.find((name) => name === request.metricName);
+  if (metricName === undefined) throw invalidParameter(`metric_name must be one of ${pyList(metrics)}, got '${request.metricName}'`);
+  const config = TRACES_METRICS[metricName];
+  const invalidAggs = [...new Set(request.aggregations.map((a) => a.type))].filter((t) => !config.aggregations.includes(t));
+  if (invalidAggs.length > 0) {
+    throw invalidParameter(
+      `Found invalid aggregation_type(s): ${pyList(invalidAggs.sort())}. Supported aggregation types: ${pyList([...config.aggregations].sort())}`,
+    );
+  }
+  const invalidDims = [...new Set(request.dimensions)].filter((d) => !(config.dimensions as readonly string[]).includes(d));
+  if (invalidDims.length > 0) {
+    throw invalidParameter(`Found invalid dimension(s): ${pyList(invalidDims.sort())}. Supported dimensions: ${pyList([...config.dimensions].sort())}`);
+  }
+  const bucketed = request.timeIntervalSeconds !== undefined && request.timeIntervalSeconds !== 0;
+  if (bucketed && (request.startTimeMs === undefined || request.endTimeMs === undefined)) {
+    throw invalidParameter('start_time_ms and end_time_ms are required if time_interval_seconds is set');
+  }
+  return {
+    metricName,
+    aggregations: request.aggregations,
+    dimensions: request.dimensions as TraceMetricDimension[],
+    filters: request.filters.map((f) => parseMetricFilter(f, request.viewType)),
+    ...(bucketed ? { timeIntervalSeconds: request.timeIntervalSeconds } : {}),
+    ...(request.startTimeMs !== undefined ? { startTimeMs: request.startTimeMs } : {}),
+    ...(request.endTimeMs !== undefined ? { endTimeMs: request.endTimeMs } : {}),
+    maxResults: request.maxResults ?? DEFAULT_MAX_RESULTS,
+  };
+}
+
+/** A bucket's start as MLflow prints it: Python's `datetime.isoformat()` in UTC ("2026-01-02T03:00:00+00:00"). */
+export function timeBucketLabel(bucketStartMs: number): string {
+  const iso = new Date(bucketStartMs).toISOString(); // 2026-01-02T03:00:00.000Z
+  const millis = iso.slice(20, 23);
+  return `${iso.slice(0, 19)}${millis === '000' ? '' : `.${millis}000`}+00:00`;
+}
