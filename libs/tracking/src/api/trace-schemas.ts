@@ -55,9 +55,12 @@ export const updateAssessment = z.object({ assessment: required(assessment), upd
 
 export const getTraceArtifact = z.object({ request_id: required(str) });
 
-/** QueryTraceMetrics (service.proto): enums by name or number, as protobuf JSON takes them. */
+/**
+ * QueryTraceMetrics (service.proto): enums by name or number, as protobuf JSON takes them. An empty
+ * `experiment_ids` is allowed (MLflow answers a zero count), an absent one is missing.
+ */
 export const queryTraceMetrics = z.object({
-  experiment_ids: required(z.array(id).min(1)),
+  experiment_ids: required(z.array(id)),
   view_type: required(protoEnum({ 1: 'TRACES', 2: 'SPANS', 3: 'ASSESSMENTS' })),
   metric_name: required(str),
   aggregations: required(

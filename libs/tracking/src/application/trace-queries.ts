@@ -44,15 +44,14 @@ export class TraceQueries {
   }
 
   /**
-   * QueryTraceMetrics' data points, as MLflow converts its rows: a group with a NULL key or no value
+   * QueryTraceMetrics' data points (experiment ids already checked as int64 decimals), as MLflow converts its rows: a group with a NULL key or no value
    * at all is left out, NULL values are left out of `values`, and `time_bucket` is an ISO date.
    * MLflow does not page these yet (no `next_page_token`, `page_token` ignored), nor does Cairn.
    */
   async traceMetrics(experimentIds: readonly string[], readable: ReadScope, query: TraceMetricsQuery): Promise<MetricDataPointView[]> {
-    const ids = experimentIds.filter((id) => /^\d{1,18}$/.test(id));
-    if (ids.length === 0) return [];
+    // No experiment still aggregates (over no traces): a count answers 0, as MLflow's does.
     const labels = query.aggregations.map(aggregationLabel);
-    return (await this.store.traceMetrics(ids, readable, query)).flatMap(({ groups, values }) => {
+    return (await this.store.traceMetrics(experimentIds, readable, query)).flatMap(({ groups, values }) => {
       const valueMap = Object.fromEntries(labels.flatMap((label, i) => (values[i] === null || values[i] === undefined ? [] : [[label, values[i]]])));
       if (Object.keys(valueMap).length === 0) return [];
       const { time_bucket: bucket, ...rest } = groups;
