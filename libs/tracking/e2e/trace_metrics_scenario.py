@@ -12,6 +12,7 @@ import uuid
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.entities import AssessmentSource
 
 mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
 client = MlflowClient()
@@ -28,6 +29,7 @@ TRACES = [
     ("rag", 125, 40, "OK", None),
 ]
 
+trace_ids = []
 for name, minutes, duration_ms, status, tokens in TRACES:
     start_ns = (base_ms + minutes * MINUTE_MS) * 1_000_000
     root = client.start_trace(name, experiment_id=experiment_id, inputs={"q": name}, start_time_ns=start_ns)
@@ -37,7 +39,16 @@ for name, minutes, duration_ms, status, tokens in TRACES:
     client.end_trace(
         root.trace_id, outputs={"a": 1}, attributes=attributes, status=status, end_time_ns=start_ns + duration_ms * 1_000_000
     )
+    trace_ids.append(root.trace_id)
 
 mlflow.flush_trace_async_logging()
+
+# Feedback and expectations on the traces, as a reviewer logs them (the UI's quality charts).
+human = AssessmentSource(source_type="HUMAN", source_id="reviewer")
+for trace_id, helpful, score in zip(trace_ids, [True, "no", True, False, "Yes"], [0.5, 4, 3, 1, 2.5]):
+    mlflow.log_feedback(trace_id=trace_id, name="helpful", value=helpful, source=human)
+    mlflow.log_feedback(trace_id=trace_id, name="score", value=score, source=human)
+mlflow.log_expectation(trace_id=trace_ids[0], name="expected", value="Paris", source=human)
+
 print(f"METRICS EXPERIMENT {experiment_id}")
 print("METRICS SCENARIO OK")

@@ -50,6 +50,7 @@ describe('QueryTraceMetrics: Cairn answers the web UI as mlflow server does', ()
 
   const count = { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] };
   const percentiles = [50, 90, 99].map((p) => ({ aggregation_type: 'PERCENTILE', percentile_value: p }));
+  const assessmentCount = { metric_name: 'assessment_count', aggregations: [{ aggregation_type: 'COUNT' }] };
   const range = { start_time_ms: base, end_time_ms: base + 4 * HOUR };
   const requests: [string, Record<string, unknown>][] = [
     ['trace count', count],
@@ -68,6 +69,24 @@ describe('QueryTraceMetrics: Cairn answers the web UI as mlflow server does', ()
     ['token sum and average', { metric_name: 'total_tokens', aggregations: [{ aggregation_type: 'SUM' }, { aggregation_type: 'AVG' }] }],
     ['input tokens per trace name', { metric_name: 'input_tokens', aggregations: [{ aggregation_type: 'MIN' }], dimensions: ['trace_name'] }],
     ['session count', { metric_name: 'session_count', aggregations: [{ aggregation_type: 'COUNT' }], ...range }],
+    ['assessment count per name and value', { view_type: 'ASSESSMENTS', ...assessmentCount, dimensions: ['assessment_name', 'assessment_value'] }],
+    ['assessment count per name in a range', { view_type: 'ASSESSMENTS', ...assessmentCount, ...range, dimensions: ['assessment_name'] }],
+    [
+      'assessment value per name and hour',
+      {
+        view_type: 'ASSESSMENTS',
+        metric_name: 'assessment_value',
+        aggregations: [{ aggregation_type: 'AVG' }],
+        dimensions: ['assessment_name'],
+        ...range,
+        time_interval_seconds: 3600,
+        filters: ["assessment.type = 'feedback'"],
+      },
+    ],
+    [
+      'assessment value percentiles of a name',
+      { view_type: 'ASSESSMENTS', metric_name: 'assessment_value', aggregations: percentiles, filters: ["assessment.name = 'score'"] },
+    ],
     ['unknown metric', { ...count, metric_name: 'span_count' }],
     ['unsupported aggregation', { metric_name: 'latency', aggregations: [{ aggregation_type: 'SUM' }] }],
     ['unsupported dimension', { ...count, dimensions: ['span_name'] }],
@@ -86,7 +105,7 @@ describe('QueryTraceMetrics: Cairn answers the web UI as mlflow server does', ()
     60_000,
   );
 
-  it('is not vacuous: the counts per hour and status are the traces logged', async () => {
+  it('is not vacuous: the counts, tokens and assessment values are those logged', async () => {
     const answer = await queryMetrics(cairn.url, {
       experiment_ids: [ids.cairn],
       view_type: 'TRACES',
@@ -112,6 +131,18 @@ describe('QueryTraceMetrics: Cairn answers the web UI as mlflow server does', ()
     expect(tokens.body['data_points']).toEqual([
       { metric_name: 'total_tokens', dimensions: { trace_name: 'chat' }, values: { SUM: 60, MAX: 30 } },
       { metric_name: 'total_tokens', dimensions: { trace_name: 'rag' }, values: { SUM: 100, MAX: 100 } },
+    ]);
+    const quality = await queryMetrics(cairn.url, {
+      experiment_ids: [ids.cairn],
+      view_type: 'ASSESSMENTS',
+      metric_name: 'assessment_value',
+      aggregations: [{ aggregation_type: 'AVG' }],
+      dimensions: ['assessment_name'],
+    });
+    // helpful: true, "no", true, false, "Yes" → 3 of 5; score: 0.5, 4, 3, 1, 2.5; the expectation "Paris" has no numeric value.
+    expect(quality.body['data_points']).toEqual([
+      { metric_name: 'assessment_value', dimensions: { assessment_name: 'helpful' }, values: { AVG: 0.6 } },
+      { metric_name: 'assessment_value', dimensions: { assessment_name: 'score' }, values: { AVG: 2.2 } },
     ]);
   });
 

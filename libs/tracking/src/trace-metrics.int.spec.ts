@@ -83,6 +83,14 @@ describe('QueryTraceMetrics over the trace read model (Postgres)', () => {
       [otherExperimentId, trace(6, { requestTime: T0, executionDuration: 5, tags: named('chat') })],
     ];
     for (const [experiment, info] of logged) await commands.logTrace(experiment, info, meta);
+    const assess = (n: number, assessment: Record<string, unknown>) => commands.createAssessment(trace(n, {}).traceId, assessment, meta);
+    await assess(1, { assessment_name: 'helpful', feedback: { value: true } });
+    await assess(2, { assessment_name: 'helpful', feedback: { value: 'No' } });
+    await assess(3, { assessment_name: 'helpful', feedback: { value: true } });
+    await assess(1, { assessment_name: 'score', feedback: { value: 0.5 } });
+    await assess(2, { assessment_name: 'score', feedback: { value: 4 } });
+    await assess(3, { assessment_name: 'expected', expectation: { value: 'Paris' } });
+    await assess(4, { assessment_name: 'score', feedback: { value: 1 }, valid: false });
   }, 60_000);
 
   afterAll(async () => {
@@ -151,6 +159,44 @@ describe('QueryTraceMetrics over the trace read model (Postgres)', () => {
   it('stops at max_results groups', async () => {
     expect(await metrics({ dimensions: ['trace_name'], maxResults: 1 })).toEqual([
       { metricName: 'trace_count', dimensions: { trace_name: 'chat' }, values: { COUNT: 3 } },
+    ]);
+  });
+
+  const assessments = (request: Partial<TraceMetricsRequest>) => metrics({ viewType: 'ASSESSMENTS', metricName: 'assessment_count', ...request });
+
+  it('counts valid assessments per name and value, values printed as MLflow stores them', async () => {
+    expect(await assessments({ dimensions: ['assessment_name', 'assessment_value'] })).toEqual([
+      { metricName: 'assessment_count', dimensions: { assessment_name: 'expected', assessment_value: '"Paris"' }, values: { COUNT: 1 } },
+      { metricName: 'assessment_count', dimensions: { assessment_name: 'helpful', assessment_value: '"No"' }, values: { COUNT: 1 } },
+      { metricName: 'assessment_count', dimensions: { assessment_name: 'helpful', assessment_value: 'true' }, values: { COUNT: 2 } },
+      { metricName: 'assessment_count', dimensions: { assessment_name: 'score', assessment_value: '0.5' }, values: { COUNT: 1 } },
+      { metricName: 'assessment_count', dimensions: { assessment_name: 'score', assessment_value: '4.0' }, values: { COUNT: 1 } },
+    ]);
+  });
+
+  it('averages assessment values per name and hour of their trace (true and "yes" are 1, "no" is 0)', async () => {
+    expect(
+      await assessments({
+        metricName: 'assessment_value',
+        aggregations: [{ type: 'AVG' }],
+        dimensions: ['assessment_name'],
+        timeIntervalSeconds: 3600,
+        startTimeMs: T0,
+        endTimeMs: T0 + 3 * HOUR,
+      }),
+    ).toEqual([
+      { metricName: 'assessment_value', dimensions: { time_bucket: '2026-03-01T00:00:00+00:00', assessment_name: 'helpful' }, values: { AVG: 0.5 } },
+      { metricName: 'assessment_value', dimensions: { time_bucket: '2026-03-01T00:00:00+00:00', assessment_name: 'score' }, values: { AVG: 2.25 } },
+      { metricName: 'assessment_value', dimensions: { time_bucket: '2026-03-01T01:00:00+00:00', assessment_name: 'helpful' }, values: { AVG: 1 } },
+    ]);
+  });
+
+  it('filters assessments by type and name, and by their trace', async () => {
+    expect(await assessments({ filters: ["assessment.type = 'expectation'"] })).toEqual([
+      { metricName: 'assessment_count', dimensions: {}, values: { COUNT: 1 } },
+    ]);
+    expect(await assessments({ filters: ["assessment.name = 'helpful'", "trace.status = 'OK'"] })).toEqual([
+      { metricName: 'assessment_count', dimensions: {}, values: { COUNT: 2 } },
     ]);
   });
 });

@@ -64,9 +64,33 @@ describe('QueryTraceMetrics validation (MLflow 3.18 validate_query_trace_metrics
     expect(refusal(latency([{ type: 'AVG', percentile: 50 }])).message).toBe('Percentile value is only allowed for PERCENTILE aggregation type, got AVG');
   });
 
-  it('answers SPANS and ASSESSMENTS with 501, not with empty data', () => {
+  it('answers SPANS with 501, not with empty data', () => {
     expect(refusal(() => traceMetricsQuery(request({ viewType: 'SPANS', metricName: 'span_count' }))).code).toBe('NOT_IMPLEMENTED');
-    expect(refusal(() => traceMetricsQuery(request({ viewType: 'ASSESSMENTS', metricName: 'assessment_count' }))).code).toBe('NOT_IMPLEMENTED');
+  });
+
+  it('checks ASSESSMENTS against its own metrics and dimensions', () => {
+    const q = traceMetricsQuery(
+      request({
+        viewType: 'ASSESSMENTS',
+        metricName: 'assessment_count',
+        dimensions: ['assessment_name', 'assessment_value'],
+        filters: ["assessment.type = 'feedback'"],
+      }),
+    );
+    expect(q).toMatchObject({ viewType: 'ASSESSMENTS', metricName: 'assessment_count', filters: [{ entity: 'assessment_type', value: 'feedback' }] });
+    expect(refusal(() => traceMetricsQuery(request({ viewType: 'ASSESSMENTS', metricName: 'trace_count' }))).message).toBe(
+      "metric_name must be one of ['assessment_count', 'assessment_value'], got 'trace_count'",
+    );
+    expect(
+      refusal(() =>
+        traceMetricsQuery(
+          request({ viewType: 'ASSESSMENTS', metricName: 'assessment_value', aggregations: [{ type: 'AVG' }], dimensions: ['assessment_value'] }),
+        ),
+      ).message,
+    ).toBe("Found invalid dimension(s): ['assessment_value']. Supported dimensions: ['assessment_name']");
+    expect(refusal(() => parseMetricFilter("assessment.name = 'x'", 'TRACES')).message).toBe(
+      'Filtering by assessment is only supported for ASSESSMENTS view type, got TRACES',
+    );
   });
 });
 

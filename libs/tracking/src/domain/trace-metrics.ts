@@ -16,22 +16,31 @@ export interface MetricAggregation {
 
 export type TraceMetricName =
   'trace_count' | 'session_count' | 'latency' | 'input_tokens' | 'output_tokens' | 'total_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens';
+export type AssessmentMetricName = 'assessment_count' | 'assessment_value';
 export type TraceMetricDimension = 'trace_name' | 'trace_status';
+export type AssessmentMetricDimension = 'assessment_name' | 'assessment_value';
 
-/** One `filters` entry in MLflow's metrics grammar: `trace.status = 'OK'`, `trace.tag.<key> = '…'`, `trace.metadata.<key> = '…'`. */
-export type TraceMetricFilter = { entity: 'status'; value: string } | { entity: 'tag' | 'metadata'; key: string; value: string };
+/**
+ * One `filters` entry in MLflow's metrics grammar: `trace.status = 'OK'`, `trace.tag.<key> = '…'`,
+ * `trace.metadata.<key> = '…'`, and in the ASSESSMENTS view `assessment.name` / `assessment.type`.
+ */
+export type TraceMetricFilter =
+  { entity: 'status' | 'assessment_name' | 'assessment_type'; value: string } | { entity: 'tag' | 'metadata'; key: string; value: string };
 
-export interface TraceMetricsQuery {
-  metricName: TraceMetricName;
+/** The views Cairn answers, each with its metrics and dimensions. */
+export type TraceMetricsView =
+  | { viewType: 'TRACES'; metricName: TraceMetricName; dimensions: readonly TraceMetricDimension[] }
+  | { viewType: 'ASSESSMENTS'; metricName: AssessmentMetricName; dimensions: readonly AssessmentMetricDimension[] };
+
+export type TraceMetricsQuery = TraceMetricsView & {
   aggregations: readonly MetricAggregation[];
-  dimensions: readonly TraceMetricDimension[];
   filters: readonly TraceMetricFilter[];
   /** Bucket width; absent (or 0, as MLflow's `if time_interval_seconds`) means one bucket. */
   timeIntervalSeconds?: number;
   startTimeMs?: number;
   endTimeMs?: number;
   maxResults: number;
-}
+};
 
 /** MLflow's MAX_RESULTS_QUERY_TRACE_METRICS. */
 export const DEFAULT_MAX_RESULTS = 1000;
@@ -40,7 +49,7 @@ const NUMERIC: readonly AggregationType[] = ['SUM', 'AVG', 'MIN', 'MAX', 'PERCEN
 const TOKENS = { aggregations: NUMERIC, dimensions: ['trace_name'] } as const;
 
 /** MLflow's TRACES_METRICS_CONFIGS, in its order (its error messages list the names in this order). */
-const TRACES_METRICS: Record<TraceMetricName, { aggregations: readonly AggregationType[]; dimensions: readonly TraceMetricDimension[] }> = {
+const TRACES_METRICS: Record<TraceMetricName, { aggregations: readonly AggregationType[]; dimensions: readonly string[] }> = {
   trace_count: { aggregations: ['COUNT'], dimensions: ['trace_name', 'trace_status'] },
   session_count: { aggregations: ['COUNT'], dimensions: [] },
   latency: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['trace_name'] },
@@ -49,6 +58,12 @@ const TRACES_METRICS: Record<TraceMetricName, { aggregations: readonly Aggregati
   total_tokens: TOKENS,
   cache_read_input_tokens: TOKENS,
   cache_creation_input_tokens: TOKENS,
+};
+
+/** MLflow's ASSESSMENTS_METRICS_CONFIGS. */
+const ASSESSMENTS_METRICS: Record<AssessmentMetricName, { aggregations: readonly AggregationType[]; dimensions: readonly string[] }> = {
+  assessment_count: { aggregations: ['COUNT'], dimensions: ['assessment_name', 'assessment_value'] },
+  assessment_value: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['assessment_name'] },
 };
 
 /** Python's `repr` of a list of strings, as MLflow's messages print them. */
@@ -95,9 +110,10 @@ export function parseMetricFilter(filter: string, viewType: MetricViewType): Tra
   const quoted = /^(['"])(.*)\1$/s.exec(rawValue);
   if (!quoted) throw invalidParameter(`Expected a quoted string value for ${entity} value (e.g. 'my-value'). Got value ${rawValue}`);
   const value = quoted[2] ?? '';
-  if (view !== 'trace') {
-    const only = view === 'span' ? 'SPANS' : 'ASSESSMENTS';
-    throw invalidParameter(`Filtering by ${view} is only supported for ${only} view type, got ${viewType}`);
+  if (view === 'span' && viewType !== 'SPANS') throw invalidParameter(`Filtering by span is only supported for SPANS view type, got ${viewType}`);
+  if (view === 'assessment') {
+    if (viewType !== 'ASSESSMENTS') throw invalidParameter(`Filtering by assessment is only supported for ASSESSMENTS view type, got ${viewType}`);
+    return { entity: entity === 'name' ? 'assessment_name' : 'assessment_type', value };
   }
   if (entity === 'status') return { entity, value };
   const key = (rawKey ?? '').replace(/^[`'"]|[`'"]$/g, '');
@@ -117,30 +133,26 @@ export interface TraceMetricsRequest {
 }
 
 /**
- * The request checked as MLflow's SQL store checks it. SPANS and ASSESSMENTS are valid requests to
- * MLflow but Cairn cannot answer them: spans live in the artifact store (`traces.json`), not in a
- * table, and assessment values are kept as the client's JSON, not MLflow's typed columns; they are
- * refused with 501 NOT_IMPLEMENTED after the same validation, never answered with empty data.
+ * The request checked as MLflow's SQL store checks it. SPANS is a valid request to MLflow but Cairn
+ * cannot answer it: spans live in the artifact store (`traces.json`), not in a table. It is refused
+ * with 501 NOT_IMPLEMENTED, never answered with empty data.
  */
 export function traceMetricsQuery(request: TraceMetricsRequest): TraceMetricsQuery {
   request.aggregations.forEach(checkAggregation);
-  if (request.viewType !== 'TRACES') {
-    throw new CairnError(
-      'NOT_IMPLEMENTED',
-      `Trace metrics of view_type '${request.viewType}' are not supported by Cairn: only 'TRACES' is (spans are kept in the artifact store).`,
-    );
+  if (request.viewType === 'SPANS') {
+    throw new CairnError('NOT_IMPLEMENTED', "Span metrics (view_type 'SPANS') are not supported by Cairn: its spans are kept in the artifact store.");
   }
-  const metrics = Object.keys(TRACES_METRICS) as TraceMetricName[];
-  const metricName = metrics.find((name) => name === request.metricName);
-  if (metricName === undefined) throw invalidParameter(`metric_name must be one of ${pyList(metrics)}, got '${request.metricName}'`);
-  const config = TRACES_METRICS[metricName];
+  const table: Record<string, { aggregations: readonly AggregationType[]; dimensions: readonly string[] }> =
+    request.viewType === 'TRACES' ? TRACES_METRICS : ASSESSMENTS_METRICS;
+  const config = table[request.metricName];
+  if (config === undefined) throw invalidParameter(`metric_name must be one of ${pyList(Object.keys(table))}, got '${request.metricName}'`);
   const invalidAggs = [...new Set(request.aggregations.map((a) => a.type))].filter((t) => !config.aggregations.includes(t));
   if (invalidAggs.length > 0) {
     throw invalidParameter(
       `Found invalid aggregation_type(s): ${pyList(invalidAggs.sort())}. Supported aggregation types: ${pyList([...config.aggregations].sort())}`,
     );
   }
-  const invalidDims = [...new Set(request.dimensions)].filter((d) => !(config.dimensions as readonly string[]).includes(d));
+  const invalidDims = [...new Set(request.dimensions)].filter((d) => !config.dimensions.includes(d));
   if (invalidDims.length > 0) {
     throw invalidParameter(`Found invalid dimension(s): ${pyList(invalidDims.sort())}. Supported dimensions: ${pyList([...config.dimensions].sort())}`);
   }
@@ -148,10 +160,11 @@ export function traceMetricsQuery(request: TraceMetricsRequest): TraceMetricsQue
   if (bucketed && (request.startTimeMs === undefined || request.endTimeMs === undefined)) {
     throw invalidParameter('start_time_ms and end_time_ms are required if time_interval_seconds is set');
   }
+  // Checked against the view's table above, so the names are the view's.
+  const view = { viewType: request.viewType, metricName: request.metricName, dimensions: request.dimensions } as TraceMetricsView;
   return {
-    metricName,
+    ...view,
     aggregations: request.aggregations,
-    dimensions: request.dimensions as TraceMetricDimension[],
     filters: request.filters.map((f) => parseMetricFilter(f, request.viewType)),
     ...(bucketed ? { timeIntervalSeconds: request.timeIntervalSeconds } : {}),
     ...(request.startTimeMs !== undefined ? { startTimeMs: request.startTimeMs } : {}),

@@ -1,4 +1,11 @@
-import type { MetricAggregation, TraceMetricDimension, TraceMetricName, TraceMetricsQuery } from '../domain/trace-metrics';
+import type {
+  AssessmentMetricDimension,
+  AssessmentMetricName,
+  MetricAggregation,
+  TraceMetricDimension,
+  TraceMetricName,
+  TraceMetricsQuery,
+} from '../domain/trace-metrics';
 
 /**
  * QueryTraceMetrics over the trace read model (0014_traces) as one grouped statement, built the way
@@ -24,10 +31,40 @@ const TRACE_FACTS = `
   FROM tracking.traces tr
   WHERE tr.experiment_id = ANY($1::bigint[]) AND %VISIBLE% AND %FILTERS%`;
 
+/** An assessment's value as the client logged it (a feedback's, else an expectation's). */
+const ASSESSMENT_VALUE = `CASE WHEN a.body ? 'feedback' THEN a.body -> 'feedback' -> 'value' ELSE a.body -> 'expectation' -> 'value' END`;
+
+/**
+ * One row per valid assessment of a matching trace, timed by its trace (MLflow's
+ * `trace_timestamp_ms`). `value_text` is Python's `json.dumps` of the value, MLflow's `value`
+ * column, for scalars (a number prints as a float: `5.0`; a missing value is `null`);
+ * `aggregate_value` is MLflow's `assessment_aggregate`: true/"yes" 1, false/"no" 0, finite numbers
+ * as they are, anything else NULL.
+ */
+const ASSESSMENT_FACTS = `
+  SELECT a.assessment_id, tr.request_time, a.name AS assessment_name,
+         CASE jsonb_typeof(v.value)
+           WHEN 'number' THEN CASE WHEN v.value::text ~ '^-?\\d+$' THEN v.value::text || '.0' ELSE v.value::text END
+           ELSE coalesce(v.value::text, 'null')
+         END AS assessment_value,
+         CASE jsonb_typeof(v.value)
+           WHEN 'boolean' THEN CASE WHEN v.value = 'true'::jsonb THEN 1 ELSE 0 END
+           WHEN 'number' THEN (v.value::text)::float8
+           WHEN 'string' THEN CASE lower(btrim(v.value #>> '{}', E' \\t\\n\\r\\f\\v')) WHEN 'yes' THEN 1 WHEN 'no' THEN 0 END
+         END AS aggregate_value
+  FROM tracking.trace_assessments a
+  JOIN tracking.traces tr ON tr.trace_id = a.trace_id
+  CROSS JOIN LATERAL (SELECT ${ASSESSMENT_VALUE} AS value) v
+  WHERE tr.experiment_id = ANY($1::bigint[]) AND %VISIBLE% AND %FILTERS%
+    AND coalesce(a.body ->> 'valid', 'true') <> 'false'`;
+
+/** Which kind of assessment a row is, as MLflow's `assessment_type` column. */
+const ASSESSMENT_TYPE = `CASE WHEN a.body ? 'feedback' THEN 'feedback' WHEN a.body ? 'expectation' THEN 'expectation' ELSE 'issue' END`;
+
 const tokenCount = (key: string): string => `substring(f.token_usage FROM '"${key}"\\s*:\\s*(\\d{1,18})(?![\\d.eE])')::bigint`;
 
-/** The per-trace value a metric aggregates (MLflow's `_get_column_to_aggregate` for TRACES). */
-const METRIC_VALUE: Record<TraceMetricName, string> = {
+/** The per-row value a metric aggregates (MLflow's `_get_column_to_aggregate`). */
+const METRIC_VALUE: Record<TraceMetricName | AssessmentMetricName, string> = {
   trace_count: 'f.trace_id',
   session_count: 'f.session_id',
   latency: 'f.latency',
@@ -36,16 +73,20 @@ const METRIC_VALUE: Record<TraceMetricName, string> = {
   total_tokens: tokenCount('total_tokens'),
   cache_read_input_tokens: tokenCount('cache_read_input_tokens'),
   cache_creation_input_tokens: tokenCount('cache_creation_input_tokens'),
+  assessment_count: 'f.assessment_id',
+  assessment_value: 'f.aggregate_value',
 };
 
 /** Byte order, as MLflow's default SQLite store sorts the dimension strings. */
-const DIMENSION_VALUE: Record<TraceMetricDimension, string> = {
+const DIMENSION_VALUE: Record<TraceMetricDimension | AssessmentMetricDimension, string> = {
   trace_name: 'f.trace_name COLLATE "C"',
   trace_status: 'f.trace_status COLLATE "C"',
+  assessment_name: 'f.assessment_name COLLATE "C"',
+  assessment_value: 'f.assessment_value COLLATE "C"',
 };
 
 /** `percentile_cont` interpolates linearly, as MLflow's Postgres and SQLite stores do (numpy's default). */
-function aggregate(aggregation: MetricAggregation, metric: TraceMetricName, value: string): string {
+function aggregate(aggregation: MetricAggregation, metric: TraceMetricName | AssessmentMetricName, value: string): string {
   switch (aggregation.type) {
     case 'COUNT':
       return metric === 'session_count' ? `count(DISTINCT ${value})::float8` : `count(${value})::float8`;
@@ -66,7 +107,7 @@ export interface TraceMetricsStatement {
   text: string;
   values: unknown[];
   /** Result columns: `time_bucket` (epoch ms, text) when bucketed, then the dimensions, then `agg_0`… */
-  dimensions: readonly ('time_bucket' | TraceMetricDimension)[];
+  dimensions: readonly ('time_bucket' | TraceMetricDimension | AssessmentMetricDimension)[];
 }
 
 /**
@@ -83,6 +124,10 @@ export function traceMetricsStatement(
 
   const filters = query.filters.map((f) => {
     switch (f.entity) {
+      case 'assessment_name':
+        return `a.name = ${bind(f.value)}`;
+      case 'assessment_type':
+        return `${ASSESSMENT_TYPE} = ${bind(f.value)}`;
       case 'status':
         return `tr.state = ${bind(f.value)}`;
       case 'tag':
@@ -97,10 +142,12 @@ export function traceMetricsStatement(
   if (query.startTimeMs !== undefined) filters.push(`tr.request_time >= ${bind(query.startTimeMs)}`);
   if (query.endTimeMs !== undefined) filters.push(`tr.request_time <= ${bind(query.endTimeMs)}`);
 
-  const facts = TRACE_FACTS.replace('%VISIBLE%', visible.sql).replace('%FILTERS%', filters.length > 0 ? filters.join(' AND ') : 'TRUE');
+  const facts = (query.viewType === 'TRACES' ? TRACE_FACTS : ASSESSMENT_FACTS)
+    .replace('%VISIBLE%', visible.sql)
+    .replace('%FILTERS%', filters.length > 0 ? filters.join(' AND ') : 'TRUE');
   const value = METRIC_VALUE[query.metricName];
 
-  const groups: { name: 'time_bucket' | TraceMetricDimension; expr: string }[] = [];
+  const groups: { name: 'time_bucket' | TraceMetricDimension | AssessmentMetricDimension; expr: string }[] = [];
   if (query.timeIntervalSeconds !== undefined) {
     const width = bind(query.timeIntervalSeconds * 1000);
     groups.push({ name: 'time_bucket', expr: `(floor(f.request_time::numeric / ${width}::numeric) * ${width}::numeric)::bigint` });
