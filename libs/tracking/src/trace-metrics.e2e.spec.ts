@@ -157,4 +157,82 @@ describe('QueryTraceMetrics: Cairn answers the web UI as mlflow server does', ()
     expect(answer.status).toBe(501);
     expect(answer.body['error_code']).toBe('NOT_IMPLEMENTED');
   });
+
+  it('random wrong input: never a 5xx other than the SPANS 501, always a JSON object', async () => {
+    const values: unknown[] = [
+      null,
+      0,
+      -1,
+      1.5,
+      2 ** 63,
+      1e300,
+      '',
+      'x',
+      'a\u0000b',
+      'NaN',
+      '9'.repeat(30),
+      true,
+      [],
+      [1],
+      ['x'],
+      {},
+      { a: 1 },
+      'x'.repeat(70_000),
+    ];
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = () => values[Math.floor(random() * values.length)];
+    const maybe = <T>(good: T) => (random() < 0.85 ? good : pick());
+    const filters = [
+      "trace.status = 'OK'",
+      "trace.tag.`a b` = 'x'",
+      'trace.status',
+      "span.name = 'x'",
+      "assessment.type = 'feedback'",
+      "trace.metadata.k = 'v' AND 1",
+      '`',
+    ];
+    const bad: string[] = [];
+    let answered = 0;
+    for (let i = 0; i < 120; i++) {
+      const body = {
+        experiment_ids: maybe([random() < 0.5 ? ids.cairn : pick()]),
+        view_type: maybe(random() < 0.7 ? 'TRACES' : ['ASSESSMENTS', 'SPANS', 1, 3, 7][Math.floor(random() * 5)]),
+        // A coherent metric and aggregation most of the time, so that some queries reach the SQL.
+        ...(random() < 0.7
+          ? { metric_name: 'latency', aggregations: [{ aggregation_type: 'PERCENTILE', percentile_value: maybe(50) }] }
+          : {
+              metric_name: maybe(['trace_count', 'latency', 'assessment_value', 'constructor'][Math.floor(random() * 4)]),
+              aggregations: maybe([{ aggregation_type: maybe(['COUNT', 'AVG', 'PERCENTILE', 4][Math.floor(random() * 4)]), percentile_value: pick() }]),
+            }),
+        dimensions: maybe(random() < 0.7 ? ['trace_name'] : [['trace_status', 'assessment_value', '__proto__'][Math.floor(random() * 3)]]),
+        filters: maybe(random() < 0.5 ? [] : [filters[Math.floor(random() * filters.length)]]),
+        time_interval_seconds: maybe(3600),
+        start_time_ms: maybe(base),
+        end_time_ms: maybe(base + 4 * HOUR),
+        max_results: maybe(10),
+        page_token: maybe('x'),
+      };
+      const sent = JSON.stringify(body);
+      const response = await fetch(`${cairn.url}/api/3.0/mlflow/traces/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: sent,
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      const spans = response.status === 501 && (parsed as { error_code?: string } | undefined)?.error_code === 'NOT_IMPLEMENTED';
+      if (response.status === 200) answered++;
+      if ((response.status >= 500 && !spans) || !isObject) bad.push(`${sent.slice(0, 300)} -> ${response.status} ${text.slice(0, 200)}`);
+    }
+    expect(bad).toEqual([]);
+    // Not only refusals: some of the mixes are valid queries that reach the SQL.
+    expect(answered).toBeGreaterThan(2);
+  }, 120_000);
 });

@@ -64,6 +64,12 @@ describe('QueryTraceMetrics validation (MLflow 3.18 validate_query_trace_metrics
     expect(refusal(latency([{ type: 'AVG', percentile: 50 }])).message).toBe('Percentile value is only allowed for PERCENTILE aggregation type, got AVG');
   });
 
+  it('takes no inherited property for a metric name, and a negative max_results as no limit', () => {
+    expect(refusal(() => traceMetricsQuery(request({ metricName: 'constructor' }))).message).toContain("got 'constructor'");
+    expect(traceMetricsQuery(request({ maxResults: -1 })).maxResults).toBe(Number.POSITIVE_INFINITY);
+    expect(traceMetricsQuery(request({ maxResults: 0 })).maxResults).toBe(0);
+  });
+
   it('answers SPANS with 501, not with empty data', () => {
     expect(refusal(() => traceMetricsQuery(request({ viewType: 'SPANS', metricName: 'span_count' }))).code).toBe('NOT_IMPLEMENTED');
   });

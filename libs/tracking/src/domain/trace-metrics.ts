@@ -144,7 +144,7 @@ export function traceMetricsQuery(request: TraceMetricsRequest): TraceMetricsQue
   }
   const table: Record<string, { aggregations: readonly AggregationType[]; dimensions: readonly string[] }> =
     request.viewType === 'TRACES' ? TRACES_METRICS : ASSESSMENTS_METRICS;
-  const config = table[request.metricName];
+  const config = Object.hasOwn(table, request.metricName) ? table[request.metricName] : undefined;
   if (config === undefined) throw invalidParameter(`metric_name must be one of ${pyList(Object.keys(table))}, got '${request.metricName}'`);
   const invalidAggs = [...new Set(request.aggregations.map((a) => a.type))].filter((t) => !config.aggregations.includes(t));
   if (invalidAggs.length > 0) {
@@ -169,7 +169,8 @@ export function traceMetricsQuery(request: TraceMetricsRequest): TraceMetricsQue
     ...(bucketed ? { timeIntervalSeconds: request.timeIntervalSeconds } : {}),
     ...(request.startTimeMs !== undefined ? { startTimeMs: request.startTimeMs } : {}),
     ...(request.endTimeMs !== undefined ? { endTimeMs: request.endTimeMs } : {}),
-    maxResults: request.maxResults ?? DEFAULT_MAX_RESULTS,
+    // A negative max_results is no limit, as SQL LIMIT -1 is in MLflow's default SQLite store.
+    maxResults: request.maxResults === undefined ? DEFAULT_MAX_RESULTS : request.maxResults < 0 ? Number.POSITIVE_INFINITY : request.maxResults,
   };
 }
 

@@ -14,7 +14,8 @@ import type {
  * cannot take a LIMIT slot); grouped by time bucket then dimensions, ordered the same way.
  *
  * MLflow keeps trace name, session and token counts in columns of `trace_info`; here they are the
- * `mlflow.traceName` tag and the `mlflow.trace.session` / `mlflow.trace.tokenUsage` metadata.
+ * `mlflow.traceName` tag and the `mlflow.trace.session` / `mlflow.trace.tokenUsage` metadata. Its
+ * `assessments` columns (value text, numeric value, type) are read from the stored Assessment JSON.
  */
 
 /**
@@ -36,7 +37,7 @@ const ASSESSMENT_VALUE = `CASE WHEN a.body ? 'feedback' THEN a.body -> 'feedback
 
 /**
  * One row per valid assessment of a matching trace, timed by its trace (MLflow's
- * `trace_timestamp_ms`). `value_text` is Python's `json.dumps` of the value, MLflow's `value`
+ * `trace_timestamp_ms`). `assessment_value` is Python's `json.dumps` of the value, MLflow's `value`
  * column, for scalars (a number prints as a float: `5.0`; a missing value is `null`);
  * `aggregate_value` is MLflow's `assessment_aggregate`: true/"yes" 1, false/"no" 0, finite numbers
  * as they are, anything else NULL.
@@ -165,6 +166,6 @@ export function traceMetricsStatement(
     FROM (${facts}) f
     WHERE ${notNull.join(' AND ')}
     ${grouping}
-    LIMIT ${bind(query.maxResults)}`;
+    LIMIT ${bind(Number.isFinite(query.maxResults) ? query.maxResults : null)}`;
   return { text, values, dimensions: groups.map((g) => g.name) };
 }
