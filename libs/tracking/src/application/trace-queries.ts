@@ -44,9 +44,10 @@ export class TraceQueries {
   }
 
   /**
-   * QueryTraceMetrics' data points (experiment ids already checked as int64 decimals), as MLflow converts its rows: a group with a NULL key or no value
-   * at all is left out, NULL values are left out of `values`, and `time_bucket` is an ISO date.
-   * MLflow does not page these yet (no `next_page_token`, `page_token` ignored), nor does Cairn.
+   * QueryTraceMetrics' data points (experiment ids already checked as int64 decimals), as MLflow
+   * converts its rows: a group with a NULL key or no value at all is left out, NULL values are left
+   * out of `values`, and `time_bucket` is an ISO date. MLflow does not page these yet (no
+   * `next_page_token`, `page_token` ignored), nor does Cairn.
    */
   async traceMetrics(experimentIds: readonly string[], readable: ReadScope, query: TraceMetricsQuery): Promise<MetricDataPointView[]> {
     // No experiment still aggregates (over no traces): a count answers 0, as MLflow's does.
