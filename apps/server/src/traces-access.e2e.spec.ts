@@ -67,6 +67,11 @@ describe('traces under their experiment’s permission (CAIRN_AUTH=basic)', () =
       ['POST', '/ajax-api/3.0/mlflow/traces/batchGetInfos', { trace_ids: [TRACE_ID] }],
       ['POST', '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] }],
       ['GET', spans.replace('{experiment}', experimentId), undefined],
+      [
+        'POST',
+        '/ajax-api/3.0/mlflow/traces/metrics',
+        { experiment_ids: [experimentId], view_type: 'TRACES', metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] },
+      ],
     ] as const;
   const writes = () =>
     [

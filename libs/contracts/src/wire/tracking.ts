@@ -200,6 +200,16 @@ export interface DeleteTracesResponse {
 export interface AssessmentResponse {
   assessment: Record<string, unknown>;
 }
+/** QueryTraceMetrics' MetricDataPoint; empty maps are left out, as protobuf JSON leaves them out. */
+export interface MetricDataPoint {
+  metric_name: string;
+  dimensions?: Record<string, string>;
+  values?: Record<string, number>;
+}
+/** QueryTraceMetrics: no `data_points` when there are none; MLflow 3.18 never sets `next_page_token`. */
+export interface QueryTraceMetricsResponse extends NextPageToken {
+  data_points?: MetricDataPoint[];
+}
 
 // ---- Cairn's run-lifecycle endpoints (`/api/2.0/cairn`) ---------------------------------------
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, int64, protoEnum, required, str, type TraceState } from '@cairn/contracts';
+import { double, id, int64, protoEnum, required, str, type TraceState } from '@cairn/contracts';
 
 /** Request schemas of MLflow 3's trace endpoints (service.proto: StartTraceV3, SearchTracesV3, …), field names as on the wire. */
 
@@ -54,3 +54,30 @@ export const createAssessment = z.object({ assessment: required(assessment) });
 export const updateAssessment = z.object({ assessment: required(assessment), update_mask: required(str) });
 
 export const getTraceArtifact = z.object({ request_id: required(str) });
+
+/**
+ * QueryTraceMetrics (service.proto): enums by name or number, as protobuf JSON takes them. An empty
+ * `experiment_ids` is allowed (MLflow answers a zero count), an absent one is missing.
+ */
+export const queryTraceMetrics = z.object({
+  experiment_ids: required(z.array(id)),
+  view_type: required(protoEnum({ 1: 'TRACES', 2: 'SPANS', 3: 'ASSESSMENTS' })),
+  metric_name: required(str),
+  aggregations: required(
+    z
+      .array(
+        z.object({
+          aggregation_type: required(protoEnum({ 1: 'COUNT', 2: 'SUM', 3: 'AVG', 4: 'PERCENTILE', 5: 'MIN', 6: 'MAX' })),
+          percentile_value: double.optional(),
+        }),
+      )
+      .min(1),
+  ),
+  dimensions: z.array(str).optional().default([]),
+  filters: z.array(str).optional().default([]),
+  time_interval_seconds: int64.optional(),
+  start_time_ms: int64.optional(),
+  end_time_ms: int64.optional(),
+  max_results: int64.optional(),
+  page_token: str.optional(),
+});

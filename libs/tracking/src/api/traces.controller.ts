@@ -9,6 +9,7 @@ import {
   type BatchGetTraceInfosResponse,
   type BatchGetTracesResponse,
   type DeleteTracesResponse,
+  type QueryTraceMetricsResponse,
   type SearchTracesV3Response,
   type TraceResponse,
 } from '@cairn/contracts';
@@ -17,6 +18,7 @@ import { AccessRules, accessOf, eventMetadataOf as metadataOf } from '@cairn/pla
 import { TraceCommands } from '../application/trace-commands';
 import { TraceQueries } from '../application/trace-queries';
 import { checkTraceId, durationOf, timeOf, TRACE_ARTIFACT_LOCATION_TAG, TRACE_TAG_LIMITS, traceEntries, type LoggedTraceInfo } from '../domain/trace';
+import { traceMetricsQuery } from '../domain/trace-metrics';
 import { validateLength } from '../domain/validation';
 import * as s from './trace-schemas';
 import { traceInfoJson } from './trace-wire';
@@ -112,6 +114,40 @@ export class TracesController {
     if (page.rows.length > 0) out.traces = page.rows.map(traceInfoJson);
     if (page.nextPageToken) out.next_page_token = page.nextPageToken;
     return out;
+  }
+
+  /**
+   * QueryTraceMetrics (the web UI's trace charts and counts): aggregates over the experiments' traces
+   * the caller may read. `page_token` is accepted and ignored, and no `next_page_token` is returned,
+   * as MLflow 3.18's store does (its pagination is a TODO).
+   */
+  @Post('3.0/mlflow/traces/metrics')
+  @HttpCode(200)
+  async queryTraceMetrics(@Body() b: Body_, @Req() req: FastifyRequest): Promise<QueryTraceMetricsResponse> {
+    const dto = parseRequest(s.queryTraceMetrics, b);
+    const query = traceMetricsQuery({
+      viewType: dto.view_type,
+      metricName: dto.metric_name,
+      aggregations: dto.aggregations.map((a) => ({
+        type: a.aggregation_type,
+        ...(a.percentile_value !== undefined ? { percentile: a.percentile_value } : {}),
+      })),
+      dimensions: dto.dimensions,
+      filters: dto.filters,
+      timeIntervalSeconds: dto.time_interval_seconds,
+      startTimeMs: dto.start_time_ms,
+      endTimeMs: dto.end_time_ms,
+      maxResults: dto.max_results,
+    });
+    const points = await this.queries.traceMetrics(dto.experiment_ids, await accessOf(req).readable('experiment'), query);
+    if (points.length === 0) return {};
+    return {
+      data_points: points.map((p) => ({
+        metric_name: p.metricName,
+        ...(Object.keys(p.dimensions).length > 0 ? { dimensions: p.dimensions } : {}),
+        ...(Object.keys(p.values).length > 0 ? { values: p.values } : {}),
+      })),
+    };
   }
 
   @Patch(['2.0/mlflow/traces/:traceId/tags', '3.0/mlflow/traces/:traceId/tags'])

@@ -88,3 +88,10 @@ export interface TraceView {
   /** MLflow's Assessment messages, oldest first. */
   assessments: Record<string, unknown>[];
 }
+
+/** One QueryTraceMetrics data point: a group (`time_bucket` and dimensions) and its aggregated values by label ("COUNT", "P50.0"). */
+export interface MetricDataPointView {
+  metricName: string;
+  dimensions: Record<string, string>;
+  values: Record<string, number>;
+}

@@ -4,6 +4,8 @@ import { Database, type Sql, type UnitOfWork } from '@cairn/platform';
 import { compileSearch, readScopeCondition, tracesSearch, type SearchPage } from '@cairn/search';
 import type { TraceView } from '../application/views';
 import type { TraceAggregate } from '../domain/trace';
+import type { TraceMetricsQuery } from '../domain/trace-metrics';
+import { traceMetricsStatement } from './trace-metrics-sql';
 import * as tq from './trace-sql';
 
 interface TraceInfoRow {
@@ -116,5 +118,25 @@ export class TraceStore {
     );
     const page = search.page(rows);
     return { rows: await this.traces(page.rows.map((r) => r.trace_id)), nextPageToken: page.nextPageToken };
+  }
+
+  /**
+   * QueryTraceMetrics' groups over the experiments' traces the caller may read: per group its keys
+   * (`time_bucket` as epoch ms) and one value per aggregation, in the query's order (NULL: no value).
+   */
+  async traceMetrics(
+    experimentIds: readonly string[],
+    readable: ReadScope,
+    query: TraceMetricsQuery,
+  ): Promise<{ groups: Record<string, string>; values: (number | null)[] }[]> {
+    const statement = traceMetricsStatement(query, experimentIds, readScopeCondition(readable, 'tr.experiment_id', 'bigint', 2));
+    const { rows } = await this.db.query<Record<string, string | number | null>>(statement.text, statement.values);
+    return rows.map((row) => ({
+      groups: Object.fromEntries(statement.dimensions.map((d) => [d, String(row[d])])),
+      values: query.aggregations.map((_, i) => {
+        const v = row[`agg_${i}`];
+        return v === null || v === undefined ? null : Number(v);
+      }),
+    }));
   }
 }
