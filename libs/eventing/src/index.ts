@@ -2,6 +2,7 @@ export { systemClock, ManualClock, type Clock } from './clock';
 export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } from './consumer-offsets';
 export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
 export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
+export { handlesEventType } from './event-bus';
 export type { ConsumerLag, DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
 export { CommandHandler, type Command, type CommandHandlerOptions, type Loaded } from './command-handler';
 export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';

@@ -205,7 +205,7 @@ export async function unsentCount(sql: Sql, context: ContextName = 'tracking'): 
 
 /** Counts outcomes reported by a subscription. */
 export class OutcomeCounter {
-  readonly counts: Record<DeliveryOutcome, number> = { applied: 0, duplicate: 0, dead_lettered: 0 };
+  readonly counts: Record<DeliveryOutcome, number> = { applied: 0, skipped: 0, duplicate: 0, dead_lettered: 0 };
   readonly onOutcome = (outcome: DeliveryOutcome): void => {
     this.counts[outcome]++;
   };
