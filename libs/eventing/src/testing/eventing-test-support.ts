@@ -35,15 +35,18 @@ export interface EventingTestDatabase {
   close(): Promise<void>;
 }
 
+/** The migrations of this lib's tables: the backbone, and the dead letters' operator columns. */
+const EVENTING_MIGRATIONS = ['0001_event_backbone', '0015_dead_letter_operations'];
+
 /**
- * A database of its own for one test file, with only this lib's migration applied (through the
+ * A database of its own for one test file, with only this lib's migrations applied (through the
  * project's migrator) plus the test projection's tables.
  */
 export async function createEventingTestDatabase(): Promise<EventingTestDatabase> {
   const testDatabase: TestDatabase = await createTestDatabase({ migrated: false, prefix: 'evt' });
   await migrate(
     testDatabase.url,
-    readMigrations(defaultMigrationsDirectory()).filter((migration) => migration.name === '0001_event_backbone'),
+    readMigrations(defaultMigrationsDirectory()).filter((migration) => EVENTING_MIGRATIONS.includes(migration.name)),
   );
   const db = new Database(testDatabase.url, { max: 30 });
   await db.query(COUNTER_PROJECTION_DDL);
