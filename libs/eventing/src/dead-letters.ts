@@ -71,9 +71,7 @@ const MARK_APPLIED = perContext(
   (s) => `INSERT INTO ${s}.inbox (consumer, event_id, event_type, outcome) VALUES ($1, $2, $3, 'applied')
 ON CONFLICT (consumer, event_id) DO UPDATE SET outcome = 'applied', processed_at = now()`,
 );
-const RECORD_FAILED_REPLAY = perContext(
-  (s) => `UPDATE ${s}.dead_letters SET reason = $2, attempts = attempts + 1, last_replayed_at = now() WHERE id = $1`,
-);
+const RECORD_FAILED_REPLAY = perContext((s) => `UPDATE ${s}.dead_letters SET reason = $2, attempts = attempts + 1, last_replayed_at = now() WHERE id = $1`);
 const DISCARD = perContext(
   (s) => `UPDATE ${s}.dead_letters SET discarded_at = now(), discarded_by = $2, discard_reason = $3
 WHERE id = $1 AND discarded_at IS NULL RETURNING ${COLUMNS}`,
