@@ -34,6 +34,7 @@ commands:
                                              registry webhooks and their delivery log
   tokens create|list|revoke                  API tokens for CI pipelines and serving pods
   gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
+  dead-letters list|show|replay|discard      events a consumer could not apply (admins)
 
 options (every API command):
   --tracking-uri URL   server to talk to (default: CAIRN_TRACKING_URI, MLFLOW_TRACKING_URI, http://127.0.0.1:5000)

@@ -12,6 +12,7 @@ import {
   type WebhookEvent,
 } from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
+import { DEAD_LETTER_COMMANDS } from './operations-commands';
 import { formatBytes, formatTime, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
 
 export interface CommandContext {
@@ -655,6 +656,7 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
     },
     revoke: onOne('token_id', 'revoke a token: refused from its next request on', (c, id) => c.revokeToken(id), 'revoked token'),
   },
+  'dead-letters': DEAD_LETTER_COMMANDS,
 };
 
 /** `cairn gc`: a top-level command with no subcommand. */

@@ -11,6 +11,7 @@ export * from './assert-never';
 export * from './model-version-runs';
 export * from './wire/webhooks';
 export * from './wire/identity';
+export * from './wire/operations';
 export * from './wire/request';
 export * from './access/access';
 export * from './access/route-access';

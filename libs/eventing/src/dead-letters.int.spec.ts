@@ -57,6 +57,7 @@ describe('dead letters: replay after a fix, discard with a reason (real Postgres
 
     expect(await deadLetters.replay('registry', letter.id)).toEqual({
       id: letter.id,
+      consumer: consumerName,
       outcome: 'failed',
       reason: `NonRetriableError: cannot apply ${event.type}`,
     });
@@ -66,7 +67,7 @@ describe('dead letters: replay after a fix, discard with a reason (real Postgres
     expect(await appliedRows(env.db, consumerName)).toEqual([]);
 
     broken = false;
-    expect(await deadLetters.replay('registry', letter.id)).toEqual({ id: letter.id, outcome: 'applied' });
+    expect(await deadLetters.replay('registry', letter.id)).toEqual({ id: letter.id, consumer: consumerName, outcome: 'applied' });
     expect((await appliedRows(env.db, consumerName)).map((r) => r.event_id)).toEqual([event.eventId]);
     expect((await deadLetters.list('registry', { limit: 10 })).deadLetters).toEqual([]);
     const { rows } = await env.db.query<{ outcome: string }>('SELECT outcome FROM registry.inbox WHERE consumer = $1 AND event_id = $2', [

@@ -30,7 +30,7 @@ export interface DeadLetterPage {
   nextAfter?: string;
 }
 
-export type ReplayResult = { id: string; outcome: 'applied' } | { id: string; outcome: 'failed'; reason: string };
+export type ReplayResult = { id: string; consumer: string; outcome: 'applied' } | { id: string; consumer: string; outcome: 'failed'; reason: string };
 
 /** Replaying needs the consumer's handler: a dead letter of a consumer this process does not run cannot be replayed here. */
 export class ConsumerNotHereError extends Error {
@@ -155,10 +155,12 @@ export class DeadLetters {
 
   async replay(context: ContextName, id: string): Promise<ReplayResult> {
     let applied: { subscription: Subscription; event: EventEnvelope } | undefined;
+    let consumer = '';
     try {
       applied = await this.database.transaction(async (uow) => {
         const row = (await uow.query<Row>(LOCK_PENDING(context), [id])).rows[0];
         if (row === undefined) throw new DeadLetterNotFoundError(context, id);
+        consumer = row.consumer;
         const subscription = this.consumers(row.consumer);
         if (subscription === undefined) throw new ConsumerNotHereError(row.consumer);
         const parsed = parseEnvelope(row.envelope === null ? row.raw_message : JSON.stringify(row.envelope));
@@ -175,7 +177,7 @@ export class DeadLetters {
       const reason = describe(error);
       await this.database.query(RECORD_FAILED_REPLAY(context), [id, reason]);
       this.logger.warn({ context, deadLetter: id, ...errorFields(error) }, 'dead letter replay failed; kept');
-      return { id, outcome: 'failed', reason };
+      return { id, consumer, outcome: 'failed', reason };
     }
     this.logger.info({ context, deadLetter: id, consumer: applied.subscription.consumer, eventId: applied.event.eventId }, 'dead letter replayed');
     try {
@@ -183,7 +185,7 @@ export class DeadLetters {
     } catch (error) {
       this.logger.warn({ consumer: applied.subscription.consumer, ...errorFields(error) }, 'onOutcome callback threw');
     }
-    return { id, outcome: 'applied' };
+    return { id, consumer, outcome: 'applied' };
   }
 
   /**

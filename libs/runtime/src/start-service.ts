@@ -2,7 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import os from 'node:os';
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
-import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { DeadLetters, EventStore, type EventBus, type Subscription } from '@cairn/eventing';
 import { IdentityModule } from '@cairn/identity';
 import { letHeapGrowBetweenCollections } from './heap-growth';
 import {
@@ -11,9 +11,12 @@ import {
   registerConsumerLagGauge,
   startInboxPruner,
   startRelays,
+  eventingLogger,
   type EventingModuleDeps,
   EventingModule,
 } from './eventing';
+import { DeadLetterMetrics } from './operations/dead-letter-metrics';
+import { OperationsModule } from './operations/operations.module';
 import {
   acquireHomeLock,
   ConfigError,
@@ -128,6 +131,11 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       ...(definition.probes?.(runtime) ?? []),
     ];
     const eventing: EventingModuleDeps = { bus, eventStore };
+    // The operator API replays a dead letter through its consumer's handler: the subscriptions are
+    // resolved from the app below, so the lookup reads them once they are known.
+    const consumers = new Map<string, Subscription>();
+    const deadLetters = new DeadLetters(database, (name) => consumers.get(name), eventingLogger(logger));
+    const deadLetterMetrics = new DeadLetterMetrics(metrics, deadLetters, () => [...new Set([...consumers.values()].map((s) => s.context))]);
 
     @Module({
       imports: [
@@ -136,6 +144,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
         SystemModule.forRoot(probes),
         // Every service enforces identity and access on every route (libs/identity, ADR 0009).
         IdentityModule,
+        OperationsModule.forRoot({ deadLetters, metrics: deadLetterMetrics }),
         ...definition.modules(runtime),
       ],
     })
@@ -146,6 +155,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
     const subscriptions = definition.subscriptions?.(app) ?? [];
     for (const subscription of subscriptions) {
+      consumers.set(subscription.consumer, subscription);
       const handle = await bus.subscribe(subscription);
       cleanups.push(() => handle.stop());
     }

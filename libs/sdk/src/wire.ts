@@ -5,6 +5,12 @@
  */
 export type {
   AliasResolution,
+  ContextName,
+  DeadLetterReplayWire,
+  DeadLetterWire,
+  GetDeadLetterResponse,
+  ListDeadLettersResponse,
+  ReplayDeadLettersResponse,
   ApiToken,
   CairnWebhook,
   Dataset,
