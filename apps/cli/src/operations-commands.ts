@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { ContextName, DeadLetterWire } from '@cairn/sdk';
 import { UsageError } from './args';
 import type { Command, CommandContext } from './commands';
@@ -115,5 +117,34 @@ export const DEAD_LETTER_COMMANDS: Record<string, Command> = {
       const letter = await ctx.client.discardDeadLetter(contextOf(arg(a, 'context')), arg(a, 'id'), reason);
       out(ctx, { dead_letter: letter }, () => `discarded dead letter ${letter.id} (${letter.consumer}, ${letter.event_type ?? 'unknown type'})\n`);
     },
+  },
+};
+
+/**
+ * `cairn backup|restore <dir>` run the server's home tool (apps/server/src/home-backup.ts) as a child,
+ * as `cairn server` runs the server: it needs the database and the platform, which the CLI does not load.
+ */
+function runHomeTool(ctx: CommandContext, args: string[]): Promise<void> {
+  const entry = path.resolve(__dirname, '..', '..', 'server', 'src', 'home-backup.js');
+  const child = spawn(process.execPath, ['--enable-source-maps', entry, ...args, ...(ctx.json ? ['--json'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(ctx.stdout, { end: false });
+  child.stderr.pipe(ctx.stderr, { end: false });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args[0] ?? ''} failed (exit ${String(code)})`))));
+  });
+}
+
+/** `cairn backup <dir>` and `cairn restore <dir>`: top-level commands on the local embedded installation ($CAIRN_HOME). */
+export const HOME_COMMANDS: Record<string, Command> = {
+  backup: {
+    args: ['dir'],
+    summary: 'back up $CAIRN_HOME (database, then artifacts) into a new directory; the server may keep running',
+    run: (ctx, a) => runHomeTool(ctx, ['backup', arg(a, 'dir')]),
+  },
+  restore: {
+    args: ['dir'],
+    summary: 'restore a backup into a fresh $CAIRN_HOME (no server running on it); then start cairn server',
+    run: (ctx, a) => runHomeTool(ctx, ['restore', arg(a, 'dir')]),
   },
 };
