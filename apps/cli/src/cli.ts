@@ -36,6 +36,7 @@ commands:
   tokens create|list|revoke                  API tokens for CI pipelines and serving pods
   gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
   dead-letters list|show|replay|discard      events a consumer could not apply (admins)
+  admin verify <context>                     compare a read model with a rebuild from its event log (admins)
   backup <dir> / restore <dir>               back up $CAIRN_HOME while the server runs; restore into a fresh home
 
 options (every API command):

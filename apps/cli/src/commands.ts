@@ -12,7 +12,7 @@ import {
   type WebhookEvent,
 } from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
-import { DEAD_LETTER_COMMANDS } from './operations-commands';
+import { ADMIN_COMMANDS, DEAD_LETTER_COMMANDS } from './operations-commands';
 import { formatBytes, formatTime, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
 
 export interface CommandContext {
@@ -657,6 +657,7 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
     revoke: onOne('token_id', 'revoke a token: refused from its next request on', (c, id) => c.revokeToken(id), 'revoked token'),
   },
   'dead-letters': DEAD_LETTER_COMMANDS,
+  admin: ADMIN_COMMANDS,
 };
 
 /** `cairn gc`: a top-level command with no subcommand. */

@@ -148,3 +148,26 @@ export const HOME_COMMANDS: Record<string, Command> = {
     run: (ctx, a) => runHomeTool(ctx, ['restore', arg(a, 'dir')]),
   },
 };
+
+/** `cairn admin verify <context>`: the operator's check that a context's read model equals a rebuild from its log. */
+export const ADMIN_COMMANDS: Record<string, Command> = {
+  verify: {
+    args: ['context'],
+    summary: 'compare a read model with a rebuild from its event logs (tracking, artifacts, registry); changes nothing',
+    async run(ctx, a) {
+      const report = await ctx.client.verifyReadModel(contextOf(arg(a, 'context')));
+      out(ctx, report, () => {
+        const lines = [
+          `${report.context}: ${report.rows} rows in ${report.tables} tables, ${report.consistent ? 'equal to a rebuild' : 'DIFFERENT from a rebuild'}\n`,
+        ];
+        for (const d of report.differences) {
+          lines.push(`  ${d.table}: ${d.projection_only_count} row(s) only in the read model, ${d.rebuild_only_count} only in the rebuild\n`);
+          for (const row of d.projection_only) lines.push(`    - ${JSON.stringify(row)}\n`);
+          for (const row of d.rebuild_only) lines.push(`    + ${JSON.stringify(row)}\n`);
+        }
+        return lines.join('');
+      });
+      if (!report.consistent) throw new Error(`the ${report.context} read model differs from a rebuild`);
+    },
+  },
+};

@@ -19,5 +19,6 @@ export { SingleReplicaLoop, type LeaderSession, type SingleReplicaLoopOptions } 
 export { isUniqueViolation, outboxChannel, type EventingDatabase } from './sql';
 export { nameBasedUuid } from './name-based-uuid';
 export { consumerReplay, rebuildReadModel, replayLog, type LogReplay, type ReadModelRebuild } from './read-model-rebuild';
+export { snapshotTables, verifyReadModel, type ReadModelCheck, type TableDifference, type TableSnapshot, type VerifyReport } from './read-model-verify';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

@@ -68,6 +68,7 @@ import type {
   GetDeadLetterResponse,
   ListDeadLettersResponse,
   ReplayDeadLettersResponse,
+  VerifyReadModelResponse,
   KeyValue,
   Metric,
   ModelAsOf,
@@ -730,6 +731,11 @@ export class CairnClient {
       reason,
     });
     return r.dead_letter;
+  }
+
+  /** A context's read model against a rebuild from its event logs; rows that differ are reported, nothing is changed. */
+  verifyReadModel(context: ContextName): Promise<VerifyReadModelResponse> {
+    return this.send<VerifyReadModelResponse>('POST', `${CAIRN}/admin/read-models/${encodeURIComponent(context)}/verify`, {});
   }
 }
 

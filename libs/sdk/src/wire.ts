@@ -11,6 +11,7 @@ export type {
   GetDeadLetterResponse,
   ListDeadLettersResponse,
   ReplayDeadLettersResponse,
+  VerifyReadModelResponse,
   ApiToken,
   CairnWebhook,
   Dataset,

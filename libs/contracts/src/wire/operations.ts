@@ -59,3 +59,13 @@ export interface ReplayDeadLettersResponse {
 export interface DiscardDeadLetterRequest {
   reason: string;
 }
+
+/** `POST …/read-models/<context>/verify`: the live read model against a rebuild from the logs (nothing is changed). */
+export interface VerifyReadModelResponse {
+  context: ContextName;
+  tables: number;
+  rows: number;
+  consistent: boolean;
+  /** Per table that differs: rows only the live projection has, rows only the rebuild has (a sample, and the counts). */
+  differences: Array<{ table: string; projection_only: unknown[]; projection_only_count: number; rebuild_only: unknown[]; rebuild_only_count: number }>;
+}
