@@ -53,11 +53,14 @@ describe('dead letters over the admin API (all-in-one server, real Postgres, CAI
     });
     return { status: response.status, body: (await response.json()) as { run_summary?: { params: Record<string, string> } } };
   };
+  // The consumer applies asynchronously: poison a run only once its creation was applied.
+  const summarised = (runId: string) => waitFor(async () => ((await summaryOf(runId)).status === 200 ? true : undefined), { message: 'the run summary' });
   const metricLine = async (pattern: RegExp) => (await (await fetch(`${service.url}/metrics`)).text()).split('\n').find((l) => pattern.test(l));
 
   it('a poison event is dead-lettered, listed, kept by a replay that still fails, applied exactly once after the fix, and counted on /metrics', async () => {
     const experimentId = await admin.createExperiment('dead-letters');
     const run = await admin.createRun({ experimentId });
+    await summarised(run.info.run_id);
     poisoned.add(run.info.run_id);
     await admin.logParam(run.info.run_id, 'lr', '0.1');
 
@@ -95,6 +98,7 @@ describe('dead letters over the admin API (all-in-one server, real Postgres, CAI
   it('discarding needs a reason, and records who and why', async () => {
     const experimentId = await admin.createExperiment('dead-letters-discard');
     const run = await admin.createRun({ experimentId });
+    await summarised(run.info.run_id);
     poisoned.add(run.info.run_id);
     await admin.setTag(run.info.run_id, 'k', 'v');
     const letter = await waitFor(async () => (await admin.listDeadLetters('registry')).dead_letters[0]);
