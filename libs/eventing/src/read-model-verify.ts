@@ -21,7 +21,7 @@ const IDENT = /^[a-z_]+(\.[a-z_]+)?$/;
 
 /**
  * Every row of every table, as JSON objects in a deterministic order (the rows' own text), for
- * comparing a read model with a rebuild of it.
+ * comparing a read model with a rebuild of it (verify, and the rebuild tests).
  */
 export async function snapshotTables(sql: Queryable, tables: ReadonlyArray<string | TableSnapshot>): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
