@@ -129,8 +129,9 @@ function modulesOfEveryProcess(): NestModule[] {
   const imports = cairnImports(source);
   const modules: NestModule[] = [];
   for (const [, name = '', call] of list.matchAll(/\b([A-Z]\w*Module)\b(\.forRoot\()?/g)) {
-    const library = imports.get(name);
-    if (library === undefined) continue; // the runtime's own modules (eventing) serve no routes
+    // The runtime's own modules come from relative imports: the operator API serves routes.
+    const library = imports.get(name) ?? (name in (require('@cairn/runtime') as object) ? 'runtime' : undefined);
+    if (library === undefined) continue;
     const module = resolveModule(name, library);
     modules.push(call === undefined ? module : (module as unknown as { forRoot(arg: unknown): DynamicModule }).forRoot([]));
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
+import { ArtifactsModule, artifactsReadinessProbes, artifactsReadModelChecks, artifactsSubscriptions } from '@cairn/artifacts';
 import { runService } from '@cairn/runtime';
 
 // The artifacts context alone: the mlflow-artifacts proxy over S3/MinIO or disk, retention, collection.
@@ -8,5 +8,6 @@ void runService({
   modules: () => [ArtifactsModule],
   relays: ['artifacts'],
   subscriptions: (app) => artifactsSubscriptions(app),
+  readModels: (app) => artifactsReadModelChecks(app),
   probes: (runtime) => artifactsReadinessProbes(runtime),
 });

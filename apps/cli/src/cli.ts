@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CairnApiError, CairnClient, CairnConnectionError, resolveTrackingUri } from '@cairn/sdk';
 import { type FlagSpecs, parseArgs, UsageError } from './args';
 import { bind, type Command, COMMANDS, TOP_LEVEL, usageOf } from './commands';
+import { HOME_COMMANDS } from './operations-commands';
 
 /**
  * Exit codes, for scripts:
@@ -37,6 +38,9 @@ commands:
                                              registry webhooks and their delivery log
   tokens create|list|revoke                  API tokens for CI pipelines and serving pods
   gc [--dry-run] [--older-than-days N]       purge deleted runs and experiments past retention
+  dead-letters list|show|replay|discard      events a consumer could not apply (admins)
+  admin verify <context>                     compare a read model with a rebuild from its event log (admins)
+  backup <dir> / restore <dir>               back up $CAIRN_HOME while the server runs; restore into a fresh home
 
 options (every API command):
   --tracking-uri URL   server to talk to (default: CAIRN_TRACKING_URI, MLFLOW_TRACKING_URI, http://127.0.0.1:5000)
@@ -65,6 +69,8 @@ export function resolveCommand(argv: readonly string[]): { path: string; command
   const [group, sub, ...rest] = argv;
   const topLevel = group !== undefined ? TOP_LEVEL[group] : undefined;
   if (topLevel !== undefined && group !== undefined) return { path: group, command: topLevel, rest: argv.slice(1) };
+  const onHome = group !== undefined ? HOME_COMMANDS[group] : undefined;
+  if (onHome !== undefined && group !== undefined) return { path: group, command: onHome, rest: argv.slice(1) };
   const commands = group !== undefined ? COMMANDS[group] : undefined;
   if (commands === undefined) throw new UsageError(`unknown command '${group ?? ''}'`, USAGE);
   if (sub === undefined || sub.startsWith('-'))

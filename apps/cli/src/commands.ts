@@ -12,6 +12,7 @@ import {
   type WebhookEvent,
 } from '@cairn/sdk';
 import { type FlagSpecs, type ParsedArgs, positionalsOf, UsageError } from './args';
+import { ADMIN_COMMANDS, DEAD_LETTER_COMMANDS } from './operations-commands';
 import { formatBytes, formatTime, out, PROGRESS_THRESHOLD_BYTES, progressBar, renderPairs, renderTable } from './output';
 import { REPRODUCE, RUN, RUNS_DIFF } from './project/commands';
 
@@ -654,6 +655,8 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
     },
     revoke: onOne('token_id', 'revoke a token: refused from its next request on', (c, id) => c.revokeToken(id), 'revoked token'),
   },
+  'dead-letters': DEAD_LETTER_COMMANDS,
+  admin: ADMIN_COMMANDS,
 };
 
 /** `cairn gc`: a top-level command with no subcommand. */

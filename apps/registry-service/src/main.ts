@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
+import { RegistryModule, registryReadModelCheck, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
 import { runService } from '@cairn/runtime';
 
 // The registry context alone: consumes tracking events into its own projections.
@@ -8,4 +8,5 @@ void runService({
   modules: () => [RegistryModule],
   relays: ['registry'],
   subscriptions: (app) => [runSummarySubscription(app.get(RunSummaryRepository))],
+  readModels: (app) => [registryReadModelCheck(app.get(RunSummaryRepository))],
 });

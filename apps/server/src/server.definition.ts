@@ -1,9 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { GraphqlModule } from '@cairn/graphql';
-import { ArtifactsModule, artifactsReadinessProbes, artifactsSubscriptions } from '@cairn/artifacts';
-import { RegistryModule, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
+import { ArtifactsModule, artifactsReadinessProbes, artifactsReadModelChecks, artifactsSubscriptions } from '@cairn/artifacts';
+import { RegistryModule, registryReadModelCheck, RunSummaryRepository, runSummarySubscription } from '@cairn/registry';
 import type { ServiceDefinition } from '@cairn/runtime';
-import { startTrackingLifecycleJobs, TrackingModule, trackingSubscriptions } from '@cairn/tracking';
+import { startTrackingLifecycleJobs, TrackingModule, trackingReadModelCheck, trackingSubscriptions } from '@cairn/tracking';
 import { WebhooksModule, webhooksSubscriptions } from '@cairn/webhooks';
 
 /** The all-in-one process: every context, the in-process bus (or Kafka if configured). */
@@ -17,6 +17,11 @@ export const serverDefinition: ServiceDefinition = {
     ...artifactsSubscriptions(app),
     ...trackingSubscriptions(app),
     ...webhooksSubscriptions(app),
+  ],
+  readModels: (app: INestApplicationContext) => [
+    trackingReadModelCheck(),
+    registryReadModelCheck(app.get(RunSummaryRepository)),
+    ...artifactsReadModelChecks(app),
   ],
   probes: (runtime) => artifactsReadinessProbes(runtime),
   // Orphan reaper and retention GC (one replica each, advisory lock).

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { runService } from '@cairn/runtime';
-import { startTrackingLifecycleJobs, TrackingModule, trackingSubscriptions } from '@cairn/tracking';
+import { startTrackingLifecycleJobs, TrackingModule, trackingReadModelCheck, trackingSubscriptions } from '@cairn/tracking';
 
 // The tracking context alone: MLflow's tracking API; its events leave through the outbox relay. It
 // learns model-version references from the registry topic, and reaps orphans and runs GC on timers.
@@ -9,5 +9,6 @@ void runService({
   modules: () => [TrackingModule],
   relays: ['tracking'],
   subscriptions: (app) => trackingSubscriptions(app),
+  readModels: () => [trackingReadModelCheck()],
   background: (runtime) => startTrackingLifecycleJobs(runtime),
 });

@@ -5,7 +5,13 @@ export { ArtifactsModule } from './artifacts.module';
 export { artifactsSubscriptions, trackingSubscription, registrySubscription, TRACKING_CONSUMER, REGISTRY_CONSUMER } from './application/consumers';
 export { ArtifactRepository } from './infra/artifact-repository';
 export { ArtifactQueries } from './application/artifact-queries';
-export { rebuildArtifactsReadModel, ARTIFACTS_CONSUMED_TABLES, ARTIFACTS_READ_MODEL_TABLES } from './infra/read-model-rebuild';
+export {
+  rebuildArtifactsReadModel,
+  artifactsReadModelCheck,
+  artifactsReadModelChecks,
+  ARTIFACTS_CONSUMED_TABLES,
+  ARTIFACTS_READ_MODEL_TABLES,
+} from './infra/read-model-rebuild';
 export { BlobCollector } from './application/blob-collector';
 export { RunCollection } from './application/run-collection';
 export { RetentionEnforcer } from './application/retention-enforcer';

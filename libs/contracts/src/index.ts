@@ -12,6 +12,7 @@ export * from './model-version-runs';
 export * from './run-environment';
 export * from './wire/webhooks';
 export * from './wire/identity';
+export * from './wire/operations';
 export * from './wire/request';
 export * from './access/access';
 export * from './access/route-access';

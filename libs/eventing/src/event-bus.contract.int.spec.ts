@@ -130,7 +130,7 @@ describe.each([inProcessFixture, kafkaFixture])('EventBus contract: $name', (fix
     await bus.publish(topic, envelopes);
 
     await outcomes.reach('duplicate', 80);
-    expect(outcomes.counts).toEqual({ applied: 40, duplicate: 80, dead_lettered: 0 });
+    expect(outcomes.counts).toEqual({ applied: 40, skipped: 0, duplicate: 80, dead_lettered: 0 });
     expect(await counters(env.db, consumer)).toEqual(before);
     expect(await appliedCount(env.db, consumer)).toBe(40);
   });

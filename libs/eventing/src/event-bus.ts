@@ -27,7 +27,8 @@ export interface DeliveryInfo {
  */
 export type EventHandler = (event: EventEnvelope, uow: UnitOfWork, delivery: DeliveryInfo) => Promise<void>;
 
-export type DeliveryOutcome = 'applied' | 'duplicate' | 'dead_lettered';
+/** `skipped`: an event type the subscription does not handle, marked in the inbox without running the handler. */
+export type DeliveryOutcome = 'applied' | 'skipped' | 'duplicate' | 'dead_lettered';
 
 export interface Subscription {
   /** Durable name of the consumer: the inbox key and, on Kafka, the consumer group id. */
@@ -36,6 +37,12 @@ export interface Subscription {
   context: ContextName;
   topics: readonly string[];
   handler: EventHandler;
+  /**
+   * The event types the handler applies; any other type on its topics (one a newer release
+   * introduced, one this consumer has no use for) is skipped: marked in the inbox, never handed to
+   * the handler, never dead-lettered. Absent: every type (test subscriptions). See ADR 0011.
+   */
+  eventTypes?: ReadonlySet<string>;
   /** Retries of retriable handler errors before the event is dead-lettered. */
   retry?: Partial<RetryPolicy>;
   /** Called after each delivery is settled (committed); for metrics and tests. Must not throw. */
@@ -77,4 +84,9 @@ export interface ConsumerLag {
   topic: string;
   /** Sum over the topic's partitions of (log end offset − the consumer's next offset). */
   messages: number;
+}
+
+/** Whether `subscription` applies events of `type` (the upgrade rule of ADR 0011: unknown types are skipped). */
+export function handlesEventType(subscription: Pick<Subscription, 'eventTypes'>, type: string): boolean {
+  return subscription.eventTypes === undefined || subscription.eventTypes.has(type);
 }

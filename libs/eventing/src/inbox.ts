@@ -2,7 +2,7 @@ import type { ContextName, EventEnvelope } from '@cairn/contracts';
 import { commitConsumerPosition, type ConsumerPosition } from './consumer-offsets';
 import { parseEnvelope } from './envelope-codec';
 import { DeliveryAbortedError, isRetriable } from './errors';
-import type { DeliveryOutcome, EventHandler, Subscription } from './event-bus';
+import { handlesEventType, type DeliveryOutcome, type EventHandler, type Subscription } from './event-bus';
 import { errorFields, silentLogger, type Logger } from './logger';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry';
 import type { Sql } from '@cairn/platform';
@@ -47,7 +47,8 @@ interface DeadLetter {
  * Idempotent, transactional consumption, shared by every bus adapter. For each message:
  *   parse the envelope (unparseable → dead letter);
  *   in one transaction: insert (consumer, event_id) into the inbox — if it is already there this
- *   is a redelivery and nothing else happens — then run the handler with the same transaction,
+ *   is a redelivery and nothing else happens — then, if the subscription handles the event's type,
+ *   run the handler with the same transaction (other types are skipped, see ADR 0011),
  *   then record the Kafka position; commit;
  *   on a handler error: retry with backoff if retriable and attempts remain, otherwise record the
  *   event in dead_letters (and in the inbox, so a redelivery does not dead-letter it twice).
@@ -92,9 +93,16 @@ export class IdempotentConsumer {
             text: RECORD_IN_INBOX(this.context),
             values: [this.consumer, event.eventId, event.type, 'applied'],
           });
-          if (fresh.rowCount === 1) await this.handler(event, uow, { consumer: this.consumer, topic: message.topic, attempt });
+          if (fresh.rowCount === 0) {
+            await this.commitPosition(uow, message);
+            return 'duplicate';
+          }
+          // A type this consumer does not handle (a newer release's, or one of no use to it) is
+          // marked seen and skipped: the inbox row says 'applied' because nothing was left to apply.
+          const handles = handlesEventType(this.subscription, event.type);
+          if (handles) await this.handler(event, uow, { consumer: this.consumer, topic: message.topic, attempt });
           await this.commitPosition(uow, message);
-          return fresh.rowCount === 1 ? 'applied' : 'duplicate';
+          return handles ? 'applied' : 'skipped';
         });
         this.report(outcome, event);
         return outcome;

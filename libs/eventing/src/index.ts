@@ -2,9 +2,11 @@ export { systemClock, ManualClock, type Clock } from './clock';
 export { commitConsumerPosition, readConsumerPosition, type ConsumerPosition } from './consumer-offsets';
 export { encodeEnvelope, parseEnvelope, type ParsedMessage } from './envelope-codec';
 export { ConcurrencyError, DeliveryAbortedError, NonRetriableError, SubscriberUnavailableError, isRetriable } from './errors';
+export { handlesEventType } from './event-bus';
 export type { ConsumerLag, DeliveryInfo, DeliveryOutcome, EventBus, EventHandler, EventPublisher, Subscription, SubscriptionHandle } from './event-bus';
 export { CommandHandler, type Command, type CommandHandlerOptions, type Loaded } from './command-handler';
 export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
+export { ConsumerNotHereError, DeadLetterNotFoundError, DeadLetters, type DeadLetter, type DeadLetterPage, type ReplayResult } from './dead-letters';
 export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
 export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
@@ -17,5 +19,6 @@ export { SingleReplicaLoop, type LeaderSession, type SingleReplicaLoopOptions } 
 export { isUniqueViolation, outboxChannel, type EventingDatabase } from './sql';
 export { nameBasedUuid } from './name-based-uuid';
 export { consumerReplay, rebuildReadModel, replayLog, type LogReplay, type ReadModelRebuild } from './read-model-rebuild';
+export { snapshotTables, verifyReadModel, type ReadModelCheck, type TableDifference, type TableSnapshot, type VerifyReport } from './read-model-verify';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

@@ -1,5 +1,5 @@
 import { topicOf, type ContextName, type EventEnvelope } from '@cairn/contracts';
-import type { Subscription } from './event-bus';
+import { handlesEventType, type Subscription } from './event-bus';
 import { EventStore } from './event-store';
 import type { Sql, UnitOfWork } from '@cairn/platform';
 
@@ -60,7 +60,7 @@ export async function rebuildReadModel(sql: Sql, rebuild: ReadModelRebuild): Pro
  * for handlers that write their own tables and nothing else: one that appends events or decides
  * something from other state would do it again.
  */
-export function consumerReplay(subscription: Pick<Subscription, 'consumer' | 'handler'>, log: ContextName, tx: UnitOfWork): LogReplay {
+export function consumerReplay(subscription: Pick<Subscription, 'consumer' | 'handler' | 'eventTypes'>, log: ContextName, tx: UnitOfWork): LogReplay {
   const delivery = { consumer: subscription.consumer, topic: topicOf(log), attempt: 1 };
-  return { log, apply: (envelope) => subscription.handler(envelope, tx, delivery) };
+  return { log, apply: async (envelope) => (handlesEventType(subscription, envelope.type) ? subscription.handler(envelope, tx, delivery) : undefined) };
 }

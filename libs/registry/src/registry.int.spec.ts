@@ -1,7 +1,7 @@
 import { parseRegistryEvent, READ_ALL, TRACKING_EVENT_TYPES as T, type EventMetadata, type TrackingEvent } from '@cairn/contracts';
-import { ConcurrencyError, consumerReplay, EventStore } from '@cairn/eventing';
+import { ConcurrencyError, consumerReplay, EventStore, snapshotTables } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, snapshotTables, waitFor, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@cairn/testing';
 import { RegistryCommands } from './application/registry-commands';
 import { RegistryQueries } from './application/registry-queries';
 import { runSummarySubscription } from './application/run-summary.consumer';

@@ -2,7 +2,7 @@ import type { DynamicModule, ForwardReference, INestApplicationContext, Type } f
 import os from 'node:os';
 import { Module } from '@nestjs/common';
 import type { ContextName } from '@cairn/contracts';
-import { EventStore, type EventBus, type Subscription } from '@cairn/eventing';
+import { DeadLetters, EventStore, type EventBus, type ReadModelCheck, type Subscription } from '@cairn/eventing';
 import { IdentityModule } from '@cairn/identity';
 import { letHeapGrowBetweenCollections } from './heap-growth';
 import {
@@ -11,9 +11,12 @@ import {
   registerConsumerLagGauge,
   startInboxPruner,
   startRelays,
+  eventingLogger,
   type EventingModuleDeps,
   EventingModule,
 } from './eventing';
+import { DeadLetterMetrics } from './operations/dead-letter-metrics';
+import { OperationsModule } from './operations/operations.module';
 import {
   acquireHomeLock,
   ConfigError,
@@ -52,6 +55,8 @@ export interface ServiceDefinition {
   relays?: ContextName[];
   /** Event consumers this process runs; resolved from the started Nest app (repositories etc.). */
   subscriptions?(app: INestApplicationContext): Subscription[];
+  /** The read models of the contexts this process serves, which the operator API can verify against a rebuild. */
+  readModels?(app: INestApplicationContext): ReadModelCheck[];
   /** Extra readiness probes (bus, blob store) on top of the database. */
   probes?(runtime: Runtime): ReadinessProbe[];
   /** Background work started after the HTTP server listens (relays, consumers); returns its stopper. */
@@ -132,6 +137,12 @@ export async function startService(definition: ServiceDefinition, env: Record<st
       ...(definition.probes?.(runtime) ?? []),
     ];
     const eventing: EventingModuleDeps = { bus, eventStore };
+    // The operator API replays a dead letter through its consumer's handler: the subscriptions are
+    // resolved from the app below, so the lookup reads them once they are known.
+    const consumers = new Map<string, Subscription>();
+    const deadLetters = new DeadLetters(database, (name) => consumers.get(name), eventingLogger(logger));
+    const readModels = new Map<ContextName, ReadModelCheck>();
+    const deadLetterMetrics = new DeadLetterMetrics(metrics, deadLetters, () => [...new Set([...consumers.values()].map((s) => s.context))]);
 
     @Module({
       imports: [
@@ -140,6 +151,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
         SystemModule.forRoot(probes),
         // Every service enforces identity and access on every route (libs/identity, ADR 0009).
         IdentityModule,
+        OperationsModule.forRoot({ deadLetters, metrics: deadLetterMetrics, readModels, logger }),
         ...definition.modules(runtime),
       ],
     })
@@ -148,9 +160,11 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     const app = await createHttpApp(ServiceModule, { logger, metrics, trustProxy: config.trustedProxies });
     cleanups.push(() => app.close());
     if (definition.webUi) serveWebUi(app.getHttpAdapter().getInstance(), webUiDirectory());
+    for (const check of definition.readModels?.(app) ?? []) readModels.set(check.context, check);
     // Consumers first: the in-process bus delivers only to subscribers that exist when it publishes.
     const subscriptions = definition.subscriptions?.(app) ?? [];
     for (const subscription of subscriptions) {
+      consumers.set(subscription.consumer, subscription);
       const handle = await bus.subscribe(subscription);
       cleanups.push(() => handle.stop());
     }

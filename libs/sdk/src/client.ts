@@ -63,7 +63,13 @@ import type {
   ApiToken,
   Experiment,
   FileInfo,
+  ContextName,
+  DeadLetterReplayWire,
   GcResult,
+  GetDeadLetterResponse,
+  ListDeadLettersResponse,
+  ReplayDeadLettersResponse,
+  VerifyReadModelResponse,
   KeyValue,
   Metric,
   ModelAsOf,
@@ -688,6 +694,54 @@ export class CairnClient {
    */
   gc(options: { dryRun?: boolean; olderThanDays?: number } = {}): Promise<GcResult> {
     return this.send<GcResult>('POST', `${CAIRN}/gc`, { dry_run: options.dryRun ?? false, older_than_days: options.olderThanDays } satisfies GcRequest);
+  }
+
+  // ---- operator tools (admins only; docs/operations.md) ------------------------------------
+
+  /** One page of a context's dead letters, oldest first (discarded ones only with `includeDiscarded`). */
+  listDeadLetters(
+    context: ContextName,
+    options: { consumer?: string; maxResults?: number; pageToken?: string; includeDiscarded?: boolean } = {},
+  ): Promise<ListDeadLettersResponse> {
+    return this.get<ListDeadLettersResponse>(`${CAIRN}/admin/dead-letters/${encodeURIComponent(context)}`, {
+      consumer: options.consumer,
+      max_results: options.maxResults,
+      page_token: options.pageToken,
+      include_discarded: options.includeDiscarded,
+    });
+  }
+
+  async getDeadLetter(context: ContextName, id: string): Promise<GetDeadLetterResponse['dead_letter']> {
+    const r = await this.get<GetDeadLetterResponse>(`${CAIRN}/admin/dead-letters/${encodeURIComponent(context)}/${encodeURIComponent(id)}`);
+    return r.dead_letter;
+  }
+
+  /** Applies one dead letter through its consumer again; `failed` keeps it, with the new error. */
+  replayDeadLetter(context: ContextName, id: string): Promise<DeadLetterReplayWire> {
+    return this.send<DeadLetterReplayWire>('POST', `${CAIRN}/admin/dead-letters/${encodeURIComponent(context)}/${encodeURIComponent(id)}/replay`, {}, false);
+  }
+
+  /** Replays every pending dead letter of a context (of one consumer, if given). */
+  replayDeadLetters(context: ContextName, options: { consumer?: string } = {}): Promise<ReplayDeadLettersResponse> {
+    return this.send<ReplayDeadLettersResponse>(
+      'POST',
+      `${CAIRN}/admin/dead-letters/${encodeURIComponent(context)}/replay`,
+      { consumer: options.consumer },
+      false,
+    );
+  }
+
+  /** Gives up on a dead letter; it is kept, with who discarded it and `reason`. */
+  async discardDeadLetter(context: ContextName, id: string, reason: string): Promise<GetDeadLetterResponse['dead_letter']> {
+    const r = await this.send<GetDeadLetterResponse>('POST', `${CAIRN}/admin/dead-letters/${encodeURIComponent(context)}/${encodeURIComponent(id)}/discard`, {
+      reason,
+    });
+    return r.dead_letter;
+  }
+
+  /** A context's read model against a rebuild from its event logs; rows that differ are reported, nothing is changed. */
+  verifyReadModel(context: ContextName): Promise<VerifyReadModelResponse> {
+    return this.send<VerifyReadModelResponse>('POST', `${CAIRN}/admin/read-models/${encodeURIComponent(context)}/verify`, {});
   }
 }
 

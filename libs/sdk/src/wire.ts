@@ -5,6 +5,13 @@
  */
 export type {
   AliasResolution,
+  ContextName,
+  DeadLetterReplayWire,
+  DeadLetterWire,
+  GetDeadLetterResponse,
+  ListDeadLettersResponse,
+  ReplayDeadLettersResponse,
+  VerifyReadModelResponse,
   ApiToken,
   CairnWebhook,
   Dataset,

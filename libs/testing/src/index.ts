@@ -8,7 +8,6 @@ export * from './wait-for';
 export * from './decider-specification';
 export * from './test-bucket';
 export * from './stand-in-s3';
-export * from './read-model-snapshot';
 export * from './rolled-back';
 export * from './wire-contract';
 export * from './private-kafka';

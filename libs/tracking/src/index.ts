@@ -10,7 +10,7 @@ export { LIMITS as TRACKING_LIMITS } from './domain/limits';
 export { validateBulkInterval } from './domain/validation';
 export { REGISTRY_REFERENCES_CONSUMER, registryReferencesSubscription } from './application/registry-references.consumer';
 export { RunReferenceRepository } from './infra/run-reference.repository';
-export { rebuildTrackingReadModel, TRACKING_CONSUMED_TABLES, TRACKING_READ_MODEL_TABLES } from './infra/read-model-rebuild';
+export { rebuildTrackingReadModel, trackingReadModelCheck, TRACKING_CONSUMED_TABLES, TRACKING_READ_MODEL_TABLES } from './infra/read-model-rebuild';
 export { REAPED_REASON_TAG } from './domain/lifecycle';
 export { startTrackingLifecycleJobs } from './tracking-lifecycle.jobs';
 

@@ -1,7 +1,7 @@
 import { REGISTRY_EVENT_TYPES as R, type EventMetadata, type RegistryEvent } from '@cairn/contracts';
-import { consumerReplay, EventStore, replayLog } from '@cairn/eventing';
+import { consumerReplay, EventStore, replayLog, snapshotTables, type TableSnapshot } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, snapshotTables, type TableSnapshot, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, type TestDatabase } from '@cairn/testing';
 import { registryReferencesSubscription } from './application/registry-references.consumer';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';

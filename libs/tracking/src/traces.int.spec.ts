@@ -1,7 +1,7 @@
 import type { EventMetadata, ReadScope } from '@cairn/contracts';
-import { EventStore } from '@cairn/eventing';
+import { EventStore, snapshotTables } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
-import { createTestDatabase, snapshotTables, type TestDatabase } from '@cairn/testing';
+import { createTestDatabase, type TestDatabase } from '@cairn/testing';
 import { TraceCommands } from './application/trace-commands';
 import { TraceQueries } from './application/trace-queries';
 import { TrackingCommands } from './application/tracking-commands';

@@ -1,7 +1,7 @@
 import { REGISTRY_EVENT_TYPES as R, type EventMetadata, type RegistryEvent } from '@cairn/contracts';
-import { consumerReplay, EventStore } from '@cairn/eventing';
+import { consumerReplay, EventStore, snapshotTables, type TableSnapshot } from '@cairn/eventing';
 import { Database, loadConfig } from '@cairn/platform';
-import { createTestDatabase, snapshotTables, type TableSnapshot, type TestDatabase, inRolledBackUnitOfWork } from '@cairn/testing';
+import { createTestDatabase, type TestDatabase, inRolledBackUnitOfWork } from '@cairn/testing';
 import { webhookDeliverySubscription } from './application/delivery-recorder';
 import { WebhookCommands } from './application/webhook-commands';
 import { DeliveryLogRepository } from './infra/delivery-log.repository';

@@ -19,6 +19,17 @@ import { RunCollection } from './run-collection';
 export const TRACKING_CONSUMER = 'artifacts.tracking';
 export const REGISTRY_CONSUMER = 'artifacts.registry-references';
 
+/** Tracking events the artifacts context applies: metrics some retention policy may rank by, run purges (ADR 0011: others are skipped). */
+export const ARTIFACTS_TRACKING_EVENT_TYPES: ReadonlySet<string> = new Set<string>([TRACKING_EVENT_TYPES.metricsLogged, TRACKING_EVENT_TYPES.runPurged]);
+
+/** Registry events that change model-version sources or references. */
+export const ARTIFACTS_REGISTRY_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
+  REGISTRY_EVENT_TYPES.modelVersionCreated,
+  REGISTRY_EVENT_TYPES.modelVersionDeleted,
+  REGISTRY_EVENT_TYPES.registeredModelRenamed,
+  REGISTRY_EVENT_TYPES.registeredModelDeleted,
+]);
+
 const RELEASING_REGISTRY_EVENTS = new Set<string>([REGISTRY_EVENT_TYPES.modelVersionDeleted, REGISTRY_EVENT_TYPES.registeredModelDeleted]);
 
 const SPECIAL: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
@@ -70,6 +81,7 @@ export function trackingSubscription(
     consumer: TRACKING_CONSUMER,
     context: 'artifacts',
     topics: [topicOf('tracking')],
+    eventTypes: ARTIFACTS_TRACKING_EVENT_TYPES,
     // Blobs freed by a collection or a retention policy are deleted once its transaction has
     // committed. Only those events free any: a sweep after every metric event would be a
     // transaction per event for nothing (the periodic sweep is the safety net either way).
@@ -108,6 +120,7 @@ export function registrySubscription(repository: ArtifactRepository, collection:
     consumer: REGISTRY_CONSUMER,
     context: 'artifacts',
     topics: [topicOf('registry')],
+    eventTypes: ARTIFACTS_REGISTRY_EVENT_TYPES,
     // Only a removed reference can free blobs (a purged run's, collected now that nothing holds it).
     onOutcome: (outcome, event) => outcome === 'applied' && event !== null && RELEASING_REGISTRY_EVENTS.has(event.type) && collector.sweepSoon(),
     handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
@@ -127,13 +140,7 @@ export async function recordModelVersionRefs(
   tx: UnitOfWork,
   envelope: EventEnvelope,
 ): Promise<Array<{ runId: string | null; source: string }>> {
-  const relevant: string[] = [
-    REGISTRY_EVENT_TYPES.modelVersionCreated,
-    REGISTRY_EVENT_TYPES.modelVersionDeleted,
-    REGISTRY_EVENT_TYPES.registeredModelRenamed,
-    REGISTRY_EVENT_TYPES.registeredModelDeleted,
-  ];
-  if (!relevant.includes(envelope.type)) return [];
+  if (!ARTIFACTS_REGISTRY_EVENT_TYPES.has(envelope.type)) return [];
   const event = parse(() => parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data), 'registry');
   switch (event.type) {
     case REGISTRY_EVENT_TYPES.modelVersionCreated:

@@ -1,8 +1,9 @@
 import { parseArtifactsEvent } from '@cairn/contracts';
-import { rebuildReadModel } from '@cairn/eventing';
+import { rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { recordModelVersionRefs, recordPolicyMetrics } from '../application/consumers';
-import type { ArtifactRepository } from './artifact-repository';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ArtifactRepository } from './artifact-repository';
 import { projectArtifactsEvents } from './artifacts-projection';
 
 /**
@@ -45,3 +46,15 @@ export async function rebuildArtifactsReadModel(tx: UnitOfWork, repository: Arti
     ],
   });
 }
+
+/** Artifacts' read model for `verify` (docs/operations.md): files by upload order within an owner (a replay draws new seq values). */
+export const artifactsReadModelCheck = (repository: ArtifactRepository): ReadModelCheck => ({
+  context: 'artifacts',
+  tables: [...ARTIFACTS_READ_MODEL_TABLES, ...ARTIFACTS_CONSUMED_TABLES].map((table) =>
+    table === 'artifacts.files' ? { table, orderWithin: { column: 'seq', partition: ['owner_id'] } } : table,
+  ),
+  rebuild: (tx) => rebuildArtifactsReadModel(tx, repository),
+});
+
+/** The artifacts context's read models, for a composition root's `readModels(app)`. */
+export const artifactsReadModelChecks = (app: INestApplicationContext): ReadModelCheck[] => [artifactsReadModelCheck(app.get(ArtifactRepository))];

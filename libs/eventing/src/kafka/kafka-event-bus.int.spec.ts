@@ -111,7 +111,7 @@ describe('KafkaEventBus', () => {
     await again.stop();
 
     // Not even re-read: the consumer sought past everything already applied.
-    expect(second.counts).toEqual({ applied: 5, duplicate: 0, dead_lettered: 0 });
+    expect(second.counts).toEqual({ applied: 5, skipped: 0, duplicate: 0, dead_lettered: 0 });
     expect(await appliedCount(env.db, consumer)).toBe(15);
     const { rows } = await env.db.query<{ total: string }>(
       'SELECT sum(next_offset) AS total FROM registry.consumer_offsets WHERE consumer = $1 AND topic = $2',

@@ -35,15 +35,18 @@ export interface EventingTestDatabase {
   close(): Promise<void>;
 }
 
+/** The migrations of this lib's tables: the backbone, and the dead letters' operator columns. */
+const EVENTING_MIGRATIONS = ['0001_event_backbone', '0016_dead_letter_operations'];
+
 /**
- * A database of its own for one test file, with only this lib's migration applied (through the
+ * A database of its own for one test file, with only this lib's migrations applied (through the
  * project's migrator) plus the test projection's tables.
  */
 export async function createEventingTestDatabase(): Promise<EventingTestDatabase> {
   const testDatabase: TestDatabase = await createTestDatabase({ migrated: false, prefix: 'evt' });
   await migrate(
     testDatabase.url,
-    readMigrations(defaultMigrationsDirectory()).filter((migration) => migration.name === '0001_event_backbone'),
+    readMigrations(defaultMigrationsDirectory()).filter((migration) => EVENTING_MIGRATIONS.includes(migration.name)),
   );
   const db = new Database(testDatabase.url, { max: 30 });
   await db.query(COUNTER_PROJECTION_DDL);
@@ -205,7 +208,7 @@ export async function unsentCount(sql: Sql, context: ContextName = 'tracking'): 
 
 /** Counts outcomes reported by a subscription. */
 export class OutcomeCounter {
-  readonly counts: Record<DeliveryOutcome, number> = { applied: 0, duplicate: 0, dead_lettered: 0 };
+  readonly counts: Record<DeliveryOutcome, number> = { applied: 0, skipped: 0, duplicate: 0, dead_lettered: 0 };
   readonly onOutcome = (outcome: DeliveryOutcome): void => {
     this.counts[outcome]++;
   };

@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '@cairn/platform';
 import { parseTrackingEvent, topicOf, TRACKING_EVENT_TYPES, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
-import { evolveRunSummary, runIdOf } from '../domain/run-summary';
+import { evolveRunSummary, runIdOf, RUN_SUMMARY_EVENT_TYPES } from '../domain/run-summary';
 import type { RunSummaryRepository } from '../infra/run-summary.repository';
 
 export const RUN_SUMMARY_CONSUMER = 'registry.run-summaries';
@@ -15,6 +15,7 @@ export function runSummarySubscription(repository: RunSummaryRepository): Omit<S
     consumer: RUN_SUMMARY_CONSUMER,
     context: 'registry',
     topics: [topicOf('tracking')],
+    eventTypes: RUN_SUMMARY_EVENT_TYPES,
     handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
       let event;
       try {

@@ -120,6 +120,27 @@ export function evolveRunSummary(summary: RunSummary, event: TrackingEvent): Run
   }
 }
 
+/**
+ * The tracking events the run-summary consumer applies: those about a run (its summary, or its
+ * `updated_at`), logged models' creation and run purges. Experiment and trace events, and any type
+ * a newer tracking release adds, are skipped without being parsed (ADR 0011).
+ */
+export const RUN_SUMMARY_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
+  TRACKING_EVENT_TYPES.runCreated,
+  TRACKING_EVENT_TYPES.runUpdated,
+  TRACKING_EVENT_TYPES.runDeleted,
+  TRACKING_EVENT_TYPES.runRestored,
+  TRACKING_EVENT_TYPES.runPurged,
+  TRACKING_EVENT_TYPES.metricsLogged,
+  TRACKING_EVENT_TYPES.paramsLogged,
+  TRACKING_EVENT_TYPES.tagsSet,
+  TRACKING_EVENT_TYPES.tagDeleted,
+  TRACKING_EVENT_TYPES.inputsLogged,
+  TRACKING_EVENT_TYPES.outputsLogged,
+  TRACKING_EVENT_TYPES.modelLogged,
+  TRACKING_EVENT_TYPES.loggedModelCreated,
+]);
+
 /** Which run an event is about, when it is about one (experiment and logged-model events are not). */
 export function runIdOf(event: TrackingEvent): string | undefined {
   const data = event.data as { runId?: unknown };

@@ -1,5 +1,5 @@
 import { parseRegistryEvent } from '@cairn/contracts';
-import { consumerReplay, rebuildReadModel } from '@cairn/eventing';
+import { consumerReplay, rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { runSummarySubscription } from '../application/run-summary.consumer';
 import { projectRegistryEvent } from './registry-projection';
@@ -34,3 +34,10 @@ export async function rebuildRegistryReadModel(tx: UnitOfWork, runSummaries: Run
     ],
   });
 }
+
+/** The registry's read model for `verify` (docs/operations.md): every table compared with a rebuild. */
+export const registryReadModelCheck = (runSummaries: RunSummaryRepository): ReadModelCheck => ({
+  context: 'registry',
+  tables: [...REGISTRY_READ_MODEL_TABLES, ...REGISTRY_CONSUMED_TABLES],
+  rebuild: (tx) => rebuildRegistryReadModel(tx, runSummaries),
+});

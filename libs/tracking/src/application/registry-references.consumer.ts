@@ -5,7 +5,13 @@ import type { RunReferenceRepository } from '../infra/run-reference.repository';
 
 export const REGISTRY_REFERENCES_CONSUMER = 'tracking.registry-references';
 
-const RELEVANT: readonly string[] = [R.modelVersionCreated, R.modelVersionDeleted, R.registeredModelRenamed, R.registeredModelDeleted];
+/** The registry events that change which runs are referenced; the bus skips every other type (ADR 0011). */
+export const REGISTRY_REFERENCE_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
+  R.modelVersionCreated,
+  R.modelVersionDeleted,
+  R.registeredModelRenamed,
+  R.registeredModelDeleted,
+]);
 
 /**
  * Registry → tracking: which runs live model versions reference (`runsReferencedByModelVersion`;
@@ -18,8 +24,8 @@ export function registryReferencesSubscription(repository: RunReferenceRepositor
     consumer: REGISTRY_REFERENCES_CONSUMER,
     context: 'tracking',
     topics: [topicOf('registry')],
+    eventTypes: REGISTRY_REFERENCE_EVENT_TYPES,
     handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
-      if (!RELEVANT.includes(envelope.type)) return;
       let event;
       try {
         event = parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data);

@@ -1,5 +1,5 @@
 import { parseTrackingEvent, type EventEnvelope } from '@cairn/contracts';
-import { consumerReplay, rebuildReadModel } from '@cairn/eventing';
+import { consumerReplay, rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { registryReferencesSubscription } from '../application/registry-references.consumer';
 import { project } from './projection';
@@ -67,6 +67,18 @@ export async function rebuildTrackingReadModel(tx: UnitOfWork) {
   await tx.query(DROP_RUN_ACTIVITY);
   return applied;
 }
+
+/**
+ * Tracking's read model for `verify` (docs/operations.md): the tables compared with a rebuild,
+ * metric chunks by their order within a series (a replay draws new chunk ids).
+ */
+export const trackingReadModelCheck = (): ReadModelCheck => ({
+  context: 'tracking',
+  tables: [...TRACKING_READ_MODEL_TABLES, ...TRACKING_CONSUMED_TABLES].map((table) =>
+    table === 'tracking.metric_chunks' ? { table, orderWithin: { column: 'chunk_id', partition: ['run_uuid', 'key'] } } : table,
+  ),
+  rebuild: (tx) => rebuildTrackingReadModel(tx),
+});
 
 async function applyTrackingEvent(tx: UnitOfWork, envelope: EventEnvelope): Promise<void> {
   await project(tx, parseTrackingEvent(envelope.type, envelope.aggregateId, envelope.data));

@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { parseRegistryEvent, topicOf, type EventEnvelope } from '@cairn/contracts';
+import { parseRegistryEvent, REGISTRY_EVENT_TYPES, topicOf, type EventEnvelope } from '@cairn/contracts';
 import { NonRetriableError, type Subscription } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { deliveryBody, notificationOf } from '../domain/notifications';
@@ -7,6 +7,12 @@ import { DeliveryLogRepository } from '../infra/delivery-log.repository';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
 export const WEBHOOKS_CONSUMER = 'webhooks.registry';
+
+/**
+ * Every registry event type this release knows (`notificationOf` decides which notify); one a newer
+ * registry adds is skipped by the bus, not dead-lettered (ADR 0011).
+ */
+export const WEBHOOK_SOURCE_EVENT_TYPES: ReadonlySet<string> = new Set<string>(Object.values(REGISTRY_EVENT_TYPES));
 
 /**
  * Registry → webhooks. Each registry event becomes one PENDING delivery per subscribed endpoint,
@@ -18,9 +24,9 @@ export function webhookDeliverySubscription(log: DeliveryLogRepository, dispatch
     consumer: WEBHOOKS_CONSUMER,
     context: 'webhooks',
     topics: [topicOf('registry')],
+    eventTypes: WEBHOOK_SOURCE_EVENT_TYPES,
     onOutcome: (outcome) => outcome === 'applied' && dispatcher.wake(),
     handler: async (envelope: EventEnvelope, tx: UnitOfWork) => {
-      if (!envelope.type.startsWith('registry.')) return;
       let notification;
       try {
         notification = notificationOf(parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data));
