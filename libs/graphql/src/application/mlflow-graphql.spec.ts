@@ -37,6 +37,7 @@ const run: RunView = {
 
 const tracking = {
   run: async (id: string) => {
+    if (id === 'broken') throw new TypeError("Cannot read properties of undefined (reading 'secret_column')");
     if (id !== run.runId) throw Object.assign(new Error('pg: relation does not exist'), { internal: true });
     return run;
   },
@@ -219,6 +220,9 @@ describe('MlflowGraphql', () => {
   it('shows what was wrong with a request, but not the text of an internal failure', async () => {
     const answer = await graphql.execute({ query: '{ mlflowGetRun(input: {runId: "other"}) { run { info { runId } } } }' }, reader);
     expect(answer).toEqual({ data: { mlflowGetRun: null }, errors: ['Internal error'] });
+    // A bug's TypeError is internal too; only the LongString scalar's refusals are the caller's.
+    const bug = await graphql.execute({ query: '{ mlflowGetRun(input: {runId: "broken"}) { run { info { runId } } } }' }, reader);
+    expect(bug.errors).toEqual(['Internal error']);
   });
 
   it('runs queries but not mutations when asked to (GET)', async () => {

@@ -19,7 +19,7 @@ import { ArtifactQueries } from '@cairn/artifacts';
 import { modelVersionJson, RegistryQueries } from '@cairn/registry';
 import { experimentJson, metricJson, runJson, TrackingQueries, validateBulkInterval, type ExperimentView } from '@cairn/tracking';
 import { MLFLOW_GRAPHQL_SDL } from '../domain/mlflow-schema.sdl';
-import { longStringScalar, protoFieldResolver } from '../domain/proto-fields';
+import { LongStringError, longStringScalar, protoFieldResolver } from '../domain/proto-fields';
 import { MAX_DOCUMENT_TOKENS, queryLimitError } from '../domain/query-limits';
 
 /** A GraphQL request as MLflow reads it: `query`, `variables`, `operationName`. */
@@ -149,7 +149,7 @@ export class MlflowGraphql {
   /** Cairn's own errors say what was wrong with the request; anything else is logged, not shown. */
   private messageOf(error: GraphQLError): string {
     const cause = error.originalError;
-    if (cause === undefined || cause instanceof CairnError || cause instanceof GraphQLError || cause instanceof TypeError) return error.message;
+    if (cause === undefined || cause instanceof CairnError || cause instanceof GraphQLError || cause instanceof LongStringError) return error.message;
     this.logger.error(`GraphQL ${error.path?.join('.') ?? ''}: ${cause.stack ?? cause.message}`);
     return 'Internal error';
   }

@@ -11,6 +11,9 @@ import {
   type GraphQLScalarTypeConfig,
 } from 'graphql';
 
+/** A value the LongString scalar refuses: the caller's mistake, so its message is shown (other errors are not). */
+export class LongStringError extends TypeError {}
+
 /**
  * MLflow's GraphQL resolves fields on protobuf messages (the same responses its REST handlers
  * build), and a proto2 message reads an unset field as its default: `""`, `0`, `false`, an empty
@@ -68,11 +71,11 @@ export const longStringScalar: Pick<GraphQLScalarTypeConfig<number, string>, 'se
   serialize: (value) => String(value),
   parseValue: (value) => {
     const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw new TypeError(`LongString cannot represent ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(n)) throw new LongStringError(`LongString cannot represent ${JSON.stringify(value)}`);
     return n;
   },
   parseLiteral: (node) => {
-    if (node.kind !== Kind.INT) throw new TypeError('LongString takes an integer literal');
+    if (node.kind !== Kind.INT) throw new LongStringError('LongString takes an integer literal');
     return Number(node.value);
   },
 };

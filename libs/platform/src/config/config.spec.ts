@@ -307,8 +307,9 @@ describe('configuration', () => {
         'CAIRN_KAFKA_OAUTH_CLIENT_SECRET or CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer',
       ]);
       const credentials = { CAIRN_KAFKA_SASL_MECHANISM: 'oauthbearer', CAIRN_KAFKA_OAUTH_CLIENT_ID: 'c', CAIRN_KAFKA_OAUTH_CLIENT_SECRET: 's' };
-      expect(problemsOf({ ...credentials, CAIRN_KAFKA_OAUTH_TOKEN_URL: 'http://idp.example.com/token' })).toEqual([
-        'CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got http://idp.example.com/token',
+      // Only the scheme and host are echoed: credentials in the URL stay out of logs.
+      expect(problemsOf({ ...credentials, CAIRN_KAFKA_OAUTH_TOKEN_URL: 'http://svc:hunter2@idp.example.com/token?key=k' })).toEqual([
+        'CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got http://idp.example.com',
       ]);
       expect(loadConfig({ ...credentials, CAIRN_KAFKA_OAUTH_TOKEN_URL: 'http://127.0.0.1:8080/token' }).kafka.sasl).toMatchObject({ mechanism: 'oauthbearer' });
       expect(

@@ -599,7 +599,9 @@ function kafkaSettings(e: Environment, env: Record<string, string | undefined>, 
     if (tokenUrl === undefined) problems.push('CAIRN_KAFKA_OAUTH_TOKEN_URL: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer');
     // The client secret is sent to it: in the clear only to this machine.
     else if (new URL(tokenUrl).protocol === 'http:' && !isLoopbackHost(new URL(tokenUrl).hostname.replace(/^\[|\]$/g, '')))
-      problems.push(`CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got ${tokenUrl}`);
+      problems.push(
+        `CAIRN_KAFKA_OAUTH_TOKEN_URL: must be https:// (the client secret is sent to it), got ${new URL(tokenUrl).protocol}//${new URL(tokenUrl).host}`,
+      );
     if (clientId === undefined) problems.push('CAIRN_KAFKA_OAUTH_CLIENT_ID: required when CAIRN_KAFKA_SASL_MECHANISM is oauthbearer');
     onlyOne('CAIRN_KAFKA_OAUTH_CLIENT_SECRET', e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET, e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE, mechanism);
     const clientSecret = secretFrom(e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET, 'CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE', e.CAIRN_KAFKA_OAUTH_CLIENT_SECRET_FILE);
