@@ -25,7 +25,9 @@ let db: TestDatabase | undefined;
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-previous-release-'));
-  const added = git('log', '-1', '--diff-filter=A', '--format=%H', '--', `prisma/migrations/${newestMigration}/migration.sql`);
+  // Along main's first parents, with merges diffed against them: a migration that arrived in a merge
+  // (or was renamed there) is added by that merge, and its first parent is the release before it.
+  const added = git('log', '-1', '--first-parent', '-m', '--diff-filter=A', '--format=%H', '--', `prisma/migrations/${newestMigration}/migration.sql`);
   if (added === '') throw new Error(`no commit adds prisma/migrations/${newestMigration}: this test needs the repository's history`);
   execFileSync('bash', ['-c', 'git archive --format=tar "$1^" | tar -x -C "$2"', '_', added, scratch], { cwd: root });
   symlinkSync(realpathSync(path.join(root, 'node_modules')), path.join(scratch, 'node_modules'));
