@@ -86,10 +86,18 @@ describe('/graphql answers MLflow UI queries as mlflow server does', () => {
   const documents = uiQueryDocuments(['MlflowGetExperimentQuery', 'GetRun', 'SearchRuns', 'GetMetricHistoryBulkInterval']);
 
   async function graphql(url: string, body: unknown, authorization?: string, route = '/graphql'): Promise<Answer> {
-    const response = await fetch(`${url}${route}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body: JSON.stringify(body),
+    const send = () =>
+      fetch(`${url}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify(body),
+      });
+    // mlflow server's uvicorn closes a keep-alive connection idle for 5 s; a query sent on a pooled
+    // socket just as it closes fails before any answer ("other side closed"): queries are reads, so
+    // that one is sent again.
+    const response = await send().catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+      return send();
     });
     if (response.status !== 200) throw new Error(`${url}${route}: ${response.status} ${await response.text()}`);
     return (await response.json()) as Answer;
