@@ -6,6 +6,7 @@ export * from './events/artifacts';
 export * from './wire/common';
 export * from './wire/tracking';
 export * from './wire/registry';
+export * from './wire/ids';
 export * from './metrics/latest-metric';
 export * from './assert-never';
 export * from './model-version-runs';

@@ -1,5 +1,15 @@
 import { normaliseArtifactPath } from '@cairn/blobstore';
-import { distinctRefs, EVERY_RESOURCE, experimentRef, type AccessLookup, type AccessRequest, type Locator, type ResourceRef } from '@cairn/contracts';
+import {
+  distinctRefs,
+  EVERY_RESOURCE,
+  experimentRef,
+  type AccessLookup,
+  type AccessRequest,
+  type Locator,
+  type ResourceRef,
+  isLoggedModelId,
+  isRunId,
+} from '@cairn/contracts';
 import { locateArtifact, resolveSource, type ArtifactLocation } from '../domain/artifact-location';
 import { listQuery, loggedModelFileQuery, modelVersionArtifactQuery, runArtifactQuery, runListQuery, usageQuery } from './dto';
 import { rawPathAfter } from './request-metadata';
@@ -10,9 +20,6 @@ import { rawPathAfter } from './request-metadata';
  * check and the handler see one path; a path the handler refuses names nothing (it answers 400 to
  * everyone). Only the artifacts context's own tables are read.
  */
-
-const RUN_ID = /^[0-9a-f]{32}$/;
-const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 /** Model versions made from one run's or logged model's artifacts (`$1`: its id), with their source. */
 const VERSIONS_FROM_OWNER = `SELECT DISTINCT name, source FROM artifacts.model_version_refs WHERE run_id = $1 OR logged_model_id = $1`;
@@ -105,7 +112,7 @@ export const proxyListingReaders: Locator = async (request, lookup) => {
 };
 
 async function experimentsOfRun(lookup: AccessLookup, runId: string): Promise<ResourceRef[]> {
-  if (!RUN_ID.test(runId)) return [];
+  if (!isRunId(runId)) return [];
   const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER, [runId]);
   return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
 }
@@ -122,7 +129,7 @@ export const runArtifactFile: Locator = async (request, lookup) => {
   if (!parsed.success) return [];
   const runId = parsed.data.run_id ?? parsed.data.run_uuid ?? '';
   const relative = checkedPath(parsed.data.path);
-  if (!RUN_ID.test(runId) || relative === undefined || relative === '') return [];
+  if (!isRunId(runId) || relative === undefined || relative === '') return [];
   const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER_FILE, [runId, relative]);
   return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
 };
@@ -130,7 +137,7 @@ export const runArtifactFile: Locator = async (request, lookup) => {
 /** `logged-models/{id}/artifacts/directories`: every experiment the model's files are under. */
 export const loggedModelListing: Locator = async (request, lookup) => {
   const modelId = request.params['modelId'] ?? '';
-  if (!LOGGED_MODEL_ID.test(modelId)) return [];
+  if (!isLoggedModelId(modelId)) return [];
   const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER, [modelId]);
   return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
 };
@@ -140,7 +147,7 @@ export const loggedModelArtifactFile: Locator = async (request, lookup) => {
   const modelId = request.params['modelId'] ?? '';
   const parsed = loggedModelFileQuery.safeParse(request.query ?? {});
   const relative = parsed.success ? checkedPath(parsed.data.artifact_file_path ?? '') : undefined;
-  if (!LOGGED_MODEL_ID.test(modelId) || relative === undefined || relative === '') return [];
+  if (!isLoggedModelId(modelId) || relative === undefined || relative === '') return [];
   const rows = await lookup.query<{ experiment_id: string }>(EXPERIMENTS_OF_OWNER_FILE, [modelId, relative]);
   return distinctRefs(rows.map((r) => experimentRef(r.experiment_id)));
 };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { invalidParameter, notFound, scopeIncludes, type ReadScope } from '@cairn/contracts';
+import { invalidParameter, notFound, scopeIncludes, type ReadScope, isLoggedModelId, isRunId } from '@cairn/contracts';
 import { joinArtifactPath, normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { locateUserPath, resolveSource } from '../domain/artifact-location';
 import { decideRange, type RangeDecision } from '../domain/byte-range';
@@ -22,12 +22,9 @@ export interface DownloadRequest {
   withBody: boolean;
 }
 
-const RUN_ID = /^[0-9a-f]{32}$/;
-const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
-
 /** Not a logged model id: MLflow's store answers such an id as an unknown model. */
 function checkLoggedModelId(modelId: string): void {
-  if (!LOGGED_MODEL_ID.test(modelId)) throw notFound(`Logged model with ID '${modelId.slice(0, 64)}' not found.`);
+  if (!isLoggedModelId(modelId)) throw notFound(`Logged model with ID '${modelId.slice(0, 64)}' not found.`);
 }
 
 /** An owner's artifacts as tracking's `artifacts/list` answers (owner-relative paths, `root_uri`). */
@@ -65,7 +62,7 @@ export class ArtifactQueries {
 
   /** The UI's `/get-artifact?run_uuid=&path=`: a file of a run, found by the run id in the index. */
   async downloadRunArtifact(runId: string, userPath: string, request: DownloadRequest): Promise<ArtifactDownload> {
-    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    if (!isRunId(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
     const relative = normaliseArtifactPath(userPath);
     const file = await this.repository.findOwnerFile(runId, relative);
     if (!file) throw notFound(`Artifact '${relative}' of run '${runId}' does not exist.`);
@@ -101,7 +98,7 @@ export class ArtifactQueries {
    * so a run without artifacts lists as nothing.
    */
   listRun(runId: string, userPath: string | undefined, inExperiment?: string): Promise<OwnerListing> {
-    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    if (!isRunId(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
     return this.listOwner(runId, (experimentId) => `${experimentId}/${runId}/artifacts`, userPath, inExperiment);
   }
 
@@ -137,7 +134,7 @@ export class ArtifactQueries {
   }
 
   usageOfRun(runId: string): Promise<Usage> {
-    if (!RUN_ID.test(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
+    if (!isRunId(runId)) throw invalidParameter(`Invalid run id '${runId.slice(0, 64)}'.`);
     return this.repository.usageOfRun(runId);
   }
 

@@ -1,3 +1,4 @@
+import { isLoggedModelId, isRunId, loggedModelIdOfUri } from '@cairn/contracts';
 import type { ArtifactOwnerKind } from '@cairn/contracts';
 import { normaliseArtifactPath, UnsafeArtifactPathError } from '@cairn/blobstore';
 
@@ -19,15 +20,13 @@ export interface ArtifactLocation {
   root: string;
 }
 
-const RUN_ID = /^[0-9a-f]{32}$/;
 const EXPERIMENT_ID = /^\d+$/;
-const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 export function locateArtifact(checkedPath: string): ArtifactLocation {
   const segments = checkedPath === '' ? [] : checkedPath.split('/');
   const [first, second, third, fourth] = segments;
   const experimentId = first !== undefined && EXPERIMENT_ID.test(first) ? first : null;
-  if (experimentId !== null && second !== undefined && RUN_ID.test(second) && third === 'artifacts') {
+  if (experimentId !== null && second !== undefined && isRunId(second) && third === 'artifacts') {
     return {
       path: checkedPath,
       ownerKind: 'run',
@@ -37,7 +36,7 @@ export function locateArtifact(checkedPath: string): ArtifactLocation {
       root: segments.slice(0, 3).join('/'),
     };
   }
-  if (experimentId !== null && second === 'models' && third !== undefined && LOGGED_MODEL_ID.test(third) && fourth === 'artifacts') {
+  if (experimentId !== null && second === 'models' && third !== undefined && isLoggedModelId(third) && fourth === 'artifacts') {
     return {
       path: checkedPath,
       ownerKind: 'logged_model',
@@ -80,8 +79,8 @@ export function resolveSource(source: string): SourceLocation {
   if (match) return { kind: 'path', root: normaliseArtifactPath(match[1] ?? '', { allowRoot: true }) };
   match = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);
   if (match) return { kind: 'owner', ownerId: match[1] ?? '', prefix: normaliseArtifactPath(match[2] ?? '', { allowRoot: true }) };
-  match = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source);
-  if (match?.[1]) return { kind: 'owner', ownerId: match[1], prefix: '' };
+  const loggedModelId = loggedModelIdOfUri(source);
+  if (loggedModelId !== null) return { kind: 'owner', ownerId: loggedModelId, prefix: '' };
   throw refuse();
 }
 

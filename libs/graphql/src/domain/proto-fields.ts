@@ -1,3 +1,4 @@
+import { snakeCase } from '@cairn/contracts';
 import {
   getNamedType,
   isEnumType,
@@ -21,8 +22,6 @@ export class LongStringError extends TypeError {}
  * version without `run_link`), MLflow's GraphQL answers `""`/`"0"`/`[]`, not null. Cairn resolves
  * over its REST JSON (snake_case, unset fields omitted) and fills in the same defaults.
  */
-
-const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** What a proto2 message answers for an unset field of this GraphQL type. */
 export function protoDefault(type: GraphQLOutputType): unknown {

@@ -1,4 +1,4 @@
-import { invalidParameter, MODEL_STAGES, type ModelStage } from '@cairn/contracts';
+import { invalidParameter, MODEL_STAGES, type ModelStage, loggedModelIdOfUri } from '@cairn/contracts';
 
 /** mlflow/utils/validation.py limits for the registry (3.18: MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH 100_000). */
 export const REGISTRY_LIMITS = { tagKey: 250, tagValue: 100_000, alias: 255, name: 500 } as const;
@@ -126,8 +126,7 @@ export function validateVersionSource(
 
 /** `models:/m-<id>` → the logged model id (3.x `log_model(registered_model_name=…)`). */
 export function loggedModelIdOfSource(source: string): string | null {
-  const match = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source);
-  return match?.[1] ?? null;
+  return loggedModelIdOfUri(source);
 }
 
 /** `runs:/<run id>/<path>` → run id and path. */

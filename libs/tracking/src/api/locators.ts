@@ -1,4 +1,14 @@
-import { distinctRefs, experimentRef, objectBody, withRunId, type AccessLookup, type Locator, type RequestInput, type ResourceRef } from '@cairn/contracts';
+import {
+  distinctRefs,
+  experimentRef,
+  objectBody,
+  withRunId,
+  type AccessLookup,
+  type Locator,
+  type RequestInput,
+  type ResourceRef,
+  isLoggedModelId,
+} from '@cairn/contracts';
 import type { z } from 'zod';
 import { BoundedCache } from '@cairn/platform';
 import { LIMITS } from '../domain/limits';
@@ -99,11 +109,10 @@ export const runPairIn =
 /** The logged model of the `:modelId` path parameter; a malformed id is a 404 in the handler. */
 export const loggedModelIn: Locator = async (request, lookup) => {
   const modelId = request.params['modelId'];
-  if (modelId === undefined || !LOGGED_MODEL_ID.test(modelId)) return [];
+  if (modelId === undefined || !isLoggedModelId(modelId)) return [];
   return experimentsOf(lookup, [modelId], experimentOfLoggedModel, EXPERIMENTS_OF_LOGGED_MODELS);
 };
 
-const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 const BULK_RUN_IDS = s.metricHistoryBulkInterval.pick({ run_ids: true });
 
 async function experimentsOf(lookup: AccessLookup, ids: readonly string[], cache: BoundedCache<string>, sql: string): Promise<ResourceRef[]> {

@@ -20,6 +20,7 @@ import {
   type SearchLoggedModelsResponse,
   type SearchRunsResponse,
   type UpdateRunResponse,
+  isLoggedModelId,
 } from '@cairn/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TrackingCommands } from '../application/tracking-commands';
@@ -561,7 +562,7 @@ export class TrackingController {
 
 /** Path segments are user input too: a malformed model id cannot exist (and a NUL byte must not reach SQL). */
 function modelIdOf(raw: string): string {
-  if (!/^m-[0-9a-f]{32}$/.test(raw)) throw notFound(`Logged model with ID '${raw.split('\u0000').join('')}' not found.`);
+  if (!isLoggedModelId(raw)) throw notFound(`Logged model with ID '${raw.split('\u0000').join('')}' not found.`);
   return raw;
 }
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { alreadyExists, CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent } from '@cairn/contracts';
+import { alreadyExists, CairnError, invalidParameter, type EventMetadata, type TraceAssessment, type TrackingEvent, snakeCase } from '@cairn/contracts';
 import { CommandHandler, EventStore, type Clock, type Loaded } from '@cairn/eventing';
 import { Database, type UnitOfWork } from '@cairn/platform';
 import {
   decideLogTrace,
   decideTrace,
+  isAssessmentId,
   isTraceId,
   traceAggregateId,
   timeOf,
@@ -20,7 +21,6 @@ import { TrackingStore } from '../infra/tracking-store';
 import { TRACKING_CLOCK } from './ports';
 import { conflict } from './tracking-commands';
 
-const ASSESSMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** Fields of a stored assessment an update mask may not touch. */
 const ASSESSMENT_IDENTITY_FIELDS = new Set(['assessment_id', 'trace_id', 'create_time']);
 
@@ -182,7 +182,7 @@ export class TraceCommands {
     const given = body['assessment_id'];
     // The client names assessments logged with a trace (so a retried StartTraceV3 does not add them twice).
     const assessmentId = given === undefined || given === '' ? newAssessmentId() : given;
-    if (typeof assessmentId !== 'string' || !ASSESSMENT_ID.test(assessmentId))
+    if (typeof assessmentId !== 'string' || !isAssessmentId(assessmentId))
       throw invalidParameter(`Invalid assessment ID ${JSON.stringify(assessmentId).slice(0, 200)}.`);
     const createTime = timeOf(body['create_time']) ?? now;
     const lastUpdateTime = timeOf(body['last_update_time']) ?? createTime;
@@ -241,5 +241,3 @@ export class TraceCommands {
     return this.onTrace(traceId, { kind: 'deleteAssessment', assessmentId }, metadata);
   }
 }
-
-const snakeCase = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -57,6 +57,9 @@ export const traceAggregateId = (traceId: string) => `trace:${traceId}`;
 /** Whether `traceId` could name a stored trace; one that cannot (NUL, a slash, too long) is simply not found. */
 export const isTraceId = (traceId: string): boolean => TRACE_ID.test(traceId);
 
+/** An assessment id is the client's too (logged with its trace) and obeys the same word-like rule. */
+export const isAssessmentId = (assessmentId: string): boolean => TRACE_ID.test(assessmentId);
+
 export interface TraceAggregate {
   traceId: string;
   experimentId: string;
