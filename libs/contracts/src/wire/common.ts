@@ -20,3 +20,12 @@ export interface MlflowErrorBody {
 export interface NextPageToken {
   next_page_token?: string;
 }
+
+/**
+ * A GraphQL answer in MLflow's shape (`handlers._graphql`, `/graphql`): `errors` is a list of messages, not of GraphQL error
+ * objects, and null when there are none. The UI reads `data` and treats any `errors` as a failure.
+ */
+export interface GraphqlResponse {
+  data: Record<string, unknown> | null;
+  errors: string[] | null;
+}

@@ -1,7 +1,8 @@
+import { type GraphqlResponse } from '@cairn/contracts';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AccessRules, accessOf } from '@cairn/platform';
-import { MlflowGraphql, type GraphqlRequest, type GraphqlResponse } from '../application/mlflow-graphql';
+import { MlflowGraphql, type GraphqlRequest } from '../application/mlflow-graphql';
 import { GRAPHQL_ACCESS } from './graphql.access';
 
 const asRequest = (value: unknown): GraphqlRequest => (value !== null && typeof value === 'object' ? (value as GraphqlRequest) : { query: undefined });

@@ -14,7 +14,16 @@ import {
   type GraphQLScalarType,
   type GraphQLSchema,
 } from 'graphql';
-import { CairnError, canonicalExperimentId, permissionAllows, scopeIncludes, type AccessContext, type ReadScope, type ResourceType } from '@cairn/contracts';
+import {
+  CairnError,
+  canonicalExperimentId,
+  permissionAllows,
+  scopeIncludes,
+  type AccessContext,
+  type ReadScope,
+  type ResourceType,
+  type GraphqlResponse,
+} from '@cairn/contracts';
 import { ArtifactQueries } from '@cairn/artifacts';
 import { modelVersionJson, RegistryQueries } from '@cairn/registry';
 import { experimentJson, metricJson, runJson, TrackingQueries, validateBulkInterval, type ExperimentView } from '@cairn/tracking';
@@ -27,15 +36,6 @@ export interface GraphqlRequest {
   query: unknown;
   variables?: unknown;
   operationName?: unknown;
-}
-
-/**
- * MLflow's answer shape (`handlers._graphql`): `errors` is a list of messages, not of GraphQL error
- * objects, and null when there are none. The UI reads `data` and treats any `errors` as a failure.
- */
-export interface GraphqlResponse {
-  data: Record<string, unknown> | null;
-  errors: string[] | null;
 }
 
 /** Per request: the caller's access, with its read scopes computed once however many fields ask. */

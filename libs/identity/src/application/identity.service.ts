@@ -17,6 +17,7 @@ import {
   type Principal,
   type ResourceType,
   type TokenScope,
+  type CurrentUserPermission,
 } from '@cairn/contracts';
 import { mintToken } from '../domain/credentials';
 import { hashPassword, passwordMatches } from '../infra/passwords';
@@ -27,16 +28,6 @@ export const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 1024;
 const DEFAULT_TOKEN_DAYS = 90;
 const MAX_TOKEN_DAYS = 730;
-
-/** One row of MLflow 3's `users/current/permissions` (its `_UserRolePermissionRow`). */
-export interface CurrentUserPermission {
-  role_id: null;
-  role_name: string;
-  workspace: string;
-  resource_type: ResourceType;
-  resource_pattern: string;
-  permission: Permission;
-}
 
 /**
  * Users, grants and tokens: MLflow's basic-auth API (users and experiment / registered-model
