@@ -54,6 +54,7 @@ export class AccessGuard implements CanActivate, AccessGate {
       request.cairnAccess = OPEN_ACCESS;
       return;
     }
+    const fetchSite = headerValue(request.headers['sec-fetch-site']);
     try {
       const principal = await this.access
         .authenticate({
@@ -61,7 +62,8 @@ export class AccessGuard implements CanActivate, AccessGate {
           sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
           csrfHeader: headerValue(request.headers['x-csrf-token']),
           safeMethod: SAFE_METHODS.has(request.method),
-          sameOrigin: headerValue(request.headers['sec-fetch-site']) === 'same-origin',
+          sameOrigin: fetchSite === 'same-origin',
+          fromOtherSite: fetchSite === 'cross-site' || fetchSite === 'same-site',
           clientAddress: request.ip,
           route,
         })

@@ -34,6 +34,12 @@ export interface PresentedCredentials {
    * a header no page can set): proof enough for a cookie-authenticated write, as the CSRF token is.
    */
   sameOrigin: boolean;
+  /**
+   * The browser says a page of another site sent it (`Sec-Fetch-Site: cross-site` or `same-site`).
+   * Browsers replay Basic credentials they cached after a challenge on such requests too, so a
+   * Basic-authenticated write from there is a forgery (CSRF); non-browser clients send no such header.
+   */
+  fromOtherSite: boolean;
   clientAddress: string;
   route: string;
 }
@@ -106,6 +112,10 @@ export class AccessControl {
   async authenticate(presented: PresentedCredentials): Promise<Principal | undefined> {
     const credentials = parseAuthorization(presented.authorization);
     if (credentials === undefined) return presented.sessionCookie === undefined ? undefined : this.sessionPrincipal(presented);
+    if (credentials.kind === 'basic' && !presented.safeMethod && presented.fromOtherSite) {
+      this.logger.warn(`cross-site write with Basic credentials refused on ${presented.route}`);
+      throw permissionDenied('A write from another site with browser-held Basic credentials is refused (CSRF)');
+    }
     const cacheKey = credentialCacheKey(presented.authorization ?? '');
     const cached = this.fromCache(this.principals, cacheKey);
     if (cached) {

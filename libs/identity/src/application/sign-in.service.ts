@@ -117,6 +117,7 @@ export class SignInService {
       csrfHeader: undefined,
       safeMethod: true,
       sameOrigin: false,
+      fromOtherSite: false,
       clientAddress,
       route: 'GET /auth/session',
     });
