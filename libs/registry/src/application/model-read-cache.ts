@@ -13,7 +13,9 @@ interface CacheEntry<T> {
 export const TTL_NOTIFIED_MS = 10_000;
 export const TTL_UNNOTIFIED_MS = 500;
 // Names come from requests: bound the cache so that made-up names cannot grow it without limit.
-const MAX_ENTRIES = 10_000;
+// Sized for a registry of tens of thousands of models polled by serving pods (a model load caches
+// three answers of a few hundred bytes each): ~100k entries are tens of MiB.
+export const MAX_ENTRIES = 100_000;
 
 /**
  * Answers of registry reads, kept per registered-model name and dropped when that model changes.
@@ -92,22 +94,44 @@ export class ModelReadCache {
 
   private store(name: string, key: string, value: unknown): void {
     let entries = this.byModel.get(name);
-    if (!entries) {
-      if (this.size >= MAX_ENTRIES) this.clear();
+    if (entries) {
+      // Re-inserted so the Map's order is "stored longest ago first": a polled model is stored
+      // again at every refresh, so the models evicted first are the ones nobody asked for lately.
+      this.byModel.delete(name);
+    } else {
       entries = new Map();
-      this.byModel.set(name, entries);
-    } else if (this.size >= MAX_ENTRIES && !entries.has(key)) {
-      this.clear();
-      entries = new Map();
-      this.byModel.set(name, entries);
     }
-    if (!entries.has(key)) this.size += 1;
+    this.byModel.set(name, entries);
+    if (!entries.has(key)) {
+      this.size += 1;
+      this.evictOldestBeyond(MAX_ENTRIES, name);
+    }
     entries.set(key, { value, storedAt: Date.now() });
+  }
+
+  /**
+   * Drops whole models, oldest first, until at most `limit` entries remain. Evicting by model (not
+   * clearing everything, as an earlier version did) keeps a registry larger than the bound from
+   * thrashing: with 10,000 polled models, a full clear every few thousand misses made most reads
+   * go to the database.
+   */
+  private evictOldestBeyond(limit: number, keep: string): void {
+    for (const [model, entries] of this.byModel) {
+      if (this.size <= limit) return;
+      if (model === keep) continue;
+      this.size -= entries.size;
+      this.byModel.delete(model);
+    }
   }
 
   private clear(): void {
     this.byModel.clear();
     this.size = 0;
+  }
+
+  /** How many answers are cached (for tests and the metrics). */
+  get entryCount(): number {
+    return this.size;
   }
 
   private generationOf(name: string): string {
