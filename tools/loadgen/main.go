@@ -7,7 +7,10 @@
 //
 // With -body each request is a POST of that JSON template, filled per request: {client} is this
 // client's entry of -client-values (client i takes entry i modulo their number), {seq} counts the
-// client's requests from 0, {now} is Unix time in ms and {rand} a number in [0, 1).
+// client's requests from 0, {now} is Unix time in ms and {rand} a number in [0, 1). {pick} is an entry
+// of the values chosen at random per request; the URL is filled the same way (a GET of
+// `...?name={pick}` spreads the load over many resources). -values-file reads the values one per line
+// (for lists longer than a command line takes).
 //
 // Without -interval each client sends its next request as soon as the previous answers (closed
 // loop: the server's maximum throughput). With -interval each client polls on a fixed schedule, as
@@ -42,11 +45,20 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to run")
 	interval := flag.Duration("interval", 0, "per-client polling interval (0: closed loop)")
 	body := flag.String("body", "", "JSON body template: POST instead of GET")
-	clientValues := flag.String("client-values", "", "comma-separated values for {client} in -body")
+	clientValues := flag.String("client-values", "", "comma-separated values for {client} and {pick}")
+	valuesFile := flag.String("values-file", "", "file of values for {client} and {pick}, one per line")
 	var headers headerList
 	flag.Var(&headers, "header", "request header 'Name: value' (repeatable)")
 	flag.Parse()
 	values := strings.Split(*clientValues, ",")
+	if *valuesFile != "" {
+		data, err := os.ReadFile(*valuesFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(2)
+		}
+		values = strings.Fields(string(data))
+	}
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "usage: loadgen -url URL [-header H] [-clients N] [-duration D] [-interval I]")
 		os.Exit(2)
@@ -89,18 +101,23 @@ func main() {
 				if *interval == 0 {
 					scheduled = sent
 				}
+				fill := strings.NewReplacer(
+					"{client}", values[c%len(values)],
+					"{pick}", values[random.Intn(len(values))],
+					"{seq}", strconv.Itoa(seq),
+					"{now}", strconv.FormatInt(time.Now().UnixMilli(), 10),
+					"{rand}", strconv.FormatFloat(random.Float64(), 'g', -1, 64),
+				)
+				target := *url
+				if strings.Contains(target, "{") {
+					target = fill.Replace(target)
+				}
 				var req *http.Request
 				if *body == "" {
-					req, _ = http.NewRequest("GET", *url, nil)
+					req, _ = http.NewRequest("GET", target, nil)
 				} else {
-					filled := strings.NewReplacer(
-						"{client}", values[c%len(values)],
-						"{seq}", strconv.Itoa(seq),
-						"{now}", strconv.FormatInt(time.Now().UnixMilli(), 10),
-						"{rand}", strconv.FormatFloat(random.Float64(), 'g', -1, 64),
-					).Replace(*body)
 					seq++
-					req, _ = http.NewRequest("POST", *url, strings.NewReader(filled))
+					req, _ = http.NewRequest("POST", target, strings.NewReader(fill.Replace(*body)))
 					req.Header.Set("Content-Type", "application/json")
 				}
 				for _, h := range headers {
