@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CairnClient, type Run } from '@cairn/sdk';
-import { startServer, type StartedServer, testEndpoints, trackChildProcess } from '@cairn/testing';
+import { startServer, type StartedServer, testEndpoints, trackChildProcess, waitFor } from '@cairn/testing';
 import type { RunComparison } from './compare';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -56,7 +58,8 @@ describe('cairn run and cairn reproduce', () => {
   const gitIn = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
   beforeAll(async () => {
-    server = await startServer();
+    // Webhooks to a receiver on loopback (the registry's drift warning is delivered to one).
+    server = await startServer({ env: { CAIRN_WEBHOOK_ALLOW_HTTP: 'true', CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
     client = new CairnClient(server.url);
     scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-project-e2e-'));
     const venvBin = path.dirname(testEndpoints.mlflowPython(3));
@@ -237,6 +240,8 @@ describe('cairn run and cairn reproduce', () => {
     for (const m of r.comparison.metrics) expect(m.relative_difference).toBeLessThan(1e-9);
   });
 
+  let helperRuns: string[] = [];
+
   it('with one library version changed in the environment, runs diff (and the server) name it beside the metrics', async () => {
     // A distribution's metadata on PYTHONPATH is what pip freeze reports: two runs, one version apart.
     const withHelper = async (version: string) => {
@@ -253,12 +258,58 @@ describe('cairn run and cairn reproduce', () => {
       }
     };
     const [a, b] = [await withHelper('1.0'), await withHelper('2.0')];
+    helperRuns = [a, b];
     const diff = await cairnJson<RunComparison>('runs', 'diff', a, b);
     expect(diff.environment_diff).toEqual([{ name: 'churn-helper', run_a: '1.0', run_b: '2.0' }]);
     expect(diff.metrics.find((m) => m.key === 'val_auc')).toMatchObject({ relative_difference: 0 });
     const human = await cairn(['runs', 'diff', a, b]);
     expect(human.stdout).toContain('churn-helper: A 1.0  B 2.0');
     expect(await client.environmentDiff(a, gitRunId)).toMatchObject({ identical: false, differences: [{ name: 'churn-helper', run_a: '1.0' }] });
+  });
+
+  it('a transition to Production of a version trained with another version of a watched package is made, with the drift in its history entry and webhook', async () => {
+    const [before, after] = helperRuns as [string, string];
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const name = 'churn-guarded';
+      await client.createRegisteredModel(name, { tags: { 'cairn.env.watched_packages': 'churn-helper, scikit-learn' } });
+      await client.createWebhook({
+        name: 'deploy',
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/deploy`,
+        events: [{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }],
+      });
+      await client.createModelVersion(name, `runs:/${before}/model`, { runId: before });
+      await client.createModelVersion(name, `runs:/${after}/model`, { runId: after });
+      await client.transitionModelVersionStage(name, 1, 'Production');
+      const moved = await client.transitionModelVersionStage(name, 2, 'Production', { archiveExistingVersions: true });
+      expect(moved.current_stage).toBe('Production');
+
+      const drift = { production_version: '1', packages: [{ name: 'churn-helper', from: '1.0', to: '2.0' }] };
+      const transitions = (await client.getModelHistory(name)).changes.filter((c) => c.type === 'registry.model_version.stage_transitioned.v1');
+      expect(transitions.map((c) => [c.version, c.after?.['environment_drift']])).toEqual([
+        ['1', undefined],
+        ['2', drift],
+      ]);
+      const payloads = await waitFor(() => (received.length >= 2 ? received.map((b) => JSON.parse(b) as { data: Record<string, unknown> }) : undefined), {
+        timeoutMs: 20_000,
+        message: 'both stage-transition deliveries',
+      });
+      const second = payloads.find((p) => p.data['version'] === '2');
+      expect(second?.data).toMatchObject({ to_stage: 'Production', environment_drift: drift });
+      expect(payloads.find((p) => p.data['version'] === '1')?.data).not.toHaveProperty('environment_drift');
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('refuses to reproduce a run from a dirty working tree, saying why', async () => {
