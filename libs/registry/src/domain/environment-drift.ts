@@ -11,7 +11,7 @@ import type { RegisteredModelState } from './registered-model';
 export const WATCHED_PACKAGES_TAG = 'cairn.env.watched_packages';
 
 /**
- * Each version's recorded `{package: version}` (the run tags `cairn run` and the SDK write, read by
+ * Each version's recorded `{package: version}` (the run tags `cairn run` and `cairn reproduce` write, read by
  * `environmentPackagesOf`), for the versions a check compares; null: its run recorded none.
  */
 export type RecordedEnvironments = Record<string, Record<string, string> | null>;
