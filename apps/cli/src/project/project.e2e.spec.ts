@@ -264,6 +264,8 @@ describe('cairn run and cairn reproduce', () => {
     expect(diff.metrics.find((m) => m.key === 'val_auc')).toMatchObject({ relative_difference: 0 });
     const human = await cairn(['runs', 'diff', a, b]);
     expect(human.stdout).toContain('churn-helper: A 1.0  B 2.0');
+    // The metric comparison is printed beside it: here the library does not touch training.
+    expect(human.stdout).toMatch(/val_auc: \S+ -> \S+ {2}\(0\.00+%\)/);
     expect(await client.environmentDiff(a, gitRunId)).toMatchObject({ identical: false, differences: [{ name: 'churn-helper', run_a: '1.0' }] });
   });
 
