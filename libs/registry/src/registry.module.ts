@@ -9,6 +9,7 @@ import { ModelReadRoutes } from './api/model-reads.route';
 import { PromotionService } from './application/promotion';
 import { RegistryCommands } from './application/registry-commands';
 import { RegistryQueries } from './application/registry-queries';
+import { StageTransitions } from './application/stage-transitions';
 import { AliasNotifications } from './infra/alias-notifications';
 import { RegistryStore } from './infra/registry-store';
 import { RunSummaryRepository } from './infra/run-summary.repository';
@@ -29,6 +30,7 @@ import { RunSummaryRepository } from './infra/run-summary.repository';
     ModelReadCache,
     AliasResolver,
     PromotionService,
+    StageTransitions,
     AliasResolveRoute,
     ModelReadRoutes,
   ],

@@ -19,4 +19,6 @@ export const testEndpoints = {
     secretKey: requireEnv('CAIRN_TEST_S3_SECRET_KEY'),
   }),
   mlflowPython: (major: 2 | 3) => requireEnv(major === 3 ? 'CAIRN_TEST_MLFLOW3_PYTHON' : 'CAIRN_TEST_MLFLOW2_PYTHON'),
+  /** The bin directory holding the pinned `uv` and `dvc` (tools/infra/python/projects.txt). */
+  projectTools: () => requireEnv('CAIRN_TEST_PROJECT_TOOLS'),
 };

@@ -16,6 +16,8 @@ export interface PreparedEnvironment {
   python: string;
   /** The built environment's directory in the cache (virtualenv/uv only). */
   dir?: string;
+  /** The uv that built it (`--env uv`): its venvs have no pip, so uv also lists what is installed. */
+  uv?: string;
 }
 
 function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<string> {
@@ -142,7 +144,8 @@ export async function prepareEnvironment(
   const dir = path.join(cache, 'envs', `${manager}-${key}`);
   const python = path.join(binDir(dir), 'python');
   const childEnv = { PATH: `${binDir(dir)}${path.delimiter}${env['PATH'] ?? ''}`, VIRTUAL_ENV: dir };
-  if (existsSync(path.join(dir, '.cairn-complete'))) return { manager, env: childEnv, python, dir };
+  const prepared: PreparedEnvironment = { manager, env: childEnv, python, dir, ...(uv !== undefined ? { uv } : {}) };
+  if (existsSync(path.join(dir, '.cairn-complete'))) return prepared;
 
   // Built beside its final place and renamed once complete: an interrupted build is never reused.
   const building = `${dir}.building-${process.pid}`;
@@ -172,16 +175,21 @@ export async function prepareEnvironment(
   } finally {
     rmSync(requirements, { force: true });
   }
-  return { manager, env: childEnv, python, dir };
+  return prepared;
 }
 
 /**
  * The resolved package versions of the interpreter that ran the project: `pip freeze --all`,
- * sorted, so two runs' environments compare line by line. Undefined when pip is unavailable.
+ * sorted, so two runs' environments compare line by line (`uv pip freeze` for a uv environment,
+ * which has no pip). Undefined when neither is available.
  */
-export async function freezeEnvironment(python: string): Promise<string | undefined> {
+export async function freezeEnvironment(prepared: Pick<PreparedEnvironment, 'python' | 'uv'>): Promise<string | undefined> {
+  const { python, uv } = prepared;
   try {
-    const out = await run(python, ['-m', 'pip', 'freeze', '--all', '--disable-pip-version-check'], { timeout: 120_000 });
+    const out =
+      uv !== undefined
+        ? await run(uv, ['pip', 'freeze', '--python', python], { timeout: 120_000 })
+        : await run(python, ['-m', 'pip', 'freeze', '--all', '--disable-pip-version-check'], { timeout: 120_000 });
     const version = (await run(python, ['-c', 'import platform; print(platform.python_version())'])).trim();
     const lines = out
       .split(/\r?\n/)

@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CairnClient, type Run } from '@cairn/sdk';
-import { startServer, type StartedServer, testEndpoints, trackChildProcess } from '@cairn/testing';
+import { startServer, type StartedServer, testEndpoints, trackChildProcess, waitFor } from '@cairn/testing';
 import type { RunComparison } from './compare';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -56,7 +58,8 @@ describe('cairn run and cairn reproduce', () => {
   const gitIn = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
   beforeAll(async () => {
-    server = await startServer();
+    // Webhooks to a receiver on loopback (the registry's drift warning is delivered to one).
+    server = await startServer({ env: { CAIRN_WEBHOOK_ALLOW_HTTP: 'true', CAIRN_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
     client = new CairnClient(server.url);
     scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-project-e2e-'));
     const venvBin = path.dirname(testEndpoints.mlflowPython(3));
@@ -237,6 +240,8 @@ describe('cairn run and cairn reproduce', () => {
     for (const m of r.comparison.metrics) expect(m.relative_difference).toBeLessThan(1e-9);
   });
 
+  let helperRuns: string[] = [];
+
   it('with one library version changed in the environment, runs diff (and the server) name it beside the metrics', async () => {
     // A distribution's metadata on PYTHONPATH is what pip freeze reports: two runs, one version apart.
     const withHelper = async (version: string) => {
@@ -253,12 +258,60 @@ describe('cairn run and cairn reproduce', () => {
       }
     };
     const [a, b] = [await withHelper('1.0'), await withHelper('2.0')];
+    helperRuns = [a, b];
     const diff = await cairnJson<RunComparison>('runs', 'diff', a, b);
     expect(diff.environment_diff).toEqual([{ name: 'churn-helper', run_a: '1.0', run_b: '2.0' }]);
     expect(diff.metrics.find((m) => m.key === 'val_auc')).toMatchObject({ relative_difference: 0 });
     const human = await cairn(['runs', 'diff', a, b]);
     expect(human.stdout).toContain('churn-helper: A 1.0  B 2.0');
+    // The metric comparison is printed beside it: here the library does not touch training.
+    expect(human.stdout).toMatch(/val_auc: \S+ -> \S+ {2}\(0\.00+%\)/);
     expect(await client.environmentDiff(a, gitRunId)).toMatchObject({ identical: false, differences: [{ name: 'churn-helper', run_a: '1.0' }] });
+  });
+
+  it('a transition to Production of a version trained with another version of a watched package is made, with the drift in its history entry and webhook', async () => {
+    const [before, after] = helperRuns as [string, string];
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const name = 'churn-guarded';
+      await client.createRegisteredModel(name, { tags: { 'cairn.env.watched_packages': 'churn-helper, scikit-learn' } });
+      await client.createWebhook({
+        name: 'deploy',
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/deploy`,
+        events: [{ entity: 'MODEL_VERSION', action: 'STAGE_TRANSITIONED' }],
+      });
+      await client.createModelVersion(name, `runs:/${before}/model`, { runId: before });
+      await client.createModelVersion(name, `runs:/${after}/model`, { runId: after });
+      await client.transitionModelVersionStage(name, 1, 'Production');
+      const moved = await client.transitionModelVersionStage(name, 2, 'Production', { archiveExistingVersions: true });
+      expect(moved.current_stage).toBe('Production');
+
+      const drift = { production_version: '1', packages: [{ name: 'churn-helper', from: '1.0', to: '2.0' }] };
+      const transitions = (await client.getModelHistory(name)).changes.filter((c) => c.type === 'registry.model_version.stage_transitioned.v1');
+      expect(transitions.map((c) => [c.version, c.after?.['environment_drift']])).toEqual([
+        ['1', undefined],
+        ['2', drift],
+      ]);
+      const payloads = await waitFor(() => (received.length >= 2 ? received.map((b) => JSON.parse(b) as { data: Record<string, unknown> }) : undefined), {
+        timeoutMs: 20_000,
+        message: 'both stage-transition deliveries',
+      });
+      const second = payloads.find((p) => p.data['version'] === '2');
+      expect(second?.data).toMatchObject({ to_stage: 'Production', environment_drift: drift });
+      expect(payloads.find((p) => p.data['version'] === '1')?.data).not.toHaveProperty('environment_drift');
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('refuses to reproduce a run from a dirty working tree, saying why', async () => {
@@ -325,6 +378,102 @@ describe('cairn run and cairn reproduce', () => {
     const plan = await cairn(['reproduce', runId, '--dry-run']);
     expect(plan.stdout).toContain('dvc pull (train.csv.dvc)');
     expect((await cairn(['reproduce', runId, '--skip-data'])).code).toBe(0);
+  });
+
+  /** `cairn` with the pinned uv and dvc (tools/infra/python/projects.txt) on PATH, after the mlflow venv's python. */
+  function cairnWithTools(args: string[]): Promise<CliResult> {
+    const saved = env['PATH'];
+    const [venvBin, ...rest] = (saved ?? '').split(path.delimiter);
+    env['PATH'] = [venvBin, testEndpoints.projectTools(), ...rest].join(path.delimiter);
+    return cairn(args).finally(() => (env['PATH'] = saved as string));
+  }
+  const python = () => testEndpoints.mlflowPython(3);
+
+  it('--env uv builds the environment with uv (offline, from a local wheel) once into the cache, records what uv installed, and reproduce rebuilds it', async () => {
+    const repo = path.join(scratch, 'uv-repo');
+    mkdirSync(repo);
+    // A one-module wheel, so the environment has a real dependency and no index is needed.
+    const wheel = path.join(scratch, 'churn_helper-1.0-py3-none-any.whl');
+    execFileSync(python(), [
+      '-c',
+      [
+        'import sys, zipfile',
+        'z = zipfile.ZipFile(sys.argv[1], "w")',
+        'z.writestr("churn_helper/__init__.py", "VERSION = \'1.0\'\\n")',
+        'z.writestr("churn_helper-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: churn-helper\\nVersion: 1.0\\n")',
+        'z.writestr("churn_helper-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\\nGenerator: e2e\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")',
+        'z.writestr("churn_helper-1.0.dist-info/RECORD", "")',
+        'z.close()',
+      ].join('\n'),
+      wheel,
+    ]);
+    writeFileSync(path.join(repo, 'python_env.yaml'), `python: "3.11"\nbuild_dependencies: []\ndependencies:\n  - "churn-helper @ file://${wheel}"\n`);
+    writeFileSync(
+      path.join(repo, 'MLproject'),
+      'name: uvcheck\nentry_points:\n  main:\n    command: "python -c \'import churn_helper, sys; print(\\"helper\\", churn_helper.VERSION, sys.prefix)\'"\n',
+    );
+    const g = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+    g('init', '--quiet');
+    g('add', '.');
+    g('commit', '--quiet', '-m', 'uvcheck');
+    env['UV_OFFLINE'] = '1';
+    try {
+      const first = await cairnWithTools(['run', `${repo}#HEAD`, '--env', 'uv', '--json']);
+      expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(first.stderr).toContain('building the uv environment');
+      expect(first.stderr).toMatch(new RegExp(`helper 1\\.0 ${path.join(scratch, 'cache', 'envs')}/uv-[0-9a-f]{24}`));
+      const runId = (JSON.parse(first.stdout) as { run_id: string }).run_id;
+      const tags = tagsOf(await client.getRun(runId));
+      expect(tags).toMatchObject({ 'mlflow.project.env': 'uv', 'cairn.project.env': 'uv' });
+      // uv's venv has no pip: what is installed is listed by uv, and recorded.
+      expect(Object.keys(JSON.parse(tags['cairn.env.packages.0'] ?? '{}') as object)).toEqual(['churn-helper', 'python']);
+
+      const again = await cairnWithTools(['run', `${repo}#HEAD`, '--env', 'uv']);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toContain('building');
+
+      const reproduced = await cairnWithTools(['reproduce', runId, '--json']);
+      expect(reproduced.code).toBe(0);
+      expect((JSON.parse(reproduced.stdout) as { comparison: RunComparison }).comparison).toMatchObject({ params_identical: true, environment_diff: [] });
+    } finally {
+      delete env['UV_OFFLINE'];
+    }
+  });
+
+  it("examples/churn with its data under DVC (a local remote): reproduce restores the data at the run's recorded hash with dvc pull, not the newest", async () => {
+    const repo = path.join(scratch, 'dvc-churn');
+    const project = path.join(repo, 'projects', 'churn');
+    mkdirSync(path.join(repo, 'projects'), { recursive: true });
+    cpSync(path.join(repoRoot, 'examples', 'churn'), project, { recursive: true });
+    const toolsEnv = { ...process.env, ...env, PATH: `${testEndpoints.projectTools()}${path.delimiter}${env['PATH'] ?? ''}`, DVC_NO_ANALYTICS: '1' };
+    const sh = (file: string, ...args: string[]) => execFileSync(file, args, { cwd: repo, env: toolsEnv, encoding: 'utf8' }).trim();
+    const dvc = (...args: string[]) => sh(path.join(testEndpoints.projectTools(), 'dvc'), ...args);
+    sh('git', 'init', '--quiet', '--initial-branch', 'main');
+    dvc('init', '--quiet');
+    dvc('remote', 'add', '--default', 'local', path.join(scratch, 'dvc-remote'));
+    dvc('add', '--quiet', 'projects/churn/data/churn.csv');
+    sh('git', 'add', '.');
+    sh('git', 'commit', '--quiet', '-m', 'churn data v1 under DVC');
+    const v1 = sh('git', 'rev-parse', 'HEAD');
+
+    const { run_id: original } = await cairnJson<{ run_id: string }>('run', project, '-P', 'n_estimators=10', '--experiment', 'churn-dvc');
+    const recorded = tagsOf(await client.getRun(original));
+    expect(recorded).toMatchObject({ 'mlflow.source.git.commit': v1, 'cairn.git.dirty': 'false', 'cairn.dvc.files': 'data/churn.csv.dvc' });
+
+    // Newer data, in the remote too: a pull of the latest would train on it.
+    sh(python(), 'projects/churn/generate_data.py', '--rows', '300', '--seed', '1', '--out', 'projects/churn/data/churn.csv');
+    dvc('add', '--quiet', 'projects/churn/data/churn.csv');
+    sh('git', 'commit', '--quiet', '-am', 'churn data v2');
+    dvc('push', '--quiet', '--all-commits');
+
+    // Data is gitignored: the clean checkout at the run's commit has none until dvc pull.
+    const r = await cairnWithTools(['reproduce', original, '--json']);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stderr).toContain('dvc pull (data/churn.csv.dvc)');
+    const { run_id: again, comparison } = JSON.parse(r.stdout) as { run_id: string; comparison: RunComparison };
+    expect(tagsOf(await client.getRun(again))['cairn.dvc.data_hash']).toBe(recorded['cairn.dvc.data_hash']);
+    expect(comparison.params_identical).toBe(true);
+    for (const m of comparison.metrics) expect(m.relative_difference).toBeLessThan(1e-9);
   });
 
   it('Ctrl-C (SIGINT) stops the command and marks the run KILLED', async () => {

@@ -160,7 +160,7 @@ export async function runProject(client: CairnClient, request: ProjectRunRequest
   const log = (line: string) => request.stderr.write(line);
   if (request.restoreData === true) await restoreDvcData(plan, env, log, request.stderr);
   const prepared = await prepareEnvironment(request.envManager, plan.environment, plan.dir, cacheRoot(env), { env, frozen: request.frozen, log });
-  const freeze = await freezeEnvironment(prepared.python);
+  const freeze = await freezeEnvironment(prepared);
 
   // The full freeze is an artifact; the same versions as tags let the server diff two runs' environments.
   const environmentTags = freeze !== undefined ? { [ENVIRONMENT_HASH_TAG]: sha256(freeze), ...environmentPackagesTags(parseFreeze(freeze)) } : {};

@@ -76,6 +76,18 @@ export const registryEventSchemas = {
     archiveExistingVersions: z.boolean(),
     /** Other versions moved to Archived by `archive_existing_versions`, with the stage they left. */
     archived: z.array(z.object({ version: z.string(), fromStage: modelStageSchema })),
+    /**
+     * The warning of ADR 0014, absent when there is nothing to warn about: the version entering
+     * Production was trained with other versions of packages the model watches than the current
+     * Production version was (`from`: Production's, `to`: this version's; null: not installed).
+     * The transition happened all the same.
+     */
+    environmentDrift: z
+      .object({
+        productionVersion: z.string(),
+        packages: z.array(z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+      })
+      .optional(),
   }),
   [REGISTRY_EVENT_TYPES.modelVersionTagSet]: z.object({ ...version, key: z.string(), value: z.string(), previousValue: z.string().nullable() }),
   [REGISTRY_EVENT_TYPES.modelVersionTagDeleted]: z.object({ ...version, key: z.string(), previousValue: z.string() }),
@@ -107,6 +119,12 @@ export type RegistryEvent = {
 }[keyof Schemas];
 
 export type RegistryEventData<T extends RegistryEventType> = z.infer<Schemas[T]>;
+
+/** A transition's warning that watched packages differ from Production's (ADR 0014). */
+export type EnvironmentDrift = NonNullable<RegistryEventData<typeof REGISTRY_EVENT_TYPES.modelVersionStageTransitioned>['environmentDrift']>;
+
+/** A transition's environment drift as history entries and webhook payloads show it (snake_case, as MLflow's wire). */
+export const environmentDriftJson = (drift: EnvironmentDrift) => ({ production_version: drift.productionVersion, packages: drift.packages });
 
 /** Parses the data of a registry event from the store or the bus; throws on an unknown type or a bad shape. */
 export function parseRegistryEvent(type: string, aggregateId: string, data: unknown): RegistryEvent {

@@ -13,6 +13,7 @@ import { accessOf, CONFIG, type CairnConfig } from '@cairn/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegistryCommands } from '../application/registry-commands';
 import { RegistryQueries } from '../application/registry-queries';
+import { StageTransitions } from '../application/stage-transitions';
 import {
   canonicalStage,
   loggedModelIdOfSource,
@@ -44,6 +45,7 @@ export class RegistryController {
   constructor(
     @Inject(RegistryCommands) private readonly commands: RegistryCommands,
     @Inject(RegistryQueries) private readonly queries: RegistryQueries,
+    @Inject(StageTransitions) private readonly transitions: StageTransitions,
     @Inject(CONFIG) config: CairnConfig,
   ) {
     const root = config.artifactRoot;
@@ -197,11 +199,7 @@ export class RegistryController {
   async transitionStage(@Body() body: unknown, @Req() req: FastifyRequest): Promise<GetModelVersionResponse> {
     const dto = parseRequest(s.transitionStage, body);
     const version = validateVersion(dto.version);
-    await this.commands.execute(
-      dto.name,
-      { type: 'transitionStage', version, stage: canonicalStage(dto.stage), archiveExistingVersions: dto.archive_existing_versions ?? false },
-      metadataOf(req),
-    );
+    await this.transitions.transition(dto.name, version, canonicalStage(dto.stage), dto.archive_existing_versions ?? false, metadataOf(req));
     return { model_version: modelVersionJson(await this.queries.modelVersion(dto.name, version)) };
   }
 

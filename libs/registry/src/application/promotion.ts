@@ -5,6 +5,7 @@ import type { RegisteredModelState } from '../domain/registered-model';
 import { RegistryStore } from '../infra/registry-store';
 import { RunSummaryRepository } from '../infra/run-summary.repository';
 import { RegistryCommands } from './registry-commands';
+import { StageTransitions } from './stage-transitions';
 
 export interface PromotionRequest {
   name: string;
@@ -28,6 +29,7 @@ export class PromotionService {
     @Inject(RegistryCommands) private readonly commands: RegistryCommands,
     @Inject(RegistryStore) private readonly store: RegistryStore,
     @Inject(RunSummaryRepository) private readonly runs: RunSummaryRepository,
+    @Inject(StageTransitions) private readonly transitions: StageTransitions,
   ) {}
 
   async promote(request: PromotionRequest, metadata: EventMetadata): Promise<RegistryEventData<typeof E.promotionDecided>> {
@@ -45,6 +47,7 @@ export class PromotionService {
           target: request.target,
           archiveExisting: request.archiveExisting,
           metricByVersion: await this.metricByVersion(uow, state, request.metric),
+          environments: 'stage' in request.target ? await this.transitions.recordedEnvironments(uow, state, challenger, request.target.stage) : undefined,
         };
       },
       metadata,

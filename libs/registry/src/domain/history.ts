@@ -1,4 +1,4 @@
-import { REGISTRY_EVENT_TYPES as E, type ModelStage, type RegistryEvent } from '@cairn/contracts';
+import { environmentDriftJson, REGISTRY_EVENT_TYPES as E, type ModelStage, type RegistryEvent } from '@cairn/contracts';
 import { evolve, initialRegisteredModelState, type RegisteredModelState } from './registered-model';
 
 /** One line of a model's history: what changed, from what, to what. */
@@ -38,7 +38,11 @@ export function changeOf(event: RegistryEvent): Change {
       return {
         version: event.data.version,
         before: { stage: event.data.fromStage, archived: event.data.archived.map((a) => ({ version: a.version, stage: a.fromStage })) },
-        after: { stage: event.data.toStage, archived: event.data.archived.map((a) => ({ version: a.version, stage: 'Archived' })) },
+        after: {
+          stage: event.data.toStage,
+          archived: event.data.archived.map((a) => ({ version: a.version, stage: 'Archived' })),
+          ...(event.data.environmentDrift ? { environment_drift: environmentDriftJson(event.data.environmentDrift) } : {}),
+        },
       };
     case E.modelVersionTagSet:
       return {

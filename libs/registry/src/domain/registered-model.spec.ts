@@ -2,6 +2,7 @@ import { REGISTRY_EVENT_TYPES as E, type RegistryEvent } from '@cairn/contracts'
 // The file, not the @cairn/testing index: the index pulls in the generated Prisma client, which jest cannot load yet.
 // eslint-disable-next-line @nx/enforce-module-boundaries -- temporary, as in libs/tracking/src/domain/run.spec.ts
 import { deciderSpecification } from '../../../testing/src/decider-specification';
+import { productionVersionToCompare, WATCHED_PACKAGES_TAG, type RecordedEnvironments } from './environment-drift';
 import { changeOf, snapshotAt } from './history';
 import { registeredModelDecider, type TimedCommand } from './registered-model';
 import { liftPromptClause } from './prompt-filter';
@@ -187,6 +188,112 @@ describe('a registered model', () => {
         .given([created])
         .when({ type: 'setAlias', alias: 'champion', version: '3', now: 30 })
         .thenThrows(/not found/);
+    });
+  });
+
+  describe('warns when a version enters Production with other versions of watched packages', () => {
+    const watching = (value: string): RegistryEvent => ({
+      type: E.registeredModelTagSet,
+      aggregateId: ID,
+      data: { ...at(2), key: WATCHED_PACKAGES_TAG, value, previousValue: null },
+    });
+    const inProduction = [created, versionCreated('1', 'run-1'), versionCreated('2', 'run-2'), transitioned('1', 'None', 'Production')];
+    const toProduction = (environments?: RecordedEnvironments): TimedCommand => ({
+      type: 'transitionStage',
+      version: '2',
+      stage: 'Production',
+      archiveExistingVersions: true,
+      ...(environments ? { environments } : {}),
+      now: 40,
+    });
+    const environments: RecordedEnvironments = {
+      '1': { 'scikit-learn': '1.5.2', numpy: '2.1.0', pandas: '2.2.3' },
+      '2': { 'scikit-learn': '1.6.1', numpy: '2.1.0', pandas: '2.3.0', xgboost: '3.0.0' },
+    };
+    const transition = (environmentDrift?: unknown) => ({
+      type: E.modelVersionStageTransitioned,
+      aggregateId: ID,
+      data: {
+        ...at(40),
+        version: '2',
+        fromStage: 'None',
+        toStage: 'Production',
+        archiveExistingVersions: true,
+        archived: [{ version: '1', fromStage: 'Production' }],
+        ...(environmentDrift ? { environmentDrift } : {}),
+      },
+    });
+
+    it('transitions anyway, naming each watched package that differs with both versions (a missing one as null)', () => {
+      spec
+        .given([...inProduction, watching('Scikit_Learn, numpy xgboost')])
+        .when(toProduction(environments))
+        .then([
+          transition({
+            productionVersion: '1',
+            packages: [
+              { name: 'scikit-learn', from: '1.5.2', to: '1.6.1' },
+              { name: 'xgboost', from: null, to: '3.0.0' },
+            ],
+          }),
+        ] as RegistryEvent[]);
+    });
+
+    it('says nothing when only unwatched packages differ, or nothing is watched', () => {
+      spec
+        .given([...inProduction, watching('numpy')])
+        .when(toProduction(environments))
+        .then([transition()] as RegistryEvent[]);
+      spec
+        .given(inProduction)
+        .when(toProduction(environments))
+        .then([transition()] as RegistryEvent[]);
+    });
+
+    it('cannot compare when either run recorded no environment, and does not pretend it matched', () => {
+      const state = [...inProduction, watching('scikit-learn')].reduce(registeredModelDecider.evolve, registeredModelDecider.initialState());
+      const [event] = registeredModelDecider.decide(toProduction({ '1': null, '2': environments['2'] ?? null }), state);
+      expect(event?.data).not.toHaveProperty('environmentDrift');
+    });
+
+    it('compares with the highest version in Production, only for transitions to Production', () => {
+      const state = [...inProduction, versionCreated('3', 'run-3'), transitioned('2', 'None', 'Production'), watching('scikit-learn')].reduce(
+        registeredModelDecider.evolve,
+        registeredModelDecider.initialState(),
+      );
+      expect(productionVersionToCompare(state, '3', 'Production')).toBe('2');
+      expect(productionVersionToCompare(state, '3', 'Staging')).toBeNull();
+      expect(productionVersionToCompare(state, '2', 'Production')).toBe('1');
+    });
+
+    it('checks a promotion to Production too', () => {
+      const events = registeredModelDecider.decide(
+        {
+          type: 'promote',
+          challenger: '2',
+          metric: 'val_auc',
+          direction: 'higher_is_better',
+          minDelta: 0,
+          target: { stage: 'Production' },
+          archiveExisting: true,
+          metricByVersion: { '1': 0.8, '2': 0.9 },
+          environments,
+          now: 40,
+        },
+        [...inProduction, watching('scikit-learn')].reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()),
+      );
+      expect(events[1]?.data).toMatchObject({ environmentDrift: { productionVersion: '1', packages: [{ name: 'scikit-learn', from: '1.5.2', to: '1.6.1' }] } });
+    });
+
+    it('shows the warning in the history entry, in snake_case', () => {
+      const [event] = registeredModelDecider.decide(
+        toProduction(environments),
+        [...inProduction, watching('scikit-learn')].reduce(registeredModelDecider.evolve, registeredModelDecider.initialState()),
+      );
+      expect(changeOf(event as RegistryEvent).after).toMatchObject({
+        stage: 'Production',
+        environment_drift: { production_version: '1', packages: [{ name: 'scikit-learn', from: '1.5.2', to: '1.6.1' }] },
+      });
     });
   });
 

@@ -1,4 +1,5 @@
 import { CairnError, invalidParameter, notFound, REGISTRY_EVENT_TYPES as E, type ModelStage, type RegistryEvent } from '@cairn/contracts';
+import { environmentDriftOf, type RecordedEnvironments } from './environment-drift';
 
 /**
  * One registered model and its versions, stages and aliases: the aggregate whose invariants the
@@ -59,7 +60,14 @@ export type RegistryCommand =
     }
   | { type: 'updateModelVersion'; version: string; description: string | null }
   | { type: 'deleteModelVersion'; version: string }
-  | { type: 'transitionStage'; version: string; stage: ModelStage; archiveExistingVersions: boolean }
+  | {
+      type: 'transitionStage';
+      version: string;
+      stage: ModelStage;
+      archiveExistingVersions: boolean;
+      /** The environments the drift check compares (environment-drift.ts); absent: no check. */
+      environments?: RecordedEnvironments;
+    }
   | { type: 'setModelVersionTag'; version: string; key: string; value: string }
   | { type: 'deleteModelVersionTag'; version: string; key: string }
   | { type: 'setAlias'; alias: string; version: string }
@@ -74,6 +82,8 @@ export type RegistryCommand =
       archiveExisting: boolean;
       /** Final value of `metric` in each live version's run (null: no run, or no such metric yet). */
       metricByVersion: Record<string, number | null>;
+      /** As for transitionStage: a promotion to Production is checked for drift too. */
+      environments?: RecordedEnvironments;
     };
 
 /** Commands carry the request's time so that decide stays pure. */
@@ -204,11 +214,20 @@ export function decide(command: TimedCommand, state: RegisteredModelState): Regi
             .sort((a, b) => Number(a.version) - Number(b.version))
             .map((other) => ({ version: other.version, fromStage: other.stage }))
         : [];
+      const environmentDrift = environmentDriftOf(state, v.version, command.stage, command.environments);
       return [
         {
           type: E.modelVersionStageTransitioned,
           aggregateId,
-          data: { ...base, version: v.version, fromStage: v.stage, toStage: command.stage, archiveExistingVersions: command.archiveExistingVersions, archived },
+          data: {
+            ...base,
+            version: v.version,
+            fromStage: v.stage,
+            toStage: command.stage,
+            archiveExistingVersions: command.archiveExistingVersions,
+            archived,
+            ...(environmentDrift ? { environmentDrift } : {}),
+          },
         },
       ];
     }

@@ -81,6 +81,22 @@ describe('registry event → notification', () => {
     });
   });
 
+  it("warns CI when the version entering Production was trained with other versions of the model's watched packages", () => {
+    const n = of(E.modelVersionStageTransitioned, {
+      ...model,
+      version: '3',
+      fromStage: 'Staging',
+      toStage: 'Production',
+      archiveExistingVersions: false,
+      archived: [],
+      environmentDrift: { productionVersion: '2', packages: [{ name: 'scikit-learn', from: '1.5.2', to: '1.6.1' }] },
+    });
+    expect(n?.data).toMatchObject({
+      to_stage: 'Production',
+      environment_drift: { production_version: '2', packages: [{ name: 'scikit-learn', from: '1.5.2', to: '1.6.1' }] },
+    });
+  });
+
   it('sends nothing where MLflow sends nothing', () => {
     expect(of(E.registeredModelRenamed, { ...model, newName: 'x' })).toBeNull();
     expect(of(E.modelVersionDeleted, { ...model, version: '1', stage: 'None', runId: null, loggedModelId: null, aliasesRemoved: ['a'] })).toBeNull();

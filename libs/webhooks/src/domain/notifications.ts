@@ -1,4 +1,4 @@
-import { REGISTRY_EVENT_TYPES as E, type RegistryEvent } from '@cairn/contracts';
+import { environmentDriftJson, REGISTRY_EVENT_TYPES as E, type RegistryEvent } from '@cairn/contracts';
 import type { WebhookEventName } from './webhook-events';
 
 /** What one registry event means to webhook subscribers: the event name and MLflow's payload. */
@@ -50,6 +50,8 @@ export function notificationOf(event: RegistryEvent): Notification | null {
           archive_existing_versions: event.data.archiveExistingVersions,
           // Versions moved to Archived by the same call, so a receiver needs no lookup.
           archived_versions: event.data.archived.map((a) => ({ version: a.version, from_stage: a.fromStage })),
+          // Cairn's addition (ADR 0014): present only when watched packages drifted from Production's.
+          ...(event.data.environmentDrift ? { environment_drift: environmentDriftJson(event.data.environmentDrift) } : {}),
         },
       };
     case E.modelVersionTagSet:
