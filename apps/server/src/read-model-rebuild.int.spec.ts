@@ -123,6 +123,9 @@ describe('online read-model rebuild and event export over the admin API (all-in-
     // The shadow tables are gone; only the progress record stays.
     const { rows } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'cairn_rebuild_tracking'`);
     expect(rows.map((r) => r.table_name)).toEqual(['progress']);
+    // A rebuild whose process died (no session holds its lock) is reported as failed, not running forever.
+    await sql.query(`UPDATE cairn_rebuild_tracking.progress SET state = 'running', phase = 'building', finished_at = NULL`);
+    expect(await client.getReadModelRebuild('tracking')).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted/) });
   }, 240_000);
 
   it('rebuilds the registry and artifacts read models into rows equal to a rebuild, repairing a damaged row', async () => {

@@ -65,6 +65,13 @@ const lockKey = (context: ContextName): string => `cairn.read_model_rebuild.${co
 
 const TRY_LOCK = `SELECT pg_try_advisory_lock(hashtext($1)) AS locked`;
 const UNLOCK = `SELECT pg_advisory_unlock(hashtext($1))`;
+// Whether some session holds that lock: a bigint advisory key is split into classid (high 32 bits) and objid.
+const LOCK_HELD = `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks, (SELECT hashtext($1)::bigint AS k) key
+  WHERE locktype = 'advisory' AND granted AND objsubid = 1
+    AND classid = ((key.k >> 32) & 4294967295)::oid AND objid = (key.k & 4294967295)::oid
+) AS held`;
 
 const PROGRESS_COLUMNS = `context, state, phase, events_applied, events_total, started_at, finished_at, started_by, error`;
 interface ProgressRow {
@@ -96,7 +103,12 @@ export async function readRebuildProgress(sql: Sql, context: ContextName): Promi
   const { rows: exists } = await sql.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${schema}.progress`]);
   if (exists[0]?.t == null) return null;
   const { rows } = await sql.query<ProgressRow>(`SELECT ${PROGRESS_COLUMNS} FROM ${schema}.progress`);
-  return rows[0] === undefined ? null : progressOf(rows[0]);
+  if (rows[0] === undefined) return null;
+  const progress = progressOf(rows[0]);
+  // 'running' with nobody holding the lock: the process running it died (its shadows are unlogged leftovers).
+  if (progress.state === 'running' && !(await sql.query<{ held: boolean }>(LOCK_HELD, [lockKey(context)])).rows[0]?.held)
+    return { ...progress, state: 'failed', error: 'interrupted: the process running it stopped before the swap; the live read model is unchanged' };
+  return progress;
 }
 
 /**
@@ -308,7 +320,11 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
     } finally {
       await dropShadows();
       await session.query(UNLOCK, [lockKey(context)]).catch(() => undefined);
-      session.release();
+      try {
+        session.release();
+      } catch {
+        // the pool closed under it (the process is stopping): the session, and its lock, are gone anyway
+      }
     }
   })();
   return { progress, finished };
