@@ -24,7 +24,7 @@ jest.setTimeout(60_000);
 
 // The operator commands against a started server process: a dead letter (written as the consumer
 // would have, for an event it then failed on) listed, shown, replayed through the real consumer; verify.
-describe('cairn dead-letters and cairn admin verify', () => {
+describe('cairn dead-letters and cairn admin verify, rebuild and export-events', () => {
   let server: StartedServer;
   let sql: Client;
   const cairn = (...args: string[]) => spawnCli([...args, '--tracking-uri', server.url]);
@@ -80,5 +80,25 @@ describe('cairn dead-letters and cairn admin verify', () => {
     const differing = await cairn('admin', 'verify', 'tracking');
     expect(differing.code).toBe(1);
     expect(differing.stdout).toContain('tracking.runs: 1 row(s) only in the read model, 1 only in the rebuild');
+
+    // The repair: an online rebuild, followed to the end, after which verify finds them equal again.
+    const rebuilt = await cairn('admin', 'rebuild', 'tracking', '--interval-ms', '100');
+    expect(rebuilt).toMatchObject({ code: 0, stdout: expect.stringMatching(/^tracking: succeeded, done, (\d+)\/\1 events \(100%\), finished /) });
+    expect((await client.getRun(runId)).info.status).not.toBe('KILLED');
+    expect((await cairn('admin', 'verify', 'tracking')).code).toBe(0);
+    expect((await cairn('admin', 'rebuild-status', 'tracking', '--json')).stdout).toContain('"state": "succeeded"');
+  });
+
+  it('exports the event log as NDJSON', async () => {
+    const exported = await cairn('admin', 'export-events', '--context', 'tracking');
+    expect(exported.code).toBe(0);
+    const events = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { position: number; context: string; type: string });
+    const { rows } = await sql.query<{ n: string }>('SELECT count(*) AS n FROM tracking.events');
+    expect(events).toHaveLength(Number(rows[0]?.n));
+    expect(events[0]).toMatchObject({ position: expect.any(Number), context: 'tracking', type: 'tracking.experiment.created.v1' });
+    expect((await cairn('admin', 'export-events', '--since', 'tomorrow')).stderr).toMatch(/INVALID_PARAMETER_VALUE/);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { ContextName, DeadLetterWire } from '@cairn/sdk';
+import { pipeline } from 'node:stream/promises';
+import type { ContextName, DeadLetterWire, ReadModelRebuildWire } from '@cairn/sdk';
 import { UsageError } from './args';
 import type { Command, CommandContext } from './commands';
 import { formatTime, renderPairs, renderTable } from './output';
@@ -170,4 +171,62 @@ export const ADMIN_COMMANDS: Record<string, Command> = {
       if (!report.consistent) throw new Error(`the ${report.context} read model differs from a rebuild`);
     },
   },
+  rebuild: {
+    args: ['context'],
+    summary: 'rebuild a read model from its event logs online (shadow tables, swapped in at the end), with progress',
+    flags: {
+      'no-wait': { type: 'boolean', description: 'start it and return; follow it with cairn admin rebuild-status' },
+      'interval-ms': { type: 'number', placeholder: 'MS', description: 'how often progress is read (default 1000)' },
+    },
+    async run(ctx, a, f) {
+      const context = contextOf(arg(a, 'context'));
+      let rebuild = await ctx.client.rebuildReadModel(context);
+      if (f['no-wait'] !== true) {
+        const interval = typeof f['interval-ms'] === 'number' ? f['interval-ms'] : 1000;
+        let shown = '';
+        while (rebuild.state === 'running') {
+          if (!ctx.json) {
+            const line = describeRebuild(rebuild);
+            if (line !== shown) ctx.stderr.write(line);
+            shown = line;
+          }
+          await new Promise((resolve) => setTimeout(resolve, interval));
+          rebuild = await ctx.client.getReadModelRebuild(context);
+        }
+      }
+      out(ctx, { rebuild }, () => describeRebuild(rebuild));
+      if (rebuild.state === 'failed') throw new Error(`the rebuild of the ${context} read model failed; the live read model is unchanged`);
+    },
+  },
+  'rebuild-status': {
+    args: ['context'],
+    summary: "the latest rebuild of a context's read model: state, phase, events applied of total",
+    async run(ctx, a) {
+      const rebuild = await ctx.client.getReadModelRebuild(contextOf(arg(a, 'context')));
+      out(ctx, { rebuild }, () => describeRebuild(rebuild));
+    },
+  },
+  'export-events': {
+    args: [],
+    summary: 'the event logs as NDJSON on stdout, for audit (each context in log order)',
+    flags: {
+      context: { type: 'string', placeholder: 'CONTEXT', description: 'only this context (tracking, artifacts, registry, webhooks)' },
+      since: { type: 'string', placeholder: 'TIME', description: 'events that occurred at or after (ISO 8601 or epoch ms)' },
+      until: { type: 'string', placeholder: 'TIME', description: 'events that occurred before (ISO 8601 or epoch ms)' },
+    },
+    async run(ctx, _a, f) {
+      const stream = await ctx.client.exportEvents({
+        context: typeof f['context'] === 'string' ? contextOf(f['context']) : undefined,
+        since: typeof f['since'] === 'string' ? f['since'] : undefined,
+        until: typeof f['until'] === 'string' ? f['until'] : undefined,
+      });
+      await pipeline(stream, ctx.stdout, { end: false });
+    },
+  },
 };
+
+function describeRebuild(r: ReadModelRebuildWire): string {
+  const pct = r.events_total > 0 ? ` (${Math.floor((100 * r.events_applied) / r.events_total)}%)` : '';
+  const when = r.finished_at === null ? `started ${formatTime(Date.parse(r.started_at))}` : `finished ${formatTime(Date.parse(r.finished_at))}`;
+  return `${r.context}: ${r.state}, ${r.phase}, ${r.events_applied}/${r.events_total} events${pct}, ${when}${r.error === null ? '' : `: ${r.error}`}\n`;
+}

@@ -108,6 +108,17 @@ const READ_STREAM = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events 
 
 const READ_ALL = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2`);
 
+const READ_AT = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position = ANY($1::bigint[]) ORDER BY global_position`);
+
+// occurred_at bounds are optional (NULL: unbounded); the scan is by position, the filter by time.
+const READ_BETWEEN = perContext(
+  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events
+WHERE global_position > $1
+  AND ($2::timestamptz IS NULL OR occurred_at >= $2::timestamptz)
+  AND ($3::timestamptz IS NULL OR occurred_at < $3::timestamptz)
+ORDER BY global_position LIMIT $4`,
+);
+
 const typeSchema = eventEnvelopeSchema.shape.type;
 const aggregateIdSchema = eventEnvelopeSchema.shape.aggregateId;
 
@@ -242,6 +253,19 @@ export class EventStore {
    */
   async readAll(sql: Sql, context: ContextName, afterPosition: number, limit: number): Promise<StoredEvent[]> {
     const { rows } = await sql.query<EventRow>(READ_ALL(context), [afterPosition, limit]);
+    return rows.map((row) => ({ position: Number(row.global_position), envelope: envelopeOfRow(row, context) }));
+  }
+
+  /** The events at these positions, in position order (a rebuild's catch-up of those it has not applied). */
+  async readAt(sql: Sql, context: ContextName, positions: readonly number[]): Promise<StoredEvent[]> {
+    if (positions.length === 0) return [];
+    const { rows } = await sql.query<EventRow>(READ_AT(context), [positions]);
+    return rows.map((row) => ({ position: Number(row.global_position), envelope: envelopeOfRow(row, context) }));
+  }
+
+  /** Like `readAll`, only events that occurred in [since, until) (either bound optional): for the audit export. */
+  async readBetween(sql: Sql, context: ContextName, afterPosition: number, limit: number, since?: Date, until?: Date): Promise<StoredEvent[]> {
+    const { rows } = await sql.query<EventRow>(READ_BETWEEN(context), [afterPosition, since?.toISOString() ?? null, until?.toISOString() ?? null, limit]);
     return rows.map((row) => ({ position: Number(row.global_position), envelope: envelopeOfRow(row, context) }));
   }
 }

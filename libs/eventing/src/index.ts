@@ -19,6 +19,18 @@ export { SingleReplicaLoop, type LeaderSession, type SingleReplicaLoopOptions } 
 export { isUniqueViolation, outboxChannel, type EventingDatabase } from './sql';
 export { nameBasedUuid } from './name-based-uuid';
 export { consumerReplay, rebuildReadModel, replayLog, type LogReplay, type ReadModelRebuild } from './read-model-rebuild';
+export {
+  RebuildAlreadyRunningError,
+  readRebuildProgress,
+  shadowRewriter,
+  startOnlineRebuild,
+  type OnlineRebuildOptions,
+  type RebuildPhase,
+  type RebuildProgress,
+  type RebuildState,
+  type StartedRebuild,
+} from './read-model-online-rebuild';
+export { exportEvents, type EventExportOptions } from './event-export';
 export { snapshotTables, verifyReadModel, type ReadModelCheck, type TableDifference, type TableSnapshot, type VerifyReport } from './read-model-verify';
 export { createUuidV7Generator, uuidv7, uuidv7Timestamp, type UuidV7Options } from './uuidv7';
 export { withTopicPrefix } from './topic-prefix';

@@ -15,6 +15,16 @@ export interface ReadModelRebuild {
   tables: readonly string[];
   /** Applied in this order, each log in global_position order. */
   replays: readonly LogReplay[];
+  /**
+   * Tables the projection also writes that are not part of the view (a queue of work, say): an
+   * online rebuild gives the projection a throwaway copy of them, so a replay queues nothing live.
+   */
+  scratch?: readonly string[];
+  /**
+   * Statements run on the live tables around emptying them: `save` before (into a temporary
+   * table), `restore` after the rebuilt rows are in — for columns no event carries.
+   */
+  keep?: { save: readonly string[]; restore: readonly string[] };
 }
 
 const TABLE = /^[a-z_]+\.[a-z_]+$/;
@@ -47,10 +57,12 @@ export async function replayLog(sql: Sql, log: ContextName, apply: (envelope: Ev
  */
 export async function rebuildReadModel(sql: Sql, rebuild: ReadModelRebuild): Promise<Partial<Record<ContextName, number>>> {
   for (const table of rebuild.tables) if (!TABLE.test(table)) throw new Error(`not a schema-qualified table name: ${JSON.stringify(table)}`);
+  for (const statement of rebuild.keep?.save ?? []) await sql.query(statement);
   if (rebuild.tables.length > 0) await sql.query(`TRUNCATE ${rebuild.tables.join(', ')}`);
   const applied: Partial<Record<ContextName, number>> = {};
   for (const replay of rebuild.replays)
     applied[replay.log] = (applied[replay.log] ?? 0) + (await replayLog(sql, replay.log, (envelope) => replay.apply(envelope)));
+  for (const statement of rebuild.keep?.restore ?? []) await sql.query(statement);
   return applied;
 }
 

@@ -1,5 +1,6 @@
 import type { ContextName } from '@cairn/contracts';
 import type { TransactionRunner, UnitOfWork } from '@cairn/platform';
+import type { ReadModelRebuild } from './read-model-rebuild';
 
 /** What a snapshot needs from Postgres (a pool, a client or a transaction). */
 interface Queryable {
@@ -46,6 +47,8 @@ export interface ReadModelCheck {
   context: ContextName;
   tables: ReadonlyArray<string | TableSnapshot>;
   rebuild(tx: UnitOfWork): Promise<unknown>;
+  /** How the rebuild replays, for the online rebuild (read-model-online-rebuild.ts): `tx` is where the projection writes. */
+  plan(tx: UnitOfWork): ReadModelRebuild;
 }
 
 export interface TableDifference {

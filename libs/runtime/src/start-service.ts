@@ -17,6 +17,7 @@ import {
 } from './eventing';
 import { DeadLetterMetrics } from './operations/dead-letter-metrics';
 import { OperationsModule } from './operations/operations.module';
+import { ReadModelRebuildMetrics } from './operations/read-model-rebuild-metrics';
 import {
   acquireHomeLock,
   ConfigError,
@@ -143,6 +144,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
     const deadLetters = new DeadLetters(database, (name) => consumers.get(name), eventingLogger(logger));
     const readModels = new Map<ContextName, ReadModelCheck>();
     const deadLetterMetrics = new DeadLetterMetrics(metrics, deadLetters, () => [...new Set([...consumers.values()].map((s) => s.context))]);
+    const rebuildMetrics = new ReadModelRebuildMetrics(metrics, database, () => [...readModels.keys()]);
 
     @Module({
       imports: [
@@ -151,7 +153,7 @@ export async function startService(definition: ServiceDefinition, env: Record<st
         SystemModule.forRoot(probes),
         // Every service enforces identity and access on every route (libs/identity, ADR 0009).
         IdentityModule,
-        OperationsModule.forRoot({ deadLetters, metrics: deadLetterMetrics, readModels, logger }),
+        OperationsModule.forRoot({ deadLetters, metrics: deadLetterMetrics, rebuildMetrics, readModels, logger }),
         ...definition.modules(runtime),
       ],
     })

@@ -70,6 +70,8 @@ import type {
   ListDeadLettersResponse,
   ReplayDeadLettersResponse,
   VerifyReadModelResponse,
+  ReadModelRebuildWire,
+  RebuildReadModelResponse,
   KeyValue,
   Metric,
   ModelAsOf,
@@ -742,6 +744,27 @@ export class CairnClient {
   /** A context's read model against a rebuild from its event logs; rows that differ are reported, nothing is changed. */
   verifyReadModel(context: ContextName): Promise<VerifyReadModelResponse> {
     return this.send<VerifyReadModelResponse>('POST', `${CAIRN}/admin/read-models/${encodeURIComponent(context)}/verify`, {});
+  }
+
+  /** Starts an online rebuild of a context's read model (shadow tables, swapped in at the end); answers at once with its progress. */
+  async rebuildReadModel(context: ContextName): Promise<ReadModelRebuildWire> {
+    return (await this.send<RebuildReadModelResponse>('POST', `${CAIRN}/admin/read-models/${encodeURIComponent(context)}/rebuild`, {}, false)).rebuild;
+  }
+
+  /** The latest rebuild of a context's read model: state, phase, events applied of total. */
+  async getReadModelRebuild(context: ContextName): Promise<ReadModelRebuildWire> {
+    return (await this.get<RebuildReadModelResponse>(`${CAIRN}/admin/read-models/${encodeURIComponent(context)}/rebuild`)).rebuild;
+  }
+
+  /**
+   * The event logs for audit, as the server streams them: NDJSON, one event a line (`position` and
+   * the envelope), each context in position order. `since`/`until`: ISO 8601 or epoch milliseconds.
+   */
+  async exportEvents(options: { context?: ContextName; since?: string; until?: string } = {}): Promise<Readable> {
+    const url = this.transport.url(`${CAIRN}/admin/events`, { context: options.context, since: options.since, until: options.until });
+    const response = await ensureOk(await this.transport.fetchOnce(url, { method: 'GET' }), 'GET events');
+    if (response.body === null) throw new Error('GET events: empty response');
+    return Readable.fromWeb(response.body as WebReadableStream);
   }
 }
 

@@ -12,6 +12,8 @@ export type {
   ListDeadLettersResponse,
   ReplayDeadLettersResponse,
   VerifyReadModelResponse,
+  ReadModelRebuildWire,
+  RebuildReadModelResponse,
   ApiToken,
   CairnWebhook,
   Dataset,

@@ -1,5 +1,5 @@
 import { parseArtifactsEvent } from '@cairn/contracts';
-import { rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
+import { rebuildReadModel, type ReadModelCheck, type ReadModelRebuild } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { recordModelVersionRefs, recordPolicyMetrics } from '../application/consumers';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -33,7 +33,12 @@ export const ARTIFACTS_CONSUMED_TABLES = ['artifacts.run_metrics', 'artifacts.mo
  * kept the points of a key whose policy went since). Only today's policies read it.
  */
 export async function rebuildArtifactsReadModel(tx: UnitOfWork, repository: ArtifactRepository) {
-  return rebuildReadModel(tx, {
+  return rebuildReadModel(tx, artifactsReadModelPlan(tx, repository));
+}
+
+/** What the rebuild replays, and where (`tx`: the live tables, or an online rebuild's shadow copies). */
+export function artifactsReadModelPlan(tx: UnitOfWork, repository: ArtifactRepository): ReadModelRebuild {
+  return {
     tables: [...ARTIFACTS_READ_MODEL_TABLES, ...ARTIFACTS_CONSUMED_TABLES],
     replays: [
       {
@@ -44,7 +49,9 @@ export async function rebuildArtifactsReadModel(tx: UnitOfWork, repository: Arti
       { log: 'tracking', apply: async (envelope) => void (await recordPolicyMetrics(repository, tx, envelope)) },
       { log: 'registry', apply: async (envelope) => void (await recordModelVersionRefs(repository, tx, envelope)) },
     ],
-  });
+    // Deletions a replay queues were queued (and done) when the events happened.
+    scratch: ['artifacts.blob_garbage'],
+  };
 }
 
 /** Artifacts' read model for `verify` (docs/operations.md): files by upload order within an owner (a replay draws new seq values). */
@@ -54,6 +61,7 @@ export const artifactsReadModelCheck = (repository: ArtifactRepository): ReadMod
     table === 'artifacts.files' ? { table, orderWithin: { column: 'seq', partition: ['owner_id'] } } : table,
   ),
   rebuild: (tx) => rebuildArtifactsReadModel(tx, repository),
+  plan: (tx) => artifactsReadModelPlan(tx, repository),
 });
 
 /** The artifacts context's read models, for a composition root's `readModels(app)`. */

@@ -69,3 +69,22 @@ export interface VerifyReadModelResponse {
   /** Per table that differs: rows only the live projection has, rows only the rebuild has (a sample, and the counts). */
   differences: Array<{ table: string; projection_only: unknown[]; projection_only_count: number; rebuild_only: unknown[]; rebuild_only_count: number }>;
 }
+
+/** A read model's online rebuild, as `POST|GET …/read-models/<context>/rebuild` report it. */
+export interface ReadModelRebuildWire {
+  context: ContextName;
+  /** `running`, `succeeded` or `failed` (the live read model is then unchanged). */
+  state: 'running' | 'succeeded' | 'failed';
+  /** `building` (into shadow tables), `catching_up`, `swapping`, `done`. */
+  phase: 'building' | 'catching_up' | 'swapping' | 'done';
+  events_applied: number;
+  events_total: number;
+  started_at: string;
+  finished_at: string | null;
+  started_by: string | null;
+  error: string | null;
+}
+
+export interface RebuildReadModelResponse {
+  rebuild: ReadModelRebuildWire;
+}

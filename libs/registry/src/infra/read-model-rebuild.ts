@@ -1,5 +1,5 @@
 import { parseRegistryEvent } from '@cairn/contracts';
-import { consumerReplay, rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
+import { consumerReplay, rebuildReadModel, type ReadModelCheck, type ReadModelRebuild } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { runSummarySubscription } from '../application/run-summary.consumer';
 import { projectRegistryEvent } from './registry-projection';
@@ -25,14 +25,18 @@ export const REGISTRY_CONSUMED_TABLES = ['registry.run_summaries', 'registry.log
  * (see rebuildReadModel).
  */
 export async function rebuildRegistryReadModel(tx: UnitOfWork, runSummaries: RunSummaryRepository) {
-  const summaries = runSummarySubscription(runSummaries);
-  return rebuildReadModel(tx, {
+  return rebuildReadModel(tx, registryReadModelPlan(tx, runSummaries));
+}
+
+/** What the rebuild replays, and where (`tx`: the live tables, or an online rebuild's shadow copies). */
+export function registryReadModelPlan(tx: UnitOfWork, runSummaries: RunSummaryRepository): ReadModelRebuild {
+  return {
     tables: [...REGISTRY_READ_MODEL_TABLES, ...REGISTRY_CONSUMED_TABLES],
     replays: [
-      consumerReplay(summaries, 'tracking', tx),
+      consumerReplay(runSummarySubscription(runSummaries), 'tracking', tx),
       { log: 'registry', apply: (envelope) => projectRegistryEvent(tx, parseRegistryEvent(envelope.type, envelope.aggregateId, envelope.data)) },
     ],
-  });
+  };
 }
 
 /** The registry's read model for `verify` (docs/operations.md): every table compared with a rebuild. */
@@ -40,4 +44,5 @@ export const registryReadModelCheck = (runSummaries: RunSummaryRepository): Read
   context: 'registry',
   tables: [...REGISTRY_READ_MODEL_TABLES, ...REGISTRY_CONSUMED_TABLES],
   rebuild: (tx) => rebuildRegistryReadModel(tx, runSummaries),
+  plan: (tx) => registryReadModelPlan(tx, runSummaries),
 });

@@ -1,7 +1,9 @@
 import { ADMIN_ONLY, type AccessTable } from '@cairn/contracts';
 import type { ReadModelsController } from './read-models.controller';
 
-/** Verifying rebuilds a whole context's read model inside a transaction: admins only. */
+/** Verifying and rebuilding replay a whole context's logs, and progress names who started it: admins only. */
 export const READ_MODELS_ACCESS: AccessTable<ReadModelsController> = {
   verify: ADMIN_ONLY,
+  rebuild: ADMIN_ONLY,
+  rebuildProgress: ADMIN_ONLY,
 };

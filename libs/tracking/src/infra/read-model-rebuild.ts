@@ -1,5 +1,5 @@
 import { parseTrackingEvent, type EventEnvelope } from '@cairn/contracts';
-import { consumerReplay, rebuildReadModel, type ReadModelCheck } from '@cairn/eventing';
+import { consumerReplay, rebuildReadModel, type ReadModelCheck, type ReadModelRebuild } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { registryReferencesSubscription } from '../application/registry-references.consumer';
 import { project } from './projection';
@@ -54,18 +54,20 @@ const TRACE_EVENT = /^tracking\.trace\./;
  * system (see rebuildReadModel).
  */
 export async function rebuildTrackingReadModel(tx: UnitOfWork) {
-  await tx.query(SAVE_RUN_ACTIVITY);
-  const applied = await rebuildReadModel(tx, {
+  return rebuildReadModel(tx, trackingReadModelPlan(tx));
+}
+
+/** What the rebuild replays, and where (`tx`: the live tables, or an online rebuild's shadow copies). */
+export function trackingReadModelPlan(tx: UnitOfWork): ReadModelRebuild {
+  return {
     tables: [...TRACKING_READ_MODEL_TABLES, ...TRACKING_CONSUMED_TABLES],
     replays: [
       { log: 'tracking', apply: (envelope) => applyTrackingEvent(tx, envelope) },
       // After tracking's own log: a 3.x version's run is its logged model's, read from tracking.logged_models.
       consumerReplay(registryReferencesSubscription(new RunReferenceRepository()), 'registry', tx),
     ],
-  });
-  await tx.query(RESTORE_RUN_ACTIVITY);
-  await tx.query(DROP_RUN_ACTIVITY);
-  return applied;
+    keep: { save: [SAVE_RUN_ACTIVITY], restore: [RESTORE_RUN_ACTIVITY, DROP_RUN_ACTIVITY] },
+  };
 }
 
 /**
@@ -78,6 +80,7 @@ export const trackingReadModelCheck = (): ReadModelCheck => ({
     table === 'tracking.metric_chunks' ? { table, orderWithin: { column: 'chunk_id', partition: ['run_uuid', 'key'] } } : table,
   ),
   rebuild: (tx) => rebuildTrackingReadModel(tx),
+  plan: trackingReadModelPlan,
 });
 
 async function applyTrackingEvent(tx: UnitOfWork, envelope: EventEnvelope): Promise<void> {
