@@ -68,6 +68,6 @@ describe('users/current/permissions, as MLflow 3 answers it', () => {
   it('with auth off, answers without grants instead of 404', async () => {
     const answer = await call(noAuth, 'GET', '/ajax-api/3.0/mlflow/users/current/permissions', {});
     // Everyone may do everything: the web UI offers every action.
-    expect(answer).toMatchObject({ status: 200, json: { permissions: [], default_permission: 'MANAGE' } });
+    expect(answer).toMatchObject({ status: 200, json: { is_admin: true, permissions: [], default_permission: 'MANAGE' } });
   });
 });

@@ -11,10 +11,12 @@ interface TagEditorProps {
   /** Tags MLflow sets itself (`mlflow.*`) are shown but not offered for editing. */
   hideSystem?: boolean;
   label: string;
+  /** False: the tags are shown without the remove buttons and the form (the user may not edit them). */
+  editable?: boolean;
 }
 
 /** A table of tags with remove buttons and an add/overwrite form; errors from the server shown inline. */
-export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, label }: TagEditorProps) {
+export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, label, editable = true }: TagEditorProps) {
   const queryClient = useQueryClient();
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
@@ -44,9 +46,11 @@ export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, la
             <tr>
               <th scope="col">Key</th>
               <th scope="col">Value</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+              {editable ? (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody>
@@ -54,27 +58,31 @@ export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, la
               <tr key={tag.key}>
                 <td className="mono">{tag.key}</td>
                 <td className="mono">{tag.value}</td>
-                <td>
-                  <button type="button" className="danger" onClick={() => remove.mutate(tag.key)} aria-label={`Remove tag ${tag.key}`}>
-                    Remove
-                  </button>
-                </td>
+                {editable ? (
+                  <td>
+                    <button type="button" className="danger" onClick={() => remove.mutate(tag.key)} aria-label={`Remove tag ${tag.key}`}>
+                      Remove
+                    </button>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
-        <label htmlFor={`${id}-key`}>Tag</label>
-        <input id={`${id}-key`} value={key} onChange={(e) => setKey(e.target.value)} placeholder="key" />
-        <label htmlFor={`${id}-value`} className="sr-only">
-          Value
-        </label>
-        <input id={`${id}-value`} value={value} onChange={(e) => setValue(e.target.value)} placeholder="value" />
-        <button type="submit" disabled={key.trim() === '' || set.isPending}>
-          Set tag
-        </button>
-      </form>
+      {editable ? (
+        <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
+          <label htmlFor={`${id}-key`}>Tag</label>
+          <input id={`${id}-key`} value={key} onChange={(e) => setKey(e.target.value)} placeholder="key" />
+          <label htmlFor={`${id}-value`} className="sr-only">
+            Value
+          </label>
+          <input id={`${id}-value`} value={value} onChange={(e) => setValue(e.target.value)} placeholder="value" />
+          <button type="submit" disabled={key.trim() === '' || set.isPending}>
+            Set tag
+          </button>
+        </form>
+      ) : null}
       <ErrorMessage error={set.error ?? remove.error} />
     </div>
   );

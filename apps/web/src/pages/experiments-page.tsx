@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { experiments, type Experiment } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
@@ -29,6 +30,7 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
   // Another search or page closes the open editor (it belongs to the list it was opened in).
   useEffect(() => setEditing(undefined), [route.search, route.view, route.token]);
   const rows = list.data?.experiments ?? [];
+  const can = useCan();
 
   return (
     <section aria-labelledby="experiments-title">
@@ -103,19 +105,22 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
                       ))}
                   </td>
                   <td>
-                    <button
-                      type="button"
-                      aria-expanded={editing === experiment.experiment_id}
-                      onClick={() => setEditing(editing === experiment.experiment_id ? undefined : experiment.experiment_id)}
-                    >
-                      Edit
-                    </button>
+                    {/* Renaming and tags need EDIT; the list shows only what the user may read (the server filters it). */}
+                    {can('experiment', experiment.experiment_id, 'EDIT') ? (
+                      <button
+                        type="button"
+                        aria-expanded={editing === experiment.experiment_id}
+                        onClick={() => setEditing(editing === experiment.experiment_id ? undefined : experiment.experiment_id)}
+                      >
+                        Edit
+                      </button>
+                    ) : null}
                   </td>
                 </tr>
                 {editing === experiment.experiment_id ? (
                   <tr>
                     <td colSpan={6}>
-                      <ExperimentEditor experiment={experiment} />
+                      <ExperimentEditor experiment={experiment} mayDelete={can('experiment', experiment.experiment_id, 'MANAGE')} />
                     </td>
                   </tr>
                 ) : null}
@@ -162,7 +167,7 @@ function CreateExperiment() {
   );
 }
 
-function ExperimentEditor({ experiment }: { experiment: Experiment }) {
+function ExperimentEditor({ experiment, mayDelete }: { experiment: Experiment; mayDelete: boolean }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState(experiment.name);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['experiments'] });
@@ -186,14 +191,16 @@ function ExperimentEditor({ experiment }: { experiment: Experiment }) {
         <button type="submit" disabled={name.trim() === '' || name.trim() === experiment.name || rename.isPending}>
           Rename
         </button>
-        <button
-          type="button"
-          className={experiment.lifecycle_stage === 'deleted' ? '' : 'danger'}
-          onClick={() => lifecycle.mutate()}
-          disabled={lifecycle.isPending}
-        >
-          {experiment.lifecycle_stage === 'deleted' ? 'Restore' : 'Delete'}
-        </button>
+        {mayDelete ? (
+          <button
+            type="button"
+            className={experiment.lifecycle_stage === 'deleted' ? '' : 'danger'}
+            onClick={() => lifecycle.mutate()}
+            disabled={lifecycle.isPending}
+          >
+            {experiment.lifecycle_stage === 'deleted' ? 'Restore' : 'Delete'}
+          </button>
+        ) : null}
       </form>
       <ErrorMessage error={rename.error ?? lifecycle.error} />
       <h2>Tags</h2>

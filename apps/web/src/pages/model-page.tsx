@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { ModelStage, ModelVersion } from '@cairn/contracts';
 import { models, runs } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
@@ -21,6 +22,8 @@ export function ModelPage({ route }: { route: ModelRoute }) {
   const rows = versions.data?.model_versions ?? [];
   const chosen = route.version === '' ? undefined : rows.find((v) => v.version === route.version);
   const registered = model.data?.registered_model;
+  // Aliases, stages and promotions need EDIT on the model (the server's rule for those routes).
+  const mayEdit = useCan()('registered_model', route.name, 'EDIT');
   return (
     <section aria-labelledby="model-title">
       <p className="muted">
@@ -47,7 +50,11 @@ export function ModelPage({ route }: { route: ModelRoute }) {
         )
       ) : null}
       <h2>Aliases</h2>
-      {registered ? <Aliases name={route.name} aliases={registered.aliases ?? []} versions={rows.map((v) => v.version)} /> : <Loading what="aliases" />}
+      {registered ? (
+        <Aliases name={route.name} aliases={registered.aliases ?? []} versions={rows.map((v) => v.version)} editable={mayEdit} />
+      ) : (
+        <Loading what="aliases" />
+      )}
       <h2>Versions</h2>
       {versions.isPending ? (
         <Loading what="versions" />
@@ -71,9 +78,7 @@ export function ModelPage({ route }: { route: ModelRoute }) {
                 <td>
                   <Link to={{ page: 'model', name: route.name, version: version.version }}>v{version.version}</Link>
                 </td>
-                <td>
-                  <StageSelect version={version} />
-                </td>
+                <td>{mayEdit ? <StageSelect version={version} /> : version.current_stage}</td>
                 <td>
                   {(version.aliases ?? []).map((a) => (
                     <span key={a} className="tag-chip">
@@ -89,7 +94,7 @@ export function ModelPage({ route }: { route: ModelRoute }) {
           </tbody>
         </table>
       )}
-      {rows.length > 0 ? (
+      {rows.length > 0 && mayEdit ? (
         <>
           <h2>Promote a challenger</h2>
           <PromoteForm name={route.name} versions={rows.map((v) => v.version)} />
@@ -166,7 +171,17 @@ function StageSelect({ version }: { version: ModelVersion }) {
   );
 }
 
-function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyArray<{ alias: string; version: string }>; versions: string[] }) {
+function Aliases({
+  name,
+  aliases,
+  versions,
+  editable,
+}: {
+  name: string;
+  aliases: ReadonlyArray<{ alias: string; version: string }>;
+  versions: string[];
+  editable: boolean;
+}) {
   const queryClient = useQueryClient();
   const [alias, setAlias] = useState('');
   const [version, setVersion] = useState('');
@@ -194,9 +209,11 @@ function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyA
             <tr>
               <th scope="col">Alias</th>
               <th scope="col">Version</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+              {editable ? (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody>
@@ -206,31 +223,35 @@ function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyA
                 <td>
                   <Link to={{ page: 'model', name, version: a.version }}>v{a.version}</Link>
                 </td>
-                <td>
-                  <button type="button" className="danger" onClick={() => remove.mutate(a.alias)} aria-label={`Remove alias ${a.alias}`}>
-                    Remove
-                  </button>
-                </td>
+                {editable ? (
+                  <td>
+                    <button type="button" className="danger" onClick={() => remove.mutate(a.alias)} aria-label={`Remove alias ${a.alias}`}>
+                      Remove
+                    </button>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
-        <label htmlFor="alias-name">Set alias</label>
-        <input id="alias-name" placeholder="champion" value={alias} onChange={(e) => setAlias(e.target.value)} />
-        <label htmlFor="alias-version">to version</label>
-        <select id="alias-version" value={version || versions[0] || ''} onChange={(e) => setVersion(e.target.value)}>
-          {versions.map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
-          ))}
-        </select>
-        <button type="submit" disabled={alias.trim() === '' || versions.length === 0 || set.isPending}>
-          Set alias
-        </button>
-      </form>
+      {editable ? (
+        <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
+          <label htmlFor="alias-name">Set alias</label>
+          <input id="alias-name" placeholder="champion" value={alias} onChange={(e) => setAlias(e.target.value)} />
+          <label htmlFor="alias-version">to version</label>
+          <select id="alias-version" value={version || versions[0] || ''} onChange={(e) => setVersion(e.target.value)}>
+            {versions.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={alias.trim() === '' || versions.length === 0 || set.isPending}>
+            Set alias
+          </button>
+        </form>
+      ) : null}
       <ErrorMessage error={set.error ?? remove.error} />
     </div>
   );

@@ -4,6 +4,7 @@ import { webhooks } from '../api/endpoints';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
+import { useCan } from '../auth/use-can';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 
@@ -82,6 +83,7 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
   });
   const w = detail.data?.webhook;
   const rows = deliveries.data?.deliveries ?? [];
+  const can = useCan();
   return (
     <section aria-labelledby="webhook-title">
       <p className="muted">
@@ -110,11 +112,13 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
           <dd>{w.has_secret ? 'yes (a secret is set)' : 'no'}</dd>
         </dl>
       ) : null}
-      <p>
-        <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
-          Send a test event
-        </button>
-      </p>
+      {can.admin ? (
+        <p>
+          <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
+            Send a test event
+          </button>
+        </p>
+      ) : null}
       <ErrorMessage error={test.error} />
       {test.data ? (
         <div className="preview" role="status" aria-label="Test result" style={{ minHeight: 0 }}>
@@ -158,6 +162,8 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
 function DeliveryRow({ delivery, route }: { delivery: WebhookDelivery; route: WebhookRoute }) {
   const queryClient = useQueryClient();
   const open = route.delivery === delivery.delivery_id;
+  // A CI token's user may hold EDIT on one webhook: enough to redeliver its deliveries.
+  const mayRedeliver = useCan()('webhook', route.webhookId, 'EDIT');
   const redeliver = useMutation({
     mutationFn: () => webhooks.redeliver(delivery.delivery_id),
     // The same delivery is queued again (PENDING) and its row follows it to its outcome.
@@ -194,9 +200,11 @@ function DeliveryRow({ delivery, route }: { delivery: WebhookDelivery; route: We
           >
             Attempts
           </button>{' '}
-          <button type="button" onClick={() => redeliver.mutate()} disabled={redeliver.isPending} aria-label={`Redeliver ${delivery.delivery_id}`}>
-            Redeliver
-          </button>
+          {mayRedeliver ? (
+            <button type="button" onClick={() => redeliver.mutate()} disabled={redeliver.isPending} aria-label={`Redeliver ${delivery.delivery_id}`}>
+              Redeliver
+            </button>
+          ) : null}
           <ErrorMessage error={redeliver.error} />
         </td>
       </tr>

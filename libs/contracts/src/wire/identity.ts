@@ -39,7 +39,8 @@ export interface CurrentUserPermission {
 /**
  * `users/current/permissions`: the caller's grants (its own and its groups'). `default_permission`
  * is Cairn's addition — what holds on a resource no row names (MANAGE with auth off; webhooks are
- * never covered by it) — so the web UI can hide the actions a user may not take.
+ * never covered by it) — so the web UI can hide the actions a user may not take. With auth off,
+ * `is_admin` is true: anyone may call every route.
  */
 export interface CurrentUserPermissionsResponse {
   is_admin: boolean;
