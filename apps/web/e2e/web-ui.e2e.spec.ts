@@ -268,7 +268,7 @@ describe('web UI in a browser', () => {
     await page.reload();
     await page
       .getByRole('figure', { name: 'Chart of loss for 2 runs' })
-      .getByText(/relative time · smoothed 0.8/)
+      .getByText(/relative time \(s\) · smoothed 0.8/)
       .waitFor();
   });
 

@@ -5,7 +5,7 @@ import { isDark } from '../components/theme';
 import { useWidth } from './use-width';
 
 const HEIGHT = 300;
-const PAD = { top: 28, bottom: 24, side: 70 };
+const PAD = { top: 40, bottom: 24, side: 70 };
 
 /** Low metric values blue, high ones orange: the two ends of a sweep stand out in both themes. */
 function colourAt(t: number | null, dark: boolean): string {
@@ -67,7 +67,7 @@ export function ParallelChart({ runs, params, metric }: { runs: readonly Run[]; 
       g.moveTo(x, yOf(0));
       g.lineTo(x, yOf(1));
       g.stroke();
-      g.fillText(`${axis.kind === 'params' ? '' : 'metric: '}${axis.key}`, x, PAD.top - 12);
+      g.fillText(`${axis.kind === 'params' ? '' : 'metric: '}${axis.key}`, x, 14);
       for (const tick of tickLabels(axis))
         g.fillText(tick.label.slice(0, 14), x, yOf(tick.position) + (tick.position === 0 ? 16 : tick.position === 1 ? -4 : 4));
     });

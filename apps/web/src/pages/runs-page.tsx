@@ -362,6 +362,7 @@ function ColumnChooser({ available, chosen, choose }: { available: KeyColumn[]; 
     estimateSize: () => CHOOSER_ROW_HEIGHT,
     overscan: 8,
   });
+  const shownKeys = virtualizer.getVirtualItems();
   const toggle = (id: string) => choose(chosen.includes(id) ? chosen.filter((c) => c !== id) : [...chosen, id]);
   useEffect(() => {
     if (open) panel.current?.querySelector('input')?.focus();
@@ -386,16 +387,14 @@ function ColumnChooser({ available, chosen, choose }: { available: KeyColumn[]; 
             {search === '' ? `${available.length} keys` : `${matches.length} of ${available.length} keys match`}
           </p>
           <div ref={list} className="chooser-list" style={{ maxHeight: 12 * CHOOSER_ROW_HEIGHT, overflow: 'auto' }}>
-            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-              {virtualizer.getVirtualItems().map((item) => {
+            {/* Spacers above and below the keys in view keep the scrollbar true to the whole list. */}
+            <div style={{ paddingTop: shownKeys[0]?.start ?? 0, paddingBottom: virtualizer.getTotalSize() - (shownKeys[shownKeys.length - 1]?.end ?? 0) }}>
+              {shownKeys.map((item) => {
                 const column = matches[item.index];
                 if (column === undefined) return null;
                 const id = columnId(column);
                 return (
-                  <label
-                    key={id}
-                    style={{ position: 'absolute', top: 0, left: 0, right: 0, height: CHOOSER_ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
-                  >
+                  <label key={id} style={{ height: CHOOSER_ROW_HEIGHT }}>
                     <input type="checkbox" checked={chosen.includes(id)} onChange={() => toggle(id)} /> <span className="mono">{id}</span>
                   </label>
                 );
