@@ -1,15 +1,7 @@
-import type { Run } from '@cairn/contracts';
 import { parallelData, tickLabels } from './parallel';
+import { runWith } from './run-fixture';
 
-const run = (id: string, params: Record<string, string>, metrics: Record<string, number>): Run => ({
-  info: { run_id: id, run_uuid: id, run_name: id, experiment_id: '1', user_id: 'u', status: 'FINISHED', artifact_uri: '', lifecycle_stage: 'active' },
-  data: {
-    params: Object.entries(params).map(([key, value]) => ({ key, value })),
-    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })),
-  },
-  inputs: {},
-  outputs: {},
-});
+const run = runWith;
 
 describe('parallel coordinates of a sweep', () => {
   const sweep = [

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ErrorMessage } from './feedback';
+import { ACTIONS, DataTable } from './data-table';
 
 interface TagEditorProps {
   tags: ReadonlyArray<{ key: string; value: string }>;
@@ -41,34 +42,21 @@ export function TagEditor({ tags, invalidates, setTag, deleteTag, hideSystem, la
       {shown.length === 0 ? (
         <p className="muted">No tags.</p>
       ) : (
-        <table className="data" aria-label={label}>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
+        <DataTable label={label} headers={['Key', 'Value', ...(editable ? [ACTIONS] : [])]}>
+          {shown.map((tag) => (
+            <tr key={tag.key}>
+              <td className="mono">{tag.key}</td>
+              <td className="mono">{tag.value}</td>
               {editable ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+                <td>
+                  <button type="button" className="danger" onClick={() => remove.mutate(tag.key)} aria-label={`Remove tag ${tag.key}`}>
+                    Remove
+                  </button>
+                </td>
               ) : null}
             </tr>
-          </thead>
-          <tbody>
-            {shown.map((tag) => (
-              <tr key={tag.key}>
-                <td className="mono">{tag.key}</td>
-                <td className="mono">{tag.value}</td>
-                {editable ? (
-                  <td>
-                    <button type="button" className="danger" onClick={() => remove.mutate(tag.key)} aria-label={`Remove tag ${tag.key}`}>
-                      Remove
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {editable ? (
         <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>

@@ -9,6 +9,7 @@ import { TagEditor } from '../components/tag-editor';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 import { useDebounced } from '../components/use-debounced';
+import { ACTIONS, DataTable } from '../components/data-table';
 
 type ExperimentsRoute = Extract<Route, { page: 'experiments' }>;
 
@@ -64,70 +65,56 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
       ) : list.error ? null : rows.length === 0 ? (
         <Empty>{route.search === '' ? 'No experiments yet.' : 'No experiment matches.'}</Empty>
       ) : (
-        <table className="data" aria-label="Experiments">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">ID</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last updated</th>
-              <th scope="col">Tags</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((experiment) => (
-              <Fragment key={experiment.experiment_id}>
-                <tr className={experiment.lifecycle_stage === 'deleted' ? 'deleted' : ''}>
-                  <td>
-                    <Link
-                      to={{
-                        page: 'runs',
-                        experimentId: experiment.experiment_id,
-                        runs: { filter: '', orderBy: 'attributes.start_time DESC', columns: [], view: 'active', token: '' },
-                      }}
+        <DataTable label="Experiments" headers={['Name', 'ID', 'Created', 'Last updated', 'Tags', ACTIONS]}>
+          {rows.map((experiment) => (
+            <Fragment key={experiment.experiment_id}>
+              <tr className={experiment.lifecycle_stage === 'deleted' ? 'deleted' : ''}>
+                <td>
+                  <Link
+                    to={{
+                      page: 'runs',
+                      experimentId: experiment.experiment_id,
+                      runs: { filter: '', orderBy: 'attributes.start_time DESC', columns: [], view: 'active', token: '' },
+                    }}
+                  >
+                    {experiment.name}
+                  </Link>
+                </td>
+                <td className="mono">{experiment.experiment_id}</td>
+                <td>{formatTime(experiment.creation_time)}</td>
+                <td>{formatTime(experiment.last_update_time)}</td>
+                <td>
+                  {(experiment.tags ?? [])
+                    .filter((t) => !t.key.startsWith('mlflow.'))
+                    .map((t) => (
+                      <span key={t.key} className="tag-chip">
+                        {t.key}: {t.value}
+                      </span>
+                    ))}
+                </td>
+                <td>
+                  {/* Renaming and tags need EDIT; the list shows only what the user may read (the server filters it). */}
+                  {can('experiment', experiment.experiment_id, 'EDIT') ? (
+                    <button
+                      type="button"
+                      aria-expanded={editing === experiment.experiment_id}
+                      onClick={() => setEditing(editing === experiment.experiment_id ? undefined : experiment.experiment_id)}
                     >
-                      {experiment.name}
-                    </Link>
-                  </td>
-                  <td className="mono">{experiment.experiment_id}</td>
-                  <td>{formatTime(experiment.creation_time)}</td>
-                  <td>{formatTime(experiment.last_update_time)}</td>
-                  <td>
-                    {(experiment.tags ?? [])
-                      .filter((t) => !t.key.startsWith('mlflow.'))
-                      .map((t) => (
-                        <span key={t.key} className="tag-chip">
-                          {t.key}: {t.value}
-                        </span>
-                      ))}
-                  </td>
-                  <td>
-                    {/* Renaming and tags need EDIT; the list shows only what the user may read (the server filters it). */}
-                    {can('experiment', experiment.experiment_id, 'EDIT') ? (
-                      <button
-                        type="button"
-                        aria-expanded={editing === experiment.experiment_id}
-                        onClick={() => setEditing(editing === experiment.experiment_id ? undefined : experiment.experiment_id)}
-                      >
-                        Edit
-                      </button>
-                    ) : null}
+                      Edit
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+              {editing === experiment.experiment_id ? (
+                <tr>
+                  <td colSpan={6}>
+                    <ExperimentEditor experiment={experiment} mayDelete={can('experiment', experiment.experiment_id, 'MANAGE')} />
                   </td>
                 </tr>
-                {editing === experiment.experiment_id ? (
-                  <tr>
-                    <td colSpan={6}>
-                      <ExperimentEditor experiment={experiment} mayDelete={can('experiment', experiment.experiment_id, 'MANAGE')} />
-                    </td>
-                  </tr>
-                ) : null}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
+              ) : null}
+            </Fragment>
+          ))}
+        </DataTable>
       )}
       <Pager token={route.token} next={list.data?.next_page_token} go={(token) => navigate({ ...route, token })} />
     </section>

@@ -9,6 +9,7 @@ import { Link } from '../components/link';
 import { PromoteForm } from '../components/promote-form';
 import { ModelTimeline, VersionLineage } from '../components/registry-history';
 import type { Route } from '../routing/route';
+import { ACTIONS, DataTable } from '../components/data-table';
 
 type ModelRoute = Extract<Route, { page: 'model' }>;
 
@@ -61,38 +62,26 @@ export function ModelPage({ route }: { route: ModelRoute }) {
       ) : rows.length === 0 ? (
         <Empty>This model has no versions yet.</Empty>
       ) : (
-        <table className="data" aria-label="Versions">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Stage</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">Run</th>
-              <th scope="col">Status</th>
-              <th scope="col">Registered</th>
+        <DataTable label="Versions" headers={['Version', 'Stage', 'Aliases', 'Run', 'Status', 'Registered']}>
+          {rows.map((version) => (
+            <tr key={version.version} aria-current={version.version === route.version ? 'true' : undefined}>
+              <td>
+                <Link to={{ page: 'model', name: route.name, version: version.version }}>v{version.version}</Link>
+              </td>
+              <td>{mayEdit ? <StageSelect version={version} /> : version.current_stage}</td>
+              <td>
+                {(version.aliases ?? []).map((a) => (
+                  <span key={a} className="tag-chip">
+                    @{a}
+                  </span>
+                ))}
+              </td>
+              <td>{version.run_id ? <RunLink runId={version.run_id} /> : '—'}</td>
+              <td>{version.status}</td>
+              <td>{formatTime(version.creation_timestamp)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((version) => (
-              <tr key={version.version} aria-current={version.version === route.version ? 'true' : undefined}>
-                <td>
-                  <Link to={{ page: 'model', name: route.name, version: version.version }}>v{version.version}</Link>
-                </td>
-                <td>{mayEdit ? <StageSelect version={version} /> : version.current_stage}</td>
-                <td>
-                  {(version.aliases ?? []).map((a) => (
-                    <span key={a} className="tag-chip">
-                      @{a}
-                    </span>
-                  ))}
-                </td>
-                <td>{version.run_id ? <RunLink runId={version.run_id} /> : '—'}</td>
-                <td>{version.status}</td>
-                <td>{formatTime(version.creation_timestamp)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {rows.length > 0 && mayEdit ? (
         <>
@@ -204,36 +193,23 @@ function Aliases({
       {aliases.length === 0 ? (
         <p className="muted">No aliases.</p>
       ) : (
-        <table className="data" aria-label="Aliases">
-          <thead>
-            <tr>
-              <th scope="col">Alias</th>
-              <th scope="col">Version</th>
+        <DataTable label="Aliases" headers={['Alias', 'Version', ...(editable ? [ACTIONS] : [])]}>
+          {aliases.map((a) => (
+            <tr key={a.alias}>
+              <td className="mono">@{a.alias}</td>
+              <td>
+                <Link to={{ page: 'model', name, version: a.version }}>v{a.version}</Link>
+              </td>
               {editable ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+                <td>
+                  <button type="button" className="danger" onClick={() => remove.mutate(a.alias)} aria-label={`Remove alias ${a.alias}`}>
+                    Remove
+                  </button>
+                </td>
               ) : null}
             </tr>
-          </thead>
-          <tbody>
-            {aliases.map((a) => (
-              <tr key={a.alias}>
-                <td className="mono">@{a.alias}</td>
-                <td>
-                  <Link to={{ page: 'model', name, version: a.version }}>v{a.version}</Link>
-                </td>
-                {editable ? (
-                  <td>
-                    <button type="button" className="danger" onClick={() => remove.mutate(a.alias)} aria-label={`Remove alias ${a.alias}`}>
-                      Remove
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {editable ? (
         <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>

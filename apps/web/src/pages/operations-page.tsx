@@ -4,6 +4,7 @@ import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatBytes } from '../components/format';
 import { Link } from '../components/link';
+import { DataTable } from '../components/data-table';
 
 /** Storage per experiment with its quota and retention, and dry runs of the orphan reaper and of GC. */
 export function OperationsPage() {
@@ -21,23 +22,11 @@ export function OperationsPage() {
       ) : rows.length === 0 ? (
         <Empty>No experiments.</Empty>
       ) : (
-        <table className="data" aria-label="Artifact storage">
-          <thead>
-            <tr>
-              <th scope="col">Experiment</th>
-              <th scope="col">Files</th>
-              <th scope="col">Uploaded</th>
-              <th scope="col">Stored</th>
-              <th scope="col">Quota</th>
-              <th scope="col">Retention policies</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((experiment) => (
-              <UsageRow key={experiment.experiment_id} experiment={experiment} />
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Artifact storage" headers={['Experiment', 'Files', 'Uploaded', 'Stored', 'Quota', 'Retention policies']}>
+          {rows.map((experiment) => (
+            <UsageRow key={experiment.experiment_id} experiment={experiment} />
+          ))}
+        </DataTable>
       )}
       {list.data?.next_page_token ? <p className="muted">The {rows.length} most recently updated experiments.</p> : null}
       <h2>Orphaned runs</h2>

@@ -11,6 +11,7 @@ import { TagEditor } from '../components/tag-editor';
 import { MetricChart } from '../charts/metric-chart';
 import { formatHash, RUN_TABS, type Route, type RunTab } from '../routing/route';
 import { PARENT_RUN_TAG, tagOf } from '../runs/run-rows';
+import { DataTable } from '../components/data-table';
 
 type RunRoute = Extract<Route, { page: 'run' }>;
 
@@ -221,58 +222,37 @@ function LoggedModels({ route, run }: { route: RunRoute; run: Run }) {
       {logged.isPending ? <Loading what="logged models" /> : null}
       {!logged.isPending && models.length === 0 && legacy.length === 0 ? <Empty>This run logged no models.</Empty> : null}
       {models.length > 0 ? (
-        <table className="data" aria-label="Logged models">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Model ID</th>
-              <th scope="col">Status</th>
-              <th scope="col">Type</th>
-              <th scope="col">Registered as</th>
-              <th scope="col">Created</th>
+        <DataTable label="Logged models" headers={['Name', 'Model ID', 'Status', 'Type', 'Registered as', 'Created']}>
+          {models.map(({ info }) => (
+            <tr key={info.model_id}>
+              <td>{info.name}</td>
+              <td className="mono">{info.model_id}</td>
+              <td>{info.status}</td>
+              <td>{info.model_type ?? '—'}</td>
+              <td>
+                {(info.registrations ?? []).map((r) => (
+                  <Link key={`${r.name}/${r.version}`} to={{ page: 'model', name: r.name, version: r.version }}>
+                    {r.name} v{r.version}
+                  </Link>
+                ))}
+              </td>
+              <td>{formatTime(info.creation_timestamp_ms)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {models.map(({ info }) => (
-              <tr key={info.model_id}>
-                <td>{info.name}</td>
-                <td className="mono">{info.model_id}</td>
-                <td>{info.status}</td>
-                <td>{info.model_type ?? '—'}</td>
-                <td>
-                  {(info.registrations ?? []).map((r) => (
-                    <Link key={`${r.name}/${r.version}`} to={{ page: 'model', name: r.name, version: r.version }}>
-                      {r.name} v{r.version}
-                    </Link>
-                  ))}
-                </td>
-                <td>{formatTime(info.creation_timestamp_ms)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       ) : null}
       {legacy.length > 0 ? (
         <>
           <h2>Logged with log_model</h2>
-          <table className="data" aria-label="Models in the run's artifacts">
-            <thead>
-              <tr>
-                <th scope="col">Artifact path</th>
-                <th scope="col">Flavors</th>
-                <th scope="col">Logged at (UTC)</th>
+          <DataTable label="Models in the run's artifacts" headers={['Artifact path', 'Flavors', 'Logged at (UTC)']}>
+            {legacy.map((entry, i) => (
+              <tr key={`${entry.artifact_path ?? ''}-${i}`}>
+                <td>{entry.artifact_path ? <a href={artifactLink(`${entry.artifact_path}/MLmodel`)}>{entry.artifact_path}</a> : '—'}</td>
+                <td className="mono">{Object.keys(entry.flavors ?? {}).join(', ')}</td>
+                <td>{entry.utc_time_created ?? '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {legacy.map((entry, i) => (
-                <tr key={`${entry.artifact_path ?? ''}-${i}`}>
-                  <td>{entry.artifact_path ? <a href={artifactLink(`${entry.artifact_path}/MLmodel`)}>{entry.artifact_path}</a> : '—'}</td>
-                  <td className="mono">{Object.keys(entry.flavors ?? {}).join(', ')}</td>
-                  <td>{entry.utc_time_created ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       ) : null}
     </div>
@@ -315,22 +295,14 @@ function KeyValueTable({ label, rows, empty }: { label: string; rows: Array<[str
           onChange={(e) => setSearch(e.target.value)}
         />
       ) : null}
-      <table className="data" aria-label={label}>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Value</th>
+      <DataTable label={label} headers={['Name', 'Value']}>
+        {shown.map(([key, value]) => (
+          <tr key={key}>
+            <td className="mono">{key}</td>
+            <td className="mono">{value}</td>
           </tr>
-        </thead>
-        <tbody>
-          {shown.map(([key, value]) => (
-            <tr key={key}>
-              <td className="mono">{key}</td>
-              <td className="mono">{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
     </div>
   );
 }
