@@ -518,9 +518,13 @@ describe('web UI on a server with password sign-in (CAIRN_AUTH=basic)', () => {
 
     const context = await browser.newContext({ httpCredentials: { username: 'reader', password: 'reader-password-1' } });
     const page = await context.newPage();
+    // What is hidden is decided from the reader's grants: the checks below run once they are known.
+    const grants = page.waitForResponse((response) => response.url().includes('users/current/permissions') && response.ok());
     await page.goto(`${server.url}/#/experiments`);
+    await grants;
     const table = page.getByRole('table', { name: 'Experiments' });
     await table.getByRole('link', { name: 'shared-with-reader' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
     // The server lists only what the reader may read; the UI offers no edit on a READ grant.
     expect(await table.getByRole('link', { name: 'admins-only' }).count()).toBe(0);
     expect(await table.getByRole('button', { name: 'Edit' }).count()).toBe(0);
@@ -541,6 +545,7 @@ describe('web UI on a server with password sign-in (CAIRN_AUTH=basic)', () => {
     const adminPage = await adminContext.newPage();
     await adminPage.goto(`${server.url}/#/experiments/${shared.experiment_id}/runs/${run.run.info.run_id}?tab=tags`);
     await adminPage.getByRole('button', { name: 'Set tag' }).waitFor();
+    await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).waitFor();
     await adminContext.close();
   });
 });
