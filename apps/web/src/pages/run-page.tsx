@@ -230,10 +230,13 @@ function LoggedModels({ route, run }: { route: RunRoute; run: Run }) {
               <td>{info.status}</td>
               <td>{info.model_type ?? '—'}</td>
               <td>
-                {(info.registrations ?? []).map((r) => (
-                  <Link key={`${r.name}/${r.version}`} to={{ page: 'model', name: r.name, version: r.version }}>
-                    {r.name} v{r.version}
-                  </Link>
+                {(info.registrations ?? []).map((r, i) => (
+                  <span key={`${r.name}/${r.version}`}>
+                    {i > 0 ? ', ' : ''}
+                    <Link to={{ page: 'model', name: r.name, version: r.version }}>
+                      {r.name} v{r.version}
+                    </Link>
+                  </span>
                 ))}
               </td>
               <td>{formatTime(info.creation_timestamp_ms)}</td>
