@@ -1,8 +1,8 @@
 """Populates a Cairn server through the real mlflow client for the web UI's browser tests.
 
 A sweep (a parent run with three nested trials) logging params, metric curves, tags (git commit,
-data hash) and artifacts (text, JSON, a PNG image); a second experiment; a registered model with
-two versions, a stage and an alias. Prints one JSON line with the ids the test looks for; the
+data hash) and artifacts (text, JSON, a PNG image, an MLmodel), a logged model; a second experiment;
+a registered model with two versions, a stage and an alias. Prints one JSON line with the ids the test looks for; the
 client's own "View run … at: <url>" lines go to stdout too.
 """
 import json
@@ -27,6 +27,23 @@ def png(width, height, rgb):
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+MLMODEL = """artifact_path: model
+flavors:
+  python_function:
+    loader_module: mlflow.sklearn
+    python_version: 3.12.3
+  sklearn:
+    pickled_model: model.pkl
+    sklearn_version: 1.5.2
+mlflow_version: 3.18.0
+model_uuid: 4f1c2b7e
+run_id: {run_id}
+signature:
+  inputs: '[{{"type": "double", "name": "lr", "required": true}}, {{"type": "long", "name": "depth", "required": true}}]'
+  outputs: '[{{"type": "double", "required": true}}]'
+"""
 
 
 def main():
@@ -59,6 +76,17 @@ def main():
                 curve = [Metric("loss", 1.0 / (1 + step * lr * 10) + i * 0.01, 1_700_000_000_000 + step, step) for step in range(300)]
                 client.log_batch(child.info.run_id, metrics=curve)
                 mlflow.log_metric("acc", 0.8 + i * 0.05)
+                if i == 2:
+                    # A model: MLflow 3's LoggedModel, and its MLmodel file as log_model writes it.
+                    client.create_logged_model(experiment_id, name="sweep-model", source_run_id=child.info.run_id, model_type="classifier")
+                    with tempfile.TemporaryDirectory() as tmp:
+                        with open(os.path.join(tmp, "MLmodel"), "w") as f:
+                            f.write(MLMODEL.format(run_id=child.info.run_id))
+                        mlflow.log_artifacts(tmp, "model")
+                    mlflow.set_tag(
+                        "mlflow.log-model.history",
+                        json.dumps([{"run_id": child.info.run_id, "artifact_path": "model", "utc_time_created": "2026-12-07 10:00:00.000000", "flavors": {"python_function": {}, "sklearn": {}}}]),
+                    )
                 if i == 1:
                     # More steps than a chart asks for: drawn downsampled, fetched again when zoomed.
                     long = [Metric("long_loss", 1.0 / (1 + step), 1_700_000_000_000 + step, step) for step in range(5000)]

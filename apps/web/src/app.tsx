@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, ApiError, onSignInNeeded } from './api/client';
+import { useCan } from './auth/use-can';
 import { Link } from './components/link';
 import { useTheme, type ThemeChoice } from './components/theme';
 import { ComparePage } from './pages/compare-page';
@@ -53,6 +54,8 @@ export function App() {
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
   }, [title]);
   const returnTo = `/${window.location.hash}`;
+  // Webhooks are listed to admins only (the server's rule): nobody else is offered a page of refusals.
+  const can = useCan();
 
   return (
     <>
@@ -81,9 +84,11 @@ export function App() {
           <Link to={{ page: 'models', search: '', token: '' }} className={route.page === 'models' || route.page === 'model' ? 'active' : ''}>
             Models
           </Link>
-          <Link to={{ page: 'webhooks' }} className={route.page === 'webhooks' || route.page === 'webhook' ? 'active' : ''}>
-            Webhooks
-          </Link>
+          {can.admin ? (
+            <Link to={{ page: 'webhooks' }} className={route.page === 'webhooks' || route.page === 'webhook' ? 'active' : ''}>
+              Webhooks
+            </Link>
+          ) : null}
           <Link to={{ page: 'operations' }} className={route.page === 'operations' ? 'active' : ''}>
             Operations
           </Link>

@@ -47,6 +47,8 @@ describe('users/current/permissions, as MLflow 3 answers it', () => {
       status: 200,
       json: {
         is_admin: false,
+        // Cairn's addition: where no grant names a resource (CAIRN_AUTH_DEFAULT_PERMISSION's default).
+        default_permission: 'NO_PERMISSIONS',
         permissions: [
           {
             role_id: null,
@@ -65,6 +67,7 @@ describe('users/current/permissions, as MLflow 3 answers it', () => {
 
   it('with auth off, answers without grants instead of 404', async () => {
     const answer = await call(noAuth, 'GET', '/ajax-api/3.0/mlflow/users/current/permissions', {});
-    expect(answer).toMatchObject({ status: 200, json: { permissions: [] } });
+    // Everyone may do everything: the web UI offers every action.
+    expect(answer).toMatchObject({ status: 200, json: { is_admin: true, permissions: [], default_permission: 'MANAGE' } });
   });
 });

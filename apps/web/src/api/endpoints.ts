@@ -21,6 +21,7 @@ import type {
   PromotionDecision,
   ModelStage,
   SearchExperimentsResponse,
+  SearchLoggedModelsResponse,
   SearchModelVersionsResponse,
   SearchRegisteredModelsResponse,
   SearchRunsResponse,
@@ -95,6 +96,13 @@ export const runs = {
       experiment_ids: experimentIds,
       max_results: Math.max(1, Math.min(1000, runIds.length)),
       filter: `attributes.run_id IN (${runIds.map(literal).join(', ')})`,
+    }),
+  /** MLflow 3's logged models whose source is the run. */
+  loggedModels: (experimentId: string, runId: string) =>
+    api.post<SearchLoggedModelsResponse>(`${MLFLOW}/logged-models/search`, {
+      experiment_ids: [experimentId],
+      filter: `source_run_id = ${literal(runId)}`,
+      max_results: 100,
     }),
   setTag: (runId: string, key: string, value: string) => api.post<object>(`${MLFLOW}/runs/set-tag`, { run_id: runId, key, value }),
   deleteTag: (runId: string, key: string) => api.post<object>(`${MLFLOW}/runs/delete-tag`, { run_id: runId, key }),

@@ -5,6 +5,7 @@ import 'uplot/dist/uPlot.min.css';
 import { runs } from '../api/endpoints';
 import { ErrorMessage } from '../components/feedback';
 import { isDark } from '../components/theme';
+import { useWidth } from './use-width';
 import { mergeDetail, metricValue, overviewRequest, zoomRequest, type Point, type StepRange } from './history-window';
 
 const HEIGHT = 220;
@@ -19,18 +20,9 @@ function pointsOf(metrics: ReadonlyArray<{ step: number; value: number | string 
  * (double-click zooms back out).
  */
 export function MetricChart({ runId, metricKey }: { runId: string; metricKey: string }) {
-  const box = useRef<HTMLDivElement>(null);
+  const { box, width } = useWidth<HTMLDivElement>();
   const plot = useRef<uPlot | null>(null);
-  const [width, setWidth] = useState(0);
   const [zoom, setZoom] = useState<StepRange | undefined>();
-
-  useEffect(() => {
-    const element = box.current;
-    if (element === null) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry?.contentRect.width ?? 0)));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
 
   // The overview is asked for at a width bucket, so resizing a little does not refetch.
   const bucket = Math.max(200, Math.ceil(width / 200) * 200);
@@ -93,7 +85,7 @@ export function MetricChart({ runId, metricKey }: { runId: string; metricKey: st
       element,
     );
     element.addEventListener('dblclick', () => setZoom(undefined));
-  }, [points, width, zoom, metricKey]);
+  }, [points, width, zoom, metricKey, box]);
 
   useEffect(
     () => () => {

@@ -1,15 +1,7 @@
-import type { Run } from '@cairn/contracts';
-import { alignByStep, diffRows, inBatches, metricKeys } from './compare-runs';
+import { diffRows, inBatches, metricKeys } from './compare-runs';
+import { runWith } from './run-fixture';
 
-const run = (id: string, params: Record<string, string>, metrics: Record<string, number>): Run => ({
-  info: { run_id: id, run_uuid: id, run_name: id, experiment_id: '1', user_id: 'u', status: 'FINISHED', artifact_uri: '', lifecycle_stage: 'active' },
-  data: {
-    params: Object.entries(params).map(([key, value]) => ({ key, value })),
-    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })),
-  },
-  inputs: {},
-  outputs: {},
-});
+const run = runWith;
 
 describe('comparing runs', () => {
   it('marks the params and metrics that differ, a missing key included', () => {
@@ -24,26 +16,6 @@ describe('comparing runs', () => {
 
   it('offers every metric key any run logged', () => {
     expect(metricKeys([run('a', {}, { loss: 1 }), run('b', {}, { acc: 1, loss: 2 })])).toEqual(['acc', 'loss']);
-  });
-
-  it('puts histories logged at different steps on one axis, with gaps where a run has no point', () => {
-    const aligned = alignByStep([
-      [
-        { step: 0, value: 1 },
-        { step: 10, value: 0.5 },
-      ],
-      [
-        { step: 5, value: 2 },
-        { step: 10, value: 1 },
-      ],
-    ]);
-    expect(aligned).toEqual({
-      steps: [0, 5, 10],
-      values: [
-        [1, null, 0.5],
-        [null, 2, 1],
-      ],
-    });
   });
 
   it('asks for 200 runs in two requests of 100', () => {

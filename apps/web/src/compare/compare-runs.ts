@@ -32,24 +32,6 @@ export function metricKeys(runs: readonly Run[]): string[] {
   return [...new Set(runs.flatMap((run) => (run.data.metrics ?? []).map((m) => m.key)))].sort();
 }
 
-/**
- * Several runs' histories on one step axis, as a canvas chart wants them: the union of their steps,
- * and per run its value at each step or null where it has none (drawn as a gap, not a zero).
- */
-export function alignByStep(series: ReadonlyArray<ReadonlyArray<{ step: number; value: number | null }>>): {
-  steps: number[];
-  values: Array<Array<number | null>>;
-} {
-  const steps = [...new Set(series.flatMap((points) => points.map((p) => p.step)))].sort((a, b) => a - b);
-  const index = new Map(steps.map((step, i) => [step, i]));
-  const values = series.map((points) => {
-    const row: Array<number | null> = new Array<number | null>(steps.length).fill(null);
-    for (const p of points) row[index.get(p.step) ?? 0] = p.value;
-    return row;
-  });
-  return { steps, values };
-}
-
 /** Run ids in groups the server accepts per get-history-bulk-interval request (MLflow's limit: 100). */
 export function inBatches<T>(items: readonly T[], size = 100): T[][] {
   const batches: T[][] = [];

@@ -5,6 +5,7 @@ import { artifacts } from '../api/endpoints';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 import { ancestorsOf, parseDelimited, prettyJson, previewKind } from './artifact-preview';
+import { parseMlmodel } from './mlmodel';
 import { ErrorMessage, Loading } from './feedback';
 import { formatBytes } from './format';
 
@@ -91,7 +92,7 @@ function Preview({ runId, path }: { runId: string; path: string }) {
   const content = useQuery({
     queryKey: ['artifact', runId, path],
     queryFn: async () => (await artifacts.fetch(runId, path)).blob.text(),
-    enabled: path !== '' && size.isSuccess && (kind === 'text' || kind === 'json' || kind === 'table'),
+    enabled: path !== '' && size.isSuccess && kind !== 'image' && kind !== 'none',
   });
   const [imageUrl, setImageUrl] = useState<string>();
   useEffect(() => setImageUrl(kind === 'image' && path !== '' ? artifacts.url(runId, path) : undefined), [kind, runId, path]);
@@ -109,10 +110,35 @@ function Preview({ runId, path }: { runId: string; path: string }) {
       {kind === 'image' && imageUrl ? <img src={imageUrl} alt={`Artifact ${path}`} /> : null}
       {kind === 'json' && content.data !== undefined ? <pre>{prettyJson(content.data)}</pre> : null}
       {kind === 'text' && content.data !== undefined ? <pre>{content.data}</pre> : null}
+      {kind === 'mlmodel' && content.data !== undefined ? <MlmodelPreview text={content.data} /> : null}
       {kind === 'table' && content.data !== undefined ? <CsvTable text={content.data} tab={/\.tsv$/i.test(path)} label={path} /> : null}
       {kind === 'none' && size.isSuccess ? <p className="muted">No preview for this file.</p> : null}
       {content.isFetching ? <Loading what={path} /> : null}
     </section>
+  );
+}
+
+/** An MLmodel file: its flavors, signature and facts first, the file itself below. */
+function MlmodelPreview({ text }: { text: string }) {
+  const summary = parseMlmodel(text);
+  const rows: Array<[string, string]> = [
+    ['Flavors', summary.flavors.join(', ') || '—'],
+    ...(summary.inputs ? [['Inputs', summary.inputs.join(', ')] as [string, string]] : []),
+    ...(summary.outputs ? [['Outputs', summary.outputs.join(', ')] as [string, string]] : []),
+    ...summary.facts,
+  ];
+  return (
+    <>
+      <dl className="facts" aria-label="Model">
+        {rows.map(([label, value]) => (
+          <div key={label} style={{ display: 'contents' }}>
+            <dt>{label}</dt>
+            <dd className="mono">{value}</dd>
+          </div>
+        ))}
+      </dl>
+      <pre>{text}</pre>
+    </>
   );
 }
 

@@ -4,7 +4,8 @@ describe('artifact previews', () => {
   it('previews images, JSON, tables and text by name, MLflow files without extension included', () => {
     expect(previewKind('plots/loss.png', 300)).toBe('image');
     expect(previewKind('summary.json', 30)).toBe('json');
-    expect(previewKind('model/MLmodel', 200)).toBe('text');
+    expect(previewKind('model/MLmodel', 200)).toBe('mlmodel');
+    expect(previewKind('model/requirements.txt', 200)).toBe('text');
     expect(previewKind('data.csv', 200)).toBe('table');
     expect(previewKind('model/model.pkl', 200)).toBe('none');
   });

@@ -1,5 +1,5 @@
 /** How the artifacts browser shows a file, from its name and size (pure: unit-tested). */
-export type PreviewKind = 'image' | 'json' | 'table' | 'text' | 'none';
+export type PreviewKind = 'image' | 'json' | 'table' | 'text' | 'mlmodel' | 'none';
 
 /** Larger files are offered for download only: a preview must not stall the tab. */
 export const PREVIEW_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -9,11 +9,12 @@ const JSON_FILE = /\.(json|ipynb)$/i;
 const TABLE = /\.(csv|tsv)$/i;
 const TEXT = /\.(txt|log|md|ya?ml|py|sh|toml|ini|cfg|conf|xml|html|r|sql|jsonl)$/i;
 /** Files MLflow writes without an extension, all text. */
-const TEXT_NAMES = new Set(['MLmodel', 'requirements.txt', 'conda.yaml', 'python_env.yaml', 'Dockerfile', 'LICENSE', 'README']);
+const TEXT_NAMES = new Set(['requirements.txt', 'conda.yaml', 'python_env.yaml', 'Dockerfile', 'LICENSE', 'README']);
 
 export function previewKind(path: string, size: number | undefined): PreviewKind {
   if (size !== undefined && size > PREVIEW_LIMIT_BYTES) return 'none';
   const name = path.split('/').pop() ?? path;
+  if (name === 'MLmodel') return 'mlmodel';
   if (IMAGE.test(name)) return 'image';
   if (JSON_FILE.test(name)) return 'json';
   if (TABLE.test(name)) return 'table';

@@ -1,9 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import type { Run } from '@cairn/contracts';
 import { runs } from '../api/endpoints';
 import { CompareChart } from '../charts/compare-chart';
-import { diffRows, metricKeys } from '../compare/compare-runs';
+import { ParallelChart } from '../charts/parallel-chart';
+import { X_AXES, X_AXIS_LABELS, type XAxis } from '../charts/series';
+import { diffRows, inBatches, metricKeys } from '../compare/compare-runs';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatValue } from '../components/format';
 import { Link } from '../components/link';
@@ -12,12 +14,23 @@ import { navigate } from '../routing/use-route';
 
 type CompareRoute = Extract<Route, { page: 'compare' }>;
 
-/** Selected runs side by side: one metric overlaid for all of them, and a table of what differs. */
+/** Parallel coordinates get unreadable past this many axes: the params that differ most come first. */
+const PARALLEL_PARAMS = 8;
+
+/**
+ * Selected runs side by side: one metric overlaid for all of them (step, wall-time or relative-time
+ * axis, smoothing), the sweep as parallel coordinates, and a table of params and metrics marking
+ * what differs. Axis, smoothing and metric are in the URL with the runs.
+ */
 export function ComparePage({ route }: { route: CompareRoute }) {
   const query = useQuery({
     queryKey: ['compare', route.experimentIds, route.runIds],
     queryFn: async (): Promise<Run[]> => {
-      if (route.experimentIds.length > 0) return (await runs.byIds(route.experimentIds, route.runIds)).runs ?? [];
+      if (route.experimentIds.length > 0) {
+        // 100 ids to a search keeps each filter string (and the server's IN list) modest.
+        const pages = await Promise.all(inBatches(route.runIds).map((ids) => runs.byIds(route.experimentIds, ids)));
+        return pages.flatMap((page) => page.runs ?? []);
+      }
       // A link without experiment ids: one read per run (fine for the handful such links name).
       return (await Promise.all(route.runIds.map((id) => runs.get(id)))).map((r) => r.run);
     },
@@ -29,11 +42,26 @@ export function ComparePage({ route }: { route: CompareRoute }) {
     return route.runIds.map((id) => byId.get(id)).filter((run): run is Run => run !== undefined);
   }, [query.data, route.runIds]);
   const names = useMemo(() => new Map(compared.map((run) => [run.info.run_id, run.info.run_name || run.info.run_id.slice(0, 8)])), [compared]);
+  const chartRuns = useMemo(
+    () => compared.map((run) => ({ runId: run.info.run_id, name: names.get(run.info.run_id) ?? run.info.run_id, startTime: run.info.start_time })),
+    [compared, names],
+  );
   const keys = useMemo(() => metricKeys(compared), [compared]);
   const metric = route.metric !== '' && keys.includes(route.metric) ? route.metric : (keys[0] ?? '');
   const [onlyDifferences, setOnlyDifferences] = useState(false);
   const rows = useMemo(() => diffRows(compared), [compared]);
   const shownRows = onlyDifferences ? rows.filter((r) => r.differs) : rows;
+  const sweepParams = useMemo(
+    () =>
+      rows
+        .filter((r) => r.kind === 'params' && r.differs)
+        .slice(0, PARALLEL_PARAMS)
+        .map((r) => r.key),
+    [rows],
+  );
+  // The slider moves the URL at once; the chart follows when the browser has time (no jank while dragging).
+  const smoothing = useDeferredValue(route.smoothing);
+  const set = (change: Partial<CompareRoute>) => navigate({ ...route, ...change }, { replace: true });
 
   return (
     <section aria-labelledby="compare-title">
@@ -51,7 +79,7 @@ export function ComparePage({ route }: { route: CompareRoute }) {
           <div className="toolbar">
             <label>
               Metric{' '}
-              <select value={metric} onChange={(e) => navigate({ ...route, metric: e.target.value }, { replace: true })}>
+              <select value={metric} onChange={(e) => set({ metric: e.target.value })}>
                 {keys.map((k) => (
                   <option key={k} value={k}>
                     {k}
@@ -59,8 +87,32 @@ export function ComparePage({ route }: { route: CompareRoute }) {
                 ))}
               </select>
             </label>
+            <label>
+              X axis{' '}
+              <select value={route.axis} onChange={(e) => set({ axis: e.target.value as XAxis })}>
+                {X_AXES.map((axis) => (
+                  <option key={axis} value={axis}>
+                    {X_AXIS_LABELS[axis]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Smoothing{' '}
+              <input
+                type="range"
+                min={0}
+                max={0.99}
+                step={0.01}
+                value={route.smoothing}
+                onChange={(e) => set({ smoothing: Number(e.target.value) })}
+                aria-valuetext={route.smoothing === 0 ? 'off' : String(route.smoothing)}
+              />{' '}
+              <output className="mono">{route.smoothing.toFixed(2)}</output>
+            </label>
           </div>
-          <CompareChart runIds={compared.map((r) => r.info.run_id)} names={names} metricKey={metric} />
+          <CompareChart compared={chartRuns} metricKey={metric} axis={route.axis} smoothing={smoothing} />
+          <ParallelChart runs={compared} params={sweepParams} metric={metric} />
         </>
       ) : null}
       {compared.length > 0 ? (

@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { experiments, type Experiment } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
@@ -8,6 +9,7 @@ import { TagEditor } from '../components/tag-editor';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 import { useDebounced } from '../components/use-debounced';
+import { ACTIONS, DataTable } from '../components/data-table';
 
 type ExperimentsRoute = Extract<Route, { page: 'experiments' }>;
 
@@ -29,6 +31,7 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
   // Another search or page closes the open editor (it belongs to the list it was opened in).
   useEffect(() => setEditing(undefined), [route.search, route.view, route.token]);
   const rows = list.data?.experiments ?? [];
+  const can = useCan();
 
   return (
     <section aria-labelledby="experiments-title">
@@ -62,47 +65,36 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
       ) : list.error ? null : rows.length === 0 ? (
         <Empty>{route.search === '' ? 'No experiments yet.' : 'No experiment matches.'}</Empty>
       ) : (
-        <table className="data" aria-label="Experiments">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">ID</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last updated</th>
-              <th scope="col">Tags</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((experiment) => (
-              <Fragment key={experiment.experiment_id}>
-                <tr className={experiment.lifecycle_stage === 'deleted' ? 'deleted' : ''}>
-                  <td>
-                    <Link
-                      to={{
-                        page: 'runs',
-                        experimentId: experiment.experiment_id,
-                        runs: { filter: '', orderBy: 'attributes.start_time DESC', columns: [], view: 'active', token: '' },
-                      }}
-                    >
-                      {experiment.name}
-                    </Link>
-                  </td>
-                  <td className="mono">{experiment.experiment_id}</td>
-                  <td>{formatTime(experiment.creation_time)}</td>
-                  <td>{formatTime(experiment.last_update_time)}</td>
-                  <td>
-                    {(experiment.tags ?? [])
-                      .filter((t) => !t.key.startsWith('mlflow.'))
-                      .map((t) => (
-                        <span key={t.key} className="tag-chip">
-                          {t.key}: {t.value}
-                        </span>
-                      ))}
-                  </td>
-                  <td>
+        <DataTable label="Experiments" headers={['Name', 'ID', 'Created', 'Last updated', 'Tags', ACTIONS]}>
+          {rows.map((experiment) => (
+            <Fragment key={experiment.experiment_id}>
+              <tr className={experiment.lifecycle_stage === 'deleted' ? 'deleted' : ''}>
+                <td>
+                  <Link
+                    to={{
+                      page: 'runs',
+                      experimentId: experiment.experiment_id,
+                      runs: { filter: '', orderBy: 'attributes.start_time DESC', columns: [], view: 'active', token: '' },
+                    }}
+                  >
+                    {experiment.name}
+                  </Link>
+                </td>
+                <td className="mono">{experiment.experiment_id}</td>
+                <td>{formatTime(experiment.creation_time)}</td>
+                <td>{formatTime(experiment.last_update_time)}</td>
+                <td>
+                  {(experiment.tags ?? [])
+                    .filter((t) => !t.key.startsWith('mlflow.'))
+                    .map((t) => (
+                      <span key={t.key} className="tag-chip">
+                        {t.key}: {t.value}
+                      </span>
+                    ))}
+                </td>
+                <td>
+                  {/* Renaming and tags need EDIT; the list shows only what the user may read (the server filters it). */}
+                  {can('experiment', experiment.experiment_id, 'EDIT') ? (
                     <button
                       type="button"
                       aria-expanded={editing === experiment.experiment_id}
@@ -110,19 +102,19 @@ export function ExperimentsPage({ route }: { route: ExperimentsRoute }) {
                     >
                       Edit
                     </button>
+                  ) : null}
+                </td>
+              </tr>
+              {editing === experiment.experiment_id ? (
+                <tr>
+                  <td colSpan={6}>
+                    <ExperimentEditor experiment={experiment} mayDelete={can('experiment', experiment.experiment_id, 'MANAGE')} />
                   </td>
                 </tr>
-                {editing === experiment.experiment_id ? (
-                  <tr>
-                    <td colSpan={6}>
-                      <ExperimentEditor experiment={experiment} />
-                    </td>
-                  </tr>
-                ) : null}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
+              ) : null}
+            </Fragment>
+          ))}
+        </DataTable>
       )}
       <Pager token={route.token} next={list.data?.next_page_token} go={(token) => navigate({ ...route, token })} />
     </section>
@@ -162,7 +154,7 @@ function CreateExperiment() {
   );
 }
 
-function ExperimentEditor({ experiment }: { experiment: Experiment }) {
+function ExperimentEditor({ experiment, mayDelete }: { experiment: Experiment; mayDelete: boolean }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState(experiment.name);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['experiments'] });
@@ -186,14 +178,16 @@ function ExperimentEditor({ experiment }: { experiment: Experiment }) {
         <button type="submit" disabled={name.trim() === '' || name.trim() === experiment.name || rename.isPending}>
           Rename
         </button>
-        <button
-          type="button"
-          className={experiment.lifecycle_stage === 'deleted' ? '' : 'danger'}
-          onClick={() => lifecycle.mutate()}
-          disabled={lifecycle.isPending}
-        >
-          {experiment.lifecycle_stage === 'deleted' ? 'Restore' : 'Delete'}
-        </button>
+        {mayDelete ? (
+          <button
+            type="button"
+            className={experiment.lifecycle_stage === 'deleted' ? '' : 'danger'}
+            onClick={() => lifecycle.mutate()}
+            disabled={lifecycle.isPending}
+          >
+            {experiment.lifecycle_stage === 'deleted' ? 'Restore' : 'Delete'}
+          </button>
+        ) : null}
       </form>
       <ErrorMessage error={rename.error ?? lifecycle.error} />
       <h2>Tags</h2>

@@ -2,12 +2,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { ModelStage, ModelVersion } from '@cairn/contracts';
 import { models, runs } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
 import { PromoteForm } from '../components/promote-form';
 import { ModelTimeline, VersionLineage } from '../components/registry-history';
 import type { Route } from '../routing/route';
+import { ACTIONS, DataTable } from '../components/data-table';
 
 type ModelRoute = Extract<Route, { page: 'model' }>;
 
@@ -21,6 +23,8 @@ export function ModelPage({ route }: { route: ModelRoute }) {
   const rows = versions.data?.model_versions ?? [];
   const chosen = route.version === '' ? undefined : rows.find((v) => v.version === route.version);
   const registered = model.data?.registered_model;
+  // Aliases, stages and promotions need EDIT on the model (the server's rule for those routes).
+  const mayEdit = useCan()('registered_model', route.name, 'EDIT');
   return (
     <section aria-labelledby="model-title">
       <p className="muted">
@@ -47,49 +51,39 @@ export function ModelPage({ route }: { route: ModelRoute }) {
         )
       ) : null}
       <h2>Aliases</h2>
-      {registered ? <Aliases name={route.name} aliases={registered.aliases ?? []} versions={rows.map((v) => v.version)} /> : <Loading what="aliases" />}
+      {registered ? (
+        <Aliases name={route.name} aliases={registered.aliases ?? []} versions={rows.map((v) => v.version)} editable={mayEdit} />
+      ) : (
+        <Loading what="aliases" />
+      )}
       <h2>Versions</h2>
       {versions.isPending ? (
         <Loading what="versions" />
       ) : rows.length === 0 ? (
         <Empty>This model has no versions yet.</Empty>
       ) : (
-        <table className="data" aria-label="Versions">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Stage</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">Run</th>
-              <th scope="col">Status</th>
-              <th scope="col">Registered</th>
+        <DataTable label="Versions" headers={['Version', 'Stage', 'Aliases', 'Run', 'Status', 'Registered']}>
+          {rows.map((version) => (
+            <tr key={version.version} aria-current={version.version === route.version ? 'true' : undefined}>
+              <td>
+                <Link to={{ page: 'model', name: route.name, version: version.version }}>v{version.version}</Link>
+              </td>
+              <td>{mayEdit ? <StageSelect version={version} /> : version.current_stage}</td>
+              <td>
+                {(version.aliases ?? []).map((a) => (
+                  <span key={a} className="tag-chip">
+                    @{a}
+                  </span>
+                ))}
+              </td>
+              <td>{version.run_id ? <RunLink runId={version.run_id} /> : '—'}</td>
+              <td>{version.status}</td>
+              <td>{formatTime(version.creation_timestamp)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((version) => (
-              <tr key={version.version} aria-current={version.version === route.version ? 'true' : undefined}>
-                <td>
-                  <Link to={{ page: 'model', name: route.name, version: version.version }}>v{version.version}</Link>
-                </td>
-                <td>
-                  <StageSelect version={version} />
-                </td>
-                <td>
-                  {(version.aliases ?? []).map((a) => (
-                    <span key={a} className="tag-chip">
-                      @{a}
-                    </span>
-                  ))}
-                </td>
-                <td>{version.run_id ? <RunLink runId={version.run_id} /> : '—'}</td>
-                <td>{version.status}</td>
-                <td>{formatTime(version.creation_timestamp)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
-      {rows.length > 0 ? (
+      {rows.length > 0 && mayEdit ? (
         <>
           <h2>Promote a challenger</h2>
           <PromoteForm name={route.name} versions={rows.map((v) => v.version)} />
@@ -166,7 +160,17 @@ function StageSelect({ version }: { version: ModelVersion }) {
   );
 }
 
-function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyArray<{ alias: string; version: string }>; versions: string[] }) {
+function Aliases({
+  name,
+  aliases,
+  versions,
+  editable,
+}: {
+  name: string;
+  aliases: ReadonlyArray<{ alias: string; version: string }>;
+  versions: string[];
+  editable: boolean;
+}) {
   const queryClient = useQueryClient();
   const [alias, setAlias] = useState('');
   const [version, setVersion] = useState('');
@@ -189,48 +193,41 @@ function Aliases({ name, aliases, versions }: { name: string; aliases: ReadonlyA
       {aliases.length === 0 ? (
         <p className="muted">No aliases.</p>
       ) : (
-        <table className="data" aria-label="Aliases">
-          <thead>
-            <tr>
-              <th scope="col">Alias</th>
-              <th scope="col">Version</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {aliases.map((a) => (
-              <tr key={a.alias}>
-                <td className="mono">@{a.alias}</td>
-                <td>
-                  <Link to={{ page: 'model', name, version: a.version }}>v{a.version}</Link>
-                </td>
+        <DataTable label="Aliases" headers={['Alias', 'Version', ...(editable ? [ACTIONS] : [])]}>
+          {aliases.map((a) => (
+            <tr key={a.alias}>
+              <td className="mono">@{a.alias}</td>
+              <td>
+                <Link to={{ page: 'model', name, version: a.version }}>v{a.version}</Link>
+              </td>
+              {editable ? (
                 <td>
                   <button type="button" className="danger" onClick={() => remove.mutate(a.alias)} aria-label={`Remove alias ${a.alias}`}>
                     Remove
                   </button>
                 </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
-        <label htmlFor="alias-name">Set alias</label>
-        <input id="alias-name" placeholder="champion" value={alias} onChange={(e) => setAlias(e.target.value)} />
-        <label htmlFor="alias-version">to version</label>
-        <select id="alias-version" value={version || versions[0] || ''} onChange={(e) => setVersion(e.target.value)}>
-          {versions.map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
+              ) : null}
+            </tr>
           ))}
-        </select>
-        <button type="submit" disabled={alias.trim() === '' || versions.length === 0 || set.isPending}>
-          Set alias
-        </button>
-      </form>
+        </DataTable>
+      )}
+      {editable ? (
+        <form className="inline-form" onSubmit={submit} style={{ marginTop: '0.5rem' }}>
+          <label htmlFor="alias-name">Set alias</label>
+          <input id="alias-name" placeholder="champion" value={alias} onChange={(e) => setAlias(e.target.value)} />
+          <label htmlFor="alias-version">to version</label>
+          <select id="alias-version" value={version || versions[0] || ''} onChange={(e) => setVersion(e.target.value)}>
+            {versions.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={alias.trim() === '' || versions.length === 0 || set.isPending}>
+            Set alias
+          </button>
+        </form>
+      ) : null}
       <ErrorMessage error={set.error ?? remove.error} />
     </div>
   );

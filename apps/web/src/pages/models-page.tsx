@@ -8,6 +8,7 @@ import { useDebounced } from '../components/use-debounced';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
 import { Pager } from './experiments-page';
+import { DataTable } from '../components/data-table';
 
 type ModelsRoute = Extract<Route, { page: 'models' }>;
 
@@ -42,43 +43,32 @@ export function ModelsPage({ route }: { route: ModelsRoute }) {
       ) : list.error ? null : rows.length === 0 ? (
         <Empty>{route.search === '' ? 'No registered models yet.' : 'No model matches.'}</Empty>
       ) : (
-        <table className="data" aria-label="Registered models">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Latest versions</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">Last updated</th>
-              <th scope="col">Description</th>
+        <DataTable label="Registered models" headers={['Name', 'Latest versions', 'Aliases', 'Last updated', 'Description']}>
+          {rows.map((model) => (
+            <tr key={model.name}>
+              <td>
+                <Link to={{ page: 'model', name: model.name, version: '' }}>{model.name}</Link>
+              </td>
+              <td>
+                {(model.latest_versions ?? []).map((v) => (
+                  <span key={v.version} className="tag-chip">
+                    v{v.version}
+                    {v.current_stage !== 'None' ? ` · ${v.current_stage}` : ''}
+                  </span>
+                ))}
+              </td>
+              <td>
+                {(model.aliases ?? []).map((a) => (
+                  <span key={a.alias} className="tag-chip">
+                    @{a.alias} → v{a.version}
+                  </span>
+                ))}
+              </td>
+              <td>{formatTime(model.last_updated_timestamp)}</td>
+              <td>{model.description ?? ''}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((model) => (
-              <tr key={model.name}>
-                <td>
-                  <Link to={{ page: 'model', name: model.name, version: '' }}>{model.name}</Link>
-                </td>
-                <td>
-                  {(model.latest_versions ?? []).map((v) => (
-                    <span key={v.version} className="tag-chip">
-                      v{v.version}
-                      {v.current_stage !== 'None' ? ` · ${v.current_stage}` : ''}
-                    </span>
-                  ))}
-                </td>
-                <td>
-                  {(model.aliases ?? []).map((a) => (
-                    <span key={a.alias} className="tag-chip">
-                      @{a.alias} → v{a.version}
-                    </span>
-                  ))}
-                </td>
-                <td>{formatTime(model.last_updated_timestamp)}</td>
-                <td>{model.description ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       <Pager token={route.token} next={list.data?.next_page_token} go={(token) => navigate({ ...route, token })} />
     </section>

@@ -1,8 +1,10 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { experiments, operations, type Experiment } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatBytes } from '../components/format';
 import { Link } from '../components/link';
+import { DataTable } from '../components/data-table';
 
 /** Storage per experiment with its quota and retention, and dry runs of the orphan reaper and of GC. */
 export function OperationsPage() {
@@ -20,23 +22,11 @@ export function OperationsPage() {
       ) : rows.length === 0 ? (
         <Empty>No experiments.</Empty>
       ) : (
-        <table className="data" aria-label="Artifact storage">
-          <thead>
-            <tr>
-              <th scope="col">Experiment</th>
-              <th scope="col">Files</th>
-              <th scope="col">Uploaded</th>
-              <th scope="col">Stored</th>
-              <th scope="col">Quota</th>
-              <th scope="col">Retention policies</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((experiment) => (
-              <UsageRow key={experiment.experiment_id} experiment={experiment} />
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Artifact storage" headers={['Experiment', 'Files', 'Uploaded', 'Stored', 'Quota', 'Retention policies']}>
+          {rows.map((experiment) => (
+            <UsageRow key={experiment.experiment_id} experiment={experiment} />
+          ))}
+        </DataTable>
       )}
       {list.data?.next_page_token ? <p className="muted">The {rows.length} most recently updated experiments.</p> : null}
       <h2>Orphaned runs</h2>
@@ -94,12 +84,17 @@ function UsageRow({ experiment }: { experiment: Experiment }) {
 
 function OrphanCheck() {
   const check = useMutation({ mutationFn: () => operations.orphans() });
+  const can = useCan();
   return (
     <div>
       <p className="muted">Runs still RUNNING whose client stopped sending heartbeats; the reaper closes them as FAILED.</p>
-      <button type="button" onClick={() => check.mutate()} disabled={check.isPending}>
-        Check now (dry run)
-      </button>
+      {can.admin ? (
+        <button type="button" onClick={() => check.mutate()} disabled={check.isPending}>
+          Check now (dry run)
+        </button>
+      ) : (
+        <p className="muted">Only an admin can run this check.</p>
+      )}
       <ErrorMessage error={check.error} />
       {check.data ? (
         <div role="status" aria-label="Orphaned runs">
@@ -122,13 +117,18 @@ function OrphanCheck() {
 
 function GcDryRun() {
   const gc = useMutation({ mutationFn: () => operations.gcDryRun() });
+  const can = useCan();
   const report = gc.data;
   return (
     <div>
       <p className="muted">What purging deleted runs and experiments would remove, and what it keeps because a model version still needs it.</p>
-      <button type="button" onClick={() => gc.mutate()} disabled={gc.isPending}>
-        Report (dry run)
-      </button>
+      {can.admin ? (
+        <button type="button" onClick={() => gc.mutate()} disabled={gc.isPending}>
+          Report (dry run)
+        </button>
+      ) : (
+        <p className="muted">Only an admin can see this report.</p>
+      )}
       <ErrorMessage error={gc.error} />
       {report ? (
         <div role="status" aria-label="Garbage collection report">

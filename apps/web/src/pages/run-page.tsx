@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import type { Run } from '@cairn/contracts';
 import { runs } from '../api/endpoints';
+import { useCan } from '../auth/use-can';
 import { ArtifactBrowser } from '../components/artifact-browser';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatDuration, formatTime, formatValue } from '../components/format';
@@ -10,10 +11,20 @@ import { TagEditor } from '../components/tag-editor';
 import { MetricChart } from '../charts/metric-chart';
 import { formatHash, RUN_TABS, type Route, type RunTab } from '../routing/route';
 import { PARENT_RUN_TAG, tagOf } from '../runs/run-rows';
+import { DataTable } from '../components/data-table';
 
 type RunRoute = Extract<Route, { page: 'run' }>;
 
-const TAB_LABELS: Record<RunTab, string> = { overview: 'Overview', params: 'Parameters', metrics: 'Metrics', tags: 'Tags', artifacts: 'Artifacts' };
+const TAB_LABELS: Record<RunTab, string> = {
+  overview: 'Overview',
+  params: 'Parameters',
+  metrics: 'Metrics',
+  tags: 'Tags',
+  artifacts: 'Artifacts',
+  models: 'Logged models',
+};
+/** MLflow 2 records each `log_model` in this tag (JSON: artifact path, flavors, time); MLflow 3 logs LoggedModels too. */
+const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 /** Where people record the data a run trained on: DVC's hash (Cairn's SDK sets both names). */
 const DATA_HASH_TAGS = ['cairn.dvc.data_hash', 'dvc_data_hash', 'mlflow.data.hash'];
 /** More charts than this on one page are shown on request (each one is a request and a canvas). */
@@ -77,6 +88,8 @@ function RunTabContent({ route, run }: { route: RunRoute; run: Run }) {
       return <Tags run={run} />;
     case 'artifacts':
       return <ArtifactBrowser route={route} />;
+    case 'models':
+      return <LoggedModels route={route} run={run} />;
   }
 }
 
@@ -179,14 +192,86 @@ function Metrics({ run }: { run: Run }) {
   );
 }
 
+interface LegacyModelEntry {
+  artifact_path?: string;
+  flavors?: Record<string, unknown>;
+  utc_time_created?: string;
+}
+
+function legacyModels(run: Run): LegacyModelEntry[] {
+  try {
+    const parsed: unknown = JSON.parse(tagOf(run, LOG_MODEL_HISTORY_TAG) ?? '[]');
+    return Array.isArray(parsed) ? (parsed as LegacyModelEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The models the run logged: MLflow 3's LoggedModels (with their registrations), and MLflow 2's log_model history. */
+function LoggedModels({ route, run }: { route: RunRoute; run: Run }) {
+  const logged = useQuery({
+    queryKey: ['logged-models', run.info.run_id],
+    queryFn: () => runs.loggedModels(run.info.experiment_id, run.info.run_id),
+  });
+  const models = logged.data?.models ?? [];
+  const legacy = legacyModels(run);
+  const artifactLink = (path: string) => formatHash({ ...route, tab: 'artifacts', artifact: path });
+  return (
+    <div>
+      <ErrorMessage error={logged.error} />
+      {logged.isPending ? <Loading what="logged models" /> : null}
+      {!logged.isPending && models.length === 0 && legacy.length === 0 ? <Empty>This run logged no models.</Empty> : null}
+      {models.length > 0 ? (
+        <DataTable label="Logged models" headers={['Name', 'Model ID', 'Status', 'Type', 'Registered as', 'Created']}>
+          {models.map(({ info }) => (
+            <tr key={info.model_id}>
+              <td>{info.name}</td>
+              <td className="mono">{info.model_id}</td>
+              <td>{info.status}</td>
+              <td>{info.model_type ?? '—'}</td>
+              <td>
+                {(info.registrations ?? []).map((r, i) => (
+                  <span key={`${r.name}/${r.version}`}>
+                    {i > 0 ? ', ' : ''}
+                    <Link to={{ page: 'model', name: r.name, version: r.version }}>
+                      {r.name} v{r.version}
+                    </Link>
+                  </span>
+                ))}
+              </td>
+              <td>{formatTime(info.creation_timestamp_ms)}</td>
+            </tr>
+          ))}
+        </DataTable>
+      ) : null}
+      {legacy.length > 0 ? (
+        <>
+          <h2>Logged with log_model</h2>
+          <DataTable label="Models in the run's artifacts" headers={['Artifact path', 'Flavors', 'Logged at (UTC)']}>
+            {legacy.map((entry, i) => (
+              <tr key={`${entry.artifact_path ?? ''}-${i}`}>
+                <td>{entry.artifact_path ? <a href={artifactLink(`${entry.artifact_path}/MLmodel`)}>{entry.artifact_path}</a> : '—'}</td>
+                <td className="mono">{Object.keys(entry.flavors ?? {}).join(', ')}</td>
+                <td>{entry.utc_time_created ?? '—'}</td>
+              </tr>
+            ))}
+          </DataTable>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
 function Tags({ run }: { run: Run }) {
   const system = (run.data.tags ?? []).filter((t) => t.key.startsWith('mlflow.'));
+  const can = useCan();
   return (
     <div>
       <TagEditor
         label="Tags"
         tags={run.data.tags ?? []}
         hideSystem
+        editable={can('experiment', run.info.experiment_id, 'EDIT')}
         invalidates={['run', run.info.run_id]}
         setTag={(key, value) => runs.setTag(run.info.run_id, key, value)}
         deleteTag={(key) => runs.deleteTag(run.info.run_id, key)}
@@ -213,22 +298,14 @@ function KeyValueTable({ label, rows, empty }: { label: string; rows: Array<[str
           onChange={(e) => setSearch(e.target.value)}
         />
       ) : null}
-      <table className="data" aria-label={label}>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Value</th>
+      <DataTable label={label} headers={['Name', 'Value']}>
+        {shown.map(([key, value]) => (
+          <tr key={key}>
+            <td className="mono">{key}</td>
+            <td className="mono">{value}</td>
           </tr>
-        </thead>
-        <tbody>
-          {shown.map(([key, value]) => (
-            <tr key={key}>
-              <td className="mono">{key}</td>
-              <td className="mono">{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
     </div>
   );
 }

@@ -14,6 +14,7 @@ import {
   availableColumns,
   cellValue,
   columnId,
+  filterColumns,
   formatOrderBy,
   nextOrderBy,
   parseColumn,
@@ -30,7 +31,7 @@ type RunsRoute = Extract<Route, { page: 'runs' }>;
 const features = tableFeatures({});
 const helper = createColumnHelper<typeof features, RunRow>();
 const ROW_HEIGHT = 34;
-const CHOOSER_LIMIT = 300;
+const CHOOSER_ROW_HEIGHT = 28;
 
 /** Width of each column, by id (key columns share one width). */
 const WIDTHS: Record<string, number> = { select: 40, name: 300, status: 90, start_time: 215, duration: 100, user: 120 };
@@ -163,7 +164,7 @@ export function RunsPage({ route }: { route: RunsRoute }) {
               type="button"
               className="primary"
               disabled={selected.size < 2}
-              onClick={() => navigate({ page: 'compare', experimentIds: [route.experimentId], runIds: [...selected], metric: '' })}
+              onClick={() => navigate({ page: 'compare', experimentIds: [route.experimentId], runIds: [...selected], metric: '', axis: 'step', smoothing: 0 })}
             >
               Compare {selected.size} runs
             </button>
@@ -345,13 +346,23 @@ function FilterBox({ filter, apply, problem }: { filter: string; apply(filter: s
   );
 }
 
-/** Columns from every metric, param and tag key of the loaded runs; searchable, since there can be thousands. */
+/**
+ * Columns from every metric, param and tag key of the loaded runs: searchable, and a virtual list
+ * (only the keys in view are in the DOM), since there can be thousands.
+ */
 function ColumnChooser({ available, chosen, choose }: { available: KeyColumn[]; chosen: string[]; choose(columns: string[]): void }) {
   const [open, setOpen] = useState(false);
   const [search, setSearch] = useState('');
   const panel = useRef<HTMLDivElement>(null);
-  const matches = available.filter((c) => columnId(c).toLowerCase().includes(search.toLowerCase()));
-  const shown = matches.slice(0, CHOOSER_LIMIT);
+  const matches = useMemo(() => filterColumns(available, search), [available, search]);
+  const list = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: matches.length,
+    getScrollElement: () => list.current,
+    estimateSize: () => CHOOSER_ROW_HEIGHT,
+    overscan: 8,
+  });
+  const shownKeys = virtualizer.getVirtualItems();
   const toggle = (id: string) => choose(chosen.includes(id) ? chosen.filter((c) => c !== id) : [...chosen, id]);
   useEffect(() => {
     if (open) panel.current?.querySelector('input')?.focus();
@@ -372,13 +383,24 @@ function ColumnChooser({ available, chosen, choose }: { available: KeyColumn[]; 
               Clear all
             </button>
           ) : null}
-          {shown.map((column) => (
-            <label key={columnId(column)}>
-              <input type="checkbox" checked={chosen.includes(columnId(column))} onChange={() => toggle(columnId(column))} />{' '}
-              <span className="mono">{columnId(column)}</span>
-            </label>
-          ))}
-          {matches.length > shown.length ? <p className="muted">{matches.length - shown.length} more: narrow the search.</p> : null}
+          <p className="muted" role="status">
+            {search === '' ? `${available.length} keys` : `${matches.length} of ${available.length} keys match`}
+          </p>
+          <div ref={list} className="chooser-list" style={{ maxHeight: 12 * CHOOSER_ROW_HEIGHT, overflow: 'auto' }}>
+            {/* Spacers above and below the keys in view keep the scrollbar true to the whole list. */}
+            <div style={{ paddingTop: shownKeys[0]?.start ?? 0, paddingBottom: virtualizer.getTotalSize() - (shownKeys[shownKeys.length - 1]?.end ?? 0) }}>
+              {shownKeys.map((item) => {
+                const column = matches[item.index];
+                if (column === undefined) return null;
+                const id = columnId(column);
+                return (
+                  <label key={id} style={{ height: CHOOSER_ROW_HEIGHT }}>
+                    <input type="checkbox" checked={chosen.includes(id)} onChange={() => toggle(id)} /> <span className="mono">{id}</span>
+                  </label>
+                );
+              })}
+            </div>
+          </div>
           {available.length === 0 ? <p className="muted">The runs on this page log no metrics, params or tags.</p> : null}
         </div>
       ) : null}

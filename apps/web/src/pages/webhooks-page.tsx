@@ -4,8 +4,10 @@ import { webhooks } from '../api/endpoints';
 import { Empty, ErrorMessage, Loading } from '../components/feedback';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
+import { useCan } from '../auth/use-can';
 import type { Route } from '../routing/route';
 import { navigate } from '../routing/use-route';
+import { ACTIONS, DataTable } from '../components/data-table';
 
 type WebhookRoute = Extract<Route, { page: 'webhook' }>;
 
@@ -24,32 +26,21 @@ export function WebhooksPage() {
       ) : list.error ? null : rows.length === 0 ? (
         <Empty>No webhooks. Create one with the mlflow client or the REST API (POST /api/2.0/mlflow/webhooks).</Empty>
       ) : (
-        <table className="data" aria-label="Webhooks">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">Status</th>
-              <th scope="col">Health</th>
+        <DataTable label="Webhooks" headers={['Name', 'URL', 'Events', 'Status', 'Health']}>
+          {rows.map((webhook) => (
+            <tr key={webhook.webhook_id}>
+              <td>
+                <Link to={{ page: 'webhook', webhookId: webhook.webhook_id, delivery: '' }}>{webhook.name}</Link>
+              </td>
+              <td className="mono">{webhook.url}</td>
+              <td>{eventsOf(webhook)}</td>
+              <td>{webhook.status}</td>
+              <td>
+                <Health webhookId={webhook.webhook_id} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((webhook) => (
-              <tr key={webhook.webhook_id}>
-                <td>
-                  <Link to={{ page: 'webhook', webhookId: webhook.webhook_id, delivery: '' }}>{webhook.name}</Link>
-                </td>
-                <td className="mono">{webhook.url}</td>
-                <td>{eventsOf(webhook)}</td>
-                <td>{webhook.status}</td>
-                <td>
-                  <Health webhookId={webhook.webhook_id} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -82,6 +73,7 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
   });
   const w = detail.data?.webhook;
   const rows = deliveries.data?.deliveries ?? [];
+  const can = useCan();
   return (
     <section aria-labelledby="webhook-title">
       <p className="muted">
@@ -110,11 +102,13 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
           <dd>{w.has_secret ? 'yes (a secret is set)' : 'no'}</dd>
         </dl>
       ) : null}
-      <p>
-        <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
-          Send a test event
-        </button>
-      </p>
+      {can.admin ? (
+        <p>
+          <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
+            Send a test event
+          </button>
+        </p>
+      ) : null}
       <ErrorMessage error={test.error} />
       {test.data ? (
         <div className="preview" role="status" aria-label="Test result" style={{ minHeight: 0 }}>
@@ -131,25 +125,11 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
       ) : rows.length === 0 ? (
         <Empty>No deliveries yet.</Empty>
       ) : (
-        <table className="data" aria-label="Deliveries">
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last response</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((delivery) => (
-              <DeliveryRow key={delivery.delivery_id} delivery={delivery} route={route} />
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Deliveries" headers={['Event', 'Status', 'Attempts', 'Last response', 'Created', ACTIONS]}>
+          {rows.map((delivery) => (
+            <DeliveryRow key={delivery.delivery_id} delivery={delivery} route={route} />
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -158,6 +138,8 @@ export function WebhookPage({ route }: { route: WebhookRoute }) {
 function DeliveryRow({ delivery, route }: { delivery: WebhookDelivery; route: WebhookRoute }) {
   const queryClient = useQueryClient();
   const open = route.delivery === delivery.delivery_id;
+  // A CI token's user may hold EDIT on one webhook: enough to redeliver its deliveries.
+  const mayRedeliver = useCan()('webhook', route.webhookId, 'EDIT');
   const redeliver = useMutation({
     mutationFn: () => webhooks.redeliver(delivery.delivery_id),
     // The same delivery is queued again (PENDING) and its row follows it to its outcome.
@@ -194,9 +176,11 @@ function DeliveryRow({ delivery, route }: { delivery: WebhookDelivery; route: We
           >
             Attempts
           </button>{' '}
-          <button type="button" onClick={() => redeliver.mutate()} disabled={redeliver.isPending} aria-label={`Redeliver ${delivery.delivery_id}`}>
-            Redeliver
-          </button>
+          {mayRedeliver ? (
+            <button type="button" onClick={() => redeliver.mutate()} disabled={redeliver.isPending} aria-label={`Redeliver ${delivery.delivery_id}`}>
+              Redeliver
+            </button>
+          ) : null}
           <ErrorMessage error={redeliver.error} />
         </td>
       </tr>
@@ -218,31 +202,18 @@ function Attempts({ deliveryId }: { deliveryId: string }) {
   const attempts = detail.data.delivery.attempt_log ?? [];
   if (attempts.length === 0) return <p className="muted">Not attempted yet.</p>;
   return (
-    <table className="data" aria-label={`Attempts of ${deliveryId}`}>
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Status</th>
-          <th scope="col">Latency</th>
-          <th scope="col">Started</th>
-          <th scope="col">Error</th>
-          <th scope="col">Response (excerpt)</th>
+    <DataTable label={`Attempts of ${deliveryId}`} headers={['#', 'Outcome', 'Status', 'Latency', 'Started', 'Error', 'Response (excerpt)']}>
+      {attempts.map((a) => (
+        <tr key={a.attempt}>
+          <td>{a.attempt}</td>
+          <td>{a.outcome}</td>
+          <td>{a.status_code ?? '—'}</td>
+          <td>{a.duration_ms} ms</td>
+          <td>{formatTime(a.started_timestamp)}</td>
+          <td>{a.error ?? ''}</td>
+          <td className="mono">{a.response_body?.slice(0, 300) ?? ''}</td>
         </tr>
-      </thead>
-      <tbody>
-        {attempts.map((a) => (
-          <tr key={a.attempt}>
-            <td>{a.attempt}</td>
-            <td>{a.outcome}</td>
-            <td>{a.status_code ?? '—'}</td>
-            <td>{a.duration_ms} ms</td>
-            <td>{formatTime(a.started_timestamp)}</td>
-            <td>{a.error ?? ''}</td>
-            <td className="mono">{a.response_body?.slice(0, 300) ?? ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }

@@ -11,8 +11,18 @@ describe('hash routes', () => {
   });
 
   it("opens MLflow's compare link, JSON arrays in the query", () => {
-    expect(parseHash('#/compare-runs?runs=["a","b","a"]&experiments=["1"]')).toEqual({ page: 'compare', runIds: ['a', 'b'], experimentIds: ['1'], metric: '' });
-    expect(parseHash('#/compare-runs?runs=not-json')).toEqual({ page: 'compare', runIds: [], experimentIds: [], metric: '' });
+    expect(parseHash('#/compare-runs?runs=["a","b","a"]&experiments=["1"]')).toEqual({
+      page: 'compare',
+      runIds: ['a', 'b'],
+      experimentIds: ['1'],
+      metric: '',
+      axis: 'step',
+      smoothing: 0,
+    });
+    expect(parseHash('#/compare-runs?runs=not-json')).toEqual({ page: 'compare', runIds: [], experimentIds: [], metric: '', axis: 'step', smoothing: 0 });
+    // The chart's axis and smoothing are shareable too; nonsense falls back, smoothing stays within 0..0.99.
+    expect(parseHash('#/compare-runs?runs=["a"]&x=time&smooth=0.8')).toMatchObject({ axis: 'time', smoothing: 0.8 });
+    expect(parseHash('#/compare-runs?runs=["a"]&x=bogus&smooth=5')).toMatchObject({ axis: 'step', smoothing: 0.99 });
   });
 
   it('lands on the experiments list for an empty hash and says not found for an unknown one', () => {
@@ -48,7 +58,7 @@ describe('hash routes', () => {
       { page: 'experiments', search: 'name LIKE "%cv%"', view: 'deleted', token: 't1' },
       { page: 'run', experimentId: '1', runId: 'r', tab: 'artifacts', artifact: 'plots/a b.png' },
       { page: 'models', search: 'fraud', token: '' },
-      { page: 'compare', runIds: ['r1', 'r2'], experimentIds: ['1', '2'], metric: 'val/loss' },
+      { page: 'compare', runIds: ['r1', 'r2'], experimentIds: ['1', '2'], metric: 'val/loss', axis: 'relative', smoothing: 0.6 },
       { page: 'webhooks' },
       { page: 'operations' },
       { page: 'webhook', webhookId: 'wh-1', delivery: 'd-9' },

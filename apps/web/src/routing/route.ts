@@ -1,3 +1,5 @@
+import { X_AXES, type XAxis } from '../charts/series';
+
 /**
  * The UI's pages and their state, as hash URLs. MLflow's UI uses hash URLs too, and the links it
  * taught people keep working: the mlflow client prints `<tracking_uri>/#/experiments/<id>/runs/<run_id>`
@@ -7,7 +9,7 @@ export type Route =
   | { page: 'experiments'; search: string; view: LifecycleView; token: string }
   | { page: 'runs'; experimentId: string; runs: RunsViewState }
   | { page: 'run'; experimentId: string; runId: string; tab: RunTab; artifact: string }
-  | { page: 'compare'; experimentIds: string[]; runIds: string[]; metric: string }
+  | { page: 'compare'; experimentIds: string[]; runIds: string[]; metric: string; axis: XAxis; smoothing: number }
   | { page: 'models'; search: string; token: string }
   | { page: 'webhooks' }
   | { page: 'operations' }
@@ -16,7 +18,8 @@ export type Route =
   | { page: 'not-found'; hash: string };
 
 export type LifecycleView = 'active' | 'deleted';
-export const RUN_TABS = ['overview', 'params', 'metrics', 'tags', 'artifacts'] as const;
+export type { XAxis };
+export const RUN_TABS = ['overview', 'params', 'metrics', 'tags', 'artifacts', 'models'] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 
 /** What a runs table shows: shareable, so all of it lives in the URL. */
@@ -65,7 +68,14 @@ export function parseHash(hash: string): Route {
   }
   // MLflow's compare link: `#/compare-runs?runs=["a","b"]&experiments=["1"]` (JSON arrays).
   if (first === 'compare-runs' && second === undefined) {
-    return { page: 'compare', runIds: jsonList(query.get('runs')), experimentIds: jsonList(query.get('experiments')), metric: query.get('metric') ?? '' };
+    return {
+      page: 'compare',
+      runIds: jsonList(query.get('runs')),
+      experimentIds: jsonList(query.get('experiments')),
+      metric: query.get('metric') ?? '',
+      axis: (X_AXES as readonly string[]).includes(query.get('x') ?? '') ? (query.get('x') as XAxis) : 'step',
+      smoothing: smoothingOf(query.get('smooth')),
+    };
   }
   if (first === 'operations' && second === undefined) return { page: 'operations' };
   if (first === 'webhooks') {
@@ -93,7 +103,13 @@ export function formatHash(route: Route): string {
         artifact: route.artifact,
       });
     case 'compare':
-      return withQuery('#/compare-runs', { runs: JSON.stringify(route.runIds), experiments: JSON.stringify(route.experimentIds), metric: route.metric });
+      return withQuery('#/compare-runs', {
+        runs: JSON.stringify(route.runIds),
+        experiments: JSON.stringify(route.experimentIds),
+        metric: route.metric,
+        x: route.axis === 'step' ? '' : route.axis,
+        smooth: route.smoothing === 0 ? '' : String(route.smoothing),
+      });
     case 'models':
       return withQuery('#/models', { q: route.search, page: route.token });
     case 'webhooks':
@@ -141,6 +157,12 @@ function jsonList(value: string | null): string[] {
   } catch {
     return [];
   }
+}
+
+/** The EMA weight of the compare chart: 0 (raw) to 0.99, two decimals. */
+function smoothingOf(value: string | null): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? Math.round(Math.min(0.99, Math.max(0, n)) * 100) / 100 : 0;
 }
 
 function runTab(value: string | null): RunTab {

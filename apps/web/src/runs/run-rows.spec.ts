@@ -1,5 +1,5 @@
 import type { Run } from '@cairn/contracts';
-import { availableColumns, formatOrderBy, nextOrderBy, parseOrderBy, searchIdentifier, treeRows } from './run-rows';
+import { availableColumns, columnId, filterColumns, formatOrderBy, nextOrderBy, parseOrderBy, searchIdentifier, treeRows } from './run-rows';
 
 const run = (id: string, parent?: string, extra: Partial<Run['data']> = {}): Run => ({
   info: { run_id: id, run_uuid: id, run_name: id, experiment_id: '1', user_id: 'u', status: 'FINISHED', artifact_uri: '', lifecycle_stage: 'active' },
@@ -52,5 +52,21 @@ describe('runs table rows and ordering', () => {
       run('b', undefined, { params: [{ key: 'lr', value: '0.2' }], tags: [{ key: 'team', value: 'cv' }] }),
     ];
     expect(availableColumns(runs).map((c) => `${c.kind}.${c.key}`)).toEqual(['metrics.loss', 'params.lr', 'tags.team']);
+  });
+});
+
+describe('the column chooser search', () => {
+  const keys = Array.from({ length: 5000 }, (_, i) => ({ kind: 'metrics' as const, key: `layer_${i}/grad_norm` }));
+  const columns = [...keys, { kind: 'metrics' as const, key: 'val/loss' }, { kind: 'params' as const, key: 'loss_fn' }, { kind: 'tags' as const, key: 'Team' }];
+
+  it('finds columns holding every word typed, in any case', () => {
+    expect(filterColumns(columns, 'val loss').map(columnId)).toEqual(['metrics.val/loss']);
+    expect(filterColumns(columns, 'LOSS').map(columnId)).toEqual(['metrics.val/loss', 'params.loss_fn']);
+    expect(filterColumns(columns, 'tags.team').map(columnId)).toEqual(['tags.Team']);
+    expect(filterColumns(columns, 'layer_4999 grad')).toHaveLength(1);
+  });
+
+  it('keeps every column for an empty search', () => {
+    expect(filterColumns(columns, '  ')).toHaveLength(5003);
   });
 });

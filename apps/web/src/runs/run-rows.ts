@@ -84,6 +84,22 @@ export function availableColumns(runs: readonly Run[]): KeyColumn[] {
   return [...seen.values()].sort((a, b) => columnId(a).localeCompare(columnId(b)));
 }
 
+/**
+ * The column chooser's search: every word typed must appear in the column id (`val loss` finds
+ * `metrics.val/loss` and `metrics.loss_val`), case-insensitively; an empty search keeps them all.
+ */
+export function filterColumns(columns: readonly KeyColumn[], search: string): KeyColumn[] {
+  const words = search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  if (words.length === 0) return [...columns];
+  return columns.filter((column) => {
+    const id = columnId(column).toLowerCase();
+    return words.every((w) => id.includes(w));
+  });
+}
+
 export interface RunRow {
   run: Run;
   depth: number;

@@ -26,6 +26,28 @@ export interface RegisteredModelPermission {
   permission: Permission;
 }
 
+/** One row of MLflow 3's `users/current/permissions` (its `_UserRolePermissionRow`). */
+export interface CurrentUserPermission {
+  role_id: null;
+  role_name: string;
+  workspace: string;
+  resource_type: ResourceType;
+  resource_pattern: string;
+  permission: Permission;
+}
+
+/**
+ * `users/current/permissions`: the caller's grants (its own and its groups'). `default_permission`
+ * is Cairn's addition — what holds on a resource no row names (MANAGE with auth off; webhooks are
+ * never covered by it) — so the web UI can hide the actions a user may not take. With auth off,
+ * `is_admin` is true: anyone may call every route.
+ */
+export interface CurrentUserPermissionsResponse {
+  is_admin: boolean;
+  default_permission: Permission;
+  permissions: CurrentUserPermission[];
+}
+
 /** One grant a token carries (`resource_id` `*`: every resource of the type). */
 export interface TokenScopeWire {
   resource_type: ResourceType;

@@ -99,6 +99,11 @@ export class AccessControl {
     return this.config.auth.mode;
   }
 
+  /** What a signed-in user holds where nobody granted it anything: everything when auth is off. */
+  get defaultPermission(): Permission {
+    return this.enabled ? this.config.auth.defaultPermission : 'MANAGE';
+  }
+
   /** Some replica changed users, grants, tokens or sessions: forget everything derived from them. */
   invalidate(): void {
     this.generation++;

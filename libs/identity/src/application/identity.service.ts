@@ -13,6 +13,8 @@ import {
   type ApiToken,
   type AuthUser,
   type CreateTokenResponse,
+  type CurrentUserPermission,
+  type CurrentUserPermissionsResponse,
   type Permission,
   type Principal,
   type ResourceType,
@@ -98,8 +100,10 @@ export class IdentityService {
    * roles into rows; Cairn's direct grants are MLflow's per-user role (`__user_<id>__`, as its
    * grant/revoke API writes them) and a group's grants a role named after the group. Cairn has no
    * role ids, so `role_id` is null; without a user (auth off) there are no grants to list.
+   * `default_permission` is Cairn's addition: what holds where no row matches, so a client (Cairn's
+   * web UI) can tell which actions to offer without asking per resource.
    */
-  async currentUserPermissions(caller: Principal): Promise<{ is_admin: boolean; permissions: CurrentUserPermission[] }> {
+  async currentUserPermissions(caller: Principal): Promise<CurrentUserPermissionsResponse> {
     const rows = (role: string, grants: readonly GrantRecord[]): CurrentUserPermission[] =>
       grants.map((g) => ({
         role_id: null,
@@ -111,7 +115,12 @@ export class IdentityService {
       }));
     const own = caller.userId === undefined ? [] : rows(`__user_${caller.userId}__`, await this.store.userGrants(caller.userId));
     const groups = caller.groups.length === 0 ? new Map<string, GrantRecord[]>() : await this.store.groupGrants(caller.groups);
-    return { is_admin: caller.isAdmin, permissions: [...own, ...[...groups].flatMap(([group, grants]) => rows(group, grants))] };
+    return {
+      // Without authentication everyone may call the admin routes too: say so, as the grants say MANAGE.
+      is_admin: caller.isAdmin || !this.access.enabled,
+      default_permission: this.access.defaultPermission,
+      permissions: [...own, ...[...groups].flatMap(([group, grants]) => rows(group, grants))],
+    };
   }
 
   // ---- grants ----------------------------------------------------------------------------------
