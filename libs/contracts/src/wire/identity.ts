@@ -96,13 +96,3 @@ export interface ListTokensResponse {
 export interface RevokeTokenRequest {
   token_id: string;
 }
-
-/** One row of MLflow 3's `users/current/permissions` (its `_UserRolePermissionRow`). */
-export interface CurrentUserPermission {
-  role_id: null;
-  role_name: string;
-  workspace: string;
-  resource_type: ResourceType;
-  resource_pattern: string;
-  permission: Permission;
-}

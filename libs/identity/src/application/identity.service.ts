@@ -19,7 +19,6 @@ import {
   type Principal,
   type ResourceType,
   type TokenScope,
-  type CurrentUserPermission,
 } from '@cairn/contracts';
 import { mintToken } from '../domain/credentials';
 import { hashPassword, passwordMatches } from '../infra/passwords';
