@@ -113,7 +113,11 @@ function cpuSeconds(pid) {
 
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-const put = (base, urlPath, body) =>
+/**
+ * One PUT; sent again once if a kept-alive socket turned out closed (uvicorn closes idle ones after
+ * 5 s, and a request can race that close), as HTTP clients do for an idempotent request.
+ */
+const put = (base, urlPath, body, retried = false) =>
   new Promise((resolve, reject) => {
     const req = request(
       {
@@ -129,7 +133,9 @@ const put = (base, urlPath, body) =>
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${urlPath}: ${res.statusCode}`))));
       },
     );
-    req.on('error', reject);
+    req.on('error', (error) =>
+      req.reusedSocket && !retried && error.code === 'ECONNRESET' ? put(base, urlPath, body, true).then(resolve, reject) : reject(error),
+    );
     req.end(body);
   });
 
