@@ -1,3 +1,4 @@
+import { DatabaseBusyError } from './database';
 import { GroupCommit } from './group-commit';
 
 /** A commit that waits until released, recording the batches it was given. */
@@ -47,5 +48,19 @@ describe('GroupCommit', () => {
     open();
     await first;
     expect((await settled).map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([120, 'thirteen cannot be written', 140]);
+  });
+
+  it('fails the whole batch at once when the database is busy, without committing each item again', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit(
+      async (items: number[]) => {
+        batches.push(items);
+        throw new DatabaseBusyError('no connection came free');
+      },
+      { maxBatch: 64, maxInFlight: 1 },
+    );
+    const settled = await Promise.allSettled([1, 2, 3].map((item) => group.submit(item)));
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(batches).toEqual([[1], [2, 3]]);
   });
 });

@@ -1,3 +1,5 @@
+import { DatabaseBusyError } from './database';
+
 /**
  * Group commit: writes submitted while a transaction is committing wait, and the next transaction
  * commits all of them at once — one COMMIT, one WAL flush on a durable Postgres, for what arrived
@@ -5,7 +7,8 @@
  *
  * `commitBatch` receives the items in submission order and returns one result per item. If it
  * throws for a batch of several, each item is committed again alone, so an item that cannot be
- * written fails only its own caller.
+ * written fails only its own caller — unless the database was too busy (no connection, a statement
+ * timeout): then every item fails with it, rather than multiplying the load that caused it.
  */
 export class GroupCommit<Item, Result> {
   private readonly queue: Array<{ item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }> = [];
@@ -39,7 +42,7 @@ export class GroupCommit<Item, Result> {
       const results = await this.commitBatch(batch.map((entry) => entry.item));
       batch.forEach((entry, i) => entry.resolve(results[i] as Result));
     } catch (error) {
-      if (batch.length === 1) return batch[0]?.reject(error);
+      if (batch.length === 1 || error instanceof DatabaseBusyError) return batch.forEach((entry) => entry.reject(error));
       // One item may have failed the whole transaction: commit each alone, so only it fails.
       await Promise.all(batch.map((entry) => this.commit([entry])));
     }
