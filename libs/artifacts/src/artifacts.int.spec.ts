@@ -205,6 +205,34 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     expect(rows[0]?.data).toMatchObject({ digest: sha(content), size: content.length, deduplicated: true });
   });
 
+  it('lands 16 concurrent uploads into one run, and a retry sent alongside each stays one file', async () => {
+    const run = randomUUID().replace(/-/g, '');
+    const dir = `/api/2.0/mlflow-artifacts/artifacts/7/${run}/artifacts/burst`;
+    const bodies = Array.from({ length: 16 }, (_, i) => `file ${i} ${randomUUID()}`);
+    // Each file sent twice at once, as by a client that retried after a timeout: 32 PUTs in flight.
+    const responses = await Promise.all([...bodies, ...bodies].map((body, i) => rawRequest(service.url, 'PUT', `${dir}/f${i % 16}.txt`, { body })));
+    expect(responses.map((r) => r.status)).toEqual(Array(32).fill(200));
+
+    const listed = await rawRequest(service.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=7/${run}/artifacts/burst`);
+    expect(listed.json()).toEqual({
+      files: bodies.map((body, i) => ({ path: `f${i}.txt`, is_dir: false, file_size: body.length })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    });
+    for (const [i, body] of bodies.entries()) expect((await rawRequest(service.url, 'GET', `${dir}/f${i}.txt`)).body.toString()).toBe(body);
+    // One reference per content, one blob per content once the duplicates are swept.
+    const refs = await sql.query<{ ref_count: number }>('SELECT ref_count FROM artifacts.objects WHERE digest = ANY($1::text[])', [bodies.map(sha)]);
+    expect(refs.rows.map((r) => r.ref_count)).toEqual(Array(16).fill(1));
+    await sweep();
+    expect(filesUnder(blobRoot).filter((f) => bodies.includes(readFileSync(path.join(blobRoot, f), 'utf8')))).toHaveLength(16);
+    // Every upload is in the run's event stream, numbered without gaps; they were committed in fewer
+    // transactions than uploads (group commit), not one each behind the run's lock.
+    const events = await sql.query<{ aggregate_version: number; tx: string }>(
+      `SELECT aggregate_version, xmin::text AS tx FROM artifacts.events WHERE type = 'artifacts.artifact.stored.v1' AND data->>'ownerId' = $1 ORDER BY aggregate_version`,
+      [run],
+    );
+    expect(events.rows.map((r) => r.aggregate_version)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(new Set(events.rows.map((r) => r.tx)).size).toBeLessThan(32);
+  });
+
   it('lists a run the way the tracking artifacts/list does (run-relative paths, root_uri)', async () => {
     const listed = await rawRequest(service.url, 'GET', `/api/2.0/cairn/artifacts/list?run_id=${RUN}&path=model`);
     expect(listed.json()).toEqual({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,13 +40,8 @@ export class FilesystemBlobStore implements BlobStore {
     const temp = path.join(path.dirname(target.absolute), `${TEMP_MARKER}${randomUUID()}`);
     const { meter, release } = meterFrom(content, options);
     try {
-      await pipeline(meter, createWriteStream(temp, { flags: 'wx', mode: 0o640 }));
-      const handle = await open(temp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // `flush`: the stream fsyncs its descriptor before closing it — one open and close per blob, not two.
+      await pipeline(meter, createWriteStream(temp, { flags: 'wx', mode: 0o640, flush: true }));
       await rename(temp, target.absolute);
     } catch (error) {
       // What is left of the source is the caller's (meterFrom).
@@ -158,6 +153,20 @@ export class FilesystemBlobStore implements BlobStore {
     const checked = normaliseArtifactPath(key);
     const realRoot = await this.realRootPath();
     const segments = checked.split('/');
+    const leafOf = async (directory: string) => {
+      const absolute = path.join(directory, segments[segments.length - 1] ?? '');
+      const leaf = await lstat(absolute).catch(() => undefined);
+      if (leaf?.isSymbolicLink()) throw new UnsafeArtifactPathError('outside artifact directory');
+      if (leaf?.isDirectory()) throw new UnsafeArtifactPathError('a directory exists at this path');
+      return { key: checked, absolute };
+    };
+    // The usual case, a directory that exists (every blob of a month shares one): one realpath, the
+    // same check as after creating one below.
+    const existingDirectory = await realpath(path.join(realRoot, ...segments.slice(0, -1))).catch(() => undefined);
+    if (existingDirectory !== undefined) {
+      await this.ensureInside(realRoot, existingDirectory);
+      return leafOf(existingDirectory);
+    }
     let existing = realRoot;
     let i = 0;
     for (; i < segments.length - 1; i++) {
@@ -174,11 +183,8 @@ export class FilesystemBlobStore implements BlobStore {
     const directory = path.join(existing, ...segments.slice(i, -1));
     await mkdir(directory, { recursive: true });
     // Re-check after creating: a concurrent symlink swap must not redirect the write.
-    await this.ensureInside(realRoot, await realpath(directory));
-    const absolute = path.join(directory, segments[segments.length - 1] ?? '');
-    const leaf = await lstat(absolute).catch(() => undefined);
-    if (leaf?.isSymbolicLink()) throw new UnsafeArtifactPathError('outside artifact directory');
-    if (leaf?.isDirectory()) throw new UnsafeArtifactPathError('a directory exists at this path');
-    return { key: checked, absolute };
+    const created = await realpath(directory);
+    await this.ensureInside(realRoot, created);
+    return leafOf(created);
   }
 }

@@ -18,3 +18,4 @@ export * from './http/access-rules';
 export * from './database/notice-listener';
 export * from './caching/bounded-cache';
 export * from './http/web-ui';
+export * from './database/group-commit';

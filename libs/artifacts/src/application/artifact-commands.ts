@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { CommandHandler, EventStore, uuidv7 } from '@cairn/eventing';
-import { Database, type UnitOfWork } from '@cairn/platform';
+import { Database, GroupCommit, type UnitOfWork } from '@cairn/platform';
 import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
@@ -18,6 +18,28 @@ import { RetentionEnforcer } from './retention-enforcer';
 /** Blob keys are server-made, never derived from user paths: user input cannot name a storage location. */
 const newStorageKey = () => `${OBJECTS_PREFIX}${new Date().toISOString().slice(0, 7)}/${uuidv7()}`;
 
+/** An uploaded blob waiting for its index writes and event (see `recordUploads`). */
+interface StoredUpload {
+  location: ArtifactLocation;
+  digest: string;
+  size: number;
+  stagingKey: string;
+  metadata: EventMetadata;
+}
+
+interface UploadOutcome {
+  deduplicated: boolean;
+  /** The upload queued a blob for deletion (its own, deduplicated, or the content it replaced). */
+  madeGarbage: boolean;
+}
+
+/**
+ * How many uploads one transaction records at most. Uploads that arrive while one commits wait for
+ * the next (group commit): on a durable Postgres every COMMIT waits for a WAL flush, and a run's
+ * uploads, serialised by its lock, each waited for their own.
+ */
+const UPLOADS_PER_COMMIT = 64;
+
 export interface UploadResult {
   location: ArtifactLocation;
   size: number;
@@ -27,14 +49,19 @@ export interface UploadResult {
 
 /**
  * The write side of the artifact proxy. An upload streams into a fresh blob while its sha256 is
- * computed; then, in one transaction serialised per owner: the content gets a reference (or the
- * existing content gets one more, and the fresh blob is queued for deletion), the path index points
- * at it, and `artifacts.artifact.stored.v1` is appended with the outbox. Retention runs after.
+ * computed; then, in a transaction holding its owner's lock (shared with the uploads that arrived
+ * meanwhile, ADR 0018): the content gets a reference (or the existing content gets one more, and
+ * the fresh blob is queued for deletion), the path index points at it, and
+ * `artifacts.artifact.stored.v1` is appended with the outbox. Retention runs after.
  */
 @Injectable()
 export class ArtifactCommands {
   private readonly logger = new Logger('artifacts');
   private readonly handler: CommandHandler;
+  private readonly uploads = new GroupCommit<StoredUpload, UploadOutcome>((batch) => this.recordUploads(batch), {
+    maxBatch: UPLOADS_PER_COMMIT,
+    maxInFlight: 1,
+  });
 
   constructor(
     @Inject(Database) private readonly database: Database,
@@ -85,52 +112,9 @@ export class ArtifactCommands {
     }
     const stagingKey = newStorageKey();
     const stored = await this.blobs.put(stagingKey, body, { expectedSize: announcedSize, maxBytes });
-    let outcome: { deduplicated: boolean; madeGarbage: boolean };
-    // Three round trips for the whole transaction: BEGIN with the owner lock, the index writes in one
-    // statement, and the event sent with the COMMIT. Each round trip to Postgres costs this server
-    // more CPU than the statements themselves, and small artifacts are most of what clients log.
+    let outcome: UploadOutcome;
     try {
-      outcome = await this.database.transaction(
-        async (tx) => {
-          // The event's time, on its rows too: a replay of the log stamps the same.
-          const at = new Date();
-          const recorded = await storeArtifact(
-            this.repository,
-            tx,
-            {
-              path: location.path,
-              ownerKind: location.ownerKind,
-              ownerId: location.ownerId,
-              experimentId: location.experimentId,
-              relativePath: location.relativePath,
-              digest: stored.sha256,
-              size: stored.size,
-            },
-            stagingKey,
-            at.toISOString(),
-          );
-          // Identical content is kept once: this upload's blob became garbage in that statement.
-          const event: ArtifactsEvent = {
-            type: ARTIFACTS_EVENT_TYPES.artifactStored,
-            aggregateId: location.ownerId,
-            data: {
-              ownerKind: location.ownerKind,
-              ownerId: location.ownerId,
-              experimentId: location.experimentId,
-              path: location.path,
-              relativePath: location.relativePath,
-              size: stored.size,
-              digest: stored.sha256,
-              deduplicated: !recorded.created,
-              replacedDigest: recorded.previous?.digest ?? null,
-              storageKey: stagingKey,
-            },
-          };
-          this.events.appendAtCommit(tx, 'artifacts', [event], metadata, at);
-          return { deduplicated: !recorded.created, madeGarbage: !recorded.created || recorded.released.length > 0 };
-        },
-        { begin: this.repository.lockOwnerStatement(location.ownerId) },
-      );
+      outcome = await this.uploads.submit({ location, digest: stored.sha256, size: stored.size, stagingKey, metadata });
     } catch (error) {
       // Nothing references the fresh blob: remove it now (a crash here leaves an orphan for the scanner).
       await this.blobs.delete(stagingKey).catch(() => undefined);
@@ -145,6 +129,63 @@ export class ArtifactCommands {
       );
     }
     return { location, size: stored.size, digest: stored.sha256, deduplicated: outcome.deduplicated };
+  }
+
+  /**
+   * The index writes and events of uploads whose blobs are stored, in one transaction: three round
+   * trips plus one per upload (BEGIN with the owners' locks; each upload's reference and file writes
+   * in one statement, in arrival order, so a retried path or a repeated content sees the one before
+   * it; the events sent with the COMMIT). A blob is referenced only once its row commits, and a row
+   * only ever names a blob already stored.
+   */
+  private async recordUploads(batch: readonly StoredUpload[]): Promise<UploadOutcome[]> {
+    const owners = [...new Set(batch.map((upload) => upload.location.ownerId))];
+    return this.database.transaction(
+      async (tx) => {
+        // The events' time, on their rows too: a replay of the log stamps the same.
+        const at = new Date();
+        const outcomes: UploadOutcome[] = [];
+        for (const { location, digest, size, stagingKey, metadata } of batch) {
+          const recorded = await storeArtifact(
+            this.repository,
+            tx,
+            {
+              path: location.path,
+              ownerKind: location.ownerKind,
+              ownerId: location.ownerId,
+              experimentId: location.experimentId,
+              relativePath: location.relativePath,
+              digest,
+              size,
+            },
+            stagingKey,
+            at.toISOString(),
+          );
+          // Identical content is kept once: this upload's blob became garbage in that statement.
+          const event: ArtifactsEvent = {
+            type: ARTIFACTS_EVENT_TYPES.artifactStored,
+            aggregateId: location.ownerId,
+            data: {
+              ownerKind: location.ownerKind,
+              ownerId: location.ownerId,
+              experimentId: location.experimentId,
+              path: location.path,
+              relativePath: location.relativePath,
+              size,
+              digest,
+              deduplicated: !recorded.created,
+              replacedDigest: recorded.previous?.digest ?? null,
+              storageKey: stagingKey,
+            },
+          };
+          // Each request's own actor and correlation id; the appends go with the COMMIT in one round trip.
+          this.events.appendAtCommit(tx, 'artifacts', [event], metadata, at);
+          outcomes.push({ deduplicated: !recorded.created, madeGarbage: !recorded.created || recorded.released.length > 0 });
+        }
+        return outcomes;
+      },
+      { begin: this.repository.lockOwnersStatement(owners) },
+    );
   }
 
   /** Deletes a file or a whole directory, as MLflow's `delete_artifacts`. Missing paths are not an error. */

@@ -65,11 +65,12 @@ export class ArtifactRepository {
   }
 
   /**
-   * The owner lock as a named statement, for the unit of work to send with BEGIN (no round trip of
-   * its own once prepared). The id is a parameter, whatever it holds.
+   * The locks of several owners as one named statement, for the unit of work to send with BEGIN (no
+   * round trip of its own once prepared): a batch of uploads (LOCK_OWNERS). Ids are parameters,
+   * whatever they hold.
    */
-  lockOwnerStatement(ownerId: string): NamedStatement {
-    return { name: 'artifacts.lock-owner', text: q.LOCK_OWNER, values: [ownerId] };
+  lockOwnersStatement(ownerIds: readonly string[]): NamedStatement {
+    return { name: 'artifacts.lock-owners', text: q.LOCK_OWNERS, values: [ownerIds] };
   }
 
   /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD); `at` is the event's time. */

@@ -8,6 +8,15 @@ import { mayReferenceRunSql } from '@cairn/contracts';
 /** Serialises writers of one owner (run / logged model): its events stay in order without retries. */
 export const LOCK_OWNER = `SELECT pg_advisory_xact_lock(hashtextextended('artifacts:' || $1, 0))`;
 
+/**
+ * The same lock for each of several owners (a batch of uploads), taken in the order of the lock
+ * keys: two batches sharing owners queue behind each other instead of deadlocking, and a writer
+ * holding one owner's lock is waited for as by LOCK_OWNER.
+ */
+export const LOCK_OWNERS = `
+SELECT count(pg_advisory_xact_lock(k.key)) FROM (
+  SELECT DISTINCT hashtextextended('artifacts:' || o, 0) AS key FROM unnest($1::text[]) AS o ORDER BY 1) k`;
+
 /** Drops references (one per listed digest occurrence); returns the digests left unreferenced. */
 export const RELEASE_REFERENCES = `
 UPDATE artifacts.objects o SET ref_count = o.ref_count - d.n
