@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,7 @@ const TEMP_MARKER = '.cairn-tmp-';
 export class FilesystemBlobStore implements BlobStore {
   readonly description: string;
   private realRoot: Promise<string> | undefined;
+  private readonly directories = new DirectorySync();
 
   constructor(private readonly root: string) {
     this.description = `file://${root}`;
@@ -43,6 +44,9 @@ export class FilesystemBlobStore implements BlobStore {
       // `flush`: the stream fsyncs its descriptor before closing it — one open and close per blob, not two.
       await pipeline(meter, createWriteStream(temp, { flags: 'wx', mode: 0o640, flush: true }));
       await rename(temp, target.absolute);
+      // The rename is durable only once its directory is: without this, a power loss could undo the
+      // move of a blob whose record the caller then commits (listed, but not downloadable).
+      await this.directories.sync(path.dirname(target.absolute));
     } catch (error) {
       // What is left of the source is the caller's (meterFrom).
       release();
@@ -186,5 +190,42 @@ export class FilesystemBlobStore implements BlobStore {
     const created = await realpath(directory);
     await this.ensureInside(realRoot, created);
     return leafOf(created);
+  }
+}
+
+/**
+ * fsync of directories, shared by concurrent writers: a writer whose rename is done joins the next
+ * fsync of its directory that starts after that moment (one already running may have started
+ * before the rename, so it does not count). Uploads landing in one directory together (blobs of a
+ * month share one) pay one fsync between them, as a group commit does for their records.
+ */
+export class DirectorySync {
+  private readonly states = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+  sync(directory: string): Promise<void> {
+    const state = this.states.get(directory);
+    if (state === undefined) return this.start(directory);
+    state.next ??= state.running.catch(() => undefined).then(() => this.start(directory));
+    return state.next;
+  }
+
+  private start(directory: string): Promise<void> {
+    const running = fsyncDirectory(directory).finally(() => {
+      const state = this.states.get(directory);
+      if (state?.running !== running) return;
+      if (state.next === undefined) this.states.delete(directory);
+    });
+    // A queued `next` has become this fsync: writers arriving from now on queue the one after it.
+    this.states.set(directory, { running });
+    return running;
+  }
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
