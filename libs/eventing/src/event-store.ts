@@ -106,6 +106,14 @@ SELECT global_position, event_id, aggregate_version FROM inserted ORDER BY globa
 
 const READ_STREAM = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND aggregate_version > $2 ORDER BY aggregate_version`);
 
+// Newest first, below a version (a page of a long stream: a run's holds every metric batch); the
+// unique (aggregate_id, aggregate_version) index serves it backwards. `$4`: event types to leave out.
+const READ_STREAM_BACKWARD = perContext(
+  (s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events
+   WHERE aggregate_id = $1 AND aggregate_version < $2 AND NOT (type = ANY($4::text[]))
+   ORDER BY aggregate_version DESC LIMIT $3`,
+);
+
 const READ_ALL = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2`);
 
 const READ_AT = perContext((s) => `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE global_position = ANY($1::bigint[]) ORDER BY global_position`);
@@ -242,6 +250,19 @@ export class EventStore {
   /** The events of one aggregate in version order, optionally only those after `afterVersion`. */
   async readStream(sql: Sql, context: ContextName, aggregateId: string, afterVersion = 0): Promise<EventEnvelope[]> {
     const { rows } = await sql.query<EventRow>(READ_STREAM(context), [aggregateId, afterVersion]);
+    return rows.map((row) => envelopeOfRow(row, context));
+  }
+
+  /** Up to `limit` events of one aggregate below `beforeVersion`, newest first, without those of `excludedTypes`. */
+  async readStreamBackward(
+    sql: Sql,
+    context: ContextName,
+    aggregateId: string,
+    beforeVersion: number,
+    limit: number,
+    excludedTypes: readonly string[] = [],
+  ): Promise<EventEnvelope[]> {
+    const { rows } = await sql.query<EventRow>(READ_STREAM_BACKWARD(context), [aggregateId, beforeVersion, limit, excludedTypes]);
     return rows.map((row) => envelopeOfRow(row, context));
   }
 

@@ -53,6 +53,57 @@ describe('tracking API against a started tracking-service', () => {
     expect(gauge(drained, 'cairn_outbox_oldest_event_age_seconds')).toBe(0);
   });
 
+  it("runs/history: the run's changes newest first, paged, metric batches optional; bad tokens and unknown runs answered in MLflow's shape", async () => {
+    const created = (await (await post('runs/create', { experiment_id: '0', run_name: 'audited' })).json()) as { run: { info: { run_id: string } } };
+    const runId = created.run.info.run_id;
+    expect((await post('runs/log-batch', { run_id: runId, params: [{ key: 'lr', value: '0.05' }] })).status).toBe(200);
+    for (const step of [0, 1])
+      expect((await post('runs/log-metric', { run_id: runId, key: 'loss', value: 1 - step / 2, timestamp: 1, step })).status).toBe(200);
+    expect((await post('runs/set-tag', { run_id: runId, key: 'team', value: 'churn' })).status).toBe(200);
+    expect((await post('runs/update', { run_id: runId, status: 'FINISHED', end_time: 2 })).status).toBe(200);
+
+    type History = { run_id: string; changes: Array<{ sequence: number; type: string; summary: string; time: string }>; next_page_token?: string };
+    const history = async (query: string) => {
+      const response = await fetch(`${server.url}/api/2.0/cairn/runs/history?run_id=${runId}${query}`);
+      return { status: response.status, body: (await response.json()) as History & { error_code?: string } };
+    };
+    const all = await history('');
+    expect(all.status).toBe(200);
+    expect(all.body.changes.map((c) => c.summary)).toEqual([
+      'Status → FINISHED',
+      '1 tag set: team',
+      '1 metric point: loss',
+      '1 metric point: loss',
+      '1 param: lr=0.05',
+      expect.stringMatching(/^Run created as audited \(RUNNING\)$/),
+    ]);
+    expect(all.body.changes.map((c) => c.sequence)).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(all.body.next_page_token).toBeUndefined();
+
+    // Pages of two walk the same changes, and a page token resumes where the last page ended.
+    const walked: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await history(`&max_results=2${token ? `&page_token=${token}` : ''}`);
+      walked.push(...page.body.changes.map((c) => c.summary));
+      token = page.body.next_page_token;
+    } while (token !== undefined);
+    expect(walked).toEqual(all.body.changes.map((c) => c.summary));
+
+    const withoutMetrics = await history('&include_metrics=false');
+    expect(withoutMetrics.body.changes.map((c) => c.sequence)).toEqual([6, 5, 2, 1]);
+
+    for (const bad of ['&page_token=../1', '&page_token=0', '&max_results=0', '&max_results=100000']) {
+      const refused = await history(bad);
+      expect({ status: refused.status, code: refused.body.error_code }).toEqual({ status: 400, code: 'INVALID_PARAMETER_VALUE' });
+    }
+    const unknown = await fetch(`${server.url}/api/2.0/cairn/runs/history?run_id=${'f'.repeat(32)}`);
+    expect({ status: unknown.status, code: ((await unknown.json()) as { error_code: string }).error_code }).toEqual({
+      status: 404,
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
+  });
+
   it('wire shapes: int64 as numbers, end_time omitted while running, empty lists omitted, NaN as a string', async () => {
     const created = (await (await post('runs/create', { experiment_id: '0', start_time: 1700000000000 })).json()) as {
       run: { info: Record<string, unknown>; data: Record<string, unknown> };

@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { systemClock } from '@cairn/eventing';
 import { CONFIG, type CairnConfig } from '@cairn/platform';
 import { RunEnvironmentController } from './api/run-environment.controller';
+import { RunHistoryController } from './api/run-history.controller';
 import { RunLifecycleController } from './api/run-lifecycle.controller';
 import { TrackingController } from './api/tracking.controller';
 import { OtlpBodyParser } from './api/otlp-body';
 import { OtlpTracesController, TracesController } from './api/traces.controller';
 import { lifecycleSettingsOf, TRACKING_CLOCK, TRACKING_LIFECYCLE_SETTINGS } from './application/ports';
+import { RunHistoryQueries } from './application/run-history-queries';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
@@ -23,11 +25,12 @@ import { TrackingStore } from './infra/tracking-store';
  * from `trackingSubscriptions(app)`, its timers from `startTrackingLifecycleJobs(runtime)`.
  */
 @Module({
-  controllers: [TrackingController, RunLifecycleController, RunEnvironmentController, TracesController, OtlpTracesController],
+  controllers: [TrackingController, RunLifecycleController, RunEnvironmentController, RunHistoryController, TracesController, OtlpTracesController],
   providers: [
     TrackingStore,
     TrackingCommands,
     TrackingQueries,
+    RunHistoryQueries,
     TraceStore,
     TraceCommands,
     TraceQueries,

@@ -303,3 +303,25 @@ export interface GcRequest {
   dry_run?: boolean;
   older_than_days?: number;
 }
+
+/** One change of a run in `GET /api/2.0/cairn/runs/history` (Cairn's; newest first). */
+export interface RunHistoryEntry {
+  event_id: string;
+  /** The event's type, e.g. `tracking.params.logged.v1`. */
+  type: string;
+  /** Who made the change: the user or token that sent the request. */
+  actor: string;
+  /** ISO-8601. */
+  time: string;
+  /** The change's place in the run's stream, from 1. */
+  sequence: number;
+  /** One line a person reads: "Status → FINISHED", "3 params: lr=0.05, …". */
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface RunHistoryResponse {
+  run_id: string;
+  changes: RunHistoryEntry[];
+  next_page_token?: string;
+}

@@ -28,6 +28,7 @@ export const createRun = z.object({
 });
 export const runId = z.object({ run_id: required(str) });
 export const environmentDiff = z.object({ run_a: required(str), run_b: required(str) });
+export const runHistory = z.object({ run_id: required(str), page_token: str.optional(), max_results: int64.optional(), include_metrics: bool.optional() });
 export const updateRun = z.object({ run_id: required(str), status: runStatus.optional(), end_time: int64.optional(), run_name: str.optional() });
 export const searchRuns = z.object({
   experiment_ids: z.array(id).optional().default([]),

@@ -95,3 +95,14 @@ export interface MetricDataPointView {
   dimensions: Record<string, string>;
   values: Record<string, number>;
 }
+
+/** One change in a run's history (its event, described for people). */
+export interface RunChangeView {
+  eventId: string;
+  type: string;
+  actor: string;
+  occurredAt: string;
+  sequence: number;
+  summary: string;
+  details: Record<string, unknown>;
+}
