@@ -342,6 +342,21 @@ describe('web UI in a browser', () => {
     await checkPage('run-tags');
     await tags.getByRole('button', { name: 'Remove tag reviewed' }).click();
     await tags.getByText('reviewed').waitFor({ state: 'detached' });
+
+    // The run's history names both edits, newest first, and who made them.
+    await open(`#/experiments/${data.experiment_id}/runs/${data.children[0]}?tab=history`);
+    const history = page.getByRole('table', { name: 'Changes of this run, newest first' });
+    await history.getByText('Tag reviewed deleted').waitFor();
+    const rows = await history.getByRole('row').allTextContents();
+    expect(rows.findIndex((r) => r.includes('Tag reviewed deleted'))).toBeLessThan(rows.findIndex((r) => r.includes('tag set: reviewed')));
+    expect(rows.at(-1)).toContain('Run created');
+    expect(rows.some((r) => r.includes('metric point'))).toBe(false);
+    await page.getByLabel('Show metric batches').check();
+    await history
+      .getByText(/metric points?:/)
+      .first()
+      .waitFor();
+    await checkPage('run-history');
   });
 
   it('browses artifacts with text, JSON, CSV and image previews', async () => {

@@ -24,6 +24,7 @@ import type {
   SearchLoggedModelsResponse,
   SearchModelVersionsResponse,
   SearchRegisteredModelsResponse,
+  RunHistoryResponse,
   SearchRunsResponse,
   ViewType,
 } from '@cairn/contracts';
@@ -103,6 +104,14 @@ export const runs = {
       experiment_ids: [experimentId],
       filter: `source_run_id = ${literal(runId)}`,
       max_results: 100,
+    }),
+  /** The run's changes, newest first (Cairn's audit trail from the run's event stream). */
+  changes: (runId: string, includeMetrics: boolean, token: string) =>
+    api.get<RunHistoryResponse>(`${CAIRN}/runs/history`, {
+      run_id: runId,
+      max_results: 100,
+      include_metrics: String(includeMetrics),
+      ...(token !== '' ? { page_token: token } : {}),
     }),
   setTag: (runId: string, key: string, value: string) => api.post<object>(`${MLFLOW}/runs/set-tag`, { run_id: runId, key, value }),
   deleteTag: (runId: string, key: string) => api.post<object>(`${MLFLOW}/runs/delete-tag`, { run_id: runId, key }),

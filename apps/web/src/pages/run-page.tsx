@@ -22,6 +22,7 @@ const TAB_LABELS: Record<RunTab, string> = {
   tags: 'Tags',
   artifacts: 'Artifacts',
   models: 'Logged models',
+  history: 'History',
 };
 /** MLflow 2 records each `log_model` in this tag (JSON: artifact path, flavors, time); MLflow 3 logs LoggedModels too. */
 const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
@@ -90,6 +91,8 @@ function RunTabContent({ route, run }: { route: RunRoute; run: Run }) {
       return <ArtifactBrowser route={route} />;
     case 'models':
       return <LoggedModels route={route} run={run} />;
+    case 'history':
+      return <RunHistory run={run} />;
   }
 }
 
@@ -279,6 +282,64 @@ function Tags({ run }: { run: Run }) {
       <h2>Set by MLflow</h2>
       <KeyValueTable label="System tags" rows={system.map((t) => [t.key, t.value])} empty="None." />
     </div>
+  );
+}
+
+/** Who changed the run, when and how, newest first; metric batches on request (they are most of a long run's changes). */
+function RunHistory({ run }: { run: Run }) {
+  const [includeMetrics, setIncludeMetrics] = useState(false);
+  const [tokens, setTokens] = useState<string[]>(['']);
+  const token = tokens.at(-1) ?? '';
+  const history = useQuery({
+    queryKey: ['run-history', run.info.run_id, includeMetrics, token],
+    queryFn: () => runs.changes(run.info.run_id, includeMetrics, token),
+  });
+  return (
+    <section aria-labelledby="run-history-title">
+      <h2 id="run-history-title">History</h2>
+      <label>
+        <input
+          type="checkbox"
+          checked={includeMetrics}
+          onChange={(e) => {
+            setIncludeMetrics(e.target.checked);
+            setTokens(['']);
+          }}
+        />{' '}
+        Show metric batches
+      </label>
+      {history.isPending ? <Loading what="the run's history" /> : null}
+      <ErrorMessage error={history.error} />
+      {history.data ? (
+        history.data.changes.length === 0 ? (
+          <Empty>No changes on this page.</Empty>
+        ) : (
+          <DataTable label="Changes of this run, newest first" headers={['#', 'When (UTC)', 'Who', 'What']}>
+            {history.data.changes.map((change) => (
+              <tr key={change.event_id}>
+                <td>{change.sequence}</td>
+                <td>{formatTime(Date.parse(change.time))}</td>
+                <td>{change.actor}</td>
+                <td title={change.type}>{change.summary}</td>
+              </tr>
+            ))}
+          </DataTable>
+        )
+      ) : null}
+      <div className="pager">
+        <button type="button" className="button" disabled={tokens.length === 1} onClick={() => setTokens(tokens.slice(0, -1))}>
+          Newer
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={history.data?.next_page_token === undefined}
+          onClick={() => history.data?.next_page_token !== undefined && setTokens([...tokens, history.data.next_page_token])}
+        >
+          Older
+        </button>
+      </div>
+    </section>
   );
 }
 

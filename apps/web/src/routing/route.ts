@@ -19,7 +19,7 @@ export type Route =
 
 export type LifecycleView = 'active' | 'deleted';
 export type { XAxis };
-export const RUN_TABS = ['overview', 'params', 'metrics', 'tags', 'artifacts', 'models'] as const;
+export const RUN_TABS = ['overview', 'params', 'metrics', 'tags', 'artifacts', 'models', 'history'] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 
 /** What a runs table shows: shareable, so all of it lives in the URL. */
