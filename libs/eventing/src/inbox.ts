@@ -34,6 +34,18 @@ const INSERT_DEAD_LETTER = perContext(
 VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)`,
 );
 
+/**
+ * How a consumer's transactions commit. `asynchronous` queues `SET LOCAL synchronous_commit TO off`
+ * with the COMMIT: Postgres acknowledges before the commit record is flushed, and a crash may lose
+ * the last fraction of a second of applied events, inbox rows and projection together (ADR 0016).
+ * Only for a bus that is sure to deliver such events again: the in-process one, whose relay deletes
+ * the outbox rows after the consumers' commits, in the same Postgres and so later in its WAL.
+ */
+export type ConsumerCommit = 'durable' | 'asynchronous';
+
+// Sent with the COMMIT (unnamed, so it needs no preparing); read by Postgres when it commits.
+const COMMIT_ASYNCHRONOUSLY = { text: 'SET LOCAL synchronous_commit TO off', values: [] };
+
 interface DeadLetter {
   eventId: string | null;
   type: string | null;
@@ -69,6 +81,7 @@ export class IdempotentConsumer {
     private readonly subscription: Subscription,
     private readonly logger: Logger = silentLogger,
     private readonly random: () => number = Math.random,
+    private readonly commit: ConsumerCommit = 'durable',
   ) {
     this.consumer = subscription.consumer;
     this.context = subscription.context;
@@ -87,6 +100,7 @@ export class IdempotentConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.database.transaction(async (uow): Promise<DeliveryOutcome> => {
+          if (this.commit === 'asynchronous') uow.atCommit(COMMIT_ASYNCHRONOUSLY);
           // Named: every delivery of every consumer runs it; parsed and planned once per connection.
           const fresh = await uow.query({
             name: `eventing.inbox.record.${this.context}`,

@@ -7,7 +7,7 @@ export type { ConsumerLag, DeliveryInfo, DeliveryOutcome, EventBus, EventHandler
 export { CommandHandler, type Command, type CommandHandlerOptions, type Loaded } from './command-handler';
 export { EventStore, type EventStoreOptions, type ExpectedVersion, type StoredEvent } from './event-store';
 export { ConsumerNotHereError, DeadLetterNotFoundError, DeadLetters, type DeadLetter, type DeadLetterPage, type ReplayResult } from './dead-letters';
-export { IdempotentConsumer, type DeliverOptions, type InboundMessage } from './inbox';
+export { IdempotentConsumer, type ConsumerCommit, type DeliverOptions, type InboundMessage } from './inbox';
 export { InboxPruner, pruneInbox, type InboxPrunerOptions } from './inbox-pruner';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus';

@@ -133,6 +133,10 @@ export class OutboxRelay {
     this.failures = 0;
     this.logger.info({ context: this.context, topic: this.topic }, 'outbox relay is leader');
     client.on('notification', () => this.wakeSoon());
+    // The deletions of published rows commit without waiting for the WAL flush (ADR 0016): one lost
+    // in a crash leaves its rows in the outbox, and they are published again — the at-least-once
+    // this relay promises anyway. The events themselves were committed durably by their writers.
+    await client.query('SET synchronous_commit TO off');
     await client.query(`LISTEN ${outboxChannel(this.context)}`);
   }
 

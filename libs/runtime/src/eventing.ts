@@ -60,7 +60,8 @@ export function createEventBus(config: CairnConfig, database: Database, logger: 
     });
     return withTopicPrefix(kafka, prefix);
   }
-  return new InProcessEventBus({ database, logger: log });
+  // The relays (startRelays) write the same database: consumers may commit asynchronously (ADR 0016).
+  return new InProcessEventBus({ database, logger: log, consumerCommit: 'asynchronous' });
 }
 
 /** Brokers, TLS and SASL from the configuration, for the bus and for the migration job's admin step. */

@@ -4,20 +4,24 @@ import type { CairnConfig, Database, JsonLogger } from '@cairn/platform';
 import { lifecycleSettingsOf } from './application/ports';
 import { RunLifecycle } from './application/run-lifecycle';
 import { TrackingCommands } from './application/tracking-commands';
+import { MetricChunkCompaction } from './infra/metric-compaction';
 import { TrackingStore } from './infra/tracking-store';
 
 // Advisory lock namespace of tracking's periodic jobs (the outbox relays use another); one key per job.
 const LIFECYCLE_LOCK_NAMESPACE = 0x0ca1_11fe;
 const REAPER_LOCK_KEY = 1;
 const GC_LOCK_KEY = 2;
+const COMPACTION_LOCK_KEY = 3;
+/** Pause between compaction passes once the small chunks are all visited (a full batch goes on at once). */
+const COMPACTION_INTERVAL_MS = 10_000;
 
 const REAPER: EventMetadata = { actor: 'cairn-orphan-reaper', correlationId: null, causationId: null };
 const GC: EventMetadata = { actor: 'cairn-gc', correlationId: null, causationId: null };
 
 /**
  * The tracking context's background jobs, for a composition root's `background(runtime)`: the orphan
- * reaper every `config.lifecycle.reaperIntervalS` and garbage collection every `gcIntervalS`, each on
- * one replica only. Returns the stopper.
+ * reaper every `config.lifecycle.reaperIntervalS`, garbage collection every `gcIntervalS` and the
+ * compaction of small metric chunks (ADR 0016), each on one replica only. Returns the stopper.
  */
 export async function startTrackingLifecycleJobs(runtime: {
   config: CairnConfig;
@@ -61,9 +65,27 @@ export async function startTrackingLifecycleJobs(runtime: {
       );
     }
   });
+  const compaction = new MetricChunkCompaction(database);
+  const compactor = new SingleReplicaLoop({
+    database,
+    name: 'metric chunk compaction',
+    lock: { namespace: LIFECYCLE_LOCK_NAMESPACE, key: COMPACTION_LOCK_KEY },
+    standbyIntervalMs: COMPACTION_INTERVAL_MS,
+    confirmBeforeRound: true,
+    round: async () => {
+      try {
+        return (await compaction.pass()).more ? 0 : COMPACTION_INTERVAL_MS;
+      } catch (error) {
+        onError('metric chunk compaction')(error);
+        return COMPACTION_INTERVAL_MS;
+      }
+    },
+    onError: onError('metric chunk compaction'),
+  });
   reaper.start();
   gc.start();
+  compactor.start();
   return async () => {
-    await Promise.all([reaper.stop(), gc.stop()]);
+    await Promise.all([reaper.stop(), gc.stop(), compactor.stop()]);
   };
 }

@@ -1,9 +1,11 @@
 /** What is particular to the embedded bus, beyond the shared contract suite. */
 import { SubscriberUnavailableError } from '../errors';
 import { InProcessEventBus } from './in-process-event-bus';
+import type { EventHandler } from '../event-bus';
 import {
   append,
   appliedCount,
+  appliedRows,
   counted,
   counterProjection,
   createEventingTestDatabase,
@@ -85,5 +87,27 @@ describe('InProcessEventBus', () => {
     release.resolve();
     await publishing;
     expect(await appliedCount(env.db, consumer)).toBe(9);
+  });
+
+  // ADR 0016: the inbox mark and the projection of an asynchronous consumer commit without waiting
+  // for the WAL flush; a durable consumer's do. The handler's last statement runs with the COMMIT
+  // and records the setting it commits under (in the aggregate_id column): off, or the server's own
+  // (the shared test cluster runs with it off; a durable one with it on).
+  it.each(['asynchronous', 'durable'] as const)('commits a %s consumer as ADR 0016 says', async (consumerCommit) => {
+    const serverDefault = (await env.db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0].synchronous_commit;
+    const expected = consumerCommit === 'asynchronous' ? 'off' : serverDefault;
+    await bus.stop();
+    bus = new InProcessEventBus({ database: env.db, consumerCommit });
+    await bus.start();
+    const consumer = unique('commit');
+    const recordSetting: EventHandler = async (event, tx) => {
+      tx.atCommit({
+        text: `INSERT INTO eventing_test.applied (consumer, event_id, aggregate_id, aggregate_version) VALUES ($1, $2, current_setting('synchronous_commit'), $3)`,
+        values: [consumer, event.eventId, event.aggregateVersion],
+      });
+    };
+    await bus.subscribe({ consumer, context: 'registry', topics: ['t'], handler: recordSetting });
+    await bus.publish('t', await append(env.db, [counted('a'), counted('b')]));
+    expect((await appliedRows(env.db, consumer)).map((row) => row.aggregate_id)).toEqual([expected, expected]);
   });
 });

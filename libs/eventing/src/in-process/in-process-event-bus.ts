@@ -3,7 +3,7 @@ import { encodeEnvelope } from '../envelope-codec';
 import { DeliveryAbortedError, SubscriberUnavailableError } from '../errors';
 import type { EventBus, Subscription, SubscriptionHandle } from '../event-bus';
 import { fnv1a32 } from '../hash';
-import { IdempotentConsumer } from '../inbox';
+import { IdempotentConsumer, type ConsumerCommit } from '../inbox';
 import { silentLogger, type Logger } from '../logger';
 import { SerialQueue } from '../serial-queue';
 import type { EventingDatabase } from '../sql';
@@ -16,6 +16,13 @@ export interface InProcessEventBusOptions {
    * partitions: order holds per aggregate, different aggregates are applied concurrently.
    */
   lanes?: number;
+  /**
+   * `asynchronous` (what the all-in-one server runs): the consumers' inbox marks and projections
+   * commit without waiting for the WAL flush. Safe only when the relays feeding this bus write the
+   * same Postgres as `database`: a crash that loses an applied event also loses the later deletion
+   * of its outbox row, so the relay publishes it again (ADR 0016). Default `durable`.
+   */
+  consumerCommit?: ConsumerCommit;
 }
 
 interface Message {
@@ -38,6 +45,7 @@ export class InProcessEventBus implements EventBus {
   private readonly database: EventingDatabase;
   private readonly logger: Logger;
   private readonly lanes: number;
+  private readonly consumerCommit: ConsumerCommit;
   private readonly consumers = new Map<string, { topics: ReadonlySet<string>; running: RunningSubscription | undefined }>();
   /** Publishes to one topic never overlap, so the order of batches is the order of calls. */
   private readonly publishes = new SerialQueue();
@@ -47,6 +55,7 @@ export class InProcessEventBus implements EventBus {
     this.database = options.database;
     this.logger = options.logger ?? silentLogger;
     this.lanes = Math.max(1, options.lanes ?? 4);
+    this.consumerCommit = options.consumerCommit ?? 'durable';
   }
 
   async start(): Promise<void> {
@@ -67,7 +76,7 @@ export class InProcessEventBus implements EventBus {
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
     if (subscription.topics.length === 0) throw new Error(`consumer ${subscription.consumer} subscribes to no topic`);
     if (this.consumers.get(subscription.consumer)?.running !== undefined) throw new Error(`consumer ${subscription.consumer} is already running`);
-    const running = new RunningSubscription(new IdempotentConsumer(this.database, subscription, this.logger), this.lanes);
+    const running = new RunningSubscription(new IdempotentConsumer(this.database, subscription, this.logger, Math.random, this.consumerCommit), this.lanes);
     const entry = { topics: new Set(subscription.topics), running: running as RunningSubscription | undefined };
     this.consumers.set(subscription.consumer, entry);
     return {

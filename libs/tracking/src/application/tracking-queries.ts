@@ -177,7 +177,7 @@ export class TrackingQueries {
     const chunksPerRead = Math.max(1, Math.ceil(chunkSize / METRIC_CHUNK_POINTS));
     // Each read is requested before the previous one is rendered and sent: Postgres prints the
     // next chunks on one core while this process writes on the other. Memory: two reads.
-    const read = (after: { minStep: string; chunkId: string } | null) => {
+    const read = (after: { minStep: string; chunkId: string; points: number } | null) => {
       const chunks = this.store.metricChunksAsText(runId, key, after, chunksPerRead);
       chunks.catch(() => undefined); // a client gone mid-stream leaves the read-ahead unawaited
       return chunks;
@@ -187,9 +187,12 @@ export class TrackingQueries {
     let sentUpTo: HistoryCursor | null = null;
     let overlap = false;
     for (;;) {
-      const chunks = await next;
+      const { chunks, cursorChanged } = await next;
+      // A compaction merged the chunk this read went on from (ADR 0016): keyset reads could now
+      // skip points, so the rest is paged from the last point sent, as after an overlap.
+      if (cursorChanged) break;
       const last = chunks[chunks.length - 1];
-      if (chunks.length === chunksPerRead && last) next = read({ minStep: last.minStep, chunkId: last.chunkId });
+      if (chunks.length === chunksPerRead && last) next = read({ minStep: last.minStep, chunkId: last.chunkId, points: last.points });
       const out: string[] = [];
       for (const chunk of chunks) {
         if (pending && !endsBefore(pending, chunk)) {

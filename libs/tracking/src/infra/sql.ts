@@ -425,22 +425,29 @@ export const SELECT_METRIC_HISTORY_JSON_PAGE = `${HISTORY_PAGE}
  * rendering a row per point): the full-history stream interleaves them into wire JSON while the
  * chunks do not overlap (see `chunkedHistoryJson`). NaN positions and the optional text arrays
  * come only for the chunks that have them.
+ * `cursorChanged`: the cursor's chunk ($4, read with $6 points) is gone or grew — a compaction
+ * (ADR 0016) merged it since, and keyset reads could skip what it took in. Always one row at
+ * least: the flag alone when no chunk follows.
  */
 export const SELECT_METRIC_CHUNKS_AS_TEXT = `
   -- Columns named as the ChunkText fields, so rows are used as they come.
-  SELECT c.chunk_id::text AS "chunkId", c.min_step::text AS "minStep", c.max_step::text AS "maxStep", c.points,
-         c.timestamps[c.points]::text AS "lastTimestamp",
-         array_to_string(c.steps, ',') AS steps,
-         array_to_string(c.timestamps, ',') AS timestamps,
-         array_to_string(c.metric_values, ',') AS "metricValues",
-         CASE WHEN true = ANY(c.is_nans) THEN array_positions(c.is_nans, true) END AS "nanPositions",
-         CASE WHEN cardinality(c.model_ids) > 0 THEN to_json(c.model_ids) END AS "modelIds",
-         CASE WHEN cardinality(c.dataset_names) > 0 THEN to_json(c.dataset_names) END AS "datasetNames",
-         CASE WHEN cardinality(c.dataset_digests) > 0 THEN to_json(c.dataset_digests) END AS "datasetDigests"
-  FROM tracking.metric_chunks c
-  WHERE c.run_uuid = $1 AND c.key = $2 AND (c.min_step, c.chunk_id) > ($3::int8, $4::int8)
-  ORDER BY c.min_step, c.chunk_id
-  LIMIT $5`;
+  SELECT x."cursorChanged", c.*
+  FROM (SELECT $4::int8 <> 0 AND NOT EXISTS (SELECT 1 FROM tracking.metric_chunks k WHERE k.chunk_id = $4::int8 AND k.points = $6::int) AS "cursorChanged") x
+  LEFT JOIN LATERAL (
+    SELECT c.chunk_id::text AS "chunkId", c.min_step::text AS "minStep", c.max_step::text AS "maxStep", c.points,
+           c.timestamps[c.points]::text AS "lastTimestamp",
+           array_to_string(c.steps, ',') AS steps,
+           array_to_string(c.timestamps, ',') AS timestamps,
+           array_to_string(c.metric_values, ',') AS "metricValues",
+           CASE WHEN true = ANY(c.is_nans) THEN array_positions(c.is_nans, true) END AS "nanPositions",
+           CASE WHEN cardinality(c.model_ids) > 0 THEN to_json(c.model_ids) END AS "modelIds",
+           CASE WHEN cardinality(c.dataset_names) > 0 THEN to_json(c.dataset_names) END AS "datasetNames",
+           CASE WHEN cardinality(c.dataset_digests) > 0 THEN to_json(c.dataset_digests) END AS "datasetDigests"
+    FROM tracking.metric_chunks c
+    WHERE c.run_uuid = $1 AND c.key = $2 AND (c.min_step, c.chunk_id) > ($3::int8, $4::int8)
+    ORDER BY c.min_step, c.chunk_id
+    LIMIT $5
+  ) c ON true`;
 
 // A chunk's steps are sorted, so `width_bucket(x, steps)` (a binary search: how many steps are
 // <= x) finds a step inside a chunk without unnesting it. (`greatest(t, int8 min + 1) - 1`: a

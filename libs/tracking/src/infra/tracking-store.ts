@@ -399,10 +399,28 @@ export class TrackingStore {
     return { json: row.json, count: row.n, last: { step: Number(row.last[0]), timestamp: Number(row.last[1]), id: Number(row.last[2]) }, cut: row.cut };
   }
 
-  /** Up to `limit` chunks of a series after (min_step, chunk_id), their arrays as text. */
-  async metricChunksAsText(runId: string, key: string, after: { minStep: string; chunkId: string } | null, limit: number): Promise<ChunkText[]> {
-    const { rows } = await this.db.query<ChunkText>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [runId, key, after?.minStep ?? INT8_MIN, after?.chunkId ?? '0', limit]);
-    return rows;
+  /**
+   * Up to `limit` chunks of a series after (min_step, chunk_id), their arrays as text; `cursorChanged`
+   * when the chunk `after` names no longer holds the points it was read with (compacted meanwhile).
+   */
+  async metricChunksAsText(
+    runId: string,
+    key: string,
+    after: { minStep: string; chunkId: string; points: number } | null,
+    limit: number,
+  ): Promise<{ chunks: ChunkText[]; cursorChanged: boolean }> {
+    const { rows } = await this.db.query<ChunkText & { cursorChanged: boolean }>(q.SELECT_METRIC_CHUNKS_AS_TEXT, [
+      runId,
+      key,
+      after?.minStep ?? INT8_MIN,
+      after?.chunkId ?? '0',
+      limit,
+      after?.points ?? 0,
+    ]);
+    return {
+      chunks: rows.filter((row) => row.chunkId !== null).map(({ cursorChanged: _changed, ...chunk }) => chunk),
+      cursorChanged: rows[0]?.cursorChanged === true,
+    };
   }
 
   async metricPointsAtSteps(runIds: string[], key: string, steps: number[]): Promise<MetricView[]> {
