@@ -47,7 +47,7 @@ export function startProcess(command, args, extraEnv, ready) {
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 300_000);
     // Drained for the child's whole life (MLflow logs every request: a full pipe would block it);
     // only the tail is kept, for the error message.
     const onData = (chunk) => {
@@ -89,8 +89,9 @@ export async function startMlflow(mlflow, databaseUrl) {
   const started = await startProcess(mlflow, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
     /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
   );
-  // Its log line can come before every worker accepts: wait until /health answers.
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+  // Its log line can come before every worker accepts: wait until /health answers (minutes on a
+  // machine shared with other work).
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     const ok = await fetch(`${started.url}/health`).then(
       (r) => r.ok,
       () => false,
@@ -98,6 +99,52 @@ export async function startMlflow(mlflow, databaseUrl) {
     if (ok) return started;
   }
   throw new Error('mlflow server did not answer /health');
+}
+
+/** Polls `url` until it answers 2xx (a server's log line can come before it accepts requests). */
+async function waitUntilAnswering(url, what) {
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+  }
+  throw new Error(`${what} did not answer ${url}`);
+}
+
+const freePort = () => 16000 + Math.floor(Math.random() * 4000);
+
+/**
+ * FastTrackML (`fml server`, BENCH_FASTTRACKML from tools/bench/peers.sh) against `databaseUrl`: a Go
+ * server of MLflow's tracking API with its own schema, migrated by itself at start.
+ */
+export async function startFastTrackML(fml, databaseUrl) {
+  const port = freePort();
+  const started = await startProcess(
+    fml,
+    ['server', '--listen-address', `127.0.0.1:${port}`, '--database-uri', databaseUrl, '--default-artifact-root', `/tmp/cairn-bench-fml-${process.pid}`],
+    {},
+    (out) => (/listening|started|Fiber/i.test(out) ? `http://127.0.0.1:${port}` : undefined),
+  );
+  await waitUntilAnswering(`${started.url}/health`, 'fml server');
+  return started;
+}
+
+/**
+ * mlflow-go-backend (BENCH_MLFLOW_GO: the `mlflow-go-bench` wrapper tools/bench/peers.sh writes): MLflow
+ * 2.22's server with its tracking and registry stores answered by Go, on MLflow's schema.
+ */
+export async function startMlflowGo(mlflowGo, databaseUrl) {
+  const port = freePort();
+  const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql:');
+  // It starts MLflow's own server for the routes it does not serve: `mlflow` from its venv, on PATH.
+  const PATH = `${path.dirname(mlflowGo)}:${process.env.PATH ?? ''}`;
+  const started = await startProcess(mlflowGo, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], { PATH }, (out) =>
+    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
+  );
+  await waitUntilAnswering(`${started.url}/health`, 'mlflow-go server');
+  return started;
 }
 
 /** Resident memory of a process and its children (MLflow runs workers), in MiB; Linux only. */
