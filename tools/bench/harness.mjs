@@ -86,24 +86,28 @@ export async function startCairn(databaseUrl, app = 'server', extraEnv = {}) {
 export async function startMlflow(mlflow, databaseUrl) {
   const port = 15000 + Math.floor(Math.random() * 1000);
   const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
-  const started = await startProcess(mlflow, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
+  // Uvicorn restarts a worker that does not answer its health ping within 5 s: on a loaded machine
+  // MLflow 3's workers, still importing, were restarted over and over and the server never came up.
+  const args = ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port), '--uvicorn-opts', '--timeout-worker-healthcheck 120'];
+  const started = await startProcess(mlflow, args, {}, (out) =>
     /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
   );
   // Its log line can come before every worker accepts: wait until /health answers (minutes on a
   // machine shared with other work).
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     const ok = await fetch(`${started.url}/health`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return started;
   }
+  started.child.kill();
   throw new Error('mlflow server did not answer /health');
 }
 
 /** Polls `url` until it answers 2xx (a server's log line can come before it accepts requests). */
 async function waitUntilAnswering(url, what) {
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,
