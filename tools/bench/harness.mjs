@@ -13,11 +13,18 @@ export const num = (name, fallback) => Number(env(name, String(fallback)));
 const children = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')));
 
+/**
+ * The benchmarks' Postgres by default: the durable Debian Postgres 15 of tools/bench/durable-pg.sh
+ * (`bash tools/bench/durable-pg.sh up` starts it). The test cluster (fsync, synchronous_commit and
+ * full_page_writes off) stays selectable: BENCH_PG=$CAIRN_TEST_DATABASE_URL.
+ */
+export const DURABLE_PG = 'postgres://bench:bench@127.0.0.1:55515/postgres';
+
 export function requireBenchEnv() {
-  const PG = env('BENCH_PG', process.env.CAIRN_TEST_DATABASE_URL);
+  const PG = env('BENCH_PG', DURABLE_PG);
   const MLFLOW = env('BENCH_MLFLOW', '');
   if (!PG || !MLFLOW) {
-    console.error('set BENCH_PG (admin Postgres URL) and BENCH_MLFLOW (mlflow executable of a venv with psycopg2)');
+    console.error('set BENCH_MLFLOW (eval "$(bash tools/bench/peers.sh)"), and BENCH_PG unless the durable cluster of tools/bench/durable-pg.sh is up');
     process.exit(2);
   }
   return { PG, MLFLOW };
