@@ -13,11 +13,18 @@ export const num = (name, fallback) => Number(env(name, String(fallback)));
 const children = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')));
 
+/**
+ * The benchmarks' Postgres by default: the durable Debian Postgres 15 of tools/bench/durable-pg.sh
+ * (`bash tools/bench/durable-pg.sh up` starts it). The test cluster (fsync, synchronous_commit and
+ * full_page_writes off) stays selectable: BENCH_PG=$CAIRN_TEST_DATABASE_URL.
+ */
+export const DURABLE_PG = 'postgres://bench:bench@127.0.0.1:55515/postgres';
+
 export function requireBenchEnv() {
-  const PG = env('BENCH_PG', process.env.CAIRN_TEST_DATABASE_URL);
+  const PG = env('BENCH_PG', DURABLE_PG);
   const MLFLOW = env('BENCH_MLFLOW', '');
   if (!PG || !MLFLOW) {
-    console.error('set BENCH_PG (admin Postgres URL) and BENCH_MLFLOW (mlflow executable of a venv with psycopg2)');
+    console.error('set BENCH_MLFLOW (eval "$(bash tools/bench/peers.sh)"), and BENCH_PG unless the durable cluster of tools/bench/durable-pg.sh is up');
     process.exit(2);
   }
   return { PG, MLFLOW };
@@ -47,7 +54,7 @@ export function startProcess(command, args, extraEnv, ready) {
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 300_000);
     // Drained for the child's whole life (MLflow logs every request: a full pipe would block it);
     // only the tail is kept, for the error message.
     const onData = (chunk) => {
@@ -86,18 +93,69 @@ export async function startCairn(databaseUrl, app = 'server', extraEnv = {}) {
 export async function startMlflow(mlflow, databaseUrl) {
   const port = 15000 + Math.floor(Math.random() * 1000);
   const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
-  const started = await startProcess(mlflow, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], {}, (out) =>
+  // Uvicorn restarts a worker that does not answer its health ping within 5 s: on a loaded machine
+  // MLflow 3's workers, still importing, were restarted over and over and the server never came up.
+  const args = ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port), '--uvicorn-opts', '--timeout-worker-healthcheck 120'];
+  const started = await startProcess(mlflow, args, {}, (out) =>
     /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
   );
-  // Its log line can come before every worker accepts: wait until /health answers.
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+  // Its log line can come before every worker accepts: wait until /health answers (minutes on a
+  // machine shared with other work).
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     const ok = await fetch(`${started.url}/health`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return started;
   }
+  started.child.kill();
   throw new Error('mlflow server did not answer /health');
+}
+
+/** Polls `url` until it answers 2xx (a server's log line can come before it accepts requests). */
+async function waitUntilAnswering(url, what) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+  }
+  throw new Error(`${what} did not answer ${url}`);
+}
+
+const freePort = () => 16000 + Math.floor(Math.random() * 4000);
+
+/**
+ * FastTrackML (`fml server`, BENCH_FASTTRACKML from tools/bench/peers.sh) against `databaseUrl`: a Go
+ * server of MLflow's tracking API with its own schema, migrated by itself at start.
+ */
+export async function startFastTrackML(fml, databaseUrl) {
+  const port = freePort();
+  const started = await startProcess(
+    fml,
+    ['server', '--listen-address', `127.0.0.1:${port}`, '--database-uri', databaseUrl, '--default-artifact-root', `/tmp/cairn-bench-fml-${process.pid}`],
+    {},
+    (out) => (/listening|started|Fiber/i.test(out) ? `http://127.0.0.1:${port}` : undefined),
+  );
+  await waitUntilAnswering(`${started.url}/health`, 'fml server');
+  return started;
+}
+
+/**
+ * mlflow-go-backend (BENCH_MLFLOW_GO: the `mlflow-go-bench` wrapper tools/bench/peers.sh writes): MLflow
+ * 2.22's server with its tracking and registry stores answered by Go, on MLflow's schema.
+ */
+export async function startMlflowGo(mlflowGo, databaseUrl) {
+  const port = freePort();
+  const url = databaseUrl.replace(/^postgres(ql)?:/, 'postgresql:');
+  // It starts MLflow's own server for the routes it does not serve: `mlflow` from its venv, on PATH.
+  const PATH = `${path.dirname(mlflowGo)}:${process.env.PATH ?? ''}`;
+  const started = await startProcess(mlflowGo, ['server', '--backend-store-uri', url, '--host', '127.0.0.1', '--port', String(port)], { PATH }, (out) =>
+    /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
+  );
+  await waitUntilAnswering(`${started.url}/health`, 'mlflow-go server');
+  return started;
 }
 
 /** Resident memory of a process and its children (MLflow runs workers), in MiB; Linux only. */

@@ -1,20 +1,28 @@
 #!/usr/bin/env node
-// Tracking benchmark: Cairn's all-in-one server vs the real `mlflow server`, same Postgres, same
-// workload, one run. Writes libs/tracking/bench/BENCHMARKS.md. Not a test: it reports, it does not assert.
+// Tracking benchmark: Cairn's all-in-one server vs the real `mlflow server` (and, when given, the
+// peers FastTrackML and mlflow-go-backend), same Postgres, same workload, one run. Writes
+// libs/tracking/bench/BENCHMARKS.md. Not a test: it reports, it does not assert.
 //
-//   BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres \
-//   BENCH_MLFLOW=/path/to/venv/bin/mlflow   (a venv with mlflow + psycopg2-binary) \
+//   BENCH_PG=$(bash tools/bench/durable-pg.sh up)   (durable Postgres 15; or the test cluster's URL)
+//   eval "$(bash tools/bench/peers.sh)"             (BENCH_MLFLOW, BENCH_FASTTRACKML, BENCH_MLFLOW_GO)
 //   node libs/tracking/bench/bench.mjs
 //
 // Sizes (defaults are scaled down so one run takes minutes; the issue's sizes in brackets):
 //   BENCH_INGEST_POINTS=200000 [1000000]  BENCH_INGEST_RUNS=100  BENCH_CLIENTS=8
 //   BENCH_LOG_METRIC_SECONDS=15           BENCH_LOG_METRIC_CLIENTS=32 (load from tools/loadgen, Go)
 //   BENCH_SEARCH_RUNS=5000 [100000]       BENCH_HISTORY_POINTS=200000 [1000000]
+//   BENCH_SEARCH_REST_RUNS=20000          BENCH_SEARCH_REST_WAIT_SECONDS=60
+//
+// Two search shapes: `search` seeds (by REST, or by SQL for MLflow's schema above 10k runs) and runs
+// VACUUM ANALYZE before timing; `search-rest` is the shape of issue 24's independent harness: runs
+// created through the REST API only, no VACUUM or ANALYZE by the harness, timed at once and again
+// BENCH_SEARCH_REST_WAIT_SECONDS later (whatever autovacuum has done by then), p50 over 15.
 //
 // For quick before/after comparisons while tuning (either switch skips writing BENCHMARKS.md and
 // prints the JSON only, with Cairn/MLflow ratios when both ran; BENCH_MLFLOW must still be set):
-//   BENCH_ONLY=cairn|mlflow                 measure one server only
-//   BENCH_WORKLOADS=ingest,log-metric       a subset of ingest, log-metric, search, history
+//   BENCH_ONLY=cairn,mlflow-go              measure some of cairn, mlflow, fasttrackml, mlflow-go
+//   BENCH_WORKLOADS=ingest,log-metric       a subset of ingest, log-metric, search, search-rest, history
+//   BENCH_KEEP_DB=1                         keep the scratch databases (to EXPLAIN what was measured)
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -30,7 +38,9 @@ import {
   num,
   requireBenchEnv,
   startCairn,
+  startFastTrackML,
   startMlflow as startMlflowServer,
+  startMlflowGo,
 } from '../../../tools/bench/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,17 +53,39 @@ const SIZES = {
   logMetricClients: num('BENCH_LOG_METRIC_CLIENTS', 32),
   searchRuns: num('BENCH_SEARCH_RUNS', 5000),
   historyPoints: num('BENCH_HISTORY_POINTS', 200_000),
+  searchRestRuns: num('BENCH_SEARCH_REST_RUNS', 20_000),
+  searchRestWaitSeconds: num('BENCH_SEARCH_REST_WAIT_SECONDS', 60),
 };
-const ONLY = env('BENCH_ONLY', '');
-const WORKLOADS = new Set(
-  env('BENCH_WORKLOADS', 'ingest,log-metric,search,history')
+const list = (value) =>
+  value
     .split(',')
-    .map((w) => w.trim()),
-);
-const PARTIAL = ONLY !== '' || WORKLOADS.size < 4;
+    .map((w) => w.trim())
+    .filter(Boolean);
+const ALL_WORKLOADS = ['ingest', 'log-metric', 'search', 'search-rest', 'history'];
+const WORKLOADS = new Set(list(env('BENCH_WORKLOADS', ALL_WORKLOADS.join(','))));
+const PEERS = { fasttrackml: env('BENCH_FASTTRACKML', ''), 'mlflow-go': env('BENCH_MLFLOW_GO', '') };
+const ONLY = list(env('BENCH_ONLY', ''));
+const SERVERS = ['cairn', 'mlflow', ...Object.keys(PEERS).filter((p) => PEERS[p])].filter((s) => ONLY.length === 0 || ONLY.includes(s));
+const PARTIAL = ONLY.length > 0 || WORKLOADS.size < ALL_WORKLOADS.length;
+const NAMES = { cairn: 'Cairn', mlflow: 'MLflow', fasttrackml: 'FastTrackML', 'mlflow-go': 'mlflow-go' };
+/** Servers on MLflow's own schema (the SQL seed writes it). */
+const MLFLOW_SCHEMA = new Set(['mlflow', 'mlflow-go']);
 const createDatabase = (prefix) => createDb(PG, prefix);
 const dropDatabase = (name) => dropDb(PG, name);
-const startMlflow = (databaseUrl) => startMlflowServer(MLFLOW, databaseUrl);
+const start = (label, databaseUrl) => {
+  switch (label) {
+    case 'cairn':
+      return startCairn(databaseUrl);
+    case 'mlflow':
+      return startMlflowServer(MLFLOW, databaseUrl);
+    case 'fasttrackml':
+      return startFastTrackML(PEERS.fasttrackml, databaseUrl);
+    case 'mlflow-go':
+      return startMlflowGo(PEERS['mlflow-go'], databaseUrl);
+    default:
+      throw new Error(`unknown server ${label}`);
+  }
+};
 const loadgenRun = loadgen();
 
 async function call(base, route, body, method = 'POST') {
@@ -165,13 +197,9 @@ async function seedMlflowBySql(databaseUrl, experimentId, count) {
   }
 }
 
-async function search(base, experimentId, databaseUrl, isMlflow) {
-  if (isMlflow && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
-    await seedMlflowBySql(databaseUrl, experimentId, SIZES.searchRuns);
-    await settle(databaseUrl);
-    return timeSearch(base, experimentId);
-  }
-  const runs = await createRuns(base, experimentId, SIZES.searchRuns, 16);
+/** `count` runs with 20 params, 10 metrics and 10 tags each, all through the REST API. */
+async function seedByRest(base, experimentId, count) {
+  const runs = await createRuns(base, experimentId, count, 16);
   let next = 0;
   await pool(16, async () => {
     while (next < runs.length) {
@@ -188,10 +216,32 @@ async function search(base, experimentId, databaseUrl, isMlflow) {
       });
     }
   });
+}
+
+async function search(base, experimentId, databaseUrl, label) {
+  if (MLFLOW_SCHEMA.has(label) && SIZES.searchRuns > MLFLOW_SQL_SEED_ABOVE) {
+    await seedMlflowBySql(databaseUrl, experimentId, SIZES.searchRuns);
+  } else {
+    await seedByRest(base, experimentId, SIZES.searchRuns);
+  }
   // Both databases are vacuumed and analyzed before timing (MLflow's after its SQL seed), so neither
   // planner works from statistics autovacuum has not caught up with yet.
   await settle(databaseUrl);
   return timeSearch(base, experimentId);
+}
+
+/**
+ * Issue 24's independent shape: REST-seeded runs, nothing vacuumed or analyzed by the harness, timed
+ * right after seeding and again some time later (autovacuum may or may not have run meanwhile).
+ */
+async function searchRest(base, experimentId) {
+  const t0 = performance.now();
+  await seedByRest(base, experimentId, SIZES.searchRestRuns);
+  const seedSeconds = (performance.now() - t0) / 1000;
+  const atOnce = await timeSearch(base, experimentId, 15);
+  await new Promise((resolve) => setTimeout(resolve, SIZES.searchRestWaitSeconds * 1000));
+  const later = await timeSearch(base, experimentId, 15);
+  return { p50: later.p50, p50AtOnce: atOnce.p50, seedSeconds, hits: later.hits };
 }
 
 /** The settings that decide what a commit costs, as the shared Postgres reports them. */
@@ -223,21 +273,21 @@ async function settle(databaseUrl) {
   }
 }
 
-async function timeSearch(base, experimentId) {
+async function timeSearch(base, experimentId, times = 20) {
   const request = {
     experiment_ids: [experimentId],
     filter: "metrics.val_auc > 0.85 and params.lr = '0.05'",
     order_by: ['metrics.val_auc DESC'],
     max_results: 100,
   };
-  await call(base, 'runs/search', request);
+  const hits = (JSON.parse(await call(base, 'runs/search', request)).runs ?? []).length;
   const latencies = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < times; i++) {
     const t0 = performance.now();
     await call(base, 'runs/search', request);
     latencies.push(performance.now() - t0);
   }
-  return { p50: percentile(latencies, 50) };
+  return { p50: percentile(latencies, 50), hits };
 }
 
 async function history(base, experimentId, databaseUrl) {
@@ -259,129 +309,203 @@ async function history(base, experimentId, databaseUrl) {
   const full = performance.now() - t0;
   const points = (JSON.parse(text).metrics ?? []).length;
   const latencies = [];
-  for (let i = 0; i < 20; i++) {
-    const s0 = performance.now();
-    await call(base, `metrics/get-history-bulk-interval?run_ids=${runId}&metric_key=loss&max_results=320`, undefined, 'GET');
-    latencies.push(performance.now() - s0);
+  try {
+    for (let i = 0; i < 20; i++) {
+      const s0 = performance.now();
+      await call(base, `metrics/get-history-bulk-interval?run_ids=${runId}&metric_key=loss&max_results=320`, undefined, 'GET');
+      latencies.push(performance.now() - s0);
+    }
+  } catch (error) {
+    // FastTrackML has no downsampled route (404): its full-history figure still counts.
+    return { fullSeconds: full / 1000, points, bulkError: error.message.split('\n')[0].slice(0, 160) };
   }
   return { fullSeconds: full / 1000, points, bulkP50: percentile(latencies, 50) };
 }
 
 async function measure(label, base, databaseUrl) {
-  const isMlflow = label === 'mlflow';
   const experiment = async (name) => JSON.parse(await call(base, 'experiments/create', { name: `${name}-${randomBytes(3).toString('hex')}` })).experiment_id;
   const result = {};
   const step = async (name, key, run) => {
     if (!WORKLOADS.has(name)) return;
     console.error(`[${label}] ${name}`);
-    result[key] = await run(await experiment(name));
+    // A peer that lacks a route (or fails under it) gets its error in the table, not the run ended.
+    try {
+      result[key] = await run(await experiment(name));
+    } catch (error) {
+      console.error(`[${label}] ${name} failed: ${error.message}`);
+      result[key] = { error: error.message.split('\n')[0].slice(0, 160) };
+    }
     await settle(databaseUrl);
   };
   await step('ingest', 'ingest', (id) => ingest(base, id));
   await step('log-metric', 'logMetric', (id) => logMetric(base, id));
-  await step('search', 'search', (id) => search(base, id, databaseUrl, isMlflow));
+  await step('search', 'search', (id) => search(base, id, databaseUrl, label));
+  await step('search-rest', 'searchRest', (id) => searchRest(base, id));
   await step('history', 'history', (id) => history(base, id, databaseUrl));
   return result;
 }
 
-/**
- * BENCH_ONLY / BENCH_WORKLOADS: one server and/or some workloads, JSON out, BENCHMARKS.md untouched.
- * Without BENCH_ONLY both servers run, one after the other, and the JSON has their ratios.
- */
-async function measurePartial() {
-  const labels = ONLY === 'mlflow' ? ['mlflow'] : ONLY === 'cairn' ? ['cairn'] : ['cairn', 'mlflow'];
-  const out = { sizes: SIZES, loadBefore: os.loadavg() };
-  for (const label of labels) {
-    const db = await createDatabase(`bench_${label}`);
+/** Each server in turn on its own scratch database (one server running at a time). */
+async function measureAll() {
+  const out = {};
+  for (const label of SERVERS) {
+    const db = await createDatabase(`bench_${label.replace('-', '_')}`);
     try {
-      const server = label === 'cairn' ? await startCairn(db.url) : await startMlflow(db.url);
+      const server = await start(label, db.url).catch((error) => {
+        // A server that does not come up is reported as such; the others' figures still count.
+        console.error(`[${label}] did not start: ${error.message}`);
+        out[label] = Object.fromEntries(ROWS.map((row) => [row.key, { error: `did not start: ${error.message.split('\n')[0]}` }]));
+        return undefined;
+      });
+      if (!server) continue;
       out[label] = await measure(label, server.url, db.url);
+      console.error(`[${label}] ${JSON.stringify(out[label])}`); // kept even if a later server's run is cut short
       server.child.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     } finally {
-      await dropDatabase(db.name).catch(() => undefined);
+      if (env('BENCH_KEEP_DB', '') === '') await dropDatabase(db.name).catch(() => undefined);
+      else console.error(`[${label}] kept database ${db.name}`);
     }
   }
-  if (out.cairn && out.mlflow) {
-    const ratio = (a, b) => (a !== undefined && b ? Number((a / b).toFixed(2)) : undefined);
-    out.ratios = {
-      ingest: ratio(out.cairn.ingest?.pointsPerSecond, out.mlflow.ingest?.pointsPerSecond),
-      logMetric: ratio(out.cairn.logMetric?.rps, out.mlflow.logMetric?.rps),
-      searchP50: ratio(out.mlflow.search?.p50, out.cairn.search?.p50),
-      history: ratio(out.mlflow.history?.fullSeconds, out.cairn.history?.fullSeconds),
-    };
+  return out;
+}
+
+/** Workloads as rows: what is read from a result, and whether more is better. */
+const ROWS = [
+  { key: 'ingest', label: 'log-batch ingest, points/s', value: (r) => r.pointsPerSecond, more: true, goal: '≥ 15× MLflow, ≥ 1× peers' },
+  { key: 'logMetric', label: `log-metric, req/s (${SIZES.logMetricClients} clients)`, value: (r) => r.rps, more: true, goal: '≥ 5×' },
+  { key: 'logMetric', label: 'log-metric p99, ms', value: (r) => r.p99, digits: 1, more: false },
+  {
+    key: 'search',
+    label: `search (${SIZES.searchRuns.toLocaleString('en-US')} runs, analyzed) p50, ms`,
+    value: (r) => r.p50,
+    digits: 1,
+    more: false,
+    goal: '≤ 50 ms, ≥ 10× MLflow, ≥ 2× mlflow-go',
+  },
+  {
+    key: 'searchRest',
+    label: `search (${SIZES.searchRestRuns.toLocaleString('en-US')} REST-seeded runs, not analyzed by the harness) p50 at once, ms`,
+    value: (r) => r.p50AtOnce,
+    digits: 1,
+    more: false,
+  },
+  {
+    key: 'searchRest',
+    label: `the same, ${SIZES.searchRestWaitSeconds} s later, p50, ms`,
+    value: (r) => r.p50,
+    digits: 1,
+    more: false,
+    goal: '≥ 10× MLflow, ≥ 2× mlflow-go',
+  },
+  {
+    key: 'history',
+    label: `full history (${SIZES.historyPoints.toLocaleString('en-US')} points), s`,
+    value: (r) => r.fullSeconds,
+    digits: 2,
+    more: false,
+    goal: '≤ 3 s (1M)',
+  },
+  {
+    key: 'history',
+    label: '320-point downsampled history p50, ms',
+    value: (r) => r.bulkP50,
+    error: (r) => r.bulkError,
+    digits: 1,
+    more: false,
+    goal: '≤ 30 ms',
+  },
+];
+
+const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** Cairn's advantage over `other` on a row (× faster), or undefined where either did not measure. */
+function ratio(row, cairn, other) {
+  const a = cairn?.[row.key] && !cairn[row.key].error ? row.value(cairn[row.key]) : undefined;
+  const b = other?.[row.key] && !other[row.key].error ? row.value(other[row.key]) : undefined;
+  if (!a || !b) return undefined;
+  return row.more ? a / b : b / a;
+}
+
+function table(out) {
+  const others = SERVERS.filter((s) => s !== 'cairn');
+  const cell = (row, r) => {
+    if (!r?.[row.key]) return '—';
+    const error = r[row.key].error ?? row.error?.(r[row.key]);
+    if (error) return `failed: ${error.replace(/\|/g, '/').slice(0, 60)}`;
+    const v = row.value(r[row.key]);
+    return v === undefined ? '—' : fmt(v, row.digits ?? 0);
+  };
+  const header = `| workload | ${SERVERS.map((s) => NAMES[s]).join(' | ')} | ${others.map((o) => `Cairn vs ${NAMES[o]}`).join(' | ')} | goal |`;
+  const rule = `|---|${SERVERS.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|---|`;
+  const rows = ROWS.filter((row) => SERVERS.some((s) => out[s]?.[row.key])).map((row) => {
+    const ratios = others.map((o) => {
+      const x = ratio(row, out.cairn, out[o]);
+      return x === undefined ? '' : `${fmt(x, 1)}×`;
+    });
+    return `| ${row.label} | ${SERVERS.map((s) => cell(row, out[s])).join(' | ')} | ${ratios.join(' | ')} | ${row.goal ?? ''} |`;
+  });
+  return [header, rule, ...rows].join('\n');
+}
+
+async function versions() {
+  const v = {};
+  if (SERVERS.includes('mlflow')) v.mlflow = execFileSync(MLFLOW, ['--version']).toString().trim();
+  if (SERVERS.includes('fasttrackml')) v.fasttrackml = execFileSync(PEERS.fasttrackml, ['--version']).toString().trim().split('\n')[0];
+  if (SERVERS.includes('mlflow-go')) {
+    const python = path.join(path.dirname(PEERS['mlflow-go']), 'python');
+    v['mlflow-go'] = execFileSync(python, [
+      '-c',
+      "import importlib.metadata as m; print('mlflow-go-backend', m.version('mlflow-go-backend'), 'on mlflow', m.version('mlflow'))",
+    ])
+      .toString()
+      .trim();
   }
-  out.loadAfter = os.loadavg();
-  console.log(JSON.stringify(out, null, 2));
+  return v;
 }
 
 async function main() {
-  if (PARTIAL) {
-    await measurePartial();
-    process.exit(); // the harness stops the server on exit
-  }
-  const cairnDb = await createDatabase('bench_cairn');
-  const mlflowDb = await createDatabase('bench_mlflow');
-  try {
-    const cairn = await startCairn(cairnDb.url);
-    const mlflow = await startMlflow(mlflowDb.url);
-    const version = execFileSync(MLFLOW, ['--version']).toString().trim();
-    const settings = await postgresSettings();
-    const loadBefore = os.loadavg()[0];
-    const c = await measure('cairn', cairn.url, cairnDb.url);
-    const m = await measure('mlflow', mlflow.url, mlflowDb.url);
-    const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-    const ratio = (a, b) => `${f(a / b, 1)}×`;
-    const rows = [
-      [
-        'log-batch ingest, points/s',
-        f(c.ingest.pointsPerSecond),
-        f(m.ingest.pointsPerSecond),
-        ratio(c.ingest.pointsPerSecond, m.ingest.pointsPerSecond),
-        '≥ 15×',
-      ],
-      ['log-metric, req/s (32 clients)', f(c.logMetric.rps), f(m.logMetric.rps), ratio(c.logMetric.rps, m.logMetric.rps), '≥ 5×'],
-      ['log-metric p50 / p99, ms', `${f(c.logMetric.p50, 1)} / ${f(c.logMetric.p99, 1)}`, `${f(m.logMetric.p50, 1)} / ${f(m.logMetric.p99, 1)}`, '', ''],
-      [`search (${f(SIZES.searchRuns)} runs) p50, ms`, f(c.search.p50, 1), f(m.search.p50, 1), ratio(m.search.p50, c.search.p50), '≤ 50 ms, ≥ 10×'],
-      [
-        `full history (${f(SIZES.historyPoints)} points), s`,
-        f(c.history.fullSeconds, 2),
-        f(m.history.fullSeconds, 2),
-        ratio(m.history.fullSeconds, c.history.fullSeconds),
-        '≤ 3 s (1M)',
-      ],
-      ['320-point downsampled history p50, ms', f(c.history.bulkP50, 1), f(m.history.bulkP50, 1), ratio(m.history.bulkP50, c.history.bulkP50), '≤ 30 ms'],
-    ];
-    const table = ['| workload | Cairn | MLflow | Cairn vs MLflow | goal |', '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-    const doc = `# Tracking benchmark
+  const settings = await postgresSettings();
+  const serverVersion = await postgresVersion();
+  const loadBefore = os.loadavg();
+  const out = await measureAll();
+  const loadAfter = os.loadavg();
+  const doc = `# Tracking benchmark
 
-Generated ${new Date().toISOString()} by \`node libs/tracking/bench/bench.mjs\` against \`${version}\` (\`mlflow server\`, default workers)
-and Cairn's all-in-one \`server\`, both on the same Postgres (${new URL(PG).host}), same workload, one run.
+Generated ${new Date().toISOString()} by \`node libs/tracking/bench/bench.mjs\`: Cairn's all-in-one \`server\` and
+${Object.values(await versions())
+  .map((v) => `\`${v}\``)
+  .join(', ')}, each on its own scratch database of the same Postgres (${new URL(PG).host}, ${serverVersion}), one server at a time, same workload, one run.
 
-Machine: ${os.cpus().length} CPUs, 1-min load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after the run
+Machine: ${os.cpus().length} CPUs, load average (1/5/15 min) ${loadBefore.map((l) => l.toFixed(1)).join('/')} before and ${loadAfter.map((l) => l.toFixed(1)).join('/')} after the run
 (the servers, Postgres and the load generators share those CPUs; with other work on the machine the numbers swing by 2-3x).
-Postgres settings in effect for both servers: ${settings}${settings.includes('fsync=off') ? ' (the test cluster of tools/infra: not durable; both servers gain from it, and Cairn, which commits more often per request, probably more)' : ''}.
-Load: ingest, search and history from this script (Node); log-metric from tools/loadgen (Go, 32 clients, ${SIZES.logMetricSeconds} s after a 5 s warm-up).
-Cairn's events are relayed from the outbox to its in-process bus, where the registry's and artifacts' consumers apply each
-one too (a service process alone needs Kafka since issue 17; the all-in-one server is the one process that needs nothing else).
+Postgres settings in effect: ${settings}${settings.includes('fsync=off') ? ' (the test cluster of tools/infra: not durable; every server gains from it, and Cairn, which commits more often per request, probably more)' : ' (durable)'}.
+Load: ingest, search and history from this script (Node); log-metric from tools/loadgen (Go, ${SIZES.logMetricClients} clients, ${SIZES.logMetricSeconds} s after a 5 s warm-up).
+Cairn's events are relayed from the outbox to its in-process bus, where the registry's and artifacts' consumers apply each one too.
 
 Sizes: ${JSON.stringify(SIZES)} (the issue's full sizes: BENCH_INGEST_POINTS=1000000 BENCH_SEARCH_RUNS=100000 BENCH_HISTORY_POINTS=1000000).
 
-${table}
+${table(out)}
 
-Reproduce: \`BENCH_PG=<admin postgres url> BENCH_MLFLOW=<venv>/bin/mlflow node libs/tracking/bench/bench.mjs\` (the venv needs \`mlflow\` and \`psycopg2-binary\`).
+Reproduce: \`BENCH_PG=$(bash tools/bench/durable-pg.sh up) && eval "$(bash tools/bench/peers.sh)" && node libs/tracking/bench/bench.mjs\`.
 `;
-    writeFileSync(path.join(here, 'BENCHMARKS.md'), doc);
-    console.log(doc);
-    console.log(JSON.stringify({ cairn: c, mlflow: m }, null, 2));
+  if (!PARTIAL) writeFileSync(path.join(here, 'BENCHMARKS.md'), doc);
+  console.log(doc);
+  console.log(JSON.stringify({ sizes: SIZES, loadBefore, loadAfter, ...out }, null, 2));
+}
+
+async function postgresVersion() {
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  try {
+    return `Postgres ${(await client.query('SHOW server_version')).rows[0].server_version}`;
   } finally {
-    await dropDatabase(cairnDb.name).catch(() => undefined);
-    await dropDatabase(mlflowDb.name).catch(() => undefined);
-    process.exit(); // the harness stops both servers on exit
+    await client.end();
   }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(0), // the harness stops the servers on exit
   (error) => {
     console.error(error);
     process.exit(1);

@@ -114,6 +114,25 @@ describe('Database: the unit of work', () => {
       await two.close();
     }
   });
+
+  it('a search read is planned for its values, and its connection goes back to the pool still forcing generic plans', async () => {
+    const mode = 'SELECT current_setting($1) AS mode';
+    await db.transaction(async (uow) => uow.atCommit(insert(4)));
+    // One connection (max 1): the read, the plain query after it and the unit of work share it.
+    const search = await db.queryWithCustomPlan<{ mode: string; n: number }>(`SELECT current_setting($1) AS mode, n FROM items WHERE n = $2`, [
+      'plan_cache_mode',
+      4,
+    ]);
+    expect(search.rows).toEqual([{ mode: 'force_custom_plan', n: 4 }]);
+    expect((await db.query<{ mode: string }>(mode, ['plan_cache_mode'])).rows[0]?.mode).toBe('force_generic_plan');
+    await db.transaction(async (uow) => expect((await uow.query<{ mode: string }>(mode, ['plan_cache_mode'])).rows[0]?.mode).toBe('force_generic_plan'));
+  });
+
+  it('a failing search read leaves its connection usable', async () => {
+    await expect(db.queryWithCustomPlan('SELECT 1 / $1::int', [0])).rejects.toThrow(/division by zero/);
+    expect((await db.queryWithCustomPlan<{ one: number }>('SELECT $1::int AS one', [1])).rows).toEqual([{ one: 1 }]);
+    expect((await db.query<{ mode: string }>('SELECT current_setting($1) AS mode', ['plan_cache_mode'])).rows[0]?.mode).toBe('force_generic_plan');
+  });
 });
 
 describe('Database: bounded waits', () => {

@@ -187,7 +187,8 @@ export class RegistryStore {
     const c = compile(registeredModelsSearch, input, lifted.filter, 1 + visible.values.length);
     const where = [...(lifted.excludePrompts ? [NOT_A_PROMPT_MODEL] : []), visible.sql, c.where].join(' AND ');
     const sql = `${MODEL_SELECT}, ${c.sortKeySelect} FROM registry.registered_models rm ${c.joins} WHERE ${where} ORDER BY ${c.orderBy} LIMIT ${c.limit} OFFSET ${c.offset}`;
-    const { rows } = await this.database.query<ModelRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
+    // Planned for the filter's values, as runs/search is (Database.queryWithCustomPlan).
+    const { rows } = await this.database.queryWithCustomPlan<ModelRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
     const page = c.page(rows);
     return { items: await this.withLatestVersions(page.rows, this.database), nextPageToken: page.nextPageToken };
   }
@@ -199,7 +200,7 @@ export class RegistryStore {
     const c = compile(modelVersionsSearch, input, lifted.filter, 1 + visible.values.length);
     const where = [...(lifted.excludePrompts ? [NOT_A_PROMPT_VERSION] : []), visible.sql, c.where].join(' AND ');
     const sql = `${VERSION_SELECT}, ${c.sortKeySelect} FROM registry.model_versions mv ${c.joins} WHERE ${where} ORDER BY ${c.orderBy} LIMIT ${c.limit} OFFSET ${c.offset}`;
-    const { rows } = await this.database.query<VersionRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
+    const { rows } = await this.database.queryWithCustomPlan<VersionRow & Record<string, unknown>>(sql, [...visible.values, ...c.params]);
     const page = c.page(rows);
     return { items: page.rows.map(toVersion), nextPageToken: page.nextPageToken };
   }

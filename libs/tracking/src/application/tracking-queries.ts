@@ -94,7 +94,9 @@ export class TrackingQueries {
       WHERE ${scopeSql} AND ${visible.sql} AND ${compiled.where}
       ORDER BY ${compiled.orderBy}
       LIMIT ${compiled.limit} OFFSET ${compiled.offset}`;
-    const { rows } = await this.db.query<Row & { search_id: string }>(text, [...scopeParams, ...visible.values, ...compiled.params]);
+    // Planned for the filter's values: the generic plan the pool's sessions default to cannot tell
+    // a selective filter from a broad one (see queryWithCustomPlan).
+    const { rows } = await this.db.queryWithCustomPlan<Row & { search_id: string }>(text, [...scopeParams, ...visible.values, ...compiled.params]);
     const page = compiled.page(rows);
     return { ids: page.rows.map((r) => r.search_id), nextPageToken: page.nextPageToken };
   }

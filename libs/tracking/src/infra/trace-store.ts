@@ -108,7 +108,8 @@ export class TraceStore {
   ): Promise<SearchPage<TraceView>> {
     const visible = readScopeCondition(readable, 'tr.experiment_id', 'bigint', 2);
     const search = compileSearch(tracesSearch, { ...request, firstParamIndex: 2 + visible.values.length, scope: [...experimentIds].sort() });
-    const { rows } = await this.db.query<Record<string, unknown> & { trace_id: string }>(
+    // Planned for the filter's values, as runs/search is (Database.queryWithCustomPlan).
+    const { rows } = await this.db.queryWithCustomPlan<Record<string, unknown> & { trace_id: string }>(
       `SELECT ${search.alias}.trace_id, ${search.sortKeySelect}
        FROM tracking.traces ${search.alias} ${search.joins}
        WHERE ${search.alias}.experiment_id = ANY($1::bigint[]) AND ${visible.sql} AND ${search.where}
