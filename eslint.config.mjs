@@ -51,6 +51,8 @@ const scopes = {
   // MLflow's GraphQL endpoint reads runs and experiments (tracking), run artifacts (artifacts) and
   // model versions (registry).
   'scope:graphql': ['scope:tracking', 'scope:artifacts', 'scope:registry', 'scope:shared'],
+  // The distributed tracking-service hosts tracking, and MLflow's GraphQL (the browsers' front door).
+  'scope:tracking-service': ['scope:tracking', 'scope:graphql', 'scope:shared'],
   'scope:cli': ['scope:shared'],
   // The migration job: runtime and platform only (SQL migrations, Kafka topics), no context.
   'scope:ops': ['scope:shared'],

@@ -54,7 +54,7 @@ export function startProcess(command, args, extraEnv, ready) {
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 300_000);
+    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), num('BENCH_START_SECONDS', 300) * 1000);
     // Drained for the child's whole life (MLflow logs every request: a full pipe would block it);
     // only the tail is kept, for the error message.
     const onData = (chunk) => {
@@ -100,8 +100,8 @@ export async function startMlflow(mlflow, databaseUrl) {
     /Uvicorn running on|Listening at|Application startup complete/.test(out) ? `http://127.0.0.1:${port}` : undefined,
   );
   // Its log line can come before every worker accepts: wait until /health answers (minutes on a
-  // machine shared with other work).
-  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+  // machine shared with other work; BENCH_START_SECONDS to change it).
+  for (const deadline = Date.now() + num('BENCH_START_SECONDS', 600) * 1000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
     const ok = await fetch(`${started.url}/health`).then(
       (r) => r.ok,
       () => false,

@@ -188,6 +188,22 @@ describe('the default install', () => {
     expect(misrouted).toEqual([]);
   });
 
+  it('serves browsers the web UI and MLflow’s GraphQL from the tracking-service, and no other path at the root', () => {
+    const paths = ingressPaths(named(objects, 'Ingress', 'cairn'));
+    const routed = ['/', '/index.html', '/assets/index-abc123.js', '/graphql', '/ajax-api/graphql', '/health', '/metrics', '/favicon.ico', '/anything'];
+    expect(Object.fromEntries(routed.map((p) => [p, routeOf(paths, p) ?? 'not routed']))).toEqual({
+      '/': 'cairn-tracking-service',
+      '/index.html': 'cairn-tracking-service',
+      '/assets/index-abc123.js': 'cairn-tracking-service',
+      '/graphql': 'cairn-tracking-service',
+      '/ajax-api/graphql': 'cairn-tracking-service',
+      '/health': 'not routed',
+      '/metrics': 'not routed',
+      '/favicon.ico': 'not routed',
+      '/anything': 'not routed',
+    });
+  });
+
   it('runs every container with a read-only root filesystem and a writable /tmp', () => {
     for (const o of objects.filter((x) => ['Deployment', 'Job', 'CronJob'].includes(x.kind))) {
       const container = firstContainer(o) as Container & { securityContext: { readOnlyRootFilesystem: boolean; runAsUser: number } };

@@ -214,6 +214,43 @@ describe('the four services behind nginx configured from the chart’s Ingress',
     expect(report.downloaded_sha256).toBe(report.uploaded_sha256);
   }, 180_000);
 
+  it('serves the web UI and MLflow’s GraphQL through the one URL (the tracking-service), over what every context keeps', async () => {
+    // A browser's first request carries no credentials: the page and its bundle load before sign-in.
+    const page = await fetch(`${nginx.url}/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const html = await page.text();
+    const bundle = /src="\.?\/?(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(bundle).toBeDefined();
+    const script = await fetch(`${nginx.url}/${bundle ?? ''}`);
+    expect([script.status, script.headers.get('content-type'), (await script.text()).length > 10_000]).toEqual([200, 'text/javascript; charset=utf-8', true]);
+
+    // One query across the three contexts: the champion's run (tracking), the versions made from it
+    // (registry's read model) and its files (artifacts' index), all answered by the tracking-service.
+    const alias = (await (await viaIngress('/api/2.0/mlflow/registered-models/alias?name=churn-gbm-ingress&alias=champion')).json()) as {
+      model_version: { run_id: string; version: string };
+    };
+    const query = `query V($run: String) {
+      mlflowGetRun(input: {runId: $run}) { run { info { runId runName } modelVersions { name version } } }
+      mlflowListArtifacts(input: {runId: $run}) { files { path } }
+    }`;
+    for (const route of ['/graphql', '/ajax-api/graphql']) {
+      const answer = await viaIngress(route, { method: 'POST', body: JSON.stringify({ query, variables: { run: alias.model_version.run_id } }) });
+      expect(answer.status).toBe(200);
+      const { data, errors } = (await answer.json()) as {
+        data?: {
+          mlflowGetRun: { run: { info: { runId: string; runName: string }; modelVersions: Array<{ name: string; version: string }> } };
+          mlflowListArtifacts: { files: Array<{ path: string }> };
+        };
+        errors?: unknown;
+      };
+      // MLflow's shape: `errors` is null when the query had none.
+      expect(errors ?? null).toBeNull();
+      expect(data?.mlflowGetRun.run.info).toEqual({ runId: alias.model_version.run_id, runName: expect.stringMatching(/^gbm-lr/) });
+      expect(data?.mlflowGetRun.run.modelVersions).toContainEqual({ name: 'churn-gbm-ingress', version: alias.model_version.version });
+      expect(data?.mlflowListArtifacts.files.map((f) => f.path)).toContain('feature_importance.txt');
+    }
+  });
+
   it('the SDK’s alias long-poll is held through nginx and answers as soon as the alias moves', async () => {
     const client = new CairnClient({ trackingUri: nginx.url, headers: { authorization: basic(USER) } });
     const name = 'churn-gbm-ingress';

@@ -2,6 +2,7 @@ import { createBlobStore } from '@cairn/blobstore';
 import type { CairnConfig, ReadinessProbe } from '@cairn/platform';
 
 export { ArtifactsModule } from './artifacts.module';
+export { ArtifactIndexModule } from './artifact-index.module';
 export { artifactsSubscriptions, trackingSubscription, registrySubscription, TRACKING_CONSUMER, REGISTRY_CONSUMER } from './application/consumers';
 export { ArtifactRepository } from './infra/artifact-repository';
 export { ArtifactQueries } from './application/artifact-queries';

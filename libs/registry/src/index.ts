@@ -1,4 +1,5 @@
 export { RegistryModule } from './registry.module';
+export { RegistryQueriesModule } from './registry-queries.module';
 export { RunSummaryRepository, type LoggedModelSummary } from './infra/run-summary.repository';
 export { rebuildRegistryReadModel, registryReadModelCheck, REGISTRY_CONSUMED_TABLES, REGISTRY_READ_MODEL_TABLES } from './infra/read-model-rebuild';
 export { runSummarySubscription, RUN_SUMMARY_CONSUMER } from './application/run-summary.consumer';
