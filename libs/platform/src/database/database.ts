@@ -169,6 +169,10 @@ export class Database implements Sql, TransactionRunner {
     // An idle client losing its server connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     this.sessions.on('error', () => undefined);
+    // Nor one checked out and between queries (a restart's 57P01 arrives on every connection at
+    // once): unheard, that 'error' event crashed the server mid-restart in the fault suite. Its
+    // queries fail instead ("not queryable"), and whoever holds it drops it.
+    for (const pool of [this.pool, this.sessions]) pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
