@@ -1,4 +1,4 @@
-import { asStorageFullError, BlobStorageFullError } from './blob-store';
+import { asBlobStoreError, asStorageFullError, BlobStorageFullError, BlobStoreUnavailableError } from './blob-store';
 import { S3RequestError } from './s3-request-error';
 
 describe('asStorageFullError', () => {
@@ -24,5 +24,24 @@ describe('asStorageFullError', () => {
     ]) {
       expect(asStorageFullError(error)).toBe(error);
     }
+  });
+});
+
+describe('an artifact store that cannot be reached', () => {
+  it.each([
+    ['connection refused (MinIO stopped)', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' })],
+    ['a connection reset mid-upload', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })],
+    ["S3's 503", new S3RequestError('PUT', 503, 'ServiceUnavailable')],
+  ])('turns %s into a 503 TEMPORARILY_UNAVAILABLE that MLflow clients retry', (_what, error) => {
+    const mapped = asBlobStoreError(error);
+    expect(mapped).toBeInstanceOf(BlobStoreUnavailableError);
+    expect((mapped as BlobStoreUnavailableError).httpStatus).toBe(503);
+    expect((mapped as BlobStoreUnavailableError).toJSON()).toMatchObject({ error_code: 'TEMPORARILY_UNAVAILABLE' });
+  });
+
+  it('keeps a full store a 507, and every other failure as it was', () => {
+    expect(asBlobStoreError(Object.assign(new Error('no space'), { code: 'ENOSPC' }))).toBeInstanceOf(BlobStorageFullError);
+    const denied = new S3RequestError('PUT', 403, 'AccessDenied');
+    expect(asBlobStoreError(denied)).toBe(denied);
   });
 });

@@ -123,6 +123,49 @@ export class BlobStorageFullError extends CairnError {
 }
 
 /**
+ * The store could not be reached (connection refused or reset, a timeout, S3's 503): nothing was
+ * stored or read. Answered 503 TEMPORARILY_UNAVAILABLE with Retry-After, which every MLflow client
+ * retries (docs/reliability.md); an upload is a PUT of the same bytes to the same path, so a retry
+ * never stores anything twice.
+ */
+export class BlobStoreUnavailableError extends CairnError {
+  constructor(options?: { cause?: unknown }) {
+    super('TEMPORARILY_UNAVAILABLE', 'Artifact storage is unreachable right now: nothing was stored or read. Retry shortly');
+    this.name = 'BlobStoreUnavailableError';
+    this.cause = options?.cause;
+  }
+}
+
+// Node's and undici's words for a store that is not there (or went away mid-request).
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ServiceUnavailable',
+  'SlowDown',
+  'XMinioServerNotInitialized',
+]);
+
+/**
+ * `error` as the answer a client should see: BlobStorageFullError for a full store,
+ * BlobStoreUnavailableError for one that cannot be reached, else `error` itself.
+ */
+export function asBlobStoreError(error: unknown): unknown {
+  const full = asStorageFullError(error);
+  if (full !== error || error instanceof CairnError) return full;
+  const { code, status, cause } = (error ?? {}) as { code?: unknown; status?: unknown; cause?: { code?: unknown } };
+  const unreachable =
+    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || (typeof cause?.code === 'string' && UNREACHABLE_CODES.has(cause.code)) || status === 503;
+  return unreachable ? new BlobStoreUnavailableError({ cause: error }) : error;
+}
+
+/**
  * `error` as BlobStorageFullError when it says the store is out of space, else `error` itself. Knows
  * the shapes the adapters see: a Node errno (`ENOSPC`, `EDQUOT`), an S3 answer with status 507, and
  * an S3 error code from the `minio` client or our own requests (`XMinioStorageFull`).

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  asStorageFullError,
+  asBlobStoreError,
   BlobNotFoundError,
   type BlobInfo,
   type BlobListPage,
@@ -149,7 +149,7 @@ export class S3BlobStore implements BlobStore {
       // Nothing more of the source will be stored; what is left of it is the caller's (meterFrom).
       meter.destroy();
       release();
-      throw asStorageFullError(error);
+      throw asBlobStoreError(error);
     }
     return { key: checked, size: meter.size, sha256: meter.sha256 };
   }
@@ -166,7 +166,7 @@ export class S3BlobStore implements BlobStore {
       return await S3ObjectStream.open(new URL(url), range, { ca: this.options.ca });
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(key);
-      throw error;
+      throw asBlobStoreError(error);
     }
   }
 
@@ -177,7 +177,7 @@ export class S3BlobStore implements BlobStore {
       return { key: checked, size: stat.size };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
+      throw asBlobStoreError(error);
     }
   }
 
@@ -197,6 +197,8 @@ export class S3BlobStore implements BlobStore {
         }
         items.push({ key: item.name.slice(base.length), size: item.size ?? 0, ...(item.lastModified ? { modifiedAt: item.lastModified } : {}) });
       }
+    } catch (error) {
+      throw asBlobStoreError(error);
     } finally {
       stream.destroy();
     }
@@ -205,7 +207,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.removeObject(this.options.bucket, this.objectName(normaliseArtifactPath(key)));
+    await this.client.removeObject(this.options.bucket, this.objectName(normaliseArtifactPath(key))).catch((error: unknown) => {
+      throw asBlobStoreError(error);
+    });
   }
 
   async ping(): Promise<void> {

@@ -20,3 +20,4 @@ export * from './oidc-provider';
 export * from './mlflow-server';
 export * from './mlflow-ui';
 export * from './private-minio';
+export * from './tcp-proxy';

@@ -13,6 +13,9 @@ export interface PrivateMinio {
   secretKey: string;
   /** What MinIO printed so far (for a failing test's message). */
   output(): string;
+  /** SIGTERM; the data stays, so `start` brings the same buckets and objects back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   /** Stops it and removes its files. */
   destroy(): Promise<void>;
 }
@@ -24,55 +27,63 @@ export interface PrivateMinio {
  * added to MinIO's environment (MINIO_IDENTITY_OPENID_*, MINIO_KMS_SECRET_KEY, …). Tracked like every
  * child process, so it never outlives the test file.
  */
-export async function startPrivateMinio(env: Record<string, string> = {}): Promise<PrivateMinio> {
+export async function startPrivateMinio(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<PrivateMinio> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cairn-minio-'));
   const [port, consolePort] = [await freePort(), await freePort()];
   const accessKey = 'cairn-private-root';
   const secretKey = 'cairn-private-root-secret';
-  const child: ChildProcess = spawn(
-    minioBinary(),
-    ['server', path.join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
-    {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: dir,
-        MINIO_ROOT_USER: accessKey,
-        MINIO_ROOT_PASSWORD: secretKey,
-        MINIO_CI_CD: 'on',
-        MINIO_UPDATE: 'off',
-        MINIO_BROWSER: 'off',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  trackChildProcess(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const endpoint = `http://127.0.0.1:${port}`;
+  let output = '';
+  let child: ChildProcess | undefined;
+  const stop = async () => {
+    if (child !== undefined) await terminate(child, 10_000);
+    child = undefined;
+  };
   const destroy = async () => {
-    await terminate(child, 10_000);
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`private MinIO exited with ${child.exitCode}:\n${output}`);
-    }
-    const ready = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
-      (response) => response.ok,
-      () => false,
+  const start = async () => {
+    const minio = spawn(
+      minioBinary(),
+      ['server', options.dataDir ?? path.join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: dir,
+          MINIO_ROOT_USER: accessKey,
+          MINIO_ROOT_PASSWORD: secretKey,
+          MINIO_CI_CD: 'on',
+          MINIO_UPDATE: 'off',
+          MINIO_BROWSER: 'off',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await destroy();
-      throw new Error(`private MinIO was not ready within 60 s:\n${output}`);
+    child = minio;
+    trackChildProcess(minio);
+    minio.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    minio.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (minio.exitCode !== null) throw new Error(`private MinIO exited with ${minio.exitCode}:\n${output}`);
+      const ready = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`private MinIO was not ready within 60 s:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  };
+  try {
+    await start();
+  } catch (error) {
+    await destroy();
+    throw error;
   }
-  return { endpoint, accessKey, secretKey, output: () => output, destroy };
+  return { endpoint, accessKey, secretKey, output: () => output, stop, start, destroy };
 }
 
 /** The MinIO binary infra.sh built (`$CAIRN_INFRA_CACHE`, by default ~/.cache/cairn-infra). */

@@ -35,6 +35,12 @@ const BUSY_SQLSTATES = new Set(['57014', '25P03']);
  */
 export const MAX_SESSIONS = 8;
 
+// Postgres shutting down, restarting or not accepting connections yet (admin_shutdown,
+// crash_shutdown, cannot_connect_now) and the connection exceptions class: the database is away.
+const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+// Node's words for a server that is not there or went away mid-conversation.
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 /** How long a client told that the database is busy should wait before retrying. */
 export const BUSY_RETRY_AFTER_S = 1;
 
@@ -47,7 +53,8 @@ export class DatabaseBusyError extends CairnError {
   }
 }
 
-function asBusyError(error: unknown): unknown {
+/** `error` as the 503 a client should see when Postgres is busy or away, else `error` itself. */
+export function asBusyError(error: unknown): unknown {
   if (error instanceof CairnError) return error;
   // pg-pool's wording when connectionTimeoutMillis passes with no connection free.
   if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message))
@@ -55,6 +62,13 @@ function asBusyError(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && BUSY_SQLSTATES.has(code))
     return new DatabaseBusyError('The server is busy: a database statement took too long. Retry shortly.', { cause: error });
+  // Postgres away (stopped, restarting, unreachable) fails the request at once with the same 503 a
+  // busy database gets: MLflow's clients retry it. A COMMIT cut off this way may or may not have
+  // taken effect; what a retry then does is decided per request in docs/reliability.md.
+  const unreachable =
+    (typeof code === 'string' && (UNREACHABLE_SQLSTATES.has(code) || UNREACHABLE_ERRNOS.has(code))) ||
+    (error instanceof Error && /Connection terminated|connection error|not queryable/i.test(error.message));
+  if (unreachable) return new DatabaseBusyError('The database is unreachable right now. Retry shortly.', { cause: error });
   return error;
 }
 
@@ -155,6 +169,10 @@ export class Database implements Sql, TransactionRunner {
     // An idle client losing its server connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     this.sessions.on('error', () => undefined);
+    // Nor one checked out and between queries (a restart's 57P01 arrives on every connection at
+    // once): unheard, that 'error' event crashed the server mid-restart in the fault suite. Its
+    // queries fail instead ("not queryable"), and whoever holds it drops it.
+    for (const pool of [this.pool, this.sessions]) pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;

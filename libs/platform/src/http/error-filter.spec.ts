@@ -1,6 +1,7 @@
 import { HttpException, NotFoundException } from '@nestjs/common';
 import { CairnError, ERROR_CODES, httpStatusOf } from '@cairn/contracts';
-import { toMlflowError } from './error-filter';
+import type { FastifyReply } from 'fastify';
+import { replyWithMlflowError, toMlflowError } from './error-filter';
 
 describe('errors on the wire', () => {
   it("keep MLflow's status for each code, and a client mistake is never a 5xx", () => {
@@ -36,5 +37,16 @@ describe('errors on the wire', () => {
       status: 500,
       body: { error_code: 'INTERNAL_ERROR', message: 'Internal server error' },
     });
+  });
+
+  it('tell a client when to come back whenever the answer is TEMPORARILY_UNAVAILABLE', () => {
+    const sent = (exception: unknown) => {
+      const headers: Record<string, string> = {};
+      const reply = { header: (k: string, v: string) => ((headers[k] = v), reply), status: () => reply, send: () => reply };
+      replyWithMlflowError(reply as unknown as FastifyReply, exception);
+      return headers['retry-after'];
+    };
+    expect(sent(new CairnError('TEMPORARILY_UNAVAILABLE', 'Artifact storage is unreachable right now'))).toBe('1');
+    expect(sent(new CairnError('RESOURCE_DOES_NOT_EXIST', 'no such run'))).toBeUndefined();
   });
 });

@@ -19,16 +19,16 @@ const logger = new Logger('http');
 
 /**
  * Sends `exception` as MLflow's error answer: what the filter does for Nest routes, for the few
- * plain Fastify routes (hot paths) to call themselves. Server errors are logged; a busy database
- * answers 503 with Retry-After.
+ * plain Fastify routes (hot paths) to call themselves. Server errors are logged; TEMPORARILY_UNAVAILABLE
+ * (503) answers carry Retry-After.
  */
 export function replyWithMlflowError(reply: FastifyReply, exception: unknown): void {
   const { status, body } = toMlflowError(exception);
   if (status >= 500 && status !== 503) logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-  if (exception instanceof DatabaseBusyError) {
-    logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
-    void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
-  }
+  if (exception instanceof DatabaseBusyError) logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
+  // Every "away for now" answer (a busy or unreachable database, an unreachable artifact store, an
+  // identity provider down) tells the client when to come back; MLflow's client honours it.
+  if (body.error_code === 'TEMPORARILY_UNAVAILABLE') void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
   void reply.status(status).header('content-type', 'application/json').send(body);
 }
 
