@@ -40,6 +40,19 @@ describe('writes with Basic credentials from another site (CSRF)', () => {
     }
   });
 
+  it('without fetch metadata (Chromium to a plain-http origin, older Safari), judges by Origin against the Host', async () => {
+    for (const origin of ['http://evil.example', 'null']) {
+      const forged = await createUser(`forged-origin-${origin.length}`, { origin });
+      expect(forged.status).toBe(403);
+      expect(await userExists(`forged-origin-${origin.length}`)).toBe(false);
+    }
+    const own = await createUser('from-own-origin', { origin: server.url });
+    expect(own.status).toBe(200);
+    // Behind a proxy, the host the browser sent the request to is the forwarded one.
+    const proxied = await createUser('from-proxied-origin', { origin: 'https://mlflow.example', 'x-forwarded-host': 'mlflow.example' });
+    expect(proxied.status).toBe(200);
+  });
+
   it('takes the same write from the mlflow client (no fetch metadata) and from a page of this origin', async () => {
     expect((await createUser('from-client', {})).status).toBe(200);
     expect((await createUser('from-own-page', { 'sec-fetch-site': 'same-origin' })).status).toBe(200);

@@ -22,6 +22,26 @@ export const accessRequestOf = (request: FastifyRequest): AccessRequest => ({
   url: request.url,
 });
 
+/**
+ * Whether the browser says another site's page sent the request. Fetch metadata says so directly;
+ * browsers that send none (Chromium to a plain-http origin, older Safari) still send `Origin` on a
+ * cross-origin POST, which is then compared with the host the request was sent to (as a proxy
+ * forwards it). Non-browser clients send neither: never "another site".
+ */
+export function sentFromOtherSite(request: FastifyRequest): boolean {
+  const fetchSite = headerValue(request.headers['sec-fetch-site']);
+  if (fetchSite !== undefined) return fetchSite === 'cross-site' || fetchSite === 'same-site';
+  const origin = headerValue(request.headers.origin);
+  if (origin === undefined) return false;
+  if (origin === 'null') return true; // an opaque origin: a sandboxed page or a file
+  const host = headerValue(request.headers['x-forwarded-host'])?.split(',')[0]?.trim() ?? headerValue(request.headers.host);
+  try {
+    return host === undefined || new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
 export const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
 
 /**
@@ -63,7 +83,7 @@ export class AccessGuard implements CanActivate, AccessGate {
           csrfHeader: headerValue(request.headers['x-csrf-token']),
           safeMethod: SAFE_METHODS.has(request.method),
           sameOrigin: fetchSite === 'same-origin',
-          fromOtherSite: fetchSite === 'cross-site' || fetchSite === 'same-site',
+          fromOtherSite: sentFromOtherSite(request),
           clientAddress: request.ip,
           route,
         })
