@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DirectorySync } from './filesystem-blob-store';
+import { Readable } from 'node:stream';
+import { DirectorySync, FilesystemBlobStore } from './filesystem-blob-store';
 
 describe('DirectorySync', () => {
   let dir: string;
@@ -30,5 +31,14 @@ describe('DirectorySync', () => {
 
   it('fails the writers of a directory that cannot be synced', async () => {
     await expect(new DirectorySync().sync(path.join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a put into new directories syncs each new directory's parent, and the blob's own directory", async () => {
+    const opened = jest.spyOn(fs, 'open');
+    const root = await fs.realpath(dir);
+    await new FilesystemBlobStore(root).put('2026-12/ab/blob', Readable.from([Buffer.from('x')]));
+    const synced = new Set(opened.mock.calls.map(([p]) => String(p)));
+    for (const directory of [root, path.join(root, '2026-12'), path.join(root, '2026-12', 'ab')]) expect(synced).toContain(directory);
+    opened.mockRestore();
   });
 });

@@ -185,7 +185,17 @@ export class FilesystemBlobStore implements BlobStore {
       existing = real;
     }
     const directory = path.join(existing, ...segments.slice(i, -1));
-    await mkdir(directory, { recursive: true });
+    const firstCreated = await mkdir(directory, { recursive: true });
+    if (firstCreated !== undefined) {
+      // A new directory's entry is durable only once its parent is synced: without this, a power
+      // loss could drop a new month's directory with the blobs whose records then committed.
+      const parents: string[] = [];
+      for (let d = directory; ; d = path.dirname(d)) {
+        parents.push(path.dirname(d));
+        if (d === firstCreated || path.dirname(d) === d) break;
+      }
+      await Promise.all(parents.map((parent) => this.directories.sync(parent)));
+    }
     // Re-check after creating: a concurrent symlink swap must not redirect the write.
     const created = await realpath(directory);
     await this.ensureInside(realRoot, created);
