@@ -216,6 +216,7 @@ describe('faults under load: sixteen clients, every acknowledged write kept', ()
         artifactRuns,
         models,
         webhookUrl: receiver.url,
+        scratchDir: work,
       });
       python = startMlflowWriter(url, pythonRun, path.join(work, 'stop-python'));
       expect(workers.length + 1).toBe(16);

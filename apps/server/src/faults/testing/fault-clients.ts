@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CairnApiError, type CairnClient } from '@cairn/sdk';
 
@@ -112,6 +111,8 @@ export function startSdkWorkers(options: {
   artifactRuns: string[];
   models: Array<{ name: string; runId: string }>;
   webhookUrl: string;
+  /** Where the uploaders write their files (the caller removes it). */
+  scratchDir: string;
 }): Worker[] {
   const { ledger, running } = options;
   const workers: Worker[] = [];
@@ -165,7 +166,7 @@ export function startSdkWorkers(options: {
     });
   }
 
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'cairn-faults-upload-'));
+  const scratch = mkdtempSync(path.join(options.scratchDir, 'uploads-'));
   for (const runId of options.artifactRuns) {
     const files = new Map<string, { sha256: string; size: number; acked: boolean }>();
     ledger.artifacts.set(runId, files);
