@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRunId } from '../wire/ids';
 
 /**
  * Events of the tracking context. Each `data` schema is parsed by every consumer; event types are
@@ -130,7 +131,11 @@ export const trackingEventSchemas = {
    * Garbage collection removed the deleted run for good, once its retention had passed and no model
    * version referenced it. The artifacts context collects the run's files on this event.
    */
-  [TRACKING_EVENT_TYPES.runPurged]: z.object({ runId: z.string().regex(/^[0-9a-f]{32}$/), experimentId: z.string(), deletedTime: z.number().int() }),
+  [TRACKING_EVENT_TYPES.runPurged]: z.object({
+    runId: z.string().refine(isRunId, 'a run id: 32 hex digits'),
+    experimentId: z.string(),
+    deletedTime: z.number().int(),
+  }),
   /** One event per request, carrying every point of it (up to 1000). */
   [TRACKING_EVENT_TYPES.metricsLogged]: z.object({ runId: z.string(), metrics: z.array(metricPointSchema) }),
   [TRACKING_EVENT_TYPES.paramsLogged]: z.object({ runId: z.string(), params: z.array(keyValue) }),
