@@ -41,6 +41,12 @@ export interface KafkaEventBusOptions extends KafkaConnection {
   readyTimeoutMs?: number;
   /** How long `ping` waits for cluster metadata. */
   pingTimeoutMs?: number;
+  /**
+   * How long one publish may wait for the brokers' acknowledgement before the producer is replaced
+   * and the publish fails (the relay then retries the batch). kafkajs's producer was seen never to
+   * settle a send issued while a broker was restarting, which stalled the relay for good.
+   */
+  sendTimeoutMs?: number;
   /** Prepended to every consumer group id (the runtime passes CAIRN_KAFKA_TOPIC_PREFIX). */
   groupIdPrefix?: string;
   consumer?: {
@@ -78,6 +84,7 @@ export class KafkaEventBus implements EventBus {
   private readonly maxRequestBytes: number;
   private readonly readyTimeoutMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly sendTimeoutMs: number;
   private readonly consumerOptions: NonNullable<KafkaEventBusOptions['consumer']>;
   private readonly groupIdPrefix: string;
   private readonly initialTopics: readonly string[];
@@ -86,6 +93,8 @@ export class KafkaEventBus implements EventBus {
   /** The live subscriptions, with what `consumerLag` reports on: their consumer, context and topics. */
   private readonly subscriptions = new Map<KafkaSubscription, Pick<Subscription, 'consumer' | 'context' | 'topics'>>();
   private producer: Producer | undefined;
+  /** Set when a send timed out: the next publish replaces the producer first. */
+  private producerStale = false;
   private admin: Admin | undefined;
   private pinging: Promise<void> | undefined;
   /** Aborted by `stop`, so no readiness wait outlives the bus. */
@@ -101,6 +110,7 @@ export class KafkaEventBus implements EventBus {
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
     this.consumerOptions = options.consumer ?? {};
     this.groupIdPrefix = options.groupIdPrefix ?? '';
     this.initialTopics = options.topics ?? [];
@@ -113,13 +123,7 @@ export class KafkaEventBus implements EventBus {
     this.lifetime = new AbortController();
     const wait = this.readinessWait();
     const admin = this.kafka.admin();
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // The Java client's murmur2 partitioning, so any other producer keys aggregates alike.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const producer = this.newProducer();
     try {
       await this.client.credentialsReady(wait);
       await untilKafkaReady('the brokers to accept an admin connection', () => admin.connect(), wait);
@@ -164,12 +168,53 @@ export class KafkaEventBus implements EventBus {
     // Batches to one topic go out strictly one after another: with one request in flight per
     // connection that keeps the partition order equal to the call order.
     return this.publishes.run(topic, async () => {
-      const producer = this.producer;
-      if (producer === undefined) throw new Error('Kafka event bus is not started');
+      if (this.producer === undefined) throw new Error('Kafka event bus is not started');
       if (envelopes.length === 0) return;
+      if (this.producerStale) await this.replaceProducer();
+      const producer = this.producer;
       await this.ensureTopic(topic, this.readinessWait());
-      for (const messages of this.requests(envelopes)) await producer.send({ topic, acks: -1, messages });
+      for (const messages of this.requests(envelopes)) {
+        try {
+          await withTimeout(
+            producer.send({ topic, acks: -1, messages }),
+            this.sendTimeoutMs,
+            `Kafka did not acknowledge a publish within ${this.sendTimeoutMs} ms`,
+          );
+        } catch (error) {
+          // A send that never settles would hold this topic's queue (and the relay) for good: the
+          // next publish starts on a new producer. Re-sending what the old one may have written is
+          // safe — consumers apply each event once, by its id.
+          if (error instanceof Error && error.message.startsWith('Kafka did not acknowledge')) this.producerStale = true;
+          throw error;
+        }
+      }
     });
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java client's murmur2 partitioning, so any other producer keys aggregates alike.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  /** Swaps a producer whose send hung for a new, connected one (the old one is disconnected in the background). */
+  private async replaceProducer(): Promise<void> {
+    const fresh = this.newProducer();
+    try {
+      await withTimeout(fresh.connect(), this.sendTimeoutMs, `Kafka did not accept a producer connection within ${this.sendTimeoutMs} ms`);
+    } catch (error) {
+      void fresh.disconnect().catch(() => undefined);
+      throw error;
+    }
+    const old = this.producer;
+    this.producer = fresh;
+    this.producerStale = false;
+    this.logger.warn({}, 'Kafka producer replaced after a publish that was not acknowledged in time');
+    void old?.disconnect().catch(() => undefined);
   }
 
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
