@@ -55,6 +55,7 @@ async function startArtifacts(definition: ServiceDefinition, env: (home: string)
   return {
     service,
     sql,
+    url: db.url,
     stop: async () => {
       await sql.end();
       await service.stop();
@@ -231,6 +232,28 @@ describe('artifacts context over HTTP (filesystem blob store, real Postgres)', (
     );
     expect(events.rows.map((r) => r.aggregate_version)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(new Set(events.rows.map((r) => r.tx)).size).toBeLessThan(32);
+  });
+
+  it("uploads to other runs complete while one run's lock is held (a long delete or collection); that run's upload follows", async () => {
+    const [locked, free] = [randomUUID().replace(/-/g, ''), randomUUID().replace(/-/g, '')];
+    const url = (run: string, name: string) => `/api/2.0/mlflow-artifacts/artifacts/7/${run}/artifacts/${name}`;
+    // A writer of the locked run (as RunCollection or a delete would) holds its owner lock.
+    const holder = new Client({ connectionString: artifacts?.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended('artifacts:' || $1, 0))`, [locked]);
+      const waiting = rawRequest(service.url, 'PUT', url(locked, 'waits.txt'), { body: 'waits' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const others = await Promise.all(Array.from({ length: 4 }, (_, i) => rawRequest(service.url, 'PUT', url(free, `f${i}.txt`), { body: `free ${i}` })));
+      expect(others.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(await count(`SELECT count(*) AS n FROM artifacts.files WHERE owner_id = $1`, [locked])).toBe(0);
+      await holder.query('COMMIT');
+      expect((await waiting).status).toBe(200);
+      expect((await rawRequest(service.url, 'GET', url(locked, 'waits.txt'))).body.toString()).toBe('waits');
+    } finally {
+      await holder.end();
+    }
   });
 
   it('lists a run the way the tracking artifacts/list does (run-relative paths, root_uri)', async () => {

@@ -43,6 +43,12 @@ export interface Subscription {
    * the handler, never dead-lettered. Absent: every type (test subscriptions). See ADR 0011.
    */
   eventTypes?: ReadonlySet<string>;
+  /**
+   * Commit every delivery durably, even on a bus whose consumers commit asynchronously (ADR 0016):
+   * for a handler whose work has effects outside Postgres right after the commit (the artifacts
+   * context deletes blobs), which a crash losing the commit would not undo.
+   */
+  commitDurably?: boolean;
   /** Retries of retriable handler errors before the event is dead-lettered. */
   retry?: Partial<RetryPolicy>;
   /** Called after each delivery is settled (committed); for metrics and tests. Must not throw. */

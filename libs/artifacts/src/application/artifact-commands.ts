@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ARTIFACTS_EVENT_TYPES, invalidParameter, notFound, type ArtifactsEvent, type EventMetadata } from '@cairn/contracts';
 import { normaliseArtifactPath, type BlobStore } from '@cairn/blobstore';
 import { CommandHandler, EventStore, uuidv7 } from '@cairn/eventing';
-import { Database, GroupCommit, type UnitOfWork } from '@cairn/platform';
+import { Database, GroupCommit, mayHaveCommitted, type UnitOfWork } from '@cairn/platform';
 import { locateArtifact, locateUserPath, type ArtifactLocation } from '../domain/artifact-location';
 import { decideUploadAllowance } from '../domain/quota';
 import { validatePolicy, type PolicyInput, type RetentionPolicy } from '../domain/retention';
@@ -58,7 +58,8 @@ export interface UploadResult {
 export class ArtifactCommands {
   private readonly logger = new Logger('artifacts');
   private readonly handler: CommandHandler;
-  private readonly uploads = new GroupCommit<StoredUpload, UploadOutcome>((batch) => this.recordUploads(batch), {
+  /** `undefined` for an upload whose owner another transaction had locked: it is then recorded alone. */
+  private readonly uploads = new GroupCommit<StoredUpload, UploadOutcome | undefined>((batch) => this.recordUploads(batch, 'try'), {
     maxBatch: UPLOADS_PER_COMMIT,
     maxInFlight: 1,
   });
@@ -114,10 +115,16 @@ export class ArtifactCommands {
     const stored = await this.blobs.put(stagingKey, body, { expectedSize: announcedSize, maxBytes });
     let outcome: UploadOutcome;
     try {
-      outcome = await this.uploads.submit({ location, digest: stored.sha256, size: stored.size, stagingKey, metadata });
+      const upload: StoredUpload = { location, digest: stored.sha256, size: stored.size, stagingKey, metadata };
+      // Its run locked by a long writer: wait for it in a transaction of its own, not in the batch.
+      outcome = (await this.uploads.submit(upload)) ?? (await this.recordAlone(upload));
     } catch (error) {
-      // Nothing references the fresh blob: remove it now (a crash here leaves an orphan for the scanner).
-      await this.blobs.delete(stagingKey).catch(() => undefined);
+      // The transaction certainly did not commit: nothing references the fresh blob, remove it now (a
+      // crash here leaves an orphan for the scanner). If the connection failed with the COMMIT sent,
+      // a committed row may name it: deleting it would leave a file listed but never downloadable,
+      // and a retry would deduplicate onto it. It stays, for BlobCollector.scanOrphans, which queues
+      // only blobs an hour old that no artifacts.objects or blob_garbage row names (KNOWN_STORAGE_KEYS).
+      if (!mayHaveCommitted(error)) await this.blobs.delete(stagingKey).catch(() => undefined);
       throw error;
     }
     // A sweep is a transaction of its own: only worth starting when this upload queued a blob.
@@ -136,16 +143,22 @@ export class ArtifactCommands {
    * trips plus one per upload (BEGIN with the owners' locks; each upload's reference and file writes
    * in one statement, in arrival order, so a retried path or a repeated content sees the one before
    * it; the events sent with the COMMIT). A blob is referenced only once its row commits, and a row
-   * only ever names a blob already stored.
+   * only ever names a blob already stored. With `lock` 'try' an owner whose lock is held elsewhere
+   * is not waited for: its uploads are left out (`undefined`), for the caller to record with 'wait'.
    */
-  private async recordUploads(batch: readonly StoredUpload[]): Promise<UploadOutcome[]> {
+  private async recordUploads(batch: readonly StoredUpload[], lock: 'try' | 'wait'): Promise<Array<UploadOutcome | undefined>> {
     const owners = [...new Set(batch.map((upload) => upload.location.ownerId))];
     return this.database.transaction(
-      async (tx) => {
+      async (tx, begun) => {
+        const busy = new Set<string>(lock === 'try' ? ((begun[0]?.busy as string[] | undefined) ?? []) : []);
         // The events' time, on their rows too: a replay of the log stamps the same.
         const at = new Date();
-        const outcomes: UploadOutcome[] = [];
+        const outcomes: Array<UploadOutcome | undefined> = [];
         for (const { location, digest, size, stagingKey, metadata } of batch) {
+          if (busy.has(location.ownerId)) {
+            outcomes.push(undefined);
+            continue;
+          }
           const recorded = await storeArtifact(
             this.repository,
             tx,
@@ -184,8 +197,15 @@ export class ArtifactCommands {
         }
         return outcomes;
       },
-      { begin: this.repository.lockOwnersStatement(owners) },
+      { begin: lock === 'try' ? this.repository.tryLockOwnersStatement(owners) : this.repository.lockOwnersStatement(owners) },
     );
+  }
+
+  /** One upload in a transaction of its own that waits for its owner's lock. */
+  private async recordAlone(upload: StoredUpload): Promise<UploadOutcome> {
+    const [outcome] = await this.recordUploads([upload], 'wait');
+    if (outcome === undefined) throw new Error(`upload to ${upload.location.path} was not recorded`);
+    return outcome;
   }
 
   /** Deletes a file or a whole directory, as MLflow's `delete_artifacts`. Missing paths are not an error. */

@@ -80,6 +80,8 @@ export function trackingSubscription(
   return {
     consumer: TRACKING_CONSUMER,
     context: 'artifacts',
+    // Its work ends in blob deletions (sweepSoon) once it commits: not before the commit is on disk.
+    commitDurably: true,
     topics: [topicOf('tracking')],
     eventTypes: ARTIFACTS_TRACKING_EVENT_TYPES,
     // Blobs freed by a collection or a retention policy are deleted once its transaction has
@@ -119,6 +121,8 @@ export function registrySubscription(repository: ArtifactRepository, collection:
   return {
     consumer: REGISTRY_CONSUMER,
     context: 'artifacts',
+    // Its work ends in blob deletions (sweepSoon) once it commits: not before the commit is on disk.
+    commitDurably: true,
     topics: [topicOf('registry')],
     eventTypes: ARTIFACTS_REGISTRY_EVENT_TYPES,
     // Only a removed reference can free blobs (a purged run's, collected now that nothing holds it).

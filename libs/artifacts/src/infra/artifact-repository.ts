@@ -73,6 +73,11 @@ export class ArtifactRepository {
     return { name: 'artifacts.lock-owners', text: q.LOCK_OWNERS, values: [ownerIds] };
   }
 
+  /** As `lockOwnersStatement` without waiting: its one row's `busy` lists the owners whose lock is held elsewhere (TRY_LOCK_OWNERS). */
+  tryLockOwnersStatement(ownerIds: readonly string[]): NamedStatement {
+    return { name: 'artifacts.try-lock-owners', text: q.TRY_LOCK_OWNERS, values: [ownerIds] };
+  }
+
   /** An upload's reference and file writes, in one statement (see RECORD_UPLOAD); `at` is the event's time. */
   async recordUpload(
     tx: UnitOfWork,

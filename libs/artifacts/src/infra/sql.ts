@@ -17,6 +17,16 @@ export const LOCK_OWNERS = `
 SELECT count(pg_advisory_xact_lock(k.key)) FROM (
   SELECT DISTINCT hashtextextended('artifacts:' || o, 0) AS key FROM unnest($1::text[]) AS o ORDER BY 1) k`;
 
+/**
+ * A batch of uploads' owner locks without waiting for any (ADR 0018): the owners whose lock another
+ * transaction holds (a long delete, a run's collection) come back in `busy`, and their uploads
+ * are recorded alone, waiting with LOCK_OWNERS, so one locked run does not stall every other run's
+ * uploads queued behind the batch. Non-blocking attempts need no order.
+ */
+export const TRY_LOCK_OWNERS = `
+SELECT coalesce(array_agg(o) FILTER (WHERE NOT pg_try_advisory_xact_lock(hashtextextended('artifacts:' || o, 0))), '{}') AS busy
+FROM unnest($1::text[]) AS o`;
+
 /** Drops references (one per listed digest occurrence); returns the digests left unreferenced. */
 export const RELEASE_REFERENCES = `
 UPDATE artifacts.objects o SET ref_count = o.ref_count - d.n

@@ -110,4 +110,27 @@ describe('InProcessEventBus', () => {
     await bus.publish('t', await append(env.db, [counted('a'), counted('b')]));
     expect((await appliedRows(env.db, consumer)).map((row) => row.aggregate_id)).toEqual([expected, expected]);
   });
+
+  // A subscription whose handler has effects outside Postgres (the artifacts context deletes blobs)
+  // asks for durable commits on a bus that commits asynchronously. The handler sets the setting on
+  // first, so the test tells the modes apart whatever the server's default.
+  it.each([
+    [false, 'off'],
+    [true, 'on'],
+  ])('on an asynchronous bus, a subscription with commitDurably %s commits with synchronous_commit %s', async (commitDurably, expected) => {
+    await bus.stop();
+    bus = new InProcessEventBus({ database: env.db, consumerCommit: 'asynchronous' });
+    await bus.start();
+    const consumer = unique('durable');
+    const recordSetting: EventHandler = async (event, tx) => {
+      await tx.query('SET LOCAL synchronous_commit TO on');
+      tx.atCommit({
+        text: `INSERT INTO eventing_test.applied (consumer, event_id, aggregate_id, aggregate_version) VALUES ($1, $2, current_setting('synchronous_commit'), $3)`,
+        values: [consumer, event.eventId, event.aggregateVersion],
+      });
+    };
+    await bus.subscribe({ consumer, context: 'registry', topics: ['t'], handler: recordSetting, commitDurably });
+    await bus.publish('t', await append(env.db, [counted('a')]));
+    expect((await appliedRows(env.db, consumer)).map((row) => row.aggregate_id)).toEqual([expected]);
+  });
 });

@@ -76,7 +76,8 @@ export class InProcessEventBus implements EventBus {
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
     if (subscription.topics.length === 0) throw new Error(`consumer ${subscription.consumer} subscribes to no topic`);
     if (this.consumers.get(subscription.consumer)?.running !== undefined) throw new Error(`consumer ${subscription.consumer} is already running`);
-    const running = new RunningSubscription(new IdempotentConsumer(this.database, subscription, this.logger, Math.random, this.consumerCommit), this.lanes);
+    const commit = subscription.commitDurably === true ? 'durable' : this.consumerCommit;
+    const running = new RunningSubscription(new IdempotentConsumer(this.database, subscription, this.logger, Math.random, commit), this.lanes);
     const entry = { topics: new Set(subscription.topics), running: running as RunningSubscription | undefined };
     this.consumers.set(subscription.consumer, entry);
     return {

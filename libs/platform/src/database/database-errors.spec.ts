@@ -1,4 +1,5 @@
-import { asBusyError, DatabaseBusyError } from './database';
+import { DatabaseError } from 'pg';
+import { asBusyError, CommitOutcomeUnknownError, Database, DatabaseBusyError, mayHaveCommitted } from './database';
 
 describe('Postgres busy or away, as the client sees it', () => {
   it.each([
@@ -20,5 +21,65 @@ describe('Postgres busy or away, as the client sees it', () => {
     expect(asBusyError(unique)).toBe(unique);
     const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
     expect(asBusyError(bug)).toBe(bug);
+  });
+});
+
+/**
+ * A pooled connection stand-in: BEGIN and the work's statements succeed; the COMMIT round trip (a
+ * pipelined batch) fails as `commitFails` says, or the work's statement fails as `queryFails` says.
+ */
+function databaseWhoseCommit(failure: { commitFails?: unknown; queryFails?: unknown }): Database {
+  const database = new Database('postgres://nobody@127.0.0.1:1/none');
+  const client = {
+    on: () => client,
+    off: () => client,
+    release: () => undefined,
+    query: (statement: unknown) => {
+      if (typeof statement === 'object' && statement !== null && 'handleError' in statement) {
+        // The pipelined COMMIT: the server answers, or the connection is gone.
+        const submittable = statement as { handleError: (error: unknown) => void; handleCommandComplete: () => void; handleReadyForQuery: () => void };
+        if (failure.commitFails !== undefined) submittable.handleError(failure.commitFails);
+        else {
+          submittable.handleCommandComplete();
+          submittable.handleReadyForQuery();
+        }
+        return undefined;
+      }
+      if (statement === 'ROLLBACK') return Promise.reject(new Error('Client was closed and is not queryable'));
+      if (statement !== 'BEGIN' && failure.queryFails !== undefined) return Promise.reject(failure.queryFails);
+      return Promise.resolve({ rows: [], rowCount: 0 });
+    },
+  };
+  (database.pool as unknown as { connect: () => Promise<unknown> }).connect = () => Promise.resolve(client);
+  return database;
+}
+
+const serverError = (code: string, message: string) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
+
+describe('a COMMIT whose outcome the client cannot know', () => {
+  const write = (database: Database) => database.transaction((uow) => uow.query('INSERT INTO t VALUES (1)'));
+
+  it.each([
+    ['the connection dropped (network, Postgres killed)', new Error('Connection terminated unexpectedly')],
+    ['Postgres shutting down (admin_shutdown)', serverError('57P01', 'terminating connection due to administrator command')],
+    ['the socket reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+  ])('%s during COMMIT: may have committed, still a 503', async (_what, error) => {
+    const failed = await write(databaseWhoseCommit({ commitFails: error })).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(mayHaveCommitted(failed)).toBe(true);
+    expect((failed as DatabaseBusyError).httpStatus).toBe(503);
+  });
+
+  it('a SQL error answering the COMMIT round trip (a deferred constraint) did not commit', async () => {
+    const unique = serverError('23505', 'duplicate key value violates unique constraint');
+    const failed = await write(databaseWhoseCommit({ commitFails: unique })).catch((e: unknown) => e);
+    expect(failed).toBe(unique);
+    expect(mayHaveCommitted(failed)).toBe(false);
+  });
+
+  it('the connection dropping before COMMIT was sent did not commit: a 503 that certainly wrote nothing', async () => {
+    const failed = await write(databaseWhoseCommit({ queryFails: new Error('Connection terminated unexpectedly') })).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(DatabaseBusyError);
+    expect(mayHaveCommitted(failed)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { Database, DatabaseBusyError } from './database';
+import { CommitOutcomeUnknownError, Database, DatabaseBusyError, mayHaveCommitted } from './database';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database';
 
 const adminUrl = () => {
@@ -61,6 +61,26 @@ describe('Database: the unit of work', () => {
     // The connection is usable afterwards, inside and outside a transaction.
     await db.transaction(async (uow) => uow.atCommit(insert(7)));
     expect(await items()).toEqual([1, 7]);
+  });
+
+  it('a connection ended in the COMMIT round trip is a COMMIT of unknown outcome; one ended before it, a certain rollback', async () => {
+    // The session ends itself in the batch sent with COMMIT, as a restart or a cut network would.
+    const cutAtCommit = db.transaction(async (uow) => {
+      await uow.query('INSERT INTO items (n) VALUES (1)');
+      uow.atCommit({ text: 'SELECT pg_terminate_backend(pg_backend_pid())', values: [] });
+    });
+    const atCommit = await cutAtCommit.catch((error: unknown) => error);
+    expect(atCommit).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect((atCommit as DatabaseBusyError).httpStatus).toBe(503);
+    const beforeCommit = await db
+      .transaction(async (uow) => {
+        await uow.query('INSERT INTO items (n) VALUES (2)');
+        await uow.query('SELECT pg_terminate_backend(pg_backend_pid())');
+      })
+      .catch((error: unknown) => error);
+    expect(beforeCommit).toBeInstanceOf(DatabaseBusyError);
+    expect(mayHaveCommitted(beforeCommit)).toBe(false);
+    expect(await items()).toEqual([]);
   });
 
   it('a statement sent with BEGIN gives the work its rows, parsed as pg parses them, on the first use and once prepared', async () => {

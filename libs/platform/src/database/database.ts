@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { DatabaseError, Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { CairnError } from '@cairn/contracts';
 import { PreparedStatements, runPipelined } from './pipeline';
 import type { DeferredStatement, NamedStatement, Sql, TransactionOptions, TransactionRunner, UnitOfWork } from './unit-of-work';
@@ -53,6 +53,33 @@ export class DatabaseBusyError extends CairnError {
   }
 }
 
+/**
+ * The connection failed after COMMIT was sent (Postgres restarting, the network cut): the
+ * transaction may have committed or not, and nobody here can tell. Still a 503 the client retries;
+ * but the caller must not undo what the transaction would have published (an upload's blob, which
+ * a committed row may name) — leave it to a collector that checks references first.
+ */
+export class CommitOutcomeUnknownError extends DatabaseBusyError {
+  constructor(options: { cause: unknown }) {
+    super('The database connection failed while committing; the write may or may not have taken effect. Retry shortly.', options);
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}
+
+/** Whether the transaction that failed with `error` may have committed (see CommitOutcomeUnknownError). */
+export const mayHaveCommitted = (error: unknown): boolean => error instanceof CommitOutcomeUnknownError;
+
+/**
+ * Whether Postgres itself answered the COMMIT's round trip with an error that aborted the
+ * transaction: a SQL error (a constraint, a serialization failure), possibly mapped to the API's
+ * (`mapError`). Connection exceptions (08), operator intervention and shutdowns (57), system errors
+ * (58, XX) and client-side errors (the socket closed) leave the outcome unknown.
+ */
+function abortedByServer(error: unknown): boolean {
+  if (error instanceof CairnError) return !(error instanceof DatabaseBusyError);
+  return error instanceof DatabaseError && typeof error.code === 'string' && !/^(08|57|58|XX)/.test(error.code);
+}
+
 /** `error` as the 503 a client should see when Postgres is busy or away, else `error` itself. */
 export function asBusyError(error: unknown): unknown {
   if (error instanceof CairnError) return error;
@@ -75,6 +102,10 @@ export function asBusyError(error: unknown): unknown {
 /** The unit of work of one transaction on one pooled connection. */
 class PgUnitOfWork implements UnitOfWork {
   readonly deferred: DeferredStatement[] = [];
+  /** COMMIT has gone to the server (alone or pipelined after the deferred statements). */
+  commitSent = false;
+  /** The pipelined COMMIT round trip's error as it came, before a statement's `mapError`. */
+  commitFailure: unknown;
 
   constructor(
     readonly client: PoolClient,
@@ -115,7 +146,16 @@ class PgUnitOfWork implements UnitOfWork {
   async commit(): Promise<void> {
     const batch: DeferredStatement[] = [...this.deferred, { text: 'COMMIT', values: [] }];
     if (this.prepared.allPrepared(this.client, this.deferred)) {
-      await runPipelined(this.client, batch);
+      this.commitSent = true;
+      // Each statement's error is kept as it came: whether the COMMIT may have taken effect is told by it.
+      const observed = batch.map((statement) => ({
+        ...statement,
+        mapError: (error: unknown) => {
+          this.commitFailure = error;
+          return statement.mapError ? statement.mapError(error) : error;
+        },
+      }));
+      await runPipelined(this.client, observed);
       return;
     }
     for (const statement of this.deferred) {
@@ -126,6 +166,7 @@ class PgUnitOfWork implements UnitOfWork {
         throw statement.mapError ? statement.mapError(error) : error;
       }
     }
+    this.commitSent = true;
     await this.client.query('COMMIT');
   }
 }
@@ -244,8 +285,8 @@ export class Database implements Sql, TransactionRunner {
       // the process. The work's next statement fails instead, and the connection is dropped.
       const onError = () => (broken = true);
       client.on('error', onError);
+      const uow = new PgUnitOfWork(client, this.prepared);
       try {
-        const uow = new PgUnitOfWork(client, this.prepared);
         const begun = await uow.begin(begin);
         const result = await work(uow, begun);
         await uow.commit();
@@ -255,6 +296,7 @@ export class Database implements Sql, TransactionRunner {
         await client.query('ROLLBACK').catch(() => (broken = true));
         const code = (error as { code?: string }).code;
         if (attempt < retries && code !== undefined && RETRIABLE_SQLSTATES.has(code)) continue;
+        if (uow.commitSent && !abortedByServer(uow.commitFailure ?? error)) throw new CommitOutcomeUnknownError({ cause: error });
         throw asBusyError(error);
       } finally {
         client.off('error', onError);

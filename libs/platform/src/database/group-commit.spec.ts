@@ -1,4 +1,4 @@
-import { DatabaseBusyError } from './database';
+import { CommitOutcomeUnknownError, DatabaseBusyError } from './database';
 import { GroupCommit } from './group-commit';
 
 /** A commit that waits until released, recording the batches it was given. */
@@ -61,6 +61,20 @@ describe('GroupCommit', () => {
     );
     const settled = await Promise.allSettled([1, 2, 3].map((item) => group.submit(item)));
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
+
+  it('never commits again the items of a batch whose COMMIT may have taken effect: each caller learns so', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit(
+      async (items: number[]) => {
+        batches.push(items);
+        throw new CommitOutcomeUnknownError({ cause: new Error('Connection terminated unexpectedly') });
+      },
+      { maxBatch: 64, maxInFlight: 1 },
+    );
+    const settled = await Promise.allSettled([1, 2, 3].map((item) => group.submit(item)));
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).name : s.status))).toEqual(Array(3).fill('CommitOutcomeUnknownError'));
     expect(batches).toEqual([[1], [2, 3]]);
   });
 });

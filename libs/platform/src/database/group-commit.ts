@@ -8,7 +8,9 @@ import { DatabaseBusyError } from './database';
  * `commitBatch` receives the items in submission order and returns one result per item. If it
  * throws for a batch of several, each item is committed again alone, so an item that cannot be
  * written fails only its own caller — unless the database was too busy (no connection, a statement
- * timeout): then every item fails with it, rather than multiplying the load that caused it.
+ * timeout): then every item fails with it, rather than multiplying the load that caused it. That
+ * includes a COMMIT whose outcome is unknown (`CommitOutcomeUnknownError`, the connection lost after
+ * it was sent): the batch may have committed, and committing its items again would record them twice.
  */
 export class GroupCommit<Item, Result> {
   private readonly queue: Array<{ item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }> = [];
