@@ -154,14 +154,15 @@ describe('online read-model rebuild and event export over the admin API (all-in-
   }, 240_000);
 
   it('rebuilds the registry and artifacts read models into rows equal to a rebuild, repairing a damaged row', async () => {
-    // The registry's run summaries are written by its consumer of tracking.events: with no writer left,
-    // wait until it has taken every tracking event (its inbox marks each one, handled or not), so the
-    // projection and a rebuild from the log describe the same events.
+    // Registry's run summaries are written by its consumer of tracking.events (and tracking's run
+    // references by its consumer of registry.events): with no writer left, wait until each has taken
+    // every event of its log (the inbox marks each one, handled or not), so the projections and a
+    // rebuild from the logs describe the same events.
     await waitFor(
       async () => {
         const { rows } = await sql.query<{ behind: string }>(
-          `SELECT count(*) AS behind FROM tracking.events e
-           WHERE NOT EXISTS (SELECT 1 FROM registry.inbox i WHERE i.event_id = e.event_id)`,
+          `SELECT (SELECT count(*) FROM tracking.events e WHERE NOT EXISTS (SELECT 1 FROM registry.inbox i WHERE i.event_id = e.event_id))
+                + (SELECT count(*) FROM registry.events e WHERE NOT EXISTS (SELECT 1 FROM tracking.inbox i WHERE i.event_id = e.event_id)) AS behind`,
         );
         return rows[0]?.behind === '0' ? true : undefined;
       },
