@@ -76,26 +76,51 @@ describe('online read-model rebuild and event export over the admin API (all-in-
       }
     })();
 
-    await waitFor(() => (acknowledged.length >= 20 ? true : undefined), { timeoutMs: 30_000 });
-    const started = await client.rebuildReadModel('tracking');
-    expect(started).toMatchObject({ context: 'tracking', state: 'running', phase: 'building', events_applied: 0, started_by: expect.any(String) });
-    expect(started.events_total).toBeGreaterThan(SEEDED_RUNS * POINTS);
-    // One rebuild per context at a time.
-    await expect(client.rebuildReadModel('tracking')).rejects.toMatchObject({ errorCode: 'INVALID_STATE' });
-
+    // Stopped whatever happens: a writer left running outlives the server and fails a later test file.
+    const stop = async () => {
+      writing = false;
+      reading = false;
+      return Promise.allSettled([writer, reader]);
+    };
+    let started: ReadModelRebuildWire;
+    let done: ReadModelRebuildWire;
     const seen: ReadModelRebuildWire[] = [];
-    const done = await waitFor(
-      async () => {
-        const progress = await client.getReadModelRebuild('tracking');
-        seen.push(progress);
-        return progress.state === 'running' ? undefined : progress;
-      },
-      { timeoutMs: 120_000, intervalMs: 20 },
-    );
-    const readsDuringRebuild = reads;
-    writing = false;
-    reading = false;
-    await Promise.all([writer, reader]);
+    let readsDuringRebuild: number;
+    let settled: PromiseSettledResult<void>[];
+    try {
+      await waitFor(() => (acknowledged.length >= 20 ? true : undefined), { timeoutMs: 30_000 });
+      // A reader's ROW SHARE lock on the first live table holds the first rebuild before its swap (it does
+      // not stop writers): the second start below meets a rebuild still running, however fast this one is.
+      const holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE tracking.experiments IN ROW SHARE MODE');
+        started = await client.rebuildReadModel('tracking');
+        expect(started).toMatchObject({ context: 'tracking', state: 'running', phase: 'building', events_applied: 0, started_by: expect.any(String) });
+        expect(started.events_total).toBeGreaterThan(SEEDED_RUNS * POINTS);
+        // One rebuild per context at a time: refused at once, not queued until the first ends.
+        const before = Date.now();
+        await expect(client.rebuildReadModel('tracking')).rejects.toMatchObject({ errorCode: 'INVALID_STATE' });
+        expect(Date.now() - before).toBeLessThan(5_000);
+        expect(await client.getReadModelRebuild('tracking')).toMatchObject({ state: 'running', started_at: started.started_at });
+      } finally {
+        await holder.end();
+      }
+
+      done = await waitFor(
+        async () => {
+          const progress = await client.getReadModelRebuild('tracking');
+          seen.push(progress);
+          return progress.state === 'running' ? undefined : progress;
+        },
+        { timeoutMs: 120_000, intervalMs: 20 },
+      );
+      readsDuringRebuild = reads;
+    } finally {
+      settled = await stop();
+    }
+    for (const loop of settled) if (loop.status === 'rejected') throw loop.reason;
 
     expect(done).toMatchObject({ state: 'succeeded', phase: 'done', error: null });
     expect(done.events_applied).toBe(done.events_total);
@@ -129,11 +154,20 @@ describe('online read-model rebuild and event export over the admin API (all-in-
   }, 240_000);
 
   it('rebuilds the registry and artifacts read models into rows equal to a rebuild, repairing a damaged row', async () => {
-    // The registry's run summary is written by its consumer: wait until it has seen the param.
-    await waitFor(async () => {
-      const { rows } = await sql.query<{ params: Record<string, string> }>('SELECT params FROM registry.run_summaries WHERE run_id = $1', [seeded[0]]);
-      return rows[0]?.params['lr'] === '0.1' ? true : undefined;
-    });
+    // Registry's run summaries are written by its consumer of tracking.events (and tracking's run
+    // references by its consumer of registry.events): with no writer left, wait until each has taken
+    // every event of its log (the inbox marks each one, handled or not), so the projections and a
+    // rebuild from the logs describe the same events.
+    await waitFor(
+      async () => {
+        const { rows } = await sql.query<{ behind: string }>(
+          `SELECT (SELECT count(*) FROM tracking.events e WHERE NOT EXISTS (SELECT 1 FROM registry.inbox i WHERE i.event_id = e.event_id))
+                + (SELECT count(*) FROM registry.events e WHERE NOT EXISTS (SELECT 1 FROM tracking.inbox i WHERE i.event_id = e.event_id)) AS behind`,
+        );
+        return rows[0]?.behind === '0' ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     await sql.query(`UPDATE registry.model_versions SET source = 'runs:/elsewhere/model'`);
     for (const context of ['registry', 'artifacts'] as const) {
       await client.rebuildReadModel(context);

@@ -40,11 +40,19 @@ describe('read-model verify over the admin API (all-in-one server, real Postgres
     await client.uploadArtifact(runId, weights, 'model');
     await client.createRegisteredModel('verified-model');
     await client.createModelVersion('verified-model', `runs:/${runId}/model`, { runId });
-    // The registry's run summary is written by its consumer: wait until it has seen the param.
-    await waitFor(async () => {
-      const { rows } = await sql.query<{ params: Record<string, string> }>('SELECT params FROM registry.run_summaries WHERE run_id = $1', [runId]);
-      return rows[0]?.params['lr'] === '0.1' ? true : undefined;
-    });
+    // Tables written by a consumer of another context's log (registry's run summaries, tracking's run
+    // references) lag it: wait until each consumer has taken every event of the log it reads (its inbox
+    // marks each one, handled or not), so the projections and a rebuild describe the same events.
+    await waitFor(
+      async () => {
+        const { rows } = await sql.query<{ behind: string }>(
+          `SELECT (SELECT count(*) FROM tracking.events e WHERE NOT EXISTS (SELECT 1 FROM registry.inbox i WHERE i.event_id = e.event_id))
+                + (SELECT count(*) FROM registry.events e WHERE NOT EXISTS (SELECT 1 FROM tracking.inbox i WHERE i.event_id = e.event_id)) AS behind`,
+        );
+        return rows[0]?.behind === '0' ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
     for (const context of ['tracking', 'registry', 'artifacts'] as const) {
       const report = await client.verifyReadModel(context);

@@ -59,12 +59,18 @@ export interface StartedRebuild {
 }
 
 const IDENT = /^[a-z_]+$/;
+/** The widest hole in a log's positions the build remembers, to apply what commits into it later (see run). */
+const MAX_GAP = 10_000;
+const LOCK_NOT_AVAILABLE = '55P03';
+const SWAP_LOCK_TIMEOUT = '5s';
+const SWAP_ATTEMPTS = 5;
+const SWAP_RETRY_PAUSE_MS = 1_000;
 const TABLE = /^([a-z_]+)\.([a-z_]+)$/;
 const shadowSchema = (context: ContextName): string => `cairn_rebuild_${context}`;
 const lockKey = (context: ContextName): string => `cairn.read_model_rebuild.${context}`;
 
 const TRY_LOCK = `SELECT pg_try_advisory_lock(hashtext($1)) AS locked`;
-const UNLOCK = `SELECT pg_advisory_unlock(hashtext($1))`;
+const UNLOCK = `SELECT pg_advisory_unlock(hashtext($1)) AS unlocked`;
 // Whether some session holds that lock: a bigint advisory key is split into classid (high 32 bits) and objid.
 const LOCK_HELD = `
 SELECT EXISTS (
@@ -170,6 +176,10 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
   const schema = shadowSchema(context);
   if (!IDENT.test(schema)) throw new Error(`bad shadow schema ${schema}`);
 
+  // Refused at once while another rebuild holds the lock: the dedicated sessions are few (the relays' and
+  // leaders' locks), and a start that waited for one until the running rebuild ended and gave its
+  // session back would then take the lock and start a second rebuild instead of being refused.
+  if ((await database.query<{ held: boolean }>(LOCK_HELD, [lockKey(context)])).rows[0]?.held) throw new RebuildAlreadyRunningError(context);
   const session = await database.session();
   let locked = false;
   try {
@@ -178,6 +188,10 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
     if (!locked) session.release();
   }
   if (!locked) throw new RebuildAlreadyRunningError(context);
+  let unlocked = false;
+  const unlock = async () => {
+    unlocked = (await session.query<{ unlocked: boolean }>(UNLOCK, [lockKey(context)]).catch(() => null))?.rows[0]?.unlocked === true;
+  };
 
   const store = new EventStore();
   let plan: Pick<ReadModelRebuild, 'tables' | 'scratch' | 'replays'>;
@@ -212,8 +226,8 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
       return p;
     });
   } catch (error) {
-    await session.query(UNLOCK, [lockKey(context)]).catch(() => undefined);
-    session.release();
+    await unlock();
+    session.release(!unlocked);
     throw error;
   }
   const progress = (await readRebuildProgress(database, context)) as RebuildProgress;
@@ -269,14 +283,29 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
 
   const run = async (): Promise<void> => {
     for (let index = 0; index < plan.replays.length; index++) {
+      const log = plan.replays[index].log;
       let after = 0;
+      // Positions at or below `after` that were not there when read past: a writer's that had not
+      // committed (or one rolled back, which stays a gap). Each batch applies those now committed first.
+      let gaps: number[] = [];
       for (;;) {
-        const batch = await database.transaction(async (tx) => {
-          const events = await store.readAll(tx, plan.replays[index].log, after, batchSize);
+        const { late, batch } = await database.transaction(async (tx) => {
+          // One snapshot for both reads: an event of the page is never applied before an earlier event
+          // of its aggregate, which committed before it and so is in the same snapshot (ADR 0015).
+          await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+          const lateEvents = gaps.length === 0 ? [] : await store.readAt(tx, log, gaps);
+          await applyInto(tx, index, lateEvents);
+          const events = await store.readAll(tx, log, after, batchSize);
           await applyInto(tx, index, events);
-          return events;
+          return { late: lateEvents.map((e) => e.position), batch: events };
         });
-        if (batch.length > 0) after = batch[batch.length - 1].position;
+        gaps = gaps.filter((position) => !late.includes(position));
+        for (const { position } of batch) {
+          // A jump wider than a few batches is the sequence moved on (a restore), not writers in flight;
+          // an event committed into it is still applied, by the catch-up.
+          if (position - after - 1 <= MAX_GAP) for (let p = after + 1; p < position; p++) gaps.push(p);
+          after = position;
+        }
         if (batch.length < batchSize) break;
       }
     }
@@ -285,9 +314,24 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
     for (let round = 0; round < 5; round++) if ((await catchUp(null)) < batchSize) break;
 
     await setPhase(database, 'swapping');
-    await database.transaction(async (tx) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await swap();
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= SWAP_ATTEMPTS) throw error;
+        logger.warn({ context, attempt }, 'read model rebuild: the swap waited too long for a lock (a long reader?); trying again');
+        await new Promise((resolve) => setTimeout(resolve, SWAP_RETRY_PAUSE_MS));
+      }
+    }
+  };
+
+  const swap = () =>
+    database.transaction(async (tx) => {
       // The last catch-up and the copy hold the lock; bounded by the rows, not by the request timeout.
       await tx.query(`SET LOCAL statement_timeout = 0`);
+      // Never queued for long behind a long reader (a backup: TRUNCATE waits for it), with writers queued behind the swap.
+      await tx.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
       await tx.query(`LOCK TABLE ${plan.tables.join(', ')} IN EXCLUSIVE MODE`);
       await catchUp(tx);
       const live = check.plan(tx);
@@ -297,7 +341,6 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
       for (const statement of live.keep?.restore ?? []) await tx.query(statement);
       await tx.query(`UPDATE ${schema}.progress SET phase = 'done', state = 'succeeded', finished_at = now()`);
     });
-  };
 
   const dropShadows = async () => {
     for (const name of [...[...plan.tables, ...(plan.scratch ?? [])].map(shortName), 'applied'])
@@ -319,9 +362,10 @@ export async function startOnlineRebuild(database: EventingDatabase, check: Read
       return (await readRebuildProgress(database, context).catch(() => null)) ?? { ...progress, state: 'failed', error: String(error) };
     } finally {
       await dropShadows();
-      await session.query(UNLOCK, [lockKey(context)]).catch(() => undefined);
+      await unlock();
       try {
-        session.release();
+        // A session whose unlock failed may still hold the lock: destroyed, never back in the pool.
+        session.release(!unlocked);
       } catch {
         // the pool closed under it (the process is stopping): the session, and its lock, are gone anyway
       }

@@ -1,10 +1,11 @@
 import type { EventMetadata } from '@cairn/contracts';
-import { EventStore, systemClock } from '@cairn/eventing';
+import { EventStore, systemClock, verifyReadModel } from '@cairn/eventing';
 import { Database } from '@cairn/platform';
 import { createTestDatabase, type TestDatabase } from '@cairn/testing';
 import { TrackingCommands } from './application/tracking-commands';
 import { TrackingQueries } from './application/tracking-queries';
 import { compactSeries, MetricChunkCompaction } from './infra/metric-compaction';
+import { trackingReadModelCheck } from './infra/read-model-rebuild';
 import { TrackingStore } from './infra/tracking-store';
 
 const meta: EventMetadata = { actor: 'test', correlationId: null, causationId: null };
@@ -136,5 +137,21 @@ describe('metric chunk compaction on real Postgres', () => {
     const raced = await streamed(runId, 'm', 1, compactAll);
     expect(await chunksOf(runId, 'm')).toEqual([60]);
     expect(raced).toEqual(expected);
+  }, 60_000);
+
+  it('verify finds a compacted read model equal to a rebuild (points, not chunk rows), and still finds a changed point', async () => {
+    const runId = await newRun();
+    for (let step = 0; step < 60; step++) await logOne(runId, 'acc', step, step % 13 === 4 ? 'NaN' : step / 3);
+    await logOne(runId, 'acc', 10, 7, { timestamp: 1010 }); // a tie with step 10's point, logged after it
+    const before = await chunksOf(runId, 'acc');
+    await compactAll();
+    expect((await chunksOf(runId, 'acc')).length).toBeLessThan(before.length);
+
+    const report = await verifyReadModel(db, trackingReadModelCheck());
+    expect(report.differences).toEqual([]);
+
+    await db.query(`UPDATE tracking.metric_chunks SET metric_values[2] = 42 WHERE run_uuid = $1 AND key = 'acc' AND points > 1`, [runId]);
+    const changed = await verifyReadModel(db, trackingReadModelCheck());
+    expect(changed.differences.map((d) => [d.table, d.projectionOnlyCount, d.rebuildOnlyCount])).toEqual([['tracking.metric_chunks', 1, 1]]);
   }, 60_000);
 });

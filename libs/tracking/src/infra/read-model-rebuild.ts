@@ -1,5 +1,5 @@
 import { parseTrackingEvent, type EventEnvelope } from '@cairn/contracts';
-import { consumerReplay, rebuildReadModel, type ReadModelCheck, type ReadModelRebuild } from '@cairn/eventing';
+import { consumerReplay, rebuildReadModel, type ReadModelCheck, type ReadModelRebuild, type TableSnapshot } from '@cairn/eventing';
 import type { UnitOfWork } from '@cairn/platform';
 import { registryReferencesSubscription } from '../application/registry-references.consumer';
 import { project } from './projection';
@@ -71,14 +71,30 @@ export function trackingReadModelPlan(tx: UnitOfWork): ReadModelRebuild {
 }
 
 /**
+ * Metric history as points, not chunk rows: compaction (ADR 0016) merges a series' chunks without
+ * changing a point or its place in the history, and a replay draws new chunk ids. Each point with
+ * its rank in the history's order (step, timestamp, then chunk and index, as reads order ties).
+ */
+const METRIC_POINTS = `
+  SELECT c.run_uuid, c.key, u.step, u.timestamp, u.value, u.is_nan, u.model_id, u.dataset_name, u.dataset_digest,
+         row_number() OVER (PARTITION BY c.run_uuid, c.key ORDER BY u.step, u.timestamp, c.chunk_id, u.i) AS history_rank
+  FROM tracking.metric_chunks c
+  CROSS JOIN LATERAL unnest(c.steps, c.timestamps, c.metric_values, c.is_nans, c.model_ids, c.dataset_names, c.dataset_digests) WITH ORDINALITY
+    AS u(step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest, i)`;
+
+const VERIFIED_TABLES: Partial<Record<string, TableSnapshot>> = {
+  'tracking.metric_chunks': { table: 'tracking.metric_chunks', rows: METRIC_POINTS },
+  // The widest chunk of a series: compaction widens it, a replay of one-point chunks does not.
+  'tracking.latest_metrics': { table: 'tracking.latest_metrics', exclude: ['max_chunk_span'] },
+};
+
+/**
  * Tracking's read model for `verify` (docs/operations.md): the tables compared with a rebuild,
- * metric chunks by their order within a series (a replay draws new chunk ids).
+ * metric history as its points (METRIC_POINTS).
  */
 export const trackingReadModelCheck = (): ReadModelCheck => ({
   context: 'tracking',
-  tables: [...TRACKING_READ_MODEL_TABLES, ...TRACKING_CONSUMED_TABLES].map((table) =>
-    table === 'tracking.metric_chunks' ? { table, orderWithin: { column: 'chunk_id', partition: ['run_uuid', 'key'] } } : table,
-  ),
+  tables: [...TRACKING_READ_MODEL_TABLES, ...TRACKING_CONSUMED_TABLES].map((table) => VERIFIED_TABLES[table] ?? table),
   rebuild: (tx) => rebuildTrackingReadModel(tx),
   plan: trackingReadModelPlan,
 });
