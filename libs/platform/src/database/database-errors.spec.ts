@@ -9,6 +9,17 @@ describe('Postgres busy or away, as the client sees it', () => {
     ['gone mid-transaction', new Error('Connection terminated unexpectedly')],
     ['no pooled connection in time', new Error('timeout exceeded when trying to connect')],
     ['a statement cancelled by statement_timeout', Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })],
+    // Through Prisma (the identity and webhook stores): its own codes, or its pg adapter's error one level down.
+    ["Prisma: can't reach the database", Object.assign(new Error("Can't reach database server"), { code: 'P1001' })],
+    ['Prisma: the server closed the connection', Object.assign(new Error('Server has closed the connection.'), { code: 'P1017' })],
+    [
+      'Prisma: the adapter saw admin_shutdown',
+      Object.assign(new Error('Error in PostgreSQL connection'), {
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '57P01' } } },
+      }),
+    ],
+    ['Prisma: the adapter saw a refused connection', Object.assign(new Error('DriverAdapterError'), { cause: { kind: 'DatabaseNotReachable' } })],
   ])('%s: 503 TEMPORARILY_UNAVAILABLE, which MLflow clients retry', (_what, error) => {
     const mapped = asBusyError(error);
     expect(mapped).toBeInstanceOf(DatabaseBusyError);
@@ -21,6 +32,11 @@ describe('Postgres busy or away, as the client sees it', () => {
     expect(asBusyError(unique)).toBe(unique);
     const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
     expect(asBusyError(bug)).toBe(bug);
+    const prismaUnique = Object.assign(new Error('Unique constraint failed'), {
+      code: 'P2002',
+      meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } },
+    });
+    expect(asBusyError(prismaUnique)).toBe(prismaUnique);
   });
 });
 

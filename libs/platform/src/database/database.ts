@@ -94,9 +94,30 @@ export function asBusyError(error: unknown): unknown {
   // taken effect; what a retry then does is decided per request in docs/reliability.md.
   const unreachable =
     (typeof code === 'string' && (UNREACHABLE_SQLSTATES.has(code) || UNREACHABLE_ERRNOS.has(code))) ||
-    (error instanceof Error && /Connection terminated|connection error|not queryable/i.test(error.message));
+    (error instanceof Error && /Connection terminated|connection error|not queryable/i.test(error.message)) ||
+    prismaSaysUnreachable(error);
   if (unreachable) return new DatabaseBusyError('The database is unreachable right now. Retry shortly.', { cause: error });
   return error;
+}
+
+// Prisma's codes for a database it cannot reach, that timed out connecting, or that closed the
+// connection; and its pg adapter's kinds for the same (Prisma wraps them, so the SQLSTATE or errno
+// is one level down).
+const PRISMA_UNREACHABLE_CODES = new Set(['P1001', 'P1002', 'P1017']);
+const ADAPTER_UNREACHABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+
+/** Whether a Prisma error (the identity and webhook stores use Prisma) says the database is away. */
+function prismaSaysUnreachable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { code, meta, cause } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: unknown };
+  if (typeof code === 'string' && PRISMA_UNREACHABLE_CODES.has(code)) return true;
+  for (const adapterCause of [meta?.driverAdapterError?.cause, (cause as { cause?: unknown } | undefined)?.cause, cause]) {
+    if (adapterCause === null || typeof adapterCause !== 'object') continue;
+    const { kind, originalCode } = adapterCause as { kind?: unknown; originalCode?: unknown };
+    if (typeof kind === 'string' && ADAPTER_UNREACHABLE_KINDS.has(kind)) return true;
+    if (typeof originalCode === 'string' && (UNREACHABLE_SQLSTATES.has(originalCode) || BUSY_SQLSTATES.has(originalCode))) return true;
+  }
+  return false;
 }
 
 /** The unit of work of one transaction on one pooled connection. */

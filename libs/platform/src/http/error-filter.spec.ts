@@ -49,4 +49,15 @@ describe('errors on the wire', () => {
     expect(sent(new CairnError('TEMPORARILY_UNAVAILABLE', 'Artifact storage is unreachable right now'))).toBe('1');
     expect(sent(new CairnError('RESOURCE_DOES_NOT_EXIST', 'no such run'))).toBeUndefined();
   });
+
+  it('answer a database-away error that reached the filter unmapped (through Prisma) with 503, not a 500', () => {
+    let status = 0;
+    let body: unknown;
+    const reply = { header: () => reply, status: (s: number) => ((status = s), reply), send: (b: unknown) => ((body = b), reply) };
+    replyWithMlflowError(reply as unknown as FastifyReply, Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: 'P1001' }));
+    expect({ status, body }).toEqual({
+      status: 503,
+      body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The database is unreachable right now. Retry shortly.' },
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { CairnError, type ErrorCode } from '@cairn/contracts';
 import type { FastifyReply } from 'fastify';
-import { BUSY_RETRY_AFTER_S, DatabaseBusyError } from '../database/database';
+import { asBusyError, BUSY_RETRY_AFTER_S, DatabaseBusyError } from '../database/database';
 
 /**
  * The one place where errors become MLflow's `{error_code, message}` body and an HTTP status.
@@ -22,7 +22,10 @@ const logger = new Logger('http');
  * plain Fastify routes (hot paths) to call themselves. Server errors are logged; TEMPORARILY_UNAVAILABLE
  * (503) answers carry Retry-After.
  */
-export function replyWithMlflowError(reply: FastifyReply, exception: unknown): void {
+export function replyWithMlflowError(reply: FastifyReply, raised: unknown): void {
+  // A database error that reached here unmapped (through Prisma, which the identity and webhook
+  // stores use) is still a 503 when it says the database is away, not a 500 logged as a bug.
+  const exception = asBusyError(raised);
   const { status, body } = toMlflowError(exception);
   if (status >= 500 && status !== 503) logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   if (exception instanceof DatabaseBusyError) logger.warn(`${body.message} (${String((exception.cause as Error | undefined)?.message ?? '')})`);
